@@ -1,0 +1,40 @@
+# The whole developer workflow: `make demo` and `make test` (each sets up what it needs).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SAM_VENV := .venv-sam
+SAM_STAMP := $(SAM_VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: demo test unit integration e2e build-corpus bench lint clean system-deps
+
+$(STAMP): requirements/dev.txt requirements/constraints.txt layers/minutes/requirements.txt layers/minutes/pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements/dev.txt -c requirements/constraints.txt
+	$(BIN)/pip install -q --disable-pip-version-check --no-deps -e layers/minutes
+	touch $@
+
+# SAM CLI pins an older boto3 than the functions need, so it lives in its own venv.
+$(SAM_STAMP): requirements/sam.txt requirements/sam-constraints.txt
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install -q --disable-pip-version-check -r requirements/sam.txt -c requirements/sam-constraints.txt
+	touch $@
+
+demo: $(STAMP)
+	$(BIN)/minutes demo --out demo
+
+test: $(STAMP) $(SAM_STAMP) system-deps
+	SAM_CLI=$(CURDIR)/$(SAM_VENV)/bin/sam $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
+
+system-deps:
+	bash scripts/system-deps.sh
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) $(SAM_VENV) demo .pytest_cache .hypothesis

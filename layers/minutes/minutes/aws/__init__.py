@@ -1,0 +1,1 @@
+"""Adapters: the only code in the library that imports boto3."""

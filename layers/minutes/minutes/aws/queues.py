@@ -1,0 +1,36 @@
+"""SQS adapters: the site-update FIFO queue (index, one at a time) and the notifications queue."""
+from __future__ import annotations
+
+import hashlib
+import json
+
+from ..messages import Announce, Deliver, SiteUpdate
+
+
+class SiteUpdates:
+    GROUP = "site"  # one message group: index runs strictly one change at a time
+
+    def __init__(self, sqs, url: str):
+        self._sqs, self._url = sqs, url
+
+    def send(self, update: SiteUpdate, *, dedup: str) -> None:
+        body = json.dumps(update.as_dict(), sort_keys=True)
+        self._sqs.send_message(QueueUrl=self._url, MessageBody=body, MessageGroupId=self.GROUP,
+                               MessageDeduplicationId=hashlib.sha256(f"{body}|{dedup}".encode()).hexdigest())
+
+
+class Notifications:
+    def __init__(self, sqs, url: str):
+        self._sqs, self._url = sqs, url
+
+    def announce(self, message: Announce) -> None:
+        self._sqs.send_message(QueueUrl=self._url, MessageBody=json.dumps(message.as_dict()))
+
+    def deliver(self, messages: list[Deliver]) -> None:
+        for start in range(0, len(messages), 10):  # SQS takes at most 10 per batch
+            entries = [{"Id": str(n), "MessageBody": json.dumps(m.as_dict())}
+                       for n, m in enumerate(messages[start:start + 10])]
+            result = self._sqs.send_message_batch(QueueUrl=self._url, Entries=entries)
+            if result.get("Failed"):
+                raise RuntimeError(f"SQS refused {len(result['Failed'])} fan-out messages: "
+                                   f"{result['Failed'][0].get('Message')}")

@@ -1,0 +1,102 @@
+"""S3 adapters: the private minutes bucket (read, tag, report) and the public site bucket."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from dataclasses import dataclass
+
+from botocore.exceptions import ClientError
+
+from ..site import SiteFile
+
+_CACHE_HTML = "public, max-age=300"
+_CACHE_ASSET = "public, max-age=31536000, immutable"
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    key: str
+    data: bytes
+    version_id: str | None
+
+
+class MinutesStore:
+    def __init__(self, s3, bucket: str):
+        self._s3, self._bucket = s3, bucket
+
+    def get(self, key: str, version_id: str | None = None) -> StoredObject | None:
+        """The object (at a version when given); None when it no longer exists."""
+        args = {"Bucket": self._bucket, "Key": key}
+        if version_id:
+            args["VersionId"] = version_id
+        try:
+            found = self._s3.get_object(**args)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] in ("NoSuchKey", "NoSuchVersion", "404",
+                                                  "MethodNotAllowed", "InvalidArgument"):
+                return None
+            raise
+        return StoredObject(key, found["Body"].read(), found.get("VersionId"))
+
+    def keys_under(self, prefix: str) -> list[str]:
+        pages = self._s3.get_paginator("list_objects_v2").paginate(Bucket=self._bucket, Prefix=prefix)
+        return sorted(item["Key"] for page in pages for item in page.get("Contents", []))
+
+    def tag(self, key: str, version_id: str | None, tags: dict[str, str]) -> None:
+        args = {"Bucket": self._bucket, "Key": key,
+                "Tagging": {"TagSet": [{"Key": k, "Value": v} for k, v in tags.items()]}}
+        if version_id:
+            args["VersionId"] = version_id
+        try:
+            self._s3.put_object_tagging(**args)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] not in ("NoSuchKey", "NoSuchVersion", "MethodNotAllowed"):
+                raise  # the object went away meanwhile: nothing to tag
+
+    def put_report(self, key: str, report: dict, text: str) -> None:
+        base = "reports/" + key
+        self._s3.put_object(Bucket=self._bucket, Key=base + ".json",
+                            Body=json.dumps(report, indent=2, ensure_ascii=False).encode(),
+                            ContentType="application/json")
+        self._s3.put_object(Bucket=self._bucket, Key=base + ".txt", Body=text.encode(),
+                            ContentType="text/plain; charset=utf-8")
+
+
+class SiteStore:
+    """Writes the public site; skips a write whose bytes are already there (ETag = MD5)."""
+
+    def __init__(self, s3, bucket: str):
+        self._s3, self._bucket = s3, bucket
+        self.writes = 0
+        self.skipped = 0
+
+    def put(self, item: SiteFile) -> bool:
+        md5 = hashlib.md5(item.body, usedforsecurity=False)
+        if self._etag(item.key) == md5.hexdigest():
+            self.skipped += 1
+            return False
+        cache = _CACHE_ASSET if item.path.startswith("/assets/") else _CACHE_HTML
+        self._s3.put_object(Bucket=self._bucket, Key=item.key, Body=item.body,
+                            ContentType=item.content_type, CacheControl=cache,
+                            ContentMD5=base64.b64encode(md5.digest()).decode())
+        self.writes += 1
+        return True
+
+    def delete_prefix(self, prefix: str) -> int:
+        pages = self._s3.get_paginator("list_objects_v2").paginate(Bucket=self._bucket, Prefix=prefix)
+        keys = [{"Key": item["Key"]} for page in pages for item in page.get("Contents", [])]
+        for start in range(0, len(keys), 1000):
+            self._s3.delete_objects(Bucket=self._bucket, Delete={"Objects": keys[start:start + 1000]})
+        return len(keys)
+
+    def delete(self, path: str) -> None:
+        self._s3.delete_object(Bucket=self._bucket, Key=path.lstrip("/"))
+
+    def _etag(self, key: str) -> str | None:
+        try:
+            return self._s3.head_object(Bucket=self._bucket, Key=key)["ETag"].strip('"')
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise

@@ -1,0 +1,36 @@
+"""SES adapter: raw MIME through SESv2 (the message we composed is the message sent), and the
+account's send rate from SES v1 get_send_quota."""
+from __future__ import annotations
+
+from email.message import EmailMessage
+
+from botocore.exceptions import ClientError
+
+THROTTLING = frozenset({"Throttling", "ThrottlingException", "TooManyRequestsException",
+                        "MaxSendingRateExceeded", "LimitExceededException"})
+
+
+class Throttled(Exception):
+    """SES refused for rate reasons: retry later."""
+
+
+class Mailer:
+    def __init__(self, sesv2, ses, *, configuration_set: str | None = None):
+        self._sesv2, self._ses, self._configuration_set = sesv2, ses, configuration_set
+
+    def send(self, message: EmailMessage, *, sender: str, recipient: str) -> str:
+        args = {"FromEmailAddress": sender, "Destination": {"ToAddresses": [recipient]},
+                "Content": {"Raw": {"Data": message.as_bytes()}}}
+        if self._configuration_set:
+            args["ConfigurationSetName"] = self._configuration_set
+        try:
+            return self._sesv2.send_email(**args)["MessageId"]
+        except ClientError as exc:
+            code = exc.response["Error"]["Code"]
+            if code in THROTTLING:
+                raise Throttled(code) from exc
+            raise
+
+    def max_send_rate(self) -> float:
+        """Messages per second this account may send (read, never hard-coded)."""
+        return float(self._ses.get_send_quota().get("MaxSendRate") or 1.0)

@@ -1,0 +1,392 @@
+"""The source-format rules: bytes of one Markdown document -> Document, or Rejected.
+
+Every rule about what a scribe may upload is in this module (paths are in keys.py): limits,
+encoding, front matter, title, date, and the warnings worth a look. Errors are collected, so a
+scribe sees every problem of a file at once, not one per upload.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import html
+import re
+import zoneinfo
+from dataclasses import dataclass, field
+
+from . import frontmatter, keys
+from .problems import Problem, Rejected, error, warning
+from .render import markdown_tokens, MAX_NESTING
+
+DEFAULT_MAX_BYTES = 1024 * 1024
+KNOWN_KEYS = ("title", "date", "time", "timezone", "group", "attendees", "tags", "summary",
+              "draft", "notify")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+_HTML_DOCUMENT = re.compile(r"\A\s*(<!doctype\s+html|<html[\s>])", re.IGNORECASE)
+_HACKMD_SOURCE = re.compile(r'<div id="doc" class="markdown-body[^"]*"[^>]*>(.*?)</div>', re.DOTALL)
+_TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+_PLACEHOLDER = re.compile(r"YYYY-MM-DD|\{\{\s*[\w.]+\s*\}\}|<(?:date|DATE|meeting[- ]date)>")
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_MONTHS = {m: i for i, m in enumerate(
+    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}
+_TEXT_DATE = re.compile(
+    r"\b(?P<iso>(?:19|20)\d\d-\d\d-\d\d)\b"
+    r"|\b(?P<mon>jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<y>(?:19|20)\d\d)\b"
+    r"|\b(?P<m2>\d{1,2})/(?P<d2>\d{1,2})/(?P<y2>(?:19|20)\d\d)\b",
+    re.IGNORECASE)
+FIX_DATE_HINT = ("Give the date one of these ways: name the file <yyyy-mm-dd>-<topic>.md "
+                 "(or <yyyymmdd>), put it in a dated folder (<yyyy-mm-dd>-<topic>/NOTES.md or "
+                 "<yyyy>/<mm>/<dd>/), or add front matter:\n---\ndate: 2024-05-07\n---")
+
+
+@dataclass(frozen=True)
+class Document:
+    key: keys.MeetingKey
+    body: str                    # Markdown without front matter, LF line ends
+    body_line: int               # line number of the body's first line in the file
+    title: str
+    title_from_h1: bool          # the first H1 is the title: the page shows it once
+    date: dt.date
+    time: str | None = None
+    timezone: str | None = None
+    attendees: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    summary: str | None = None
+    draft: bool = False
+    notify: bool = True
+    problems: tuple[Problem, ...] = field(default=())  # warnings only; errors raise
+
+
+def parse_document(data: bytes, *, key: str | keys.MeetingKey,
+                   max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
+    """Decode, check and describe one Markdown document. Raises Rejected with every error."""
+    meeting_key = key if isinstance(key, keys.MeetingKey) else keys.parse_key(key)
+    text = _decode(data, max_bytes)
+    problems: list[Problem] = []
+    meta, body, body_line = _front_matter(text, problems)
+    tokens = markdown_tokens(body)
+    problems += _structure_problems(tokens, body_line)
+    date = _date(meeting_key, meta, problems)
+    title, from_h1 = _title(tokens, meta, meeting_key, date)
+    if any(p.is_error for p in problems):
+        raise Rejected(problems)
+    problems += _warnings(body, body_line, title, date, tokens, meeting_key)
+    return Document(
+        key=meeting_key, body=body, body_line=body_line, title=title, title_from_h1=from_h1,
+        date=date, time=meta.get("time"), timezone=meta.get("timezone"),
+        attendees=tuple(meta.get("attendees", ())), tags=tuple(meta.get("tags", ())),
+        summary=meta.get("summary"), draft=bool(meta.get("draft", False)),
+        notify=bool(meta.get("notify", True)), problems=tuple(problems))
+
+
+# --- bytes -> text ---------------------------------------------------------------------------
+
+def _decode(data: bytes, max_bytes: int) -> str:
+    if len(data) > max_bytes:
+        raise Rejected([error("too-large", f"The file is {len(data):,} bytes; the limit is "
+                              f"{max_bytes:,}.", "Split it into one file per meeting, or move "
+                              "large content (slides, logs) into attachments.")])
+    if b"\x00" in data[:8192]:
+        raise Rejected([error("binary", "The file is binary, not Markdown text.",
+                              "Upload the minutes as a UTF-8 .md text file; put PDFs and images "
+                              "next to it in a meeting folder.")])
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise Rejected([error("not-utf8", f"The file is not UTF-8: byte 0x{data[exc.start]:02x} "
+                              f"at byte offset {exc.start} cannot be decoded.",
+                              "Save the file as UTF-8 (most editors: 'Save with encoding').",
+                              line, column)]) from None
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        raise Rejected([error("empty", "The file is empty or whitespace only.",
+                              "Write the minutes, or delete the upload.")])
+    problems = [error("control-char", f"Control character U+{ord(m.group()):04X} in the text.",
+                      "Delete it; copy-paste from a terminal or PDF often brings these in.",
+                      *_line_col(text, m.start())) for m in _CONTROL.finditer(text)][:20]
+    if _HTML_DOCUMENT.match(text) and (hackmd := _HACKMD_SOURCE.search(text)):
+        # HackMD/CodiMD "download as HTML" keeps the Markdown source, escaped, in div#doc.
+        text = html.unescape(hackmd.group(1)).lstrip("\n")
+    elif _HTML_DOCUMENT.match(text):
+        problems.append(error("html-document", "This is a whole HTML document, not Markdown.",
+                              "Export the notes as Markdown (Google Docs: File > Download > "
+                              "Markdown), or paste the text into a .md file.", 1, 1))
+    if problems:
+        raise Rejected(problems)
+    return text
+
+
+def _line_col(text: str, offset: int) -> tuple[int, int]:
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+# --- front matter ----------------------------------------------------------------------------
+
+def _front_matter(text: str, problems: list[Problem]) -> tuple[dict, str, int]:
+    try:
+        yaml_text, body, lines = frontmatter.split(text)
+        raw = frontmatter.load(yaml_text) if yaml_text is not None else None
+    except frontmatter.Unclosed:
+        problems.append(error("front-matter-unclosed", "The front matter opened by '---' on line 1 "
+                              "is never closed.", "Add a line '---' after the last front-matter "
+                              "key, or remove the first line if it is not front matter.", 1, 1))
+        return {}, text, 1
+    except frontmatter.FrontMatterError as exc:
+        problems.append(error("front-matter-yaml", f"Front matter is not valid YAML: {exc}.",
+                              "Fix the YAML between the two '---' lines (quote values containing "
+                              "':' or '#'); only plain values are allowed (no tags, no aliases).",
+                              exc.line + 1 if exc.line else 1, 1))
+        return {}, text, 1
+    if yaml_text is None:
+        return {}, body, 1
+    if raw is None:
+        return {}, body, lines + 1
+    if not isinstance(raw, dict):
+        problems.append(error("front-matter-not-mapping", "Front matter must be 'key: value' lines, "
+                              f"not a {type(raw).__name__}.", "Write e.g. 'title: Weekly sync' "
+                              "on its own line between the '---' lines.", 2, 1))
+        return {}, body, lines + 1
+    return _check_fields(raw, yaml_text, problems), body, lines + 1
+
+
+def _key_line(yaml_text: str, name: str) -> int:
+    match = re.search(rf"^{re.escape(str(name))}\s*:", yaml_text, re.MULTILINE)
+    return yaml_text.count("\n", 0, match.start()) + 2 if match else 2
+
+
+def _check_fields(raw: dict, yaml_text: str, problems: list[Problem]) -> dict:
+    meta: dict = {}
+    for name, value in raw.items():
+        line = _key_line(yaml_text, name)
+        if name not in KNOWN_KEYS:
+            close = difflib.get_close_matches(str(name).lower(), KNOWN_KEYS, n=1, cutoff=0.75)
+            if close:
+                problems.append(error("front-matter-typo", f"Unknown front-matter key '{name}'.",
+                                      f"Did you mean '{close[0]}'? Rename the key.", line, 1))
+            else:
+                problems.append(warning("front-matter-unknown-key",
+                                        f"Front-matter key '{name}' is not used; it is kept.",
+                                        "Known keys: " + ", ".join(KNOWN_KEYS) + ".", line, 1))
+            continue
+        checked = _FIELD_CHECKS[name](value)
+        if isinstance(checked, _Bad):
+            problems.append(error(checked.code, f"Front matter '{name}': {checked.message}",
+                                  checked.hint, line, 1))
+        elif checked is not None:
+            meta[name] = checked
+    return meta
+
+
+@dataclass(frozen=True)
+class _Bad:
+    message: str
+    hint: str
+    code: str = "front-matter-type"
+
+
+def _text(value, *, limit: int = 300):
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        flat = " ".join(str(value).split())
+        return flat[:limit] if flat else None
+    return _Bad(f"expected text, got {type(value).__name__}.", "Write a single line of text.")
+
+
+def _date_value(value):
+    text = str(value).strip() if isinstance(value, (str, int)) else None
+    match = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", text or "")
+    if not match:
+        return _Bad(f"'{value}' is not a date in the form YYYY-MM-DD.", "Write e.g. date: 2024-05-07.")
+    try:
+        return dt.date(*(int(g) for g in match.groups()))
+    except ValueError:
+        return _Bad(f"{text} is not a real day.", "Check the month and the day.", "date-invalid")
+
+
+def _time_value(value):
+    match = _TIME.match(str(value).strip()) if isinstance(value, (str, int)) else None
+    if not match:
+        return _Bad(f"'{value}' is not a time like 16:00.", "Write a 24-hour time: time: \"16:00\".")
+    return f"{int(match.group(1)):02d}:{match.group(2)}"
+
+
+def _timezone_value(value):
+    name = str(value).strip()
+    try:
+        zoneinfo.ZoneInfo(name)
+        return name
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return _Bad(f"'{name}' is not an IANA time zone.",
+                    "Use a name like Europe/Berlin, America/Los_Angeles or UTC.", "timezone-unknown")
+
+
+def _list_value(value):
+    if isinstance(value, str):
+        return tuple(p.strip() for p in re.split(r"[,\n]", value) if p.strip())
+    if isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value):
+        return tuple(" ".join(str(v).split()) for v in value if str(v).strip())
+    return _Bad("expected a list of names or a comma-separated line.",
+                "Write e.g. attendees: [Ada Lovelace, Grace Hopper].")
+
+
+def _tags_value(value):
+    if isinstance(value, str):
+        return tuple(t for t in re.split(r"[,\s]+", value) if t)
+    return _list_value(value)
+
+
+def _bool_value(value):
+    if isinstance(value, bool):
+        return value
+    return _Bad(f"expected true or false, got '{value}'.", "Write true or false.")
+
+
+_FIELD_CHECKS = {
+    "title": _text, "summary": lambda v: _text(v, limit=1000), "group": _text,
+    "date": _date_value, "time": _time_value, "timezone": _timezone_value,
+    "attendees": _list_value, "tags": _tags_value, "draft": _bool_value, "notify": _bool_value,
+}
+
+
+# --- title and date --------------------------------------------------------------------------
+
+def _date(key: keys.MeetingKey, meta: dict, problems: list[Problem]) -> dt.date | None:
+    if "date" in meta:
+        return meta["date"]
+    if key.date:
+        return key.date
+    bad = keys.invalid_date_in(key.key)
+    if bad:
+        problems.append(error("date-invalid", f"'{bad}' in the key is not a real day.",
+                              "Rename the file with the correct date (check month and day)."))
+    else:
+        problems.append(error("date-missing", f"No meeting date in '{key.key}' or its front matter.",
+                              FIX_DATE_HINT))
+    return None
+
+
+def _title(tokens, meta: dict, key: keys.MeetingKey, date: dt.date | None) -> tuple[str, bool]:
+    if meta.get("title"):
+        return meta["title"], False
+    first_h1, first_any = None, None
+    for i, token in enumerate(tokens):
+        if token.type == "heading_open":
+            text = " ".join(_inline_text(tokens[i + 1]).split())
+            if text and first_any is None:
+                first_any = text
+            if text and token.tag == "h1":
+                first_h1 = text
+                break
+    if first_h1:
+        return first_h1[:300], True
+    if first_any:
+        return first_any[:300], False
+    group = key.group.replace("-", " ").replace("_", " ").title()
+    return f"{group} meeting {date.isoformat() if date else ''}".strip(), False
+
+
+def _inline_text(inline) -> str:
+    return "".join(c.content for c in (inline.children or []) if c.type in ("text", "code_inline"))
+
+
+# --- structure and warnings ------------------------------------------------------------------
+
+def _structure_problems(tokens, body_line: int) -> list[Problem]:
+    deepest = max((t.level for t in tokens), default=0)
+    if deepest >= MAX_NESTING - 2:
+        line = next((t.map[0] for t in tokens if t.level == deepest and t.map), 0)
+        return [error("too-deep", f"Lists or quotes are nested {deepest} levels deep.",
+                      f"Keep nesting under {MAX_NESTING - 2} levels.", body_line + line, 1)]
+    return []
+
+
+def _warnings(body: str, body_line: int, title: str, date: dt.date, tokens,
+              key: keys.MeetingKey) -> list[Problem]:
+    found: list[Problem] = []
+    found += _title_date_warning(title, date)
+    found += _fence_warning(body, body_line)
+    found += _placeholder_warnings(body, body_line, title)
+    found += _section_warnings(tokens, body_line)
+    dated = [t for i, t in enumerate(tokens) if t.type == "heading_open"
+             and _dates_in(_inline_text(tokens[i + 1]))]
+    if len(dated) >= 3:
+        found.append(warning("several-meetings", f"{len(dated)} headings carry dates: this looks "
+                             "like several meetings in one file.", "Upload one file per meeting "
+                             "(<yyyy-mm-dd>-<topic>.md) so each gets its page, feed entry and email.",
+                             body_line + (dated[1].map[0] if dated[1].map else 0), 1))
+    if len([ln for ln in body.splitlines() if ln.strip()]) < 3:
+        found.append(warning("stub", "The minutes are only a line or two.",
+                             "Add what was discussed, or mark it 'draft: true' until it is written."))
+    return found
+
+
+def _dates_in(text: str) -> list[dt.date]:
+    dates = []
+    for m in _TEXT_DATE.finditer(text):
+        try:
+            if m.group("iso"):
+                dates.append(dt.date.fromisoformat(m.group("iso")))
+            elif m.group("mon"):
+                dates.append(dt.date(int(m.group("y")), _MONTHS[m.group("mon").lower()[:3]], int(m.group("d"))))
+            else:
+                dates.append(dt.date(int(m.group("y2")), int(m.group("m2")), int(m.group("d2"))))
+        except ValueError:
+            continue
+    return dates
+
+
+def _title_date_warning(title: str, date: dt.date) -> list[Problem]:
+    dates = _dates_in(title)
+    if dates and date not in dates:
+        return [warning("title-date-mismatch", f"The title says {dates[0].isoformat()} but the "
+                        f"meeting date is {date.isoformat()}.",
+                        "Correct the title or the file name; the file name (or front matter "
+                        "'date') decides the date.")]
+    return []
+
+
+def _fence_warning(body: str, body_line: int) -> list[Problem]:
+    open_fence, open_line = None, 0
+    for number, line in enumerate(body.split("\n")):
+        match = _FENCE.match(line)
+        if not match:
+            continue
+        marker = match.group(1)
+        if open_fence is None:
+            open_fence, open_line = marker, number
+        elif marker[0] == open_fence[0] and len(marker) >= len(open_fence) and not line.strip()[len(marker):].strip():
+            open_fence = None
+    if open_fence is None:
+        return []
+    return [warning("unclosed-fence", "A code block is opened here and never closed: the rest of "
+                    "the file shows as code.", f"Add a closing '{open_fence}' line where the code ends.",
+                    body_line + open_line, 1)]
+
+
+def _placeholder_warnings(body: str, body_line: int, title: str) -> list[Problem]:
+    found = []
+    if title.strip().upper() in ("TBD", "TODO", "TITLE", "UNTITLED"):
+        found.append(warning("placeholder", f"The title is a placeholder ('{title}').",
+                             "Give the meeting a real title (first '# ' heading or 'title:')."))
+    match = _PLACEHOLDER.search(body)
+    if match:
+        line, column = _line_col(body, match.start())
+        found.append(warning("placeholder", f"Template placeholder '{match.group()}' left in.",
+                             "Replace it with the real value.", body_line + line - 1, column))
+    return found
+
+
+def _section_warnings(tokens, body_line: int) -> list[Problem]:
+    found = []
+    headings = [i for i, t in enumerate(tokens) if t.type == "heading_open"]
+    for here, following in zip(headings, headings[1:] + [len(tokens)]):
+        level = int(tokens[here].tag[1])
+        nxt = tokens[following] if following < len(tokens) else None
+        empty = following == here + 3 and (nxt is None or int(nxt.tag[1]) <= level)
+        if empty:
+            text = _inline_text(tokens[here + 1])
+            found.append(warning("empty-section", f"Section '{text}' is empty.",
+                                 "Write what was said, or remove the heading.",
+                                 body_line + (tokens[here].map[0] if tokens[here].map else 0), 1))
+    return found[:10]

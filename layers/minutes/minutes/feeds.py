@@ -1,0 +1,235 @@
+"""RSS 2.0 and Atom feeds of published meetings (feedgen), byte-for-byte deterministic.
+
+Pure: no boto3, no clock. feedgen stamps `datetime.now()` into the feed and every entry by
+default, prepends entries unless told otherwise, rejects naive datetimes and XML-illegal
+characters, and leaves relative URLs alone; every one of those is handled here.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import urllib.parse
+from html import escape
+from html.parser import HTMLParser
+from typing import Iterable
+
+from feedgen.feed import FeedGenerator
+
+from minutes.model import MeetingRecord, sort_newest_first
+
+GENERATOR = "Minutes Pipeline"
+LANGUAGE = "en"
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+
+# Attributes that carry a URL in the sanitised fragment (nh3 allows these).
+_URL_ATTRS = frozenset({"href", "src", "cite", "poster"})
+# Characters XML 1.0 forbids outright; lxml raises on them rather than escaping.
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# Controls that make no sense inside a one-line field (titles, names).
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+# Characters allowed unencoded in a URL path; '%' keeps existing escapes intact.
+_PATH_SAFE = "/%:@!$&'()*+,;=-._~"
+# In links from content, a query and a fragment are meant as such.
+_REF_SAFE = _PATH_SAFE + "?#"
+# RFC 4151 `specific` part: pchar / "/" / "?".
+_TAG_SAFE = "/?:@!$&'()*+,;=-._~"
+
+
+# --- identifiers and URLs -------------------------------------------------------------------
+
+def feed_id_for(*, site_host: str, group: str, meeting: str, date: dt.date) -> str:
+    """The RFC 4151 tag URI minted once per meeting: `tag:<host>,<year>:<group>/<meeting>`.
+
+    Depends only on the key and the meeting date, so `minutes build` (stateless) derives the
+    same id the pipeline stored. Non-URI characters in the path are percent-encoded so the id
+    is always a valid URI.
+    """
+    host = site_host.strip().lower()
+    if "://" in host:  # tolerate a full site URL being passed
+        host = urllib.parse.urlsplit(host).hostname or host
+    host = host.split(":")[0].rstrip(".")  # a tag authority has no port
+    specific = urllib.parse.quote(f"{group}/{meeting}", safe=_TAG_SAFE)
+    return f"tag:{host},{date.year:04d}:{specific}"
+
+
+def absolute_url(site_url: str, path: str, *, safe: str = _PATH_SAFE) -> str:
+    """`site_url` + a site path, with unsafe characters percent-encoded (existing ones kept)."""
+    base = site_url.rstrip("/")
+    if not path.startswith("/"):
+        path = "/" + path
+    return base + urllib.parse.quote(path, safe=safe)
+
+
+def _resolve(value: str, *, site_url: str, page_url: str) -> str:
+    """Resolve one attribute value; site-root paths go under site_url (which may have a prefix)."""
+    value = value.strip()
+    if not value:
+        return value
+    if value.startswith("/") and not value.startswith("//"):
+        return absolute_url(site_url, value, safe=_REF_SAFE)
+    return urllib.parse.urljoin(page_url, value)
+
+
+class _UrlAttrRewriter(HTMLParser):
+    """Finds start tags whose URL attributes need rewriting; records (start, end, new tag)."""
+
+    def __init__(self, resolve) -> None:
+        super().__init__(convert_charrefs=True)
+        self._resolve = resolve
+        self.edits: list[tuple[tuple[int, int], str, str]] = []
+
+    def handle_starttag(self, tag, attrs) -> None:
+        self._edit(tag, attrs, closing=">")
+
+    def handle_startendtag(self, tag, attrs) -> None:
+        self._edit(tag, attrs, closing=" />")
+
+    def _edit(self, tag: str, attrs, *, closing: str) -> None:
+        new = [(k, self._resolve(v) if k in _URL_ATTRS and v else v) for k, v in attrs]
+        if new == attrs:
+            return
+        parts = "".join(f" {k}" if v is None else f' {k}="{escape(v)}"' for k, v in new)
+        raw = self.get_starttag_text() or ""
+        self.edits.append((self.getpos(), raw, f"<{tag}{parts}{closing}"))
+
+
+def absolutize_urls(html: str, base_url: str, *, site_url: str | None = None) -> str:
+    """Make every href/src in an HTML fragment absolute against `base_url` (the page URL).
+
+    A real parser finds the start tags, so text that merely looks like `href="/x"` is never
+    touched; only tags that change are re-serialised, everything else is kept byte for byte.
+    Paths starting with "/" resolve against `site_url` when given (a site under a prefix).
+    """
+    root = site_url if site_url is not None else _origin(base_url)
+    parser = _UrlAttrRewriter(lambda v: _resolve(v, site_url=root, page_url=base_url))
+    parser.feed(html)
+    parser.close()
+    line_starts = [0] + [m.end() for m in re.finditer("\n", html)]
+    out, last = [], 0
+    for (line, col), raw, new in parser.edits:
+        start = line_starts[line - 1] + col
+        if html.startswith(raw, start):  # defensive: only splice what we can locate exactly
+            out += [html[last:start], new]
+            last = start + len(raw)
+    out.append(html[last:])
+    return "".join(out)
+
+
+def _origin(url: str) -> str:
+    parts = urllib.parse.urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+# --- text and time hygiene ------------------------------------------------------------------
+
+def _xml_text(text: str) -> str:
+    """Drop characters XML cannot carry at all (lxml would raise instead of escaping)."""
+    return _XML_ILLEGAL.sub("", text)
+
+
+def _one_line(text: str) -> str:
+    """Flatten CR/LF, tabs, Unicode line separators and control characters to single spaces."""
+    return " ".join(_xml_text(_CONTROL.sub(" ", text)).split())
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    """feedgen rejects naive datetimes; records hold UTC, so naive means UTC."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return value.astimezone(dt.timezone.utc).replace(microsecond=0)
+
+
+def _midnight(date: dt.date) -> dt.datetime:
+    return dt.datetime(date.year, date.month, date.day, tzinfo=dt.timezone.utc)
+
+
+def entry_updated(record: MeetingRecord) -> dt.datetime:
+    """Last change; falls back to first publication, then the meeting date (never the clock)."""
+    if record.updated is not None:
+        return _utc(record.updated)
+    if record.published is not None:
+        return _utc(record.published)
+    return _midnight(record.date)
+
+
+def entry_published(record: MeetingRecord) -> dt.datetime:
+    return _utc(record.published) if record.published is not None else entry_updated(record)
+
+
+# --- feeds ----------------------------------------------------------------------------------
+
+def feed_records(records: Iterable[MeetingRecord], *, limit: int = 50) -> list[MeetingRecord]:
+    """What a feed shows: published minutes only (no drafts, no agenda-only), newest first."""
+    chosen = [r for r in records if r.listed and r.status == "published"]
+    return sort_newest_first(chosen)[: max(limit, 0)]
+
+
+def rss_feed(records: Iterable[MeetingRecord], *, site_url: str, title: str, description: str,
+             self_path: str, link_path: str = "/", limit: int = 50,
+             updated: dt.datetime | None = None) -> bytes:
+    """RSS 2.0 document (with atom:link rel=self, content:encoded and dc:creator)."""
+    fg = _build(records, site_url=site_url, title=title, description=description,
+                self_path=self_path, link_path=link_path, limit=limit, updated=updated,
+                self_type="application/rss+xml")
+    return fg.rss_str(pretty=True)
+
+
+def atom_feed(records: Iterable[MeetingRecord], *, site_url: str, title: str, description: str,
+              self_path: str, link_path: str = "/", limit: int = 50,
+              updated: dt.datetime | None = None) -> bytes:
+    """Atom (RFC 4287) document; the feed id is the feed's own absolute URL."""
+    fg = _build(records, site_url=site_url, title=title, description=description,
+                self_path=self_path, link_path=link_path, limit=limit, updated=updated,
+                self_type="application/atom+xml")
+    return fg.atom_str(pretty=True)
+
+
+def _build(records, *, site_url: str, title: str, description: str, self_path: str,
+           link_path: str, limit: int, updated: dt.datetime | None,
+           self_type: str) -> FeedGenerator:
+    chosen = feed_records(records, limit=limit)
+    self_url = absolute_url(site_url, self_path)
+    feed_title = _one_line(title) or GENERATOR
+    fg = FeedGenerator()
+    # dc:creator carries the author name in RSS (<author> there must be an e-mail address).
+    fg.load_extension("dc", atom=False, rss=True)
+    fg.id(self_url)
+    fg.title(feed_title)
+    fg.description(_one_line(description) or feed_title)
+    fg.author(name=feed_title)  # RFC 4287: an empty feed still needs an author
+    # feedgen uses the *last* link as the RSS <channel><link>, so self goes first.
+    fg.link(href=self_url, rel="self", type=self_type)
+    fg.link(href=absolute_url(site_url, link_path), rel="alternate", type="text/html")
+    fg.language(LANGUAGE)
+    fg.generator(GENERATOR)
+    for record in chosen:
+        _add_entry(fg, record, site_url=site_url)
+    # Sets atom:updated and rss:lastBuildDate, which otherwise default to the wall clock.
+    fg.updated(max((entry_updated(r) for r in chosen), default=_utc(updated or EPOCH)))
+    return fg
+
+
+def _add_entry(fg: FeedGenerator, record: MeetingRecord, *, site_url: str) -> None:
+    page_url = absolute_url(site_url, record.url_path)
+    fe = fg.add_entry(order="append")  # default 'prepend' would reverse our order
+    fe.id(record.feed_id or _derived_id(record, site_url=site_url))  # also guid isPermaLink=false
+    fe.title(_one_line(record.title) or f"{record.group} meeting {record.date.isoformat()}")
+    fe.link(href=page_url, rel="alternate", type="text/html")
+    fe.published(entry_published(record))
+    fe.updated(entry_updated(record))  # always set: the default is now()
+    fe.author(name=_one_line(record.group))
+    fe.dc.dc_creator(_one_line(record.group))
+    fe.category(term=_one_line(record.group))
+    summary = _one_line(record.summary)
+    if summary:
+        fe.description(summary, isSummary=True)
+    content = _xml_text(record.content_html).strip()
+    if content:
+        fe.content(absolutize_urls(content, page_url, site_url=site_url), type="html")
+
+
+def _derived_id(record: MeetingRecord, *, site_url: str) -> str:
+    """Only for records that never had an id stored: the same id `minutes build` derives."""
+    host = urllib.parse.urlsplit(site_url).hostname or site_url
+    return feed_id_for(site_host=host, group=record.group, meeting=record.meeting,
+                       date=record.date)

@@ -1,0 +1,68 @@
+"""YAML front matter: safe loading only, no aliases, no implicit timestamps or sexagesimals.
+
+YAML 1.1 would read `time: 8:00` as the integer 480 and `date: 2023-02-30` as a crash; this
+loader keeps such values as strings so document.py can check them with a precise message.
+"""
+from __future__ import annotations
+
+import re
+
+import yaml
+
+_DECIMAL_INT = re.compile(r"^[-+]?(0|[1-9][0-9_]*)$")
+_FLOAT = re.compile(r"^[-+]?(\.[0-9]+|[0-9][0-9_]*(\.[0-9_]*)?)([eE][-+][0-9]+)?$")
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that refuses aliases (alias bombs) and resolves only plain types."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None, None, "anchors and aliases (*name) are not allowed in front matter",
+                event.start_mark)
+        return super().compose_node(parent, index)
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers
+            if tag not in ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:int",
+                           "tag:yaml.org,2002:float")]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver("tag:yaml.org,2002:int", _DECIMAL_INT, list("-+0123456789"))
+_Loader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT, list("-+.0123456789"))
+
+
+class FrontMatterError(Exception):
+    def __init__(self, message: str, line: int | None):
+        super().__init__(message)
+        self.line = line  # 1-based, in the YAML text
+
+
+class Unclosed(FrontMatterError):
+    pass
+
+
+def split(text: str) -> tuple[str | None, str, int]:
+    """(yaml text or None, body, number of lines the front matter took). Raises on unclosed."""
+    if not text.startswith("---\n"):
+        return None, text, 0
+    match = re.search(r"^(?:---|\.\.\.)[ \t]*$", text[4:], re.MULTILINE)
+    if not match:
+        raise Unclosed("the front matter starting on line 1 is never closed", 1)
+    yaml_text = text[4:4 + match.start()]
+    body = text[4 + match.end():].removeprefix("\n")
+    return yaml_text, body, yaml_text.count("\n") + 2
+
+
+def load(yaml_text: str):
+    try:
+        return yaml.load(yaml_text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or str(exc)
+        raise FrontMatterError(problem, mark.line + 1 if mark else None) from None
+    except yaml.YAMLError as exc:
+        raise FrontMatterError(str(exc), None) from None

@@ -1,0 +1,168 @@
+"""Where a meeting lives: S3 key -> group, meeting, date, URL segment.
+
+The key is the meeting's identity (DESIGN.md): the URL comes from the file or folder name,
+never from the title, so a retitled meeting keeps its URL. Every rule about paths is here.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import urllib.parse
+from dataclasses import dataclass
+
+from .problems import Rejected, error
+
+PREFIX = "minutes/"
+MINUTES_NAMES = ("notes.md", "minutes.md", "readme.md")  # the minutes of a folder meeting
+GROUP_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+# Site paths a group name would shadow (see pages.py / index service).
+RESERVED_GROUPS = frozenset({"assets", "page", "search", "index", "feed", "atom", "sitemap",
+                             "robots", "404", "_drafts", "static", "api"})
+ATTACHMENT_TYPES = {
+    ".pdf": "application/pdf", ".png": "image/png", ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg", ".webp": "image/webp", ".gif": "image/gif",
+}
+# 2022-09-20, 20220920, 2022.09.20, 2022_09_20, not inside a longer run of digits.
+_DATE_TOKEN = re.compile(r"(?<!\d)((?:19|20)\d\d)([-._]?)(\d\d)\2(\d\d)(?!\d)")
+_YMD_DIRS = re.compile(r"(?:^|/)((?:19|20)\d\d)/(\d\d)/(\d\d)(?:/|$)")
+_SLUG_JUNK = re.compile(r"[^a-z0-9]+")
+
+
+@dataclass(frozen=True)
+class DateFound:
+    date: dt.date
+    span: tuple[int, int]  # where in the name the token was, to strip it from the slug
+
+
+@dataclass(frozen=True)
+class MeetingKey:
+    key: str                 # the S3 key, decoded
+    group: str
+    meeting: str             # path under the group: file without ".md", or the folder
+    name: str                # file name inside a folder meeting ("NOTES.md"), else ""
+    date: dt.date | None     # from the path; front matter may still supply one
+    slug: str                # the name without its date, for the URL
+
+    @property
+    def is_folder(self) -> bool:
+        return bool(self.name)
+
+    @property
+    def is_markdown(self) -> bool:
+        return self.key.lower().endswith(".md")
+
+    @property
+    def meeting_prefix(self) -> str:
+        """S3 prefix holding every file of a folder meeting."""
+        return f"{PREFIX}{self.group}/{self.meeting}/"
+
+    def segment(self, date: dt.date | None = None) -> str:
+        """URL segment under the group: `<yyyy-mm-dd>-<slug>`, or just the date."""
+        day = (date or self.date)
+        iso = day.isoformat() if day else "undated"
+        return f"{iso}-{self.slug}" if self.slug else iso
+
+
+def decode_event_key(raw: str) -> str:
+    """S3 event keys are URL-encoded with '+' for space."""
+    return urllib.parse.unquote_plus(raw)
+
+
+def find_date(name: str) -> DateFound | None:
+    """The first real calendar date written in a file or folder name."""
+    for match in _DATE_TOKEN.finditer(name):
+        year, _, month, day = match.groups()
+        try:
+            return DateFound(dt.date(int(year), int(month), int(day)), match.span())
+        except ValueError:
+            continue
+    return None
+
+
+def invalid_date_in(name: str) -> str | None:
+    """A date-shaped token that is not a real day (2023-02-30), for a precise error."""
+    for match in _DATE_TOKEN.finditer(name):
+        year, _, month, day = match.groups()
+        try:
+            dt.date(int(year), int(month), int(day))
+        except ValueError:
+            if 1 <= int(month) <= 12:
+                return match.group(0)
+    return None
+
+
+def slugify(text: str, *, limit: int = 80) -> str:
+    slug = _SLUG_JUNK.sub("-", text.lower()).strip("-")
+    return slug[:limit].rstrip("-")
+
+
+def parse_key(key: str) -> MeetingKey:
+    """Split a bucket key into a MeetingKey, or raise Rejected saying how to fix the key."""
+    problems = []
+    if not key.startswith(PREFIX):
+        raise Rejected([error("key-outside-minutes", f"'{key}' is not under '{PREFIX}'.",
+                              f"Upload to {PREFIX}<group>/<yyyy-mm-dd>-<topic>.md.")])
+    parts = key[len(PREFIX):].split("/")
+    if len(parts) < 2 or not all(parts):
+        raise Rejected([error("key-shape", f"'{key}' has no group folder or an empty path segment.",
+                              f"Use {PREFIX}<group>/<yyyy-mm-dd>-<topic>.md, e.g. "
+                              f"{PREFIX}sig-docs/2024-05-07-weekly.md.")])
+    group, rest = parts[0], parts[1:]
+    if not GROUP_RE.match(group) or group in RESERVED_GROUPS or re.fullmatch(r"\d{4}", group):
+        problems.append(error(
+            "group-name", f"Group '{group}' is not a safe URL segment or is reserved.",
+            "Use lower-case letters, digits, '-' and '_' (at most 63), not a year and not one of: "
+            + ", ".join(sorted(RESERVED_GROUPS)) + ". Example: sig-docs."))
+    if any(p in (".", "..") for p in rest):
+        problems.append(error("key-shape", f"'{key}' contains '.' or '..' segments.",
+                              "Remove the relative segments from the key."))
+    if problems:
+        raise Rejected(problems)
+    return _meeting_key(key, group, rest)
+
+
+def _meeting_key(key: str, group: str, rest: list[str]) -> MeetingKey:
+    folder, filename = rest[:-1], rest[-1]
+    # A folder meeting is a dated folder directly holding the file.
+    if folder and find_date(folder[-1]):
+        found = find_date(folder[-1])
+        slug = _slug_without(folder[-1], found)
+        return MeetingKey(key, group, "/".join(folder), filename, found.date, slug)
+    stem = filename[:-3] if filename.lower().endswith(".md") else filename
+    meeting = "/".join(folder + [stem])
+    found = find_date(stem)
+    if found:
+        others = [slugify(p) for p in folder]
+        slug = "-".join(filter(None, others + [_slug_without(stem, found)]))
+        return MeetingKey(key, group, meeting, "", found.date, slug)
+    ymd = _YMD_DIRS.search(meeting)
+    if ymd:
+        date = _ymd_date(ymd)
+        if date:
+            remainder = (meeting[:ymd.start()] + "/" + meeting[ymd.end():]).strip("/")
+            return MeetingKey(key, group, meeting, "", date, slugify(remainder))
+    nearest = next((find_date(p) for p in reversed(folder) if find_date(p)), None)
+    return MeetingKey(key, group, meeting, "", nearest.date if nearest else None, slugify(meeting))
+
+
+def _ymd_date(match: re.Match) -> dt.date | None:
+    try:
+        return dt.date(*(int(g) for g in match.groups()))
+    except ValueError:
+        return None
+
+
+def _slug_without(name: str, found: DateFound) -> str:
+    start, end = found.span
+    return slugify(name[:start] + "-" + name[end:])
+
+
+def attachment_type(name: str) -> str | None:
+    """Content-Type of a publishable attachment, or None when the type is not safe to serve."""
+    dot = name.rfind(".")
+    return ATTACHMENT_TYPES.get(name[dot:].lower()) if dot >= 0 else None
+
+
+def site_quote(name: str) -> str:
+    """Percent-encode one path segment for a URL (spaces, brackets and '+' included)."""
+    return urllib.parse.quote(name, safe="")

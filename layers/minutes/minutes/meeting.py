@@ -1,0 +1,157 @@
+"""Files of one meeting -> one MeetingRecord (a single .md, or a dated folder of documents).
+
+A folder is one meeting: the minutes (NOTES.md, MINUTES.md or README.md) first, then the agenda,
+the attendees and any other document, with its attachments listed. Agenda only = upcoming.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import html
+import posixpath
+import re
+import urllib.parse
+from dataclasses import dataclass
+
+from . import keys
+from .document import DEFAULT_MAX_BYTES, Document, parse_document
+from .feeds import feed_id_for
+from .model import Attachment, Heading, MeetingRecord
+from .problems import Problem, Rejected, warning
+from .render import render_markdown
+
+_SECTION_TITLES = {"agenda.md": "Agenda", "attendees.md": "Attendees"}
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    key: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Assembled:
+    record: MeetingRecord
+    problems: tuple[Problem, ...]          # warnings, each with its file
+    attachments: tuple[tuple[SourceFile, Attachment], ...]
+    notify: bool = True                    # the minutes' front matter may say `notify: false`
+
+
+def assemble(files: list[SourceFile], *, site_host: str, feed_id: str | None = None,
+             published: dt.datetime | None = None, updated: dt.datetime | None = None,
+             max_bytes: int = DEFAULT_MAX_BYTES) -> Assembled:
+    """Parse, check and render every file of one meeting. Raises Rejected with every error."""
+    files = sorted(files, key=lambda f: f.key)
+    first = keys.parse_key(files[0].key)
+    docs, problems, attachments = _parse_all(files, first, max_bytes)
+    minutes_doc = _minutes_doc(docs)
+    lead = minutes_doc or next(iter(docs.values()), None)
+    if lead is None:
+        raise Rejected([warning("no-documents", "The meeting folder has no Markdown document.",
+                                "Upload NOTES.md (minutes) or AGENDA.md next to the attachments.")])
+    segment = first.segment(first.date or lead.date)
+    published_at = published or _midnight(lead.date)
+    links = {name.lower(): att for name, att in _attachment_map(attachments).items()}
+    html, headings, summary, missing = _content(docs, lead, links)
+    problems += [warning("missing-local-file", f"'{target}' is linked but was not uploaded.",
+                         "Upload the file into the meeting folder, or link to where it lives.",
+                         file=lead_key) for target, lead_key in missing]
+    status = "draft" if lead.draft else ("published" if minutes_doc else "upcoming")
+    record = MeetingRecord(
+        group=first.group, meeting=first.meeting, segment=segment, title=lead.title,
+        date=lead.date, status=status, time=lead.time, timezone=lead.timezone,
+        summary=lead.summary or summary, content_html=html, headings=headings,
+        attendees=lead.attendees, tags=lead.tags,
+        attachments=tuple(att for _, att in attachments),
+        source_keys=tuple(f.key for f in files),
+        feed_id=feed_id or feed_id_for(site_host=site_host, group=first.group,
+                                       meeting=first.meeting, date=lead.date),
+        published=published_at, updated=updated or published_at,
+        warnings=tuple(p.message for p in problems))
+    return Assembled(record, tuple(problems), tuple(attachments), notify=lead.notify)
+
+
+def _parse_all(files, first: keys.MeetingKey, max_bytes):
+    docs: dict[str, Document] = {}
+    problems: list[Problem] = []
+    errors: list[Problem] = []
+    attachments = []
+    segment_date = first.date
+    for source in files:
+        key = keys.parse_key(source.key)
+        if key.is_markdown:
+            try:
+                doc = parse_document(source.data, key=key, max_bytes=max_bytes)
+            except Rejected as rejected:
+                errors += [p.in_file(source.key) for p in rejected.problems]
+                continue
+            docs[key.name.lower() or "minutes"] = doc
+            problems += [p.in_file(source.key) for p in doc.problems]
+            segment_date = segment_date or doc.date
+        elif keys.attachment_type(key.name):
+            attachments.append(source)
+        else:
+            problems.append(warning("attachment-type", f"'{key.name}' is not published: only PDF "
+                                    "and PNG/JPEG/WebP/GIF images are served.",
+                                    "Convert it to PDF, or link to where it lives.", file=source.key))
+    if errors:
+        raise Rejected(errors + [p for p in problems if p.is_error])
+    segment = first.segment(segment_date)
+    published = [(source, Attachment(
+        name=keys.parse_key(source.key).name,
+        url_path=f"/{first.group}/{segment}/{keys.site_quote(keys.parse_key(source.key).name)}",
+        content_type=keys.attachment_type(source.key) or "application/octet-stream",
+        size=len(source.data))) for source in attachments]
+    return docs, problems, published
+
+
+def _minutes_doc(docs: dict[str, Document]) -> Document | None:
+    for name in ("minutes",) + keys.MINUTES_NAMES:
+        if name in docs:
+            return docs[name]
+    others = [name for name in sorted(docs) if name not in _SECTION_TITLES]
+    return docs[others[0]] if others else None
+
+
+def _attachment_map(attachments) -> dict[str, Attachment]:
+    return {att.name: att for _, att in attachments}
+
+
+def _content(docs: dict[str, Document], lead: Document, links: dict[str, Attachment]):
+    """Minutes first, then agenda, attendees and other documents, each as its own section."""
+    def resolve(value: str) -> str | None:
+        path = urllib.parse.unquote(value.split("#")[0].split("?")[0])
+        path = posixpath.normpath(path).lstrip("./")
+        found = links.get(path.lower())
+        return found.url_path if found else None
+
+    ordered = [lead] + [d for name in ("agenda.md", "attendees.md") if (d := docs.get(name))
+                        and d is not lead]
+    ordered += [d for name, d in sorted(docs.items()) if d not in ordered]
+    parts, headings, missing = [], [], []
+    summary = ""
+    for doc in ordered:
+        is_lead = doc is lead
+        rendered = render_markdown(doc.body, drop_first_h1=doc.title_from_h1 and is_lead,
+                                   resolve_link=resolve, top_level=2 if is_lead else 3)
+        missing += [(m, doc.key.key) for m in rendered.missing_links if _looks_like_file(m)]
+        if is_lead:
+            parts.append(rendered.html)
+            headings += rendered.headings
+            summary = rendered.summary
+            continue
+        prefix = keys.slugify(doc.key.name.rsplit(".", 1)[0]) or "doc"
+        title = _SECTION_TITLES.get(doc.key.name.lower(), doc.key.name.rsplit(".", 1)[0])
+        body = re.sub(r'( id="|href="#)', rf"\g<1>{prefix}-", rendered.html)
+        parts.append(f'<section aria-labelledby="{prefix}">\n<h2 id="{prefix}">{html.escape(title)}</h2>\n{body}</section>\n')
+        headings.append(Heading(2, prefix, title))
+    return "".join(parts), tuple(headings), summary, missing
+
+
+def _looks_like_file(target: str) -> bool:
+    path = target.split("#")[0].split("?")[0]
+    return bool(re.search(r"\.(pdf|png|jpe?g|webp|gif|svg|pptx?|docx?|xlsx?|md)$", path, re.I)) \
+        and not path.startswith("..")
+
+
+def _midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc)

@@ -1,0 +1,67 @@
+"""What a published meeting is, once parsed and rendered: the unit the site, feeds and mail use.
+
+The Meetings table stores exactly these fields (see aws/dynamo.py), so the index function can
+rebuild any archive page or feed from the table alone, and `minutes build` can build the same
+site from a folder without a table.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field, replace
+
+
+@dataclass(frozen=True)
+class Attachment:
+    name: str          # file name as uploaded ("[Public] Slides 2022.9.20.pdf")
+    url_path: str      # absolute path on the site, percent-encoded ("/openxla/2022-.../%5BPublic%5D...pdf")
+    content_type: str
+    size: int
+
+
+@dataclass(frozen=True)
+class Heading:
+    level: int
+    anchor: str
+    text: str
+
+
+@dataclass(frozen=True)
+class MeetingRecord:
+    group: str                    # "openxla"
+    meeting: str                  # source path under the group, without .md
+    segment: str                  # URL segment under the group: "2022-09-20-sig-openxla"
+    title: str
+    date: dt.date
+    status: str = "published"     # published | upcoming (agenda only) | draft
+    time: str | None = None       # "08:00" when known
+    timezone: str | None = None   # IANA name when known
+    summary: str = ""             # plain text, one short paragraph
+    content_html: str = ""        # sanitised fragment, relative links already resolved
+    headings: tuple[Heading, ...] = ()
+    attendees: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
+    source_keys: tuple[str, ...] = ()
+    feed_id: str = ""             # minted once at first publication, never recomputed
+    published: dt.datetime | None = None  # first publication (UTC)
+    updated: dt.datetime | None = None    # last change (UTC)
+    warnings: tuple[str, ...] = field(default=(), compare=False)
+
+    @property
+    def url_path(self) -> str:
+        if self.status == "draft":
+            return f"/{self.group}/_drafts/{self.segment}/"
+        return f"/{self.group}/{self.segment}/"
+
+    @property
+    def listed(self) -> bool:
+        """Shown in archives, feeds and sitemap (drafts never are)."""
+        return self.status in ("published", "upcoming")
+
+    def with_changes(self, **changes) -> "MeetingRecord":
+        return replace(self, **changes)
+
+
+def sort_newest_first(records) -> list[MeetingRecord]:
+    """Newest meeting first; ties broken by group and segment so order is deterministic."""
+    return sorted(records, key=lambda r: (r.date, r.time or "", r.group, r.segment), reverse=True)

@@ -1,0 +1,266 @@
+"""HTML pages of the public site: meeting, archive, group, year and 404 (pure, no AWS).
+
+Every method returns text keyed by site path ("/openxla/index.html"); the S3 key is the same
+path without the leading slash. Output depends only on the inputs, so the same records always
+give the same bytes (no clock, no locale, no dict-order surprises).
+
+Internal links are root-relative ("/openxla/"): the site is served at the root of its host, as
+attachment `url_path`s already assume. Canonical, Open Graph and feed URLs are absolute.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib.resources
+from dataclasses import dataclass, field
+from itertools import groupby
+from typing import Iterable, Sequence
+
+import jinja2
+
+from minutes.model import Heading, MeetingRecord, sort_newest_first
+
+EVERY_GROUP = "*"  # the Subscribers table's group for "all groups"
+
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December")
+_TYPE_NAMES = {
+    "application/pdf": "PDF",
+    "text/plain": "Text",
+    "text/csv": "CSV",
+    "application/zip": "ZIP archive",
+    "image/png": "PNG image",
+    "image/jpeg": "JPEG image",
+    "image/svg+xml": "SVG image",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": "PowerPoint",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "Word document",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "Excel spreadsheet",
+}
+_TOC_MIN_HEADINGS = 4
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    site_url: str                       # "https://minutes.example.org" (no trailing slash)
+    title: str = "Meeting minutes"
+    per_page: int = 20
+    subscribe_url: str | None = None    # subscriptions API endpoint; the form is shown when set
+
+    def __post_init__(self) -> None:
+        # SITE_URL comes from a stack parameter; tolerate the trailing slash people type.
+        object.__setattr__(self, "site_url", self.site_url.rstrip("/"))
+        if self.per_page < 1:
+            raise ValueError("per_page must be at least 1")
+
+
+@dataclass(frozen=True)
+class _Page:
+    """What the base layout needs to know about any page."""
+    title: str                          # the <title>
+    heading: str                        # the one h1
+    description: str
+    path: str | None                    # canonical path; None for the 404 (served at any path)
+    og_type: str = "website"
+    group: str | None = None            # adds the group's feeds to autodiscovery
+    noindex: bool = False
+
+
+@dataclass(frozen=True)
+class _Pager:
+    number: int
+    count: int
+    prev_url: str | None
+    next_url: str | None
+
+
+@dataclass
+class _TocNode:
+    heading: Heading
+    children: list["_TocNode"] = field(default_factory=list)
+
+
+class PageRenderer:
+    def __init__(self, config: SiteConfig):
+        self.config = config
+        self._css = _read_static("style.css")
+        # The hash in the name lets the asset be cached forever; a CSS change gets a new URL.
+        self.stylesheet_path = f"/assets/style.{hashlib.sha256(self._css).hexdigest()[:8]}.css"
+        self._env = _environment()
+
+    def assets(self) -> dict[str, bytes]:
+        return {self.stylesheet_path: self._css}
+
+    # -- meeting -------------------------------------------------------------------------
+
+    def meeting_page(self, record: MeetingRecord, *, previous: MeetingRecord | None = None,
+                     next: MeetingRecord | None = None) -> str:
+        """`previous` is the older and `next` the newer meeting of the same group."""
+        for neighbour in (previous, next):
+            if neighbour is not None and neighbour.group != record.group:
+                raise ValueError(f"neighbour {neighbour.url_path} is not in group {record.group}")
+        page = _Page(
+            title=f"{record.title} — {record.group} — {self.config.title}",
+            heading=record.title,
+            description=record.summary or f"Minutes of the {record.group} meeting of {long_date(record.date)}.",
+            path=record.url_path,
+            og_type="article",
+            group=record.group,
+            noindex=record.status == "draft",
+        )
+        toc = _toc_tree(record.headings) if len(record.headings) >= _TOC_MIN_HEADINGS else []
+        return self._render("meeting.html.j2", page, record=record, toc=toc,
+                            previous=previous, next=next)
+
+    # -- listings ------------------------------------------------------------------------
+
+    def archive_pages(self, records: Iterable[MeetingRecord]) -> dict[str, str]:
+        listed = _listed(records)
+        years = _year_links(listed, "/")
+        return self._paginated(
+            listed, base="/", heading=self.config.title,
+            description=f"{self.config.title}: every group, newest first.",
+            years=years, subscribe_group=EVERY_GROUP,
+        )
+
+    def group_pages(self, group: str, records: Iterable[MeetingRecord]) -> dict[str, str]:
+        mine = [r for r in _listed(records) if r.group == group]
+        # Soonest upcoming meeting first: that is the one a reader is looking for.
+        upcoming = sorted((r for r in mine if r.status == "upcoming"),
+                          key=lambda r: (r.date, r.time or "", r.segment))
+        held = [r for r in mine if r.status != "upcoming"]
+        return self._paginated(
+            held, base=f"/{group}/", heading=group,
+            description=f"Minutes of the {group} meetings, newest first.",
+            years=_year_links(mine, f"/{group}/"), subscribe_group=group,
+            group=group, upcoming=upcoming,
+        )
+
+    def year_pages(self, records: Iterable[MeetingRecord]) -> dict[str, str]:
+        listed = _listed(records)
+        pages: dict[str, str] = {}
+        pages.update(self._years(listed, base="/", group=None))
+        for group in sorted({r.group for r in listed}):
+            pages.update(self._years([r for r in listed if r.group == group], base=f"/{group}/", group=group))
+        return pages
+
+    def not_found_page(self) -> str:
+        page = _Page(title=f"Page not found — {self.config.title}", heading="Page not found",
+                     description="This page does not exist.", path=None, noindex=True)
+        return self._render("404.html.j2", page)
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def _years(self, records: list[MeetingRecord], *, base: str, group: str | None) -> dict[str, str]:
+        # Not paginated: a year of one group, or even of all groups, is a page a reader can scan.
+        years = _year_links(records, base)
+        who = group or self.config.title
+        pages = {}
+        for year, entries in groupby(records, key=lambda r: r.date.year):
+            path = f"{base}{year}/"
+            page = _Page(title=f"{year} — {who}", heading=f"{who}: {year}",
+                         description=f"{who}: meetings of {year}.", path=path, group=group)
+            pages[path + "index.html"] = self._render(
+                "listing.html.j2", page, entries=list(entries), upcoming=[], pager=None,
+                years=years, current_year=year, subscribe_group=group or EVERY_GROUP,
+                show_group=group is None)
+        return pages
+
+    def _paginated(self, records: list[MeetingRecord], *, base: str, heading: str, description: str,
+                   years: list[tuple[int, str]], subscribe_group: str, group: str | None = None,
+                   upcoming: Sequence[MeetingRecord] = ()) -> dict[str, str]:
+        chunks = _chunks(records, self.config.per_page)
+        pages = {}
+        for number, entries in enumerate(chunks, start=1):
+            path = _page_url(base, number)
+            pager = _Pager(number, len(chunks),
+                           _page_url(base, number - 1) if number > 1 else None,
+                           _page_url(base, number + 1) if number < len(chunks) else None)
+            numbered = heading + (f" — page {number} of {len(chunks)}" if number > 1 else "")
+            page = _Page(title=numbered if group is None else f"{numbered} — {self.config.title}",
+                         heading=numbered, description=description, path=path, group=group)
+            pages[path + "index.html"] = self._render(
+                "listing.html.j2", page, entries=entries, upcoming=upcoming if number == 1 else [],
+                pager=pager, years=years, current_year=None, subscribe_group=subscribe_group,
+                show_group=group is None)
+        return pages
+
+    def _render(self, template: str, page: _Page, **context) -> str:
+        return self._env.get_template(f"site/{template}").render(
+            site=self.config, page=page, stylesheet_path=self.stylesheet_path,
+            feeds=self._feeds(page.group), **context)
+
+    def _feeds(self, group: str | None) -> list[tuple[str, str, str]]:
+        """(title, MIME type, absolute URL) of the feeds a page advertises."""
+        url = self.config.site_url
+        feeds = [(f"{self.config.title} (RSS)", "application/rss+xml", f"{url}/feed.xml"),
+                 (f"{self.config.title} (Atom)", "application/atom+xml", f"{url}/atom.xml")]
+        if group:
+            feeds += [(f"{group} (RSS)", "application/rss+xml", f"{url}/{group}/feed.xml"),
+                      (f"{group} (Atom)", "application/atom+xml", f"{url}/{group}/atom.xml")]
+        return feeds
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("minutes", "templates"),
+        autoescape=True,                 # every template is HTML; content_html is opted in with |safe
+        undefined=jinja2.StrictUndefined,  # a typo in a template fails the build, not the page
+        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+    )
+    env.filters.update(long_date=long_date, human_size=human_size, type_name=type_name)
+    return env
+
+
+def _read_static(name: str) -> bytes:
+    return (importlib.resources.files("minutes") / "static" / name).read_bytes()
+
+
+def _listed(records: Iterable[MeetingRecord]) -> list[MeetingRecord]:
+    return sort_newest_first(r for r in records if r.listed)
+
+
+def _chunks(items: list, size: int) -> list[list]:
+    # An empty listing is still one page, so "/" and "/<group>/" always exist.
+    return [items[i:i + size] for i in range(0, len(items), size)] or [[]]
+
+
+def _page_url(base: str, number: int) -> str:
+    return base if number == 1 else f"{base}page/{number}/"
+
+
+def _year_links(records: Iterable[MeetingRecord], base: str) -> list[tuple[int, str]]:
+    return [(year, f"{base}{year}/") for year in sorted({r.date.year for r in records}, reverse=True)]
+
+
+def _toc_tree(headings: Sequence[Heading]) -> list[_TocNode]:
+    """Nest headings by level so the table of contents is a proper outline."""
+    roots: list[_TocNode] = []
+    stack: list[_TocNode] = []
+    for heading in headings:
+        node = _TocNode(heading)
+        while stack and stack[-1].heading.level >= heading.level:
+            stack.pop()
+        (stack[-1].children if stack else roots).append(node)
+        stack.append(node)
+    return roots
+
+
+def long_date(date) -> str:
+    """"20 September 2022", without strftime so the host locale cannot change the bytes."""
+    return f"{date.day} {_MONTHS[date.month - 1]} {date.year}"
+
+
+def human_size(size: int) -> str:
+    """Decimal units, as file managers show them: 999 bytes, 1.2 kB, 3.4 MB."""
+    if size < 1000:
+        return "1 byte" if size == 1 else f"{size} bytes"
+    value = float(size)
+    for unit in ("kB", "MB", "GB", "TB"):
+        value /= 1000
+        if value < 999.95 or unit == "TB":
+            return f"{value:.1f} {unit}"
+    raise AssertionError("unreachable")
+
+
+def type_name(content_type: str) -> str:
+    base = content_type.split(";", 1)[0].strip().lower()
+    return _TYPE_NAMES.get(base, base or "file")

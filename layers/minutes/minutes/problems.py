@@ -1,0 +1,64 @@
+"""Problems a scribe can cause, and the one exception tree of the library.
+
+A problem is a value (code, message, hint, where), never a string to match: the CLI prints it
+like a compiler, publish writes it into a JSON report, tests compare codes.
+"""
+from __future__ import annotations
+
+import enum
+from dataclasses import asdict, dataclass, replace
+
+
+class Severity(str, enum.Enum):
+    ERROR = "error"      # the upload is rejected; nothing is published
+    WARNING = "warning"  # published anyway, reported so the scribe can have a look
+
+
+@dataclass(frozen=True)
+class Problem:
+    code: str
+    message: str
+    hint: str
+    severity: Severity = Severity.ERROR
+    line: int | None = None
+    column: int | None = None
+    file: str | None = None   # the key (or path) the problem is in, when a meeting has several
+
+    def in_file(self, file: str) -> "Problem":
+        return self if self.file else replace(self, file=file)
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        data["severity"] = self.severity.value
+        return data
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity is Severity.ERROR
+
+
+def error(code: str, message: str, hint: str, line: int | None = None,
+          column: int | None = None, *, file: str | None = None) -> Problem:
+    return Problem(code, message, hint, Severity.ERROR, line, column, file)
+
+
+def warning(code: str, message: str, hint: str, line: int | None = None,
+            column: int | None = None, *, file: str | None = None) -> Problem:
+    return Problem(code, message, hint, Severity.WARNING, line, column, file)
+
+
+class MinutesError(Exception):
+    """Base of every error the library raises on purpose."""
+
+
+class Rejected(MinutesError):
+    """The input cannot be published; `problems` says why, each with a hint."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = list(problems)
+        first = next((p for p in self.problems if p.is_error), None)
+        super().__init__(f"{first.code}: {first.message}" if first else "rejected")
+
+
+class ConfigError(MinutesError):
+    """The deployment or the local set-up is wrong (a missing variable, a bad template)."""

@@ -1,0 +1,176 @@
+"""Markdown -> safe HTML fragment: markdown-it-py (CommonMark + GFM bits) then nh3.
+
+Raw HTML is allowed in, but never passed through unsanitised: known tags go through nh3's
+allowlist, and a tag-like word in prose (`Vec<T>`, `<name>`) is escaped so it stays visible
+instead of being swallowed by the browser or the sanitiser.
+"""
+from __future__ import annotations
+
+import functools
+import html
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import nh3
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from mdit_py_plugins.anchors import anchors_plugin
+from mdit_py_plugins.tasklists import tasklists_plugin
+
+from .model import Heading
+
+MAX_NESTING = 40
+RESERVED_IDS = frozenset({"main", "top", "toc", "content", "header", "footer", "nav", "subscribe"})
+# Every element name a browser knows: these are real HTML (sanitised by nh3); any other
+# tag-like word is prose and is escaped.
+_HTML_ELEMENTS = frozenset("""
+a abbr acronym address area article aside audio b base bdi bdo big blink blockquote body br
+button canvas caption center cite code col colgroup data datalist dd del details dfn dialog dir
+div dl dt em embed fieldset figcaption figure font footer form frame frameset h1 h2 h3 h4 h5 h6
+head header hgroup hr html i iframe img input ins kbd label legend li link main map mark marquee
+math menu meta meter nav noembed noframes noscript object ol optgroup option output p param
+picture plaintext pre progress q rp rt rtc ruby s samp script search section select slot small
+source span strike strong style sub summary sup svg table tbody td template textarea tfoot th
+thead time title tr track tt u ul var video wbr xmp image
+""".split())
+_ALLOWED_TAGS = (set(nh3.ALLOWED_TAGS) - {"center", "map", "area", "header", "footer", "nav"}) | {"input"}
+_ATTRIBUTES = {
+    "a": {"href", "title", "class", "id"}, "img": {"src", "alt", "title", "width", "height"},
+    "code": {"class"}, "pre": {"class"}, "ol": {"start", "class"}, "ul": {"class"}, "li": {"class"},
+    "input": {"type", "checked", "disabled", "class"}, "details": {"open"},
+    "th": {"style", "colspan", "rowspan", "scope"}, "td": {"style", "colspan", "rowspan"},
+    "abbr": {"title"}, "time": {"datetime"}, "del": {"datetime"}, "ins": {"datetime"},
+    **{f"h{n}": {"id"} for n in range(1, 7)},
+}
+_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)((?:\s[^<>]*)?)(/?)>")
+_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
+_IMG_NO_ALT = re.compile(r"<img((?:(?! alt=)[^>])*?)(?=\s*/?>)")
+_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+
+
+@dataclass(frozen=True)
+class Rendered:
+    html: str
+    headings: tuple[Heading, ...]
+    summary: str
+    missing_links: tuple[str, ...]   # relative links to files that were not uploaded
+
+
+@functools.cache
+def _parser() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": True, "linkify": True, "maxNesting": MAX_NESTING})
+    md.enable(["table", "strikethrough", "linkify"])
+    md.use(tasklists_plugin, enabled=False)
+    md.use(anchors_plugin, min_level=1, max_level=6, slug_func=_anchor_slug,
+           permalink=True, permalinkSymbol="#", permalinkBefore=False)
+    return md
+
+
+def _anchor_slug(text: str) -> str:
+    slug = re.sub(r"[^\w\- ]", "", text.strip().lower(), flags=re.UNICODE).replace(" ", "-")
+    slug = re.sub(r"-{2,}", "-", slug).strip("-")[:64] or "section"
+    return f"{slug}-section" if slug in RESERVED_IDS else slug
+
+
+def markdown_tokens(text: str) -> list[Token]:
+    return _parser().parse(text)
+
+
+def render_markdown(text: str, *, drop_first_h1: bool = False, top_level: int = 2,
+                    resolve_link: Callable[[str], str | None] | None = None) -> Rendered:
+    """Render a Markdown body. `resolve_link` maps a relative link to a site path (or None)."""
+    tokens = markdown_tokens(text)
+    if drop_first_h1:
+        tokens = _without_first_h1(tokens)
+    _demote_headings(tokens, top_level)
+    _defuse_raw_html(tokens)
+    headings = _headings(tokens)
+    missing: list[str] = []
+    raw = _parser().renderer.render(tokens, _parser().options, {})
+    clean = sanitize(raw, resolve_link=resolve_link, missing=missing)
+    return Rendered(clean, headings, summary_of(tokens), tuple(dict.fromkeys(missing)))
+
+
+def sanitize(raw: str, *, resolve_link=None, missing: list[str] | None = None) -> str:
+    def attribute_filter(tag: str, attr: str, value: str) -> str | None:
+        if tag == "input":
+            return {"type": "checkbox" if value == "checkbox" else None,
+                    "disabled": "", "checked": "", "class": value}.get(attr)
+        if attr in ("href", "src") and not _SCHEME.match(value) and not value.startswith(("#", "/")):
+            target = resolve_link(value) if resolve_link else None
+            if target is None and missing is not None and not value.startswith("?"):
+                missing.append(value)
+            return target or value
+        return value
+
+    clean = nh3.clean(raw, tags=_ALLOWED_TAGS, attributes=_ATTRIBUTES,
+                     clean_content_tags={"script", "style", "textarea", "title", "noscript",
+                                         "xmp", "plaintext", "template"},
+                     attribute_filter=attribute_filter, url_schemes={"http", "https", "mailto"},
+                     filter_style_properties={"text-align"}, link_rel="noopener")
+    # An image without alt text is unreadable to a screen reader; say it is decorative.
+    return _IMG_NO_ALT.sub(r'<img\1 alt=""', clean)
+
+
+def _without_first_h1(tokens: list[Token]) -> list[Token]:
+    for i, token in enumerate(tokens):
+        if token.type == "heading_open" and token.tag == "h1":
+            return tokens[:i] + tokens[i + 3:]
+    return tokens
+
+
+def _demote_headings(tokens: list[Token], top_level: int) -> None:
+    """The page's h1 is the meeting title: the document's top heading level becomes h2
+    (h3 for a document shown as a section under its own h2)."""
+    levels = [int(t.tag[1]) for t in tokens if t.type == "heading_open"]
+    shift = top_level - min(levels, default=top_level)
+    for token in tokens:
+        if token.type in ("heading_open", "heading_close"):
+            token.tag = f"h{max(top_level, min(int(token.tag[1]) + shift, 6))}"
+
+
+def _defuse_raw_html(tokens: list[Token]) -> None:
+    for token in tokens:
+        if token.type == "html_block":
+            token.content = _escape_unknown_tags(_COMMENT.sub("", token.content))
+        elif token.type == "inline":
+            for child in token.children or []:
+                if child.type == "html_inline":
+                    child.content = _escape_unknown_tags(_COMMENT.sub("", child.content))
+
+
+def _escape_unknown_tags(fragment: str) -> str:
+    def one(match: re.Match) -> str:
+        name = match.group(2).lower()
+        return match.group(0) if name in _HTML_ELEMENTS else html.escape(match.group(0))
+
+    return _TAG.sub(one, fragment)
+
+
+def _headings(tokens: list[Token]) -> tuple[Heading, ...]:
+    found = []
+    for i, token in enumerate(tokens):
+        if token.type == "heading_open" and token.attrs.get("id"):
+            text = "".join(c.content for c in tokens[i + 1].children or []
+                           if c.type in ("text", "code_inline")).strip()
+            found.append(Heading(int(token.tag[1]), str(token.attrs["id"]), text))
+    return tuple(found)
+
+
+def summary_of(tokens: list[Token], *, limit: int = 240) -> str:
+    """Plain text of the first real paragraph, cut at a word boundary."""
+    for i, token in enumerate(tokens):
+        if token.type == "paragraph_open" and i + 1 < len(tokens):
+            text = " ".join("".join(_plain(c) for c in tokens[i + 1].children or []).split())
+            if len(text) >= 20:
+                return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + "…"
+    return ""
+
+
+def _plain(child: Token) -> str:
+    if child.type in ("text", "code_inline"):
+        return child.content
+    if child.type == "html_inline" and child.content.startswith("&lt;"):
+        return html.unescape(child.content)  # a tag-like word we kept as text
+    return " " if child.type in ("softbreak", "hardbreak") else ""

@@ -1,0 +1,49 @@
+"""The verdict on one upload, for the scribe: a JSON report and the same thing as text."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from .problems import Problem
+
+PUBLISHED, REJECTED, REMOVED, DRAFT, UPCOMING, STALE = (
+    "published", "rejected", "removed", "draft", "upcoming", "stale")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    status: str
+    key: str
+    version_id: str | None
+    when: dt.datetime
+    url: str | None = None
+    title: str | None = None
+    problems: tuple[Problem, ...] = field(default=())
+
+    def as_dict(self) -> dict:
+        return {"status": self.status, "key": self.key, "version_id": self.version_id,
+                "checked_at": self.when.isoformat(), "url": self.url, "title": self.title,
+                "errors": sum(p.is_error for p in self.problems),
+                "warnings": sum(not p.is_error for p in self.problems),
+                "problems": [p.as_dict() for p in self.problems]}
+
+    def subject(self) -> str:
+        what = {PUBLISHED: "Published", REJECTED: "Rejected", REMOVED: "Removed",
+                DRAFT: "Draft preview", UPCOMING: "Agenda published"}.get(self.status, self.status)
+        return f"{what}: {self.key}"
+
+    def text(self) -> str:
+        lines = [self.subject(), ""]
+        if self.status == REJECTED:
+            lines.append("Nothing was published; the upload is kept as it is. Fix the problems "
+                         "below and upload the file again to the same key.")
+        elif self.url:
+            lines.append(f"Page: {self.url}")
+        if self.problems:
+            lines.append("")
+        for p in self.problems:
+            where = ":".join(str(x) for x in (p.file or self.key, p.line, p.column) if x)
+            lines.append(f"{where}: {p.severity.value} {p.code}: {p.message}")
+            lines += [f"    hint: {h}" if i == 0 else f"          {h}"
+                      for i, h in enumerate(p.hint.splitlines())]
+        return "\n".join(lines) + "\n"

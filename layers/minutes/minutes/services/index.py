@@ -1,0 +1,61 @@
+"""index: rebuild, from the Meetings table, only what a change touches (runs one at a time).
+
+Touched: the changed meetings' pages and their group neighbours (prev/next links), the archive,
+the groups' pages and feeds, the overall feeds, the sitemap. Unchanged bytes are not rewritten.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..aws.dynamo import MeetingsTable
+from ..aws.s3 import SiteStore
+from ..messages import SiteUpdate
+from ..model import MeetingRecord, sort_newest_first
+from ..pages import PageRenderer
+from ..site import listing_files, meeting_file
+
+
+@dataclass(frozen=True)
+class IndexResult:
+    written: int
+    unchanged: int
+
+
+class Indexer:
+    def __init__(self, *, meetings: MeetingsTable, site: SiteStore, renderer: PageRenderer,
+                 feed_limit: int = 50):
+        self.meetings, self.site, self.renderer, self.feed_limit = meetings, site, renderer, feed_limit
+
+    def apply(self, updates: list[SiteUpdate]) -> IndexResult:
+        before = (self.site.writes, self.site.skipped)
+        everything = self.meetings.all()
+        records = [r for r in everything if r.status != "removed"]
+        groups = {u.group for u in updates}
+        for record in self._pages_to_render(updates, everything):
+            self.site.put(meeting_file(self.renderer, record, records))
+        for item in listing_files(self.renderer, records, feed_limit=self.feed_limit):
+            if _belongs_to_other_group(item.path, groups, records):
+                continue
+            self.site.put(item)
+        return IndexResult(self.site.writes - before[0], self.site.skipped - before[1])
+
+    def _pages_to_render(self, updates: list[SiteUpdate], everything: list[MeetingRecord]):
+        """The changed meetings (unless removed) and the listed meetings on either side."""
+        chosen: dict[tuple[str, str], MeetingRecord] = {}
+        for update in updates:
+            group = sort_newest_first(r for r in everything if r.group == update.group)
+            at = next((i for i, r in enumerate(group) if r.meeting == update.meeting), None)
+            if at is None:
+                continue
+            if group[at].status != "removed":
+                chosen[(update.group, update.meeting)] = group[at]
+            newer = next((r for r in reversed(group[:at]) if r.listed), None)
+            older = next((r for r in group[at + 1:] if r.listed), None)
+            for neighbour in filter(None, (newer, older)):
+                chosen[(neighbour.group, neighbour.meeting)] = neighbour
+        return list(chosen.values())
+
+
+def _belongs_to_other_group(path: str, groups: set[str], records: list[MeetingRecord]) -> bool:
+    first = path.strip("/").split("/", 1)[0]
+    return first not in groups and any(r.group == first for r in records)

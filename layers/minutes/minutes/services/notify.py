@@ -1,0 +1,121 @@
+"""notify: announce a meeting to its group's confirmed subscribers through SES, exactly once.
+
+announce -> fan out the recipients in batches (one queue message each); deliver -> for each
+recipient, claim the (meeting, subscriber) record, then send. A claim is written before the
+send, so a retried batch never repeats a send; a throttled send releases its claim and fails
+that message, so only the unsent are retried. A crash between claim and send loses that one
+email rather than risking a duplicate: at most once is the right failure for email.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from botocore.exceptions import ClientError
+
+from ..aws.dynamo import DeliveriesTable, MeetingsTable, SubscribersTable
+from ..aws.queues import Notifications
+from ..aws.ses import Mailer, Throttled
+from ..mail import meeting_email
+from ..messages import Announce, Deliver
+from ..settings import Settings
+from ..tokens import make_token
+
+BACKOFF_SECONDS = (1, 2, 4)
+
+
+class DeliveryIncomplete(Exception):
+    """Some recipients were throttled: the message is retried, the sent ones are skipped."""
+
+    def __init__(self, unsent: list[str]):
+        super().__init__(f"{len(unsent)} recipients not sent yet (throttled)")
+        self.unsent = unsent
+
+
+@dataclass
+class DeliveryResult:
+    sent: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)     # already sent by an earlier attempt
+    rejected: list[str] = field(default_factory=list)    # SES refused the address for good
+
+
+class Notifier:
+    def __init__(self, *, settings: Settings, meetings: MeetingsTable, subscribers: SubscribersTable,
+                 deliveries: DeliveriesTable, queue: Notifications, mailer: Mailer,
+                 sleep=time.sleep, monotonic=time.monotonic, logger=None):
+        self.settings, self.meetings, self.subscribers = settings, meetings, subscribers
+        self.deliveries, self.queue, self.mailer = deliveries, queue, mailer
+        self._sleep, self._monotonic, self._log = sleep, monotonic, logger
+        self._interval: float | None = None
+        self._last_send = 0.0
+
+    def announce(self, message: Announce) -> int:
+        """Fan out: one deliver message per batch of recipients. Returns the recipient count."""
+        record = self.meetings.get(message.group, message.meeting)
+        if record is None or record.status != "published":
+            return 0
+        emails = self.subscribers.confirmed(message.group)
+        size = self.settings.recipients_per_message
+        batches = [Deliver(message.group, message.meeting, tuple(emails[i:i + size]))
+                   for i in range(0, len(emails), size)]
+        self.queue.deliver(batches)
+        return len(emails)
+
+    def deliver(self, message: Deliver) -> DeliveryResult:
+        record = self.meetings.get(message.group, message.meeting)
+        result = DeliveryResult()
+        if record is None or record.status != "published":
+            return result
+        unsent = []
+        for email in message.recipients:
+            if not self.deliveries.claim(message.group, message.meeting, email):
+                result.skipped.append(email)
+                continue
+            outcome = self._send_one(record, email)
+            if outcome == "sent":
+                result.sent.append(email)
+            elif outcome == "rejected":
+                result.rejected.append(email)
+            else:
+                unsent.append(email)
+        if unsent:
+            raise DeliveryIncomplete(unsent)
+        return result
+
+    def _send_one(self, record, email: str) -> str:
+        message = meeting_email(
+            record, recipient=email, sender=self.settings.sender_address,
+            site_url=self.settings.site_url, list_domain=self.settings.site_host,
+            unsubscribe_url=self.unsubscribe_url(email))
+        for delay in (*BACKOFF_SECONDS, None):
+            self._pace()
+            try:
+                message_id = self.mailer.send(message, sender=self.settings.sender_address, recipient=email)
+            except Throttled:
+                if delay is None:
+                    break
+                self._sleep(delay)
+                continue
+            except ClientError as exc:
+                # Refused for good (bad address, suppressed): keep the claim, never retry.
+                if self._log:
+                    self._log.warning("SES refused a recipient", extra={"error": exc.response["Error"]["Code"]})
+                return "rejected"
+            self.deliveries.sent(record.group, record.meeting, email, message_id)
+            return "sent"
+        self.deliveries.release(record.group, record.meeting, email)
+        return "unsent"
+
+    def unsubscribe_url(self, email: str) -> str:
+        token = make_token(self.settings.token_secret, purpose="unsubscribe", email=email)
+        base = self.settings.subscriptions_url or self.settings.site_url.rstrip("/") + "/api"
+        return f"{base.rstrip('/')}/unsubscribe?token={token}"
+
+    def _pace(self) -> None:
+        """Stay within the account's maximum send rate."""
+        if self._interval is None:
+            self._interval = 1.0 / max(self.mailer.max_send_rate(), 0.1)
+        wait = self._last_send + self._interval - self._monotonic()
+        if wait > 0:
+            self._sleep(wait)
+        self._last_send = self._monotonic()

@@ -1,0 +1,150 @@
+"""publish: one S3 change under minutes/ -> a verdict, a page, a record, queued follow-ups.
+
+Order matters: validate and render first (nothing is written for a rejected upload), then the
+conditional record write (a late, older event stops here), then the page, then the queues.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from .. import keys
+from ..aws.dynamo import MeetingsTable
+from ..aws.queues import Notifications, SiteUpdates
+from ..aws.s3 import MinutesStore, SiteStore
+from ..aws.sns import ScribeNotices
+from ..meeting import Assembled, SourceFile, assemble
+from ..messages import Announce, SiteUpdate
+from ..model import MeetingRecord
+from ..pages import PageRenderer
+from ..problems import Rejected
+from ..report import DRAFT, PUBLISHED, REJECTED, REMOVED, STALE, UPCOMING, Verdict
+from ..settings import Settings
+from ..site import SiteFile, meeting_file
+
+
+@dataclass(frozen=True)
+class ObjectChange:
+    key: str                 # decoded
+    version_id: str | None
+    sequencer: str
+    removed: bool
+
+
+class Publisher:
+    def __init__(self, *, settings: Settings, minutes: MinutesStore, site: SiteStore,
+                 meetings: MeetingsTable, site_updates: SiteUpdates, notifications: Notifications,
+                 notices: ScribeNotices, renderer: PageRenderer, clock=None):
+        self.settings, self.minutes, self.site, self.meetings = settings, minutes, site, meetings
+        self.site_updates, self.notifications, self.notices = site_updates, notifications, notices
+        self.renderer = renderer
+        self._clock = clock or (lambda: dt.datetime.now(dt.timezone.utc))
+
+    def handle(self, change: ObjectChange) -> Verdict:
+        try:
+            key = keys.parse_key(change.key)
+        except Rejected as rejected:
+            return self._tell(Verdict(REJECTED, change.key, change.version_id, self._clock(),
+                                      problems=tuple(rejected.problems)), group="-")
+        if change.removed and not key.is_folder:
+            return self._remove(key, change)
+        return self._publish(key, change)
+
+    # --- publish -------------------------------------------------------------------------
+
+    def _publish(self, key: keys.MeetingKey, change: ObjectChange) -> Verdict:
+        files = self._meeting_files(key, change)
+        if not any(keys.parse_key(f.key).is_markdown for f in files):
+            if change.removed:
+                return self._remove(key, change)
+            return Verdict(STALE, change.key, change.version_id, self._clock())  # attachment first
+        now = self._clock()
+        existing = self.meetings.get(key.group, key.meeting)
+        try:
+            assembled = assemble(files, site_host=self.settings.site_host,
+                                 feed_id=existing.feed_id if existing else None,
+                                 published=existing.published if existing and existing.published else now,
+                                 updated=now, max_bytes=self.settings.max_size_bytes)
+        except Rejected as rejected:
+            verdict = Verdict(REJECTED, change.key, change.version_id, now,
+                              problems=tuple(rejected.problems))
+            self.minutes.tag(change.key, change.version_id, {"minutes-status": REJECTED})
+            return self._tell(verdict, group=key.group)
+        record = self._unique_segment(assembled.record)
+        stored = self.meetings.upsert(record, key=change.key, sequencer=change.sequencer)
+        if stored is None:  # a later event for this key already won
+            return Verdict(STALE, change.key, change.version_id, now)
+        record = record.with_changes(feed_id=stored.feed_id, published=stored.published)
+        self._write_page(record, assembled, existing)
+        self.site_updates.send(SiteUpdate(record.group, record.meeting, "upsert"),
+                               dedup=change.sequencer)
+        if record.status == PUBLISHED and assembled.notify and \
+                self.meetings.claim_announcement(record.group, record.meeting,
+                                                 sequencer=change.sequencer, when=now):
+            self.notifications.announce(Announce(record.group, record.meeting))
+        status = {"draft": DRAFT, "upcoming": UPCOMING}.get(record.status, PUBLISHED)
+        verdict = Verdict(status, change.key, change.version_id, now,
+                          url=self.settings.page_url(record.url_path), title=record.title,
+                          problems=assembled.problems)
+        self.minutes.tag(change.key, change.version_id, {"minutes-status": status})
+        return self._tell(verdict, group=key.group)
+
+    def _meeting_files(self, key: keys.MeetingKey, change: ObjectChange) -> list[SourceFile]:
+        """The changed object at its own version; a folder meeting's other files as they are now."""
+        names = self.minutes.keys_under(key.meeting_prefix) if key.is_folder else [change.key]
+        if key.is_folder:
+            names = [n for n in names if "/" not in n[len(key.meeting_prefix):]]
+        files = []
+        for name in names:
+            version = change.version_id if name == change.key and not change.removed else None
+            found = self.minutes.get(name, version)
+            if found is not None:
+                files.append(SourceFile(name, found.data))
+        return files
+
+    def _unique_segment(self, record: MeetingRecord) -> MeetingRecord:
+        """Two keys that would share a URL (2019-04-18.md, 2019.04.18.md): the later gets -2."""
+        taken = self.meetings.segments(record.group)
+        segment, n = record.segment, 1
+        while taken.get(segment, record.meeting) != record.meeting:
+            n += 1
+            segment = f"{record.segment}-{n}"
+        if segment == record.segment:
+            return record
+        old, new = f"/{record.group}/{record.segment}/", f"/{record.group}/{segment}/"
+        attachments = tuple(a.__class__(a.name, a.url_path.replace(old, new, 1), a.content_type, a.size)
+                            for a in record.attachments)
+        return record.with_changes(segment=segment, attachments=attachments,
+                                   content_html=record.content_html.replace(f'"{old}', f'"{new}'))
+
+    def _write_page(self, record: MeetingRecord, assembled: Assembled,
+                    existing: MeetingRecord | None) -> None:
+        group = [r for r in self.meetings.group(record.group)
+                 if (r.group, r.meeting) != (record.group, record.meeting)] + [record]
+        self.site.put(meeting_file(self.renderer, record, group))
+        by_name = {a.name: a for a in record.attachments}
+        for source, att in assembled.attachments:
+            final = by_name.get(att.name, att)
+            self.site.put(SiteFile(final.url_path, source.data, final.content_type))
+        if existing and existing.url_path != record.url_path:
+            self.site.delete_prefix(existing.url_path.lstrip("/"))  # e.g. published -> draft
+
+    # --- remove --------------------------------------------------------------------------
+
+    def _remove(self, key: keys.MeetingKey, change: ObjectChange) -> Verdict:
+        now = self._clock()
+        existing = self.meetings.get(key.group, key.meeting)
+        if existing is None or not self.meetings.mark_removed(
+                key.group, key.meeting, key=change.key, sequencer=change.sequencer, when=now):
+            return Verdict(STALE, change.key, change.version_id, now)
+        self.site.delete_prefix(existing.url_path.lstrip("/"))
+        self.site_updates.send(SiteUpdate(key.group, key.meeting, "delete"), dedup=change.sequencer)
+        return self._tell(Verdict(REMOVED, change.key, change.version_id, now,
+                                  url=self.settings.page_url(existing.url_path),
+                                  title=existing.title), group=key.group)
+
+    def _tell(self, verdict: Verdict, *, group: str) -> Verdict:
+        self.minutes.put_report(verdict.key, verdict.as_dict(), verdict.text())
+        self.notices.publish(subject=verdict.subject(), message=verdict.text(),
+                             status=verdict.status, group=group)
+        return verdict

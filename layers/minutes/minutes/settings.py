@@ -1,0 +1,46 @@
+"""Deployment settings, read from the environment template.yaml sets (names in docs/architecture.md)."""
+from __future__ import annotations
+
+import os
+import urllib.parse
+from dataclasses import dataclass, fields
+
+from .problems import ConfigError
+
+
+@dataclass(frozen=True)
+class Settings:
+    minutes_bucket: str = ""
+    site_bucket: str = ""
+    meetings_table: str = ""
+    subscribers_table: str = ""
+    deliveries_table: str = ""
+    site_updates_queue_url: str = ""
+    notifications_queue_url: str = ""
+    scribe_topic_arn: str = ""
+    site_url: str = "http://localhost:8000"
+    sender_address: str = "minutes@example.org"
+    subscriptions_url: str = ""      # the subscriptions API (issue 6); defaults under site_url
+    token_secret: str = "local-development-secret"
+    max_size_bytes: int = 1024 * 1024
+    recipients_per_message: int = 50
+
+    @classmethod
+    def from_env(cls, env=None, *, required: tuple[str, ...] = ()) -> "Settings":
+        env = os.environ if env is None else env
+        values = {}
+        for f in fields(cls):
+            raw = env.get(f.name.upper())
+            if raw is not None and raw != "":
+                values[f.name] = int(raw) if f.type == "int" else raw
+        missing = [name.upper() for name in required if not values.get(name)]
+        if missing:
+            raise ConfigError("missing environment variables: " + ", ".join(missing))
+        return cls(**values)
+
+    @property
+    def site_host(self) -> str:
+        return urllib.parse.urlsplit(self.site_url).hostname or "localhost"
+
+    def page_url(self, path: str) -> str:
+        return self.site_url.rstrip("/") + path

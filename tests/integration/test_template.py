@@ -1,0 +1,437 @@
+"""template.yaml: lint it, validate it with SAM, and check the wiring the code relies on.
+
+The names checked here come from docs/architecture.md, so the doc, the template and the
+sample events in events/ cannot drift apart silently.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import quote_plus, unquote_plus
+
+import pytest
+from cfnlint.decode import decode
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = ROOT / "template.yaml"
+ARCHITECTURE = ROOT / "docs" / "architecture.md"
+EVENTS = ROOT / "events"
+
+FUNCTION = "AWS::Serverless::Function"
+QUEUE = "AWS::SQS::Queue"
+ALARM = "AWS::CloudWatch::Alarm"
+ASYNC_EVENT_TYPES = {"S3", "SNS", "EventBridgeRule", "CloudWatchEvent", "Schedule", "ScheduleV2"}
+
+EXPECTED_EVENT_FILES = {
+    "s3-put.json",
+    "s3-put-folder-notes.json",
+    "s3-put-encoded-key.json",
+    "s3-delete.json",
+    "sqs-site-update.json",
+    "sqs-notify-announce.json",
+    "sqs-notify-deliver.json",
+}
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _load_template() -> dict:
+    """template.yaml as plain data, short tags (!Ref, !Sub, ...) in their long form."""
+    template, problems = decode(str(TEMPLATE))
+    assert not problems, [str(p) for p in problems]
+    assert isinstance(template, dict)
+    return template
+
+
+@pytest.fixture(scope="module")
+def template() -> dict:
+    return _load_template()
+
+
+def _resources(template: dict, type_: str) -> dict[str, dict]:
+    return {k: v for k, v in template["Resources"].items() if v.get("Type") == type_}
+
+
+def _globals(template: dict) -> dict:
+    return template.get("Globals", {}).get("Function", {})
+
+
+def _function_env(template: dict, props: dict) -> dict:
+    env = dict(_globals(template).get("Environment", {}).get("Variables", {}))
+    env.update(props.get("Environment", {}).get("Variables", {}))
+    return env
+
+
+def _function_timeout(template: dict, props: dict) -> int:
+    # Lambda's default is 3 s when neither the function nor Globals sets one.
+    return int(props.get("Timeout", _globals(template).get("Timeout", 3)))
+
+
+def _getatt_target(value) -> str | None:
+    """Logical id of `!GetAtt X.Arn` (either spelling), else None."""
+    if isinstance(value, dict) and "Fn::GetAtt" in value:
+        att = value["Fn::GetAtt"]
+        parts = att.split(".", 1) if isinstance(att, str) else list(att)
+        if len(parts) == 2 and parts[1] == "Arn":
+            return parts[0]
+    return None
+
+
+def _refers_to(value, logical_id: str) -> bool:
+    """True if a !Ref or !GetAtt to logical_id appears anywhere in value."""
+    if isinstance(value, dict):
+        if value.get("Ref") == logical_id:
+            return True
+        att = value.get("Fn::GetAtt")
+        if att is not None:
+            target = att.split(".", 1)[0] if isinstance(att, str) else att[0]
+            if target == logical_id:
+                return True
+        sub = value.get("Fn::Sub")
+        if sub is not None:
+            text = sub if isinstance(sub, str) else sub[0]
+            if re.search(r"\$\{" + re.escape(logical_id) + r"(\.[^}]*)?\}", text):
+                return True
+        return any(_refers_to(v, logical_id) for v in value.values())
+    if isinstance(value, list):
+        return any(_refers_to(v, logical_id) for v in value)
+    return False
+
+
+def _documented_names() -> dict[str, str]:
+    """env var -> logical id, from the Names table in docs/architecture.md."""
+    text = ARCHITECTURE.read_text(encoding="utf-8")
+    section = text.split("## Names", 1)[1].split("\n## ", 1)[0]
+    names: dict[str, str] = {}
+    for line in section.splitlines():
+        line = line.strip()
+        if not line.startswith("|"):
+            continue
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if len(cells) < 3:
+            continue
+        ids = [t for t in re.findall(r"`([^`]+)`", cells[1]) if re.fullmatch(r"[A-Z][A-Za-z0-9]+", t)]
+        envs = [t for t in re.findall(r"`([^`]+)`", cells[2]) if re.fullmatch(r"[A-Z][A-Z0-9_]+", t)]
+        if not envs:
+            continue  # header or separator row
+        assert len(ids) == len(envs), f"cannot pair logical ids and env vars in: {line}"
+        names.update(zip(envs, ids))
+    assert names, "no names found in docs/architecture.md"
+    return names
+
+
+def _s3_rules(event_props: dict) -> tuple[str, str]:
+    rules = event_props.get("Filter", {}).get("S3Key", {}).get("Rules", [])
+    by_name = {r["Name"].lower(): r["Value"] for r in rules}
+    return by_name.get("prefix", ""), by_name.get("suffix", "")
+
+
+def _s3_event_types(event_props: dict) -> list[str]:
+    types = event_props["Events"]
+    return [types] if isinstance(types, str) else list(types)
+
+
+def _event_types_overlap(a: str, b: str) -> bool:
+    a_family, _, a_kind = a.removeprefix("s3:").partition(":")
+    b_family, _, b_kind = b.removeprefix("s3:").partition(":")
+    return a_family == b_family and (a_kind == b_kind or "*" in (a_kind, b_kind))
+
+
+def _s3_events(template: dict, function: str) -> dict[str, dict]:
+    props = template["Resources"][function]["Properties"]
+    return {
+        name: ev["Properties"]
+        for name, ev in props.get("Events", {}).items()
+        if ev.get("Type") == "S3"
+    }
+
+
+def _load_event(name: str) -> dict:
+    return json.loads((EVENTS / name).read_text(encoding="utf-8"))
+
+
+# ---------------------------------------------------------------- linters
+
+
+def test_cfn_lint_reports_nothing():
+    """Errors and warnings both fail; a rule may only be ignored in the template's
+    Metadata (cfn-lint: config: ignore_checks) next to the reason for it."""
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from cfnlint.runner import main; sys.exit(main())",
+            "--format",
+            "parseable",
+            "--",
+            str(TEMPLATE),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    # cfn-lint's exit code is a bit mask: 2 errors, 4 warnings, 8 informational.
+    assert proc.returncode & (1 | 2 | 4) == 0, (
+        f"cfn-lint exit {proc.returncode}:\n{proc.stdout}\n{proc.stderr}"
+    )
+
+
+def _sam_cli() -> Path:
+    configured = os.environ.get("SAM_CLI")
+    candidate = Path(configured) if configured else ROOT / ".venv-sam" / "bin" / "sam"
+    if not candidate.is_file():
+        pytest.fail(
+            f"SAM CLI not found at {candidate} (set SAM_CLI or create .venv-sam): run `make test`,"
+            " which installs it"
+        )
+    return candidate
+
+
+def test_sam_validate_lint_passes():
+    sam = _sam_cli()
+    env = dict(os.environ)
+    # `sam validate --lint` works offline but wants a region; plain `validate` wants credentials.
+    if not env.get("AWS_REGION") and not env.get("AWS_DEFAULT_REGION"):
+        env["AWS_DEFAULT_REGION"] = "us-east-1"
+    env["SAM_CLI_TELEMETRY"] = "0"
+    proc = subprocess.run(
+        [str(sam), "validate", "--lint", "--template-file", str(TEMPLATE)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, f"sam validate --lint failed:\n{proc.stdout}\n{proc.stderr}"
+    assert "is a valid SAM Template" in proc.stdout + proc.stderr
+
+
+# ---------------------------------------------------------------- wiring
+
+
+def test_exactly_the_three_functions(template):
+    assert set(_resources(template, FUNCTION)) == {"PublishFunction", "IndexFunction", "NotifyFunction"}
+
+
+def test_every_documented_env_var_is_set_for_every_function(template):
+    names = _documented_names()
+    minutes_bucket_name = template["Resources"]["MinutesBucket"]["Properties"]["BucketName"]
+    for function, resource in _resources(template, FUNCTION).items():
+        env = _function_env(template, resource["Properties"])
+        missing = sorted(set(names) - set(env))
+        assert not missing, f"{function} lacks {missing}"
+        for var, logical_id in names.items():
+            assert logical_id in template.get("Parameters", {}) or logical_id in template["Resources"], (
+                f"{logical_id} (for {var}) is not declared in template.yaml"
+            )
+            if logical_id == "MinutesBucket":
+                # By name, never by !Ref (circular dependency with its own trigger).
+                assert env[var] == minutes_bucket_name, f"{function}: {var}={env[var]!r}"
+            else:
+                assert env[var] == {"Ref": logical_id}, f"{function}: {var}={env[var]!r}"
+
+
+def test_minutes_bucket_is_named_not_referenced_by_functions(template):
+    for function, resource in _resources(template, FUNCTION).items():
+        props = {k: v for k, v in resource["Properties"].items() if k != "Events"}
+        assert not _refers_to(props, "MinutesBucket"), (
+            f"{function} refers to MinutesBucket by !Ref/!GetAtt outside Events: circular dependency"
+        )
+    assert not _refers_to(_globals(template), "MinutesBucket")
+
+
+def test_minutes_bucket_is_private_versioned_encrypted(template):
+    props = template["Resources"]["MinutesBucket"]["Properties"]
+    assert props["BucketName"] == {"Fn::Sub": "${AWS::StackName}-minutes-${AWS::AccountId}"}
+    assert all(props["PublicAccessBlockConfiguration"].values())
+    assert props["VersioningConfiguration"]["Status"] == "Enabled"
+    assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+
+
+def test_publish_is_triggered_by_markdown_under_minutes(template):
+    events = _s3_events(template, "PublishFunction")
+    assert events, "PublishFunction has no S3 events"
+    covered: set[str] = set()
+    suffixes: set[str] = set()
+    for name, ev in events.items():
+        assert ev["Bucket"] == {"Ref": "MinutesBucket"}, name
+        prefix, suffix = _s3_rules(ev)
+        assert prefix == "minutes/", f"{name}: prefix {prefix!r} (reports/ must never trigger publish)"
+        suffixes.add(suffix)
+        if suffix == ".md":
+            covered.update(_s3_event_types(ev))
+    assert {"s3:ObjectCreated:*", "s3:ObjectRemoved:*"} <= covered, covered
+    # An attachment upload republishes its folder meeting.
+    assert {".pdf", ".png", ".jpg", ".jpeg", ".webp"} <= suffixes, suffixes
+
+
+def test_s3_notification_configurations_do_not_overlap(template):
+    """S3 rejects a bucket notification configuration whose filters overlap."""
+    configs = []
+    for function in _resources(template, FUNCTION):
+        for name, ev in _s3_events(template, function).items():
+            prefix, suffix = _s3_rules(ev)
+            for event_type in _s3_event_types(ev):
+                configs.append((f"{function}.{name}", json.dumps(ev["Bucket"]), event_type, prefix, suffix))
+    for i, a in enumerate(configs):
+        for b in configs[i + 1 :]:
+            if a[1] != b[1] or not _event_types_overlap(a[2], b[2]):
+                continue
+            prefixes = a[3].startswith(b[3]) or b[3].startswith(a[3])
+            suffixes = a[4].endswith(b[4]) or b[4].endswith(a[4])
+            assert not (prefixes and suffixes), f"overlapping S3 notifications: {a} / {b}"
+
+
+def test_site_updates_queue_is_fifo_with_fifo_dead_letter_queue(template):
+    queue = template["Resources"]["SiteUpdatesQueue"]["Properties"]
+    assert queue.get("FifoQueue") is True
+    assert queue.get("ContentBasedDeduplication") is True
+    dlq = _getatt_target(queue["RedrivePolicy"]["deadLetterTargetArn"])
+    assert dlq and template["Resources"][dlq]["Properties"].get("FifoQueue") is True
+
+
+def test_every_function_has_a_dead_letter_path_and_alarms(template):
+    queues = _resources(template, QUEUE)
+    alarms = [a["Properties"] for a in _resources(template, ALARM).values()]
+
+    def alarmed(namespace: str, metric: str, dimension_ref) -> bool:
+        return any(
+            a.get("Namespace") == namespace
+            and a.get("MetricName") == metric
+            and a.get("AlarmActions")
+            and any(_refers_to(d.get("Value"), dimension_ref) for d in a.get("Dimensions", []))
+            for a in alarms
+        )
+
+    for function, resource in _resources(template, FUNCTION).items():
+        props = resource["Properties"]
+        events = props.get("Events", {})
+        dead_letters: list[str] = []
+        for name, ev in events.items():
+            if ev["Type"] == "SQS":
+                source = _getatt_target(ev["Properties"]["Queue"])
+                assert source in queues, f"{function}.{name}: queue {source} not in template"
+                redrive = queues[source]["Properties"].get("RedrivePolicy")
+                assert redrive, f"{function}.{name}: {source} has no RedrivePolicy"
+                target = _getatt_target(redrive["deadLetterTargetArn"])
+                assert target in queues, f"{source}: dead-letter target {target} not a queue here"
+                dead_letters.append(target)
+                assert int(queues[source]["Properties"]["VisibilityTimeout"]) >= 6 * _function_timeout(
+                    template, props
+                ), f"{source}: VisibilityTimeout below 6 x {function} Timeout"
+            elif ev["Type"] in ASYNC_EVENT_TYPES:
+                on_failure = props.get("EventInvokeConfig", {}).get("DestinationConfig", {}).get("OnFailure")
+                dlq = props.get("DeadLetterQueue", {}).get("TargetArn")
+                target = _getatt_target(on_failure["Destination"]) if on_failure else _getatt_target(dlq)
+                assert target, f"{function}.{name}: asynchronous event without OnFailure/DeadLetterQueue"
+                dead_letters.append(target)
+        assert dead_letters, f"{function} has no dead-letter path"
+        for target in dead_letters:
+            assert alarmed("AWS/SQS", "ApproximateNumberOfMessagesVisible", target), f"no alarm on {target}"
+        assert alarmed("AWS/Lambda", "Errors", function), f"no Errors alarm on {function}"
+
+
+def test_sqs_consumers_report_batch_item_failures(template):
+    for function, resource in _resources(template, FUNCTION).items():
+        for name, ev in resource["Properties"].get("Events", {}).items():
+            if ev["Type"] == "SQS":
+                assert "ReportBatchItemFailures" in ev["Properties"].get("FunctionResponseTypes", []), (
+                    f"{function}.{name}"
+                )
+
+
+def test_tables_match_the_documented_keys(template):
+    r = template["Resources"]
+
+    def keys(table: str) -> list[tuple[str, str]]:
+        return [(k["AttributeName"], k["KeyType"]) for k in r[table]["Properties"]["KeySchema"]]
+
+    assert keys("MeetingsTable") == [("group", "HASH"), ("meeting", "RANGE")]
+    assert keys("SubscribersTable") == [("group", "HASH"), ("email", "RANGE")]
+    assert keys("DeliveriesTable") == [("delivery", "HASH")]
+    gsis = {g["IndexName"]: g for g in r["SubscribersTable"]["Properties"]["GlobalSecondaryIndexes"]}
+    assert [k["AttributeName"] for k in gsis["by-email"]["KeySchema"]] == ["email"]
+    ttl = r["DeliveriesTable"]["Properties"]["TimeToLiveSpecification"]
+    assert ttl == {"AttributeName": "expires_at", "Enabled": True}
+
+
+# ---------------------------------------------------------------- sample events
+
+
+def test_sample_event_files_exist():
+    present = {p.name for p in EVENTS.glob("*.json")}
+    assert EXPECTED_EVENT_FILES <= present, sorted(EXPECTED_EVENT_FILES - present)
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in EVENTS.glob("*.json")))
+def test_sample_event_is_real_shaped(name, template):
+    event = _load_event(name)
+    records = event["Records"]
+    assert records
+    for record in records:
+        source = record.get("eventSource")
+        if source == "aws:s3":
+            _check_s3_record(record, template)
+        elif source == "aws:sqs":
+            _check_sqs_record(record)
+        else:
+            pytest.fail(f"{name}: unexpected eventSource {source!r}")
+
+
+def _check_s3_record(record: dict, template: dict) -> None:
+    assert record["eventVersion"] == "2.1"
+    for field in ("awsRegion", "eventTime", "eventName", "userIdentity", "requestParameters", "responseElements"):
+        assert field in record, field
+    s3 = record["s3"]
+    assert s3["s3SchemaVersion"] == "1.0" and s3["configurationId"]
+    bucket = s3["bucket"]
+    assert bucket["arn"] == f"arn:aws:s3:::{bucket['name']}"
+    assert re.fullmatch(r"[a-z0-9-]+-minutes-\d{12}", bucket["name"]), bucket["name"]
+    obj = s3["object"]
+    key = obj["key"]
+    # URL-encoded the way S3 sends keys: '+' for a space, %XX for the rest, '/' kept.
+    assert " " not in key, f"raw space in key {key!r}"
+    assert quote_plus(unquote_plus(key), safe="/") == key, f"key not encoded as S3 does: {key!r}"
+    assert re.fullmatch(r"[0-9A-F]+", obj["sequencer"]), obj["sequencer"]
+    assert obj["versionId"]  # the minutes bucket is versioned
+    if record["eventName"].startswith("ObjectCreated:"):
+        assert isinstance(obj["size"], int) and obj["eTag"]
+    elif record["eventName"] == "ObjectRemoved:DeleteMarkerCreated":
+        assert "size" not in obj and "eTag" not in obj
+    # The decoded key is one PublishFunction is subscribed to.
+    decoded = unquote_plus(key)
+    assert any(
+        decoded.startswith(prefix) and decoded.endswith(suffix)
+        for prefix, suffix in map(_s3_rules, _s3_events(template, "PublishFunction").values())
+    ), f"{decoded!r} matches no PublishFunction S3 filter"
+
+
+def _check_sqs_record(record: dict) -> None:
+    for field in ("messageId", "receiptHandle", "body", "attributes", "messageAttributes", "md5OfBody",
+                  "eventSourceARN", "awsRegion"):
+        assert field in record, field
+    body = record["body"]
+    assert hashlib.md5(body.encode()).hexdigest() == record["md5OfBody"]
+    message = json.loads(body)
+    attributes = record["attributes"]
+    for field in ("ApproximateReceiveCount", "SentTimestamp", "SenderId", "ApproximateFirstReceiveTimestamp"):
+        assert field in attributes, field
+    if record["eventSourceARN"].endswith(".fifo"):
+        assert attributes["MessageGroupId"] == "site"
+        assert attributes["MessageDeduplicationId"] and attributes["SequenceNumber"]
+        assert set(message) == {"group", "meeting", "action"}
+        assert message["action"] in {"upsert", "delete"}
+    else:
+        assert "MessageGroupId" not in attributes
+        assert message["kind"] in {"announce", "deliver"}
+        assert message["group"] and message["meeting"]
+        if message["kind"] == "deliver":
+            assert message["recipients"] and all("@" in r for r in message["recipients"])

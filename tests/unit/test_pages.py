@@ -1,0 +1,364 @@
+"""The public site's HTML pages: structure, escaping, listings, pagination, determinism."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import random
+from html.parser import HTMLParser
+
+import pytest
+
+from minutes.model import Attachment, Heading, MeetingRecord
+from minutes.pages import PageRenderer, SiteConfig, human_size, long_date
+
+SITE = "https://minutes.example.org"
+SUBSCRIBE = "https://api.example.org/subscriptions"
+HOSTILE = "<script>alert(1)</script>"
+
+
+def record(group: str = "openxla", day: dt.date = dt.date(2022, 9, 20), slug: str = "sig", **changes) -> MeetingRecord:
+    segment = f"{day.isoformat()}-{slug}"
+    base = MeetingRecord(
+        group=group, meeting=segment, segment=segment, title=f"{group} {segment}", date=day,
+        summary=f"Summary of {segment}.", content_html="<p>Notes.</p>",
+    )
+    return base.with_changes(**changes)
+
+
+def days(n: int, start: dt.date = dt.date(2021, 1, 1)) -> list[dt.date]:
+    return [start + dt.timedelta(days=7 * i) for i in range(n)]
+
+
+class Tags(HTMLParser):
+    """Every start tag with its attributes, plus the text inside each h1."""
+
+    def __init__(self, html: str):
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.h1_text: list[str] = []
+        self._in_h1 = False
+        self.feed(html)
+        self.close()
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+        if tag == "h1":
+            self._in_h1 = True
+            self.h1_text.append("")
+
+    def handle_startendtag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_endtag(self, tag):
+        if tag == "h1":
+            self._in_h1 = False
+
+    def handle_data(self, data):
+        if self._in_h1:
+            self.h1_text[-1] += data
+
+    def find(self, tag: str, **attrs: str) -> list[dict[str, str | None]]:
+        return [a for t, a in self.tags if t == tag and all(a.get(k) == v for k, v in attrs.items())]
+
+    def hrefs(self, **attrs: str) -> list[str | None]:
+        return [a.get("href") for a in self.find("a", **attrs)]
+
+    def entry_links(self) -> list[str | None]:
+        """Links of listing entries: the anchor right after each h2/h3.entry-title."""
+        links = []
+        for (tag, attrs), (next_tag, next_attrs) in zip(self.tags, self.tags[1:]):
+            if tag in ("h2", "h3") and attrs.get("class") == "entry-title" and next_tag == "a":
+                links.append(next_attrs.get("href"))
+        return links
+
+
+@pytest.fixture
+def renderer() -> PageRenderer:
+    return PageRenderer(SiteConfig(site_url=SITE, per_page=20, subscribe_url=SUBSCRIBE))
+
+
+def all_pages(renderer: PageRenderer) -> dict[str, str]:
+    records = [record(day=d) for d in days(3)] + [record(group="jax", day=d) for d in days(2)]
+    pages = {"/openxla/x/": renderer.meeting_page(records[0]), "/404.html": renderer.not_found_page()}
+    pages.update(renderer.archive_pages(records))
+    pages.update(renderer.group_pages("openxla", records))
+    pages.update(renderer.year_pages(records))
+    return pages
+
+
+# -- layout ------------------------------------------------------------------------------
+
+
+def test_every_page_has_one_h1_lang_skip_link_landmarks_and_stylesheet(renderer):
+    for path, html in all_pages(renderer).items():
+        tags = Tags(html)
+        assert len(tags.find("h1")) == 1, path
+        assert tags.find("html", lang="en"), path
+        assert tags.find("meta", charset="utf-8"), path
+        assert tags.find("meta", name="viewport"), path
+        first_link = next(a for t, a in tags.tags if t == "a")
+        assert first_link == {"class": "skip-link", "href": "#main"}, path
+        assert tags.find("main", id="main"), path
+        for landmark in ("header", "nav", "footer"):
+            assert tags.find(landmark), (path, landmark)
+        assert tags.find("link", rel="stylesheet", href=renderer.stylesheet_path), path
+        assert not tags.find("script"), path
+
+
+def test_canonical_and_open_graph_are_absolute(renderer):
+    meeting = record()
+    tags = Tags(renderer.meeting_page(meeting))
+    expected = f"{SITE}/openxla/2022-09-20-sig/"
+    assert [a["href"] for a in tags.find("link", rel="canonical")] == [expected]
+    assert tags.find("meta", property="og:url", content=expected)
+    assert tags.find("meta", property="og:type", content="article")
+    assert tags.find("meta", property="og:title", content=meeting.title)
+    assert tags.find("meta", name="description", content=meeting.summary)
+    archive = Tags(renderer.archive_pages([meeting])["/index.html"])
+    assert [a["href"] for a in archive.find("link", rel="canonical")] == [f"{SITE}/"]
+
+
+def test_trailing_slash_in_site_url_is_tolerated():
+    renderer = PageRenderer(SiteConfig(site_url=SITE + "/"))
+    tags = Tags(renderer.meeting_page(record()))
+    assert tags.find("link", rel="canonical", href=f"{SITE}/openxla/2022-09-20-sig/")
+
+
+def feed_hrefs(html: str) -> set[str | None]:
+    return {a["href"] for a in Tags(html).find("link", rel="alternate")}
+
+
+def test_feed_autodiscovery_site_wide_and_per_group(renderer):
+    site_feeds = {f"{SITE}/feed.xml", f"{SITE}/atom.xml"}
+    group_feeds = {f"{SITE}/openxla/feed.xml", f"{SITE}/openxla/atom.xml"}
+    records = [record()]
+    assert feed_hrefs(renderer.archive_pages(records)["/index.html"]) == site_feeds
+    assert feed_hrefs(renderer.group_pages("openxla", records)["/openxla/index.html"]) == site_feeds | group_feeds
+    assert feed_hrefs(renderer.meeting_page(records[0])) == site_feeds | group_feeds
+    types = {a["type"] for a in Tags(renderer.meeting_page(records[0])).find("link", rel="alternate")}
+    assert types == {"application/rss+xml", "application/atom+xml"}
+
+
+def test_not_found_page_has_noindex_and_no_canonical(renderer):
+    tags = Tags(renderer.not_found_page())
+    assert tags.h1_text == ["Page not found"]
+    assert tags.find("meta", name="robots", content="noindex")
+    assert not tags.find("link", rel="canonical")
+    assert "/" in tags.hrefs()
+
+
+# -- escaping ----------------------------------------------------------------------------
+
+
+def test_hostile_title_is_escaped_everywhere(renderer):
+    hostile = record(title=HOSTILE, summary=HOSTILE, attendees=(HOSTILE,), tags=(HOSTILE,))
+    pages = {"meeting": renderer.meeting_page(hostile), **renderer.archive_pages([hostile]),
+             **renderer.group_pages("openxla", [hostile]), **renderer.year_pages([hostile])}
+    for path, html in pages.items():
+        assert "<script" not in html, path
+        assert not Tags(html).find("script"), path
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html, path
+    assert Tags(pages["meeting"]).h1_text == [HOSTILE]
+
+
+def test_content_html_is_trusted_as_sanitised(renderer):
+    html = renderer.meeting_page(record(content_html='<h2 id="a">A <a class="anchor" href="#a"></a></h2><p><em>x</em></p>'))
+    assert '<h2 id="a">A <a class="anchor" href="#a"></a></h2><p><em>x</em></p>' in html
+
+
+# -- meeting page ------------------------------------------------------------------------
+
+
+def test_meeting_header_shows_group_date_time_attendees_tags_attachments(renderer):
+    meeting = record(
+        time="08:00", timezone="Europe/Berlin", attendees=("Ann", "Bo"), tags=("xla", "compilers"),
+        attachments=(Attachment("[Public] Slides.pdf", "/openxla/2022-09-20-sig/%5BPublic%5D%20Slides.pdf",
+                                "application/pdf", 1_234_567),),
+    )
+    html = renderer.meeting_page(meeting)
+    tags = Tags(html)
+    assert "/openxla/" in tags.hrefs()
+    assert tags.find("time", datetime="2022-09-20")
+    assert tags.find("time", datetime="2022-09-20T08:00")
+    assert "20 September 2022" in html and "Europe/Berlin" in html
+    assert "Ann" in html and "Bo" in html and "compilers" in html
+    assert tags.find("a", href="/openxla/2022-09-20-sig/%5BPublic%5D%20Slides.pdf", type="application/pdf")
+    assert "[Public] Slides.pdf" in html and "(PDF, 1.2 MB)" in html
+    assert {"/openxla/feed.xml", "/openxla/atom.xml"} <= set(tags.hrefs())
+
+
+def test_optional_meeting_fields_are_omitted_when_unknown(renderer):
+    html = renderer.meeting_page(record())
+    assert "Attendees" not in html and "Attachments" not in html and "Tags" not in html
+    assert not Tags(html).find("time", datetime="2022-09-20T08:00")
+
+
+def headings(n: int) -> tuple[Heading, ...]:
+    return tuple(Heading(2 if i % 2 == 0 else 3, f"h-{i}", f"Heading {i}") for i in range(n))
+
+
+def test_table_of_contents_only_with_four_or_more_headings(renderer):
+    three = Tags(renderer.meeting_page(record(headings=headings(3))))
+    assert not three.find("nav", **{"aria-label": "Table of contents"})
+    four = Tags(renderer.meeting_page(record(headings=headings(4))))
+    assert four.find("nav", **{"aria-label": "Table of contents"})
+    assert [h for h in four.hrefs() if h.startswith("#h-")] == ["#h-0", "#h-1", "#h-2", "#h-3"]
+    assert len(four.find("ol")) == 3  # outline: the list and one nested list per h2 with h3 under it
+
+
+def test_previous_and_next_meeting_links(renderer):
+    older, this, newer = (record(day=d) for d in days(3))
+    tags = Tags(renderer.meeting_page(this, previous=older, next=newer))
+    assert tags.hrefs(rel="prev") == [older.url_path]
+    assert tags.hrefs(rel="next") == [newer.url_path]
+    first = Tags(renderer.meeting_page(older, next=this))
+    assert first.hrefs(rel="prev") == [] and first.hrefs(rel="next") == [this.url_path]
+
+
+def test_neighbours_must_be_in_the_same_group(renderer):
+    with pytest.raises(ValueError):
+        renderer.meeting_page(record(), previous=record(group="jax"))
+
+
+def test_draft_page_has_badge_and_noindex(renderer):
+    draft = Tags(renderer.meeting_page(record(status="draft")))
+    assert draft.find("meta", name="robots", content="noindex")
+    assert draft.find("link", rel="canonical", href=f"{SITE}/openxla/_drafts/2022-09-20-sig/")
+    assert "Draft — not listed" in renderer.meeting_page(record(status="draft"))
+    published = renderer.meeting_page(record())
+    assert "noindex" not in published and "Draft" not in published
+    assert "Upcoming" in renderer.meeting_page(record(status="upcoming"))
+
+
+# -- listings ----------------------------------------------------------------------------
+
+
+def test_drafts_never_listed(renderer):
+    shown, draft = record(slug="shown"), record(slug="secret", status="draft")
+    pages = {**renderer.archive_pages([shown, draft]), **renderer.group_pages("openxla", [shown, draft]),
+             **renderer.year_pages([shown, draft])}
+    for path, html in pages.items():
+        assert shown.url_path in html, path
+        assert "secret" not in html and "_drafts" not in html, path
+
+
+def test_archive_paginates_45_records_into_3_pages_newest_first(renderer):
+    records = [record(day=d) for d in days(45)]
+    random.Random(7).shuffle(records)
+    pages = renderer.archive_pages(records)
+    assert list(pages) == ["/index.html", "/page/2/index.html", "/page/3/index.html"]
+    parsed = [Tags(pages[p]) for p in pages]
+    assert [len(t.entry_links()) for t in parsed] == [20, 20, 5]
+    links = [link for t in parsed for link in t.entry_links()]
+    assert links == [r.url_path for r in sorted(records, key=lambda r: r.date, reverse=True)]
+    assert (parsed[0].hrefs(rel="prev"), parsed[0].hrefs(rel="next")) == ([], ["/page/2/"])
+    assert (parsed[1].hrefs(rel="prev"), parsed[1].hrefs(rel="next")) == (["/"], ["/page/3/"])
+    assert (parsed[2].hrefs(rel="prev"), parsed[2].hrefs(rel="next")) == (["/page/2/"], [])
+    assert parsed[2].find("link", rel="canonical", href=f"{SITE}/page/3/")
+    assert parsed[1].h1_text == ["Meeting minutes — page 2 of 3"]
+
+
+def test_archive_mixes_groups_and_shows_group_links(renderer):
+    a, b = record(group="openxla", day=dt.date(2022, 1, 1)), record(group="jax", day=dt.date(2022, 2, 1))
+    tags = Tags(renderer.archive_pages([a, b])["/index.html"])
+    assert tags.entry_links() == [b.url_path, a.url_path]
+    assert {"/openxla/", "/jax/"} <= set(tags.hrefs())
+
+
+def test_single_page_listing_has_no_pagination_and_empty_listing_still_renders(renderer):
+    one = Tags(renderer.archive_pages([record()])["/index.html"])
+    assert not one.find("nav", **{"aria-label": "Pages"})
+    empty = renderer.archive_pages([])
+    assert list(empty) == ["/index.html"] and "No minutes yet." in empty["/index.html"]
+
+
+def test_group_page_lists_upcoming_separately_on_first_page_only(renderer):
+    held = [record(day=d) for d in days(25)]
+    later, soon = record(day=dt.date(2030, 2, 1), status="upcoming"), record(day=dt.date(2030, 1, 1), status="upcoming")
+    other = record(group="jax")
+    pages = renderer.group_pages("openxla", [*held, later, soon, other])
+    assert list(pages) == ["/openxla/index.html", "/openxla/page/2/index.html"]
+    first, second = Tags(pages["/openxla/index.html"]), Tags(pages["/openxla/page/2/index.html"])
+    html = pages["/openxla/index.html"]
+    upcoming_part, minutes_part = html.split('id="minutes-heading"')
+    assert 'id="upcoming-heading"' in upcoming_part
+    assert soon.url_path in upcoming_part and later.url_path in upcoming_part
+    assert upcoming_part.index(soon.url_path) < upcoming_part.index(later.url_path)  # soonest first
+    assert soon.url_path not in minutes_part
+    assert len(first.entry_links()) == 2 + 20 and len(second.entry_links()) == 5
+    assert "upcoming-heading" not in pages["/openxla/page/2/index.html"]
+    assert other.url_path not in html
+    assert second.hrefs(rel="prev") == ["/openxla/"] and first.hrefs(rel="next") == ["/openxla/page/2/"]
+    assert first.h1_text == ["openxla"]
+
+
+def test_year_pages_across_groups_and_per_group(renderer):
+    records = [record(day=dt.date(2021, 5, 1)), record(day=dt.date(2022, 5, 1)),
+               record(group="jax", day=dt.date(2022, 6, 1)), record(group="jax", day=dt.date(2023, 1, 1), status="draft")]
+    pages = renderer.year_pages(records)
+    assert set(pages) == {"/2021/index.html", "/2022/index.html", "/openxla/2021/index.html",
+                          "/openxla/2022/index.html", "/jax/2022/index.html"}
+    all_2022 = Tags(pages["/2022/index.html"])
+    assert all_2022.entry_links() == [records[2].url_path, records[1].url_path]
+    assert all_2022.find("a", href="/2021/") and all_2022.find("a", href="/2022/", **{"aria-current": "page"})
+    jax = Tags(pages["/jax/2022/index.html"])
+    assert jax.entry_links() == [records[2].url_path]
+    assert jax.find("link", rel="canonical", href=f"{SITE}/jax/2022/")
+    assert f"{SITE}/jax/feed.xml" in feed_hrefs(pages["/jax/2022/index.html"])
+
+
+def test_listings_link_to_year_archives(renderer):
+    records = [record(day=dt.date(2021, 5, 1)), record(day=dt.date(2022, 5, 1))]
+    assert {"/2022/", "/2021/"} <= set(Tags(renderer.archive_pages(records)["/index.html"]).hrefs())
+    assert {"/openxla/2022/", "/openxla/2021/"} <= set(
+        Tags(renderer.group_pages("openxla", records)["/openxla/index.html"]).hrefs())
+
+
+def test_subscribe_form_only_when_configured(renderer):
+    tags = Tags(renderer.group_pages("openxla", [record()])["/openxla/index.html"])
+    [form] = tags.find("form")
+    assert form["method"] == "post" and form["action"] == SUBSCRIBE
+    assert tags.find("input", type="hidden", name="group", value="openxla")
+    [email] = tags.find("input", type="email", name="email")
+    assert tags.find("label", **{"for": email["id"]})
+    assert Tags(renderer.archive_pages([record()])["/index.html"]).find("input", name="group", value="*")
+    plain = PageRenderer(SiteConfig(site_url=SITE))
+    assert not Tags(plain.archive_pages([record()])["/index.html"]).find("form")
+
+
+# -- assets and determinism --------------------------------------------------------------
+
+
+def test_stylesheet_path_carries_the_content_hash(renderer):
+    assets = renderer.assets()
+    assert list(assets) == [renderer.stylesheet_path]
+    css = assets[renderer.stylesheet_path]
+    assert renderer.stylesheet_path == f"/assets/style.{hashlib.sha256(css).hexdigest()[:8]}.css"
+    assert 0 < len(css) < 8 * 1024
+    assert b"prefers-color-scheme: dark" in css and b"@media print" in css
+
+
+def test_same_input_gives_same_bytes_whatever_the_order():
+    records = [record(day=d) for d in days(30)] + [record(group="jax", day=d) for d in days(5)]
+    shuffled = random.Random(3).sample(records, len(records))
+
+    def build(rs):
+        r = PageRenderer(SiteConfig(site_url=SITE, subscribe_url=SUBSCRIBE))
+        return (r.archive_pages(rs), r.group_pages("openxla", rs), r.year_pages(rs),
+                r.meeting_page(rs[0]), r.not_found_page(), r.assets())
+
+    assert build(records)[:3] == build(shuffled)[:3]
+    assert build(records) == build(records)
+
+
+# -- helpers -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("size, text", [(0, "0 bytes"), (1, "1 byte"), (999, "999 bytes"), (1000, "1.0 kB"),
+                                        (1_234_567, "1.2 MB"), (999_999, "1.0 MB"), (5 * 10**9, "5.0 GB")])
+def test_human_size(size, text):
+    assert human_size(size) == text
+
+
+def test_long_date_ignores_locale():
+    assert long_date(dt.date(2022, 9, 3)) == "3 September 2022"
