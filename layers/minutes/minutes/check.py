@@ -1,11 +1,14 @@
-"""`minutes check`: the publish rules, offline. One verdict per file (or per folder meeting)."""
+"""`minutes check`: the publish rules, offline. One verdict per meeting: a file, or a folder
+meeting (its documents checked together, with its attachments, as publish would)."""
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import keys
+from .document import DEFAULT_MAX_BYTES
 from .meeting import SourceFile, assemble
 from .problems import Problem, Rejected
 
@@ -16,62 +19,145 @@ class Verdict:
     key: str
     problems: tuple[Problem, ...]
     meta: dict | None
+    paths: tuple[tuple[str, str], ...] = ()   # (key, local path) of every file checked
 
     @property
     def valid(self) -> bool:
         return not any(p.is_error for p in self.problems)
 
+    def path_of(self, problem: Problem) -> str:
+        """The local file a problem is in (a folder meeting has several)."""
+        return dict(self.paths).get(problem.file or "", self.file)
+
     def as_dict(self) -> dict:
         return {"file": self.file, "key": self.key, "valid": self.valid,
-                "problems": [_problem_dict(p) for p in self.problems], "meta": self.meta}
+                "problems": [self._problem_dict(p) for p in self.problems], "meta": self.meta}
 
-
-def _problem_dict(p: Problem) -> dict:
-    return {"severity": p.severity.value, "code": p.code, "line": p.line, "column": p.column,
-            "message": p.message, "hint": p.hint}
+    def _problem_dict(self, p: Problem) -> dict:
+        message = p.message
+        where = self.path_of(p)
+        if where != self.file:  # the JSON problem has no file field: name the document
+            message = f"{Path(where).name}: {message}"
+        return {"severity": p.severity.value, "code": p.code, "line": p.line, "column": p.column,
+                "message": message, "hint": p.hint}
 
 
 def key_for(path: Path) -> str:
-    """`.../minutes/<group>/...` keeps its key from `minutes/` on; else minutes/<folder>/<name>."""
+    """The bucket key a local file stands for, when --key does not say.
+
+    - a path containing `minutes/<group>/...`: the key from `minutes/` on;
+    - a file in a dated folder (`2022-09-20-sync/NOTES.md`, a folder meeting):
+      `minutes/<the folder's parent>/<folder>/<name>`;
+    - any other file: `minutes/<its folder's name>/<its name>`.
+    A folder name standing in for the group is made URL-safe (`Meeting Notes` -> meeting-notes):
+    it is a guess at the group, and a scribe's local folder name is not worth an error.
+    """
     parts = path.resolve().parts
-    if "minutes" in parts[:-1]:
-        at = len(parts) - 1 - parts[::-1].index("minutes")
-        if at < len(parts) - 1:
+    for at in range(len(parts) - 3, -1, -1):   # `minutes` followed by a group and a file
+        if parts[at] == "minutes":
             return "/".join(parts[at:])
-    return f"{keys.PREFIX}{path.resolve().parent.name}/{path.name}"
+    path = path.resolve()
+    if keys.find_date(path.parent.name) and len(parts) >= 3:
+        return f"{keys.PREFIX}{_group_from(path.parent.parent.name)}/{path.parent.name}/{path.name}"
+    return f"{keys.PREFIX}{_group_from(path.parent.name)}/{path.name}"
+
+
+def _group_from(folder: str) -> str:
+    return keys.slugify(folder, limit=63) or "minutes"
+
+
+@dataclass(frozen=True)
+class _Meeting:
+    files: tuple[tuple[str, Path], ...]   # (key, local path), sorted by key
+
+
+def check_paths(paths: list[Path], *, key: str | None = None, site_host: str = "localhost",
+                max_bytes: int = DEFAULT_MAX_BYTES) -> list[Verdict]:
+    """A verdict for every meeting among `paths` (files, and folders searched for minutes)."""
+    return [_check_meeting(m, site_host, max_bytes) for m in _meetings(paths, key)]
 
 
 def check_file(path: Path, *, key: str | None = None, site_host: str = "localhost",
-               max_bytes: int = 1024 * 1024) -> Verdict:
-    key = key or key_for(path)
+               max_bytes: int = DEFAULT_MAX_BYTES) -> Verdict:
+    """The verdict for one file (with its folder meeting's attachments beside it)."""
+    return check_paths([path], key=key, site_host=site_host, max_bytes=max_bytes)[0]
+
+
+def _meetings(paths: list[Path], key: str | None) -> list[_Meeting]:
+    """Files grouped by meeting, as their keys say; in the order the paths were given."""
+    grouped: dict[Path, dict[str, Path]] = defaultdict(dict)
+    for path in paths:
+        found = expand([path]) if path.is_dir() else [path]
+        for file in found:
+            file_key = key if key and not path.is_dir() else key_for(file)
+            folder_meeting = _is_folder_meeting(file_key)
+            # By local place, not by key: two folders may give the same key (onnx/*/meetings/
+            # 001-20190710.md all become minutes/meetings/001-20190710.md) yet are two meetings.
+            ident = file.resolve().parent if folder_meeting else file.resolve()
+            grouped[ident][file_key] = file
+            if folder_meeting:
+                for sibling in _attachments_beside(file):
+                    grouped[ident].setdefault(f"{file_key.rsplit('/', 1)[0]}/{sibling.name}", sibling)
+    return [_Meeting(tuple(sorted(files.items()))) for files in grouped.values()]
+
+
+def _is_folder_meeting(key: str) -> bool:
     try:
-        assembled = assemble([SourceFile(key, path.read_bytes())], site_host=site_host,
-                             max_bytes=max_bytes)
+        return keys.parse_key(key).is_folder
+    except Rejected:
+        return False   # a bad key is a meeting of its own; assemble reports why
+
+
+def _attachments_beside(file: Path) -> list[Path]:
+    return sorted(p for p in file.parent.iterdir()
+                  if p.is_file() and not p.name.startswith(".") and keys.attachment_type(p.name))
+
+
+def _check_meeting(meeting: _Meeting, site_host: str, max_bytes: int) -> Verdict:
+    file, key = _verdict_name(meeting)
+    paths = tuple((k, str(p)) for k, p in meeting.files)
+    try:
+        assembled = assemble([SourceFile(k, p.read_bytes()) for k, p in meeting.files],
+                             site_host=site_host, max_bytes=max_bytes)
     except Rejected as rejected:
-        return Verdict(str(path), key, tuple(rejected.problems), None)
+        return Verdict(file, key, tuple(rejected.problems), None, paths)
     record = assembled.record
     meta = {"title": record.title, "date": record.date.isoformat(), "group": record.group,
             "slug": record.segment, "url_path": record.url_path, "status": record.status}
-    return Verdict(str(path), key, assembled.problems, meta)
+    return Verdict(file, key, assembled.problems, meta, paths)
+
+
+def _verdict_name(meeting: _Meeting) -> tuple[str, str]:
+    """(file, key) a verdict is about: the one Markdown file, or the meeting folder."""
+    documents = [(k, p) for k, p in meeting.files if k.lower().endswith(".md")]
+    if len(documents) == 1:
+        return str(documents[0][1]), documents[0][0]
+    first_key, first_path = meeting.files[0]
+    return str(first_path.parent), first_key.rsplit("/", 1)[0] + "/"
 
 
 def expand(paths: list[Path]) -> list[Path]:
-    """Files as given; a folder means every Markdown file under it."""
+    """Files as given; a folder means every Markdown file under it (hidden ones skipped)."""
     found = []
     for path in paths:
-        found += sorted(p for p in path.rglob("*.md") if p.is_file()) if path.is_dir() else [path]
+        if path.is_dir():
+            found += sorted(p for p in path.rglob("*.md") if p.is_file() and not any(
+                part.startswith(".") for part in p.relative_to(path).parts))
+        else:
+            found.append(path)
     return found
 
 
 def format_text(verdict: Verdict) -> str:
+    """Like a compiler: `path:line:col: error CODE: message`, then the hint, indented."""
     lines = []
     for p in verdict.problems:
-        where = f"{verdict.file}:{p.line or 1}:{p.column or 1}"
+        where = f"{verdict.path_of(p)}:{p.line or 1}:{p.column or 1}"
         lines.append(f"{where}: {p.severity.value} {p.code}: {p.message}")
         lines += [f"    hint: {h}" if i == 0 else f"          {h}" for i, h in enumerate(p.hint.splitlines())]
     status = "ok" if verdict.valid else "rejected"
     target = f" -> {verdict.meta['url_path']}" if verdict.meta else ""
-    lines.append(f"{verdict.file}: {status}{target}")
+    lines.append(f"{verdict.file}: {status} (as {verdict.key}){target}")
     return "\n".join(lines)
 
 

@@ -22,10 +22,14 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(metavar="COMMAND")
 
     check = sub.add_parser("check", help="check minutes files before uploading them")
-    check.add_argument("files", nargs="+", type=Path, metavar="FILE")
-    check.add_argument("--key", help="the bucket key to check FILE as (one FILE only)")
+    check.add_argument("files", nargs="+", type=Path, metavar="FILE",
+                       help="a minutes file, or a folder: every meeting in it")
+    check.add_argument("--key", help="the bucket key to check FILE as (one FILE only); by "
+                       "default the key comes from the path (.../minutes/<group>/...), else "
+                       "minutes/<folder>/<file>")
     check.add_argument("--format", choices=("text", "json"), default="text")
-    check.add_argument("--max-bytes", type=int, default=1024 * 1024)
+    check.add_argument("--max-bytes", type=int, default=1024 * 1024,
+                       help="the size limit the bucket enforces (default: 1 MiB)")
     check.set_defaults(run=_check)
 
     build = sub.add_parser("build", help="render a folder of minutes to a static site")
@@ -47,15 +51,22 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _check(args) -> int:
-    from .check import check_file, expand, format_json, format_text
-    if args.key and len(args.files) != 1:
-        print("minutes check: --key needs exactly one FILE", file=sys.stderr)
+    from .check import check_paths, expand, format_json, format_text
+    if args.key and (len(args.files) != 1 or args.files[0].is_dir()):
+        print("minutes check: --key needs exactly one FILE (not a folder)", file=sys.stderr)
         return EXIT_USAGE
     missing = [str(p) for p in args.files if not p.exists()]
     if missing:
         print(f"minutes check: no such file: {', '.join(missing)}", file=sys.stderr)
         return EXIT_USAGE
-    verdicts = [check_file(p, key=args.key, max_bytes=args.max_bytes) for p in expand(args.files)]
+    empty = [str(p) for p in args.files if p.is_dir() and not expand([p])]
+    if empty:
+        print(f"minutes check: no .md files in: {', '.join(empty)}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.max_bytes <= 0:
+        print("minutes check: --max-bytes must be positive", file=sys.stderr)
+        return EXIT_USAGE
+    verdicts = check_paths(args.files, key=args.key, max_bytes=args.max_bytes)
     if args.format == "json":
         print(format_json(verdicts))
     else:

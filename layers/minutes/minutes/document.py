@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from . import frontmatter, keys
 from .problems import Problem, Rejected, error, warning
-from .render import markdown_tokens, MAX_NESTING
+from .render import MAX_NESTING, inline_text, markdown_tokens, tag_like_words
 
 DEFAULT_MAX_BYTES = 1024 * 1024
 KNOWN_KEYS = ("title", "date", "time", "timezone", "group", "attendees", "tags", "summary",
@@ -31,7 +31,8 @@ _MONTHS = {m: i for i, m in enumerate(
 _TEXT_DATE = re.compile(
     r"\b(?P<iso>(?:19|20)\d\d-\d\d-\d\d)\b"
     r"|\b(?P<mon>jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<y>(?:19|20)\d\d)\b"
-    r"|\b(?P<m2>\d{1,2})/(?P<d2>\d{1,2})/(?P<y2>(?:19|20)\d\d)\b",
+    r"|\b(?P<m2>\d{1,2})/(?P<d2>\d{1,2})/(?P<y2>(?:19|20)\d\d)\b"
+    r"|\b(?P<d3>\d{1,2})(?:st|nd|rd|th)?\s+(?P<mon3>jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?,?\s+(?P<y3>(?:19|20)\d\d)\b",
     re.IGNORECASE)
 FIX_DATE_HINT = ("Give the date one of these ways: name the file <yyyy-mm-dd>-<topic>.md "
                  "(or <yyyymmdd>), put it in a dated folder (<yyyy-mm-dd>-<topic>/NOTES.md or "
@@ -54,6 +55,9 @@ class Document:
     draft: bool = False
     notify: bool = True
     problems: tuple[Problem, ...] = field(default=())  # warnings only; errors raise
+    # The body's markdown-it tokens, parsed once for the checks and handed to the renderer:
+    # parsing is most of the time a large file takes.
+    tokens: tuple = field(default=(), compare=False, repr=False)
 
 
 def parse_document(data: bytes, *, key: str | keys.MeetingKey,
@@ -65,7 +69,7 @@ def parse_document(data: bytes, *, key: str | keys.MeetingKey,
     meta, body, body_line = _front_matter(text, problems)
     tokens = markdown_tokens(body)
     problems += _structure_problems(tokens, body_line)
-    date = _date(meeting_key, meta, problems)
+    date = _date(meeting_key, meta, problems, tokens)
     title, from_h1 = _title(tokens, meta, meeting_key, date)
     if any(p.is_error for p in problems):
         raise Rejected(problems)
@@ -75,12 +79,18 @@ def parse_document(data: bytes, *, key: str | keys.MeetingKey,
         date=date, time=meta.get("time"), timezone=meta.get("timezone"),
         attendees=tuple(meta.get("attendees", ())), tags=tuple(meta.get("tags", ())),
         summary=meta.get("summary"), draft=bool(meta.get("draft", False)),
-        notify=bool(meta.get("notify", True)), problems=tuple(problems))
+        notify=bool(meta.get("notify", True)), problems=tuple(problems), tokens=tuple(tokens))
 
 
 # --- bytes -> text ---------------------------------------------------------------------------
 
 def _decode(data: bytes, max_bytes: int) -> str:
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        # Windows editors save "Unicode" as UTF-16; its zero bytes would read as "binary".
+        raise Rejected([error("not-utf8", "The file is UTF-16, not UTF-8: the byte order mark "
+                              f"0x{data[0]:02x} 0x{data[1]:02x} at byte offset 0 gives it away.",
+                              "Save the file as UTF-8 (most editors: 'Save with encoding' or "
+                              "'Encoding > UTF-8').", 1, 1)])
     if len(data) > max_bytes:
         raise Rejected([error("too-large", f"The file is {len(data):,} bytes; the limit is "
                               f"{max_bytes:,}.", "Split it into one file per meeting, or move "
@@ -94,10 +104,10 @@ def _decode(data: bytes, max_bytes: int) -> str:
     except UnicodeDecodeError as exc:
         line = data[:exc.start].count(b"\n") + 1
         column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise Rejected([error("not-utf8", f"The file is not UTF-8: byte 0x{data[exc.start]:02x} "
-                              f"at byte offset {exc.start} cannot be decoded.",
-                              "Save the file as UTF-8 (most editors: 'Save with encoding').",
-                              line, column)]) from None
+        raise Rejected([error("not-utf8", "The file is not UTF-8: byte "
+                              f"0x{data[exc.start]:02x} at byte offset {exc.start} cannot be "
+                              "decoded.", "Save the file as UTF-8 (most editors: 'Save with "
+                              "encoding' or 'Encoding > UTF-8').", line, column)]) from None
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         raise Rejected([error("empty", "The file is empty or whitespace only.",
@@ -137,7 +147,7 @@ def _front_matter(text: str, problems: list[Problem]) -> tuple[dict, str, int]:
         problems.append(error("front-matter-yaml", f"Front matter is not valid YAML: {exc}.",
                               "Fix the YAML between the two '---' lines (quote values containing "
                               "':' or '#'); only plain values are allowed (no tags, no aliases).",
-                              exc.line + 1 if exc.line else 1, 1))
+                              exc.line + 1 if exc.line else 1, exc.column or 1))
         return {}, text, 1
     if yaml_text is None:
         return {}, body, 1
@@ -145,7 +155,7 @@ def _front_matter(text: str, problems: list[Problem]) -> tuple[dict, str, int]:
         return {}, body, lines + 1
     if not isinstance(raw, dict):
         problems.append(error("front-matter-not-mapping", "Front matter must be 'key: value' lines, "
-                              f"not a {type(raw).__name__}.", "Write e.g. 'title: Weekly sync' "
+                              f"not {_kind(raw)}.", "Write e.g. 'title: Weekly sync' "
                               "on its own line between the '---' lines.", 2, 1))
         return {}, body, lines + 1
     return _check_fields(raw, yaml_text, problems), body, lines + 1
@@ -170,6 +180,8 @@ def _check_fields(raw: dict, yaml_text: str, problems: list[Problem]) -> dict:
                                         f"Front-matter key '{name}' is not used; it is kept.",
                                         "Known keys: " + ", ".join(KNOWN_KEYS) + ".", line, 1))
             continue
+        if value is None:  # `title:` left empty, as templates do: the same as not given
+            continue
         checked = _FIELD_CHECKS[name](value)
         if isinstance(checked, _Bad):
             problems.append(error(checked.code, f"Front matter '{name}': {checked.message}",
@@ -190,7 +202,7 @@ def _text(value, *, limit: int = 300):
     if isinstance(value, (str, int, float)) and not isinstance(value, bool):
         flat = " ".join(str(value).split())
         return flat[:limit] if flat else None
-    return _Bad(f"expected text, got {type(value).__name__}.", "Write a single line of text.")
+    return _Bad(f"expected text, got {_kind(value)}.", "Write a single line of text.")
 
 
 def _date_value(value):
@@ -216,7 +228,7 @@ def _timezone_value(value):
     try:
         zoneinfo.ZoneInfo(name)
         return name
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder name
         return _Bad(f"'{name}' is not an IANA time zone.",
                     "Use a name like Europe/Berlin, America/Los_Angeles or UTC.", "timezone-unknown")
 
@@ -226,7 +238,7 @@ def _list_value(value):
         return tuple(p.strip() for p in re.split(r"[,\n]", value) if p.strip())
     if isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value):
         return tuple(" ".join(str(v).split()) for v in value if str(v).strip())
-    return _Bad("expected a list of names or a comma-separated line.",
+    return _Bad(f"expected a list of names or a comma-separated line, got {_kind(value)}.",
                 "Write e.g. attendees: [Ada Lovelace, Grace Hopper].")
 
 
@@ -234,6 +246,20 @@ def _tags_value(value):
     if isinstance(value, str):
         return tuple(t for t in re.split(r"[,\s]+", value) if t)
     return _list_value(value)
+
+
+def _kind(value) -> str:
+    """What a YAML value is, in a scribe's words rather than Python's."""
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, dict):
+        return "a set of 'key: value' pairs"
+    if isinstance(value, list):
+        return "a list" if all(isinstance(v, (str, int, float)) for v in value) else \
+            "a list holding lists or 'key: value' pairs"
+    if isinstance(value, str):
+        return "a line of text"
+    return "a number" if isinstance(value, (int, float)) else type(value).__name__
 
 
 def _bool_value(value):
@@ -251,7 +277,7 @@ _FIELD_CHECKS = {
 
 # --- title and date --------------------------------------------------------------------------
 
-def _date(key: keys.MeetingKey, meta: dict, problems: list[Problem]) -> dt.date | None:
+def _date(key: keys.MeetingKey, meta: dict, problems: list[Problem], tokens) -> dt.date | None:
     if "date" in meta:
         return meta["date"]
     if key.date:
@@ -260,10 +286,32 @@ def _date(key: keys.MeetingKey, meta: dict, problems: list[Problem]) -> dt.date 
     if bad:
         problems.append(error("date-invalid", f"'{bad}' in the key is not a real day.",
                               "Rename the file with the correct date (check month and day)."))
+        return None
+    meetings = sorted({d for _, d in _dated_headings(tokens)})
+    if len(meetings) >= 2:
+        # A year of running notes in one file: picking one of its dates would be a guess, and
+        # the fix is to split it, not to name a date.
+        problems.append(error(
+            "date-missing", f"No meeting date in '{key.key}' or its front matter, and its "
+            f"headings date {len(meetings)} meetings ({meetings[0].isoformat()} to "
+            f"{meetings[-1].isoformat()}).",
+            f"This looks like a running-notes file with {len(meetings)} meetings; the archive has "
+            "one page, feed entry and email per meeting. Upload one file per meeting named "
+            f"<yyyy-mm-dd>-<topic>.md, e.g. {keys.PREFIX}{key.group}/"
+            f"{meetings[-1].isoformat()}-meeting.md holding the notes under that date's heading."))
     else:
         problems.append(error("date-missing", f"No meeting date in '{key.key}' or its front matter.",
                               FIX_DATE_HINT))
     return None
+
+
+def _dated_headings(tokens) -> list[tuple[object, dt.date]]:
+    """(heading_open token, first date in its text) for every heading that carries a date."""
+    found = []
+    for i, token in enumerate(tokens):
+        if token.type == "heading_open" and (dates := _dates_in(inline_text(tokens[i + 1]))):
+            found.append((token, dates[0]))
+    return found
 
 
 def _title(tokens, meta: dict, key: keys.MeetingKey, date: dt.date | None) -> tuple[str, bool]:
@@ -272,7 +320,7 @@ def _title(tokens, meta: dict, key: keys.MeetingKey, date: dt.date | None) -> tu
     first_h1, first_any = None, None
     for i, token in enumerate(tokens):
         if token.type == "heading_open":
-            text = " ".join(_inline_text(tokens[i + 1]).split())
+            text = " ".join(inline_text(tokens[i + 1]).split())
             if text and first_any is None:
                 first_any = text
             if text and token.tag == "h1":
@@ -284,10 +332,6 @@ def _title(tokens, meta: dict, key: keys.MeetingKey, date: dt.date | None) -> tu
         return first_any[:300], False
     group = key.group.replace("-", " ").replace("_", " ").title()
     return f"{group} meeting {date.isoformat() if date else ''}".strip(), False
-
-
-def _inline_text(inline) -> str:
-    return "".join(c.content for c in (inline.children or []) if c.type in ("text", "code_inline"))
 
 
 # --- structure and warnings ------------------------------------------------------------------
@@ -308,8 +352,8 @@ def _warnings(body: str, body_line: int, title: str, date: dt.date, tokens,
     found += _fence_warning(body, body_line)
     found += _placeholder_warnings(body, body_line, title)
     found += _section_warnings(tokens, body_line)
-    dated = [t for i, t in enumerate(tokens) if t.type == "heading_open"
-             and _dates_in(_inline_text(tokens[i + 1]))]
+    found += _tag_like_warnings(tokens, body, body_line)
+    dated = [t for t, _ in _dated_headings(tokens)]
     if len(dated) >= 3:
         found.append(warning("several-meetings", f"{len(dated)} headings carry dates: this looks "
                              "like several meetings in one file.", "Upload one file per meeting "
@@ -329,6 +373,8 @@ def _dates_in(text: str) -> list[dt.date]:
                 dates.append(dt.date.fromisoformat(m.group("iso")))
             elif m.group("mon"):
                 dates.append(dt.date(int(m.group("y")), _MONTHS[m.group("mon").lower()[:3]], int(m.group("d"))))
+            elif m.group("mon3"):
+                dates.append(dt.date(int(m.group("y3")), _MONTHS[m.group("mon3").lower()[:3]], int(m.group("d3"))))
             else:
                 dates.append(dt.date(int(m.group("y2")), int(m.group("m2")), int(m.group("d2"))))
         except ValueError:
@@ -377,6 +423,23 @@ def _placeholder_warnings(body: str, body_line: int, title: str) -> list[Problem
     return found
 
 
+def _tag_like_warnings(tokens, body: str, body_line: int) -> list[Problem]:
+    """One warning per distinct tag-like word: shown as text, but `code` is what was meant."""
+    lines = body.split("\n")
+    found, seen = [], set()
+    for line, word in tag_like_words(tokens):
+        if word in seen:
+            continue
+        seen.add(word)
+        column = lines[line].find(word) + 1 if line is not None and line < len(lines) else 0
+        found.append(warning(
+            "tag-like-text", f"'{word}' looks like an HTML tag; it is shown as text.",
+            f"A browser would hide it if it were HTML. Write it as code (`{word}`) to make that "
+            "explicit, or escape the '<' as '\\<'.",
+            body_line + line if line is not None else None, column or None))
+    return found[:10]
+
+
 def _section_warnings(tokens, body_line: int) -> list[Problem]:
     found = []
     headings = [i for i, t in enumerate(tokens) if t.type == "heading_open"]
@@ -385,7 +448,7 @@ def _section_warnings(tokens, body_line: int) -> list[Problem]:
         nxt = tokens[following] if following < len(tokens) else None
         empty = following == here + 3 and (nxt is None or int(nxt.tag[1]) <= level)
         if empty:
-            text = _inline_text(tokens[here + 1])
+            text = " ".join(inline_text(tokens[here + 1]).split())
             found.append(warning("empty-section", f"Section '{text}' is empty.",
                                  "Write what was said, or remove the heading.",
                                  body_line + (tokens[here].map[0] if tokens[here].map else 0), 1))

@@ -36,9 +36,10 @@ _Loader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT, list("-+.012345
 
 
 class FrontMatterError(Exception):
-    def __init__(self, message: str, line: int | None):
+    def __init__(self, message: str, line: int | None, column: int | None = None):
         super().__init__(message)
-        self.line = line  # 1-based, in the YAML text
+        self.line = line      # 1-based, in the YAML text
+        self.column = column  # 1-based
 
 
 class Unclosed(FrontMatterError):
@@ -63,6 +64,7 @@ def load(yaml_text: str):
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or str(exc)
-        raise FrontMatterError(problem, mark.line + 1 if mark else None) from None
+        raise FrontMatterError(problem, mark.line + 1 if mark else None,
+                               mark.column + 1 if mark else None) from None
     except yaml.YAMLError as exc:
         raise FrontMatterError(str(exc), None) from None

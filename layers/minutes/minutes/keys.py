@@ -26,6 +26,7 @@ ATTACHMENT_TYPES = {
 _DATE_TOKEN = re.compile(r"(?<!\d)((?:19|20)\d\d)([-._]?)(\d\d)\2(\d\d)(?!\d)")
 _YMD_DIRS = re.compile(r"(?:^|/)((?:19|20)\d\d)/(\d\d)/(\d\d)(?:/|$)")
 _SLUG_JUNK = re.compile(r"[^a-z0-9]+")
+_KEY_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 @dataclass(frozen=True)
@@ -113,12 +114,30 @@ def parse_key(key: str) -> MeetingKey:
             "group-name", f"Group '{group}' is not a safe URL segment or is reserved.",
             "Use lower-case letters, digits, '-' and '_' (at most 63), not a year and not one of: "
             + ", ".join(sorted(RESERVED_GROUPS)) + ". Example: sig-docs."))
-    if any(p in (".", "..") for p in rest):
-        problems.append(error("key-shape", f"'{key}' contains '.' or '..' segments.",
-                              "Remove the relative segments from the key."))
+    if any(_is_relative(p) for p in rest):
+        problems.append(error("key-shape", f"'{key}' contains '.' or '..' segments (perhaps "
+                              "percent-encoded) or a backslash.",
+                              "Remove the relative segments from the key; name the file "
+                              f"{PREFIX}{group}/<yyyy-mm-dd>-<topic>.md."))
+    if _KEY_CONTROL.search(key):
+        problems.append(error("key-shape", f"{key!r} contains a control character (a line "
+                              "break, a tab).", "Rename the file without it."))
     if problems:
         raise Rejected(problems)
     return _meeting_key(key, group, rest)
+
+
+def _is_relative(segment: str) -> bool:
+    """`..` however written: a key is decoded once from the event, but a URL, a browser or a
+    later tool may decode it again, so `%2e%2e` (even `%252e%252e`) counts as `..`."""
+    for _ in range(3):
+        if "\\" in segment or any(part in (".", "..") for part in segment.split("/")):
+            return True
+        decoded = urllib.parse.unquote(segment)
+        if decoded == segment:
+            return False
+        segment = decoded
+    return True  # still encoded after three rounds: no honest file name looks like that
 
 
 def _meeting_key(key: str, group: str, rest: list[str]) -> MeetingKey:

@@ -16,7 +16,7 @@ from . import keys
 from .document import DEFAULT_MAX_BYTES, Document, parse_document
 from .feeds import feed_id_for
 from .model import Attachment, Heading, MeetingRecord
-from .problems import Problem, Rejected, warning
+from .problems import Problem, Rejected, error, warning
 from .render import render_markdown
 
 _SECTION_TITLES = {"agenda.md": "Agenda", "attendees.md": "Attendees"}
@@ -46,8 +46,10 @@ def assemble(files: list[SourceFile], *, site_host: str, feed_id: str | None = N
     minutes_doc = _minutes_doc(docs)
     lead = minutes_doc or next(iter(docs.values()), None)
     if lead is None:
-        raise Rejected([warning("no-documents", "The meeting folder has no Markdown document.",
-                                "Upload NOTES.md (minutes) or AGENDA.md next to the attachments.")])
+        # An error, not a warning: a rejection must carry at least one error to be one.
+        raise Rejected([error("no-documents", "The meeting folder has no Markdown document.",
+                              "Upload NOTES.md (minutes) or AGENDA.md next to the attachments.",
+                              file=first.key)])
     segment = first.segment(first.date or lead.date)
     published_at = published or _midnight(lead.date)
     links = {name.lower(): att for name, att in _attachment_map(attachments).items()}
@@ -118,11 +120,12 @@ def _attachment_map(attachments) -> dict[str, Attachment]:
 
 def _content(docs: dict[str, Document], lead: Document, links: dict[str, Attachment]):
     """Minutes first, then agenda, attendees and other documents, each as its own section."""
-    def resolve(value: str) -> str | None:
+    def resolve(value: str, doc: Document) -> str | None:
         path = urllib.parse.unquote(value.split("#")[0].split("?")[0])
-        path = posixpath.normpath(path).lstrip("./")
-        found = links.get(path.lower())
-        return found.url_path if found else None
+        found = links.get(posixpath.normpath(path).lstrip("./").lower())
+        if found:
+            return found.url_path
+        return _meeting_link(path, value, doc, docs, lead)
 
     ordered = [lead] + [d for name in ("agenda.md", "attendees.md") if (d := docs.get(name))
                         and d is not lead]
@@ -132,19 +135,47 @@ def _content(docs: dict[str, Document], lead: Document, links: dict[str, Attachm
     for doc in ordered:
         is_lead = doc is lead
         rendered = render_markdown(doc.body, drop_first_h1=doc.title_from_h1 and is_lead,
-                                   resolve_link=resolve, top_level=2 if is_lead else 3)
+                                   resolve_link=lambda value, doc=doc: resolve(value, doc),
+                                   top_level=2 if is_lead else 3, tokens=doc.tokens or None)
         missing += [(m, doc.key.key) for m in rendered.missing_links if _looks_like_file(m)]
         if is_lead:
             parts.append(rendered.html)
             headings += rendered.headings
             summary = rendered.summary
             continue
-        prefix = keys.slugify(doc.key.name.rsplit(".", 1)[0]) or "doc"
+        prefix = _section_id(doc)
         title = _SECTION_TITLES.get(doc.key.name.lower(), doc.key.name.rsplit(".", 1)[0])
         body = re.sub(r'( id="|href="#)', rf"\g<1>{prefix}-", rendered.html)
         parts.append(f'<section aria-labelledby="{prefix}">\n<h2 id="{prefix}">{html.escape(title)}</h2>\n{body}</section>\n')
         headings.append(Heading(2, prefix, title))
     return "".join(parts), tuple(headings), summary, missing
+
+
+def _section_id(doc: Document) -> str:
+    return keys.slugify(doc.key.name.rsplit(".", 1)[0]) or "doc"
+
+
+def _meeting_link(path: str, value: str, doc: Document, docs: dict[str, Document],
+                  lead: Document) -> str | None:
+    """A link to another Markdown file of the minutes (`2019-04-18.md`, `AGENDA.md`) -> the page
+    that file becomes, so links between minutes keep working on the site. The target's URL
+    follows from its key alone; a key outside minutes/ or without a date is left alone."""
+    if not path.lower().endswith(".md") or path.startswith("/"):
+        return None
+    target = posixpath.normpath(posixpath.join(posixpath.dirname(doc.key.key), path))
+    if not target.startswith(keys.PREFIX):
+        return None
+    try:
+        key = keys.parse_key(target)
+    except Rejected:
+        return None
+    fragment = "#" + value.split("#", 1)[1] if "#" in value else ""
+    same = next((d for d in docs.values() if d.key.key == key.key), None)
+    if same is not None:  # a document of this very meeting: its section on this page
+        return fragment or ("#" + _section_id(same) if same is not lead else "#")
+    if key.date is None:
+        return None
+    return f"/{key.group}/{key.segment()}/{fragment}"
 
 
 def _looks_like_file(target: str) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import html
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import nh3
@@ -47,6 +47,9 @@ _TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)((?:\s[^<>]*)?)(/?)>")
 _COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
 _IMG_NO_ALT = re.compile(r"<img((?:(?! alt=)[^>])*?)(?=\s*/?>)")
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+_TASK_CLASS = "task-list-item-checkbox"
+_INPUT = re.compile(r"<input\b[^>]*>")
+_TASK_BOX = re.compile(r'\btype="checkbox"')
 
 
 @dataclass(frozen=True)
@@ -78,13 +81,18 @@ def markdown_tokens(text: str) -> list[Token]:
 
 
 def render_markdown(text: str, *, drop_first_h1: bool = False, top_level: int = 2,
-                    resolve_link: Callable[[str], str | None] | None = None) -> Rendered:
-    """Render a Markdown body. `resolve_link` maps a relative link to a site path (or None)."""
-    tokens = markdown_tokens(text)
+                    resolve_link: Callable[[str], str | None] | None = None,
+                    tokens: Sequence[Token] | None = None) -> Rendered:
+    """Render a Markdown body. `resolve_link` maps a relative link to a site path (or None).
+
+    `tokens` are the body's tokens when the caller already has them (document.py parses every
+    body once to check it): parsing is most of the cost of a large file. They are not changed.
+    """
+    tokens = list(markdown_tokens(text) if tokens is None else tokens)
     if drop_first_h1:
         tokens = _without_first_h1(tokens)
-    _demote_headings(tokens, top_level)
-    _defuse_raw_html(tokens)
+    tokens = _demote_headings(tokens, top_level)
+    tokens = _defuse_raw_html(tokens)
     headings = _headings(tokens)
     missing: list[str] = []
     raw = _parser().renderer.render(tokens, _parser().options, {})
@@ -95,8 +103,8 @@ def render_markdown(text: str, *, drop_first_h1: bool = False, top_level: int = 
 def sanitize(raw: str, *, resolve_link=None, missing: list[str] | None = None) -> str:
     def attribute_filter(tag: str, attr: str, value: str) -> str | None:
         if tag == "input":
-            return {"type": "checkbox" if value == "checkbox" else None,
-                    "disabled": "", "checked": "", "class": value}.get(attr)
+            return {"type": "checkbox" if value == "checkbox" else None, "disabled": "",
+                    "checked": "", "class": value if value == _TASK_CLASS else None}.get(attr)
         if attr in ("href", "src") and not _SCHEME.match(value) and not value.startswith(("#", "/")):
             target = resolve_link(value) if resolve_link else None
             if target is None and missing is not None and not value.startswith("?"):
@@ -109,6 +117,11 @@ def sanitize(raw: str, *, resolve_link=None, missing: list[str] | None = None) -
                                          "xmp", "plaintext", "template"},
                      attribute_filter=attribute_filter, url_schemes={"http", "https", "mailto"},
                      filter_style_properties={"text-align"}, link_rel="noopener")
+    # Only the task list's disabled checkboxes may stay: a raw <input> is a text box a page
+    # could use to phish. nh3 output is canonical and input attributes hold no '>', so a
+    # pattern is exact here.
+    clean = _INPUT.sub(lambda m: m.group(0) if _TASK_BOX.search(m.group(0))
+                       and 'disabled=""' in m.group(0) else "", clean)
     # An image without alt text is unreadable to a screen reader; say it is decorative.
     return _IMG_NO_ALT.sub(r'<img\1 alt=""', clean)
 
@@ -120,40 +133,94 @@ def _without_first_h1(tokens: list[Token]) -> list[Token]:
     return tokens
 
 
-def _demote_headings(tokens: list[Token], top_level: int) -> None:
+# The transforms below copy the tokens they change, never change them in place: the same
+# tokens may be rendered again (a document shown twice, a re-render after a warning).
+
+def _demote_headings(tokens: list[Token], top_level: int) -> list[Token]:
     """The page's h1 is the meeting title: the document's top heading level becomes h2
     (h3 for a document shown as a section under its own h2)."""
     levels = [int(t.tag[1]) for t in tokens if t.type == "heading_open"]
     shift = top_level - min(levels, default=top_level)
+    out = []
     for token in tokens:
         if token.type in ("heading_open", "heading_close"):
-            token.tag = f"h{max(top_level, min(int(token.tag[1]) + shift, 6))}"
+            token = token.copy(tag=f"h{max(top_level, min(int(token.tag[1]) + shift, 6))}")
+        out.append(token)
+    return out
 
 
-def _defuse_raw_html(tokens: list[Token]) -> None:
+def _defuse_raw_html(tokens: list[Token]) -> list[Token]:
+    out = []
     for token in tokens:
         if token.type == "html_block":
-            token.content = _escape_unknown_tags(_COMMENT.sub("", token.content))
-        elif token.type == "inline":
-            for child in token.children or []:
-                if child.type == "html_inline":
-                    child.content = _escape_unknown_tags(_COMMENT.sub("", child.content))
+            token = token.copy(content=_defuse(token.content))
+        elif token.type == "inline" and any(c.type == "html_inline" for c in token.children or []):
+            token = token.copy(children=[
+                c.copy(content=_defuse(c.content)) if c.type == "html_inline" else c
+                for c in token.children])
+        out.append(token)
+    return out
+
+
+def _defuse(fragment: str) -> str:
+    return _escape_unknown_tags(_COMMENT.sub("", fragment))
 
 
 def _escape_unknown_tags(fragment: str) -> str:
     def one(match: re.Match) -> str:
-        name = match.group(2).lower()
-        return match.group(0) if name in _HTML_ELEMENTS else html.escape(match.group(0))
+        return html.escape(match.group(0)) if _is_tag_like_word(match) else match.group(0)
 
     return _TAG.sub(one, fragment)
+
+
+def _is_tag_like_word(match: re.Match) -> bool:
+    return match.group(2).lower() not in _HTML_ELEMENTS
+
+
+def tag_like_words(tokens: Sequence[Token]) -> list[tuple[int | None, str]]:
+    """(0-based body line, word) of each tag-like word (`Vec<T>`, `<name>`) that rendering
+    escapes to visible text: the browser would have swallowed it, the scribe may want code."""
+    found = []
+    for token in tokens:
+        if token.type == "html_block":
+            # Comments become their line breaks, so the line count stays right.
+            content = _COMMENT.sub(lambda m: "\n" * m.group().count("\n"), token.content)
+            for match in _TAG.finditer(content):
+                if _is_tag_like_word(match):
+                    line = token.map[0] + content.count("\n", 0, match.start()) if token.map else None
+                    found.append((line, match.group(0)))
+        elif token.type == "inline":
+            breaks = 0
+            for child in token.children or []:
+                breaks += child.type in ("softbreak", "hardbreak")
+                if child.type != "html_inline":
+                    continue
+                for match in _TAG.finditer(_COMMENT.sub("", child.content)):
+                    if _is_tag_like_word(match):
+                        found.append((token.map[0] + breaks if token.map else None, match.group(0)))
+    return found
+
+
+def inline_text(inline: Token) -> str:
+    """The visible text of an inline token (a heading's words): tag-like words stay, since the
+    page shows them; real tags and line breaks do not."""
+    parts = []
+    for child in inline.children or []:
+        if child.type in ("text", "code_inline"):
+            parts.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append(" ")
+        elif child.type == "html_inline":
+            parts.append(_TAG.sub(lambda m: m.group(0) if _is_tag_like_word(m) else "",
+                                  _COMMENT.sub("", child.content)))
+    return "".join(parts)
 
 
 def _headings(tokens: list[Token]) -> tuple[Heading, ...]:
     found = []
     for i, token in enumerate(tokens):
         if token.type == "heading_open" and token.attrs.get("id"):
-            text = "".join(c.content for c in tokens[i + 1].children or []
-                           if c.type in ("text", "code_inline")).strip()
+            text = " ".join(inline_text(tokens[i + 1]).split())
             found.append(Heading(int(token.tag[1]), str(token.attrs["id"]), text))
     return tuple(found)
 
