@@ -84,7 +84,8 @@ def check_file(path: Path, *, key: str | None = None, site_host: str = "localhos
 
 
 def _meetings(paths: list[Path], key: str | None) -> list[_Meeting]:
-    """Files grouped by meeting, as their keys say; in the order the paths were given."""
+    """Files grouped by meeting (a file, or a dated folder's documents and attachments), in
+    the order the paths were given."""
     grouped: dict[Path, dict[str, Path]] = defaultdict(dict)
     for path in paths:
         found = expand([path]) if path.is_dir() else [path]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import html
+import itertools
 import re
 import zoneinfo
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ _TEXT_DATE = re.compile(
     r"|\b(?P<m2>\d{1,2})/(?P<d2>\d{1,2})/(?P<y2>(?:19|20)\d\d)\b"
     r"|\b(?P<d3>\d{1,2})(?:st|nd|rd|th)?\s+(?P<mon3>jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?,?\s+(?P<y3>(?:19|20)\d\d)\b",
     re.IGNORECASE)
+_INVALID = "_invalid"  # meta key: the names of fields whose value was refused
 FIX_DATE_HINT = ("Give the date one of these ways: name the file <yyyy-mm-dd>-<topic>.md "
                  "(or <yyyymmdd>), put it in a dated folder (<yyyy-mm-dd>-<topic>/NOTES.md or "
                  "<yyyy>/<mm>/<dd>/), or add front matter:\n---\ndate: 2024-05-07\n---")
@@ -64,8 +66,7 @@ def parse_document(data: bytes, *, key: str | keys.MeetingKey,
                    max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
     """Decode, check and describe one Markdown document. Raises Rejected with every error."""
     meeting_key = key if isinstance(key, keys.MeetingKey) else keys.parse_key(key)
-    text = _decode(data, max_bytes)
-    problems: list[Problem] = []
+    text, problems = _decode(data, max_bytes)
     meta, body, body_line = _front_matter(text, problems)
     tokens = markdown_tokens(body)
     problems += _structure_problems(tokens, body_line)
@@ -84,7 +85,10 @@ def parse_document(data: bytes, *, key: str | keys.MeetingKey,
 
 # --- bytes -> text ---------------------------------------------------------------------------
 
-def _decode(data: bytes, max_bytes: int) -> str:
+def _decode(data: bytes, max_bytes: int) -> tuple[str, list[Problem]]:
+    """The text, and its control characters as errors: those do not stop the other checks,
+    so the scribe sees them together with everything else. What makes the bytes unreadable
+    as Markdown (size, encoding, binary, a whole HTML page) is rejected at once."""
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         # Windows editors save "Unicode" as UTF-16; its zero bytes would read as "binary".
         raise Rejected([error("not-utf8", "The file is UTF-16, not UTF-8: the byte order mark "
@@ -112,19 +116,19 @@ def _decode(data: bytes, max_bytes: int) -> str:
     if not text.strip():
         raise Rejected([error("empty", "The file is empty or whitespace only.",
                               "Write the minutes, or delete the upload.")])
+    # At most 20: a file full of them needs one look, not a million lines of report.
     problems = [error("control-char", f"Control character U+{ord(m.group()):04X} in the text.",
                       "Delete it; copy-paste from a terminal or PDF often brings these in.",
-                      *_line_col(text, m.start())) for m in _CONTROL.finditer(text)][:20]
+                      *_line_col(text, m.start()))
+                for m in itertools.islice(_CONTROL.finditer(text), 20)]
     if _HTML_DOCUMENT.match(text) and (hackmd := _HACKMD_SOURCE.search(text)):
         # HackMD/CodiMD "download as HTML" keeps the Markdown source, escaped, in div#doc.
         text = html.unescape(hackmd.group(1)).lstrip("\n")
     elif _HTML_DOCUMENT.match(text):
-        problems.append(error("html-document", "This is a whole HTML document, not Markdown.",
+        raise Rejected([error("html-document", "This is a whole HTML document, not Markdown.",
                               "Export the notes as Markdown (Google Docs: File > Download > "
-                              "Markdown), or paste the text into a .md file.", 1, 1))
-    if problems:
-        raise Rejected(problems)
-    return text
+                              "Markdown), or paste the text into a .md file.", 1, 1)])
+    return text, problems
 
 
 def _line_col(text: str, offset: int) -> tuple[int, int]:
@@ -142,6 +146,12 @@ def _front_matter(text: str, problems: list[Problem]) -> tuple[dict, str, int]:
         problems.append(error("front-matter-unclosed", "The front matter opened by '---' on line 1 "
                               "is never closed.", "Add a line '---' after the last front-matter "
                               "key, or remove the first line if it is not front matter.", 1, 1))
+        return {}, text, 1
+    except frontmatter.TooDeep as exc:
+        problems.append(error("too-deep", "The front matter is nested too deeply to read.",
+                              "Front matter holds plain values: a line of text, a date, a list "
+                              "of names. Remove the nested brackets.",
+                              exc.line + 1 if exc.line else 1, 1))
         return {}, text, 1
     except frontmatter.FrontMatterError as exc:
         problems.append(error("front-matter-yaml", f"Front matter is not valid YAML: {exc}.",
@@ -186,6 +196,7 @@ def _check_fields(raw: dict, yaml_text: str, problems: list[Problem]) -> dict:
         if isinstance(checked, _Bad):
             problems.append(error(checked.code, f"Front matter '{name}': {checked.message}",
                                   checked.hint, line, 1))
+            meta.setdefault(_INVALID, set()).add(name)
         elif checked is not None:
             meta[name] = checked
     return meta
@@ -282,6 +293,8 @@ def _date(key: keys.MeetingKey, meta: dict, problems: list[Problem], tokens) -> 
         return meta["date"]
     if key.date:
         return key.date
+    if "date" in meta.get(_INVALID, ()):
+        return None  # the front matter's date is wrong, and that error says how to fix it
     bad = keys.invalid_date_in(key.key)
     if bad:
         problems.append(error("date-invalid", f"'{bad}' in the key is not a real day.",

@@ -46,6 +46,10 @@ class Unclosed(FrontMatterError):
     pass
 
 
+class TooDeep(FrontMatterError):
+    pass
+
+
 def split(text: str) -> tuple[str | None, str, int]:
     """(yaml text or None, body, number of lines the front matter took). Raises on unclosed."""
     if not text.startswith("---\n"):
@@ -68,3 +72,17 @@ def load(yaml_text: str):
                                mark.column + 1 if mark else None) from None
     except yaml.YAMLError as exc:
         raise FrontMatterError(str(exc), None) from None
+    except RecursionError:
+        # PyYAML composes nested [ [ [ ... recursively; thousands of levels exhaust the stack.
+        # The stack is unwound by now, so this is an answer, not a crash.
+        raise TooDeep("the front matter is nested too deeply", _deep_line(yaml_text)) from None
+
+
+def _deep_line(yaml_text: str, limit: int = 50) -> int | None:
+    """1-based line where brackets first nest `limit` deep: where the scribe should look."""
+    depth = 0
+    for at, char in enumerate(yaml_text):
+        depth += (char in "[{") - (char in "]}")
+        if depth > limit:
+            return yaml_text.count("\n", 0, at) + 1
+    return None

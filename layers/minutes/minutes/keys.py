@@ -160,8 +160,14 @@ def _meeting_key(key: str, group: str, rest: list[str]) -> MeetingKey:
         if date:
             remainder = (meeting[:ymd.start()] + "/" + meeting[ymd.end():]).strip("/")
             return MeetingKey(key, group, meeting, "", date, slugify(remainder))
-    nearest = next((find_date(p) for p in reversed(folder) if find_date(p)), None)
-    return MeetingKey(key, group, meeting, "", nearest.date if nearest else None, slugify(meeting))
+    at = next((i for i in reversed(range(len(folder))) if find_date(folder[i])), None)
+    if at is None:
+        return MeetingKey(key, group, meeting, "", None, slugify(meeting))
+    # The date goes in front of the URL segment once: take it out of the folder's name.
+    found = find_date(folder[at])
+    parts = folder[:at] + [_slug_without(folder[at], found)] + folder[at + 1:] + [stem]
+    return MeetingKey(key, group, meeting, "", found.date,
+                      "-".join(filter(None, (slugify(p) for p in parts))))
 
 
 def _ymd_date(match: re.Match) -> dt.date | None:

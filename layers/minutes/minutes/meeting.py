@@ -169,13 +169,15 @@ def _meeting_link(path: str, value: str, doc: Document, docs: dict[str, Document
         key = keys.parse_key(target)
     except Rejected:
         return None
-    fragment = "#" + value.split("#", 1)[1] if "#" in value else ""
+    fragment = value.split("#", 1)[1] if "#" in value else ""
     same = next((d for d in docs.values() if d.key.key == key.key), None)
-    if same is not None:  # a document of this very meeting: its section on this page
-        return fragment or ("#" + _section_id(same) if same is not lead else "#")
-    if key.date is None:
+    if same is not None:
+        # A document of this very meeting: its section on this page. The page's own path, not
+        # a bare '#...': _content prefixes bare fragments with the linking section's id.
+        fragment = fragment if same is lead else "-".join(filter(None, (_section_id(same), fragment)))
+    elif key.date is None:
         return None
-    return f"/{key.group}/{key.segment()}/{fragment}"
+    return f"/{key.group}/{key.segment()}/" + (f"#{fragment}" if fragment else "")
 
 
 def _looks_like_file(target: str) -> bool:

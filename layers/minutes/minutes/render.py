@@ -202,26 +202,28 @@ def tag_like_words(tokens: Sequence[Token]) -> list[tuple[int | None, str]]:
 
 
 def inline_text(inline: Token) -> str:
-    """The visible text of an inline token (a heading's words): tag-like words stay, since the
-    page shows them; real tags and line breaks do not."""
+    """The visible text of an inline token (a heading's words) on one line: tag-like words
+    stay, since the page shows them; real tags, line breaks and the heading's '#' link do not."""
     parts = []
     for child in inline.children or []:
-        if child.type in ("text", "code_inline"):
-            parts.append(child.content)
-        elif child.type in ("softbreak", "hardbreak"):
-            parts.append(" ")
-        elif child.type == "html_inline":
-            parts.append(_TAG.sub(lambda m: m.group(0) if _is_tag_like_word(m) else "",
-                                  _COMMENT.sub("", child.content)))
-    return "".join(parts)
+        if child.type == "link_open" and child.attrs.get("class") == "header-anchor":
+            break
+        parts.append(_plain(child))
+    return " ".join("".join(parts).split())
+
+
+def _visible_html(content: str) -> str:
+    """What a reader sees of a raw HTML fragment, before or after _defuse_raw_html."""
+    if content.startswith("&lt;"):
+        return html.unescape(content)  # a tag-like word we kept as text
+    return _TAG.sub(lambda m: m.group(0) if _is_tag_like_word(m) else "", _COMMENT.sub("", content))
 
 
 def _headings(tokens: list[Token]) -> tuple[Heading, ...]:
     found = []
     for i, token in enumerate(tokens):
         if token.type == "heading_open" and token.attrs.get("id"):
-            text = " ".join(inline_text(tokens[i + 1]).split())
-            found.append(Heading(int(token.tag[1]), str(token.attrs["id"]), text))
+            found.append(Heading(int(token.tag[1]), str(token.attrs["id"]), inline_text(tokens[i + 1])))
     return tuple(found)
 
 
@@ -238,6 +240,6 @@ def summary_of(tokens: list[Token], *, limit: int = 240) -> str:
 def _plain(child: Token) -> str:
     if child.type in ("text", "code_inline"):
         return child.content
-    if child.type == "html_inline" and child.content.startswith("&lt;"):
-        return html.unescape(child.content)  # a tag-like word we kept as text
+    if child.type == "html_inline":
+        return _visible_html(child.content)
     return " " if child.type in ("softbreak", "hardbreak") else ""

@@ -1,0 +1,103 @@
+"""`minutes build SRC --out SITE`: a folder of minutes -> a static site, deterministic."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from minutes.build import build, gather, write_site
+from minutes.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE, main
+from minutes.problems import MinutesError
+from minutes.site import SiteFile
+
+SITE = "https://minutes.example.org"
+PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n"
+
+
+def write(path: Path, content: str | bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
+
+
+@pytest.fixture
+def src(tmp_path: Path) -> Path:
+    root = tmp_path / "src"
+    meeting = root / "openxla" / "2022-09-20-community-meeting"
+    write(meeting / "NOTES.md", "# Community meeting\n\nSlides: [deck](%5BPublic%5D%20Deck.pdf)\n\n"
+                                "## Notes\n\n- Vec<T> discussed\n- roadmap\n")
+    write(meeting / "AGENDA.md", "# Agenda\n\n1. Welcome\n")
+    write(meeting / "[Public] Deck.pdf", PDF)
+    write(root / "openxla" / "2022-10-18-sync.md", "# October sync\n\n- a\n- b\n- c\n")
+    write(root / "rust-lang" / "2019-04-18.md", "# Lang team\n\n- a\n- b\n- c\n")
+    write(root / "rust-lang" / "2019.04.18.md", "# Lang team, again\n\n- a\n- b\n- c\n")
+    write(root / "rust-lang" / "2019-05-02.md", "---\ndraft: true\n---\n# Draft\n\n- a\n- b\n")
+    write(root / "k8s" / "meeting-notes-2024.md", "# Notes\n\n## Dec 31, 2024\n\n- a\n\n## Dec 24, 2024\n\n- b\n")
+    write(root / "openxla" / ".DS_Store", b"\x00\x00")
+    return root
+
+
+def site_bytes(out: Path) -> dict[str, bytes]:
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+
+def test_gather_groups_files_by_meeting(src):
+    meetings = gather(src)
+    assert sorted(meetings) == [("k8s", "meeting-notes-2024"),
+                                ("openxla", "2022-09-20-community-meeting"),
+                                ("openxla", "2022-10-18-sync"), ("rust-lang", "2019-04-18"),
+                                ("rust-lang", "2019-05-02"), ("rust-lang", "2019.04.18")]
+    assert len(meetings[("openxla", "2022-09-20-community-meeting")]) == 3
+
+
+def test_build_writes_pages_index_and_feeds(src, tmp_path):
+    out = tmp_path / "site"
+    result = build(src, out, site_url=SITE, workers=1)
+    files = site_bytes(out)
+    for path in ("index.html", "feed.xml", "atom.xml", "sitemap.xml", "404.html", "robots.txt",
+                 "openxla/index.html", "openxla/feed.xml", "openxla/atom.xml",
+                 "openxla/2022-09-20-community-meeting/index.html",
+                 "openxla/2022-09-20-community-meeting/[Public] Deck.pdf",
+                 "openxla/2022-10-18-sync/index.html",
+                 "rust-lang/2019-04-18/index.html", "rust-lang/2019-04-18-2/index.html",
+                 "rust-lang/_drafts/2019-05-02/index.html"):
+        assert path in files, path
+    assert files["openxla/2022-09-20-community-meeting/[Public] Deck.pdf"] == PDF
+    page = files["openxla/2022-09-20-community-meeting/index.html"].decode()
+    assert "Community meeting" in page and "Vec&lt;T&gt;" in page
+    # The page links its slides (pages.py may write the link relative to the page).
+    assert ('href="/openxla/2022-09-20-community-meeting/%5BPublic%5D%20Deck.pdf"' in page
+            or 'href="%5BPublic%5D%20Deck.pdf"' in page)
+    feed = files["feed.xml"].decode()
+    assert "October sync" in feed and "Draft" not in feed
+    assert "tag:minutes.example.org,2022:openxla/2022-09-20-community-meeting" in files["atom.xml"].decode()
+    assert not any(name.endswith(".DS_Store") for name in files)
+    assert len(result.records) == 5 and result.written == len(files)
+    assert list(result.rejected) == ["minutes/k8s/meeting-notes-2024.md"]
+    assert result.rejected["minutes/k8s/meeting-notes-2024.md"][0].code == "date-missing"
+
+
+def test_the_same_sources_give_the_same_bytes(src, tmp_path):
+    build(src, tmp_path / "one", site_url=SITE, workers=1)
+    build(src, tmp_path / "two", site_url=SITE, workers=2)
+    one, two = site_bytes(tmp_path / "one"), site_bytes(tmp_path / "two")
+    assert one.keys() == two.keys()
+    assert [k for k in one if one[k] != two[k]] == []
+
+
+def test_write_site_refuses_to_leave_the_folder_or_write_twice(tmp_path):
+    with pytest.raises(MinutesError):
+        write_site([SiteFile("/g/x/../../../outside.txt", b"x", "text/plain")], tmp_path / "site")
+    with pytest.raises(MinutesError):
+        write_site([SiteFile("/a.txt", b"1", "text/plain"), SiteFile("/a.txt", b"2", "text/plain")],
+                   tmp_path / "site")
+
+
+def test_the_build_command(src, tmp_path, capsys):
+    out = tmp_path / "site"
+    assert main(["build", str(src), "--out", str(out), "--base-url", SITE, "--jobs", "1"]) == EXIT_INVALID
+    captured = capsys.readouterr()
+    assert "built 5 meetings" in captured.out and "1 rejected" in captured.out
+    assert "error date-missing" in captured.err and "running-notes" in captured.err
+    (src / "k8s" / "meeting-notes-2024.md").unlink()
+    assert main(["build", str(src), "--out", str(out), "--base-url", SITE, "--jobs", "1"]) == EXIT_OK
+    assert main(["build", str(tmp_path / "nope"), "--out", str(out)]) == EXIT_USAGE

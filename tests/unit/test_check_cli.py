@@ -1,0 +1,264 @@
+"""`minutes check`: exit codes, compiler-style text, the JSON contract, key derivation, folders."""
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+from minutes.check import key_for
+from minutes.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE, main
+from tests.support.corpus import CORPUS
+
+GOOD = "# Weekly sync\n\n## Notes\n\n- one\n- two\n"
+PDF = b"%PDF-1.4\n"
+
+
+def write(path: Path, content: str | bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, str):
+        content = content.encode("utf-8")
+    path.write_bytes(content)
+    return path
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(["check", *argv])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def run_json(capsys, *argv: str) -> tuple[int, list[dict]]:
+    code, out, _ = run(capsys, "--format", "json", *argv)
+    return code, json.loads(out)
+
+
+# --- exit codes and text -----------------------------------------------------------------
+
+def test_a_valid_file_exits_0_and_says_where_it_will_be(tmp_path, capsys):
+    path = write(tmp_path / "minutes" / "sig-docs" / "2024-05-07-weekly.md", GOOD)
+    code, out, _ = run(capsys, str(path))
+    assert code == EXIT_OK
+    assert out.strip() == f"{path}: ok (as minutes/sig-docs/2024-05-07-weekly.md) -> /sig-docs/2024-05-07-weekly/"
+
+
+def test_a_rejected_file_exits_1_with_compiler_style_lines(tmp_path, capsys):
+    path = write(tmp_path / "minutes" / "g" / "2024-05-07.md", "---\ntitel: x\n---\n# T\n\nab\x07c\n")
+    code, out, _ = run(capsys, str(path))
+    assert code == EXIT_INVALID
+    lines = out.splitlines()
+    at = lines.index(f"{path}:2:1: error front-matter-typo: Unknown front-matter key 'titel'.")
+    assert lines[at + 1] == "    hint: Did you mean 'title'? Rename the key."
+    assert f"{path}:6:3: error control-char: Control character U+0007 in the text." in lines
+    assert lines[-1] == f"{path}: rejected (as minutes/g/2024-05-07.md)"
+
+
+def test_every_problem_line_has_the_compiler_shape_and_a_hint(tmp_path, capsys):
+    path = write(tmp_path / "x" / "notes.md", "---\ndraft: maybe\n---\n# TBD\n")
+    _, out, _ = run(capsys, str(path))
+    lines = out.splitlines()
+    shape = re.compile(rf"^{re.escape(str(path))}:\d+:\d+: (error|warning) [a-z0-9-]+: .+$")
+    problem_lines = [i for i, line in enumerate(lines) if shape.match(line)]
+    assert len(problem_lines) == 2
+    for i in problem_lines:
+        assert lines[i + 1].startswith("    hint: ")
+
+
+def test_multi_line_hints_stay_indented(tmp_path, capsys):
+    path = write(tmp_path / "x" / "notes.md", GOOD)
+    _, out, _ = run(capsys, str(path))
+    assert "error date-missing" in out
+    assert "          ---\n          date: 2024-05-07\n          ---" in out
+
+
+def test_warnings_only_exit_0(tmp_path, capsys):
+    path = write(tmp_path / "minutes" / "g" / "2024-05-07.md", "# Sync 2024-05-14\n\n## Empty\n")
+    code, out, _ = run(capsys, str(path))
+    assert code == EXIT_OK
+    assert ": warning title-date-mismatch: " in out and ": warning empty-section: " in out
+
+
+def test_one_bad_file_among_good_ones_exits_1(tmp_path, capsys):
+    good = write(tmp_path / "minutes" / "g" / "2024-05-07.md", GOOD)
+    bad = write(tmp_path / "minutes" / "g" / "2024-05-08.md", b"")
+    code, out, _ = run(capsys, str(good), str(bad))
+    assert code == EXIT_INVALID and f"{good}: ok" in out and f"{bad}: rejected" in out
+
+
+@pytest.mark.parametrize("argv", [[], ["--format", "xml", "x.md"], ["--max-bytes", "lots", "x.md"]])
+def test_argument_errors_exit_2(capsys, argv):
+    with pytest.raises(SystemExit) as caught:
+        main(["check", *argv])
+    assert caught.value.code == EXIT_USAGE
+
+
+def test_usage_errors_exit_2(tmp_path, capsys):
+    a = write(tmp_path / "a" / "2024-05-07.md", GOOD)
+    b = write(tmp_path / "b" / "2024-05-07.md", GOOD)
+    assert run(capsys, str(tmp_path / "nope.md"))[0] == EXIT_USAGE
+    assert run(capsys, "--key", "minutes/g/2024-05-07.md", str(a), str(b))[0] == EXIT_USAGE
+    assert run(capsys, "--key", "minutes/g/2024-05-07.md", str(tmp_path / "a"))[0] == EXIT_USAGE
+    (tmp_path / "empty").mkdir()
+    code, _, err = run(capsys, str(tmp_path / "empty"))
+    assert code == EXIT_USAGE and "no .md files" in err
+    assert run(capsys, "--max-bytes", "0", str(a))[0] == EXIT_USAGE
+    assert main([]) == EXIT_USAGE
+
+
+def test_max_bytes_is_configurable(tmp_path, capsys):
+    path = write(tmp_path / "minutes" / "g" / "2024-05-07.md", GOOD)
+    code, out, _ = run(capsys, "--max-bytes", "10", str(path))
+    assert code == EXIT_INVALID and "error too-large" in out and "limit is 10" in out
+
+
+# --- JSON --------------------------------------------------------------------------------
+
+def test_json_has_exactly_the_documented_fields(tmp_path, capsys):
+    good = write(tmp_path / "minutes" / "g" / "2024-05-07-weekly.md", GOOD + "\n## Empty\n")
+    bad = write(tmp_path / "minutes" / "g" / "2023-02-30-weekly.md", GOOD)
+    code, verdicts = run_json(capsys, str(good), str(bad))
+    assert code == EXIT_INVALID and len(verdicts) == 2
+    for verdict in verdicts:
+        assert set(verdict) == {"file", "key", "valid", "problems", "meta"}
+        for problem in verdict["problems"]:
+            assert set(problem) == {"severity", "code", "line", "column", "message", "hint"}
+    ok, rejected = verdicts
+    assert (ok["file"], ok["key"], ok["valid"]) == (str(good), "minutes/g/2024-05-07-weekly.md", True)
+    assert {"title", "date", "group", "slug", "url_path"} <= set(ok["meta"])
+    assert {k: ok["meta"][k] for k in ("title", "date", "group", "slug", "url_path")} == {
+        "title": "Weekly sync", "date": "2024-05-07", "group": "g", "slug": "2024-05-07-weekly",
+        "url_path": "/g/2024-05-07-weekly/"}
+    assert ok["problems"] == [{"severity": "warning", "code": "empty-section", "line": 8, "column": 1,
+                               "message": "Section 'Empty' is empty.",
+                               "hint": "Write what was said, or remove the heading."}]
+    assert (rejected["valid"], rejected["meta"]) == (False, None)
+    assert [p["code"] for p in rejected["problems"]] == ["date-invalid"]
+    assert rejected["problems"][0]["severity"] == "error"
+
+
+def test_json_on_not_utf8_names_the_byte_offset(tmp_path, capsys):
+    path = write(tmp_path / "minutes" / "g" / "2024-05-07.md", b"# T\n\ncaf\xe9\n")
+    _, [verdict] = run_json(capsys, str(path))
+    problem = verdict["problems"][0]
+    assert (problem["code"], problem["line"], problem["column"]) == ("not-utf8", 3, 4)
+    assert "byte offset 8" in problem["message"]
+
+
+# --- keys --------------------------------------------------------------------------------
+
+def test_key_from_a_path_containing_minutes_group(tmp_path):
+    path = write(tmp_path / "repo" / "minutes" / "sig-docs" / "2024" / "05" / "07" / "notes.md", GOOD)
+    assert key_for(path) == "minutes/sig-docs/2024/05/07/notes.md"
+
+
+def test_key_from_the_last_minutes_folder_followed_by_a_group(tmp_path):
+    path = write(tmp_path / "minutes" / "tools" / "minutes" / "sig-docs" / "2024-05-07.md", GOOD)
+    assert key_for(path) == "minutes/sig-docs/2024-05-07.md"
+
+
+def test_key_of_any_other_file_is_its_folder_and_name(tmp_path):
+    path = write(tmp_path / "Meeting Notes" / "2024-05-07-sync.md", GOOD)
+    assert key_for(path) == "minutes/meeting-notes/2024-05-07-sync.md"
+    path = write(tmp_path / "sig-apps" / "minutes" / "2016-05-18.md", GOOD)   # minutes/<file>: no group
+    assert key_for(path) == "minutes/minutes/2016-05-18.md"
+
+
+def test_key_of_a_file_in_a_dated_folder_is_a_folder_meeting(tmp_path):
+    path = write(tmp_path / "openxla" / "2022-09-20-community-meeting" / "NOTES.md", GOOD)
+    assert key_for(path) == "minutes/openxla/2022-09-20-community-meeting/NOTES.md"
+
+
+def test_a_relative_path_is_resolved(tmp_path, monkeypatch, capsys):
+    write(tmp_path / "minutes" / "g" / "2024-05-07.md", GOOD)
+    monkeypatch.chdir(tmp_path / "minutes" / "g")
+    code, [verdict] = run_json(capsys, "2024-05-07.md")
+    assert (code, verdict["key"], verdict["file"]) == (EXIT_OK, "minutes/g/2024-05-07.md", "2024-05-07.md")
+
+
+def test_key_option_overrides_the_path(tmp_path, capsys):
+    path = write(tmp_path / "draft.md", GOOD)
+    code, [verdict] = run_json(capsys, "--key", "minutes/sig-docs/2024-05-07-weekly.md", str(path))
+    assert code == EXIT_OK and verdict["meta"]["url_path"] == "/sig-docs/2024-05-07-weekly/"
+    code, [verdict] = run_json(capsys, "--key", "uploads/2024-05-07.md", str(path))
+    assert code == EXIT_INVALID and verdict["problems"][0]["code"] == "key-outside-minutes"
+    code, [verdict] = run_json(capsys, "--key", "minutes/index/2024-05-07.md", str(path))
+    assert verdict["problems"][0]["code"] == "group-name"
+
+
+# --- folders -----------------------------------------------------------------------------
+
+def make_tree(root: Path) -> Path:
+    meeting = root / "minutes" / "openxla" / "2022-09-20-community-meeting"
+    write(meeting / "NOTES.md", "# Community meeting\n\n- see [slides](%5BPublic%5D%20Slides.pdf)\n- b\n- c\n")
+    write(meeting / "AGENDA.md", "# Agenda\n\n1. a\n")
+    write(meeting / "[Public] Slides.pdf", PDF)
+    write(root / "minutes" / "openxla" / "2022-10-18-sync.md", GOOD)
+    write(root / "minutes" / "k8s" / "meeting-notes-2024.md",
+          "# Notes\n\n## Dec 31, 2024\n\n- a\n\n## Dec 24, 2024\n\n- b\n")
+    write(root / "minutes" / "openxla" / ".hidden" / "2022-01-01.md", b"")
+    return root
+
+
+def test_a_folder_checks_each_meeting_once(tmp_path, capsys):
+    root = make_tree(tmp_path)
+    code, verdicts = run_json(capsys, str(root))
+    assert code == EXIT_INVALID
+    by_key = {v["key"]: v for v in verdicts}
+    assert set(by_key) == {"minutes/openxla/2022-09-20-community-meeting/",
+                           "minutes/openxla/2022-10-18-sync.md", "minutes/k8s/meeting-notes-2024.md"}
+    folder = by_key["minutes/openxla/2022-09-20-community-meeting/"]
+    assert folder["file"] == str(root / "minutes" / "openxla" / "2022-09-20-community-meeting")
+    assert folder["valid"] and folder["meta"]["title"] == "Community meeting"
+    assert not [p for p in folder["problems"] if p["code"] == "missing-local-file"]   # slides found
+    notes = by_key["minutes/k8s/meeting-notes-2024.md"]
+    assert notes["problems"][0]["code"] == "date-missing"
+    assert "running-notes file with 2 meetings" in notes["problems"][0]["hint"]
+
+
+def test_problems_in_a_folder_meeting_name_their_document(tmp_path, capsys):
+    meeting = tmp_path / "minutes" / "g" / "2024-05-07-sync"
+    write(meeting / "NOTES.md", GOOD)
+    agenda = write(meeting / "AGENDA.md", "---\ntitel: x\n---\n1. a\n")
+    code, out, _ = run(capsys, str(tmp_path))
+    assert code == EXIT_INVALID
+    assert f"{agenda}:2:1: error front-matter-typo:" in out
+    _, [verdict] = run_json(capsys, str(tmp_path))
+    assert verdict["problems"][0]["message"].startswith("AGENDA.md: Unknown front-matter key")
+
+
+def test_one_file_of_a_folder_meeting_is_checked_with_its_attachments(tmp_path, capsys):
+    root = make_tree(tmp_path)
+    notes = root / "minutes" / "openxla" / "2022-09-20-community-meeting" / "NOTES.md"
+    code, [verdict] = run_json(capsys, str(notes))
+    assert code == EXIT_OK and verdict["file"] == str(notes)
+    assert verdict["key"] == "minutes/openxla/2022-09-20-community-meeting/NOTES.md"
+    assert not verdict["problems"]
+
+
+def test_same_names_in_different_folders_are_different_meetings(tmp_path, capsys):
+    for sig in ("converters", "operators"):
+        write(tmp_path / "onnx" / sig / "meetings" / "001-20190710.md", f"# {sig}\n\n- a\n- b\n")
+    code, verdicts = run_json(capsys, str(tmp_path / "onnx"))
+    assert code == EXIT_OK
+    assert sorted(v["meta"]["title"] for v in verdicts) == ["converters", "operators"]
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus is not here")
+def test_checking_the_whole_corpus_takes_seconds(capsys):
+    started = time.perf_counter()
+    code, verdicts = run_json(capsys, str(CORPUS))
+    elapsed = time.perf_counter() - started
+    print(f"\nminutes check on the corpus: {len(verdicts)} meetings in {elapsed:.2f} s")
+    assert code == EXIT_INVALID   # the running-notes files, the READMEs
+    assert sum(v["valid"] for v in verdicts) >= 290
+    assert elapsed < 30
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus is not here")
+def test_any_corpus_file_is_checked_in_well_under_a_second(capsys):
+    largest = max(CORPUS.rglob("*.md"), key=lambda p: p.stat().st_size)
+    started = time.perf_counter()
+    run(capsys, str(largest))
+    assert time.perf_counter() - started < 1

@@ -1,0 +1,147 @@
+"""The core on real minutes (../shared/corpus): every meeting whose date can be found publishes
+unchanged; the running-notes files are refused with a hint that says how to split them."""
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+
+import pytest
+
+from minutes import keys
+from minutes.document import parse_document
+from minutes.meeting import SourceFile, assemble
+from minutes.problems import Rejected
+from test_hostile import assert_safe_html
+from tests.support.corpus import CORPUS, SAMPLES, corpus_files
+
+pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus is not here")
+
+RUNNING_NOTES = {  # a year of meetings in one file, no day in the name
+    ("k8s-sig-docs", "2021_Weekly_Meeting_Minutes"),
+    ("k8s-sig-node", "meeting-notes-2024"),
+    ("k8s-sig-release", "2023"),
+}
+NOT_MINUTES = {("openxla", "README"), ("openxla", "OPENXLA_MEETINGS_GUIDE")}   # no date: right
+
+
+def corpus_meetings() -> dict[tuple[str, str], list[SourceFile]]:
+    """Corpus files grouped by meeting, as build.gather groups a folder."""
+    meetings: dict[tuple[str, str], list[SourceFile]] = defaultdict(list)
+    for key, path in corpus_files().items():
+        parsed = keys.parse_key(key)
+        if parsed.is_markdown or parsed.is_folder:
+            meetings[(parsed.group, parsed.meeting)].append(SourceFile(key, path.read_bytes()))
+    return dict(meetings)
+
+
+@pytest.fixture(scope="module")
+def outcomes() -> dict[tuple[str, str], object]:
+    """Every corpus meeting assembled once: an Assembled or the Rejected."""
+    found = {}
+    started = time.perf_counter()
+    for ident, files in corpus_meetings().items():
+        try:
+            found[ident] = assemble(files, site_host="minutes.example.org")
+        except Rejected as rejected:
+            found[ident] = rejected
+    print(f"\nassembled {len(found)} corpus meetings in {time.perf_counter() - started:.2f} s")
+    return found
+
+
+def test_the_corpus_is_all_there(outcomes):
+    assert len(outcomes) >= 290
+    assert {g for g, _ in outcomes} >= {"openxla", "onnx-operators", "rust-lang", "rust-lang-design",
+                                        "k8s-sig-apps", "k8s-sig-node"}
+
+
+def test_every_meeting_with_a_findable_date_publishes(outcomes):
+    refused = {ident: [f"{p.code}: {p.message}" for p in r.problems]
+               for ident, r in outcomes.items() if isinstance(r, Rejected)}
+    assert set(refused) == RUNNING_NOTES | NOT_MINUTES, refused
+    for ident in NOT_MINUTES:
+        assert [p.split(":")[0] for p in refused[ident]] == ["date-missing"]
+
+
+def test_published_meetings_have_a_title_a_date_and_safe_html(outcomes):
+    for ident, assembled in outcomes.items():
+        if isinstance(assembled, Rejected):
+            continue
+        record = assembled.record
+        assert record.title and "\n" not in record.title, ident
+        assert record.segment.startswith(record.date.isoformat()), ident
+        assert record.content_html.strip(), ident
+        assert all(not p.is_error for p in assembled.problems), ident
+        assert_safe_html(record.content_html)
+
+
+def test_running_notes_are_rejected_with_a_hint_to_split_them(outcomes):
+    for ident in RUNNING_NOTES:
+        problems = outcomes[ident].problems
+        assert [p.code for p in problems] == ["date-missing"], ident
+        hint = problems[0].hint
+        assert "looks like a running-notes file with" in hint and " meetings" in hint
+        assert "one file per meeting named <yyyy-mm-dd>-<topic>.md" in hint
+        assert f"minutes/{ident[0]}/" in hint
+
+
+def test_running_notes_count_their_meetings(outcomes):
+    hint = outcomes[("k8s-sig-node", "meeting-notes-2024")].problems[0].hint
+    assert "with 52 meetings" in hint      # `## Dec 31, 2024` ... one heading a week
+
+
+def test_a_folder_meeting_links_its_slides(outcomes):
+    record = outcomes[("openxla", "2022-09-20-community-meeting")].record
+    assert record.attachments and all(a.url_path.startswith("/openxla/2022-09-20-community-meeting/")
+                                      for a in record.attachments)
+    agenda_only = outcomes[("openxla", "2023-03-21-community-meeting")].record
+    assert agenda_only.status == "upcoming"
+
+
+def test_same_day_twice_gives_the_same_segment_for_build_to_split(outcomes):
+    a = outcomes[("rust-lang", "2019.04.18")].record
+    b = outcomes[("rust-lang", "2019-04-18")].record
+    assert a.segment == b.segment == "2019-04-18"
+
+
+def test_the_sample_publishes_with_its_title():
+    data = (SAMPLES / "2022-09-20-sig-openxla.md").read_bytes()
+    assembled = assemble([SourceFile("minutes/openxla/2022-09-20-sig-openxla.md", data)],
+                         site_host="minutes.example.org")
+    assert assembled.record.title == "SIG OpenXLA Meeting Minutes 09/20 8AM PT"
+    assert assembled.record.url_path == "/openxla/2022-09-20-sig-openxla/"
+    assert not [p for p in assembled.problems if p.code == "title-date-mismatch"]
+
+
+def test_a_hackmd_html_export_yields_its_markdown():
+    path = CORPUS / "rust-lang" / "minutes" / "2021-11-09.md"
+    data = path.read_bytes()
+    assert data.lstrip().lower().startswith(b"<!doctype html")
+    doc = parse_document(data, key="minutes/rust-lang/2021-11-09.md")
+    assert doc.title == "Triage meeting 2021-11-09"
+    assert "# T-lang meeting agenda" in doc.body and "<script" not in doc.body
+    assert "window.GOOGLE_API_KEY" not in doc.body
+    html = assemble([SourceFile("minutes/rust-lang/2021-11-09.md", data)], site_host="h").record.content_html
+    assert "Attendance" in html and "hackmd.io/realtime" not in html
+    assert_safe_html(html)
+
+
+def test_parse_time_of_the_largest_file_and_of_the_whole_corpus():
+    markdown = {key: path.read_bytes() for key, path in corpus_files().items() if key.endswith(".md")}
+    largest = max(markdown, key=lambda k: len(markdown[k]))
+
+    def parse(key: str) -> None:
+        try:
+            parse_document(markdown[key], key=key)
+        except Rejected:
+            pass
+
+    started = time.perf_counter()
+    parse(largest)
+    one = time.perf_counter() - started
+    started = time.perf_counter()
+    for key in markdown:
+        parse(key)
+    whole = time.perf_counter() - started
+    print(f"\nparse_document: largest ({largest}, {len(markdown[largest]):,} bytes) {one * 1000:.0f} ms;"
+          f" all {len(markdown)} files ({sum(map(len, markdown.values())):,} bytes) {whole:.2f} s")
+    assert one < 2 and whole < 20   # generous: measured ~0.2 s and ~2.7 s

@@ -1,0 +1,98 @@
+"""render.py: Markdown -> safe HTML fragment; tag-like words; tokens reused without change."""
+from __future__ import annotations
+
+from minutes.render import (inline_text, markdown_tokens, render_markdown, sanitize,
+                            summary_of, tag_like_words)
+
+
+def html(text: str, **options) -> str:
+    return render_markdown(text, **options).html
+
+
+def test_gfm_bits_render():
+    out = html("| a | b |\n|:-|-:|\n| 1 | 2 |\n\n~~old~~ https://example.org\n\n- [x] done\n- [ ] todo\n")
+    assert "<table>" in out and 'style="text-align:left"' in out
+    assert "<s>old</s>" in out or "<del>old</del>" in out
+    assert '<a href="https://example.org" rel="noopener">https://example.org</a>' in out
+    assert out.count('type="checkbox"') == 2 and out.count('disabled=""') == 2
+    assert out.count('checked=""') == 1
+
+
+def test_tag_like_words_stay_visible():
+    out = html("Use Vec<T> and Option<Box<dyn Fn>> for <name>.\n")
+    assert "Vec&lt;T&gt;" in out and "&lt;name&gt;" in out and "Option&lt;Box&lt;dyn Fn&gt;&gt;" in out
+
+
+def test_known_elements_pass_through_the_sanitiser():
+    out = html("a<br>b <kbd>Ctrl</kbd>\n\n<details><summary>More</summary>\n\nhidden\n\n</details>\n")
+    assert "<br>" in out and "<kbd>Ctrl</kbd>" in out and "<details>" in out and "<summary>More</summary>" in out
+
+
+def test_comments_are_dropped():
+    assert "secret" not in html("a <!-- secret --> b\n\n<!--\nsecret\n-->\n")
+
+
+def test_raw_inputs_other_than_task_checkboxes_are_removed():
+    out = html('<input type="text" value="x"> <input type="checkbox"> <input type="password">\n')
+    assert "<input" not in out
+    assert "<input" not in html('<input type="checkbox" class="task-list-item-checkbox">\n')
+    kept = html('<input type="checkbox" disabled class="task-list-item-checkbox">\n')
+    assert kept.count("<input") == 1 and 'disabled=""' in kept
+
+
+def test_headings_are_demoted_below_the_page_title_and_get_ids():
+    rendered = render_markdown("# Title\n\n## Notes\n\n### Topic\n\n#### Deep\n", drop_first_h1=True)
+    assert "Title" not in rendered.html
+    assert '<h2 id="notes">' in rendered.html and '<h3 id="topic">' in rendered.html
+    assert [(h.level, h.anchor, h.text) for h in rendered.headings] == [
+        (2, "notes", "Notes"), (3, "topic", "Topic"), (4, "deep", "Deep")]
+
+
+def test_reserved_ids_get_a_suffix():
+    assert 'id="main-section"' in html("## Main\n")
+
+
+def test_heading_text_keeps_tag_like_words():
+    rendered = render_markdown("## About Vec<T>\n")
+    assert rendered.headings[0].text == "About Vec<T>"
+
+
+def test_tokens_can_be_rendered_twice_unchanged():
+    text = "# Title\n\n## A <T>\n\ntext <b>x</b> <name>\n\n<div>\n<y>\n</div>\n"
+    tokens = markdown_tokens(text)
+    first = render_markdown(text, tokens=tokens, drop_first_h1=True).html
+    second = render_markdown(text, tokens=tokens, drop_first_h1=True).html
+    third = render_markdown(text, tokens=tokens, top_level=3).html
+    assert first == second == html(text, drop_first_h1=True)
+    assert "<h3" in third and "Title" in third
+    assert [t.tag for t in tokens if t.type == "heading_open"] == ["h1", "h2"]
+
+
+def test_tag_like_words_found_with_lines():
+    tokens = markdown_tokens("# Vec<T>\nfoo <name>\n\n<div>\n<!-- a\nb -->\n<z>\n</div>\n`<code>`\n")
+    assert tag_like_words(tokens) == [(0, "<T>"), (1, "<name>"), (6, "<z>")]
+
+
+def test_inline_text_of_a_heading():
+    tokens = markdown_tokens("Two\nlines <b>bold</b> <T> `code`\n===\n")
+    assert inline_text(tokens[1]) == "Two lines bold <T> code"
+
+
+def test_summary_is_the_first_real_paragraph():
+    tokens = markdown_tokens("# T\n\nShort.\n\nThis paragraph is long enough to be a summary of Vec<T>.\n")
+    assert summary_of(tokens) == "This paragraph is long enough to be a summary of Vec<T>."
+
+
+def test_relative_links_are_resolved_or_reported_missing():
+    missing: list[str] = []
+    out = sanitize('<a href="slides.pdf">s</a> <a href="gone.pdf">g</a> <a href="#x">x</a> '
+                   '<a href="/abs">a</a> <a href="https://e.org">e</a>',
+                   resolve_link=lambda v: "/g/2024-05-07/slides.pdf" if v == "slides.pdf" else None,
+                   missing=missing)
+    assert 'href="/g/2024-05-07/slides.pdf"' in out and 'href="gone.pdf"' in out
+    assert missing == ["gone.pdf"]
+
+
+def test_images_without_alt_get_an_empty_one():
+    assert 'alt=""' in html('<img src="a.png">\n')
+    assert 'alt="x"' in html("![x](a.png)\n")
