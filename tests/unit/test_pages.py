@@ -1,4 +1,8 @@
-"""The public site's HTML pages: structure, escaping, listings, pagination, determinism."""
+"""The public site's HTML pages: structure, escaping, links, listings, pagination, determinism.
+
+Internal links are relative to their page (links.py); `Tags(html, page=...)` resolves every
+href and src back to the site path it points at, so the tests read in site paths.
+"""
 from __future__ import annotations
 
 import datetime as dt
@@ -8,6 +12,7 @@ from html.parser import HTMLParser
 
 import pytest
 
+from minutes.links import site_path
 from minutes.model import Attachment, Heading, MeetingRecord
 from minutes.pages import PageRenderer, SiteConfig, human_size, long_date
 
@@ -29,25 +34,44 @@ def days(n: int, start: dt.date = dt.date(2021, 1, 1)) -> list[dt.date]:
     return [start + dt.timedelta(days=7 * i) for i in range(n)]
 
 
-class Tags(HTMLParser):
-    """Every start tag with its attributes, plus the text inside each h1."""
+def resolve(href: str | None, page: str) -> str | None:
+    """A link as the site path it reaches from `page` ("../index.html" -> "/openxla/");
+    anchors and links that leave the site stay as written."""
+    if not href or href.startswith("#"):
+        return href
+    path = site_path(href, page=page)
+    if path is None:
+        return href
+    return path[: -len("index.html")] if path.endswith("/index.html") else path
 
-    def __init__(self, html: str):
+
+class Tags(HTMLParser):
+    """Every start tag with its attributes (href and src resolved against `page` when given,
+    so relative links read as site paths), plus the text inside each h1."""
+
+    def __init__(self, html: str, page: str | None = None):
         super().__init__(convert_charrefs=True)
+        self.page = page
         self.tags: list[tuple[str, dict[str, str | None]]] = []
         self.h1_text: list[str] = []
         self._in_h1 = False
         self.feed(html)
         self.close()
 
+    def _attrs(self, attrs) -> dict[str, str | None]:
+        found = dict(attrs)
+        if self.page is not None:
+            found.update({k: resolve(v, self.page) for k, v in found.items() if k in ("href", "src")})
+        return found
+
     def handle_starttag(self, tag, attrs):
-        self.tags.append((tag, dict(attrs)))
+        self.tags.append((tag, self._attrs(attrs)))
         if tag == "h1":
             self._in_h1 = True
             self.h1_text.append("")
 
     def handle_startendtag(self, tag, attrs):
-        self.tags.append((tag, dict(attrs)))
+        self.tags.append((tag, self._attrs(attrs)))
 
     def handle_endtag(self, tag):
         if tag == "h1":
@@ -79,7 +103,7 @@ def renderer() -> PageRenderer:
 
 def all_pages(renderer: PageRenderer) -> dict[str, str]:
     records = [record(day=d) for d in days(3)] + [record(group="jax", day=d) for d in days(2)]
-    pages = {"/openxla/x/": renderer.meeting_page(records[0]), "/404.html": renderer.not_found_page()}
+    pages = {records[0].url_path: renderer.meeting_page(records[0]), "/404.html": renderer.not_found_page()}
     pages.update(renderer.archive_pages(records))
     pages.update(renderer.group_pages("openxla", records))
     pages.update(renderer.year_pages(records))
@@ -91,7 +115,7 @@ def all_pages(renderer: PageRenderer) -> dict[str, str]:
 
 def test_every_page_has_one_h1_lang_skip_link_landmarks_and_stylesheet(renderer):
     for path, html in all_pages(renderer).items():
-        tags = Tags(html)
+        tags = Tags(html, page=path)
         assert len(tags.find("h1")) == 1, path
         assert tags.find("html", lang="en"), path
         assert tags.find("meta", charset="utf-8"), path
@@ -130,21 +154,95 @@ def feed_hrefs(html: str) -> set[str | None]:
 
 def test_feed_autodiscovery_site_wide_and_per_group(renderer):
     site_feeds = {f"{SITE}/feed.xml", f"{SITE}/atom.xml"}
-    group_feeds = {f"{SITE}/openxla/feed.xml", f"{SITE}/openxla/atom.xml"}
+    group_feeds = {f"{SITE}/openxla/feed.xml", f"{SITE}/openxla/atom.xml", f"{SITE}/openxla/meetings.ics"}
     records = [record()]
     assert feed_hrefs(renderer.archive_pages(records)["/index.html"]) == site_feeds
     assert feed_hrefs(renderer.group_pages("openxla", records)["/openxla/index.html"]) == site_feeds | group_feeds
     assert feed_hrefs(renderer.meeting_page(records[0])) == site_feeds | group_feeds
     types = {a["type"] for a in Tags(renderer.meeting_page(records[0])).find("link", rel="alternate")}
-    assert types == {"application/rss+xml", "application/atom+xml"}
+    assert types == {"application/rss+xml", "application/atom+xml", "text/calendar"}
 
 
-def test_not_found_page_has_noindex_and_no_canonical(renderer):
+def test_group_and_meeting_pages_link_to_the_group_feeds_and_calendar(renderer):
+    meeting = record()
+    group = Tags(renderer.group_pages("openxla", [meeting])["/openxla/index.html"], page="/openxla/")
+    page = Tags(renderer.meeting_page(meeting), page=meeting.url_path)
+    for tags in (group, page):
+        assert tags.find("a", href="/openxla/feed.xml", type="application/rss+xml")
+        assert tags.find("a", href="/openxla/atom.xml", type="application/atom+xml")
+        assert tags.find("a", href="/openxla/meetings.ics", type="text/calendar")
+
+
+def test_not_found_page_has_noindex_no_canonical_and_links_from_the_root(renderer):
     tags = Tags(renderer.not_found_page())
     assert tags.h1_text == ["Page not found"]
     assert tags.find("meta", name="robots", content="noindex")
     assert not tags.find("link", rel="canonical")
-    assert "/" in tags.hrefs()
+    # Served at any missing address, so its links cannot be relative.
+    assert {"/", "/search/", "/feed.xml"} <= set(tags.hrefs())
+    assert tags.find("link", rel="stylesheet", href=renderer.stylesheet_path)
+
+
+def test_not_found_page_under_a_path_prefix():
+    prefixed = PageRenderer(SiteConfig(site_url="https://example.org/minutes"))
+    tags = Tags(prefixed.not_found_page())
+    assert "/minutes/" in tags.hrefs()
+    assert tags.find("link", rel="stylesheet", href="/minutes" + prefixed.stylesheet_path)
+
+
+# -- links -------------------------------------------------------------------------------
+
+
+def test_internal_links_are_relative_files_that_work_from_disk(renderer):
+    """No root paths ("/openxla/") and no directory URLs ("../"): opened from file:// a root
+    path points at the disk's root and a directory shows a folder listing."""
+    for path, html in all_pages(renderer).items():
+        if path == "/404.html":
+            continue
+        for tag, attrs in Tags(html).tags:
+            for name in ("href", "src"):
+                value = attrs.get(name)
+                if value is None or tag in ("link", "meta") and value.startswith(SITE):
+                    continue
+                if value.startswith(("#", "https://", "mailto:")):
+                    continue
+                assert not value.startswith("/"), (path, tag, value)
+                assert value.split("#")[0].endswith((".html", ".css", ".xml", ".ics", ".js")), (path, tag, value)
+
+
+def test_meeting_page_links_resolve_to_the_right_pages(renderer):
+    older, this, newer = (record(day=d) for d in days(3))
+    raw = renderer.meeting_page(this, previous=older, next=newer)
+    plain = Tags(raw)
+    assert plain.hrefs(rel="prev") == ["../2021-01-01-sig/index.html"]
+    assert plain.hrefs(rel="next") == ["../2021-01-15-sig/index.html"]
+    assert plain.find("link", rel="stylesheet", href="../.." + renderer.stylesheet_path)
+    tags = Tags(raw, page=this.url_path)
+    assert {"/", "/openxla/", "/search/", "/feed.xml"} <= set(tags.hrefs())
+
+
+def test_root_paths_in_the_content_become_relative(renderer):
+    content = ('<p><a href="/openxla/2022-09-20-sig/Slides%20v2.pdf">slides</a> '
+               '<img src="/openxla/2022-09-20-sig/chart.png" alt="Chart"> '
+               '<a href="/openxla/2022-09-13-sig/#decisions">last week</a> '
+               '<a href="#local">here</a> <a href="https://example.org/x">out</a> '
+               '<a href="//cdn.example.org/x">cdn</a></p>'
+               '<pre><code>&lt;a href="/not/a/link"&gt;</code></pre>')
+    html = renderer.meeting_page(record(content_html=content))
+    assert 'href="Slides%20v2.pdf"' in html
+    assert 'src="chart.png"' in html
+    assert 'href="../2022-09-13-sig/index.html#decisions"' in html
+    assert 'href="#local"' in html and 'href="https://example.org/x"' in html
+    assert 'href="//cdn.example.org/x"' in html
+    assert '&lt;a href="/not/a/link"&gt;' in html   # text that looks like a tag is left alone
+
+
+def test_attachment_links_are_relative_to_the_meeting_page(renderer):
+    meeting = record(attachments=(Attachment("a b+[c].pdf", "/openxla/2022-09-20-sig/a%20b%2B%5Bc%5D.pdf",
+                                             "application/pdf", 10),))
+    html = renderer.meeting_page(meeting)
+    assert 'href="a%20b%2B%5Bc%5D.pdf"' in html
+    assert Tags(html, page=meeting.url_path).find("a", href="/openxla/2022-09-20-sig/a%20b%2B%5Bc%5D.pdf")
 
 
 # -- escaping ----------------------------------------------------------------------------
@@ -176,7 +274,7 @@ def test_meeting_header_shows_group_date_time_attendees_tags_attachments(rendere
                                 "application/pdf", 1_234_567),),
     )
     html = renderer.meeting_page(meeting)
-    tags = Tags(html)
+    tags = Tags(html, page=meeting.url_path)
     assert "/openxla/" in tags.hrefs()
     assert tags.find("time", datetime="2022-09-20")
     assert tags.find("time", datetime="2022-09-20T08:00")
@@ -208,10 +306,10 @@ def test_table_of_contents_only_with_four_or_more_headings(renderer):
 
 def test_previous_and_next_meeting_links(renderer):
     older, this, newer = (record(day=d) for d in days(3))
-    tags = Tags(renderer.meeting_page(this, previous=older, next=newer))
+    tags = Tags(renderer.meeting_page(this, previous=older, next=newer), page=this.url_path)
     assert tags.hrefs(rel="prev") == [older.url_path]
     assert tags.hrefs(rel="next") == [newer.url_path]
-    first = Tags(renderer.meeting_page(older, next=this))
+    first = Tags(renderer.meeting_page(older, next=this), page=older.url_path)
     assert first.hrefs(rel="prev") == [] and first.hrefs(rel="next") == [this.url_path]
 
 
@@ -238,7 +336,7 @@ def test_drafts_never_listed(renderer):
     pages = {**renderer.archive_pages([shown, draft]), **renderer.group_pages("openxla", [shown, draft]),
              **renderer.year_pages([shown, draft])}
     for path, html in pages.items():
-        assert shown.url_path in html, path
+        assert shown.url_path in Tags(html, page=path).entry_links(), path
         assert "secret" not in html and "_drafts" not in html, path
 
 
@@ -247,7 +345,7 @@ def test_archive_paginates_45_records_into_3_pages_newest_first(renderer):
     random.Random(7).shuffle(records)
     pages = renderer.archive_pages(records)
     assert list(pages) == ["/index.html", "/page/2/index.html", "/page/3/index.html"]
-    parsed = [Tags(pages[p]) for p in pages]
+    parsed = [Tags(pages[p], page=p) for p in pages]
     assert [len(t.entry_links()) for t in parsed] == [20, 20, 5]
     links = [link for t in parsed for link in t.entry_links()]
     assert links == [r.url_path for r in sorted(records, key=lambda r: r.date, reverse=True)]
@@ -260,7 +358,7 @@ def test_archive_paginates_45_records_into_3_pages_newest_first(renderer):
 
 def test_archive_mixes_groups_and_shows_group_links(renderer):
     a, b = record(group="openxla", day=dt.date(2022, 1, 1)), record(group="jax", day=dt.date(2022, 2, 1))
-    tags = Tags(renderer.archive_pages([a, b])["/index.html"])
+    tags = Tags(renderer.archive_pages([a, b])["/index.html"], page="/")
     assert tags.entry_links() == [b.url_path, a.url_path]
     assert {"/openxla/", "/jax/"} <= set(tags.hrefs())
 
@@ -278,16 +376,17 @@ def test_group_page_lists_upcoming_separately_on_first_page_only(renderer):
     other = record(group="jax")
     pages = renderer.group_pages("openxla", [*held, later, soon, other])
     assert list(pages) == ["/openxla/index.html", "/openxla/page/2/index.html"]
-    first, second = Tags(pages["/openxla/index.html"]), Tags(pages["/openxla/page/2/index.html"])
+    first = Tags(pages["/openxla/index.html"], page="/openxla/")
+    second = Tags(pages["/openxla/page/2/index.html"], page="/openxla/page/2/")
     html = pages["/openxla/index.html"]
     upcoming_part, minutes_part = html.split('id="minutes-heading"')
     assert 'id="upcoming-heading"' in upcoming_part
-    assert soon.url_path in upcoming_part and later.url_path in upcoming_part
-    assert upcoming_part.index(soon.url_path) < upcoming_part.index(later.url_path)  # soonest first
-    assert soon.url_path not in minutes_part
+    upcoming_links = Tags(upcoming_part, page="/openxla/").entry_links()
+    assert upcoming_links == [soon.url_path, later.url_path]  # soonest first
+    assert soon.url_path not in Tags(minutes_part, page="/openxla/").entry_links()
     assert len(first.entry_links()) == 2 + 20 and len(second.entry_links()) == 5
     assert "upcoming-heading" not in pages["/openxla/page/2/index.html"]
-    assert other.url_path not in html
+    assert other.url_path not in first.entry_links()
     assert second.hrefs(rel="prev") == ["/openxla/"] and first.hrefs(rel="next") == ["/openxla/page/2/"]
     assert first.h1_text == ["openxla"]
 
@@ -298,10 +397,10 @@ def test_year_pages_across_groups_and_per_group(renderer):
     pages = renderer.year_pages(records)
     assert set(pages) == {"/2021/index.html", "/2022/index.html", "/openxla/2021/index.html",
                           "/openxla/2022/index.html", "/jax/2022/index.html"}
-    all_2022 = Tags(pages["/2022/index.html"])
+    all_2022 = Tags(pages["/2022/index.html"], page="/2022/")
     assert all_2022.entry_links() == [records[2].url_path, records[1].url_path]
     assert all_2022.find("a", href="/2021/") and all_2022.find("a", href="/2022/", **{"aria-current": "page"})
-    jax = Tags(pages["/jax/2022/index.html"])
+    jax = Tags(pages["/jax/2022/index.html"], page="/jax/2022/")
     assert jax.entry_links() == [records[2].url_path]
     assert jax.find("link", rel="canonical", href=f"{SITE}/jax/2022/")
     assert f"{SITE}/jax/feed.xml" in feed_hrefs(pages["/jax/2022/index.html"])
@@ -309,9 +408,9 @@ def test_year_pages_across_groups_and_per_group(renderer):
 
 def test_listings_link_to_year_archives(renderer):
     records = [record(day=dt.date(2021, 5, 1)), record(day=dt.date(2022, 5, 1))]
-    assert {"/2022/", "/2021/"} <= set(Tags(renderer.archive_pages(records)["/index.html"]).hrefs())
+    assert {"/2022/", "/2021/"} <= set(Tags(renderer.archive_pages(records)["/index.html"], page="/").hrefs())
     assert {"/openxla/2022/", "/openxla/2021/"} <= set(
-        Tags(renderer.group_pages("openxla", records)["/openxla/index.html"]).hrefs())
+        Tags(renderer.group_pages("openxla", records)["/openxla/index.html"], page="/openxla/").hrefs())
 
 
 def test_subscribe_form_only_when_configured(renderer):
@@ -319,23 +418,36 @@ def test_subscribe_form_only_when_configured(renderer):
     [form] = tags.find("form")
     assert form["method"] == "post" and form["action"] == SUBSCRIBE
     assert tags.find("input", type="hidden", name="group", value="openxla")
-    [email] = tags.find("input", type="email", name="email")
-    assert tags.find("label", **{"for": email["id"]})
+    assert tags.find("input", type="email", name="email", autocomplete="email")
+    html = renderer.group_pages("openxla", [record()])["/openxla/index.html"]
+    assert '<label>Email address <input name="email"' in html   # the label wraps its field
     assert Tags(renderer.archive_pages([record()])["/index.html"]).find("input", name="group", value="*")
     plain = PageRenderer(SiteConfig(site_url=SITE))
     assert not Tags(plain.archive_pages([record()])["/index.html"]).find("form")
+    assert not Tags(plain.meeting_page(record())).find("form")
+
+
+def test_meeting_page_offers_the_group_subscription_but_not_on_drafts(renderer):
+    tags = Tags(renderer.meeting_page(record()))
+    [form] = tags.find("form")
+    assert form["action"] == SUBSCRIBE and form["aria-labelledby"] == "subscribe"
+    assert tags.find("input", type="hidden", name="group", value="openxla")
+    assert not Tags(renderer.meeting_page(record(status="draft"))).find("form")
 
 
 # -- assets and determinism --------------------------------------------------------------
 
 
-def test_stylesheet_path_carries_the_content_hash(renderer):
+def test_assets_carry_their_content_hash(renderer):
     assets = renderer.assets()
-    assert list(assets) == [renderer.stylesheet_path]
+    assert list(assets) == [renderer.stylesheet_path, renderer.search_script_path]
     css = assets[renderer.stylesheet_path]
     assert renderer.stylesheet_path == f"/assets/style.{hashlib.sha256(css).hexdigest()[:8]}.css"
     assert 0 < len(css) < 8 * 1024
     assert b"prefers-color-scheme: dark" in css and b"@media print" in css
+    js = assets[renderer.search_script_path]
+    assert renderer.search_script_path == f"/assets/search.{hashlib.sha256(js).hexdigest()[:8]}.js"
+    assert 0 < len(js) < 6 * 1024   # "a few KB of JavaScript"
 
 
 def test_same_input_gives_same_bytes_whatever_the_order():
@@ -345,7 +457,7 @@ def test_same_input_gives_same_bytes_whatever_the_order():
     def build(rs):
         r = PageRenderer(SiteConfig(site_url=SITE, subscribe_url=SUBSCRIBE))
         return (r.archive_pages(rs), r.group_pages("openxla", rs), r.year_pages(rs),
-                r.meeting_page(rs[0]), r.not_found_page(), r.assets())
+                r.meeting_page(rs[0]), r.not_found_page(), r.search_page(), r.assets())
 
     assert build(records)[:3] == build(shuffled)[:3]
     assert build(records) == build(records)

@@ -1,23 +1,30 @@
-"""HTML pages of the public site: meeting, archive, group, year and 404 (pure, no AWS).
+"""HTML pages of the public site: meeting, archive, group, year, search and 404 (pure, no AWS).
 
 Every method returns text keyed by site path ("/openxla/index.html"); the S3 key is the same
 path without the leading slash. Output depends only on the inputs, so the same records always
 give the same bytes (no clock, no locale, no dict-order surprises).
 
-Internal links are root-relative ("/openxla/"): the site is served at the root of its host, as
-attachment `url_path`s already assume. Canonical, Open Graph and feed URLs are absolute.
+Records and templates speak in site paths ("/openxla/"); every internal link is written
+relative to its page, directories as their index.html (links.py says why), so the site works
+on any static host, under a path prefix, and opened from disk. Canonical, Open Graph and feed
+URLs are absolute. The 404 page, served at any address, uses paths from the site's root.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.resources
+import urllib.parse
 from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Iterable, Sequence
 
 import jinja2
 
+from minutes import ical, search
+from minutes.links import relative_fragment, relative_url, rooted_url
 from minutes.model import Heading, MeetingRecord, sort_newest_first
+from minutes.resources import find_resources
 
 EVERY_GROUP = "*"  # the Subscribers table's group for "all groups"
 
@@ -82,12 +89,14 @@ class PageRenderer:
     def __init__(self, config: SiteConfig):
         self.config = config
         self._css = _read_static("style.css")
-        # The hash in the name lets the asset be cached forever; a CSS change gets a new URL.
-        self.stylesheet_path = f"/assets/style.{hashlib.sha256(self._css).hexdigest()[:8]}.css"
+        self._js = _read_static("search.js")
+        # The hash in the name lets an asset be cached forever; a change gets a new URL.
+        self.stylesheet_path = _hashed("/assets/style.css", self._css)
+        self.search_script_path = _hashed("/assets/search.js", self._js)
         self._env = _environment()
 
     def assets(self) -> dict[str, bytes]:
-        return {self.stylesheet_path: self._css}
+        return {self.stylesheet_path: self._css, self.search_script_path: self._js}
 
     # -- meeting -------------------------------------------------------------------------
 
@@ -107,8 +116,11 @@ class PageRenderer:
             noindex=record.status == "draft",
         )
         toc = _toc_tree(record.headings) if len(record.headings) >= _TOC_MIN_HEADINGS else []
+        attachments = {a.url_path for a in record.attachments}
+        resources = find_resources(record.content_html, exclude=attachments)
         return self._render("meeting.html.j2", page, record=record, toc=toc,
-                            previous=previous, next=next)
+                            previous=previous, next=next, resources=resources,
+                            content=relative_fragment(record.content_html, base=record.url_path))
 
     # -- listings ------------------------------------------------------------------------
 
@@ -146,6 +158,15 @@ class PageRenderer:
         page = _Page(title=f"Page not found — {self.config.title}", heading="Page not found",
                      description="This page does not exist.", path=None, noindex=True)
         return self._render("404.html.j2", page)
+
+    def search_page(self) -> str:
+        """Progressive: the form and search.js need JavaScript; without it the page says so
+        and points to the archive, which lists everything."""
+        page = _Page(title=f"Search — {self.config.title}", heading="Search the minutes",
+                     description=f"Search every meeting of {self.config.title}.",
+                     path=search.PAGE_PATH)
+        return self._render("search.html.j2", page, index_path=search.INDEX_PATH,
+                            script_path=self.search_script_path)
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -186,7 +207,18 @@ class PageRenderer:
     def _render(self, template: str, page: _Page, **context) -> str:
         return self._env.get_template(f"site/{template}").render(
             site=self.config, page=page, stylesheet_path=self.stylesheet_path,
-            feeds=self._feeds(page.group), **context)
+            feeds=self._feeds(page.group), url=self._linker(page), absolute=self._absolute,
+            calendar_path=ical.calendar_path, **context)
+
+    def _linker(self, page: _Page):
+        """How this page writes a site path: relative to itself, or from the root (404)."""
+        if page.path is None:
+            prefix = urllib.parse.urlsplit(self.config.site_url).path
+            return functools.partial(rooted_url, prefix=prefix)
+        return functools.partial(relative_url, base=page.path)
+
+    def _absolute(self, path: str) -> str:
+        return self.config.site_url + path
 
     def _feeds(self, group: str | None) -> list[tuple[str, str, str]]:
         """(title, MIME type, absolute URL) of the feeds a page advertises."""
@@ -195,7 +227,9 @@ class PageRenderer:
                  (f"{self.config.title} (Atom)", "application/atom+xml", f"{url}/atom.xml")]
         if group:
             feeds += [(f"{group} (RSS)", "application/rss+xml", f"{url}/{group}/feed.xml"),
-                      (f"{group} (Atom)", "application/atom+xml", f"{url}/{group}/atom.xml")]
+                      (f"{group} (Atom)", "application/atom+xml", f"{url}/{group}/atom.xml"),
+                      (f"{group} meetings (iCalendar)", "text/calendar",
+                       f"{url}{ical.calendar_path(group)}")]
         return feeds
 
 
@@ -208,6 +242,11 @@ def _environment() -> jinja2.Environment:
     )
     env.filters.update(long_date=long_date, human_size=human_size, type_name=type_name)
     return env
+
+
+def _hashed(path: str, body: bytes) -> str:
+    stem, suffix = path.rsplit(".", 1)
+    return f"{stem}.{hashlib.sha256(body).hexdigest()[:8]}.{suffix}"
 
 
 def _read_static(name: str) -> bytes:

@@ -174,7 +174,10 @@ def _escape_unknown_tags(fragment: str) -> str:
 
 
 def _is_tag_like_word(match: re.Match) -> bool:
-    return match.group(2).lower() not in _HTML_ELEMENTS
+    """Not an HTML element name, or a single capital letter: `impl<A>`, `Foo<I>` and `<U>`
+    are type parameters in prose, not unclosed <a>, <i> and <u> elements."""
+    name = match.group(2)
+    return name.lower() not in _HTML_ELEMENTS or (len(name) == 1 and name.isupper())
 
 
 def tag_like_words(tokens: Sequence[Token]) -> list[tuple[int | None, str]]:

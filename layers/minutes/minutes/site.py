@@ -7,12 +7,15 @@ import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from . import feeds, sitemap
+from . import feeds, ical, search, sitemap
 from .model import MeetingRecord, sort_newest_first
 from .pages import PageRenderer, SiteConfig
 
 _TYPES = {".html": "text/html; charset=utf-8", ".xml": None, ".css": "text/css; charset=utf-8",
-          ".txt": "text/plain; charset=utf-8", ".ics": "text/calendar; charset=utf-8"}
+          ".txt": "text/plain; charset=utf-8", ".ics": "text/calendar; charset=utf-8",
+          ".js": "text/javascript; charset=utf-8", ".json": "application/json",
+          ".pdf": "application/pdf", ".png": "image/png", ".jpg": "image/jpeg",
+          ".jpeg": "image/jpeg", ".webp": "image/webp", ".gif": "image/gif"}
 _FEED_TYPES = {"feed.xml": "application/rss+xml; charset=utf-8",
                "atom.xml": "application/atom+xml; charset=utf-8",
                "sitemap.xml": "application/xml; charset=utf-8"}
@@ -63,13 +66,16 @@ def meeting_file(renderer: PageRenderer, record: MeetingRecord,
 
 def listing_files(renderer: PageRenderer, records: list[MeetingRecord], *,
                   feed_limit: int = 50) -> list[SiteFile]:
-    """Everything that is not a meeting page: archives, group pages, feeds, sitemap, assets."""
+    """Everything that is not a meeting page: archives, group pages, feeds, calendars, search,
+    sitemap, robots.txt, 404 and assets."""
     config = renderer.config
     listed = [r for r in records if r.listed]
     out = [_file(p, b) for p, b in renderer.assets().items()]
     out += [_file(p, h) for p, h in renderer.archive_pages(listed).items()]
     out += [_file(p, h) for p, h in renderer.year_pages(listed).items()]
     out.append(_file("/404.html", renderer.not_found_page()))
+    out.append(_file(search.PAGE_PATH + "index.html", renderer.search_page()))
+    out.append(_file(search.INDEX_PATH, search.search_index(listed)))
     out += _feed_files(listed, config, "/", config.title, limit=feed_limit)
     by_group = itertools.groupby(sorted(listed, key=lambda r: r.group), key=lambda r: r.group)
     groups = []
@@ -79,7 +85,9 @@ def listing_files(renderer: PageRenderer, records: list[MeetingRecord], *,
         out += [_file(p, h) for p, h in renderer.group_pages(group, members).items()]
         out += _feed_files(members, config, f"/{group}/", f"{config.title}: {group}",
                            limit=feed_limit)
-    extra = ["/"] + [f"/{g}/" for g in groups]
+        out.append(_file(ical.calendar_path(group), ical.group_calendar(
+            members, site_url=config.site_url, group=group, title=f"{group} meetings")))
+    extra = ["/", search.PAGE_PATH] + [f"/{g}/" for g in groups]
     out.append(_file(sitemap.SITEMAP_PATH,
                      sitemap.sitemap_xml(listed, site_url=config.site_url, extra_paths=extra)))
     out.append(_file("/robots.txt", sitemap.robots_txt(config.site_url)))

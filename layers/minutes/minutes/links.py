@@ -1,0 +1,73 @@
+"""Internal links of the public site, relative to the page that holds them (pure).
+
+Site paths ("/openxla/", "/openxla/2022-09-20-sig/Slides.pdf") are what records and pages
+know. A page writes them relative to itself, with directory paths spelled out as their
+`index.html` ("../index.html", not "../"), so the same files work everywhere:
+- on the S3 website endpoint (and any static host) the explicit file is just another key;
+- opened from disk (file://) a directory URL would show a folder listing, and a root path
+  ("/assets/...") would point at the root of the disk;
+- under a path prefix (site_url "https://example.org/minutes") nothing needs rewriting.
+Canonical, Open Graph and feed URLs stay absolute (feeds.absolute_url).
+"""
+from __future__ import annotations
+
+import posixpath
+import re
+import urllib.parse
+
+# nh3 writes canonical HTML: every '<' in text is "&lt;", attribute values are double-quoted and
+# hold no '"' ("&quot;"), so this pattern finds exactly the start tags of a sanitised fragment.
+_START_TAG = re.compile(r'<[a-zA-Z][a-zA-Z0-9-]*(?:\s+[^\s"\'>/=]+(?:="[^"]*")?)*\s*/?>')
+_ROOT_URL_ATTR = re.compile(r'(\s(?:href|src)=")(/(?!/)[^"]*)(")')
+
+
+def page_dir(path: str) -> str:
+    """The folder a page lives in: "/a/b/" for "/a/b/" and for "/a/b/index.html"."""
+    return path if path.endswith("/") else posixpath.dirname(path) + "/"
+
+
+def relative_url(target: str, *, base: str) -> str:
+    """A site path (with optional ?query and #fragment) as seen from a page in folder `base`."""
+    path, query, fragment = _split(target)
+    if path.endswith("/"):
+        path += "index.html"
+    here = page_dir(base)
+    if fragment and not query and path == here + "index.html":
+        return fragment                       # same page: just the anchor
+    rel = posixpath.relpath(path, here)
+    if ":" in rel.split("/", 1)[0]:          # "a:b" would read as a URL scheme
+        rel = "./" + rel
+    return rel + query + fragment
+
+
+def rooted_url(target: str, *, prefix: str = "") -> str:
+    """A site path under the site's path prefix: for pages served at any address (the 404)."""
+    return prefix.rstrip("/") + target
+
+
+def relative_fragment(fragment: str, *, base: str) -> str:
+    """Rewrite root paths (href="/…", src="/…") of a sanitised fragment relative to `base`."""
+    def tag(match: re.Match) -> str:
+        return _ROOT_URL_ATTR.sub(
+            lambda m: m.group(1) + relative_url(m.group(2), base=base) + m.group(3), match.group(0))
+    return _START_TAG.sub(tag, fragment)
+
+
+def site_path(href: str, *, page: str) -> str | None:
+    """The site path a relative link on `page` points at (the inverse, for checks and tests);
+    None for links that leave the site (a scheme or "//")."""
+    if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:|^//", href):
+        return None
+    joined = urllib.parse.urljoin("http://site" + page, href)
+    return urllib.parse.urlsplit(joined).path
+
+
+def _split(target: str) -> tuple[str, str, str]:
+    fragment = query = ""
+    if "#" in target:
+        target, fragment = target.split("#", 1)
+        fragment = "#" + fragment
+    if "?" in target:
+        target, query = target.split("?", 1)
+        query = "?" + query
+    return target or "/", query, fragment

@@ -1,0 +1,116 @@
+"""Slides, recordings and agendas linked from a meeting's text, for its page header (pure).
+
+Minutes mention their slides ("[Slides](https://docs.google.com/presentation/...)"), the
+recording (a YouTube or Zoom link) and the agenda document somewhere in the text; the page
+lists them at the top so a reader finds them without reading the whole page.
+"""
+from __future__ import annotations
+
+import re
+import urllib.parse
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from typing import Iterable
+
+KINDS = ("slides", "recording", "agenda")   # in the order the page shows them
+MAX_PER_KIND = 8
+
+_RECORDING_URL = re.compile(
+    r"^https?://(?:[\w-]+\.)*(?:youtube\.com/(?:watch|live|embed|playlist)|youtu\.be/|vimeo\.com/\d"
+    r"|(?:[\w-]+\.)?zoom\.us/rec/)", re.I)
+_SLIDES_URL = re.compile(
+    r"^https?://(?:docs\.google\.com/presentation/|(?:www\.)?speakerdeck\.com/|(?:www\.)?slideshare\.net/)"
+    r"|\.(?:pptx?|key|odp)(?:$|[?#])", re.I)
+# A PDF may be a paper or a report: it counts as slides only when its name or text says so.
+_SLIDES_WORDS = re.compile(r"\b(?:slides?|slide deck|deck|presentation)\b", re.I)
+_RECORDING_TEXT = re.compile(r"\brecording\b", re.I)
+_AGENDA = re.compile(r"agenda", re.I)
+_HOST_NAMES = {"youtube.com": "YouTube", "youtu.be": "YouTube", "vimeo.com": "Vimeo",
+               "zoom.us": "Zoom", "docs.google.com": "Google Slides",
+               "speakerdeck.com": "Speaker Deck", "slideshare.net": "SlideShare"}
+
+
+@dataclass(frozen=True)
+class Resource:
+    kind: str      # one of KINDS
+    href: str      # as written in content_html (absolute URL or site path)
+    text: str      # what the page shows
+
+
+def find_resources(content_html: str, *, exclude: Iterable[str] = ()) -> dict[str, list[Resource]]:
+    """Links of the fragment by kind, in text order, each URL once; `exclude` hrefs (the
+    meeting's own attachments, already listed) and in-page anchors are left out."""
+    seen = set(exclude)
+    found: dict[str, list[Resource]] = {kind: [] for kind in KINDS}
+    for href, text in _links(content_html):
+        if href in seen or href.startswith("#"):
+            continue
+        kind = classify(href, text)
+        if kind and len(found[kind]) < MAX_PER_KIND:
+            seen.add(href)
+            found[kind].append(Resource(kind, href, _label(href, text)))
+    return {kind: items for kind, items in found.items() if items}
+
+
+def classify(href: str, text: str) -> str | None:
+    """What a link is, from its URL first and its text second."""
+    if _RECORDING_URL.search(href):
+        return "recording"
+    if _SLIDES_URL.search(href):
+        return "slides"
+    if _AGENDA.search(text) or _AGENDA.search(urllib.parse.urlsplit(href).path):
+        return "agenda"
+    if _RECORDING_TEXT.search(text):
+        return "recording"
+    if _SLIDES_WORDS.search(text) or (_SLIDES_WORDS.search(href) and _is_pdf(href)):
+        return "slides"
+    return None
+
+
+def _is_pdf(href: str) -> bool:
+    return urllib.parse.urlsplit(href).path.lower().endswith(".pdf")
+
+
+def _label(href: str, text: str) -> str:
+    """The link's own words, unless they are just the URL: then the service's name."""
+    text = " ".join(text.split())
+    if text and not re.match(r"^(?:https?://|www\.)", text, re.I):
+        return text if len(text) <= 80 else text[:79] + "…"
+    parts = urllib.parse.urlsplit(href)
+    host = (parts.hostname or "").removeprefix("www.")
+    for known, name in _HOST_NAMES.items():
+        if host == known or host.endswith("." + known):
+            return name
+    name = urllib.parse.unquote(parts.path.rsplit("/", 1)[-1])
+    return host or name or href
+
+
+def _links(fragment: str) -> list[tuple[str, str]]:
+    parser = _Anchors()
+    parser.feed(fragment)
+    parser.close()
+    return parser.links
+
+
+class _Anchors(HTMLParser):
+    """(href, text) of every <a href> in a fragment."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.links: list[tuple[str, str]] = []
+        self._open: list[list[str]] = []   # [href, text] of the anchors being read
+
+    def handle_starttag(self, tag, attrs) -> None:
+        if tag == "a":
+            href = dict(attrs).get("href")
+            self._open.append([href or "", ""])
+
+    def handle_endtag(self, tag) -> None:
+        if tag == "a" and self._open:
+            href, text = self._open.pop()
+            if href:
+                self.links.append((href, text))
+
+    def handle_data(self, data) -> None:
+        for item in self._open:
+            item[1] += data

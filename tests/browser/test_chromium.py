@@ -1,0 +1,119 @@
+"""The corpus site in headless Chromium: pages render with their stylesheet (served and opened
+from disk), search works with JavaScript and explains itself without, and axe-core finds no
+serious or critical accessibility violation, in the light and the dark colour scheme."""
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+MEETING = "/openxla/2022-09-20-community-meeting/"   # attachments, slides, recording, contents
+AXE_PAGES = ["/", "/openxla/", MEETING, "/rust-lang/2021-03-02/", "/search/?q=stablehlo", "/404.html"]
+BLOCKING = ("serious", "critical")
+
+
+def text(browser, selector: str) -> str | None:
+    return browser.evaluate(f"(e => e && e.textContent.trim())(document.querySelector({json.dumps(selector)}))")
+
+
+def styled(browser) -> dict:
+    """Computed values the stylesheet sets and a browser's defaults do not."""
+    return browser.evaluate("""(() => {
+        const body = getComputedStyle(document.body);
+        let rules = -1;   // a page opened from disk may not read its sheet's rules
+        try { rules = document.styleSheets[0].cssRules.length; } catch (e) {}
+        return {maxWidth: body.maxWidth, sheets: document.styleSheets.length, rules: rules,
+                background: body.backgroundColor};
+    })()""")
+
+
+def test_archive_renders_with_its_stylesheet(browser, site_server):
+    browser.color_scheme("light")
+    browser.open(site_server("/"))
+    assert text(browser, "h1") == "Meeting minutes"
+    style = styled(browser)
+    assert style["maxWidth"] == "736px" and style["rules"] > 50   # 46rem: the stylesheet applied
+    assert browser.evaluate("document.querySelectorAll('.entries .entry').length") == 20
+    assert browser.evaluate("document.querySelector('nav.pagination a[rel=next]') !== null")
+
+
+def test_meeting_page_renders_its_header_contents_and_content(browser, site_server):
+    browser.open(site_server(MEETING))
+    assert text(browser, "h1") == "SIG OpenXLA Meeting Minutes 09/20 8AM PT"
+    assert browser.evaluate("getComputedStyle(document.querySelector('.meeting-meta')).display") == "grid"
+    terms = browser.evaluate("[...document.querySelectorAll('.meeting-meta dt')].map(e => e.textContent)")
+    assert terms == ["Date", "Slides", "Recording", "Attachments"]
+    assert browser.evaluate("document.querySelectorAll('nav.toc a').length") >= 4
+    # The attachment link resolves to the published PDF next to the page.
+    pdf = browser.evaluate("document.querySelector('.meeting-meta .attachments a').href")
+    assert pdf == site_server(MEETING) + "%5BPublic%5D%20SIG%20OpenXLA%20Meeting%202022-09-20.pdf"
+
+
+def test_the_site_works_opened_from_disk(browser, corpus_site):
+    """The demo promise: opening site/index.html in a browser shows the archive."""
+    browser.open((corpus_site / "index.html").as_uri())
+    assert styled(browser)["maxWidth"] == "736px"
+    first = browser.evaluate("document.querySelector('.entries .entry-title a').href")
+    assert first.startswith("file://") and first.endswith("/index.html")
+    browser.open(first)
+    assert styled(browser)["maxWidth"] == "736px"
+    group = browser.evaluate("document.querySelector('.meeting-group a').href")
+    browser.open(group)
+    assert browser.evaluate("document.querySelectorAll('.entries .entry').length") > 0
+
+
+def wait_for(browser, expression: str, timeout: float = 10):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = browser.evaluate(expression)
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {expression}")
+
+
+def test_search_finds_meetings_and_links_to_them(browser, site_server):
+    browser.open(site_server("/search/?q=stablehlo"))
+    assert browser.evaluate("document.querySelector('form.search').hidden") is False
+    assert browser.evaluate("document.querySelector('.search-fallback').hidden") is True
+    count = wait_for(browser, "document.querySelectorAll('.search-results .entry').length")
+    assert count >= 3
+    assert "match" in text(browser, ".search-status")
+    first = browser.evaluate("document.querySelector('.search-results a').href")
+    browser.open(first)
+    assert "stablehlo" in browser.evaluate("document.body.textContent.toLowerCase()")
+    browser.open(site_server("/search/?q=zzzznotaword"))
+    wait_for(browser, "document.querySelector('.search-status').textContent.includes('No meeting')")
+
+
+def test_search_page_without_javascript_points_to_the_archive(browser, site_server):
+    browser.call("Emulation.setScriptExecutionDisabled", {"value": True})
+    try:
+        browser.open(site_server("/search/"))
+        assert browser.evaluate("getComputedStyle(document.querySelector('form.search')).display") == "none"
+        assert "Search needs JavaScript" in text(browser, ".search-fallback")
+    finally:
+        browser.call("Emulation.setScriptExecutionDisabled", {"value": False})
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_axe_finds_no_serious_or_critical_violations(browser, site_server, axe_source, scheme):
+    browser.color_scheme(scheme)
+    problems = []
+    try:
+        for path in AXE_PAGES:
+            browser.open(site_server(path))
+            if path.startswith("/search/"):
+                wait_for(browser, "document.querySelectorAll('.search-results .entry').length")
+            if scheme == "dark":   # the dark scheme is really in force
+                assert styled(browser)["background"] == "rgb(18, 18, 18)"
+            browser.evaluate(axe_source + "\n;0", wait=False)
+            found = browser.evaluate("""axe.run(document, {resultTypes: ["violations"]}).then(r =>
+                r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+                                        nodes: v.nodes.slice(0, 3).map(n => n.target.join(" "))})))""")
+            problems += [f"{path} [{v['impact']}] {v['id']}: {v['help']} at {v['nodes']}"
+                         for v in found if v["impact"] in BLOCKING]
+    finally:
+        browser.color_scheme("light")
+    assert not problems, "\n".join(problems)
