@@ -6,6 +6,7 @@ sample events in events/ cannot drift apart silently.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -13,7 +14,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
-from urllib.parse import quote_plus, unquote_plus
+from urllib.parse import parse_qs, quote_plus, unquote_plus
 
 import pytest
 from cfnlint.decode import decode
@@ -27,6 +28,7 @@ FUNCTION = "AWS::Serverless::Function"
 QUEUE = "AWS::SQS::Queue"
 ALARM = "AWS::CloudWatch::Alarm"
 ASYNC_EVENT_TYPES = {"S3", "SNS", "EventBridgeRule", "CloudWatchEvent", "Schedule", "ScheduleV2"}
+SYNC_EVENT_TYPES = {"HttpApi", "Api"}  # the caller gets the error: no dead-letter path to have
 
 EXPECTED_EVENT_FILES = {
     "s3-put.json",
@@ -36,6 +38,12 @@ EXPECTED_EVENT_FILES = {
     "sqs-site-update.json",
     "sqs-notify-announce.json",
     "sqs-notify-deliver.json",
+    "api-subscribe.json",
+    "api-confirm.json",
+    "api-unsubscribe-one-click.json",
+    "sns-ses-bounce.json",
+    "sns-ses-complaint.json",
+    "schedule-digest.json",
 }
 
 
@@ -217,8 +225,9 @@ def test_sam_validate_lint_passes():
 # ---------------------------------------------------------------- wiring
 
 
-def test_exactly_the_three_functions(template):
-    assert set(_resources(template, FUNCTION)) == {"PublishFunction", "IndexFunction", "NotifyFunction"}
+def test_exactly_the_six_functions(template):
+    assert set(_resources(template, FUNCTION)) == {"PublishFunction", "IndexFunction", "NotifyFunction",
+                                                   "SubscriptionsFunction", "BouncesFunction", "DigestFunction"}
 
 
 def test_every_documented_env_var_is_set_for_every_function(template):
@@ -333,7 +342,8 @@ def test_every_function_has_a_dead_letter_path_and_alarms(template):
                 target = _getatt_target(on_failure["Destination"]) if on_failure else _getatt_target(dlq)
                 assert target, f"{function}.{name}: asynchronous event without OnFailure/DeadLetterQueue"
                 dead_letters.append(target)
-        assert dead_letters, f"{function} has no dead-letter path"
+        synchronous = bool(events) and all(ev["Type"] in SYNC_EVENT_TYPES for ev in events.values())
+        assert dead_letters or synchronous, f"{function} has no dead-letter path"
         for target in dead_letters:
             assert alarmed("AWS/SQS", "ApproximateNumberOfMessagesVisible", target), f"no alarm on {target}"
         assert alarmed("AWS/Lambda", "Errors", function), f"no Errors alarm on {function}"
@@ -374,6 +384,12 @@ def test_sample_event_files_exist():
 @pytest.mark.parametrize("name", sorted(p.name for p in EVENTS.glob("*.json")))
 def test_sample_event_is_real_shaped(name, template):
     event = _load_event(name)
+    if name.startswith("api-"):
+        _check_http_api_event(event, template)
+        return
+    if name.startswith("schedule-"):
+        _check_schedule_event(event, template)
+        return
     records = event["Records"]
     assert records
     for record in records:
@@ -382,6 +398,8 @@ def test_sample_event_is_real_shaped(name, template):
             _check_s3_record(record, template)
         elif source == "aws:sqs":
             _check_sqs_record(record)
+        elif record.get("EventSource") == "aws:sns":
+            _check_sns_ses_record(record)
         else:
             pytest.fail(f"{name}: unexpected eventSource {source!r}")
 
@@ -435,3 +453,93 @@ def _check_sqs_record(record: dict) -> None:
         assert message["group"] and message["meeting"]
         if message["kind"] == "deliver":
             assert message["recipients"] and all("@" in r for r in message["recipients"])
+
+
+def _http_api_routes(template: dict) -> set[tuple[str, str]]:
+    routes = set()
+    for resource in _resources(template, FUNCTION).values():
+        for ev in resource["Properties"].get("Events", {}).values():
+            if ev["Type"] == "HttpApi":
+                routes.add((ev["Properties"]["Method"].upper(), ev["Properties"]["Path"]))
+    return routes
+
+
+def _check_http_api_event(event: dict, template: dict) -> None:
+    """An HTTP API payload 2.0 event for a route the template declares."""
+    assert event["version"] == "2.0"
+    context = event["requestContext"]
+    method, path = context["http"]["method"], context["http"]["path"]
+    assert event["routeKey"] == context["routeKey"] == f"{method} {path}"
+    assert event["rawPath"] == path
+    assert (method, path) in _http_api_routes(template), f"{method} {path} is not a route in template.yaml"
+    for field in ("accountId", "apiId", "domainName", "requestId", "stage", "time", "timeEpoch"):
+        assert field in context, field
+    assert all(name == name.lower() for name in event["headers"]), "HTTP API lower-cases header names"
+    assert isinstance(event["isBase64Encoded"], bool)
+    if "body" in event:
+        body = base64.b64decode(event["body"]) if event["isBase64Encoded"] else event["body"].encode()
+        assert int(event["headers"]["content-length"]) == len(body)
+    if event.get("rawQueryString"):
+        assert event["queryStringParameters"] == {
+            k: ",".join(v) for k, v in parse_qs(event["rawQueryString"]).items()}
+
+
+def _check_schedule_event(event: dict, template: dict) -> None:
+    assert event["source"] == "aws.events" and event["detail-type"] == "Scheduled Event"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", event["time"])
+    assert event["resources"] and event["detail"] == {}
+    assert any(ev["Type"] == "Schedule" for r in _resources(template, FUNCTION).values()
+               for ev in r["Properties"].get("Events", {}).values())
+
+
+def _check_sns_ses_record(record: dict) -> None:
+    """An SNS notification of an SES configuration-set event (bounce or complaint)."""
+    sns = record["Sns"]
+    assert record["EventVersion"] == "1.0" and sns["Type"] == "Notification"
+    for field in ("MessageId", "TopicArn", "Timestamp", "SignatureVersion", "Signature", "SigningCertUrl"):
+        assert sns[field], field
+    message = json.loads(sns["Message"])
+    assert message["eventType"] in {"Bounce", "Complaint"}
+    assert message["mail"]["messageId"] and message["mail"]["destination"]
+    if message["eventType"] == "Bounce":
+        assert message["bounce"]["bounceType"] in {"Permanent", "Transient", "Undetermined"}
+        assert all("@" in r["emailAddress"] for r in message["bounce"]["bouncedRecipients"])
+    else:
+        assert all("@" in r["emailAddress"] for r in message["complaint"]["complainedRecipients"])
+
+
+def test_subscriptions_api_is_throttled_and_every_path_is_under_api(template):
+    api = template["Resources"]["SubscriptionsApi"]["Properties"]
+    assert api["DefaultRouteSettings"]["ThrottlingRateLimit"] > 0
+    assert api["DefaultRouteSettings"]["ThrottlingBurstLimit"] > 0
+    for route in ("POST /api/subscriptions", "POST /api"):
+        assert api["RouteSettings"][route]["ThrottlingRateLimit"] <= api["DefaultRouteSettings"]["ThrottlingRateLimit"]
+    routes = _http_api_routes(template)
+    assert {("POST", "/api/subscriptions"), ("GET", "/api/confirm"), ("POST", "/api/confirm"),
+            ("GET", "/api/unsubscribe"), ("POST", "/api/unsubscribe"), ("GET", "/api/preferences"),
+            ("POST", "/api/preferences")} <= routes
+    assert all(path == "/api" or path.startswith("/api/") for _, path in routes)
+
+
+def test_every_sender_sends_through_the_configuration_set(template):
+    """Bounce and complaint events exist only for mail sent with the configuration set."""
+    destination = template["Resources"]["EmailFeedbackDestination"]["Properties"]
+    assert destination["ConfigurationSetName"] == {"Ref": "EmailConfigurationSet"}
+    assert set(destination["EventDestination"]["MatchingEventTypes"]) >= {"bounce", "complaint"}
+    assert destination["EventDestination"]["SnsDestination"]["TopicARN"] == {"Ref": "EmailFeedbackTopic"}
+    bounces = template["Resources"]["BouncesFunction"]["Properties"]["Events"]
+    assert any(ev["Type"] == "SNS" and ev["Properties"]["Topic"] == {"Ref": "EmailFeedbackTopic"}
+               for ev in bounces.values())
+    for name in ("NotifyFunction", "SubscriptionsFunction", "DigestFunction"):
+        props = template["Resources"][name]["Properties"]
+        env = props["Environment"]["Variables"]
+        assert env["MAIL_CONFIGURATION_SET"] == {"Ref": "EmailConfigurationSet"}, name
+        assert env["TOKEN_SECRET_NAME"] == {"Ref": "TokenSecret"}, name
+        assert _refers_to(props["Policies"], "EmailConfigurationSet"), f"{name} may not send with the set"
+
+
+def test_digest_runs_weekly_and_subscribers_pending_items_expire(template):
+    digest = template["Resources"]["DigestFunction"]["Properties"]["Events"]
+    assert any(ev["Type"] == "Schedule" for ev in digest.values())
+    ttl = template["Resources"]["SubscribersTable"]["Properties"]["TimeToLiveSpecification"]
+    assert ttl == {"AttributeName": "expires_at", "Enabled": True}

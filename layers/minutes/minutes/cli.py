@@ -47,6 +47,33 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("site", type=Path, metavar="SITE")
     serve.add_argument("--port", type=int, default=8000)
     serve.set_defaults(run=_serve)
+
+    subscribers = sub.add_parser("subscribers", help="list, add, import, remove or export subscribers",
+                                 description="Manage the deployed Subscribers table (AWS credentials needed).")
+    where = subscribers.add_mutually_exclusive_group()
+    where.add_argument("--table", help="the Subscribers table's name")
+    where.add_argument("--stack", default="minutes-pipeline",
+                       help="read the table name from this stack's outputs (default: %(default)s)")
+    subscribers.add_argument("--region", help="AWS region (default: your AWS configuration's)")
+    action = subscribers.add_subparsers(dest="action", metavar="ACTION", required=True)
+    listing = action.add_parser("list", help="one line per (address, group)")
+    listing.add_argument("--group")
+    listing.add_argument("--status", choices=("pending", "confirmed", "unsubscribed", "suppressed"))
+    for name, text in (("add", "add an address, confirmed (it opted in elsewhere)"),
+                       ("import", "add every row of a CSV file (email[,groups[,mode]]), confirmed")):
+        adding = action.add_parser(name, help=text)
+        adding.add_argument("source", metavar="EMAIL" if name == "add" else "CSV")
+        adding.add_argument("--group", action="append", dest="groups", metavar="GROUP",
+                            help="a group (repeat for more; default: every group)")
+        adding.add_argument("--mode", choices=("each", "digest"), default="each")
+        if name == "import":
+            adding.add_argument("--dry-run", action="store_true", help="check the file, change nothing")
+    removing = action.add_parser("remove", help="delete an address (or one group of it)")
+    removing.add_argument("source", metavar="EMAIL")
+    removing.add_argument("--group")
+    exporting = action.add_parser("export", help="every subscription as CSV")
+    exporting.add_argument("--out", type=Path, help="file to write (default: standard output)")
+    subscribers.set_defaults(run=_subscribers)
     return parser
 
 
@@ -96,19 +123,90 @@ def _demo(args) -> int:
 
 
 def _serve(args) -> int:
-    import functools
-    import http.server
+    from .preview import make_server, url_of
     if not (args.site / "index.html").exists():
         print(f"minutes serve: {args.site} has no index.html; run minutes build first", file=sys.stderr)
         return EXIT_USAGE
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(args.site))
-    with http.server.ThreadingHTTPServer(("127.0.0.1", args.port), handler) as server:
-        print(f"serving {args.site} at http://127.0.0.1:{args.port}/ (Ctrl-C stops)")
+    try:
+        server = make_server(args.site, port=args.port)
+    except OSError as problem:
+        print(f"minutes serve: cannot listen on port {args.port} ({problem.strerror}); "
+              "try --port with another number", file=sys.stderr)
+        return EXIT_USAGE
+    with server:
+        print(f"serving {args.site} at {url_of(server)} (Ctrl-C stops)", flush=True)
         try:
             server.serve_forever()
         except KeyboardInterrupt:
             pass
     return EXIT_OK
+
+
+
+def _subscribers(args) -> int:
+    """`minutes subscribers ACTION`: the operator's list, against the real table (boto3)."""
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+    from .aws.dynamo import SubscribersTable
+    from .services.roster import Roster
+    from .subscriptions import EVERY_GROUP, InvalidInput, choose_groups, normalise_email, read_import_csv
+    name = "minutes subscribers"
+    try:
+        table_name = args.table
+        if not table_name:
+            stack = boto3.client("cloudformation", region_name=args.region).describe_stacks(
+                StackName=args.stack)["Stacks"][0]
+            outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+            table_name = outputs.get("SubscribersTableName")
+            if not table_name:
+                print(f"{name}: stack {args.stack} has no SubscribersTableName output", file=sys.stderr)
+                return EXIT_USAGE
+        roster = Roster(SubscribersTable(boto3.resource("dynamodb", region_name=args.region).Table(table_name)))
+        groups = choose_groups(getattr(args, "groups", None) or [EVERY_GROUP])
+        if args.action == "list":
+            for item in roster.entries(group=args.group, status=args.status):
+                print(f"{item['email']}\t{item['group']}\t{item.get('status', '')}\t{item.get('mode', 'each')}")
+            return EXIT_OK
+        if args.action == "export":
+            if args.out:
+                with open(args.out, "w", newline="", encoding="utf-8") as out:
+                    count = roster.export(out)
+                print(f"exported {count} subscriptions to {args.out}", file=sys.stderr)
+            else:
+                roster.export(sys.stdout)
+            return EXIT_OK
+        if args.action == "remove":
+            removed = roster.remove(normalise_email(args.source), group=args.group)
+            print(f"removed {removed} item(s) of {args.source}" if removed else f"{name}: {args.source} is not on the list",
+                  file=sys.stdout if removed else sys.stderr)
+            return EXIT_OK if removed else EXIT_INVALID
+        if args.action == "add":
+            text, label = f"{args.source},{' '.join(groups)},{args.mode}", "the address"
+        else:
+            text, label = Path(args.source).read_text(encoding="utf-8-sig"), args.source
+        found = read_import_csv(text, groups=groups, mode=args.mode)
+        for problem in found.bad:
+            where = f"{label}:{problem.line}: " if args.action == "import" else ""
+            print(f"{name}: {where}{problem.text!r}: {problem.message}", file=sys.stderr)
+        ignored = f", ignored {found.ignored} rows not confirmed" if found.ignored else ""
+        if args.action == "import" and args.dry_run:
+            print(f"{len(found.rows)} addresses would be added, {len(found.bad)} bad rows{ignored}")
+            return EXIT_INVALID if found.bad else EXIT_OK
+        result = roster.add(found.rows)
+        for email in result.suppressed:
+            print(f"{name}: {email} is suppressed (bounced or complained); not added", file=sys.stderr)
+        print(f"added {len(result.added)}, skipped {len(result.suppressed)} suppressed, "
+              f"{len(found.bad)} bad rows{ignored}")
+        return EXIT_INVALID if found.bad or result.suppressed else EXIT_OK
+    except InvalidInput as problem:
+        print(f"{name}: {problem.message}", file=sys.stderr)
+        return EXIT_INVALID
+    except OSError as problem:
+        print(f"{name}: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    except (BotoCoreError, ClientError) as problem:
+        print(f"{name}: AWS said: {problem}", file=sys.stderr)
+        return EXIT_USAGE
 
 
 if __name__ == "__main__":

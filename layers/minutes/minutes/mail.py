@@ -686,3 +686,105 @@ def _bodies(record: MeetingRecord, *, title: str, group: str, site: str, to: Add
     page = env.get_template("email/meeting.html.j2").render(
         content=Markup(_serialize(root.children)), subject=f"[{group}] {title}", **context)
     return text, _inliner().inline(page)
+
+
+# ---------------------------------------------------------------------------------------------
+# Subscription emails: the double opt-in confirmation and the weekly digest (same policy,
+# same header rules, same templates environment; templates in templates/subscriptions/)
+
+
+def _two_parts(msg: EmailMessage, text: str, page: str) -> EmailMessage:
+    msg.set_content(text, subtype="plain", cte="quoted-printable")
+    msg.add_alternative(_inliner().inline(page), subtype="html", cte="quoted-printable")
+    for part in msg.iter_parts():
+        del part["MIME-Version"]
+    msg.set_boundary("=_minutes_" + _digest(text + page, 32))
+    return msg
+
+
+def _utc(when: dt.datetime) -> dt.datetime:
+    return (when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)).astimezone(dt.timezone.utc)
+
+
+def _day(day: dt.date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+def _groups_text(groups) -> str:
+    from .subscriptions import describe_groups
+    return describe_groups(groups)
+
+
+def confirmation_email(*, recipient: str, sender: str, confirm_url: str, site_url: str,
+                       list_domain: str, groups: tuple[str, ...], mode: str,
+                       expires: dt.datetime, when: dt.datetime) -> EmailMessage:
+    """The double opt-in email: one link to a page whose button confirms. Nothing is subscribed
+    until that button is pressed, so a mail scanner that opens the link changes nothing."""
+    to = _recipient(recipient)
+    site = _check_url(site_url.rstrip("/"), schemes=("http", "https"), name="site_url")
+    link = _check_url(confirm_url, schemes=("http", "https"), name="confirm_url")
+    domain = _check_domain(list_domain)
+    host = urlsplit(site).hostname or domain
+    msg = EmailMessage(policy=POLICY)
+    msg["Subject"] = _header_text(f"Confirm your subscription to the minutes on {host}")
+    msg["From"] = _config_address(sender, field_name="from")
+    msg["To"] = to
+    msg["Date"] = format_datetime(_utc(when))
+    msg["Message-ID"] = (f"<confirm.{_digest(_utc(when).isoformat(), 12)}."
+                         f"{_digest(to.addr_spec.lower(), 16)}@{domain}>")
+    msg["Auto-Submitted"] = "auto-generated"
+    msg["X-Auto-Response-Suppress"] = "OOF, AutoReply"
+    context = {"confirm_url": link, "site_url": site + "/", "site_host": host, "recipient": to.addr_spec,
+               "groups": _groups_text(groups), "digest": mode == "digest",
+               "expires": _day(_utc(expires).date()),
+               "preheader": f"One click to start getting the minutes of {_groups_text(groups)}."}
+    env = _environment()
+    text = env.get_template("subscriptions/confirm-email.txt.j2").render(**context)
+    page = env.get_template("subscriptions/confirm-email.html.j2").render(
+        subject=str(msg["Subject"]), **context)
+    return _two_parts(msg, text, page)
+
+
+def digest_email(records: list[MeetingRecord], *, recipient: str, sender: str, site_url: str,
+                 list_domain: str, unsubscribe_url: str, preferences_url: str,
+                 start: dt.date, end: dt.date, when: dt.datetime) -> EmailMessage:
+    """One week's meetings (start..end inclusive) of the recipient's groups in one email, with
+    the same list headers as the meeting email (one-click unsubscribe included)."""
+    if not records:
+        raise ValueError("a digest needs at least one meeting")
+    to = _recipient(recipient)
+    site = _check_url(site_url.rstrip("/"), schemes=("http", "https"), name="site_url")
+    unsubscribe = _check_url(unsubscribe_url, schemes=("https",), name="unsubscribe_url")
+    preferences = _check_url(preferences_url, schemes=("https",), name="preferences_url")
+    domain = _check_domain(list_domain)
+    host = urlsplit(site).hostname or domain
+    count = len(records)
+    span = f"{start.day} {start:%B}" if start.year == end.year else _day(start)
+    subject = f"Minutes digest: {count} meeting{'s' if count != 1 else ''}, {span} to {_day(end)}"
+    msg = EmailMessage(policy=POLICY)
+    msg["Subject"] = _header_text(subject)
+    msg["From"] = _config_address(sender, field_name="from")
+    msg["To"] = to
+    msg["Date"] = format_datetime(_utc(when))
+    msg["Message-ID"] = f"<digest.{_digest(start.isoformat(), 12)}.{_digest(to.addr_spec.lower(), 16)}@{domain}>"
+    msg["List-Id"] = f"Weekly digest <digest.{domain}>"
+    msg["List-Unsubscribe"] = f"<{unsubscribe}>"
+    msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    msg["Auto-Submitted"] = "auto-generated"
+    msg["Precedence"] = "list"
+    msg["X-Auto-Response-Suppress"] = "OOF, AutoReply"
+    groups: dict[str, list[dict]] = {}
+    for record in sorted(records, key=lambda r: (r.group, r.date, r.time or "", r.segment)):
+        title = flatten(record.title) or flatten(f"{record.group} meeting {record.date.isoformat()}")
+        groups.setdefault(flatten(record.group), []).append({
+            "title": title, "when": _when(record), "url": site + record.url_path,
+            "summary": flatten(record.summary)})
+    context = {"groups": [{"name": name, "url": f"{site}/{name}/", "meetings": items}
+                          for name, items in groups.items()],
+               "count": count, "span": f"{span} to {_day(end)}", "site_url": site + "/", "site_host": host,
+               "recipient": to.addr_spec, "unsubscribe_url": unsubscribe, "preferences_url": preferences,
+               "preheader": "; ".join(m["title"] for g in groups.values() for m in g)[:149]}
+    env = _environment()
+    text = env.get_template("subscriptions/digest-email.txt.j2").render(**context)
+    page = env.get_template("subscriptions/digest-email.html.j2").render(subject=subject, **context)
+    return _two_parts(msg, text, page)

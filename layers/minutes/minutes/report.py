@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from .problems import Problem
+from .problems import Problem, Severity
 
 PUBLISHED, REJECTED, REMOVED, DRAFT, UPCOMING, STALE = (
     "published", "rejected", "removed", "draft", "upcoming", "stale")
@@ -19,13 +19,25 @@ class Verdict:
     url: str | None = None
     title: str | None = None
     problems: tuple[Problem, ...] = field(default=())
+    sequencer: str | None = None   # the S3 event's, so a report says which event it answers
 
     def as_dict(self) -> dict:
         return {"status": self.status, "key": self.key, "version_id": self.version_id,
+                "sequencer": self.sequencer,
                 "checked_at": self.when.isoformat(), "url": self.url, "title": self.title,
                 "errors": sum(p.is_error for p in self.problems),
                 "warnings": sum(not p.is_error for p in self.problems),
                 "problems": [p.as_dict() for p in self.problems]}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Verdict":
+        """The verdict a stored report holds (the inverse of as_dict)."""
+        problems = tuple(Problem(p["code"], p["message"], p["hint"], Severity(p["severity"]),
+                                 p.get("line"), p.get("column"), p.get("file"))
+                         for p in data.get("problems", []))
+        return cls(data["status"], data["key"], data.get("version_id"),
+                   dt.datetime.fromisoformat(data["checked_at"]), url=data.get("url"),
+                   title=data.get("title"), problems=problems, sequencer=data.get("sequencer"))
 
     def subject(self) -> str:
         what = {PUBLISHED: "Published", REJECTED: "Rejected", REMOVED: "Removed",

@@ -24,6 +24,14 @@ class Settings:
     token_secret: str = "local-development-secret"
     max_size_bytes: int = 1024 * 1024
     recipients_per_message: int = 50
+    # Subscriptions, bounces, digest (issue 6).
+    token_secret_name: str = ""      # SSM SecureString (/...) or Secrets Manager secret; else token_secret
+    mail_configuration_set: str = ""  # SES configuration set (bounce/complaint events -> SNS)
+    digest_queue_url: str = ""
+    confirm_token_days: int = 7
+    confirm_cooldown_seconds: int = 900
+    soft_bounce_limit: int = 3       # soft bounces within soft_bounce_window_days that suppress
+    soft_bounce_window_days: int = 30
 
     @classmethod
     def from_env(cls, env=None, *, required: tuple[str, ...] = ()) -> "Settings":

@@ -11,6 +11,7 @@ from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 
 from ..model import Attachment, Heading, MeetingRecord
+from ..problems import MinutesError
 
 DELIVERY_TTL = dt.timedelta(days=30)
 
@@ -24,6 +25,36 @@ def _is_condition_failure(exc: ClientError) -> bool:
     return exc.response["Error"]["Code"] == "ConditionalCheckFailedException"
 
 
+# DynamoDB refuses items over 400 KB; leave room for the per-key sequencer attributes and the
+# announced mark that other writes add to a meeting's item.
+MAX_ITEM_BYTES = 380 * 1024
+MAX_STORED_WARNINGS = 50  # the report has all of them; the record keeps the first few
+
+
+class RecordTooLarge(MinutesError):
+    """The meeting, rendered, does not fit in one Meetings item."""
+
+    def __init__(self, size: int):
+        super().__init__(f"the rendered meeting needs {size} bytes in the Meetings table "
+                         f"(at most {MAX_ITEM_BYTES})")
+        self.size = size
+
+
+def item_size(value) -> int:
+    """What DynamoDB counts for a value (names and values in UTF-8, binary as is), roughly."""
+    if isinstance(value, dict):
+        return 3 + sum(len(str(k).encode()) + item_size(v) + 1 for k, v in value.items())
+    if isinstance(value, (list, tuple, set)):
+        return 3 + sum(item_size(v) + 1 for v in value)
+    if isinstance(value, (bytes, bytearray)):
+        return len(value)
+    if isinstance(value, bool) or value is None:
+        return 1
+    if isinstance(value, (int, float)):
+        return len(str(value)) // 2 + 2
+    return len(str(value).encode())
+
+
 class MeetingsTable:
     def __init__(self, table):
         self._table = table
@@ -33,11 +64,13 @@ class MeetingsTable:
                                     ConsistentRead=True).get("Item")
         return record_from_item(item) if item else None
 
+    # Reads are strongly consistent: index runs right after publish's write, and an eventually
+    # consistent read could miss the meeting it was asked to list.
     def group(self, group: str) -> list[MeetingRecord]:
         return [record_from_item(i) for i in self._query(KeyConditionExpression=Key("group").eq(group))]
 
     def all(self) -> list[MeetingRecord]:
-        items, args = [], {}
+        items, args = [], {"ConsistentRead": True}
         while True:
             page = self._table.scan(**args)
             items += page.get("Items", [])
@@ -49,6 +82,9 @@ class MeetingsTable:
         """Write the record unless a later event for `key` already won. Returns what is stored
         (feed id and first publication are kept from the first write), or None when stale."""
         item = item_from_record(record)
+        size = item_size(item) - 3
+        if size > MAX_ITEM_BYTES:
+            raise RecordTooLarge(size)
         keep_first = {"feed_id", "published"}
         names = {"#seq": f"seq:{key}"}
         values = {":seq": normalise_sequencer(sequencer)}
@@ -123,7 +159,7 @@ class MeetingsTable:
         return {i["segment"]: i["meeting"] for i in items if "segment" in i}
 
     def _query(self, **args) -> list[dict]:
-        items = []
+        items, args = [], {"ConsistentRead": True, **args}
         while True:
             page = self._table.query(**args)
             items += page.get("Items", [])
@@ -142,7 +178,7 @@ def item_from_record(record: MeetingRecord) -> dict:
         "attachments": [{"name": a.name, "url_path": a.url_path, "content_type": a.content_type,
                          "size": a.size} for a in record.attachments],
         "source_keys": list(record.source_keys), "feed_id": record.feed_id,
-        "warnings": list(record.warnings),
+        "warnings": list(record.warnings[:MAX_STORED_WARNINGS]),
     }
     for name in ("time", "timezone"):
         if getattr(record, name):
@@ -175,32 +211,208 @@ def _datetime(value: str | None) -> dt.datetime | None:
 
 
 class SubscribersTable:
-    """HASH group, RANGE email; group '*' is every group."""
+    """HASH group, RANGE email; group '*' is every group. The item with group '#address' holds
+    the address's own state (confirmation cooldown, soft bounces, suppression); GSI by-email
+    finds every item of one address. Statuses: pending|confirmed|unsubscribed|suppressed; modes:
+    each (one email per meeting) | digest (weekly). Pending items expire (TTL `expires_at`)."""
 
     EVERY_GROUP = "*"
+    ADDRESS = "#address"
+    BY_EMAIL = "by-email"
 
     def __init__(self, table):
         self._table = table
 
     def confirmed(self, group: str) -> list[str]:
+        """Who gets each meeting of `group` by email: confirmed, mode 'each' (digest readers get
+        the weekly email instead); suppressed and unsubscribed items never match."""
         emails: set[str] = set()
+        wanted = Attr("status").eq("confirmed") & (Attr("mode").not_exists() | Attr("mode").eq("each"))
         for name in (group, self.EVERY_GROUP):
-            args = {"KeyConditionExpression": Key("group").eq(name),
-                    "FilterExpression": Attr("status").eq("confirmed"),
+            args = {"KeyConditionExpression": Key("group").eq(name), "FilterExpression": wanted,
                     "ProjectionExpression": "#e", "ExpressionAttributeNames": {"#e": "email"}}
-            while True:
-                page = self._table.query(**args)
-                emails.update(i["email"] for i in page.get("Items", []))
-                if "LastEvaluatedKey" not in page:
-                    break
-                args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+            emails.update(i["email"] for i in self._pages("query", args))
         return sorted(emails)
 
-    def add_confirmed(self, email: str, groups: list[str], *, when: dt.datetime) -> None:
+    def add_confirmed(self, email: str, groups: list[str], *, when: dt.datetime, mode: str = "each") -> None:
         with self._table.batch_writer() as batch:
             for group in groups:
-                batch.put_item(Item={"group": group, "email": email, "status": "confirmed",
+                batch.put_item(Item={"group": group, "email": email, "status": "confirmed", "mode": mode,
                                      "created_at": when.isoformat(), "confirmed_at": when.isoformat()})
+
+    # --- one address ---------------------------------------------------------------------
+
+    def items_of(self, email: str) -> list[dict]:
+        args = {"IndexName": self.BY_EMAIL, "KeyConditionExpression": Key("email").eq(email)}
+        return self._pages("query", args)
+
+    def subscription(self, email: str):
+        from ..subscriptions import Subscription
+        groups, modes, suppressed = {}, {}, False
+        for item in self.items_of(email):
+            if item["group"] == self.ADDRESS:
+                suppressed = "suppressed_at" in item
+            else:
+                groups[item["group"]] = item.get("status", "pending")
+                modes[item["group"]] = item.get("mode", "each")
+        return Subscription(email, groups, modes, suppressed)
+
+    def add_pending(self, email: str, groups, *, mode: str, when: dt.datetime, expires_at: int) -> list[str]:
+        """Pending items for the groups not confirmed yet (a confirmed or suppressed one stays)."""
+        added = []
+        for group in groups:
+            if self._update(
+                    {"group": group, "email": email},
+                    "SET #s = :pending, #m = :mode, created_at = if_not_exists(created_at, :now), "
+                    "updated_at = :now, expires_at = :exp",
+                    "attribute_not_exists(#s) OR #s IN (:pending, :unsubscribed)",
+                    {":pending": "pending", ":unsubscribed": "unsubscribed", ":mode": mode,
+                     ":now": when.isoformat(), ":exp": expires_at}, names={"#s": "status", "#m": "mode"}):
+                added.append(group)
+        return added
+
+    def claim_confirmation_email(self, email: str, *, now: float, cooldown: float, expires_at: int) -> bool:
+        """True when a confirmation email may go out now: none in the last `cooldown` seconds and
+        the address is not suppressed. Claims it (the conditional write is the cooldown)."""
+        return self._update(
+            {"group": self.ADDRESS, "email": email},
+            "SET confirm_sent_at = :now, expires_at = :exp",
+            "(attribute_not_exists(confirm_sent_at) OR confirm_sent_at < :cutoff) "
+            "AND attribute_not_exists(suppressed_at)",
+            {":now": int(now), ":cutoff": int(now - cooldown), ":exp": expires_at})
+
+    def release_confirmation_email(self, email: str) -> None:
+        """The confirmation email was not sent after all: let the next request try again."""
+        self._table.update_item(Key={"group": self.ADDRESS, "email": email},
+                                UpdateExpression="REMOVE confirm_sent_at")
+
+    def confirm(self, email: str, *, when: dt.datetime) -> list[str]:
+        """Pending -> confirmed for every pending group of the address; the groups confirmed."""
+        done = []
+        for item in self.items_of(email):
+            if item["group"] != self.ADDRESS and item.get("status") == "pending" and self._update(
+                    {"group": item["group"], "email": email},
+                    "SET #s = :confirmed, confirmed_at = :now, updated_at = :now REMOVE expires_at",
+                    "#s = :pending", {":confirmed": "confirmed", ":pending": "pending",
+                                      ":now": when.isoformat()}, names={"#s": "status"}):
+                done.append(item["group"])
+        return sorted(done)
+
+    def unsubscribe(self, email: str, *, when: dt.datetime, groups=None) -> list[str]:
+        """Pending or confirmed -> unsubscribed (every group, or the ones given)."""
+        done = []
+        for item in self.items_of(email):
+            group = item["group"]
+            if group == self.ADDRESS or (groups is not None and group not in groups):
+                continue
+            if item.get("status") in ("pending", "confirmed") and self._update(
+                    {"group": group, "email": email},
+                    "SET #s = :unsubscribed, unsubscribed_at = :now, updated_at = :now REMOVE expires_at",
+                    "#s IN (:pending, :confirmed)",
+                    {":unsubscribed": "unsubscribed", ":pending": "pending", ":confirmed": "confirmed",
+                     ":now": when.isoformat()}, names={"#s": "status"}):
+                done.append(group)
+        return sorted(done)
+
+    def set_choice(self, email: str, groups, *, mode: str, when: dt.datetime) -> None:
+        """The address's whole choice, made through a link only its owner has: these groups,
+        confirmed, in this mode; every other group unsubscribed. Suppressed items stay."""
+        wanted = set(groups)
+        for group in sorted(wanted):
+            self._update({"group": group, "email": email},
+                         "SET #s = :confirmed, #m = :mode, confirmed_at = if_not_exists(confirmed_at, :now), "
+                         "created_at = if_not_exists(created_at, :now), updated_at = :now REMOVE expires_at",
+                         "attribute_not_exists(#s) OR #s <> :suppressed",
+                         {":confirmed": "confirmed", ":suppressed": "suppressed", ":mode": mode,
+                          ":now": when.isoformat()}, names={"#s": "status", "#m": "mode"})
+        others = {i["group"] for i in self.items_of(email)} - wanted - {self.ADDRESS}
+        if others:
+            self.unsubscribe(email, when=when, groups=others)
+
+    # --- bounces and complaints ----------------------------------------------------------
+
+    def suppress(self, email: str, *, reason: str, when: dt.datetime) -> None:
+        """Never mail this address again: the address item is marked, every group item too."""
+        self._table.update_item(
+            Key={"group": self.ADDRESS, "email": email},
+            UpdateExpression="SET suppressed_at = :now, suppressed_reason = :why REMOVE expires_at",
+            ExpressionAttributeValues={":now": when.isoformat(), ":why": reason})
+        for item in self.items_of(email):
+            if item["group"] != self.ADDRESS and item.get("status") != "suppressed":
+                self._table.update_item(
+                    Key={"group": item["group"], "email": email},
+                    UpdateExpression="SET #s = :suppressed, updated_at = :now REMOVE expires_at",
+                    ExpressionAttributeNames={"#s": "status"},
+                    ExpressionAttributeValues={":suppressed": "suppressed", ":now": when.isoformat()})
+
+    def is_suppressed(self, email: str) -> bool:
+        item = self._table.get_item(Key={"group": self.ADDRESS, "email": email},
+                                    ConsistentRead=True).get("Item")
+        return bool(item and "suppressed_at" in item)
+
+    def record_soft_bounce(self, email: str, *, mail_id: str, now: float, window: float) -> int | None:
+        """Count one soft bounce (a bounce of the same message counts once); the count within
+        the window, or None when this message's bounce was counted already."""
+        item = self._table.get_item(Key={"group": self.ADDRESS, "email": email},
+                                    ConsistentRead=True).get("Item") or {}
+        seen = set(item.get("soft_bounce_ids") or ())
+        if mail_id in seen:
+            return None
+        fresh = int(item.get("last_soft_bounce_at", 0)) >= now - window
+        count = int(item.get("soft_bounces", 0)) + 1 if fresh else 1
+        ids = (seen if fresh else set()) | {mail_id}
+        self._table.update_item(
+            Key={"group": self.ADDRESS, "email": email},
+            UpdateExpression="SET soft_bounces = :count, soft_bounce_ids = :ids, last_soft_bounce_at = :now",
+            ExpressionAttributeValues={":count": count, ":ids": ids, ":now": int(now)})
+        return count
+
+    # --- everyone ------------------------------------------------------------------------
+
+    def digest_readers(self) -> dict[str, set[str]]:
+        """email -> groups, for every confirmed subscription in digest mode."""
+        args = {"FilterExpression": Attr("status").eq("confirmed") & Attr("mode").eq("digest"),
+                "ProjectionExpression": "#g, #e", "ExpressionAttributeNames": {"#g": "group", "#e": "email"}}
+        readers: dict[str, set[str]] = {}
+        for item in self._pages("scan", args):
+            readers.setdefault(item["email"], set()).add(item["group"])
+        return readers
+
+    def all_items(self) -> list[dict]:
+        return self._pages("scan", {})
+
+    def delete(self, email: str, *, group: str | None = None) -> int:
+        """Remove the address (every item, its state too), or one group of it. The count removed."""
+        keys = [{"group": i["group"], "email": email} for i in self.items_of(email)
+                if group is None or i["group"] == group]
+        with self._table.batch_writer() as batch:
+            for key in keys:
+                batch.delete_item(Key=key)
+        return len(keys)
+
+    # --- helpers -------------------------------------------------------------------------
+
+    def _update(self, key: dict, expression: str, condition: str, values: dict, *, names=None) -> bool:
+        args = {"Key": key, "UpdateExpression": expression, "ConditionExpression": condition,
+                "ExpressionAttributeValues": values}
+        if names:
+            args["ExpressionAttributeNames"] = names
+        try:
+            self._table.update_item(**args)
+            return True
+        except ClientError as exc:
+            if _is_condition_failure(exc):
+                return False
+            raise
+
+    def _pages(self, operation: str, args: dict) -> list[dict]:
+        items, args = [], dict(args)
+        while True:
+            page = getattr(self._table, operation)(**args)
+            items += page.get("Items", [])
+            if "LastEvaluatedKey" not in page:
+                return items
+            args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 class DeliveriesTable:
@@ -234,3 +446,35 @@ class DeliveriesTable:
     def release(self, group: str, meeting: str, email: str) -> None:
         """The send failed before SES took it: let the retry try again."""
         self._table.delete_item(Key={"delivery": self.delivery_id(group, meeting, email)})
+
+
+class MeetingsDirectory:
+    """Read-only questions the subscriptions side asks of the Meetings table."""
+
+    def __init__(self, table):
+        self._table = table
+
+    def groups(self) -> list[str]:
+        names, args = set(), {"ProjectionExpression": "#g", "ExpressionAttributeNames": {"#g": "group"}}
+        while True:
+            page = self._table.scan(**args)
+            names.update(i["group"] for i in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return sorted(names)
+            args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def announced_between(self, start: dt.datetime, end: dt.datetime) -> list[MeetingRecord]:
+        """Published meetings first announced in [start, end) (the permanent announced mark)."""
+        args = {"FilterExpression": Attr("announced_at").gte(start.date().isoformat())
+                & Attr("announced_at").lt((end.date() + dt.timedelta(days=1)).isoformat())}
+        found = []
+        while True:
+            page = self._table.scan(**args)
+            for item in page.get("Items", []):
+                when = dt.datetime.fromisoformat(item["announced_at"])
+                when = when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
+                if start <= when < end and item.get("status", "published") == "published":
+                    found.append(record_from_item(item))
+            if "LastEvaluatedKey" not in page:
+                return found
+            args["ExclusiveStartKey"] = page["LastEvaluatedKey"]

@@ -34,3 +34,19 @@ class Notifications:
             if result.get("Failed"):
                 raise RuntimeError(f"SQS refused {len(result['Failed'])} fan-out messages: "
                                    f"{result['Failed'][0].get('Message')}")
+
+
+class DigestQueue:
+    """Batches of weekly-digest recipients (DigestFunction plans, then sends batch by batch)."""
+
+    def __init__(self, sqs, url: str):
+        self._sqs, self._url = sqs, url
+
+    def send(self, bodies: list[dict]) -> None:
+        for start in range(0, len(bodies), 10):  # SQS takes at most 10 per batch
+            entries = [{"Id": str(n), "MessageBody": json.dumps(body, sort_keys=True)}
+                       for n, body in enumerate(bodies[start:start + 10])]
+            result = self._sqs.send_message_batch(QueueUrl=self._url, Entries=entries)
+            if result.get("Failed"):
+                raise RuntimeError(f"SQS refused {len(result['Failed'])} digest batches: "
+                                   f"{result['Failed'][0].get('Message')}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import urllib.parse
 from dataclasses import dataclass
 
 from botocore.exceptions import ClientError
@@ -39,6 +40,17 @@ class MinutesStore:
             raise
         return StoredObject(key, found["Body"].read(), found.get("VersionId"))
 
+    def current_version(self, key: str) -> str | None:
+        """The version id of the key's current object, or None when the key is gone (its
+        latest version is a delete marker, or it never existed)."""
+        try:
+            found = self._s3.head_object(Bucket=self._bucket, Key=key)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound", "405", "MethodNotAllowed"):
+                return None
+            raise
+        return found.get("VersionId") or "null"
+
     def keys_under(self, prefix: str) -> list[str]:
         pages = self._s3.get_paginator("list_objects_v2").paginate(Bucket=self._bucket, Prefix=prefix)
         return sorted(item["Key"] for page in pages for item in page.get("Contents", []))
@@ -54,6 +66,19 @@ class MinutesStore:
             if exc.response["Error"]["Code"] not in ("NoSuchKey", "NoSuchVersion", "MethodNotAllowed"):
                 raise  # the object went away meanwhile: nothing to tag
 
+    def get_report(self, key: str) -> dict | None:
+        """The JSON report last written for a key, or None."""
+        try:
+            found = self._s3.get_object(Bucket=self._bucket, Key=f"reports/{key}.json")
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] in ("NoSuchKey", "404"):
+                return None
+            raise
+        try:
+            return json.loads(found["Body"].read())
+        except ValueError:
+            return None  # garbled by hand: the next verdict replaces it
+
     def put_report(self, key: str, report: dict, text: str) -> None:
         base = "reports/" + key
         self._s3.put_object(Bucket=self._bucket, Key=base + ".json",
@@ -63,6 +88,13 @@ class MinutesStore:
                             ContentType="text/plain; charset=utf-8")
 
 
+def object_key(path: str) -> str:
+    """The SiteBucket key that serves a site path. S3 website hosting (and CloudFront with an
+    S3 origin) decodes the request path into the key, so `/g/m/%5BPublic%5D%20Slides.pdf` is
+    served from the key `g/m/[Public] Slides.pdf`: store under the decoded path."""
+    return urllib.parse.unquote(path.lstrip("/"))
+
+
 class SiteStore:
     """Writes the public site; skips a write whose bytes are already there (ETag = MD5)."""
 
@@ -70,28 +102,48 @@ class SiteStore:
         self._s3, self._bucket = s3, bucket
         self.writes = 0
         self.skipped = 0
+        self.deleted = 0
 
     def put(self, item: SiteFile) -> bool:
+        key = object_key(item.path)
         md5 = hashlib.md5(item.body, usedforsecurity=False)
-        if self._etag(item.key) == md5.hexdigest():
+        if self._etag(key) == md5.hexdigest():
             self.skipped += 1
             return False
         cache = _CACHE_ASSET if item.path.startswith("/assets/") else _CACHE_HTML
-        self._s3.put_object(Bucket=self._bucket, Key=item.key, Body=item.body,
+        self._s3.put_object(Bucket=self._bucket, Key=key, Body=item.body,
                             ContentType=item.content_type, CacheControl=cache,
                             ContentMD5=base64.b64encode(md5.digest()).decode())
         self.writes += 1
         return True
 
-    def delete_prefix(self, prefix: str) -> int:
-        pages = self._s3.get_paginator("list_objects_v2").paginate(Bucket=self._bucket, Prefix=prefix)
-        keys = [{"Key": item["Key"]} for page in pages for item in page.get("Contents", [])]
+    def list(self, prefix: str, *, delimiter: str | None = None) -> tuple[list[str], list[str]]:
+        """Keys under a key prefix, and the common prefixes when a delimiter is given."""
+        args = {"Bucket": self._bucket, "Prefix": prefix}
+        if delimiter:
+            args["Delimiter"] = delimiter
+        keys, prefixes = [], []
+        for page in self._s3.get_paginator("list_objects_v2").paginate(**args):
+            keys += [item["Key"] for item in page.get("Contents", [])]
+            prefixes += [item["Prefix"] for item in page.get("CommonPrefixes", [])]
+        return keys, prefixes
+
+    def delete_keys(self, keys: list[str]) -> int:
         for start in range(0, len(keys), 1000):
-            self._s3.delete_objects(Bucket=self._bucket, Delete={"Objects": keys[start:start + 1000]})
+            self._s3.delete_objects(Bucket=self._bucket, Delete={
+                "Objects": [{"Key": k} for k in keys[start:start + 1000]], "Quiet": True})
+        self.deleted += len(keys)
         return len(keys)
 
+    def delete_prefix(self, prefix: str) -> int:
+        """Delete every object under a site path prefix ("g/m/" or "/g/m/")."""
+        pages = self._s3.get_paginator("list_objects_v2").paginate(Bucket=self._bucket,
+                                                                   Prefix=object_key(prefix))
+        return self.delete_keys([item["Key"] for page in pages for item in page.get("Contents", [])])
+
     def delete(self, path: str) -> None:
-        self._s3.delete_object(Bucket=self._bucket, Key=path.lstrip("/"))
+        self._s3.delete_object(Bucket=self._bucket, Key=object_key(path))
+        self.deleted += 1
 
     def _etag(self, key: str) -> str | None:
         try:

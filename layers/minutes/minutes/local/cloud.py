@@ -99,6 +99,8 @@ class LocalCloud:
         self._create_tables()
         self._create_queues()
         self._create_topics()
+        self._create_secrets()
+        self._create_configuration_sets()
         self._load_functions()
         sender = self.stack.parameter_values().get("SenderAddress")
         if sender:
@@ -178,6 +180,24 @@ class LocalCloud:
             self.stack.attrs[(lid, "TopicArn")] = arn
             self.stack.attrs[(lid, "TopicName")] = name
 
+    def _create_secrets(self) -> None:
+        """Secrets Manager secrets; a generated one gets a random value, as CloudFormation does."""
+        import secrets
+        client = boto3.client("secretsmanager", region_name=REGION)
+        for lid, res in self.stack.of_type("AWS::SecretsManager::Secret").items():
+            props = res.get("Properties", {})
+            name = props.get("Name") or f"{self.stack.stack_name}-{lid}"
+            value = props.get("SecretString") or secrets.token_urlsafe(48)
+            self.stack.refs[lid] = client.create_secret(Name=name, SecretString=value)["ARN"]
+
+    def _create_configuration_sets(self) -> None:
+        """SES configuration sets (moto accepts sends through them; events are not emulated)."""
+        sesv2 = boto3.client("sesv2", region_name=REGION)
+        for lid, res in self.stack.of_type("AWS::SES::ConfigurationSet").items():
+            name = res.get("Properties", {}).get("Name") or f"{self.stack.stack_name}-{lid}"
+            sesv2.create_configuration_set(ConfigurationSetName=name)
+            self.stack.refs[lid] = name
+
     # --- functions ---------------------------------------------------------------------
 
     def _load_functions(self) -> None:
@@ -225,7 +245,9 @@ class LocalCloud:
         os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
         if self._last_function != name:
             from .. import runtime
-            runtime.reset()  # settings are per function; rebuild from this one's environment
+            # Settings are per function: rebuild from this one's environment (services a test
+            # provided stay).
+            runtime.reset(keep_provided=True)
             self._last_function = name
         if fn._module is None:
             fn._module = _import_handler(fn)

@@ -81,6 +81,7 @@ def run(out: Path, *, root: Path | None = None) -> DemoResult:
         for key, path in uploads(root):
             cloud.put_object("MinutesBucket", key, path.read_bytes())
         cloud.drain()
+        _demo_subscription_flow(cloud, root)
         site = export_bucket(cloud, "SiteBucket", out / "site")
         emails = export_outbox(out / "outbox")
         pages = sum(1 for p in site.rglob("index.html"))
@@ -100,6 +101,33 @@ def _seed_subscribers(cloud) -> None:
     now = dt.datetime.now(dt.timezone.utc)
     for email, groups in DEMO_SUBSCRIBERS.items():
         SubscribersTable(table).add_confirmed(email, groups, when=now)
+
+
+DEMO_NEW_SUBSCRIBER = "margaret@example.org"   # subscribes through the API: a confirmation email
+DEMO_DIGEST_READER = "katherine@example.org"   # every group, weekly digest: the digest email
+
+
+def _demo_subscription_flow(cloud, root: Path) -> None:
+    """A subscribe through the API (events/api-subscribe.json) and one weekly digest (the
+    schedule's event, events/schedule-digest.json, for the week of this run's uploads)."""
+    import base64
+    import json
+    import urllib.parse
+    from ..aws.dynamo import SubscribersTable
+    event = json.loads((root / "events" / "api-subscribe.json").read_text())
+    body = urllib.parse.urlencode({"email": DEMO_NEW_SUBSCRIBER, "group": "openxla", "mode": "each"})
+    event["body"] = base64.b64encode(body.encode()).decode()
+    event["headers"]["content-length"] = str(len(body))
+    cloud.invoke("SubscriptionsFunction", event)
+    import boto3
+    now = dt.datetime.now(dt.timezone.utc)
+    table = boto3.resource("dynamodb", region_name="us-east-1").Table(cloud.stack.refs["SubscribersTable"])
+    SubscribersTable(table).add_confirmed(DEMO_DIGEST_READER, ["*"], when=now, mode="digest")
+    schedule = json.loads((root / "events" / "schedule-digest.json").read_text())
+    next_monday = now.date() + dt.timedelta(days=7 - now.weekday())
+    schedule["time"] = f"{next_monday.isoformat()}T08:00:00Z"
+    cloud.invoke("DigestFunction", schedule)
+    cloud.drain()
 
 
 def export_bucket(cloud, logical_id: str, target: Path) -> Path:

@@ -17,7 +17,7 @@ from ..problems import ConfigError
 ACCOUNT, REGION, PARTITION = "123456789012", "us-east-1", "aws"
 
 
-class _CfnLoader(yaml.SafeLoader):
+class _CfnLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml when built with it
     pass
 
 

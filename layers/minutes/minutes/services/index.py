@@ -2,13 +2,16 @@
 
 Touched: the changed meetings' pages and their group neighbours (prev/next links), the archive,
 the groups' pages and feeds, the overall feeds, the sitemap. Unchanged bytes are not rewritten.
+Listing files the plan no longer has (a group's pages after its last meeting was removed, the
+page of a year that is now empty, page 3 of an archive that shrank) are deleted.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from ..aws.dynamo import MeetingsTable
-from ..aws.s3 import SiteStore
+from ..aws.s3 import SiteStore, object_key
 from ..messages import SiteUpdate
 from ..model import MeetingRecord, sort_newest_first
 from ..pages import PageRenderer
@@ -19,6 +22,14 @@ from ..site import listing_files, meeting_file
 class IndexResult:
     written: int
     unchanged: int
+    deleted: int = 0
+
+
+# What a listing is, as a key under "" or "<group>/": only these are ever pruned, never a
+# meeting's page or attachment (a meeting segment starts with a full date, never 4 digits).
+_LISTING = re.compile(r"(?:[^/]+/)?(?:index\.html|feed\.xml|atom\.xml|meetings\.ics"
+                      r"|page/\d+/index\.html|\d{4}/index\.html)")
+_LISTING_FOLDER = re.compile(r"page/|\d{4}/")
 
 
 class Indexer:
@@ -27,17 +38,34 @@ class Indexer:
         self.meetings, self.site, self.renderer, self.feed_limit = meetings, site, renderer, feed_limit
 
     def apply(self, updates: list[SiteUpdate]) -> IndexResult:
-        before = (self.site.writes, self.site.skipped)
+        before = (self.site.writes, self.site.skipped, self.site.deleted)
         everything = self.meetings.all()
         records = [r for r in everything if r.status != "removed"]
         groups = {u.group for u in updates}
         for record in self._pages_to_render(updates, everything):
             self.site.put(meeting_file(self.renderer, record, records))
+        planned = set()
         for item in listing_files(self.renderer, records, feed_limit=self.feed_limit):
+            planned.add(object_key(item.path))
             if _belongs_to_other_group(item.path, groups, records):
                 continue
             self.site.put(item)
-        return IndexResult(self.site.writes - before[0], self.site.skipped - before[1])
+        self._prune(planned, groups)
+        return IndexResult(self.site.writes - before[0], self.site.skipped - before[1],
+                           self.site.deleted - before[2])
+
+    def _prune(self, planned: set[str], groups: set[str]) -> None:
+        """Delete the listings of the site root and of the changed groups that are not planned."""
+        found = []
+        for base in ["", *(f"{g}/" for g in sorted(groups))]:
+            keys, folders = self.site.list(base, delimiter="/")
+            found += keys
+            for folder in folders:
+                if _LISTING_FOLDER.fullmatch(folder[len(base):]):
+                    found += self.site.list(folder)[0]
+        stale = sorted(k for k in found if _LISTING.fullmatch(k) and k not in planned)
+        if stale:
+            self.site.delete_keys(stale)
 
     def _pages_to_render(self, updates: list[SiteUpdate], everything: list[MeetingRecord]):
         """The changed meetings (unless removed) and the listed meetings on either side."""

@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 from ..aws.dynamo import DeliveriesTable, MeetingsTable, SubscribersTable
 from ..aws.queues import Notifications
 from ..aws.ses import Mailer, Throttled
-from ..mail import meeting_email
+from ..mail import InvalidRecipient, meeting_email
 from ..messages import Announce, Deliver
 from ..settings import Settings
 from ..tokens import make_token
@@ -83,10 +83,17 @@ class Notifier:
         return result
 
     def _send_one(self, record, email: str) -> str:
-        message = meeting_email(
-            record, recipient=email, sender=self.settings.sender_address,
-            site_url=self.settings.site_url, list_domain=self.settings.site_host,
-            unsubscribe_url=self.unsubscribe_url(email))
+        try:
+            message = meeting_email(
+                record, recipient=email, sender=self.settings.sender_address,
+                site_url=self.settings.site_url, list_domain=self.settings.site_host,
+                unsubscribe_url=self.unsubscribe_url(email))
+        except InvalidRecipient as exc:
+            # An address no message can be made for: keep the claim (retrying cannot help)
+            # and let the rest of the batch go on.
+            if self._log:
+                self._log.warning("invalid recipient", extra={"error": str(exc)})
+            return "rejected"
         for delay in (*BACKOFF_SECONDS, None):
             self._pace()
             try:

@@ -1,15 +1,18 @@
 """publish: one S3 change under minutes/ -> a verdict, a page, a record, queued follow-ups.
 
-Order matters: validate and render first (nothing is written for a rejected upload), then the
-conditional record write (a late, older event stops here), then the page, then the queues.
+Order matters: the key's last report first (an event delivered again, or older than the one
+last answered, stops there), then validate and render (nothing is written for a rejected upload),
+then the conditional record write (a late, older event that raced past the report stops here),
+then the page, then the queues, then the scribe's notice and, last, the report, which marks the
+event as answered.
 """
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .. import keys
-from ..aws.dynamo import MeetingsTable
+from ..aws.dynamo import MeetingsTable, RecordTooLarge, normalise_sequencer
 from ..aws.queues import Notifications, SiteUpdates
 from ..aws.s3 import MinutesStore, SiteStore
 from ..aws.sns import ScribeNotices
@@ -17,7 +20,7 @@ from ..meeting import Assembled, SourceFile, assemble
 from ..messages import Announce, SiteUpdate
 from ..model import MeetingRecord
 from ..pages import PageRenderer
-from ..problems import Rejected
+from ..problems import Rejected, error
 from ..report import DRAFT, PUBLISHED, REJECTED, REMOVED, STALE, UPCOMING, Verdict
 from ..settings import Settings
 from ..site import SiteFile, meeting_file
@@ -41,14 +44,47 @@ class Publisher:
         self._clock = clock or (lambda: dt.datetime.now(dt.timezone.utc))
 
     def handle(self, change: ObjectChange) -> Verdict:
+        report = self.minutes.get_report(change.key)
+        answered = self._answered(change, report)
+        if answered is not None:
+            return answered
         try:
             key = keys.parse_key(change.key)
         except Rejected as rejected:
-            return self._tell(Verdict(REJECTED, change.key, change.version_id, self._clock(),
-                                      problems=tuple(rejected.problems)), group="-")
+            self.minutes.tag(change.key, change.version_id, {"minutes-status": REJECTED})
+            return self._tell(self._verdict(REJECTED, change, problems=tuple(rejected.problems)),
+                              group="-")
         if change.removed and not key.is_folder:
-            return self._remove(key, change)
+            current = self.minutes.current_version(change.key)
+            if current is None:
+                return self._remove(key, change)
+            # One version was deleted (ObjectRemoved:Delete with a versionId), not the key.
+            if report and report.get("version_id") == current:
+                return self._verdict(STALE, change)  # an old one: what is current was answered
+            # The current one: the previous version is current again, and is what is published.
+            change = replace(change, version_id=current, removed=False)
         return self._publish(key, change)
+
+    def _answered(self, change: ObjectChange, report: dict | None) -> Verdict | None:
+        """The verdict this very event already got (S3 delivered it again), or STALE when a
+        later event for the same key has been answered; None when the event is new.
+
+        The report is the last thing written for an event, so once it names the event's
+        sequencer every effect of that event is in place and a redelivery has nothing to do.
+        """
+        if not report or not report.get("sequencer"):
+            return None
+        answered, this = normalise_sequencer(report["sequencer"]), normalise_sequencer(change.sequencer)
+        if answered == this:
+            return Verdict.from_dict(report)
+        if answered > this:
+            return self._verdict(STALE, change)
+        return None
+
+    def _verdict(self, status: str, change: ObjectChange, *, when: dt.datetime | None = None,
+                 **details) -> Verdict:
+        return Verdict(status, change.key, change.version_id, when or self._clock(),
+                       sequencer=change.sequencer, **details)
 
     # --- publish -------------------------------------------------------------------------
 
@@ -57,7 +93,7 @@ class Publisher:
         if not any(keys.parse_key(f.key).is_markdown for f in files):
             if change.removed:
                 return self._remove(key, change)
-            return Verdict(STALE, change.key, change.version_id, self._clock())  # attachment first
+            return self._verdict(STALE, change)  # an attachment came before its minutes
         now = self._clock()
         existing = self.meetings.get(key.group, key.meeting)
         try:
@@ -66,16 +102,26 @@ class Publisher:
                                  published=existing.published if existing and existing.published else now,
                                  updated=now, max_bytes=self.settings.max_size_bytes)
         except Rejected as rejected:
-            verdict = Verdict(REJECTED, change.key, change.version_id, now,
-                              problems=tuple(rejected.problems))
+            verdict = self._verdict(REJECTED, change, when=now, problems=tuple(rejected.problems))
             self.minutes.tag(change.key, change.version_id, {"minutes-status": REJECTED})
             return self._tell(verdict, group=key.group)
         record = self._unique_segment(assembled.record)
-        stored = self.meetings.upsert(record, key=change.key, sequencer=change.sequencer)
+        try:
+            stored = self.meetings.upsert(record, key=change.key, sequencer=change.sequencer)
+        except RecordTooLarge as exc:
+            problem = error("too-large-to-store",
+                            f"The meeting is too large to publish: {exc}.",
+                            "Split the minutes into several meetings (one file per meeting), "
+                            "or move long pasted material into an attachment.", file=change.key)
+            self.minutes.tag(change.key, change.version_id, {"minutes-status": REJECTED})
+            return self._tell(self._verdict(REJECTED, change, when=now,
+                                            problems=(problem, *assembled.problems)), group=key.group)
         if stored is None:  # a later event for this key already won
-            return Verdict(STALE, change.key, change.version_id, now)
+            return self._verdict(STALE, change, when=now)
         record = record.with_changes(feed_id=stored.feed_id, published=stored.published)
         self._write_page(record, assembled, existing)
+        if change.removed and not key.is_markdown:  # an attachment of the folder was deleted
+            self.site.delete(record.url_path + keys.site_quote(key.name))
         self.site_updates.send(SiteUpdate(record.group, record.meeting, "upsert"),
                                dedup=change.sequencer)
         if record.status == PUBLISHED and assembled.notify and \
@@ -83,9 +129,8 @@ class Publisher:
                                                  sequencer=change.sequencer, when=now):
             self.notifications.announce(Announce(record.group, record.meeting))
         status = {"draft": DRAFT, "upcoming": UPCOMING}.get(record.status, PUBLISHED)
-        verdict = Verdict(status, change.key, change.version_id, now,
-                          url=self.settings.page_url(record.url_path), title=record.title,
-                          problems=assembled.problems)
+        verdict = self._verdict(status, change, when=now, url=self.settings.page_url(record.url_path),
+                                title=record.title, problems=assembled.problems)
         self.minutes.tag(change.key, change.version_id, {"minutes-status": status})
         return self._tell(verdict, group=key.group)
 
@@ -136,15 +181,18 @@ class Publisher:
         existing = self.meetings.get(key.group, key.meeting)
         if existing is None or not self.meetings.mark_removed(
                 key.group, key.meeting, key=change.key, sequencer=change.sequencer, when=now):
-            return Verdict(STALE, change.key, change.version_id, now)
+            return self._verdict(STALE, change, when=now)
         self.site.delete_prefix(existing.url_path.lstrip("/"))
         self.site_updates.send(SiteUpdate(key.group, key.meeting, "delete"), dedup=change.sequencer)
-        return self._tell(Verdict(REMOVED, change.key, change.version_id, now,
-                                  url=self.settings.page_url(existing.url_path),
-                                  title=existing.title), group=key.group)
+        return self._tell(self._verdict(REMOVED, change, when=now,
+                                        url=self.settings.page_url(existing.url_path),
+                                        title=existing.title), group=key.group)
 
     def _tell(self, verdict: Verdict, *, group: str) -> Verdict:
-        self.minutes.put_report(verdict.key, verdict.as_dict(), verdict.text())
+        """Notify the scribes, then write the report: the report marks the event as answered
+        (see _answered), so a crash in between repeats the notice rather than losing it."""
         self.notices.publish(subject=verdict.subject(), message=verdict.text(),
-                             status=verdict.status, group=group)
+                             status=verdict.status, group=group,
+                             more=f"s3://{self.settings.minutes_bucket}/reports/{verdict.key}.txt")
+        self.minutes.put_report(verdict.key, verdict.as_dict(), verdict.text())
         return verdict

@@ -1,0 +1,31 @@
+"""Fixtures shared by the integration and end-to-end tests (the unit tests need none)."""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                    "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "us-east-1",
+                    "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_NAMESPACE": "MinutesPipeline"}
+
+
+def pytest_configure(config):
+    # Powertools warns when a handler ran without adding a metric (index with no change).
+    config.addinivalue_line("filterwarnings", "ignore:No application metrics to publish")
+
+
+@pytest.fixture
+def aws_environment():
+    """Fake credentials, no real endpoint or profile; os.environ restored afterwards (the local
+    runner sets each function's environment variables, as Lambda would)."""
+    saved = dict(os.environ)
+    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_DEFAULT_PROFILE", "AWS_CONFIG_FILE",
+                 "AWS_SHARED_CREDENTIALS_FILE"):
+        os.environ.pop(name, None)
+    os.environ.update(FAKE_CREDENTIALS)
+    yield
+    from minutes import runtime
+    runtime.reset()
+    os.environ.clear()
+    os.environ.update(saved)

@@ -1,0 +1,136 @@
+"""digest: the weekly schedule plans one email per digest reader with every meeting of their
+groups announced that week; nothing for a quiet week; exactly once per (week, reader)."""
+from __future__ import annotations
+
+import copy
+import datetime as dt
+
+import pytest
+
+from minutes import runtime
+
+from tests.support.aws import SAMPLE_KEY, load_event, minutes_text, outbox, sample_minutes
+from tests.support.subscriptions import (API_BASE, add_digest_reader, body_of, call, link_path,
+                                         link_token, secret, statuses, subscribers)
+
+
+@pytest.fixture
+def week(stack):
+    """Three meetings announced now, in two groups; readers in both modes."""
+    runtime.provide(notifier=stack.notifier(token_secret=secret(stack)))
+    add_digest_reader(stack, "grace@example.org", ["openxla"])
+    add_digest_reader(stack, "katherine@example.org", ["*"])
+    add_digest_reader(stack, "ken@example.org", ["k8s"])                  # nothing of k8s this week
+    subscribers(stack).add_confirmed("ada@example.org", ["openxla"], when=dt.datetime.now(dt.timezone.utc))
+    stack.publish(SAMPLE_KEY, sample_minutes())
+    stack.publish("minutes/openxla/2022-10-18-sig-openxla.md", minutes_text("SIG OpenXLA, October"))
+    stack.publish("minutes/onnx-converters/020-20210507.md", minutes_text("ONNX converters"))
+    stack.drain()
+    return stack
+
+
+def schedule(when: dt.datetime) -> dict:
+    event = copy.deepcopy(load_event("schedule-digest.json"))
+    event["time"] = when.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return event
+
+
+def next_monday() -> dt.datetime:
+    today = dt.datetime.now(dt.timezone.utc).date()
+    return dt.datetime.combine(today + dt.timedelta(days=7 - today.weekday()), dt.time(8),
+                               tzinfo=dt.timezone.utc)
+
+
+def digests():
+    return {str(m["To"]): m for m in outbox() if str(m["Subject"]).startswith("Minutes digest")}
+
+
+def test_one_digest_per_reader_with_their_groups_meetings(week):
+    per_meeting = {str(m["To"]) for m in outbox()}
+    assert per_meeting == {"ada@example.org"}            # digest readers got no per-meeting email
+
+    assert week.cloud.invoke("DigestFunction", schedule(next_monday())) == {"readers": 2}
+    week.drain()
+
+    found = digests()
+    assert set(found) == {"grace@example.org", "katherine@example.org"}
+    grace = found["grace@example.org"].get_body(("plain",)).get_content()
+    assert "SIG OpenXLA, October" in grace and "onnx" not in grace.lower()
+    katherine = found["katherine@example.org"]
+    text = katherine.get_body(("plain",)).get_content()
+    assert "ONNX converters" in text and "SIG OpenXLA, October" in text
+    assert str(katherine["Subject"]).startswith("Minutes digest: 3 meetings, ")
+    assert katherine.get_content_type() == "multipart/alternative"
+    assert str(katherine["List-Unsubscribe-Post"]) == "List-Unsubscribe=One-Click"
+    assert f"{API_BASE}/preferences?token=" in text
+    deliveries = week.table("DeliveriesTable").scan()["Items"]
+    label = f"{(next_monday() - dt.timedelta(days=7)).isocalendar().year}-W" \
+            f"{(next_monday() - dt.timedelta(days=7)).isocalendar().week:02d}"
+    assert {d["delivery"] for d in deliveries if d["delivery"].startswith("#digest/")} == {
+        f"#digest/{label}#grace@example.org", f"#digest/{label}#katherine@example.org"}
+
+
+def test_exactly_once_per_week_and_reader(week):
+    for _ in range(3):                                    # the schedule fires again, the plan retries
+        week.cloud.invoke("DigestFunction", schedule(next_monday()))
+        week.drain()
+    week.cloud.invoke("DigestFunction", schedule(next_monday() + dt.timedelta(hours=30)))
+    week.drain()
+    assert sorted(str(m["To"]) for m in outbox() if str(m["Subject"]).startswith("Minutes digest")) == [
+        "grace@example.org", "katherine@example.org"]
+
+
+def test_nothing_for_a_week_without_meetings(week):
+    quiet = next_monday() + dt.timedelta(days=7)
+    assert week.cloud.invoke("DigestFunction", schedule(quiet)) == {"readers": 0}
+    assert week.queue_depth("DigestQueue") == 0
+    assert digests() == {}
+
+
+def test_the_digest_unsubscribe_link_works_with_one_click(week):
+    week.cloud.invoke("DigestFunction", schedule(next_monday()))
+    week.drain()
+    mail = digests()["grace@example.org"]
+    url = str(mail["List-Unsubscribe"]).strip("<>")
+    response = call(week.cloud, "POST", link_path(url), query={"token": link_token(url)},
+                    form="List-Unsubscribe=One-Click")
+    assert response["statusCode"] == 200 and "unsubscribed" in body_of(response)
+    assert statuses(week, "grace@example.org") == {"openxla": "unsubscribed"}
+
+
+def test_a_throttled_digest_batch_retries_only_the_unsent(week, monkeypatch):
+    from minutes.aws.ses import Mailer, Throttled
+    real = Mailer.send
+    calls = {"n": 0}
+
+    def flaky(self, message, *, sender, recipient):
+        calls["n"] += 1
+        if recipient == "katherine@example.org" and calls["n"] < 6:
+            raise Throttled("TooManyRequestsException")
+        return real(self, message, sender=sender, recipient=recipient)
+
+    runtime.provide(digester=_digester(week, sleep=lambda s: None))
+    monkeypatch.setattr(Mailer, "send", flaky)
+    week.cloud.invoke("DigestFunction", schedule(next_monday()))
+    week.drain()
+    assert calls["n"] == 6                               # grace once; katherine throttled 4 times, then sent
+    assert sorted(digests()) == ["grace@example.org", "katherine@example.org"]
+    assert len([m for m in outbox() if str(m["To"]) == "grace@example.org"]) == 1
+
+
+def _digester(stack, **kwargs):
+    import dataclasses
+
+    import boto3
+
+    from minutes.aws.dynamo import DeliveriesTable, MeetingsDirectory, MeetingsTable
+    from minutes.aws.queues import DigestQueue
+    from minutes.aws.ses import Mailer
+    from minutes.services.digest import Digester
+    s = dataclasses.replace(stack.settings("DigestFunction"), token_secret=secret(stack))
+    return Digester(settings=s, meetings=MeetingsTable(stack.table("MeetingsTable")),
+                    directory=MeetingsDirectory(stack.table("MeetingsTable")), subscribers=subscribers(stack),
+                    deliveries=DeliveriesTable(stack.table("DeliveriesTable")),
+                    queue=DigestQueue(stack.sqs, s.digest_queue_url),
+                    mailer=Mailer(boto3.client("sesv2", region_name="us-east-1"),
+                                  boto3.client("ses", region_name="us-east-1")), **kwargs)

@@ -1,0 +1,106 @@
+"""index: SiteUpdatesQueue (FIFO) -> only the pages, listings and feeds a change touches."""
+from __future__ import annotations
+
+from minutes import runtime
+
+from tests.support.aws import SAMPLE_KEY, load_event, minutes_text, sample_minutes
+
+OPENXLA = ["2022-08-16-sig-openxla", "2022-10-18-sig-openxla", "2022-12-13-sig-openxla"]
+INFRA = ["001-20190701", "002-20200806"]
+
+
+def publish_site(stack):
+    for meeting in OPENXLA:
+        stack.publish(f"minutes/openxla/{meeting}.md", minutes_text(f"OpenXLA {meeting[:10]}"))
+    for meeting in INFRA:
+        stack.publish(f"minutes/onnx-infra/{meeting}.md", minutes_text(f"ONNX infra {meeting[:3]}"))
+    stack.drain()
+
+
+def site_update(stack, *bodies: dict) -> dict:
+    return stack.sqs_event("sqs-site-update.json", list(bodies), queue="SiteUpdatesQueue")
+
+
+def test_the_sample_site_update_event_builds_the_listings(stack):
+    stack.publish(SAMPLE_KEY, sample_minutes())
+    stack.take_messages("SiteUpdatesQueue")  # index runs from the sample event instead
+    event = load_event("sqs-site-update.json")
+    event["Records"][0]["eventSourceARN"] = stack.cloud.stack.attrs[("SiteUpdatesQueue", "Arn")]
+
+    response = stack.cloud.invoke("IndexFunction", event)
+
+    assert response == {"batchItemFailures": []}
+    keys = stack.site_keys()
+    for listing in ("index.html", "feed.xml", "atom.xml", "sitemap.xml", "404.html", "robots.txt",
+                    "openxla/index.html", "openxla/feed.xml", "openxla/atom.xml", "2022/index.html"):
+        assert listing in keys, listing
+    assert stack.site_object("feed.xml")["ContentType"] == "application/rss+xml; charset=utf-8"
+    assert stack.site_object("atom.xml")["ContentType"] == "application/atom+xml; charset=utf-8"
+    assert "https://minutes.example.org/openxla/2022-09-20-sig-openxla/" in stack.site_text("sitemap.xml")
+
+
+def test_a_second_identical_rebuild_writes_nothing(stack):
+    publish_site(stack)
+    stack.version_site()
+    before = stack.site_versions()
+    indexer = stack.indexer()
+    runtime.provide(indexer=indexer)
+
+    response = stack.cloud.invoke("IndexFunction", site_update(
+        stack, {"group": "openxla", "meeting": OPENXLA[1], "action": "upsert"},
+        {"group": "onnx-infra", "meeting": INFRA[0], "action": "upsert"}))
+
+    assert response == {"batchItemFailures": []}
+    assert indexer.site.writes == 0
+    assert indexer.site.deleted == 0
+    assert indexer.site.skipped > 10
+    assert stack.site_versions() == before
+
+
+def test_a_new_meeting_rewrites_only_its_page_neighbours_group_listings_and_overall_feeds(stack):
+    publish_site(stack)
+    stack.version_site()
+    before = stack.site_versions()
+
+    stack.publish("minutes/openxla/2022-09-20-sig-openxla.md", sample_minutes())
+    stack.drain()
+
+    after = stack.site_versions()
+    rewritten = {k for k in after if after[k] != before.get(k)}
+    new_page = "openxla/2022-09-20-sig-openxla/index.html"
+    neighbours = {f"openxla/{OPENXLA[0]}/index.html", f"openxla/{OPENXLA[1]}/index.html"}
+    assert new_page in rewritten
+    assert neighbours <= rewritten, "previous/next links of both neighbours change"
+    assert f"openxla/{OPENXLA[2]}/index.html" not in rewritten
+    assert {"openxla/index.html", "openxla/feed.xml", "openxla/atom.xml", "openxla/2022/index.html",
+            "index.html", "feed.xml", "atom.xml", "2022/index.html", "sitemap.xml"} <= rewritten
+    assert not {k for k in rewritten if k.startswith("onnx-infra/")}, "other groups stay untouched"
+    assert not {k for k in rewritten if k.startswith(("2019/", "2020/", "assets/"))}
+    assert "404.html" not in rewritten and "robots.txt" not in rewritten
+    allowed_elsewhere = {"index.html", "feed.xml", "atom.xml", "sitemap.xml", "2022/index.html"}
+    other = {k for k in rewritten if not k.startswith("openxla/") and k not in allowed_elsewhere}
+    # Whatever else the site lists across groups (a search index, say) may change too, but no
+    # page of another group and no other meeting.
+    assert all("/" not in k or k.split("/")[0] not in {"onnx-infra", "openxla"} for k in other)
+
+
+def test_a_malformed_site_update_fails_alone_and_fifo_order_holds_the_rest(stack):
+    publish_site(stack)
+    event = site_update(stack, {"group": "openxla", "meeting": OPENXLA[0], "action": "upsert"},
+                        {"group": "openxla", "action": "rebuild-everything"},
+                        {"group": "onnx-infra", "meeting": INFRA[0], "action": "upsert"})
+    ids = [r["messageId"] for r in event["Records"]]
+
+    response = stack.cloud.invoke("IndexFunction", event)
+
+    assert response == {"batchItemFailures": [{"itemIdentifier": ids[1]}, {"itemIdentifier": ids[2]}]}
+
+
+def test_a_site_update_for_an_unknown_meeting_changes_nothing(stack):
+    publish_site(stack)
+    stack.version_site()
+    before = stack.site_versions()
+    response = stack.cloud.invoke("IndexFunction", site_update(
+        stack, {"group": "openxla", "meeting": "2099-01-01-nothing", "action": "upsert"}))
+    assert response == {"batchItemFailures": []}
+    assert stack.site_versions() == before
