@@ -1,4 +1,5 @@
-"""Screenshots of the demo site for the README: the archive and a meeting page, light and dark.
+"""Screenshots for the README: the demo's archive and a meeting page, light and dark, and a
+meeting email from the demo's outbox.
 
     python scripts/screenshots.py [--site demo/site] [--out docs/screenshots]
 
@@ -21,6 +22,20 @@ from minutes.preview import make_server, url_of  # noqa: E402
 from tests.browser.chromium import Chromium  # noqa: E402
 
 PAGES = {"archive": "/", "meeting": "/openxla/2022-09-20-sig-openxla/"}
+
+
+def _email_html(outbox: Path, site: Path) -> Path:
+    """The HTML part of the first meeting email in the outbox, as a page the browser can show
+    (what a mail client renders; the .eml itself stays untouched)."""
+    import email
+    from email import policy
+    for path in sorted(outbox.glob("*.eml")):
+        message = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+        if message["List-Unsubscribe"]:
+            page = site / "_email-preview.html"
+            page.write_text(message.get_body(("html",)).get_content())
+            return page
+    raise SystemExit(f"no meeting email in {outbox}: run minutes demo first")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -52,6 +67,13 @@ def main(argv: list[str] | None = None) -> int:
                           f"  {size // 1024} KB")
                     if size > args.max_kb * 1024:
                         too_big.append(target.name)
+            browser.color_scheme("light")
+            target = args.out / "email-meeting.png"
+            email_page = _email_html(args.site.parent / "outbox", args.site)
+            browser.open(url_of(server, "/" + email_page.name))
+            size = browser.screenshot(target)
+            email_page.unlink()
+            print(f"{target.relative_to(ROOT) if target.is_relative_to(ROOT) else target}  {size // 1024} KB")
     finally:
         server.shutdown()
         server.server_close()

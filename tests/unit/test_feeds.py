@@ -388,3 +388,11 @@ def test_robots_points_to_the_sitemap():
     text = robots_txt(SITE + "/")
     assert f"Sitemap: {SITE}/sitemap.xml" in text.splitlines()
     assert text.startswith("User-agent: *\n")
+
+
+
+@pytest.mark.parametrize("kind", ["rss", "atom"])
+def test_heading_anchor_links_are_left_out_of_feed_content(kind):
+    html = '<h2 id="notes">Notes <a class="header-anchor" href="#notes" rel="noopener">#</a></h2><p>x</p>'
+    content = parsed(kind, [meeting("2022-09-20", content_html=html)]).entries[0].content[0].value
+    assert "Notes" in content and "header-anchor" not in content

@@ -338,3 +338,10 @@ def test_html_to_text_survives_deep_nesting():
     nested = "<blockquote>" * 3000 + "deep" + "</blockquote>" * 3000
     text = html_to_text(nested, base_url="https://s.example/")
     assert text.endswith("deep")
+
+
+def test_heading_anchor_links_stay_on_the_web_page():
+    html = '<h2 id="notes">Notes <a class="header-anchor" href="#notes" rel="noopener">#</a></h2><p>x</p>'
+    text, markup = parts(wire(make_record(content_html=html))[1])
+    assert "Notes" in markup and "header-anchor" not in markup
+    assert "#notes" not in text

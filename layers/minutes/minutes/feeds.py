@@ -16,6 +16,7 @@ from typing import Iterable
 from feedgen.feed import FeedGenerator
 
 from minutes.model import MeetingRecord, sort_newest_first
+from minutes.render import without_heading_anchors
 
 GENERATOR = "Minutes Pipeline"
 LANGUAGE = "en"
@@ -223,7 +224,7 @@ def _add_entry(fg: FeedGenerator, record: MeetingRecord, *, site_url: str) -> No
     summary = _one_line(record.summary)
     if summary:
         fe.description(summary, isSummary=True)
-    content = _xml_text(record.content_html).strip()
+    content = _xml_text(without_heading_anchors(record.content_html)).strip()
     if content:
         fe.content(absolutize_urls(content, page_url, site_url=site_url), type="html")
 

@@ -41,6 +41,7 @@ from markupsafe import Markup
 
 from .model import MeetingRecord
 from .problems import ConfigError, MinutesError
+from .render import without_heading_anchors
 
 __all__ = ["meeting_email", "html_to_text", "flatten", "InvalidRecipient", "POLICY"]
 
@@ -661,7 +662,7 @@ def _bodies(record: MeetingRecord, *, title: str, group: str, site: str, to: Add
             unsubscribe: str) -> tuple[str, str]:
     """(text/plain, text/html) from the same tree, so both say the same thing."""
     page_url = site + record.url_path
-    root = _parse(record.content_html)
+    root = _parse(without_heading_anchors(record.content_html))
     _drop_title_heading(root, title)
     text_body = _render_text(root, base_url=page_url)
     _clean_for_mail(root, page_url)

@@ -246,3 +246,11 @@ def _plain(child: Token) -> str:
     if child.type == "html_inline":
         return _visible_html(child.content)
     return " " if child.type in ("softbreak", "hardbreak") else ""
+
+
+_HEADING_ANCHOR = re.compile(r' ?<a class="header-anchor" href="#[^"]*"[^>]*>#</a>')
+
+
+def without_heading_anchors(fragment: str) -> str:
+    """The page's '#' links beside headings mean nothing in a feed reader or a mail client."""
+    return _HEADING_ANCHOR.sub("", fragment)
