@@ -496,3 +496,34 @@ def test_an_upload_too_big_for_the_meetings_table_is_rejected_not_crashed(stack)
     assert [p["code"] for p in report["problems"]] == ["too-large-to-store"]
     assert report["problems"][0]["hint"]
     assert [n.attributes["status"] for n in stack.scribe_notices()] == ["rejected"]
+
+
+def test_files_of_one_folder_uploaded_at_once_all_end_up_in_the_meeting(stack, monkeypatch):
+    """The race: publish for NOTES.md reads the folder, the slides arrive and are published
+    by their own event, then the NOTES.md run writes what it read (without the slides)."""
+    from minutes import runtime
+    folder = "minutes/openxla/2022-09-20-community-meeting/"
+    notes_event = stack.put_event(folder + "NOTES.md", minutes_text("Community meeting"))
+    slides_key = folder + "[Public] Slides 2022.9.20.pdf"
+    for name, value in stack.cloud.functions["PublishFunction"].environment.items():
+        monkeypatch.setenv(name, value)
+    runtime.reset()
+    stack.cloud._last_function = "PublishFunction"  # keep this publisher for the invocations
+    publisher = runtime.publisher()
+    real_get = publisher.minutes.get
+    interleaved = []
+
+    def get_while_the_slides_arrive(key, version_id=None):
+        if not interleaved:  # once: the slides' own publish runs inside this read
+            interleaved.append(None)
+            interleaved[0] = stack.publish(slides_key, b"%PDF-1.4 slides")
+        return real_get(key, version_id)
+
+    monkeypatch.setattr(publisher.minutes, "get", get_while_the_slides_arrive)
+    verdict = stack.invoke_publish(notes_event)
+
+    assert interleaved[0]["status"] == "published" and verdict["status"] == "published"
+    item = stack.meeting_item("openxla", "2022-09-20-community-meeting")
+    assert sorted(item["source_keys"]) == sorted([folder + "NOTES.md", slides_key])
+    assert [a["name"] for a in item["attachments"]] == ["[Public] Slides 2022.9.20.pdf"]
+    assert "openxla/2022-09-20-community-meeting/[Public] Slides 2022.9.20.pdf" in stack.site_keys()

@@ -34,6 +34,10 @@ class ObjectChange:
     removed: bool
 
 
+# Rounds of re-reading a folder meeting that changed while it was being published.
+_FOLDER_ROUNDS = 3
+
+
 class Publisher:
     def __init__(self, *, settings: Settings, minutes: MinutesStore, site: SiteStore,
                  meetings: MeetingsTable, site_updates: SiteUpdates, notifications: Notifications,
@@ -89,6 +93,23 @@ class Publisher:
     # --- publish -------------------------------------------------------------------------
 
     def _publish(self, key: keys.MeetingKey, change: ObjectChange) -> Verdict:
+        """Publish, then for a folder meeting look again: files of one folder uploaded at the
+        same time each trigger publish, and each run reads the folder when it starts. Whoever
+        writes last re-reads the folder after writing and republishes if it changed meanwhile,
+        so the stored meeting ends up with every file (at most a few rounds)."""
+        for _ in range(_FOLDER_ROUNDS):
+            before = self.minutes.listing(key.meeting_prefix) if key.is_folder else None
+            outcome = self._publish_once(key, change)
+            if isinstance(outcome, Verdict):
+                return outcome
+            if before is None or self.minutes.listing(key.meeting_prefix) == before:
+                break
+        verdict = outcome()
+        self.minutes.tag(change.key, change.version_id, {"minutes-status": verdict.status})
+        return self._tell(verdict, group=key.group)
+
+    def _publish_once(self, key: keys.MeetingKey, change: ObjectChange):
+        """A final Verdict (nothing more to do), or a function that makes the published one."""
         files = self._meeting_files(key, change)
         if not any(keys.parse_key(f.key).is_markdown for f in files):
             if change.removed:
@@ -102,9 +123,7 @@ class Publisher:
                                  published=existing.published if existing and existing.published else now,
                                  updated=now, max_bytes=self.settings.max_size_bytes)
         except Rejected as rejected:
-            verdict = self._verdict(REJECTED, change, when=now, problems=tuple(rejected.problems))
-            self.minutes.tag(change.key, change.version_id, {"minutes-status": REJECTED})
-            return self._tell(verdict, group=key.group)
+            return self._reject(key, change, now, tuple(rejected.problems))
         record = self._unique_segment(assembled.record)
         try:
             stored = self.meetings.upsert(record, key=change.key, sequencer=change.sequencer)
@@ -113,9 +132,7 @@ class Publisher:
                             f"The meeting is too large to publish: {exc}.",
                             "Split the minutes into several meetings (one file per meeting), "
                             "or move long pasted material into an attachment.", file=change.key)
-            self.minutes.tag(change.key, change.version_id, {"minutes-status": REJECTED})
-            return self._tell(self._verdict(REJECTED, change, when=now,
-                                            problems=(problem, *assembled.problems)), group=key.group)
+            return self._reject(key, change, now, (problem, *assembled.problems))
         if stored is None:  # a later event for this key already won
             return self._verdict(STALE, change, when=now)
         record = record.with_changes(feed_id=stored.feed_id, published=stored.published)
@@ -129,10 +146,15 @@ class Publisher:
                                                  sequencer=change.sequencer, when=now):
             self.notifications.announce(Announce(record.group, record.meeting))
         status = {"draft": DRAFT, "upcoming": UPCOMING}.get(record.status, PUBLISHED)
-        verdict = self._verdict(status, change, when=now, url=self.settings.page_url(record.url_path),
-                                title=record.title, problems=assembled.problems)
-        self.minutes.tag(change.key, change.version_id, {"minutes-status": status})
-        return self._tell(verdict, group=key.group)
+        return lambda: self._verdict(status, change, when=now, title=record.title,
+                                     url=self.settings.page_url(record.url_path),
+                                     problems=assembled.problems)
+
+    def _reject(self, key: keys.MeetingKey, change: ObjectChange, now: dt.datetime,
+                problems: tuple) -> Verdict:
+        self.minutes.tag(change.key, change.version_id, {"minutes-status": REJECTED})
+        return self._tell(self._verdict(REJECTED, change, when=now, problems=problems),
+                          group=key.group)
 
     def _meeting_files(self, key: keys.MeetingKey, change: ObjectChange) -> list[SourceFile]:
         """The changed object at its own version; a folder meeting's other files as they are now."""
