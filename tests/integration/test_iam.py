@@ -125,3 +125,14 @@ def test_only_subscriptions_and_bounces_change_subscribers():
 
 def test_only_functions_that_send_mail_record_deliveries():
     assert _touching("DeliveriesTable") == {"NotifyFunction", "DigestFunction"}
+
+
+def test_the_mailers_together_stay_within_the_account_send_rate():
+    """Each container paces to SEND_RATE_SHARE of the rate; all of them may run at once."""
+    total = 0.0
+    for function in ("NotifyFunction", "DigestFunction"):
+        props = FUNCTIONS[function]["Properties"]
+        share = float(props["Environment"]["Variables"]["SEND_RATE_SHARE"])
+        (event,) = [e for e in props["Events"].values() if e["Type"] == "SQS"]
+        total += share * event["Properties"]["ScalingConfig"]["MaximumConcurrency"]
+    assert total <= 1.0

@@ -8,6 +8,9 @@ from dataclasses import dataclass, fields
 from .problems import ConfigError
 
 
+_CONVERT = {"int": int, "float": float}
+
+
 @dataclass(frozen=True)
 class Settings:
     minutes_bucket: str = ""
@@ -32,6 +35,9 @@ class Settings:
     confirm_cooldown_seconds: int = 900
     soft_bounce_limit: int = 3       # soft bounces within soft_bounce_window_days that suppress
     soft_bounce_window_days: int = 30
+    # Of the account's SES send rate, what one container of a mailing function may use: the
+    # template sets it so that all containers of all mailers together stay within the rate.
+    send_rate_share: float = 1.0
 
     @classmethod
     def from_env(cls, env=None, *, required: tuple[str, ...] = ()) -> "Settings":
@@ -40,7 +46,7 @@ class Settings:
         for f in fields(cls):
             raw = env.get(f.name.upper())
             if raw is not None and raw != "":
-                values[f.name] = int(raw) if f.type == "int" else raw
+                values[f.name] = _CONVERT.get(f.type, str)(raw)
         missing = [name.upper() for name in required if not values.get(name)]
         if missing:
             raise ConfigError("missing environment variables: " + ", ".join(missing))

@@ -24,6 +24,7 @@ from ..aws.queues import DigestQueue
 from ..aws.ses import Mailer, Throttled
 from ..mail import InvalidRecipient, digest_email
 from ..model import MeetingRecord
+from ..pacing import Pacer
 from ..settings import Settings
 from ..subscriptions import EVERY_GROUP
 from ..tokens import make_token
@@ -110,8 +111,7 @@ class Digester:
     sleep: Callable[[float], None] = time.sleep
     monotonic: Callable[[], float] = time.monotonic
     logger: object = None
-    _interval: float | None = field(default=None, repr=False)
-    _last_send: float = field(default=0.0, repr=False)
+    _pacer: Pacer | None = field(default=None, repr=False)
 
     def plan(self, when: dt.datetime) -> int:
         """Queue the week's digests; the number of readers with something to read."""
@@ -179,10 +179,8 @@ class Digester:
         return "unsent"
 
     def _pace(self) -> None:
-        """Stay within the account's maximum send rate (read from SES, never hard-coded)."""
-        if self._interval is None:
-            self._interval = 1.0 / max(self.mailer.max_send_rate(), 0.1)
-        wait = self._last_send + self._interval - self.monotonic()
-        if wait > 0:
-            self.sleep(wait)
-        self._last_send = self.monotonic()
+        """Stay within this container's share of the account's send rate."""
+        if self._pacer is None:
+            self._pacer = Pacer(lambda: self.mailer.max_send_rate() * self.settings.send_rate_share,
+                                sleep=self.sleep, monotonic=self.monotonic)
+        self._pacer.wait()

@@ -17,6 +17,7 @@ from ..aws.dynamo import DeliveriesTable, MeetingsTable, SubscribersTable
 from ..aws.queues import Notifications
 from ..aws.ses import Mailer, Throttled
 from ..mail import InvalidRecipient, meeting_email
+from ..pacing import Pacer
 from ..messages import Announce, Deliver
 from ..settings import Settings
 from ..tokens import make_token
@@ -46,8 +47,9 @@ class Notifier:
         self.settings, self.meetings, self.subscribers = settings, meetings, subscribers
         self.deliveries, self.queue, self.mailer = deliveries, queue, mailer
         self._sleep, self._monotonic, self._log = sleep, monotonic, logger
-        self._interval: float | None = None
-        self._last_send = 0.0
+        # Each container takes its share of the account's rate (template: SEND_RATE_SHARE).
+        self._pacer = Pacer(lambda: mailer.max_send_rate() * settings.send_rate_share,
+                            sleep=sleep, monotonic=monotonic)
 
     def announce(self, message: Announce) -> int:
         """Fan out: one deliver message per batch of recipients. Returns the recipient count."""
@@ -95,7 +97,7 @@ class Notifier:
                 self._log.warning("invalid recipient", extra={"error": str(exc)})
             return "rejected"
         for delay in (*BACKOFF_SECONDS, None):
-            self._pace()
+            self._pacer.wait()
             try:
                 message_id = self.mailer.send(message, sender=self.settings.sender_address, recipient=email)
             except Throttled:
@@ -117,12 +119,3 @@ class Notifier:
         token = make_token(self.settings.token_secret, purpose="unsubscribe", email=email)
         base = self.settings.subscriptions_url or self.settings.site_url.rstrip("/") + "/api"
         return f"{base.rstrip('/')}/unsubscribe?token={token}"
-
-    def _pace(self) -> None:
-        """Stay within the account's maximum send rate."""
-        if self._interval is None:
-            self._interval = 1.0 / max(self.mailer.max_send_rate(), 0.1)
-        wait = self._last_send + self._interval - self._monotonic()
-        if wait > 0:
-            self._sleep(wait)
-        self._last_send = self._monotonic()
