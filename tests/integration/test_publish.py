@@ -527,3 +527,34 @@ def test_files_of_one_folder_uploaded_at_once_all_end_up_in_the_meeting(stack, m
     assert sorted(item["source_keys"]) == sorted([folder + "NOTES.md", slides_key])
     assert [a["name"] for a in item["attachments"]] == ["[Public] Slides 2022.9.20.pdf"]
     assert "openxla/2022-09-20-community-meeting/[Public] Slides 2022.9.20.pdf" in stack.site_keys()
+
+
+def test_deleting_an_old_version_of_a_folder_attachment_keeps_the_served_file(stack):
+    folder = "minutes/openxla/2022-09-20-community-meeting/"
+    slides = folder + "slides.pdf"
+    first = stack.put(slides, b"%PDF-1.4 first")
+    stack.publish(slides, b"%PDF-1.4 second")
+    stack.publish(folder + "NOTES.md", minutes_text("Community meeting"))
+    verdict = stack.invoke_publish(stack.delete_version_event(slides, first["VersionId"]))
+    assert verdict["status"] in ("published", "stale")
+    served = stack.site_object("openxla/2022-09-20-community-meeting/slides.pdf")["Body"].read()
+    assert served == b"%PDF-1.4 second"
+
+
+def test_a_draft_keeps_its_attachments_in_its_unlisted_folder(stack):
+    folder = "minutes/openxla/2022-09-20-community-meeting/"
+    stack.publish(folder + "slides.pdf", b"%PDF-1.4 slides")
+    verdict = stack.publish(folder + "NOTES.md", minutes_text("Community meeting", front="draft: true"))
+    assert verdict["status"] == "draft"
+    site = stack.site_keys()
+    assert "openxla/_drafts/2022-09-20-community-meeting/slides.pdf" in site
+    assert not any(k.startswith("openxla/2022-09-20-community-meeting/") for k in site)
+
+
+def test_files_the_site_does_not_serve_are_never_read_and_get_a_warning(stack):
+    folder = "minutes/openxla/2022-09-20-community-meeting/"
+    stack.put(folder + "recording.mp4", b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 64)
+    verdict = stack.publish(folder + "NOTES.md", minutes_text("Community meeting"))
+    assert verdict["status"] == "published"
+    assert [p["code"] for p in verdict["problems"]] == ["attachment-type"]
+    assert not any(k.endswith("recording.mp4") for k in stack.site_keys())

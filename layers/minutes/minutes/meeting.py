@@ -51,13 +51,20 @@ def assemble(files: list[SourceFile], *, site_host: str, feed_id: str | None = N
                               "Upload NOTES.md (minutes) or AGENDA.md next to the attachments.",
                               file=first.key)])
     segment = first.segment(first.date or lead.date)
+    status = "draft" if lead.draft else ("published" if minutes_doc else "upcoming")
+    # Attachments live in the page's own folder (a draft's under _drafts/, never public).
+    folder = f"/{first.group}/_drafts/{segment}/" if status == "draft" else f"/{first.group}/{segment}/"
+    attachments = [(source, Attachment(
+        name=keys.parse_key(source.key).name,
+        url_path=folder + keys.site_quote(keys.parse_key(source.key).name),
+        content_type=keys.attachment_type(source.key) or "application/octet-stream",
+        size=len(source.data))) for source in attachments]
     published_at = published or _midnight(lead.date)
     links = {name.lower(): att for name, att in _attachment_map(attachments).items()}
     html, headings, summary, missing = _content(docs, lead, links)
     problems += [warning("missing-local-file", f"'{target}' is linked but was not uploaded.",
                          "Upload the file into the meeting folder, or link to where it lives.",
                          file=lead_key) for target, lead_key in missing]
-    status = "draft" if lead.draft else ("published" if minutes_doc else "upcoming")
     record = MeetingRecord(
         group=first.group, meeting=first.meeting, segment=segment, title=lead.title,
         date=lead.date, status=status, time=lead.time, timezone=lead.timezone,
@@ -77,7 +84,6 @@ def _parse_all(files, first: keys.MeetingKey, max_bytes):
     problems: list[Problem] = []
     errors: list[Problem] = []
     attachments = []
-    segment_date = first.date
     for source in files:
         key = keys.parse_key(source.key)
         if key.is_markdown:
@@ -88,22 +94,27 @@ def _parse_all(files, first: keys.MeetingKey, max_bytes):
                 continue
             docs[key.name.lower() or "minutes"] = doc
             problems += [p.in_file(source.key) for p in doc.problems]
-            segment_date = segment_date or doc.date
         elif keys.attachment_type(key.name):
             attachments.append(source)
         else:
-            problems.append(warning("attachment-type", f"'{key.name}' is not published: only PDF "
-                                    "and PNG/JPEG/WebP/GIF images are served.",
-                                    "Convert it to PDF, or link to where it lives.", file=source.key))
+            problems.append(unserved(source.key))
     if errors:
         raise Rejected(errors + [p for p in problems if p.is_error])
-    segment = first.segment(segment_date)
-    published = [(source, Attachment(
-        name=keys.parse_key(source.key).name,
-        url_path=f"/{first.group}/{segment}/{keys.site_quote(keys.parse_key(source.key).name)}",
-        content_type=keys.attachment_type(source.key) or "application/octet-stream",
-        size=len(source.data))) for source in attachments]
-    return docs, problems, published
+    return docs, problems, attachments
+
+
+def unserved(key: str) -> Problem:
+    """The warning for a file in a meeting folder that is not a type the site serves."""
+    return warning("attachment-type", f"'{keys.parse_key(key).name}' is not published: only PDF "
+                   "and PNG/JPEG/WebP/GIF images are served.",
+                   "Convert it to PDF, or link to where it lives.", file=key)
+
+
+def too_big(key: str, size: int, limit: int) -> Problem:
+    return warning("attachment-too-large", f"'{keys.parse_key(key).name}' ({size:,} bytes) is "
+                   f"not published: attachments are limited to {limit:,} bytes.",
+                   "Compress it, or link to where it lives (slides on a drive, a video on a "
+                   "video site).", file=key)
 
 
 def _minutes_doc(docs: dict[str, Document]) -> Document | None:

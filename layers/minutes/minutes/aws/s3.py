@@ -54,10 +54,11 @@ class MinutesStore:
     def keys_under(self, prefix: str) -> list[str]:
         return sorted(self.listing(prefix))
 
-    def listing(self, prefix: str) -> dict[str, str]:
-        """Key -> ETag of every object under a prefix (what a folder meeting consists of now)."""
+    def listing(self, prefix: str) -> dict[str, tuple[str, int]]:
+        """Key -> (ETag, size) of every object under a prefix (a folder meeting, as it is now)."""
         pages = self._s3.get_paginator("list_objects_v2").paginate(Bucket=self._bucket, Prefix=prefix)
-        return {item["Key"]: item["ETag"] for page in pages for item in page.get("Contents", [])}
+        return {item["Key"]: (item["ETag"], item["Size"])
+                for page in pages for item in page.get("Contents", [])}
 
     def tag(self, key: str, version_id: str | None, tags: dict[str, str]) -> None:
         args = {"Bucket": self._bucket, "Key": key,

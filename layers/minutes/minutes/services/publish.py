@@ -16,11 +16,11 @@ from ..aws.dynamo import MeetingsTable, RecordTooLarge, normalise_sequencer
 from ..aws.queues import Notifications, SiteUpdates
 from ..aws.s3 import MinutesStore, SiteStore
 from ..aws.sns import ScribeNotices
-from ..meeting import Assembled, SourceFile, assemble
+from ..meeting import Assembled, SourceFile, assemble, too_big, unserved
 from ..messages import Announce, SiteUpdate
 from ..model import MeetingRecord
 from ..pages import PageRenderer
-from ..problems import Rejected, error
+from ..problems import Problem, Rejected, error
 from ..report import DRAFT, PUBLISHED, REJECTED, REMOVED, STALE, UPCOMING, Verdict
 from ..settings import Settings
 from ..site import SiteFile, meeting_file
@@ -34,6 +34,8 @@ class ObjectChange:
     removed: bool
 
 
+# Attachments larger than this are listed with a warning, not read or served.
+MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024
 # Rounds of re-reading a folder meeting that changed while it was being published.
 _FOLDER_ROUNDS = 3
 
@@ -58,15 +60,15 @@ class Publisher:
             self.minutes.tag(change.key, change.version_id, {"minutes-status": REJECTED})
             return self._tell(self._verdict(REJECTED, change, problems=tuple(rejected.problems)),
                               group="-")
-        if change.removed and not key.is_folder:
+        if change.removed:
             current = self.minutes.current_version(change.key)
-            if current is None:
+            if current is None and not key.is_folder:
                 return self._remove(key, change)
             # One version was deleted (ObjectRemoved:Delete with a versionId), not the key.
-            if report and report.get("version_id") == current:
+            if current is not None and report and report.get("version_id") == current:
                 return self._verdict(STALE, change)  # an old one: what is current was answered
-            # The current one: the previous version is current again, and is what is published.
-            change = replace(change, version_id=current, removed=False)
+            if current is not None:  # the previous version is current again: publish it
+                change = replace(change, version_id=current, removed=False)
         return self._publish(key, change)
 
     def _answered(self, change: ObjectChange, report: dict | None) -> Verdict | None:
@@ -110,7 +112,7 @@ class Publisher:
 
     def _publish_once(self, key: keys.MeetingKey, change: ObjectChange):
         """A final Verdict (nothing more to do), or a function that makes the published one."""
-        files = self._meeting_files(key, change)
+        files, skipped = self._meeting_files(key, change)
         if not any(keys.parse_key(f.key).is_markdown for f in files):
             if change.removed:
                 return self._remove(key, change)
@@ -123,7 +125,7 @@ class Publisher:
                                  published=existing.published if existing and existing.published else now,
                                  updated=now, max_bytes=self.settings.max_size_bytes)
         except Rejected as rejected:
-            return self._reject(key, change, now, tuple(rejected.problems))
+            return self._reject(key, change, now, (*rejected.problems, *skipped))
         record = self._unique_segment(assembled.record)
         try:
             stored = self.meetings.upsert(record, key=change.key, sequencer=change.sequencer)
@@ -148,7 +150,7 @@ class Publisher:
         status = {"draft": DRAFT, "upcoming": UPCOMING}.get(record.status, PUBLISHED)
         return lambda: self._verdict(status, change, when=now, title=record.title,
                                      url=self.settings.page_url(record.url_path),
-                                     problems=assembled.problems)
+                                     problems=(*assembled.problems, *skipped))
 
     def _reject(self, key: keys.MeetingKey, change: ObjectChange, now: dt.datetime,
                 problems: tuple) -> Verdict:
@@ -156,18 +158,29 @@ class Publisher:
         return self._tell(self._verdict(REJECTED, change, when=now, problems=problems),
                           group=key.group)
 
-    def _meeting_files(self, key: keys.MeetingKey, change: ObjectChange) -> list[SourceFile]:
-        """The changed object at its own version; a folder meeting's other files as they are now."""
-        names = self.minutes.keys_under(key.meeting_prefix) if key.is_folder else [change.key]
-        if key.is_folder:
-            names = [n for n in names if "/" not in n[len(key.meeting_prefix):]]
-        files = []
-        for name in names:
+    def _meeting_files(self, key: keys.MeetingKey,
+                       change: ObjectChange) -> tuple[list[SourceFile], list[Problem]]:
+        """The changed object at its own version; a folder meeting's other files as they are
+        now. Files the site would not serve (a video, a 200 MB deck) are never read: they
+        only get a warning, so one such file cannot make every publish of its folder fail."""
+        if not key.is_folder:
+            found = self.minutes.get(change.key, None if change.removed else change.version_id)
+            return ([SourceFile(change.key, found.data)] if found else []), []
+        files, skipped = [], []
+        for name, (_, size) in sorted(self.minutes.listing(key.meeting_prefix).items()):
+            if "/" in name[len(key.meeting_prefix):]:
+                continue  # a subfolder is not part of this meeting
+            if not name.lower().endswith(".md") and not keys.attachment_type(name):
+                skipped.append(unserved(name))
+                continue
+            if not name.lower().endswith(".md") and size > MAX_ATTACHMENT_BYTES:
+                skipped.append(too_big(name, size, MAX_ATTACHMENT_BYTES))
+                continue
             version = change.version_id if name == change.key and not change.removed else None
             found = self.minutes.get(name, version)
             if found is not None:
                 files.append(SourceFile(name, found.data))
-        return files
+        return files, skipped
 
     def _unique_segment(self, record: MeetingRecord) -> MeetingRecord:
         """Two keys that would share a URL (2019-04-18.md, 2019.04.18.md): the later gets -2."""
