@@ -24,6 +24,7 @@ def handle(record: NotificationRecord) -> None:
         return
     result = runtime.notifier().deliver(Deliver(body.group, body.meeting, tuple(body.recipients)))
     metrics.add_metric(name="EmailsSent", unit=MetricUnit.Count, value=len(result.sent))
+    metrics.add_metric(name="EmailsRefused", unit=MetricUnit.Count, value=len(result.rejected))
     logger.info("delivered", extra={"sent": len(result.sent), "skipped": len(result.skipped),
                                     "rejected": len(result.rejected)})
 

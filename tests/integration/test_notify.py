@@ -3,6 +3,8 @@ exactly once per (meeting, subscriber), within the send rate, retrying throttles
 from __future__ import annotations
 
 import boto3
+import pytest
+from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 from botocore.exceptions import ClientError
 
 from minutes import runtime
@@ -208,3 +210,35 @@ def test_a_malformed_notification_fails_alone(stack):
     event["Records"].insert(0, bad)
     assert stack.cloud.invoke("NotifyFunction", event) == {"batchItemFailures": [{"itemIdentifier": "bad-one"}]}
     assert recipients(outbox()) == ["ada@example.org"]
+
+
+def test_when_sending_is_broken_nothing_is_lost_and_the_message_fails(stack):
+    """AccessDenied (say, a policy mistake) is no reason to drop the subscribers' emails:
+    the claims are given back and the message fails, to be retried and then alarmed."""
+    published(stack)
+    ses = ThrottlingSesV2(boto3.client("sesv2", region_name=REGION), throttled={1},
+                          code="AccessDeniedException", status=403)
+    runtime.provide(notifier=stack.notifier(mailer=Mailer(ses, boto3.client("ses", region_name=REGION))))
+    event = deliver(stack, ["a@example.org", "b@example.org"])
+
+    # Every record failed: Powertools fails the invocation, so SQS keeps the whole batch.
+    with pytest.raises(BatchProcessingError):
+        stack.cloud.invoke("NotifyFunction", event)
+
+    assert outbox() == []
+    assert stack.table("DeliveriesTable").scan()["Items"] == []
+    assert stack.cloud.invoke("NotifyFunction", event) == {"batchItemFailures": []}  # fixed
+    assert recipients(outbox()) == ["a@example.org", "b@example.org"]
+
+
+def test_an_address_ses_refuses_is_recorded_and_the_rest_are_sent(stack):
+    published(stack)
+    ses = ThrottlingSesV2(boto3.client("sesv2", region_name=REGION), throttled={1},
+                          code="MessageRejected", status=400)
+    runtime.provide(notifier=stack.notifier(mailer=Mailer(ses, boto3.client("ses", region_name=REGION))))
+    event = deliver(stack, ["refused@example.org", "b@example.org"])
+
+    assert stack.cloud.invoke("NotifyFunction", event) == {"batchItemFailures": []}
+    assert recipients(outbox()) == ["b@example.org"]
+    claimed = {i["delivery"].split("#")[1] for i in stack.table("DeliveriesTable").scan()["Items"]}
+    assert claimed == {"refused@example.org", "b@example.org"}  # never retried

@@ -77,19 +77,21 @@ class FakeClock:
 
 
 class ThrottlingSesV2:
-    """A real sesv2 client (to moto) whose sends number `throttled` raise TooManyRequests."""
+    """A real sesv2 client (to moto) whose sends number `throttled` fail with `code`
+    (TooManyRequests by default, as SES answers a burst over the send rate)."""
 
-    def __init__(self, client, throttled: set[int]):
+    def __init__(self, client, throttled: set[int], *, code: str = "TooManyRequestsException",
+                 status: int = 429):
         self._client, self._throttled = client, set(throttled)
+        self._code, self._status = code, status
         self.attempts = 0
 
     def send_email(self, **args):
         from botocore.exceptions import ClientError
         self.attempts += 1
         if self.attempts in self._throttled:
-            raise ClientError({"Error": {"Code": "TooManyRequestsException",
-                                         "Message": "Maximum sending rate exceeded."},
-                               "ResponseMetadata": {"HTTPStatusCode": 429}}, "SendEmail")
+            raise ClientError({"Error": {"Code": self._code, "Message": f"{self._code} (injected)"},
+                               "ResponseMetadata": {"HTTPStatusCode": self._status}}, "SendEmail")
         return self._client.send_email(**args)
 
     def __getattr__(self, name):

@@ -8,10 +8,29 @@ from botocore.exceptions import ClientError
 
 THROTTLING = frozenset({"Throttling", "ThrottlingException", "TooManyRequestsException",
                         "MaxSendingRateExceeded", "LimitExceededException"})
+# Refusals about this one message or address: retrying will not help, the others may go on.
+RECIPIENT_REFUSED = frozenset({"MessageRejected", "BadRequestException", "InvalidParameterValue"})
 
 
-class Throttled(Exception):
+class MailError(Exception):
+    """A send that did not happen; the subclass says what the caller should do."""
+
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code
+
+
+class Throttled(MailError):
     """SES refused for rate reasons: retry later."""
+
+
+class RecipientRefused(MailError):
+    """SES will never take this message for this address: record it, do not retry."""
+
+
+class SendingBroken(MailError):
+    """The account or the set-up is wrong (access denied, sending paused, unknown
+    configuration set): nothing can be sent until an operator fixes it. Retry, then alarm."""
 
 
 class Mailer:
@@ -27,9 +46,9 @@ class Mailer:
             return self._sesv2.send_email(**args)["MessageId"]
         except ClientError as exc:
             code = exc.response["Error"]["Code"]
-            if code in THROTTLING:
-                raise Throttled(code) from exc
-            raise
+            kind = Throttled if code in THROTTLING else \
+                RecipientRefused if code in RECIPIENT_REFUSED else SendingBroken
+            raise kind(code) from exc
 
     def max_send_rate(self) -> float:
         """Messages per second this account may send (read, never hard-coded)."""

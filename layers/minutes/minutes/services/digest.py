@@ -14,14 +14,13 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field, Json
 
 from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 
 from ..aws.dynamo import DeliveriesTable, MeetingsDirectory, MeetingsTable, SubscribersTable
 from ..aws.queues import DigestQueue
-from ..aws.ses import Mailer, Throttled
+from ..aws.ses import Mailer, RecipientRefused, SendingBroken, Throttled
 from ..mail import InvalidRecipient, digest_email
 from ..model import MeetingRecord
 from ..pacing import Pacer
@@ -169,10 +168,13 @@ class Digester:
                     break
                 self.sleep(delay)
                 continue
-            except ClientError as exc:
+            except RecipientRefused as exc:
                 if self.logger:
-                    self.logger.warning("SES refused a digest", extra={"error": exc.response["Error"]["Code"]})
+                    self.logger.warning("SES refused a digest", extra={"error": exc.code})
                 return "rejected"
+            except SendingBroken:
+                self.deliveries.release(DIGEST, label, email)  # retried, then alarmed (see notify)
+                raise
             self.deliveries.sent(DIGEST, label, email, message_id)
             return "sent"
         self.deliveries.release(DIGEST, label, email)

@@ -11,11 +11,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from botocore.exceptions import ClientError
-
 from ..aws.dynamo import DeliveriesTable, MeetingsTable, SubscribersTable
 from ..aws.queues import Notifications
-from ..aws.ses import Mailer, Throttled
+from ..aws.ses import Mailer, RecipientRefused, SendingBroken, Throttled
 from ..mail import InvalidRecipient, meeting_email
 from ..pacing import Pacer
 from ..messages import Announce, Deliver
@@ -105,11 +103,16 @@ class Notifier:
                     break
                 self._sleep(delay)
                 continue
-            except ClientError as exc:
+            except RecipientRefused as exc:
                 # Refused for good (bad address, suppressed): keep the claim, never retry.
                 if self._log:
-                    self._log.warning("SES refused a recipient", extra={"error": exc.response["Error"]["Code"]})
+                    self._log.warning("SES refused a recipient", extra={"error": exc.code})
                 return "rejected"
+            except SendingBroken:
+                # Nobody can get mail until an operator acts: give the claim back and fail the
+                # message, so it is retried and ends in the dead-letter queue (alarmed).
+                self.deliveries.release(record.group, record.meeting, email)
+                raise
             self.deliveries.sent(record.group, record.meeting, email, message_id)
             return "sent"
         self.deliveries.release(record.group, record.meeting, email)

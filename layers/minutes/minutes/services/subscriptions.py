@@ -18,10 +18,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from botocore.exceptions import ClientError
-
 from ..aws.dynamo import MeetingsDirectory, SubscribersTable
-from ..aws.ses import Mailer, Throttled
+from ..aws.ses import MailError, Mailer
 from ..mail import InvalidRecipient, confirmation_email
 from ..problems import MinutesError
 from ..settings import Settings
@@ -117,11 +115,12 @@ class Subscriptions:
                 site_url=self.settings.site_url, list_domain=self.settings.site_host,
                 groups=tuple(missing), mode=request.mode, expires=_utc(token_expires), when=_utc(now))
             self.mailer.send(message, sender=self.settings.sender_address, recipient=email)
-        except (Throttled, ClientError, InvalidRecipient) as exc:
+        except (MailError, InvalidRecipient) as exc:
             # Same answer to the caller; the cooldown is released so a retry can send.
             self.subscribers.release_confirmation_email(email)
             if self.logger:
-                self.logger.warning("confirmation email not sent", extra={"error": type(exc).__name__})
+                self.logger.warning("confirmation email not sent",
+                                    extra={"error": getattr(exc, "code", type(exc).__name__)})
             return "not-sent"
         return "sent"
 
