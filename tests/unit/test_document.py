@@ -470,3 +470,18 @@ def test_hackmd_html_export_yields_its_markdown():
 def test_tokens_are_kept_for_the_renderer():
     doc = parse_document(BODY.encode(), key=KEY)
     assert doc.tokens and doc.tokens[0].type == "heading_open"
+
+
+def test_a_front_matter_group_other_than_the_folder_is_a_warning_and_the_folder_wins():
+    doc = parse_document(b"---\ngroup: Other Group\n---\n# T\n\nOne.\n\nTwo.\n\nThree.\n",
+                         key="minutes/sig-docs/2024-01-01-x.md")
+    (problem,) = [p for p in doc.problems if p.code == "group-mismatch"]
+    assert (problem.severity.value, problem.line) == ("warning", 2)
+    assert "minutes/other-group/" in problem.hint
+    assert doc.key.group == "sig-docs"
+
+
+def test_a_front_matter_group_matching_the_folder_says_nothing():
+    doc = parse_document(b"---\ngroup: sig-docs\n---\n# T\n\nOne.\n\nTwo.\n\nThree.\n",
+                         key="minutes/sig-docs/2024-01-01-x.md")
+    assert not [p for p in doc.problems if p.code == "group-mismatch"]

@@ -76,6 +76,12 @@ def parse_document(data: bytes, *, key: str | keys.MeetingKey,
     if any(p.is_error for p in problems):
         raise Rejected(problems)
     problems += _warnings(body, body_line, title, date, tokens, meeting_key)
+    if meta.get("group") and keys.slugify(meta["group"]) != meeting_key.group:
+        problems.append(warning(
+            "group-mismatch", f"Front matter says group '{meta['group']}', but the file is in "
+            f"minutes/{meeting_key.group}/: the folder decides the group.",
+            f"Move the file to minutes/{keys.slugify(meta['group'])}/ or remove 'group:'.",
+            _key_line_of(text, "group"), 1))
     return Document(
         key=meeting_key, body=body, body_line=body_line, title=title, title_from_h1=from_h1,
         date=date, time=meta.get("time"), timezone=meta.get("timezone"),
@@ -201,6 +207,12 @@ def _front_matter(text: str, problems: list[Problem]) -> tuple[dict, str, int]:
                               "on its own line between the '---' lines.", 2, 1))
         return {}, body, lines + 1
     return _check_fields(raw, yaml_text, problems), body, lines + 1
+
+
+def _key_line_of(text: str, name: str) -> int | None:
+    """Line of a front-matter key in the whole file (the front matter starts on line 2)."""
+    match = re.search(rf"^{re.escape(name)}\s*:", text.split("\n---", 1)[0], re.MULTILINE)
+    return text.count("\n", 0, match.start()) + 1 if match else None
 
 
 def _key_line(yaml_text: str, name: str) -> int:
