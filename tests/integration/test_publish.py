@@ -558,3 +558,12 @@ def test_files_the_site_does_not_serve_are_never_read_and_get_a_warning(stack):
     assert verdict["status"] == "published"
     assert [p["code"] for p in verdict["problems"]] == ["attachment-type"]
     assert not any(k.endswith("recording.mp4") for k in stack.site_keys())
+
+
+def test_two_keys_with_one_url_first_come_first_served_and_the_url_never_moves(stack):
+    first = stack.publish("minutes/rust-lang/2019.04.18.md", minutes_text("Lang team"))
+    second = stack.publish("minutes/rust-lang/2019-04-18.md", minutes_text("Lang team, again"))
+    assert first["url"] == f"{SITE_URL}/rust-lang/2019-04-18/"
+    assert second["url"] == f"{SITE_URL}/rust-lang/2019-04-18-2/"
+    again = stack.publish("minutes/rust-lang/2019.04.18.md", minutes_text("Lang team, retitled"))
+    assert again["url"] == first["url"]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from . import keys
 from .meeting import Assembled, SourceFile, assemble
-from .model import MeetingRecord
+from .model import MeetingRecord, free_segment
 from .pages import PageRenderer, SiteConfig
 from .problems import MinutesError, Problem, Rejected
 from .site import SiteFile, whole_site
@@ -84,36 +84,22 @@ def build(src: Path, out: Path, *, site_url: str, max_bytes: int = 1024 * 1024,
     by_meeting = {(r.group, r.meeting): r for r in records}
     for item in assembled:
         record = by_meeting[(item.record.group, item.record.meeting)]
+        final = {a.name: a for a in record.attachments}
         for source, att in item.attachments:
-            files.append(SiteFile(_moved(att.url_path, item.record, record), source.data, att.content_type))
+            files.append(SiteFile(final[att.name].url_path, source.data, att.content_type))
     result.written = write_site(files, out)
     return result
 
 
 def _unique_segments(records: list[MeetingRecord]) -> list[MeetingRecord]:
-    """Two keys that give one URL (2019-04-18.md, 2019.04.18.md): the later key gets '-2'."""
-    taken: set[tuple[str, str]] = set()
+    """Two keys that give one URL: the later key (in key order) gets '-2'."""
+    owners: dict[tuple[str, str], str] = {}
     unique = []
     for record in sorted(records, key=lambda r: (r.group, r.meeting)):
-        segment, n = record.segment, 1
-        while (record.group, segment) in taken:
-            n += 1
-            segment = f"{record.segment}-{n}"
-        taken.add((record.group, segment))
-        unique.append(record if segment == record.segment else _resegment(record, segment))
+        segment = free_segment(record, lambda s, g=record.group: owners.get((g, s)))
+        owners[(record.group, segment)] = record.meeting
+        unique.append(record if segment == record.segment else record.moved_to(segment))
     return unique
-
-
-def _resegment(record: MeetingRecord, segment: str) -> MeetingRecord:
-    old, new = f"/{record.group}/{record.segment}/", f"/{record.group}/{segment}/"
-    atts = tuple(a.__class__(a.name, a.url_path.replace(old, new, 1), a.content_type, a.size)
-                 for a in record.attachments)
-    return record.with_changes(segment=segment, attachments=atts,
-                               content_html=record.content_html.replace(f'"{old}', f'"{new}'))
-
-
-def _moved(path: str, before: MeetingRecord, after: MeetingRecord) -> str:
-    return path.replace(f"/{before.segment}/", f"/{after.segment}/", 1)
 
 
 def write_site(files: list[SiteFile], out: Path) -> int:

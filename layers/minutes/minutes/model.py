@@ -61,6 +61,25 @@ class MeetingRecord:
     def with_changes(self, **changes) -> "MeetingRecord":
         return replace(self, **changes)
 
+    def moved_to(self, segment: str) -> "MeetingRecord":
+        """The same meeting at another URL segment: its attachments and the links to them move."""
+        old, new = self.url_path, replace(self, segment=segment).url_path
+        attachments = tuple(replace(a, url_path=new + a.url_path[len(old):])
+                            if a.url_path.startswith(old) else a for a in self.attachments)
+        return replace(self, segment=segment, attachments=attachments,
+                       content_html=self.content_html.replace(f'"{old}', f'"{new}'))
+
+
+def free_segment(record: MeetingRecord, owner_of) -> str:
+    """The record's segment, or `-2`, `-3`, ... when another meeting of its group has it.
+    `owner_of(segment)` names the meeting holding a segment (None when free). Two keys give
+    one URL when only the date's spelling differs (2019-04-18.md, 2019.04.18.md)."""
+    segment, n = record.segment, 1
+    while owner_of(segment) not in (None, record.meeting):
+        n += 1
+        segment = f"{record.segment}-{n}"
+    return segment
+
 
 def sort_newest_first(records) -> list[MeetingRecord]:
     """Newest meeting first; ties broken by group and segment so order is deterministic."""

@@ -18,7 +18,7 @@ from ..aws.s3 import MinutesStore, SiteStore
 from ..aws.sns import ScribeNotices
 from ..meeting import Assembled, SourceFile, assemble, too_big, unserved
 from ..messages import Announce, SiteUpdate
-from ..model import MeetingRecord
+from ..model import MeetingRecord, free_segment
 from ..pages import PageRenderer
 from ..problems import Problem, Rejected, error
 from ..report import DRAFT, PUBLISHED, REJECTED, REMOVED, STALE, UPCOMING, Verdict
@@ -183,19 +183,10 @@ class Publisher:
         return files, skipped
 
     def _unique_segment(self, record: MeetingRecord) -> MeetingRecord:
-        """Two keys that would share a URL (2019-04-18.md, 2019.04.18.md): the later gets -2."""
+        """First come, first served: the stored segment of another meeting is taken."""
         taken = self.meetings.segments(record.group)
-        segment, n = record.segment, 1
-        while taken.get(segment, record.meeting) != record.meeting:
-            n += 1
-            segment = f"{record.segment}-{n}"
-        if segment == record.segment:
-            return record
-        old, new = f"/{record.group}/{record.segment}/", f"/{record.group}/{segment}/"
-        attachments = tuple(a.__class__(a.name, a.url_path.replace(old, new, 1), a.content_type, a.size)
-                            for a in record.attachments)
-        return record.with_changes(segment=segment, attachments=attachments,
-                                   content_html=record.content_html.replace(f'"{old}', f'"{new}'))
+        segment = free_segment(record, taken.get)
+        return record if segment == record.segment else record.moved_to(segment)
 
     def _write_page(self, record: MeetingRecord, assembled: Assembled,
                     existing: MeetingRecord | None) -> None:
