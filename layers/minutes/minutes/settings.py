@@ -53,6 +53,11 @@ class Settings:
         return cls(**values)
 
     @property
+    def api_url(self) -> str:
+        """Where the subscriptions API answers: SUBSCRIPTIONS_URL, else <site>/api."""
+        return (self.subscriptions_url or self.site_url.rstrip("/") + "/api").rstrip("/")
+
+    @property
     def site_host(self) -> str:
         return urllib.parse.urlsplit(self.site_url).hostname or "localhost"
 

@@ -150,7 +150,7 @@ class Digester:
 
     def _send(self, records: list[MeetingRecord], email: str, week: Week, label: str) -> str:
         token = make_token(self.settings.token_secret, purpose="unsubscribe", email=email)
-        base = (self.settings.subscriptions_url or self.settings.site_url.rstrip("/") + "/api").rstrip("/")
+        base = self.settings.api_url
         try:
             message = digest_email(records, recipient=email, sender=self.settings.sender_address,
                                    site_url=self.settings.site_url, list_domain=self.settings.site_host,

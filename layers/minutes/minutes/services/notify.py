@@ -120,5 +120,4 @@ class Notifier:
 
     def unsubscribe_url(self, email: str) -> str:
         token = make_token(self.settings.token_secret, purpose="unsubscribe", email=email)
-        base = self.settings.subscriptions_url or self.settings.site_url.rstrip("/") + "/api"
-        return f"{base.rstrip('/')}/unsubscribe?token={token}"
+        return f"{self.settings.api_url}/unsubscribe?token={token}"

@@ -84,8 +84,7 @@ class Subscriptions:
 
     @property
     def links(self) -> Links:
-        base = self.settings.subscriptions_url or self.settings.site_url.rstrip("/") + "/api"
-        return Links(base.rstrip("/"))
+        return Links(self.settings.api_url)
 
     # --- subscribe -----------------------------------------------------------------------
 
