@@ -144,10 +144,10 @@ def _decode(data: bytes, max_bytes: int) -> tuple[str, list[Problem]]:
 _COMPLEXITY_LIMITS = (
     ("lines", re.compile(r"\n"), 50_000),
     ("headings", re.compile(r"^ {0,3}#{1,6}(?:[ \t]|$)", re.MULTILINE), 2_000),
-    ("list items", re.compile(r"^[ \t>]*(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$)", re.MULTILINE), 20_000),
-    ("'[' (link brackets)", re.compile(r"\["), 20_000),
+    ("list items", re.compile(r"^[ \t>]*(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$)", re.MULTILINE), 10_000),
+    ("'[' (link brackets)", re.compile(r"\["), 10_000),
     ("'*' or '_' (emphasis marks)", re.compile(r"[*_]"), 30_000),
-    ("bare web addresses", re.compile(r"(?:https?://|www\.)"), 10_000),
+    ("bare web addresses", re.compile(r"(?:https?://|www\.)"), 5_000),
     ("table rows", re.compile(r"^ {0,3}\|", re.MULTILINE), 10_000),
     ("'<' (tags)", re.compile(r"<"), 30_000),
     ("'`' (code marks)", re.compile(r"`"), 20_000),
