@@ -1,108 +1,15 @@
 """subscriptions: the HTTP API (double opt-in subscribe, confirm, unsubscribe, preferences).
 
-GET routes only read and show a page with one button; the POST behind the button acts. Input is
-validated with Powertools' parser (pydantic models in minutes.subscriptions); every error has
-one response, a page for people and JSON for programs (minutes.subscription_web).
+The routes live in minutes.subscription_api: GET routes only read and show a page with one
+button; the POST behind the button acts.
 """
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
-from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.parser import parse
-from pydantic import ValidationError
 
-from minutes import runtime
-from minutes.services.subscriptions import UNSUBSCRIBE, InvalidLink
-from minutes.subscription_web import Pages, input_problem, link_token, read_input, token, wants_json
-from minutes.subscriptions import (InvalidInput, PreferencesRequest, SubscribeRequest, form_to_request,
-                                   json_to_request)
+from minutes.subscription_api import app
 
 logger = Logger()
 metrics = Metrics(namespace="MinutesPipeline")
 tracer = Tracer()
-# Behind the site's CloudFront the API sits under /api; on its own URL it does not.
-app = APIGatewayHttpResolver(strip_prefixes=["/api"])
-
-
-def _pages() -> Pages:
-    return Pages(runtime.settings().site_url)
-
-
-def _parse(kind: str, data: dict, model):
-    return parse(event=json_to_request(data) if kind == "json" else form_to_request(data), model=model)
-
-
-@app.post("/subscriptions")
-@app.post("/")  # the site's subscribe form posts to the API's base URL (SiteConfig.subscribe_url)
-def subscribe():
-    request = _parse(*read_input(app.current_event.raw_event), SubscribeRequest)
-    outcome = runtime.subscriptions().subscribe(request)
-    metrics.add_metric(name="SubscribeRequests", unit=MetricUnit.Count, value=1)
-    logger.info("subscribe", extra={"outcome": outcome, "groups": len(request.groups)})
-    return _pages().subscribed(wants_json(app.current_event.raw_event), request.email)
-
-
-@app.get("/confirm")
-def confirm_page():
-    link = token(app.current_event.raw_event)
-    pending = runtime.subscriptions().pending(link)
-    manage = runtime.subscriptions().manage_token(pending.email)
-    return _pages().confirm_page(link, pending, runtime.subscriptions().links.preferences(manage))
-
-
-@app.post("/confirm")
-def confirm():
-    email, groups = runtime.subscriptions().confirm(link_token(app.current_event.raw_event))
-    metrics.add_metric(name="SubscriptionsConfirmed", unit=MetricUnit.Count, value=len(groups))
-    manage = runtime.subscriptions().links.preferences(runtime.subscriptions().manage_token(email))
-    return _pages().confirmed(wants_json(app.current_event.raw_event), email, groups, manage)
-
-
-@app.get("/unsubscribe")
-def unsubscribe_page():
-    link = token(app.current_event.raw_event)
-    email = runtime.subscriptions().address(link, UNSUBSCRIBE)
-    return _pages().unsubscribe_page(link, email, runtime.subscriptions().links.preferences(link))
-
-
-@app.post("/unsubscribe")
-def unsubscribe():
-    # RFC 8058 one-click: the token is in the URL; the body (List-Unsubscribe=One-Click, as a
-    # form or multipart) says nothing more, so it is not parsed, only size-checked.
-    link = link_token(app.current_event.raw_event)
-    email = runtime.subscriptions().unsubscribe(link)
-    metrics.add_metric(name="Unsubscribed", unit=MetricUnit.Count, value=1)
-    return _pages().unsubscribed(wants_json(app.current_event.raw_event), email,
-                                 runtime.subscriptions().links.preferences(link))
-
-
-@app.get("/preferences")
-def preferences_page():
-    prefs = runtime.subscriptions().preferences(token(app.current_event.raw_event))
-    return _pages().preferences(prefs, as_json=wants_json(app.current_event.raw_event))
-
-
-@app.post("/preferences")
-def preferences():
-    kind, data = read_input(app.current_event.raw_event)
-    link = token(app.current_event.raw_event, data)
-    runtime.subscriptions().address(link, UNSUBSCRIBE)  # a bad link says so before the form does
-    prefs = runtime.subscriptions().save_preferences(link, _parse(kind, data, PreferencesRequest))
-    return _pages().preferences(prefs, saved=True, as_json=wants_json(app.current_event.raw_event))
-
-
-@app.exception_handler(InvalidLink)
-def invalid_link(exc: InvalidLink):
-    return _pages().invalid_link(wants_json(app.current_event.raw_event), exc.purpose, exc.expired)
-
-
-@app.exception_handler(InvalidInput)
-def invalid_input(exc: InvalidInput):
-    return _pages().bad_input(wants_json(app.current_event.raw_event), exc)
-
-
-@app.exception_handler(ValidationError)
-def invalid_model(exc: ValidationError):
-    return _pages().bad_input(wants_json(app.current_event.raw_event), input_problem(exc))
 
 
 @logger.inject_lambda_context(clear_state=True)
