@@ -658,9 +658,26 @@ def _set_headers(msg: EmailMessage, record: MeetingRecord, *, title: str, group:
     msg["X-Auto-Response-Suppress"] = "OOF, AutoReply"
 
 
+# Stand-ins for what differs per recipient: the bodies are rendered (and their CSS inlined)
+# once per meeting, then each recipient's address and link are put in. Neither can occur in
+# real minutes, and both survive escaping and inlining unchanged.
+_RECIPIENT_SLOT = "recipient.slot.invalid"
+_UNSUBSCRIBE_SLOT = "https://unsubscribe.slot.invalid/one-click"
+
+
 def _bodies(record: MeetingRecord, *, title: str, group: str, site: str, to: Address,
             unsubscribe: str) -> tuple[str, str]:
     """(text/plain, text/html) from the same tree, so both say the same thing."""
+    text, page = _meeting_bodies(record, title, group, site)
+    recipient = to.addr_spec
+    text = text.replace(_RECIPIENT_SLOT, recipient).replace(_UNSUBSCRIBE_SLOT, unsubscribe)
+    page = page.replace(_RECIPIENT_SLOT, html.escape(recipient)).replace(
+        _UNSUBSCRIBE_SLOT, html.escape(unsubscribe))
+    return text, page
+
+
+@functools.lru_cache(maxsize=16)
+def _meeting_bodies(record: MeetingRecord, title: str, group: str, site: str) -> tuple[str, str]:
     page_url = site + record.url_path
     root = _parse(without_heading_anchors(record.content_html))
     _drop_title_heading(root, title)
@@ -673,8 +690,8 @@ def _bodies(record: MeetingRecord, *, title: str, group: str, site: str, to: Add
         "page_url": page_url,
         "group_url": f"{site}/{record.group}/",
         "site_host": urlsplit(site).hostname or site,
-        "recipient": to.addr_spec,
-        "unsubscribe_url": unsubscribe,
+        "recipient": _RECIPIENT_SLOT,
+        "unsubscribe_url": _UNSUBSCRIBE_SLOT,
         "attachments": [
             {"name": flatten(a.name), "url": site + a.url_path, "size": _size(a.size)}
             for a in record.attachments
