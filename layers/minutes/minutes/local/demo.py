@@ -78,6 +78,7 @@ def run(out: Path, *, root: Path | None = None) -> DemoResult:
         from .cloud import LocalCloud
         cloud = LocalCloud(root, parameters={"SiteUrl": DEMO_SITE_URL, "SenderAddress": DEMO_SENDER}).create()
         _seed_subscribers(cloud)
+        _production_send_rate()
         for key, path in uploads(root):
             cloud.put_object("MinutesBucket", key, path.read_bytes())
         cloud.drain()
@@ -92,6 +93,23 @@ def _fake_credentials() -> None:
     for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
                         ("AWS_SESSION_TOKEN", "testing"), ("AWS_DEFAULT_REGION", "us-east-1")):
         os.environ[name] = value
+
+
+def _production_send_rate(rate: int = 14) -> None:
+    """moto's SES quota is fixed at 1 message a second (a sandbox account); the demo's account
+    is out of the sandbox, at SES's usual starting rate, so the demo does not wait on pacing.
+    Only this emulated backend's answer changes; the functions still read it and pace."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+    backend = ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"]
+    sandbox_quota = backend.get_send_quota
+
+    def production_quota():
+        quota = sandbox_quota()
+        quota.max_send_rate = rate
+        return quota
+
+    backend.get_send_quota = production_quota
 
 
 def _seed_subscribers(cloud) -> None:
