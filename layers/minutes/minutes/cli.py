@@ -145,23 +145,20 @@ def _serve(args) -> int:
 
 def _subscribers(args) -> int:
     """`minutes subscribers ACTION`: the operator's list, against the real table (boto3)."""
-    import boto3
     from botocore.exceptions import BotoCoreError, ClientError
+    from .aws import stack
     from .aws.dynamo import SubscribersTable
+    from .problems import ConfigError
     from .services.roster import Roster
     from .subscriptions import EVERY_GROUP, InvalidInput, choose_groups, normalise_email, read_import_csv
     name = "minutes subscribers"
     try:
-        table_name = args.table
-        if not table_name:
-            stack = boto3.client("cloudformation", region_name=args.region).describe_stacks(
-                StackName=args.stack)["Stacks"][0]
-            outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
-            table_name = outputs.get("SubscribersTableName")
-            if not table_name:
-                print(f"{name}: stack {args.stack} has no SubscribersTableName output", file=sys.stderr)
-                return EXIT_USAGE
-        roster = Roster(SubscribersTable(boto3.resource("dynamodb", region_name=args.region).Table(table_name)))
+        try:
+            table_name = args.table or stack.output(args.stack, "SubscribersTableName", region=args.region)
+        except ConfigError as problem:
+            print(f"{name}: {problem}", file=sys.stderr)
+            return EXIT_USAGE
+        roster = Roster(SubscribersTable(stack.table(table_name, region=args.region)))
         groups = choose_groups(getattr(args, "groups", None) or [EVERY_GROUP])
         if args.action == "list":
             for item in roster.entries(group=args.group, status=args.status):

@@ -1,0 +1,19 @@
+"""The deployed stack, for the operator's commands: its outputs and its tables."""
+from __future__ import annotations
+
+import boto3
+
+from ..problems import ConfigError
+
+
+def output(stack_name: str, key: str, *, region: str | None = None) -> str:
+    stack = boto3.client("cloudformation", region_name=region).describe_stacks(
+        StackName=stack_name)["Stacks"][0]
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+    if not outputs.get(key):
+        raise ConfigError(f"stack {stack_name} has no {key} output")
+    return outputs[key]
+
+
+def table(name: str, *, region: str | None = None):
+    return boto3.resource("dynamodb", region_name=region).Table(name)
