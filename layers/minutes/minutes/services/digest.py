@@ -20,16 +20,16 @@ from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 
 from ..aws.dynamo import DeliveriesTable, MeetingsDirectory, MeetingsTable, SubscribersTable
 from ..aws.queues import DigestQueue
-from ..aws.ses import Mailer, RecipientRefused, SendingBroken, Throttled
+from ..aws.ses import Mailer
 from ..mail import InvalidRecipient, digest_email
 from ..model import MeetingRecord
 from ..pacing import Pacer
+from .sending import send_claimed
 from ..settings import Settings
 from ..subscriptions import EVERY_GROUP
 from ..tokens import make_token
 
 DIGEST = "#digest"   # the Deliveries "group" of digests: never a real group name
-BACKOFF_SECONDS = (1, 2, 4)
 
 
 @dataclass(frozen=True)
@@ -159,30 +159,14 @@ class Digester:
                                    start=week.start.date(), end=week.last_day, when=week.end)
         except InvalidRecipient:
             return "rejected"  # keep the claim: this address can never be mailed
-        for delay in (*BACKOFF_SECONDS, None):
-            self._pace()
-            try:
-                message_id = self.mailer.send(message, sender=self.settings.sender_address, recipient=email)
-            except Throttled:
-                if delay is None:
-                    break
-                self.sleep(delay)
-                continue
-            except RecipientRefused as exc:
-                if self.logger:
-                    self.logger.warning("SES refused a digest", extra={"error": exc.code})
-                return "rejected"
-            except SendingBroken:
-                self.deliveries.release(DIGEST, label, email)  # retried, then alarmed (see notify)
-                raise
-            self.deliveries.sent(DIGEST, label, email, message_id)
-            return "sent"
-        self.deliveries.release(DIGEST, label, email)
-        return "unsent"
+        return send_claimed(message, mailer=self.mailer, sender=self.settings.sender_address,
+                            recipient=email, deliveries=self.deliveries, group=DIGEST,
+                            meeting=label, pacer=self._paced(), sleep=self.sleep,
+                            logger=self.logger)
 
-    def _pace(self) -> None:
-        """Stay within this container's share of the account's send rate."""
+    def _paced(self) -> Pacer:
+        """This container's share of the account's send rate (read once, when first needed)."""
         if self._pacer is None:
             self._pacer = Pacer(lambda: self.mailer.max_send_rate() * self.settings.send_rate_share,
                                 sleep=self.sleep, monotonic=self.monotonic)
-        self._pacer.wait()
+        return self._pacer

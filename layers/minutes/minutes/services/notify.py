@@ -13,14 +13,14 @@ from dataclasses import dataclass, field
 
 from ..aws.dynamo import DeliveriesTable, MeetingsTable, SubscribersTable
 from ..aws.queues import Notifications
-from ..aws.ses import Mailer, RecipientRefused, SendingBroken, Throttled
+from ..aws.ses import Mailer
 from ..mail import InvalidRecipient, meeting_email
 from ..pacing import Pacer
+from .sending import send_claimed
 from ..messages import Announce, Deliver
 from ..settings import Settings
 from ..tokens import make_token
 
-BACKOFF_SECONDS = (1, 2, 4)
 
 
 class DeliveryIncomplete(Exception):
@@ -94,29 +94,10 @@ class Notifier:
             if self._log:
                 self._log.warning("invalid recipient", extra={"error": str(exc)})
             return "rejected"
-        for delay in (*BACKOFF_SECONDS, None):
-            self._pacer.wait()
-            try:
-                message_id = self.mailer.send(message, sender=self.settings.sender_address, recipient=email)
-            except Throttled:
-                if delay is None:
-                    break
-                self._sleep(delay)
-                continue
-            except RecipientRefused as exc:
-                # Refused for good (bad address, suppressed): keep the claim, never retry.
-                if self._log:
-                    self._log.warning("SES refused a recipient", extra={"error": exc.code})
-                return "rejected"
-            except SendingBroken:
-                # Nobody can get mail until an operator acts: give the claim back and fail the
-                # message, so it is retried and ends in the dead-letter queue (alarmed).
-                self.deliveries.release(record.group, record.meeting, email)
-                raise
-            self.deliveries.sent(record.group, record.meeting, email, message_id)
-            return "sent"
-        self.deliveries.release(record.group, record.meeting, email)
-        return "unsent"
+        return send_claimed(message, mailer=self.mailer, sender=self.settings.sender_address,
+                            recipient=email, deliveries=self.deliveries, group=record.group,
+                            meeting=record.meeting, pacer=self._pacer, sleep=self._sleep,
+                            logger=self._log)
 
     def unsubscribe_url(self, email: str) -> str:
         token = make_token(self.settings.token_secret, purpose="unsubscribe", email=email)
