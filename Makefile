@@ -7,7 +7,7 @@ SAM_VENV := .venv-sam
 SAM_STAMP := $(SAM_VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: demo test unit integration e2e build-corpus bench lint clean system-deps
+.PHONY: demo test unit build bench clean system-deps
 
 $(STAMP): requirements/dev.txt requirements/constraints.txt layers/minutes/requirements.txt layers/minutes/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ unit: $(STAMP)
 
 system-deps:
 	bash scripts/system-deps.sh
+
+# The deployable artifacts (.aws-sam/build), as `sam deploy` uploads them.
+build: $(SAM_STAMP)
+	$(SAM_VENV)/bin/sam build
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
