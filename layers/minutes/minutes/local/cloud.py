@@ -1,5 +1,6 @@
 """A local stack on moto: create what template.yaml declares, deliver the events AWS would
-deliver (shaped like the files in events/), drain the queues through the functions.
+deliver (shaped like the files in events/), drain the queues through the functions. Like
+the modules in aws/, this is an adapter: it is where the local runner talks to AWS APIs.
 
 Everything here is read from the template: resource names, function environments, S3 event
 filters, SQS event sources, batch sizes, retry counts and failure destinations.
@@ -273,6 +274,10 @@ class LocalCloud:
 
     def bucket(self, logical_id: str) -> str:
         return self.stack.refs[logical_id]
+
+    def table(self, logical_id: str):
+        """A DynamoDB table of the stack, by its logical id."""
+        return boto3.resource("dynamodb", region_name=REGION).Table(self.stack.refs[logical_id])
 
     def put_object(self, logical_bucket: str, key: str, body: bytes) -> dict:
         bucket = self.bucket(logical_bucket)

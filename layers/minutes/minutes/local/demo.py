@@ -113,12 +113,10 @@ def _production_send_rate(rate: int = 14) -> None:
 
 
 def _seed_subscribers(cloud) -> None:
-    import boto3
     from ..aws.dynamo import SubscribersTable
-    table = boto3.resource("dynamodb", region_name="us-east-1").Table(cloud.stack.refs["SubscribersTable"])
     now = dt.datetime.now(dt.timezone.utc)
     for email, groups in DEMO_SUBSCRIBERS.items():
-        SubscribersTable(table).add_confirmed(email, groups, when=now)
+        SubscribersTable(cloud.table("SubscribersTable")).add_confirmed(email, groups, when=now)
 
 
 DEMO_NEW_SUBSCRIBER = "margaret@example.org"   # subscribes through the API: a confirmation email
@@ -137,10 +135,9 @@ def _demo_subscription_flow(cloud, root: Path) -> None:
     event["body"] = base64.b64encode(body.encode()).decode()
     event["headers"]["content-length"] = str(len(body))
     cloud.invoke("SubscriptionsFunction", event)
-    import boto3
     now = dt.datetime.now(dt.timezone.utc)
-    table = boto3.resource("dynamodb", region_name="us-east-1").Table(cloud.stack.refs["SubscribersTable"])
-    SubscribersTable(table).add_confirmed(DEMO_DIGEST_READER, ["*"], when=now, mode="digest")
+    SubscribersTable(cloud.table("SubscribersTable")).add_confirmed(DEMO_DIGEST_READER, ["*"],
+                                                                   when=now, mode="digest")
     schedule = json.loads((root / "events" / "schedule-digest.json").read_text())
     next_monday = now.date() + dt.timedelta(days=7 - now.weekday())
     schedule["time"] = f"{next_monday.isoformat()}T08:00:00Z"
