@@ -68,14 +68,19 @@ def parse_document(data: bytes, *, key: str | keys.MeetingKey,
     meeting_key = key if isinstance(key, keys.MeetingKey) else keys.parse_key(key)
     text, problems = _decode(data, max_bytes)
     meta, body, body_line = _front_matter(text, problems)
+    body_known = body is not None   # None: the front matter could not be read
+    body = text if body is None else body
     _check_complexity(body, body_line)
     tokens = markdown_tokens(body)
     problems += _structure_problems(tokens, body_line)
     date = _date(meeting_key, meta, problems, tokens)
     title, from_h1 = _title(tokens, meta, meeting_key, date)
+    # With the errors, the warnings too, so a scribe fixes everything in one go; unless the
+    # front matter was unreadable (then the body is not known and warnings would be noise).
+    if date is not None and body_known:
+        problems += _warnings(body, body_line, title, date, tokens, meeting_key)
     if any(p.is_error for p in problems):
         raise Rejected(problems)
-    problems += _warnings(body, body_line, title, date, tokens, meeting_key)
     if meta.get("group") and keys.slugify(meta["group"]) != meeting_key.group:
         problems.append(warning(
             "group-mismatch", f"Front matter says group '{meta['group']}', but the file is in "
@@ -176,7 +181,7 @@ def _line_col(text: str, offset: int) -> tuple[int, int]:
 
 # --- front matter ----------------------------------------------------------------------------
 
-def _front_matter(text: str, problems: list[Problem]) -> tuple[dict, str, int]:
+def _front_matter(text: str, problems: list[Problem]) -> tuple[dict, str | None, int]:
     try:
         yaml_text, body, lines = frontmatter.split(text)
         raw = frontmatter.load(yaml_text) if yaml_text is not None else None
@@ -184,19 +189,19 @@ def _front_matter(text: str, problems: list[Problem]) -> tuple[dict, str, int]:
         problems.append(error("front-matter-unclosed", "The front matter opened by '---' on line 1 "
                               "is never closed.", "Add a line '---' after the last front-matter "
                               "key, or remove the first line if it is not front matter.", 1, 1))
-        return {}, text, 1
+        return {}, None, 1
     except frontmatter.TooDeep as exc:
         problems.append(error("too-deep", "The front matter is nested too deeply to read.",
                               "Front matter holds plain values: a line of text, a date, a list "
                               "of names. Remove the nested brackets.",
                               exc.line + 1 if exc.line else 1, 1))
-        return {}, text, 1
+        return {}, None, 1
     except frontmatter.FrontMatterError as exc:
         problems.append(error("front-matter-yaml", f"Front matter is not valid YAML: {exc}.",
                               "Fix the YAML between the two '---' lines (quote values containing "
                               "':' or '#'); only plain values are allowed (no tags, no aliases).",
                               exc.line + 1 if exc.line else 1, exc.column or 1))
-        return {}, text, 1
+        return {}, None, 1
     if yaml_text is None:
         return {}, body, 1
     if raw is None:
