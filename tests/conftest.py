@@ -1,6 +1,7 @@
 """Fixtures shared by the integration and end-to-end tests (the unit tests need none)."""
 from __future__ import annotations
 
+import contextlib
 import os
 
 import pytest
@@ -15,8 +16,8 @@ def pytest_configure(config):
     config.addinivalue_line("filterwarnings", "ignore:No application metrics to publish")
 
 
-@pytest.fixture
-def aws_environment():
+@contextlib.contextmanager
+def fake_aws_environment():
     """Fake credentials, no real endpoint or profile; os.environ restored afterwards (the local
     runner sets each function's environment variables, as Lambda would)."""
     saved = dict(os.environ)
@@ -24,8 +25,16 @@ def aws_environment():
                  "AWS_SHARED_CREDENTIALS_FILE"):
         os.environ.pop(name, None)
     os.environ.update(FAKE_CREDENTIALS)
-    yield
-    from minutes import runtime
-    runtime.reset()
-    os.environ.clear()
-    os.environ.update(saved)
+    try:
+        yield
+    finally:
+        from minutes import runtime
+        runtime.reset()
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+@pytest.fixture
+def aws_environment():
+    with fake_aws_environment():
+        yield

@@ -6,22 +6,15 @@ import socket
 
 import pytest
 
-from tests.conftest import FAKE_CREDENTIALS
+from tests.conftest import fake_aws_environment
 
 
 @pytest.fixture(scope="module")
 def clean_environment():
-    """Module-wide fake credentials; os.environ as it was afterwards (the runner sets each
-    function's environment, the demo its credentials)."""
-    saved = dict(os.environ)
-    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_DEFAULT_PROFILE"):
-        os.environ.pop(name, None)
-    os.environ.update(FAKE_CREDENTIALS)
-    yield
-    from minutes import runtime
-    runtime.reset()
-    os.environ.clear()
-    os.environ.update(saved)
+    """Module-wide fake credentials (the runner sets each function's environment, the demo
+    its credentials)."""
+    with fake_aws_environment():
+        yield
 
 
 @pytest.fixture(scope="module")

@@ -194,7 +194,7 @@ def test_upload_to_page_to_email_over_the_http_api(moto_server, tmp_path):
     import boto3
 
     from minutes.aws.dynamo import SubscribersTable
-    from minutes.local.cloud import LocalCloud
+    from minutes.aws.emulated import LocalCloud
     from minutes.local.demo import repo_root, sent_messages
 
     cloud = LocalCloud(repo_root(), parameters={"SiteUrl": DEMO_SITE_URL,

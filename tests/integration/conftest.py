@@ -1,4 +1,4 @@
-"""A local stack on moto (`mock_aws`), built from template.yaml by minutes.local.cloud."""
+"""A local stack on moto (`mock_aws`), built from template.yaml by minutes.aws.emulated."""
 from __future__ import annotations
 
 import pytest
@@ -13,7 +13,7 @@ def stack(aws_environment):
     from moto import mock_aws
 
     from minutes import runtime
-    from minutes.local.cloud import LocalCloud
+    from minutes.aws.emulated import LocalCloud
     with mock_aws():
         runtime.reset()
         harness = Harness(LocalCloud(REPO, parameters=PARAMETERS).create())

@@ -1,4 +1,4 @@
-"""Test helpers for the AWS side: a harness around minutes.local.cloud.LocalCloud on moto.
+"""Test helpers for the AWS side: a harness around minutes.aws.emulated.LocalCloud on moto.
 
 Everything goes through boto3 against moto (in-process `mock_aws`, or moto's HTTP server);
 nothing here fakes AWS. Events are the real-shaped files in events/ with the bucket, key,
@@ -22,7 +22,7 @@ import boto3
 from minutes.aws.dynamo import DeliveriesTable, MeetingsTable, SubscribersTable
 from minutes.aws.queues import Notifications
 from minutes.aws.ses import Mailer
-from minutes.local.cloud import LocalCloud
+from minutes.aws.emulated import LocalCloud
 from minutes.local.demo import sent_messages
 from minutes.services.notify import Notifier
 from minutes.settings import Settings

@@ -144,31 +144,9 @@ def describe_groups(groups) -> str:
 # Requests (validated with Powertools' parser, which runs these pydantic models)
 
 
-class SubscribeRequest(BaseModel):
-    """POST /subscriptions, as JSON or as an HTML form."""
-    model_config = ConfigDict(extra="ignore", str_max_length=1000)
-    email: str
-    groups: tuple[str, ...] = Field(default=(EVERY_GROUP,))
-    mode: Mode = "each"
-
-    @field_validator("email", mode="before")
-    @classmethod
-    def _email(cls, value):
-        return normalise_email(value)
-
-    @field_validator("groups", mode="before")
-    @classmethod
-    def _groups(cls, value):
-        return choose_groups(value)
-
-    @field_validator("mode", mode="before")
-    @classmethod
-    def _mode(cls, value):
-        return parse_mode(value)
-
-
-class PreferencesRequest(BaseModel):
-    """POST /preferences: the whole new choice (groups and mode)."""
+class _Choice(BaseModel):
+    """Which groups, and every meeting or a weekly digest: what subscribing and changing
+    preferences both choose."""
     model_config = ConfigDict(extra="ignore", str_max_length=1000)
     groups: tuple[str, ...]
     mode: Mode = "each"
@@ -182,6 +160,21 @@ class PreferencesRequest(BaseModel):
     @classmethod
     def _mode(cls, value):
         return parse_mode(value)
+
+
+class SubscribeRequest(_Choice):
+    """POST /subscriptions, as JSON or as an HTML form."""
+    email: str
+    groups: tuple[str, ...] = Field(default=(EVERY_GROUP,))
+
+    @field_validator("email", mode="before")
+    @classmethod
+    def _email(cls, value):
+        return normalise_email(value)
+
+
+class PreferencesRequest(_Choice):
+    """POST /preferences: the whole new choice (groups and mode)."""
 
 
 def form_to_request(form: dict[str, list[str]]) -> dict:

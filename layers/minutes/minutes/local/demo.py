@@ -75,7 +75,7 @@ def run(out: Path, *, root: Path | None = None) -> DemoResult:
     with mock_aws(), open(out / "logs" / "functions.jsonl", "w") as log, \
             contextlib.redirect_stdout(log), warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="No application metrics to publish")
-        from .cloud import LocalCloud
+        from ..aws.emulated import LocalCloud
         cloud = LocalCloud(root, parameters={"SiteUrl": DEMO_SITE_URL, "SenderAddress": DEMO_SENDER}).create()
         _seed_subscribers(cloud)
         _production_send_rate()

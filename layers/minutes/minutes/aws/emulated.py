@@ -1,6 +1,6 @@
 """A local stack on moto: create what template.yaml declares, deliver the events AWS would
-deliver (shaped like the files in events/), drain the queues through the functions. Like
-the modules in aws/, this is an adapter: it is where the local runner talks to AWS APIs.
+deliver (shaped like the files in events/), drain the queues through the functions. It is
+the adapter behind `minutes demo` and the integration tests (local/ holds the pure parts).
 
 Everything here is read from the template: resource names, function environments, S3 event
 filters, SQS event sources, batch sizes, retry counts and failure destinations.
@@ -22,7 +22,7 @@ from pathlib import Path
 import boto3
 
 from ..problems import ConfigError
-from .template import ACCOUNT, REGION, Stack, load_template
+from ..local.template import ACCOUNT, REGION, Stack, load_template
 
 EVENTS_DIR = "events"
 
