@@ -38,7 +38,7 @@ build: $(SAM_STAMP)
 	$(SAM_VENV)/bin/sam build
 
 bench: $(STAMP)
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench; status=$$?; $(BIN)/python -m bench.publish_at_scale && exit $$status
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) demo .pytest_cache .hypothesis

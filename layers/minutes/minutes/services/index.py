@@ -15,7 +15,7 @@ from ..aws.s3 import SiteStore, object_key
 from ..messages import SiteUpdate
 from ..model import MeetingRecord, sort_newest_first
 from ..pages import PageRenderer
-from ..site import listing_files, meeting_file
+from ..site import listing_files, meeting_file, whole_site
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,15 @@ class Indexer:
         self._prune(planned, groups)
         return IndexResult(self.site.writes - before[0], self.site.skipped - before[1],
                            self.site.deleted - before[2])
+
+    def rebuild(self) -> IndexResult:
+        """Every file of the site from the Meetings table: after a deploy onto existing records,
+        or after records were loaded in bulk. Costs the whole archive, unlike apply()."""
+        before = (self.site.writes, self.site.skipped)
+        records = [r for r in self.meetings.all() if r.status != "removed"]
+        for item in whole_site(self.renderer, records, feed_limit=self.feed_limit):
+            self.site.put(item)
+        return IndexResult(self.site.writes - before[0], self.site.skipped - before[1])
 
     def _prune(self, planned: set[str], groups: set[str]) -> None:
         """Delete the listings of the site root and of the changed groups that are not planned."""

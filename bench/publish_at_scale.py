@@ -1,0 +1,111 @@
+"""One publish into an archive of N meetings (issue 9, target 1), on moto in-process.
+
+For each N the Meetings table of a fresh emulated stack is seeded with N meetings (batch
+writes), the site is brought up to date, and then one new meeting is uploaded: publish and
+index are timed separately and their boto3 calls counted. N = 10 is the anchor; the target is
+publish + index <= 1 s at N = 10,000, with the same S3 writes and DynamoDB reads at every N.
+
+    python -m bench.publish_at_scale              # N = 10, 100, 1000, 10000
+    BENCH_SCALE_SIZES=10,1000 python -m bench.publish_at_scale
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.conftest import fake_aws_environment  # noqa: E402
+from tests.support.aws import PARAMETERS, REPO, Harness, minutes_text  # noqa: E402
+from tests.support.scale import GROUPS, NEWEST, CallCounter, archive, seed  # noqa: E402
+
+SIZES = [int(n) for n in os.environ.get("BENCH_SCALE_SIZES", "10,100,1000,10000").split(",")]
+TARGET_S = 1.0
+
+
+def prepare(stack: Harness, n: int) -> None:
+    """Seed N meetings and bring the site up to date with them (not timed)."""
+    seed(stack.table("MeetingsTable"), archive(n))
+    stack.indexer().rebuild()
+
+
+def _timed(call, profile: bool):
+    """(result, seconds); with BENCH_PROFILE set, prints the top of a cProfile of the call."""
+    if not profile:
+        started = time.perf_counter()
+        result = call()
+        return result, time.perf_counter() - started
+    import cProfile
+    import pstats
+    profiler = cProfile.Profile()
+    started = time.perf_counter()
+    result = profiler.runcall(call)
+    seconds = time.perf_counter() - started
+    pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(25)
+    return result, seconds
+
+
+def one_publish(stack: Harness, counter: CallCounter, key: str, *, profile: bool = False) -> dict:
+    """Upload one new meeting; time and count publish, then index, separately."""
+    event = stack.put_event(key, minutes_text("A new meeting"))
+    counter.start()
+    verdict, publish_s = _timed(lambda: stack.invoke_publish(event), profile)
+    publish = counter.stop().summary()
+    assert verdict["status"] == "published", verdict
+    messages = stack.take_messages("SiteUpdatesQueue")
+    bodies = [json.loads(m["Body"]) for m in messages]
+    update = stack.sqs_event("sqs-site-update.json", bodies, queue="SiteUpdatesQueue")
+    counter.start()
+    response, index_s = _timed(lambda: stack.cloud.invoke("IndexFunction", update), profile)
+    index = counter.stop().summary()
+    assert response == {"batchItemFailures": []}, response
+    return {"publish_s": publish_s, "index_s": index_s, "publish_calls": publish, "index_calls": index}
+
+
+def measure(n: int) -> dict:
+    from moto import mock_aws
+
+    from minutes import runtime
+    from minutes.aws.emulated import LocalCloud
+    with fake_aws_environment(), mock_aws():
+        os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"   # the functions' logs are not the output
+        runtime.reset()
+        stack = Harness(LocalCloud(REPO, parameters=PARAMETERS).create())
+        counter = CallCounter().attach()
+        try:
+            started = time.perf_counter()
+            prepare(stack, n)
+            seeded_s = time.perf_counter() - started
+            # Warm the function containers (imports, templates) as a running Lambda would be.
+            one_publish(stack, counter, f"minutes/{GROUPS[1]}/{NEWEST.isoformat()}-warm-up.md")
+            result = one_publish(stack, counter, f"minutes/{GROUPS[0]}/2025-06-09-new.md",
+                                 profile=bool(os.environ.get("BENCH_PROFILE")))
+        finally:
+            counter.detach()
+        return {"n": n, "seed_s": seeded_s, **result}
+
+
+def main() -> int:
+    rows = [measure(n) for n in SIZES]
+    anchor = rows[0]
+    base = anchor["publish_s"] + anchor["index_s"]
+    print(f"{'N':>6} {'seed+build s':>12} {'publish s':>10} {'index s':>9} {'total s':>8} "
+          f"{'x anchor':>8}  calls (publish | index)")
+    for row in rows:
+        total = row["publish_s"] + row["index_s"]
+        print(f"{row['n']:>6} {row['seed_s']:>12.2f} {row['publish_s']:>10.3f} {row['index_s']:>9.3f} "
+              f"{total:>8.3f} {total / base:>8.1f}  {row['publish_calls']} | {row['index_calls']}",
+              flush=True)
+    biggest = rows[-1]
+    total = biggest["publish_s"] + biggest["index_s"]
+    verdict = "ok" if total <= TARGET_S else "MISSED"
+    print(f"publish+index at N={biggest['n']}: {total:.2f} s, target <= {TARGET_S} s: {verdict}")
+    return 0 if total <= TARGET_S else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
