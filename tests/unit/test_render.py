@@ -11,7 +11,9 @@ def html(text: str, **options) -> str:
 
 def test_gfm_bits_render():
     out = html("| a | b |\n|:-|-:|\n| 1 | 2 |\n\n~~old~~ https://example.org\n\n- [x] done\n- [ ] todo\n")
-    assert "<table>" in out and 'style="text-align:left"' in out
+    # Alignment is a class, never inline style: the site's CSP allows none (template.yaml).
+    assert "<table>" in out and '<th class="align-left">a</th>' in out and '<td class="align-right">2</td>' in out
+    assert "style=" not in out
     assert "<s>old</s>" in out or "<del>old</del>" in out
     assert '<a href="https://example.org" rel="noopener">https://example.org</a>' in out
     assert out.count('type="checkbox"') == 2 and out.count('disabled=""') == 2
@@ -96,3 +98,14 @@ def test_relative_links_are_resolved_or_reported_missing():
 def test_images_without_alt_get_an_empty_one():
     assert 'alt=""' in html('<img src="a.png">\n')
     assert 'alt="x"' in html("![x](a.png)\n")
+
+
+def test_cell_alignment_becomes_a_class_and_any_other_style_is_dropped():
+    raw = ('<table><tr><th style="text-align: center;">a</th><td style="text-align:justify">b</td>'
+           '<td style="color:red; text-align:right">c</td><td class="evil">d</td></tr></table>'
+           '\n\nx style="text-align:left" y')
+    out = html(raw)
+    assert out.startswith('<table><tbody><tr><th class="align-center">a</th><td>b</td>'
+                          '<td class="align-right">c</td><td>d</td></tr></tbody></table>')
+    # Prose that only looks like an attribute stays prose.
+    assert '<p>x style="text-align:left" y</p>' in out

@@ -37,6 +37,8 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
     def end_headers(self) -> None:
         # A preview shows the latest build: no stale pages after `minutes build` again.
         self.send_header("Cache-Control", "no-store")
+        for name, value in getattr(self.server, "extra_headers", {}).items():
+            self.send_header(name, value)
         super().end_headers()
 
     def log_message(self, format, *args) -> None:  # quieter than the default: path and status
@@ -45,11 +47,13 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
 
 
 def make_server(site: Path, *, port: int = 8000, host: str = "127.0.0.1",
-                quiet: bool = False) -> http.server.ThreadingHTTPServer:
-    """A server for `site` (port 0: any free port; see server.server_address)."""
+                quiet: bool = False, headers: dict[str, str] | None = None) -> http.server.ThreadingHTTPServer:
+    """A server for `site` (port 0: any free port; see server.server_address). `headers` go on
+    every response, as the CloudFront response headers policy adds them (the CSP tests)."""
     handler = functools.partial(_Handler, directory=str(Path(site).resolve()))
     server = http.server.ThreadingHTTPServer((host, port), handler)
     server.quiet = quiet
+    server.extra_headers = dict(headers or {})
     return server
 
 
