@@ -137,17 +137,28 @@ def test_a_rejected_upload_publishes_nothing_and_tells_the_scribe_every_problem(
     assert notice.attributes == {"status": "rejected", "group": "openxla"}
 
 
-def test_a_file_that_is_not_utf8_is_rejected_with_the_byte_offset(stack):
+def test_a_file_that_is_not_utf8_is_published_with_a_warning_naming_the_byte(stack):
     body = "# Réunion du groupe\n\nNotes.\n".encode("latin-1")
     verdict = stack.publish(SAMPLE_KEY, body)
-    assert verdict["status"] == "rejected"
-    _assert_nothing_published(stack)
+    assert verdict["status"] == "published"
+    assert "Réunion du groupe" in stack.site_text(SAMPLE_PAGE)
     report, _ = stack.report(SAMPLE_KEY)
-    (problem,) = report["problems"]
-    assert problem["code"] == "not-utf8"
-    assert problem["line"] == 1 and problem["hint"]
-    assert "offset 3" in problem["message"]
-    assert [n.attributes["status"] for n in stack.scribe_notices()] == ["rejected"]
+    problem = report["problems"][0]
+    assert (problem["code"], problem["severity"], problem["line"]) == ("encoding", "warning", 1)
+    assert "offset 3" in problem["message"] and problem["hint"]
+    assert [n.attributes["status"] for n in stack.scribe_notices()] == ["published"]
+
+
+def test_one_invisible_control_character_is_removed_not_a_rejection(stack):
+    body = "# SIG OpenXLA\n\n- Notes\x7f on the roadmap.\n- More.\n".encode()
+    verdict = stack.publish(SAMPLE_KEY, body)
+    assert verdict["status"] == "published"
+    page = stack.site_text(SAMPLE_PAGE)
+    assert "Notes on the roadmap." in page and "\x7f" not in page
+    report, text = stack.report(SAMPLE_KEY)
+    (problem,) = [p for p in report["problems"] if p["code"] == "control-char"]
+    assert (problem["line"], problem["column"]) == (3, 8) and "U+007F" in problem["message"]
+    assert f"{SAMPLE_KEY}:3:8" in text
 
 
 def test_a_rejected_correction_keeps_the_published_page(stack):

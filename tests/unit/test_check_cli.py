@@ -51,7 +51,7 @@ def test_a_rejected_file_exits_1_with_compiler_style_lines(tmp_path, capsys):
     lines = out.splitlines()
     at = lines.index(f"{path}:2:1: error front-matter-typo: Unknown front-matter key 'titel'.")
     assert lines[at + 1] == "    hint: Did you mean 'title'? Rename the key."
-    assert f"{path}:6:3: error control-char: Control character U+0007 in the text." in lines
+    assert f"{path}:6:3: warning control-char: Invisible control character U+0007 removed." in lines
     assert lines[-1] == f"{path}: rejected (as minutes/g/2024-05-07.md)"
 
 
@@ -141,9 +141,10 @@ def test_json_has_exactly_the_documented_fields(tmp_path, capsys):
 def test_json_on_not_utf8_names_the_byte_offset(tmp_path, capsys):
     path = write(tmp_path / "minutes" / "g" / "2024-05-07.md", b"# T\n\ncaf\xe9\n")
     _, [verdict] = run_json(capsys, str(path))
+    assert verdict["valid"]
     problem = verdict["problems"][0]
-    assert (problem["code"], problem["line"], problem["column"]) == ("not-utf8", 3, 4)
-    assert "byte offset 8" in problem["message"]
+    assert (problem["code"], problem["line"], problem["column"]) == ("encoding", 3, 4)
+    assert "byte offset 8" in problem["message"] and problem["severity"] == "warning"
 
 
 # --- keys --------------------------------------------------------------------------------

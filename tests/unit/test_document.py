@@ -42,23 +42,36 @@ def warnings(data: str, key: str = KEY) -> dict[str, list[Problem]]:
 
 # --- rejections --------------------------------------------------------------------------
 
-def test_not_utf8_names_the_byte_offset_line_and_column():
-    problem = only(rejected(b"# T\n\nabc \xff def\n"))
-    assert problem.code == "not-utf8"
+def only_warning(data: bytes, code: str, key: str = KEY) -> tuple[str, Problem]:
+    """The document's body and its one warning of `code` (it was published, not rejected)."""
+    doc = parse_document(data, key=key)
+    (problem,) = [p for p in doc.problems if p.code == code]
+    assert problem.severity is Severity.WARNING and problem.hint, problem
+    return doc.body, problem
+
+
+def test_a_stray_byte_in_utf8_shows_as_a_replacement_character_with_a_warning():
+    body, problem = only_warning(b"# T\n\nabc \xff d\xc3\xa9f\n", "not-utf8")
+    assert "abc \ufffd déf" in body
     assert "byte offset 9" in problem.message and "0xff" in problem.message
     assert (problem.line, problem.column) == (3, 5)
     assert "UTF-8" in problem.hint
 
 
-def test_utf16_is_not_utf8_rather_than_binary():
-    problem = only(rejected("# Weekly\n".encode("utf-16")))
+def test_utf16_with_its_byte_order_mark_is_read():
+    body, problem = only_warning("# Weekly Réunion\n\n- a\n- b\n".encode("utf-16"), "encoding")
+    assert body.startswith("# Weekly Réunion\n") and "UTF-16" in problem.message
+
+
+def test_utf16_that_does_not_decode_is_still_rejected():
+    problem = only(rejected(b"\xff\xfe#\x00 \x00T"))
     assert problem.code == "not-utf8" and "UTF-16" in problem.message
-    assert "byte offset 0" in problem.message
 
 
-def test_latin1_is_not_utf8():
-    problem = only(rejected("# Réunion\n\nCafé\n".encode("latin-1")))
-    assert problem.code == "not-utf8" and (problem.line, problem.column) == (1, 4)
+def test_windows_1252_is_read_as_such_with_a_warning():
+    body, problem = only_warning("# Réunion\n\n\u201cCafé\u201d\n".encode("cp1252"), "encoding")
+    assert body == "# Réunion\n\n\u201cCafé\u201d\n"
+    assert (problem.line, problem.column) == (1, 4) and "Windows-1252" in problem.message
 
 
 @pytest.mark.parametrize("data", [b"", b"   ", b"\n\n\t \n", b"\xef\xbb\xbf\r\n  \r\n"])
@@ -77,15 +90,20 @@ def test_the_size_limit_is_configurable():
     parse_document(BODY.encode(), key=KEY, max_bytes=len(BODY))   # exactly at the limit is fine
 
 
-def test_control_characters_each_with_line_and_column():
-    problems = rejected("# T\n\nab\x07c\n\x1b[0m done\n")
-    assert [(p.code, p.line, p.column) for p in problems] == [
-        ("control-char", 3, 3), ("control-char", 4, 1)]
-    assert "U+0007" in problems[0].message
+def test_control_characters_are_removed_each_with_line_and_column():
+    doc = parse_document("# T\n\nab\x07c\n\x1b[0m done\x7f\n\n- a\n".encode(), key=KEY)
+    found = [(p.code, p.line, p.column) for p in doc.problems if p.code == "control-char"]
+    assert found == [("control-char", 3, 3), ("control-char", 4, 1), ("control-char", 4, 10)]
+    assert all(p.severity is Severity.WARNING for p in doc.problems)
+    assert "U+0007" in doc.problems[0].message and "removed" in doc.problems[0].message
+    assert doc.body == "# T\n\nabc\n[0m done\n\n- a\n"
 
 
 def test_control_characters_are_capped_so_the_report_stays_readable():
-    assert [p.code for p in rejected("# T\n" + "\x01" * 500)] == ["control-char"] * 20
+    doc = parse_document(("# T\n" + "\x01" * 500 + "\n\n- a\n- b\n").encode(), key=KEY)
+    found = [p for p in doc.problems if p.code == "control-char"]
+    assert len(found) == 20 and "481 more" in found[-1].message
+    assert "\x01" not in doc.body
 
 
 @pytest.mark.parametrize("data", [b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", b"%PDF-1.4\n\x00\x01",
@@ -118,12 +136,10 @@ def test_unterminated_yaml_flow_points_at_the_end():
     assert problem.code == "front-matter-yaml" and problem.line == 4
 
 
-@pytest.mark.parametrize("yaml_text, kind", [("- a\n- b", "a list"), ("just words", "a line of text"),
-                                             ("42", "a number")])
-def test_front_matter_that_is_not_a_mapping(yaml_text, kind):
-    problem = only(rejected(f"---\n{yaml_text}\n---\n# T\n"))
-    assert problem.code == "front-matter-not-mapping" and problem.line == 2
-    assert kind in problem.message and "title:" in problem.hint
+@pytest.mark.parametrize("yaml_text", ["- a\n- b", "just words", "42", "# Weekly\n\nnotes"])
+def test_dashes_then_prose_are_a_horizontal_rule_not_front_matter(yaml_text):
+    doc = parse_document(f"---\n{yaml_text}\n---\n# T\n".encode(), key=KEY)
+    assert doc.body.startswith(f"---\n{yaml_text}") and doc.body_line == 1
 
 
 @pytest.mark.parametrize("typo, meant", [("titel", "title"), ("Date", "date"), ("atendees", "attendees"),
@@ -136,34 +152,49 @@ def test_a_near_miss_of_a_known_key_is_an_error_with_did_you_mean(typo, meant):
     assert f"'{meant}'" in problem.hint and "Did you mean" in problem.hint
 
 
+@pytest.mark.parametrize("line, field, message, key", [
+    ("draft: maybe", "draft", "true or false", KEY),
+    ("notify: 1", "notify", "true or false", KEY),
+    ("date: 7 May 2024", "date", "YYYY-MM-DD", "minutes/g/weekly.md"),   # the key has no date
+    ("date: 20240507", "date", "YYYY-MM-DD", "minutes/g/weekly.md"),
+])
+def test_a_value_of_the_wrong_type_that_cannot_be_left_out(line, field, message, key):
+    problem = only(rejected(f"---\n{line}\n---\n# T\n", key=key))
+    assert problem.code == "front-matter-type", problem
+    assert (problem.line, problem.column) == (2, 1)
+    assert f"'{field}'" in problem.message and message in problem.message
+
+
 @pytest.mark.parametrize("line, field, message", [
     ("title: [a, b]", "title", "got a list"),
     ("title: {a: 1}", "title", "'key: value' pairs"),
     ("attendees: {lead: Ada}", "attendees", "got a set of"),
     ("attendees: [[a], b]", "attendees", "holding lists"),
     ("tags: {a: 1}", "tags", "got a set of"),
-    ("draft: maybe", "draft", "true or false"),
-    ("notify: 1", "notify", "true or false"),
-    ("date: 7 May 2024", "date", "YYYY-MM-DD"),
-    ("date: 20240507", "date", "YYYY-MM-DD"),
     ("time: 25:00", "time", "16:00"),
     ("time: soon", "time", "16:00"),
+    ("date: 7 May 2024", "date", "file name is used"),
 ])
-def test_a_value_of_the_wrong_type(line, field, message):
-    problem = only(rejected(f"---\n{line}\n---\n# T\n"))
-    assert problem.code == "front-matter-type", problem
-    assert (problem.line, problem.column) == (2, 1)
+def test_a_value_of_the_wrong_type_is_left_out_with_a_warning(line, field, message):
+    doc = parse_document(f"---\n{line}\n---\n# T\n\n- a\n- b\n".encode(), key=KEY)
+    (problem,) = [p for p in doc.problems if p.code == "front-matter-type"]
+    assert problem.severity is Severity.WARNING and (problem.line, problem.column) == (2, 1)
     assert f"'{field}'" in problem.message and message in problem.message
+    assert doc.title == "T" and doc.date == dt.date(2024, 5, 7)
+    assert doc.time is None and doc.attendees == () and doc.tags == ()
 
 
-def test_an_unknown_time_zone():
-    problem = only(rejected("---\ntimezone: Mars/Olympus\n---\n# T\n"))
-    assert problem.code == "timezone-unknown" and "Europe/Berlin" in problem.hint
+def test_an_unknown_time_zone_is_left_out_with_a_warning():
+    doc = parse_document(b"---\ntimezone: Mars/Olympus\n---\n# T\n\n- a\n- b\n", key=KEY)
+    (problem,) = [p for p in doc.problems if p.code == "timezone-unknown"]
+    assert "Europe/Berlin" in problem.hint and doc.timezone is None
 
 
 @pytest.mark.parametrize("zone", ["../../etc/passwd", "America", "", "/etc/localtime"])
 def test_odd_time_zones_are_refused_not_crashed_on(zone):
-    assert only(rejected(f"---\ntimezone: '{zone}'\n---\n# T\n")).code == "timezone-unknown"
+    doc = parse_document(f"---\ntimezone: '{zone}'\n---\n# T\n\n- a\n- b\n".encode(), key=KEY)
+    assert doc.timezone is None
+    assert [p.code for p in doc.problems if p.code == "timezone-unknown"] == ["timezone-unknown"]
 
 
 def test_a_date_that_does_not_exist_in_front_matter():
@@ -224,7 +255,7 @@ def test_unclosed_front_matter():
 
 
 def test_every_error_of_a_file_is_reported_at_once():
-    problems = rejected("---\ntitel: x\ndraft: maybe\ntime: 99\n---\n# T\n", key="minutes/g/x.md")
+    problems = rejected("---\ntitel: x\ndraft: maybe\nnotify: 99\n---\n# T\n", key="minutes/g/x.md")
     assert [p.code for p in problems] == ["front-matter-typo", "front-matter-type",
                                           "front-matter-type", "date-missing"]
     assert [p.line for p in problems[:3]] == [2, 3, 4]

@@ -12,7 +12,7 @@ import html
 import itertools
 import re
 import zoneinfo
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from . import frontmatter, keys
 from .problems import Problem, Rejected, error, warning
@@ -21,7 +21,7 @@ from .render import MAX_NESTING, inline_text, markdown_tokens, tag_like_words
 DEFAULT_MAX_BYTES = 1024 * 1024
 KNOWN_KEYS = ("title", "date", "time", "timezone", "group", "attendees", "tags", "summary",
               "draft", "notify")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
 _HTML_DOCUMENT = re.compile(r"\A\s*(<!doctype\s+html|<html[\s>])", re.IGNORECASE)
 _HACKMD_SOURCE = re.compile(r'<div id="doc" class="markdown-body[^"]*"[^>]*>(.*?)</div>', re.DOTALL)
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
@@ -67,7 +67,7 @@ def parse_document(data: bytes, *, key: str | keys.MeetingKey,
     """Decode, check and describe one Markdown document. Raises Rejected with every error."""
     meeting_key = key if isinstance(key, keys.MeetingKey) else keys.parse_key(key)
     text, problems = _decode(data, max_bytes)
-    meta, body, body_line = _front_matter(text, problems)
+    meta, body, body_line = _front_matter(text, problems, key_dated=meeting_key.date is not None)
     body_known = body is not None   # None: the front matter could not be read
     body = text if body is None else body
     _check_complexity(body, body_line)
@@ -98,41 +98,28 @@ def parse_document(data: bytes, *, key: str | keys.MeetingKey,
 # --- bytes -> text ---------------------------------------------------------------------------
 
 def _decode(data: bytes, max_bytes: int) -> tuple[str, list[Problem]]:
-    """The text, and its control characters as errors: those do not stop the other checks,
-    so the scribe sees them together with everything else. What makes the bytes unreadable
-    as Markdown (size, encoding, binary, a whole HTML page) is rejected at once."""
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        # Windows editors save "Unicode" as UTF-16; its zero bytes would read as "binary".
-        raise Rejected([error("not-utf8", "The file is UTF-16, not UTF-8: the byte order mark "
-                              f"0x{data[0]:02x} 0x{data[1]:02x} at byte offset 0 gives it away.",
-                              "Save the file as UTF-8 (most editors: 'Save with encoding' or "
-                              "'Encoding > UTF-8').", 1, 1)])
+    """The text, and what was fixed on the way as warnings. Only what makes the bytes
+    unreadable or not minutes (size, binary, empty, a whole HTML page) is rejected: an
+    encoding that can be told apart (UTF-16 with its byte order mark, Windows-1252) is read,
+    stray bytes become U+FFFD, invisible control characters are removed, each with a warning."""
     if len(data) > max_bytes:
         raise Rejected([error("too-large", f"The file is {len(data):,} bytes; the limit is "
                               f"{max_bytes:,}.", "Split it into one file per meeting, or move "
                               "large content (slides, logs) into attachments.")])
-    if b"\x00" in data[:8192]:
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        text, problems = _utf16(data)
+    elif b"\x00" in data[:8192]:
         raise Rejected([error("binary", "The file is binary, not Markdown text.",
                               "Upload the minutes as a UTF-8 .md text file; put PDFs and images "
                               "next to it in a meeting folder.")])
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[:exc.start].count(b"\n") + 1
-        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise Rejected([error("not-utf8", "The file is not UTF-8: byte "
-                              f"0x{data[exc.start]:02x} at byte offset {exc.start} cannot be "
-                              "decoded.", "Save the file as UTF-8 (most editors: 'Save with "
-                              "encoding' or 'Encoding > UTF-8').", line, column)]) from None
+    else:
+        text, problems = _utf8(data)
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         raise Rejected([error("empty", "The file is empty or whitespace only.",
                               "Write the minutes, or delete the upload.")])
-    # At most 20: a file full of them needs one look, not a million lines of report.
-    problems = [error("control-char", f"Control character U+{ord(m.group()):04X} in the text.",
-                      "Delete it; copy-paste from a terminal or PDF often brings these in.",
-                      *_line_col(text, m.start()))
-                for m in itertools.islice(_CONTROL.finditer(text), 20)]
+    text, removed = _without_controls(text)
+    problems += removed
     if _HTML_DOCUMENT.match(text) and (hackmd := _HACKMD_SOURCE.search(text)):
         # HackMD/CodiMD "download as HTML" keeps the Markdown source, escaped, in div#doc.
         text = html.unescape(hackmd.group(1)).lstrip("\n")
@@ -140,6 +127,59 @@ def _decode(data: bytes, max_bytes: int) -> tuple[str, list[Problem]]:
         raise Rejected([error("html-document", "This is a whole HTML document, not Markdown.",
                               "Export the notes as Markdown (Google Docs: File > Download > "
                               "Markdown), or paste the text into a .md file.", 1, 1)])
+    return text, problems
+
+
+_SAVE_AS_UTF8 = "Save the file as UTF-8 (most editors: 'Save with encoding' or 'Encoding > UTF-8')."
+
+
+def _utf16(data: bytes) -> tuple[str, list[Problem]]:
+    """Windows editors save "Unicode" as UTF-16; its byte order mark says so for certain."""
+    try:
+        text = data.decode("utf-16")
+    except UnicodeDecodeError:
+        raise Rejected([error("not-utf8", "The file starts like UTF-16 (byte order mark "
+                              f"0x{data[0]:02x} 0x{data[1]:02x}) but is not valid UTF-16.",
+                              _SAVE_AS_UTF8, 1, 1)]) from None
+    return text, [warning("encoding", "The file is UTF-16, not UTF-8; it was read as UTF-16.",
+                          _SAVE_AS_UTF8, 1, 1)]
+
+
+def _utf8(data: bytes) -> tuple[str, list[Problem]]:
+    """UTF-8; else, with no valid UTF-8 beyond ASCII at all, Windows-1252 (what Word and old
+    editors write: every byte means one character); else UTF-8 with the stray bytes as U+FFFD."""
+    try:
+        return data.decode("utf-8"), []
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        where = f"byte 0x{data[exc.start]:02x} at byte offset {exc.start}"
+    replaced = data.decode("utf-8", "replace")
+    if not any(ord(c) > 127 and c != "\ufffd" for c in replaced):
+        return data.decode("cp1252", "replace"), [warning(
+            "encoding", f"The file is not UTF-8 ({where} is the first that is not); it was read "
+            "as Windows-1252.", "Check the accented letters on the page. " + _SAVE_AS_UTF8,
+            line, column)]
+    count = replaced.count("\ufffd") - data.decode("utf-8", "ignore").count("\ufffd")
+    return replaced, [warning(
+        "not-utf8", f"{count} part(s) of the file are not UTF-8 (the first: {where}); each shows "
+        "as \ufffd.", "Retype the character there. " + _SAVE_AS_UTF8, line, column)]
+
+
+def _without_controls(text: str) -> tuple[str, list[Problem]]:
+    """Invisible control characters removed; a warning for each (at most 20, the last one
+    counting the rest: a file full of them needs one look, not a million lines of report)."""
+    found = list(itertools.islice(_CONTROL.finditer(text), 21))
+    if not found:
+        return text, []
+    problems = [warning("control-char", f"Invisible control character U+{ord(m.group()):04X} "
+                        "removed.", "Delete it from the file; copy-paste from a terminal or PDF "
+                        "often brings these in.", *_line_col(text, m.start()))
+                for m in found[:20]]
+    text, total = _CONTROL.subn("", text)
+    if total > 20:
+        problems[-1] = replace(problems[-1], message=problems[-1].message +
+                               f" ({total - 19:,} more like it removed too.)")
     return text, problems
 
 
@@ -181,7 +221,8 @@ def _line_col(text: str, offset: int) -> tuple[int, int]:
 
 # --- front matter ----------------------------------------------------------------------------
 
-def _front_matter(text: str, problems: list[Problem]) -> tuple[dict, str | None, int]:
+def _front_matter(text: str, problems: list[Problem], *,
+                 key_dated: bool = False) -> tuple[dict, str | None, int]:
     try:
         yaml_text, body, lines = frontmatter.split(text)
         raw = frontmatter.load(yaml_text) if yaml_text is not None else None
@@ -211,7 +252,7 @@ def _front_matter(text: str, problems: list[Problem]) -> tuple[dict, str | None,
                               f"not {_kind(raw)}.", "Write e.g. 'title: Weekly sync' "
                               "on its own line between the '---' lines.", 2, 1))
         return {}, body, lines + 1
-    return _check_fields(raw, yaml_text, problems), body, lines + 1
+    return _check_fields(raw, yaml_text, problems, key_dated), body, lines + 1
 
 
 def _key_line_of(text: str, name: str) -> int | None:
@@ -225,7 +266,13 @@ def _key_line(yaml_text: str, name: str) -> int:
     return yaml_text.count("\n", 0, match.start()) + 2 if match else 2
 
 
-def _check_fields(raw: dict, yaml_text: str, problems: list[Problem]) -> dict:
+# A wrong value of these is left out with a warning: the page is right without it. A wrong
+# `draft` or `notify` is an error (guessing could publish a draft or email everyone), and so is
+# a wrong `date` unless the key has one (the date decides the URL).
+_DROPPABLE = frozenset({"title", "summary", "group", "time", "timezone", "attendees", "tags"})
+
+
+def _check_fields(raw: dict, yaml_text: str, problems: list[Problem], key_dated: bool) -> dict:
     meta: dict = {}
     for name, value in raw.items():
         line = _key_line(yaml_text, name)
@@ -243,6 +290,13 @@ def _check_fields(raw: dict, yaml_text: str, problems: list[Problem]) -> dict:
             continue
         checked = _FIELD_CHECKS[name](value)
         if isinstance(checked, _Bad):
+            if name in _DROPPABLE or (name == "date" and key_dated):
+                fallback = "the date in the file name is used" if name == "date" else \
+                    "it was left out of the page"
+                problems.append(warning(checked.code, f"Front matter '{name}': "
+                                        f"{checked.message} Ignored: {fallback}.",
+                                        checked.hint, line, 1))
+                continue
             problems.append(error(checked.code, f"Front matter '{name}': {checked.message}",
                                   checked.hint, line, 1))
             meta.setdefault(_INVALID, set()).add(name)

@@ -50,9 +50,15 @@ class TooDeep(FrontMatterError):
     pass
 
 
+# Front matter starts with a `key:` line (after blank and `#` comment lines) or is empty.
+# A file that opens with `---` and then prose opens with a Markdown horizontal rule instead.
+_OPENS_LIKE_YAML = re.compile(r"(?:[ \t]*(?:#[^\n]*)?\n)*(?:---|\.\.\.|[\w\"'][^\n:]*:(?:[ \t]|$))",
+                              re.MULTILINE)
+
+
 def split(text: str) -> tuple[str | None, str, int]:
     """(yaml text or None, body, number of lines the front matter took). Raises on unclosed."""
-    if not text.startswith("---\n"):
+    if not text.startswith("---\n") or not _OPENS_LIKE_YAML.match(text, 4):
         return None, text, 0
     match = re.search(r"^(?:---|\.\.\.)[ \t]*$", text[4:], re.MULTILINE)
     if not match:
