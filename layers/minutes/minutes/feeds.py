@@ -7,15 +7,16 @@ characters, and leaves relative URLs alone; every one of those is handled here.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import urllib.parse
-from html import escape
-from html.parser import HTMLParser
+from html import escape, unescape
 from typing import Iterable
 
 from feedgen.feed import FeedGenerator
 
 from minutes.model import MeetingRecord, sort_newest_first
+from minutes.links import START_TAG
 from minutes.render import without_heading_anchors
 
 GENERATOR = "Minutes Pipeline"
@@ -71,49 +72,35 @@ def _resolve(value: str, *, site_url: str, page_url: str) -> str:
     return urllib.parse.urljoin(page_url, value)
 
 
-class _UrlAttrRewriter(HTMLParser):
-    """Finds start tags whose URL attributes need rewriting; records (start, end, new tag)."""
-
-    def __init__(self, resolve) -> None:
-        super().__init__(convert_charrefs=True)
-        self._resolve = resolve
-        self.edits: list[tuple[tuple[int, int], str, str]] = []
-
-    def handle_starttag(self, tag, attrs) -> None:
-        self._edit(tag, attrs, closing=">")
-
-    def handle_startendtag(self, tag, attrs) -> None:
-        self._edit(tag, attrs, closing=" />")
-
-    def _edit(self, tag: str, attrs, *, closing: str) -> None:
-        new = [(k, self._resolve(v) if k in _URL_ATTRS and v else v) for k, v in attrs]
-        if new == attrs:
-            return
-        parts = "".join(f" {k}" if v is None else f' {k}="{escape(v)}"' for k, v in new)
-        raw = self.get_starttag_text() or ""
-        self.edits.append((self.getpos(), raw, f"<{tag}{parts}{closing}"))
+# In a start tag of a sanitised fragment: one URL attribute and its (escaped) value.
+_URL_ATTR = re.compile(r'(\s(?:href|src|cite|poster)=")([^"]*)(")')
 
 
 def absolutize_urls(html: str, base_url: str, *, site_url: str | None = None) -> str:
-    """Make every href/src in an HTML fragment absolute against `base_url` (the page URL).
+    """Make every href/src in a sanitised fragment absolute against `base_url` (the page URL).
 
-    A real parser finds the start tags, so text that merely looks like `href="/x"` is never
-    touched; only tags that change are re-serialised, everything else is kept byte for byte.
-    Paths starting with "/" resolve against `site_url` when given (a site under a prefix).
+    The fragment is nh3's canonical output (links.py says why a pattern finds exactly its start
+    tags), so this is one linear pass, not a parse: text that merely looks like `href="/x"` is
+    never touched, and only the URL values that change are rewritten, the rest kept byte for
+    byte. Paths starting with "/" resolve against `site_url` when given (a site under a prefix).
     """
     root = site_url if site_url is not None else _origin(base_url)
-    parser = _UrlAttrRewriter(lambda v: _resolve(v, site_url=root, page_url=base_url))
-    parser.feed(html)
-    parser.close()
-    line_starts = [0] + [m.end() for m in re.finditer("\n", html)]
-    out, last = [], 0
-    for (line, col), raw, new in parser.edits:
-        start = line_starts[line - 1] + col
-        if html.startswith(raw, start):  # defensive: only splice what we can locate exactly
-            out += [html[last:start], new]
-            last = start + len(raw)
-    out.append(html[last:])
-    return "".join(out)
+
+    def value(match: re.Match) -> str:
+        raw = match.group(2)
+        old = unescape(raw) if "&" in raw else raw
+        new = _resolve(old, site_url=root, page_url=base_url) if old else old
+        return match.group(0) if new == old else match.group(1) + escape(new) + match.group(3)
+
+    return START_TAG.sub(lambda tag: _URL_ATTR.sub(value, tag.group(0)), html)
+
+
+@functools.lru_cache(maxsize=256)
+def entry_content(content_html: str, page_url: str, site_url: str) -> str:
+    """A record's content as feeds show it (absolute URLs, no heading '#' links): computed once
+    for RSS and Atom, overall and per group."""
+    content = _xml_text(without_heading_anchors(content_html)).strip()
+    return absolutize_urls(content, page_url, site_url=site_url) if content else ""
 
 
 def _origin(url: str) -> str:
@@ -224,9 +211,9 @@ def _add_entry(fg: FeedGenerator, record: MeetingRecord, *, site_url: str) -> No
     summary = _one_line(record.summary)
     if summary:
         fe.description(summary, isSummary=True)
-    content = _xml_text(without_heading_anchors(record.content_html)).strip()
+    content = entry_content(record.content_html, page_url, site_url)
     if content:
-        fe.content(absolutize_urls(content, page_url, site_url=site_url), type="html")
+        fe.content(content, type="html")
 
 
 def _derived_id(record: MeetingRecord, *, site_url: str) -> str:

@@ -17,7 +17,7 @@ import urllib.parse
 
 # nh3 writes canonical HTML: every '<' in text is "&lt;", attribute values are double-quoted and
 # hold no '"' ("&quot;"), so this pattern finds exactly the start tags of a sanitised fragment.
-_START_TAG = re.compile(r'<[a-zA-Z][a-zA-Z0-9-]*(?:\s+[^\s"\'>/=]+(?:="[^"]*")?)*\s*/?>')
+START_TAG = re.compile(r'<[a-zA-Z][a-zA-Z0-9-]*(?:\s+[^\s"\'>/=]+(?:="[^"]*")?)*\s*/?>')
 _ROOT_URL_ATTR = re.compile(r'(\s(?:href|src)=")(/(?!/)[^"]*)(")')
 
 
@@ -50,7 +50,7 @@ def relative_fragment(fragment: str, *, base: str) -> str:
     def tag(match: re.Match) -> str:
         return _ROOT_URL_ATTR.sub(
             lambda m: m.group(1) + relative_url(m.group(2), base=base) + m.group(3), match.group(0))
-    return _START_TAG.sub(tag, fragment)
+    return START_TAG.sub(tag, fragment)
 
 
 def site_path(href: str, *, page: str) -> str | None:

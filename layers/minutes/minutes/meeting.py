@@ -18,6 +18,7 @@ from .feeds import feed_id_for
 from .model import Attachment, Heading, MeetingRecord
 from .problems import Problem, Rejected, error, warning
 from .render import render_markdown
+from .resources import resources_of
 
 _SECTION_TITLES = {"agenda.md": "Agenda", "attendees.md": "Attendees"}
 
@@ -61,7 +62,7 @@ def assemble(files: list[SourceFile], *, site_host: str, feed_id: str | None = N
         size=len(source.data))) for source in attachments]
     published_at = published or _midnight(lead.date)
     links = {name.lower(): att for name, att in _attachment_map(attachments).items()}
-    html, headings, summary, missing = _content(docs, lead, links)
+    html, headings, summary, missing, linked = _content(docs, lead, links)
     problems += [warning("missing-local-file", f"'{target}' is linked but was not uploaded.",
                          "Upload the file into the meeting folder, or link to where it lives.",
                          file=lead_key) for target, lead_key in missing]
@@ -75,7 +76,8 @@ def assemble(files: list[SourceFile], *, site_host: str, feed_id: str | None = N
         feed_id=feed_id or feed_id_for(site_host=site_host, group=first.group,
                                        meeting=first.meeting, date=lead.date),
         published=published_at, updated=updated or published_at,
-        warnings=tuple(p.message for p in problems))
+        warnings=tuple(p.message for p in problems),
+        resources=resources_of(linked, exclude={att.url_path for _, att in attachments}))
     return Assembled(record, tuple(problems), tuple(attachments), notify=lead.notify)
 
 
@@ -141,7 +143,7 @@ def _content(docs: dict[str, Document], lead: Document, links: dict[str, Attachm
     ordered = [lead] + [d for name in ("agenda.md", "attendees.md") if (d := docs.get(name))
                         and d is not lead]
     ordered += [d for name, d in sorted(docs.items()) if d not in ordered]
-    parts, headings, missing = [], [], []
+    parts, headings, missing, linked = [], [], [], []
     summary = ""
     for doc in ordered:
         is_lead = doc is lead
@@ -149,6 +151,7 @@ def _content(docs: dict[str, Document], lead: Document, links: dict[str, Attachm
                                    resolve_link=lambda value, doc=doc: resolve(value, doc),
                                    top_level=2 if is_lead else 3, tokens=doc.tokens or None)
         missing += [(m, doc.key.key) for m in rendered.missing_links if _looks_like_file(m)]
+        linked += rendered.links
         if is_lead:
             parts.append(rendered.html)
             headings += rendered.headings
@@ -159,7 +162,7 @@ def _content(docs: dict[str, Document], lead: Document, links: dict[str, Attachm
         body = re.sub(r'( id="|href="#)', rf"\g<1>{prefix}-", rendered.html)
         parts.append(f'<section aria-labelledby="{prefix}">\n<h2 id="{prefix}">{html.escape(title)}</h2>\n{body}</section>\n')
         headings.append(Heading(2, prefix, title))
-    return "".join(parts), tuple(headings), summary, missing
+    return "".join(parts), tuple(headings), summary, missing, linked
 
 
 def _section_id(doc: Document) -> str:

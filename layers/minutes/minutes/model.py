@@ -26,6 +26,14 @@ class Heading:
 
 
 @dataclass(frozen=True)
+class Resource:
+    """A slide deck, recording or agenda linked from the text, for the page header."""
+    kind: str      # "slides" | "recording" | "agenda"
+    href: str      # as written in content_html (absolute URL or site path)
+    text: str      # what the page shows
+
+
+@dataclass(frozen=True)
 class MeetingRecord:
     group: str                    # "openxla"
     meeting: str                  # source path under the group, without .md
@@ -46,6 +54,9 @@ class MeetingRecord:
     published: dt.datetime | None = None  # first publication (UTC)
     updated: dt.datetime | None = None    # last change (UTC)
     warnings: tuple[str, ...] = field(default=(), compare=False)
+    # Found while rendering (render.py collects the links), so no page parses content_html
+    # again. None: a record made before this field existed; pages then read content_html.
+    resources: tuple[Resource, ...] | None = None
 
     @property
     def url_path(self) -> str:
@@ -66,7 +77,10 @@ class MeetingRecord:
         old, new = self.url_path, replace(self, segment=segment).url_path
         attachments = tuple(replace(a, url_path=new + a.url_path[len(old):])
                             if a.url_path.startswith(old) else a for a in self.attachments)
-        return replace(self, segment=segment, attachments=attachments,
+        resources = None if self.resources is None else tuple(
+            replace(r, href=new + r.href[len(old):]) if r.href.startswith(old) else r
+            for r in self.resources)
+        return replace(self, segment=segment, attachments=attachments, resources=resources,
                        content_html=self.content_html.replace(f'"{old}', f'"{new}'))
 
 

@@ -24,7 +24,7 @@ import jinja2
 from minutes import ical, search
 from minutes.links import relative_fragment, relative_url, rooted_url
 from minutes.model import Heading, MeetingRecord, sort_newest_first
-from minutes.resources import find_resources
+from minutes.resources import by_kind, find_resources
 
 EVERY_GROUP = "*"  # the Subscribers table's group for "all groups"
 
@@ -117,7 +117,8 @@ class PageRenderer:
         )
         toc = _toc_tree(record.headings) if len(record.headings) >= _TOC_MIN_HEADINGS else []
         attachments = {a.url_path for a in record.attachments}
-        resources = find_resources(record.content_html, exclude=attachments)
+        resources = (by_kind(record.resources) if record.resources is not None
+                     else find_resources(record.content_html, exclude=attachments))
         return self._render("meeting.html.j2", page, record=record, toc=toc,
                             previous=previous, next=next, resources=resources,
                             content=relative_fragment(record.content_html, base=record.url_path))

@@ -47,6 +47,7 @@ _TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)((?:\s[^<>]*)?)(/?)>")
 _COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
 _IMG_NO_ALT = re.compile(r"<img((?:(?! alt=)[^>])*?)(?=\s*/?>)")
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+_URL_SCHEMES = frozenset({"http", "https", "mailto"})
 _TASK_CLASS = "task-list-item-checkbox"
 _INPUT = re.compile(r"<input\b[^>]*>")
 _TASK_BOX = re.compile(r'\btype="checkbox"')
@@ -63,6 +64,9 @@ class Rendered:
     headings: tuple[Heading, ...]
     summary: str
     missing_links: tuple[str, ...]   # relative links to files that were not uploaded
+    # (href as written in `html`, visible text) of every Markdown link, in text order: what
+    # the page header's resources come from, without parsing `html` again.
+    links: tuple[tuple[str, str], ...] = ()
 
 
 @functools.cache
@@ -102,7 +106,36 @@ def render_markdown(text: str, *, drop_first_h1: bool = False, top_level: int = 
     missing: list[str] = []
     raw = _parser().renderer.render(tokens, _parser().options, {})
     clean = sanitize(raw, resolve_link=resolve_link, missing=missing)
-    return Rendered(clean, headings, summary_of(tokens), tuple(dict.fromkeys(missing)))
+    return Rendered(clean, headings, summary_of(tokens), tuple(dict.fromkeys(missing)),
+                    _links(tokens, resolve_link))
+
+
+def _links(tokens: list[Token], resolve_link) -> tuple[tuple[str, str], ...]:
+    """(href, text) of each link, the href as sanitize() writes it: relative ones resolved,
+    and none whose scheme the sanitiser drops. Links written as raw HTML are not included."""
+    found = []
+    for token in tokens:
+        if token.type != "inline" or not token.children:
+            continue
+        open_links: list[list[str]] = []
+        for child in token.children:
+            if child.type == "link_open":
+                open_links.append([str(child.attrs.get("href") or ""), ""])
+            elif child.type == "link_close" and open_links:
+                href, text = open_links.pop()
+                if not href:
+                    continue
+                scheme = _SCHEME.match(href)
+                if scheme and scheme.group(0)[:-1].lower() not in _URL_SCHEMES:
+                    continue
+                if not scheme and not href.startswith(("#", "/")) and resolve_link:
+                    href = resolve_link(href) or href
+                found.append((href, text))
+            elif open_links:
+                text = _plain(child)
+                for item in open_links:
+                    item[1] += text
+    return tuple(found)
 
 
 def sanitize(raw: str, *, resolve_link=None, missing: list[str] | None = None) -> str:
@@ -120,7 +153,7 @@ def sanitize(raw: str, *, resolve_link=None, missing: list[str] | None = None) -
     clean = nh3.clean(raw, tags=_ALLOWED_TAGS, attributes=_ATTRIBUTES,
                      clean_content_tags={"script", "style", "textarea", "title", "noscript",
                                          "xmp", "plaintext", "template"},
-                     attribute_filter=attribute_filter, url_schemes={"http", "https", "mailto"},
+                     attribute_filter=attribute_filter, url_schemes=_URL_SCHEMES,
                      filter_style_properties={"text-align"}, link_rel="noopener")
     # Only the task list's disabled checkboxes may stay: a raw <input> is a text box a page
     # could use to phish. nh3 output is canonical and input attributes hold no '>', so a

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import re
 import urllib.parse
-from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Iterable
+
+from .model import Resource
 
 KINDS = ("slides", "recording", "agenda")   # in the order the page shows them
 MAX_PER_KIND = 8
@@ -30,19 +31,30 @@ _HOST_NAMES = {"youtube.com": "YouTube", "youtu.be": "YouTube", "vimeo.com": "Vi
                "speakerdeck.com": "Speaker Deck", "slideshare.net": "SlideShare"}
 
 
-@dataclass(frozen=True)
-class Resource:
-    kind: str      # one of KINDS
-    href: str      # as written in content_html (absolute URL or site path)
-    text: str      # what the page shows
+def resources_of(links: Iterable[tuple[str, str]], *, exclude: Iterable[str] = ()) -> tuple[Resource, ...]:
+    """The (href, text) links of a meeting's text -> its resources, in the order the page
+    shows them (by kind, then text order), each URL once; `exclude` hrefs (the meeting's own
+    attachments, already listed) and in-page anchors are left out."""
+    found = _classified(links, exclude)
+    return tuple(r for kind in KINDS for r in found.get(kind, ()))
+
+
+def by_kind(resources: Iterable[Resource]) -> dict[str, list[Resource]]:
+    found: dict[str, list[Resource]] = {}
+    for resource in resources:
+        found.setdefault(resource.kind, []).append(resource)
+    return {kind: found[kind] for kind in KINDS if kind in found}
 
 
 def find_resources(content_html: str, *, exclude: Iterable[str] = ()) -> dict[str, list[Resource]]:
-    """Links of the fragment by kind, in text order, each URL once; `exclude` hrefs (the
-    meeting's own attachments, already listed) and in-page anchors are left out."""
+    """The same from a fragment (a record stored before records carried their resources)."""
+    return _classified(_links(content_html), exclude)
+
+
+def _classified(links: Iterable[tuple[str, str]], exclude: Iterable[str]) -> dict[str, list[Resource]]:
     seen = set(exclude)
     found: dict[str, list[Resource]] = {kind: [] for kind in KINDS}
-    for href, text in _links(content_html):
+    for href, text in links:
         if href in seen or href.startswith("#"):
             continue
         kind = classify(href, text)

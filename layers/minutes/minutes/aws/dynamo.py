@@ -10,7 +10,7 @@ import time
 from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 
-from ..model import Attachment, Heading, MeetingRecord
+from ..model import Attachment, Heading, MeetingRecord, Resource
 from ..problems import MinutesError
 
 DELIVERY_TTL = dt.timedelta(days=30)
@@ -180,6 +180,8 @@ def item_from_record(record: MeetingRecord) -> dict:
         "source_keys": list(record.source_keys), "feed_id": record.feed_id,
         "warnings": list(record.warnings[:MAX_STORED_WARNINGS]),
     }
+    if record.resources is not None:
+        item["resources"] = [{"kind": r.kind, "href": r.href, "text": r.text} for r in record.resources]
     for name in ("time", "timezone"):
         if getattr(record, name):
             item[name] = getattr(record, name)
@@ -203,7 +205,9 @@ def record_from_item(item: dict) -> MeetingRecord:
                           for a in item.get("attachments", [])),
         source_keys=tuple(item.get("source_keys", [])), feed_id=item.get("feed_id", ""),
         published=_datetime(item.get("published")), updated=_datetime(item.get("updated")),
-        warnings=tuple(item.get("warnings", [])))
+        warnings=tuple(item.get("warnings", [])),
+        resources=None if "resources" not in item else tuple(
+            Resource(r["kind"], r["href"], r["text"]) for r in item["resources"]))
 
 
 def _datetime(value: str | None) -> dt.datetime | None:
