@@ -7,7 +7,7 @@ SAM_VENV := .venv-sam
 SAM_STAMP := $(SAM_VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: demo test unit build bench bench-build clean system-deps
+.PHONY: demo test unit build bench bench-build soak clean system-deps
 
 $(STAMP): requirements/dev.txt requirements/constraints.txt layers/minutes/requirements.txt layers/minutes/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ system-deps:
 # The deployable artifacts (.aws-sam/build), as `sam deploy` uploads them.
 build: $(SAM_STAMP)
 	$(SAM_VENV)/bin/sam build
+
+# The long soak (issue 11): SOAK_OPS random steps (default 1000); SOAK_SEED replays a run.
+soak: $(STAMP)
+	SOAK_OPS=$${SOAK_OPS:-1000} $(BIN)/python -m pytest tests/integration/test_soak.py -s -q $(PYTEST_ARGS)
 
 BENCH_STAMP := $(VENV)/.bench-installed
 $(BENCH_STAMP): $(STAMP) requirements/bench.txt requirements/constraints.txt

@@ -100,10 +100,16 @@ def test_only_publish_and_index_write_the_public_site():
 
 
 def test_only_publish_changes_meeting_records():
+    """Notify may only give back the announced mark (attributes limited by the condition)."""
     writers = {f for f in FUNCTIONS for a, r in grants(f) if r == "MeetingsTable"
                and a in ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
                          "dynamodb:BatchWriteItem")}
-    assert writers == {"PublishFunction"}
+    assert writers == {"PublishFunction", "NotifyFunction"}
+    (release,) = [s for p in FUNCTIONS["NotifyFunction"]["Properties"]["Policies"]
+                  for s in p.get("Statement", []) if s.get("Sid") == "ReleaseAnnouncement"]
+    assert release["Action"] == "dynamodb:UpdateItem"
+    allowed = release["Condition"]["ForAllValues:StringEquals"]["dynamodb:Attributes"]
+    assert set(allowed) == {"group", "meeting", "status", "announced_at", "announce_seq"}
 
 
 def test_only_the_mailing_functions_send_email():

@@ -242,3 +242,39 @@ def test_an_address_ses_refuses_is_recorded_and_the_rest_are_sent(stack):
     assert recipients(outbox()) == ["b@example.org"]
     claimed = {i["delivery"].split("#")[1] for i in stack.table("DeliveriesTable").scan()["Items"]}
     assert claimed == {"refused@example.org", "b@example.org"}  # never retried
+
+
+# --- found by the soak: a meeting unpublished before its email went out --------------------
+
+@pytest.mark.parametrize("unpublish", ["draft", "delete"])
+def test_a_meeting_unpublished_before_its_email_is_announced_when_published_again(stack, unpublish):
+    stack.subscribe("ada@example.org", [GROUP])
+    stack.publish(SAMPLE_KEY, sample_minutes())        # claims the announcement, queues it
+    if unpublish == "draft":
+        stack.publish(SAMPLE_KEY, b"---\ndraft: true\n---\n" + sample_minutes())
+    else:
+        stack.invoke_publish(stack.delete_event(SAMPLE_KEY))
+    stack.drain()                                      # the announcement finds nothing published
+    assert outbox() == []
+    assert "announced_at" not in stack.meeting_item(GROUP, MEETING)
+
+    stack.publish(SAMPLE_KEY, sample_minutes())        # published again
+    stack.drain()
+
+    assert recipients(outbox()) == ["ada@example.org"]
+    assert "announced_at" in stack.meeting_item(GROUP, MEETING)
+    stack.publish(SAMPLE_KEY, sample_minutes().replace(b"SIG OpenXLA", b"SIG OpenXLA (fixed)", 1))
+    stack.drain()
+    assert len(outbox()) == 1, "a correction afterwards sends nothing"
+
+
+def test_a_meeting_published_again_while_its_announcement_was_due_is_announced_once(stack):
+    """The release is conditional: if the meeting is published again by the time notify gives
+    the announcement back, notify announces it instead (no email lost, none twice)."""
+    stack.subscribe("ada@example.org", [GROUP])
+    stack.publish(SAMPLE_KEY, sample_minutes())
+    item = stack.meeting_item(GROUP, MEETING)
+    assert stack.meetings().release_announcement(GROUP, MEETING) is False, "published: kept"
+    assert stack.meeting_item(GROUP, MEETING)["announced_at"] == item["announced_at"]
+    stack.drain()
+    assert recipients(outbox()) == ["ada@example.org"]

@@ -578,3 +578,24 @@ def test_two_keys_with_one_url_first_come_first_served_and_the_url_never_moves(s
     assert second["url"] == f"{SITE_URL}/rust-lang/2019-04-18-2/"
     again = stack.publish("minutes/rust-lang/2019.04.18.md", minutes_text("Lang team, retitled"))
     assert again["url"] == first["url"]
+
+
+# --- found by the soak: a delete delivered before the create of a key never published --------
+
+def test_a_delete_delivered_before_the_create_keeps_the_meeting_unpublished(stack):
+    stack.subscribe("ada@example.org", ["openxla"])
+    create = stack.put_event(SAMPLE_KEY, sample_minutes())
+    delete = stack.delete_event(SAMPLE_KEY)
+
+    assert stack.invoke_publish(delete)["status"] == "stale"   # nothing was published yet
+    assert stack.invoke_publish(create)["status"] == "stale"   # the late create: no resurrection
+    stack.drain()
+
+    assert stack.site_keys() == set()
+    assert stack.meetings().get("openxla", "2022-09-20-sig-openxla") is None
+    assert stack.meetings().all() == []
+    assert outbox() == []
+    # The key uploaded again later publishes as usual.
+    assert stack.publish(SAMPLE_KEY, sample_minutes())["status"] == "published"
+    stack.drain()
+    assert SAMPLE_PAGE in stack.site_keys() and recipients(outbox()) == ["ada@example.org"]

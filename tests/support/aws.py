@@ -243,6 +243,30 @@ class Harness:
     def drain(self) -> int:
         return self.cloud.drain()
 
+    def redeliver(self, logical_id: str) -> int:
+        """At-least-once delivery: the function gets the waiting messages of a queue (its event
+        source), and they stay on the queue (as when the visibility timeout runs out before the
+        delete), so the next drain delivers them again. Returns how many were delivered."""
+        from minutes.aws.emulated import _sqs_record
+        url = self.ref(logical_id)
+        for fn in self.cloud.functions.values():
+            for trigger in fn.sqs_triggers:
+                if trigger.queue_url != url:
+                    continue
+                messages = self.sqs.receive_message(
+                    QueueUrl=url, MaxNumberOfMessages=min(trigger.batch_size, 10),
+                    MessageSystemAttributeNames=["All"], MessageAttributeNames=["All"]).get("Messages", [])
+                if messages:
+                    try:
+                        self.cloud.invoke(fn.name, {"Records": [_sqs_record(m, trigger.queue_arn)
+                                                                for m in messages]})
+                    finally:
+                        for m in messages:
+                            self.sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"],
+                                                               VisibilityTimeout=0)
+                return len(messages)
+        raise KeyError(f"no function reads {logical_id}")
+
     # --- tables ------------------------------------------------------------------------
 
     def table(self, logical_id: str):
@@ -268,6 +292,17 @@ class Harness:
     def site_keys(self) -> set[str]:
         pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.site_bucket)
         return {item["Key"] for page in pages for item in page.get("Contents", [])}
+
+    def site_contents(self) -> dict[str, bytes]:
+        """Every SiteBucket object's bytes, by key."""
+        return {key: self.site_object(key)["Body"].read() for key in self.site_keys()}
+
+    def source_objects(self) -> dict[str, bytes]:
+        """The current version of every object under minutes/ in MinutesBucket, by key."""
+        pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.minutes_bucket,
+                                                                  Prefix="minutes/")
+        return {item["Key"]: self.s3.get_object(Bucket=self.minutes_bucket, Key=item["Key"])["Body"].read()
+                for page in pages for item in page.get("Contents", [])}
 
     def site_object(self, key: str) -> dict:
         return self.s3.get_object(Bucket=self.site_bucket, Key=key)
@@ -299,6 +334,14 @@ class Harness:
         data = self.s3.get_object(Bucket=self.minutes_bucket, Key=base + ".json")["Body"].read()
         text = self.s3.get_object(Bucket=self.minutes_bucket, Key=base + ".txt")["Body"].read()
         return json.loads(data), text.decode()
+
+    def report_status(self, key: str) -> str | None:
+        """The status in a key's last report (an encoded event key is decoded), or None."""
+        from minutes.keys import decode_event_key
+        try:
+            return self.report(decode_event_key(key))[0]["status"]
+        except self.s3.exceptions.NoSuchKey:
+            return None
 
     def tags(self, key: str, version_id: str) -> dict[str, str]:
         found = self.s3.get_object_tagging(Bucket=self.minutes_bucket, Key=key, VersionId=version_id)

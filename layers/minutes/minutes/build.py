@@ -57,7 +57,7 @@ def _assemble_one(job: tuple[str, list[tuple[str, str]], int]) -> tuple[str, Ass
 
 
 def build(src: Path, out: Path, *, site_url: str, max_bytes: int = 1024 * 1024,
-          workers: int | None = None, progress=None) -> BuildResult:
+          workers: int | None = None, progress=None, subscribe_url: str | None = None) -> BuildResult:
     src, out = Path(src), Path(out)
     if not src.is_dir():
         raise MinutesError(f"{src} is not a folder")
@@ -79,7 +79,7 @@ def build(src: Path, out: Path, *, site_url: str, max_bytes: int = 1024 * 1024,
                 progress(done, len(jobs))
     records = _unique_segments([a.record for a in assembled])
     result.records = records
-    renderer = PageRenderer(SiteConfig(site_url=site_url))
+    renderer = PageRenderer(SiteConfig(site_url=site_url, subscribe_url=subscribe_url))
     files = whole_site(renderer, records)
     by_meeting = {(r.group, r.meeting): r for r in records}
     for item in assembled:

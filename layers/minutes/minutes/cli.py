@@ -37,6 +37,9 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--out", type=Path, required=True, metavar="SITE")
     build.add_argument("--base-url", default="http://localhost:8000")
     build.add_argument("--jobs", type=int, default=None, help="worker processes (default: every core)")
+    build.add_argument("--subscribe-url", default=None, metavar="URL",
+                       help="the subscriptions API (SUBSCRIPTIONS_URL), to show the subscribe form "
+                            "exactly as the deployed site does")
     build.set_defaults(run=_build)
 
     demo = sub.add_parser("demo", help="run the whole pipeline on AWS emulated in-process")
@@ -109,7 +112,7 @@ def _build(args) -> int:
         print(f"minutes build: {args.src} is not a folder", file=sys.stderr)
         return EXIT_USAGE
     result = build(args.src, args.out, site_url=args.base_url, workers=args.jobs,
-                   progress=print_progress)
+                   progress=print_progress, subscribe_url=args.subscribe_url)
     for name, problems in sorted(result.rejected.items()):
         print(format_text(Verdict(name, name, tuple(problems), None)), file=sys.stderr)
     print(f"built {len(result.records)} meetings, {result.written} files in {args.out}"

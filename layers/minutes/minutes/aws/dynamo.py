@@ -62,12 +62,13 @@ class MeetingsTable:
     def get(self, group: str, meeting: str) -> MeetingRecord | None:
         item = self._table.get_item(Key={"group": group, "meeting": meeting},
                                     ConsistentRead=True).get("Item")
-        return record_from_item(item) if item else None
+        return record_from_item(item) if item and not is_guard_only(item) else None
 
     # Reads are strongly consistent: index runs right after publish's write, and an eventually
     # consistent read could miss the meeting it was asked to list.
     def group(self, group: str) -> list[MeetingRecord]:
-        return [record_from_item(i) for i in self._query(KeyConditionExpression=Key("group").eq(group))]
+        return [record_from_item(i) for i in self._query(KeyConditionExpression=Key("group").eq(group))
+                if not is_guard_only(i)]
 
     def all(self) -> list[MeetingRecord]:
         items, args = [], {"ConsistentRead": True}
@@ -75,7 +76,7 @@ class MeetingsTable:
             page = self._table.scan(**args)
             items += page.get("Items", [])
             if "LastEvaluatedKey" not in page:
-                return [record_from_item(i) for i in items]
+                return [record_from_item(i) for i in items if not is_guard_only(i)]
             args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def upsert(self, record: MeetingRecord, *, key: str, sequencer: str) -> MeetingRecord | None:
@@ -116,15 +117,17 @@ class MeetingsTable:
 
     def mark_removed(self, group: str, meeting: str, *, key: str, sequencer: str,
                      when: dt.datetime) -> bool:
-        """Tombstone, not delete: the announced mark must outlive the page (no second email)."""
+        """Tombstone, not delete: the announced mark must outlive the page (no second email).
+
+        A meeting never published gets a guard-only item (its key's sequencer, no record): the
+        create event of the deleted object may still come, late, and must find it stale."""
         try:
             self._table.update_item(
                 Key={"group": group, "meeting": meeting},
                 UpdateExpression="SET #seq = :seq, #status = :removed, #updated = :when",
-                ConditionExpression="attribute_exists(#meeting) AND "
-                                    "(attribute_not_exists(#seq) OR #seq <= :seq)",
+                ConditionExpression="attribute_not_exists(#seq) OR #seq <= :seq",
                 ExpressionAttributeNames={"#seq": f"seq:{key}", "#status": "status",
-                                          "#updated": "updated", "#meeting": "meeting"},
+                                          "#updated": "updated"},
                 ExpressionAttributeValues={":seq": normalise_sequencer(sequencer),
                                            ":removed": "removed", ":when": when.isoformat()})
             return True
@@ -151,6 +154,23 @@ class MeetingsTable:
                 return False
             raise
 
+    def release_announcement(self, group: str, meeting: str) -> bool:
+        """Give the announced mark back because the meeting is not published (a draft again, or
+        removed) when its email was due: its next publication announces it. False when there is
+        nothing to give back, or when it was published again meanwhile (then announce it now)."""
+        try:
+            self._table.update_item(
+                Key={"group": group, "meeting": meeting},
+                UpdateExpression="REMOVE announced_at, announce_seq",
+                ConditionExpression="attribute_exists(announced_at) AND #status <> :published",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={":published": "published"})
+            return True
+        except ClientError as exc:
+            if _is_condition_failure(exc):
+                return False
+            raise
+
     def segments(self, group: str) -> dict[str, str]:
         """URL segment -> meeting, for every meeting of a group (removed ones keep theirs)."""
         items = self._query(KeyConditionExpression=Key("group").eq(group),
@@ -166,6 +186,11 @@ class MeetingsTable:
             if "LastEvaluatedKey" not in page:
                 return items
             args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def is_guard_only(item: dict) -> bool:
+    """An item that only guards a key's order (a delete came before anything was published)."""
+    return "date" not in item
 
 
 def item_from_record(record: MeetingRecord) -> dict:
@@ -459,7 +484,8 @@ class MeetingsDirectory:
         self._table = table
 
     def groups(self) -> list[str]:
-        names, args = set(), {"ProjectionExpression": "#g", "ExpressionAttributeNames": {"#g": "group"}}
+        names, args = set(), {"ProjectionExpression": "#g", "ExpressionAttributeNames": {"#g": "group"},
+                              "FilterExpression": Attr("date").exists()}
         while True:
             page = self._table.scan(**args)
             names.update(i["group"] for i in page.get("Items", []))

@@ -51,8 +51,8 @@ class Notifier:
 
     def announce(self, message: Announce) -> int:
         """Fan out: one deliver message per batch of recipients. Returns the recipient count."""
-        record = self.meetings.get(message.group, message.meeting)
-        if record is None or record.status != "published":
+        record = self._published(message.group, message.meeting)
+        if record is None:
             return 0
         emails = self.subscribers.confirmed(message.group)
         size = self.settings.recipients_per_message
@@ -62,9 +62,9 @@ class Notifier:
         return len(emails)
 
     def deliver(self, message: Deliver) -> DeliveryResult:
-        record = self.meetings.get(message.group, message.meeting)
+        record = self._published(message.group, message.meeting)
         result = DeliveryResult()
-        if record is None or record.status != "published":
+        if record is None:
             return result
         unsent = []
         for email in message.recipients:
@@ -81,6 +81,18 @@ class Notifier:
         if unsent:
             raise DeliveryIncomplete(unsent)
         return result
+
+    def _published(self, group: str, meeting: str):
+        """The meeting's record when it is published; None (and the announcement given back,
+        so its next publication announces it) when it became a draft or was removed before
+        its email went out."""
+        record = self.meetings.get(group, meeting)
+        if record is None or record.status == "published":
+            return record
+        if self.meetings.release_announcement(group, meeting):
+            return None
+        record = self.meetings.get(group, meeting)   # published again meanwhile
+        return record if record is not None and record.status == "published" else None
 
     def _send_one(self, record, email: str) -> str:
         try:

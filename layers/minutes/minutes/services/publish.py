@@ -205,8 +205,10 @@ class Publisher:
     def _remove(self, key: keys.MeetingKey, change: ObjectChange) -> Verdict:
         now = self._clock()
         existing = self.meetings.get(key.group, key.meeting)
-        if existing is None or not self.meetings.mark_removed(
-                key.group, key.meeting, key=change.key, sequencer=change.sequencer, when=now):
+        # Marked even when nothing was published yet: the create event of the deleted object
+        # may still come (S3 does not deliver in order) and must then be stale.
+        if not self.meetings.mark_removed(key.group, key.meeting, key=change.key,
+                                          sequencer=change.sequencer, when=now) or existing is None:
             return self._verdict(STALE, change, when=now)
         self.site.delete_prefix(existing.url_path.lstrip("/"))
         self.site_updates.send(SiteUpdate(key.group, key.meeting, "delete"), dedup=change.sequencer)
