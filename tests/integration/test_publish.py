@@ -187,17 +187,20 @@ def test_a_key_with_an_unsafe_group_is_rejected_and_reported(stack):
 
 def test_a_published_upload_reports_its_url_and_warnings(stack):
     key = "minutes/openxla/2022-09-27-sig-openxla.md"
-    verdict = stack.publish(key, minutes_text("SIG OpenXLA sync", front="venue: Zoom"))
+    # An unused key is an info (not reported); a date in the title that is not the meeting's
+    # is a warning.
+    verdict = stack.publish(key, minutes_text("SIG OpenXLA sync 2022-09-28", front="venue: Zoom"))
     assert verdict["status"] == "published"
     report, text = stack.report(key)
     assert report["status"] == "published"
     assert report["url"] == f"{SITE_URL}/openxla/2022-09-27-sig-openxla/"
-    assert report["title"] == "SIG OpenXLA sync"
+    assert report["title"] == "SIG OpenXLA sync 2022-09-28"
     assert report["errors"] == 0 and report["warnings"] == 1
     (warning,) = report["problems"]
-    assert warning["severity"] == "warning" and warning["code"] == "front-matter-unknown-key"
-    assert warning["line"] == 2 and warning["hint"]
-    assert report["url"] in text and "front-matter-unknown-key" in text
+    assert warning["severity"] == "warning" and warning["code"] == "title-date-mismatch"
+    assert warning["hint"]
+    assert report["url"] in text and "title-date-mismatch" in text
+    assert "front-matter-unknown-key" not in text
     (notice,) = stack.scribe_notices()
     assert notice.subject == f"Published: {key}" and report["url"] in notice.message
     stored = stack.s3.list_object_versions(Bucket=stack.minutes_bucket, Prefix=key)["Versions"][0]

@@ -77,7 +77,10 @@ def test_warnings_only_exit_0(tmp_path, capsys):
     path = write(tmp_path / "minutes" / "g" / "2024-05-07.md", "# Sync 2024-05-14\n\n## Empty\n")
     code, out, _ = run(capsys, str(path))
     assert code == EXIT_OK
-    assert ": warning title-date-mismatch: " in out and ": warning empty-section: " in out
+    assert ": warning title-date-mismatch: " in out and "empty-section" not in out
+    code, out, _ = run(capsys, "--verbose", str(path))
+    assert code == EXIT_OK
+    assert ": warning title-date-mismatch: " in out and ": info empty-section: " in out
 
 
 def test_one_bad_file_among_good_ones_exits_1(tmp_path, capsys):
@@ -130,9 +133,11 @@ def test_json_has_exactly_the_documented_fields(tmp_path, capsys):
     assert {k: ok["meta"][k] for k in ("title", "date", "group", "slug", "url_path")} == {
         "title": "Weekly sync", "date": "2024-05-07", "group": "g", "slug": "2024-05-07-weekly",
         "url_path": "/g/2024-05-07-weekly/"}
-    assert ok["problems"] == [{"severity": "warning", "code": "empty-section", "line": 8, "column": 1,
-                               "message": "Section 'Empty' is empty.",
-                               "hint": "Write what was said, or remove the heading."}]
+    assert ok["problems"] == []   # an empty section is an info: --verbose shows it
+    _, verbose = run_json(capsys, "--verbose", str(good))
+    assert verbose[0]["problems"] == [{"severity": "info", "code": "empty-section", "line": 8,
+                                       "column": 1, "message": "Section 'Empty' is empty.",
+                                       "hint": "Write what was said, or remove the heading."}]
     assert (rejected["valid"], rejected["meta"]) == (False, None)
     assert [p["code"] for p in rejected["problems"]] == ["date-invalid"]
     assert rejected["problems"][0]["severity"] == "error"

@@ -32,10 +32,11 @@ def only(problems: list[Problem]) -> Problem:
 
 
 def warnings(data: str, key: str = KEY) -> dict[str, list[Problem]]:
+    """Warnings and infos (what only `minutes check --verbose` shows), by code."""
     doc = parse_document(data.encode("utf-8"), key=key)
     found: dict[str, list[Problem]] = {}
     for problem in doc.problems:
-        assert problem.severity is Severity.WARNING and problem.hint, problem
+        assert problem.severity in (Severity.WARNING, Severity.INFO) and problem.hint, problem
         found.setdefault(problem.code, []).append(problem)
     return found
 
@@ -321,6 +322,7 @@ def test_tag_like_words_are_shown_and_reported():
     text = "# T\n\nWe discussed Vec<T> and\nthe <name> placeholder, <b>bold</b> is fine.\n\n- x\n"
     found = warnings(text)["tag-like-text"]
     assert [(p.line, p.column) for p in found] == [(3, 17), (4, 5)]
+    assert all(p.is_info for p in found)   # shown as written: nothing to fix
     assert "'<T>'" in found[0].message and "`<T>`" in found[0].hint
 
 
@@ -338,6 +340,7 @@ def test_empty_sections():
     found = warnings("# T\n\n## Agenda\n\n## Notes\n\n- x\n- y\n\n## Action items\n")
     assert [(p.message, p.line) for p in found["empty-section"]] == [
         ("Section 'Agenda' is empty.", 3), ("Section 'Action items' is empty.", 10)]
+    assert all(p.is_info for p in found["empty-section"])   # template headings: nobody acts
 
 
 def test_a_section_with_subsections_is_not_empty():
@@ -355,6 +358,15 @@ def test_template_placeholders(text, what):
     assert any(what in p.message for p in found)
 
 
+@pytest.mark.parametrize("text", [
+    "# Sync\n\n    /// {{produces}}\n\n- a\n- b\n",                     # a code sample
+    "# Sync\n\nUse `YYYY-MM-DD` dates.\n\n- a\n- b\n",                  # inline code
+    '# Sync\n\nPost a topic "Status update for YYYY-MM-DD meeting".\n\n- a\n',  # quoted
+])
+def test_a_placeholder_mentioned_not_left_in_is_fine(text):
+    assert "placeholder" not in warnings(text)
+
+
 def test_placeholder_in_the_body_says_where():
     problem = only(warnings("# Sync\n\nwritten\n\nDate: YYYY-MM-DD\n\n- a\n")["placeholder"])
     assert (problem.line, problem.column) == (5, 7)
@@ -366,13 +378,14 @@ def test_a_stub():
     assert "stub" not in warnings(BODY)
 
 
-def test_unknown_front_matter_keys_are_kept_and_warned_about():
+def test_unknown_front_matter_keys_are_kept_and_noted():
     doc = parse_document(b"---\nlocation: Room 4\nzoom_link: x\n---\n" + BODY.encode(), key=KEY)
     found = {p.message: p for p in doc.problems if p.code == "front-matter-unknown-key"}
     assert set(found) == {"Front-matter key 'location' is not used; it is kept.",
                           "Front-matter key 'zoom_link' is not used; it is kept."}
     assert all(k in found["Front-matter key 'location' is not used; it is kept."].hint
                for k in KNOWN_KEYS)
+    assert all(p.is_info for p in found.values())
 
 
 def test_empty_front_matter_values_count_as_not_given():
@@ -521,8 +534,9 @@ def test_a_front_matter_group_matching_the_folder_says_nothing():
 
 def test_a_rejection_lists_the_warnings_too_so_one_round_fixes_everything():
     with pytest.raises(Rejected) as caught:
-        parse_document(b"---\ntitel: Weekly\n---\n# Weekly\n\n## Empty\n## Notes\n\nOne.\n\nTwo.\n",
-                       key=KEY)
+        parse_document(b"---\ntitel: Weekly\n---\n# Weekly 2024-05-08\n\n## Empty\n## Notes\n\n"
+                       b"One.\n\nTwo.\n", key=KEY)
     problems = caught.value.problems
+    # Infos (the empty section) are not the scribe's business, in a rejection either.
     assert [(p.code, p.severity.value) for p in problems] == [
-        ("front-matter-typo", "error"), ("empty-section", "warning")]
+        ("front-matter-typo", "error"), ("title-date-mismatch", "warning")]

@@ -123,8 +123,10 @@ def test_errors_in_any_document_reject_the_meeting_and_name_the_file():
 def test_warnings_carry_their_file():
     assembled = assemble([src(FOLDER + "NOTES.md", "# T\n\n## Empty\n\n## Full\n\na\nb\n"),
                           src(FOLDER + "AGENDA.md", "# Agenda\n\n- Vec<T>\n- b\n- c\n")], site_host="h")
-    by_code = {p.code: p.file for p in assembled.problems}
+    by_code = {p.code: p.file for p in assembled.problems + assembled.notes}
     assert by_code == {"empty-section": FOLDER + "NOTES.md", "tag-like-text": FOLDER + "AGENDA.md"}
+    # Both are infos: kept apart, never in the record's (the scribe's) warnings.
+    assert not assembled.problems and not assembled.record.warnings
     assert assembled.record.warnings == tuple(p.message for p in assembled.problems)
 
 

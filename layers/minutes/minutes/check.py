@@ -20,6 +20,7 @@ class Verdict:
     problems: tuple[Problem, ...]
     meta: dict | None
     paths: tuple[tuple[str, str], ...] = ()   # (key, local path) of every file checked
+    notes: tuple[Problem, ...] = ()           # infos: shown with --verbose only
 
     @property
     def valid(self) -> bool:
@@ -29,9 +30,13 @@ class Verdict:
         """The local file a problem is in (a folder meeting has several)."""
         return dict(self.paths).get(problem.file or "", self.file)
 
-    def as_dict(self) -> dict:
+    def shown(self, verbose: bool = False) -> tuple[Problem, ...]:
+        """What the scribe is told: errors and warnings; infos too when asked (--verbose)."""
+        return self.problems + self.notes if verbose else self.problems
+
+    def as_dict(self, verbose: bool = False) -> dict:
         return {"file": self.file, "key": self.key, "valid": self.valid,
-                "problems": [self._problem_dict(p) for p in self.problems], "meta": self.meta}
+                "problems": [self._problem_dict(p) for p in self.shown(verbose)], "meta": self.meta}
 
     def _problem_dict(self, p: Problem) -> dict:
         message = p.message
@@ -125,7 +130,7 @@ def _check_meeting(meeting: _Meeting, site_host: str, max_bytes: int) -> Verdict
     record = assembled.record
     meta = {"title": record.title, "date": record.date.isoformat(), "group": record.group,
             "slug": record.segment, "url_path": record.url_path, "status": record.status}
-    return Verdict(file, key, assembled.problems, meta, paths)
+    return Verdict(file, key, assembled.problems, meta, paths, assembled.notes)
 
 
 def _verdict_name(meeting: _Meeting) -> tuple[str, str]:
@@ -149,10 +154,10 @@ def expand(paths: list[Path]) -> list[Path]:
     return found
 
 
-def format_text(verdict: Verdict) -> str:
+def format_text(verdict: Verdict, verbose: bool = False) -> str:
     """Like a compiler: `path:line:col: error CODE: message`, then the hint, indented."""
     lines = []
-    for p in verdict.problems:
+    for p in verdict.shown(verbose):
         where = f"{verdict.path_of(p)}:{p.line or 1}:{p.column or 1}"
         lines.append(f"{where}: {p.severity.value} {p.code}: {p.message}")
         lines += [f"    hint: {h}" if i == 0 else f"          {h}" for i, h in enumerate(p.hint.splitlines())]
@@ -162,5 +167,5 @@ def format_text(verdict: Verdict) -> str:
     return "\n".join(lines)
 
 
-def format_json(verdicts: list[Verdict]) -> str:
-    return json.dumps([v.as_dict() for v in verdicts], indent=2, ensure_ascii=False)
+def format_json(verdicts: list[Verdict], verbose: bool = False) -> str:
+    return json.dumps([v.as_dict(verbose) for v in verdicts], indent=2, ensure_ascii=False)

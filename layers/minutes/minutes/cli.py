@@ -28,6 +28,9 @@ def _parser() -> argparse.ArgumentParser:
                        "default the key comes from the path (.../minutes/<group>/...), else "
                        "minutes/<folder>/<file>")
     check.add_argument("--format", choices=("text", "json"), default="text")
+    check.add_argument("--verbose", "-v", action="store_true",
+                       help="also show infos: things noticed that need no fixing (an empty "
+                       "section, a tag-like word shown as text, an unused front-matter key)")
     check.add_argument("--max-bytes", type=int, default=1024 * 1024,
                        help="the size limit the bucket enforces (default: 1 MiB)")
     check.set_defaults(run=_check)
@@ -98,10 +101,10 @@ def _check(args) -> int:
         return EXIT_USAGE
     verdicts = check_paths(args.files, key=args.key, max_bytes=args.max_bytes)
     if args.format == "json":
-        print(format_json(verdicts))
+        print(format_json(verdicts, args.verbose))
     else:
         for verdict in verdicts:
-            print(format_text(verdict))
+            print(format_text(verdict, args.verbose))
     return EXIT_OK if all(v.valid for v in verdicts) else EXIT_INVALID
 
 

@@ -15,7 +15,7 @@ import zoneinfo
 from dataclasses import dataclass, field, replace
 
 from . import frontmatter, keys
-from .problems import Problem, Rejected, error, warning
+from .problems import Problem, Rejected, error, for_scribe, info, warning
 from .render import MAX_NESTING, inline_text, markdown_tokens, tag_like_words
 
 DEFAULT_MAX_BYTES = 1024 * 1024
@@ -80,7 +80,7 @@ def parse_document(data: bytes, *, key: str | keys.MeetingKey,
     if date is not None and body_known:
         problems += _warnings(body, body_line, title, date, tokens, meeting_key)
     if any(p.is_error for p in problems):
-        raise Rejected(problems)
+        raise Rejected(for_scribe(problems))
     if meta.get("group") and keys.slugify(meta["group"]) != meeting_key.group:
         problems.append(warning(
             "group-mismatch", f"Front matter says group '{meta['group']}', but the file is in "
@@ -282,7 +282,8 @@ def _check_fields(raw: dict, yaml_text: str, problems: list[Problem], key_dated:
                 problems.append(error("front-matter-typo", f"Unknown front-matter key '{name}'.",
                                       f"Did you mean '{close[0]}'? Rename the key.", line, 1))
             else:
-                problems.append(warning("front-matter-unknown-key",
+                # Kept and harmless (`author:`, `layout:`): nothing for the scribe to fix.
+                problems.append(info("front-matter-unknown-key",
                                         f"Front-matter key '{name}' is not used; it is kept.",
                                         "Known keys: " + ", ".join(KNOWN_KEYS) + ".", line, 1))
             continue
@@ -466,7 +467,7 @@ def _warnings(body: str, body_line: int, title: str, date: dt.date, tokens,
     found: list[Problem] = []
     found += _title_date_warning(title, date)
     found += _fence_warning(body, body_line)
-    found += _placeholder_warnings(body, body_line, title)
+    found += _placeholder_warnings(body, body_line, title, tokens)
     found += _section_warnings(tokens, body_line)
     found += _tag_like_warnings(tokens, body, body_line)
     dated = [t for t, _ in _dated_headings(tokens)]
@@ -526,17 +527,40 @@ def _fence_warning(body: str, body_line: int) -> list[Problem]:
                     body_line + open_line, 1)]
 
 
-def _placeholder_warnings(body: str, body_line: int, title: str) -> list[Problem]:
+def _placeholder_warnings(body: str, body_line: int, title: str, tokens) -> list[Problem]:
     found = []
     if title.strip().upper() in ("TBD", "TODO", "TITLE", "UNTITLED"):
         found.append(warning("placeholder", f"The title is a placeholder ('{title}').",
                              "Give the meeting a real title (first '# ' heading or 'title:')."))
-    match = _PLACEHOLDER.search(body)
+    match = _placeholder_in_text(body, tokens)
     if match:
-        line, column = _line_col(body, match.start())
-        found.append(warning("placeholder", f"Template placeholder '{match.group()}' left in.",
-                             "Replace it with the real value.", body_line + line - 1, column))
+        line, column, text = match
+        found.append(warning("placeholder", f"Template placeholder '{text}' left in.",
+                             "Replace it with the real value.", body_line + line, column))
     return found
+
+
+def _placeholder_in_text(body: str, tokens) -> tuple[int, int, str] | None:
+    """(0-based line, column, placeholder) of the first placeholder a reader sees as text:
+    not in code (`{{produces}}` in a code sample), not quoted ("a subject like 'Status for
+    YYYY-MM-DD'" mentions the template, it does not fill it in)."""
+    lines = body.split("\n")
+    for token in tokens:
+        if token.type != "inline" or not token.map:
+            continue
+        breaks = 0
+        for child in token.children or []:
+            breaks += child.type in ("softbreak", "hardbreak")
+            if child.type not in ("text", "html_inline"):
+                continue
+            for match in _PLACEHOLDER.finditer(child.content):
+                before = child.content[:match.start()]
+                if before.count('"') % 2 or before.count("\u201c") > before.count("\u201d"):
+                    continue
+                line = token.map[0] + breaks
+                column = lines[line].find(match.group()) + 1 if line < len(lines) else 0
+                return line, max(column, 1), match.group()
+    return None
 
 
 def _tag_like_warnings(tokens, body: str, body_line: int) -> list[Problem]:
@@ -548,7 +572,8 @@ def _tag_like_warnings(tokens, body: str, body_line: int) -> list[Problem]:
             continue
         seen.add(word)
         column = lines[line].find(word) + 1 if line is not None and line < len(lines) else 0
-        found.append(warning(
+        # An info: the page already shows what the scribe wrote (`Vec<T>`), nothing to fix.
+        found.append(info(
             "tag-like-text", f"'{word}' looks like an HTML tag; it is shown as text.",
             f"A browser would hide it if it were HTML. Write it as code (`{word}`) to make that "
             "explicit, or escape the '<' as '\\<'.",
@@ -565,7 +590,8 @@ def _section_warnings(tokens, body_line: int) -> list[Problem]:
         empty = following == here + 3 and (nxt is None or int(nxt.tag[1]) <= level)
         if empty:
             text = " ".join(inline_text(tokens[here + 1]).split())
-            found.append(warning("empty-section", f"Section '{text}' is empty.",
+            # An info: templates leave headings empty ("Q&A", "Other") and nobody fills them in.
+            found.append(info("empty-section", f"Section '{text}' is empty.",
                                  "Write what was said, or remove the heading.",
                                  body_line + (tokens[here].map[0] if tokens[here].map else 0), 1))
     return found[:10]

@@ -16,9 +16,10 @@ from . import keys
 from .document import DEFAULT_MAX_BYTES, Document, parse_document
 from .feeds import feed_id_for
 from .model import Attachment, Heading, MeetingRecord
-from .problems import Problem, Rejected, error, warning
+from .problems import Problem, Rejected, error, for_scribe, warning
 from .render import render_markdown
 from .resources import resources_of
+from .summary import agenda_summary, summarize
 
 _SECTION_TITLES = {"agenda.md": "Agenda", "attendees.md": "Attendees"}
 
@@ -35,6 +36,7 @@ class Assembled:
     problems: tuple[Problem, ...]          # warnings, each with its file
     attachments: tuple[tuple[SourceFile, Attachment], ...]
     notify: bool = True                    # the minutes' front matter may say `notify: false`
+    notes: tuple[Problem, ...] = ()        # infos: only `minutes check --verbose` shows them
 
 
 def assemble(files: list[SourceFile], *, site_host: str, feed_id: str | None = None,
@@ -62,23 +64,24 @@ def assemble(files: list[SourceFile], *, site_host: str, feed_id: str | None = N
         size=len(source.data))) for source in attachments]
     published_at = published or _midnight(lead.date)
     links = {name.lower(): att for name, att in _attachment_map(attachments).items()}
-    html, headings, summary, missing, linked = _content(docs, lead, links)
+    html, headings, missing, linked = _content(docs, lead, links)
     problems += [warning("missing-local-file", f"'{target}' is linked but was not uploaded.",
                          "Upload the file into the meeting folder, or link to where it lives.",
                          file=lead_key) for target, lead_key in missing]
     record = MeetingRecord(
         group=first.group, meeting=first.meeting, segment=segment, title=lead.title,
         date=lead.date, status=status, time=lead.time, timezone=lead.timezone,
-        summary=lead.summary or summary, content_html=html, headings=headings,
+        summary=lead.summary or _summary(docs, lead), content_html=html, headings=headings,
         attendees=lead.attendees, tags=lead.tags,
         attachments=tuple(att for _, att in attachments),
         source_keys=tuple(f.key for f in files),
         feed_id=feed_id or feed_id_for(site_host=site_host, group=first.group,
                                        meeting=first.meeting, date=lead.date),
         published=published_at, updated=updated or published_at,
-        warnings=tuple(p.message for p in problems),
+        warnings=tuple(p.message for p in problems if not p.is_info),
         resources=resources_of(linked, exclude={att.url_path for _, att in attachments}))
-    return Assembled(record, tuple(problems), tuple(attachments), notify=lead.notify)
+    return Assembled(record, tuple(for_scribe(problems)), tuple(attachments), notify=lead.notify,
+                     notes=tuple(p for p in problems if p.is_info))
 
 
 def _parse_all(files, first: keys.MeetingKey, max_bytes):
@@ -144,7 +147,6 @@ def _content(docs: dict[str, Document], lead: Document, links: dict[str, Attachm
                         and d is not lead]
     ordered += [d for name, d in sorted(docs.items()) if d not in ordered]
     parts, headings, missing, linked = [], [], [], []
-    summary = ""
     for doc in ordered:
         is_lead = doc is lead
         rendered = render_markdown(doc.body, drop_first_h1=doc.title_from_h1 and is_lead,
@@ -155,14 +157,29 @@ def _content(docs: dict[str, Document], lead: Document, links: dict[str, Attachm
         if is_lead:
             parts.append(rendered.html)
             headings += rendered.headings
-            summary = rendered.summary
             continue
         prefix = _section_id(doc)
         title = _SECTION_TITLES.get(doc.key.name.lower(), doc.key.name.rsplit(".", 1)[0])
         body = re.sub(r'( id="|href="#)', rf"\g<1>{prefix}-", rendered.html)
         parts.append(f'<section aria-labelledby="{prefix}">\n<h2 id="{prefix}">{html.escape(title)}</h2>\n{body}</section>\n')
         headings.append(Heading(2, prefix, title))
-    return "".join(parts), tuple(headings), summary, missing, linked
+    return "".join(parts), tuple(headings), missing, linked
+
+
+def _summary(docs: dict[str, Document], lead: Document) -> str:
+    """What the meeting was about (summary.py): from the minutes, else from the agenda's
+    items, else from any other document of the meeting."""
+    found = summarize(list(lead.tokens), title=lead.title)
+    agenda = docs.get("agenda.md")
+    if not found and agenda is not None and agenda is not lead:
+        found = agenda_summary(list(agenda.tokens)) or summarize(list(agenda.tokens),
+                                                                 title=agenda.title)
+    for _, doc in sorted(docs.items()):
+        if found:
+            break
+        if doc is not lead and doc is not agenda:
+            found = summarize(list(doc.tokens), title=doc.title)
+    return found
 
 
 def _section_id(doc: Document) -> str:

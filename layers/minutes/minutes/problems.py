@@ -12,6 +12,9 @@ from dataclasses import asdict, dataclass, replace
 class Severity(str, enum.Enum):
     ERROR = "error"      # the upload is rejected; nothing is published
     WARNING = "warning"  # published anyway, reported so the scribe can have a look
+    # Published; noticed but not worth the scribe's time (an empty template heading, `Vec<T>`
+    # shown as text): only `minutes check --verbose` shows it, never a report or a count.
+    INFO = "info"
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,10 @@ class Problem:
     def is_error(self) -> bool:
         return self.severity is Severity.ERROR
 
+    @property
+    def is_info(self) -> bool:
+        return self.severity is Severity.INFO
+
 
 def error(code: str, message: str, hint: str, line: int | None = None,
           column: int | None = None, *, file: str | None = None) -> Problem:
@@ -45,6 +52,16 @@ def error(code: str, message: str, hint: str, line: int | None = None,
 def warning(code: str, message: str, hint: str, line: int | None = None,
             column: int | None = None, *, file: str | None = None) -> Problem:
     return Problem(code, message, hint, Severity.WARNING, line, column, file)
+
+
+def info(code: str, message: str, hint: str, line: int | None = None,
+         column: int | None = None, *, file: str | None = None) -> Problem:
+    return Problem(code, message, hint, Severity.INFO, line, column, file)
+
+
+def for_scribe(problems) -> list[Problem]:
+    """The problems a scribe is told about: errors and warnings, not infos."""
+    return [p for p in problems if not p.is_info]
 
 
 class MinutesError(Exception):

@@ -1,0 +1,390 @@
+"""What a meeting was about, in one line: the summary on archive cards, feed entries and email
+preheaders.
+
+Real minutes open with logistics (the date again, a call link and its passcode, who attended,
+"Recording | Slides"); a reader scanning the archive wants the topics. In order of preference:
+1. the agenda's items (a list under an "Agenda" heading or label; "Discussion topics:" and
+   similar container items give their sub-items);
+2. a paragraph of substance before the first topic heading (a design document's lead);
+3. the topic headings: headings that carry discussion (not "Notes", "Attendees", "Q&A", not a
+   heading that restates the date, not one left empty or holding only a link);
+4. the first block of substance anywhere (a list of notes gives its first items).
+Never links, dates, attendance, call details or passwords: those blocks are skipped and bare
+addresses are cut out of whatever is kept. Rules are about shapes and words every community
+uses, never about one community's files. Front matter `summary` wins over all of this
+(meeting.py).
+"""
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+
+from markdown_it.token import Token
+
+LIMIT = 240
+
+_URL = re.compile(r"(?:https?://|www\.)[^\s<>\"]+?(?=[).,;:!?\]]*(?:\s|$))|\S+@\S+\.\w+",
+                  re.IGNORECASE)
+_REFERENCE = re.compile(r"\b[\w.-]+/[\w.-]+#\d+\b|(?<!\w)#\d+\b")   # rust-lang/rfcs#2442, #53
+_WORD = re.compile(r"[^\W\d_][\w'’+-]*", re.UNICODE)
+# "Date: ...", "Time: ..." inside a short line: a pasted calendar invite.
+_INLINE_LOGISTICS = re.compile(r"\b(?:date|time|start time|meeting id|passcode|password|"
+                               r"location|where|when)\s*:", re.IGNORECASE)
+_ADMONITION = re.compile(r"^:::\s*\w*\s*")
+# A place to join a call, or its secret: never in a summary, whatever else the line says.
+_CALL = re.compile(r"zoom|webex|meet\.google|teams\.(?:microsoft|live)|gotomeeting|bluejeans|"
+                   r"jitsi|\bpwd=|passcode|password|\bpin\b|meeting id|dial[- ]?in|join (?:the|"
+                   r"this|our) (?:call|meeting)|conference bridge", re.IGNORECASE)
+# "Date: ...", "Attendees: ...", "Meeting roles: ...": a label naming logistics.
+_LOGISTICS_LABEL = re.compile(
+    r"^\W*(?:meeting\s+)?(?:date|dates|time|times|date/time|date\s*&\s*time|when|where|location|"
+    r"venue|room|place|link|links|call|bridge|dial[- ]?in|passcode|password|meeting id|id|"
+    r"attendees?|attendance|attending|present|absent|apologies|regrets|participants|people|"
+    r"team|team members|others|guests|members|note[- ]?takers?|notes? by|minutes by|scribes?|"
+    r"action item scribe|recording|recordings|video|slides|deck|host|hosts|chairs?|"
+    r"facilitators?|moderators?|organi[sz]ers?|roles?|calendar|invite|rsvp|timezone|tz)"
+    r"\s*(?:\([^)]*\))?\s*[:\-–—]", re.IGNORECASE)
+_LABEL = re.compile(r"^\W*([^:]{1,40}):\s*(.*)$", re.DOTALL)
+_TIMEBOX = re.compile(r"^\s*(?:\[\s*\d+\s*(?:min|mins|minutes|m|h)\s*\]|\(\s*\d+\s*(?:min|mins|"
+                      r"minutes|m|h)\s*\)|\d+\s*(?:min|mins|minutes)\b\s*[-:–]?)\s*", re.IGNORECASE)
+_ENUMERATOR = re.compile(r"^\s*(?:\d{1,2}[.)]+|[a-z][.)]|[•o·])\s+")
+_CHECKBOX = re.compile(r"^\s*\[[ xX]\]\s*")
+
+# Words that carry no topic: logistics, time, and the names of template sections.
+_DATE_WORDS = frozenset("""
+jan feb mar apr may jun jul aug sep sept oct nov dec january february march april june july
+august september october november december mon tue tues wed thu thur thurs fri sat sun monday
+tuesday wednesday thursday friday saturday sunday am pm a.m p.m utc gmt pst pdt pt mst mdt mt cst
+cdt ct est edt et cet cest bst ist jst kst aest aedt eet eest wet west hkt sgt pacific eastern
+central mountain time times date dates today tomorrow yesterday st nd rd th
+""".split())
+_LOGISTIC_WORDS = frozenset("""
+recording recordings recorded video videos youtube slides slide deck decks transcript chat
+link links here available notes minutes doc docs document documents hackmd gdoc agenda meeting
+meetings call calls zoom webex meet teams invite calendar attendance attendees attending present
+participants see view watch click find found please can be is are was were the a an of and or
+to in on at for from by with this that it its our your via below above will also previous last
+next all details info information logistics access roles role host scribe note taker takers
+page pages video-recording
+""".split())
+_GENERIC_WORDS = frozenset("""
+agenda notes note minutes meeting meetings discussion discussions discussed topics topic items
+item action actions review announcements announcement updates update status other others
+business any aob misc miscellaneous q a qa q&a questions question answers next steps step summary
+background overview introduction introductions intro welcome welcomes greetings greeting
+housekeeping open floor round table roundtable new old previous last follow up followup
+follow-up custom or and the of for from to this that week weekly monthly scheduled schedule
+upcoming pending general details decisions decision resolutions resolution todo todos tbd not
+current recap wrap wrap-up items: sync standup stand-up check-in checkin session community group
+sig wg team working notes: links resources reminders reminder feedback comments comment issues
+issue prs pr rfcs rfcs: misc. news highlights report reports demo demos
+""".split())
+_LOGISTIC_HEADINGS = frozenset("""
+attendance attendees attending present participants people roles logistics access links
+resources recording recordings video videos slides zoom call dial joining join info details
+information apologies regrets absent
+""".split())
+_AGENDA = re.compile(r"^\W*(?:meeting\s+)?(?:agenda|topics|discussion topics|agenda items|"
+                     r"topics for discussion|items)\b\W*$", re.IGNORECASE)
+_FOLLOW_UPS = re.compile(r"^\W*(?:action items?|next steps|follow[- ]?ups?|todos?)\b",
+                         re.IGNORECASE)
+
+
+@dataclass
+class _Block:
+    kind: str            # heading | para | item
+    text: str            # visible text, one line
+    level: int = 0       # heading level
+    depth: int = 0       # list depth of an item (1 = top level)
+    nested: bool = False  # an item with a list inside
+    list_id: int = 0     # which list an item belongs to
+    section: int = -1    # index of the heading block it is under (-1: none)
+
+
+def summarize(tokens: list[Token], *, title: str = "", limit: int = LIMIT) -> str:
+    """One line saying what the meeting was about, or "" when nothing in it says so."""
+    blocks = _blocks(tokens)
+    sections = _section_kinds(blocks, title)
+    for pick in (_agenda, _lead_paragraph, _topic_headings, _first_substance):
+        parts = pick(blocks, sections)
+        if parts:
+            return _join(parts, limit)
+    return ""
+
+
+def agenda_summary(tokens: list[Token], *, limit: int = LIMIT) -> str:
+    """The items of an agenda document (AGENDA.md): every list item of substance."""
+    blocks = _blocks(tokens)
+    items = [b.text for b in blocks if b.kind == "item" and b.depth == 1 and _is_topic(b.text)]
+    return _join([_clean(t) for t in items], limit) if items else ""
+
+
+# --- tokens -> blocks ------------------------------------------------------------------------
+
+def _blocks(tokens: list[Token]) -> list[_Block]:
+    blocks: list[_Block] = []
+    depth, lists, list_ids, section = 0, 0, [], -1
+    pending_item = False
+    for i, token in enumerate(tokens):
+        if token.type in ("bullet_list_open", "ordered_list_open"):
+            depth += 1
+            lists += 1
+            list_ids.append(lists)
+            if blocks and blocks[-1].kind == "item" and blocks[-1].depth == depth - 1:
+                blocks[-1].nested = True
+        elif token.type in ("bullet_list_close", "ordered_list_close"):
+            depth -= 1
+            list_ids.pop()
+        elif token.type == "list_item_open":
+            pending_item = True
+        elif token.type in ("list_item_close", "heading_open", "fence", "code_block",
+                            "html_block", "table_open", "blockquote_open", "hr"):
+            pending_item = False   # an item that does not start with text has none of its own
+        elif token.type == "inline":
+            text = _text(token)
+            opener = tokens[i - 1] if i else None
+            if opener is not None and opener.type == "heading_open":
+                blocks.append(_Block("heading", text, level=int(opener.tag[1])))
+                section = len(blocks) - 1
+                continue
+            if pending_item and list_ids:
+                blocks.append(_Block("item", text, depth=depth, list_id=list_ids[-1],
+                                     section=section))
+                pending_item = False
+            elif text:
+                blocks.append(_Block("para", text, depth=depth, section=section))
+    return blocks
+
+
+def _text(inline: Token) -> str:
+    parts = []
+    for child in inline.children or []:
+        if child.type in ("text", "code_inline"):
+            parts.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append(" ")
+        elif child.type == "link_open" and child.attrs.get("class") == "header-anchor":
+            break
+    return " ".join("".join(parts).split())
+
+
+# --- what a block is -------------------------------------------------------------------------
+
+@functools.lru_cache(maxsize=4096)
+def _words(text: str) -> tuple[str, ...]:
+    """The words of a block's start (enough to judge it; a long paragraph costs no more)."""
+    text = text[:400]
+    found = (w.lower().strip("'’-") for w in _WORD.findall(_URL.sub(" ", _REFERENCE.sub(" ", text))))
+    return tuple(w for w in found if len(w) > 1)
+
+
+def _content_words(text: str, *vocabularies: frozenset[str]) -> list[str]:
+    skip = _skipping(vocabularies)
+    return [w for w in _words(text) if w not in skip]
+
+
+@functools.lru_cache(maxsize=16)
+def _skipping(vocabularies: tuple[frozenset[str], ...]) -> frozenset[str]:
+    return _DATE_WORDS.union(*vocabularies)
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_logistics(text: str) -> bool:
+    """Call details, a logistics label, links only, the date again, or nothing at all."""
+    if _CALL.search(text, 0, 400) or _LOGISTICS_LABEL.match(text):
+        return True
+    if len(_words(text)) < 30 and _INLINE_LOGISTICS.search(text):
+        return True
+    return not _content_words(text, _LOGISTIC_WORDS)
+
+
+def _is_label_only(text: str) -> bool:
+    """"Taking September off:", "Eric Kunze (ARM):", "Meeting proposal: rust-lang/lang-team#37":
+    a label introducing what follows, or a label whose value is only a reference."""
+    if text.rstrip().endswith(":"):
+        return True
+    match = _LABEL.match(text)
+    return bool(match) and len(_content_words(match.group(2), _LOGISTIC_WORDS)) < 2
+
+
+def _is_topic(text: str) -> bool:
+    return not _is_logistics(text) and bool(_content_words(text, _GENERIC_WORDS, _LOGISTIC_WORDS))
+
+
+def _is_substance(block: _Block, *, words: int) -> bool:
+    if _is_logistics(block.text) or _is_label_only(block.text):
+        return False
+    return len(_content_words(block.text, _LOGISTIC_WORDS)) >= words
+
+
+def _heading_kind(block: _Block, title: str) -> str:
+    """logistics (skip its section) | generic (a container: Notes, Agenda) | title | topic."""
+    words = _words(block.text)
+    if _CALL.search(block.text) or (words and set(words) & _LOGISTIC_HEADINGS
+                                    and not _content_words(block.text, _LOGISTIC_HEADINGS,
+                                                           _LOGISTIC_WORDS, _GENERIC_WORDS)):
+        return "logistics"
+    if " ".join(block.text.split()).lower() == " ".join(title.split()).lower() or \
+            re.search(r"\d{4}|\d{1,2}[/.]\d{1,2}", block.text) and not _content_words(
+                block.text, _GENERIC_WORDS, _LOGISTIC_WORDS)[2:]:
+        return "title"   # the title, or a heading that mostly restates the date
+    if not _content_words(block.text, _GENERIC_WORDS, _LOGISTIC_WORDS):
+        return "generic"
+    return "topic"
+
+
+def _section_kinds(blocks: list[_Block], title: str) -> dict[int, str]:
+    """The kind of every heading; a section under a logistics heading is logistics too."""
+    kinds: dict[int, str] = {}
+    stack: list[tuple[int, str]] = []   # (level, kind) of the open headings
+    for index, block in enumerate(blocks):
+        if block.kind != "heading":
+            continue
+        while stack and stack[-1][0] >= block.level:
+            stack.pop()
+        # Not inherited from the heading above: scribes pick levels freely ("### Next release"
+        # right under "## Attendees" is a topic of its own).
+        kind = _heading_kind(block, title)
+        if kind == "generic" and _FOLLOW_UPS.match(block.text):
+            kind = "follow-ups"
+        kinds[index] = kind
+        stack.append((block.level, kind))
+    return kinds
+
+
+def _in(blocks, sections, block: _Block, *kinds: str) -> bool:
+    return sections.get(block.section, "none") in kinds
+
+
+# --- the four choices ------------------------------------------------------------------------
+
+def _agenda(blocks: list[_Block], sections: dict[int, str]) -> list[str]:
+    """The items under an "Agenda" heading or label, or the time-boxed lines ("[10 min] ...")."""
+    for index, block in enumerate(blocks):
+        heading = block.kind == "heading" and re.search(r"\bagenda\b", block.text, re.I) \
+            and sections.get(index) != "logistics" and not block.text.lower().startswith("no ")
+        label = block.kind == "para" and _AGENDA.match(block.text.rstrip(":"))
+        if heading or label or (block.kind == "heading" and _AGENDA.match(block.text)):
+            topics = [_clean(t) for t in _items_after(blocks, index) if _is_topic(t)]
+            if topics:
+                return topics
+    boxed = [i for i, b in enumerate(blocks) if b.kind != "heading" and _TIMEBOX.match(b.text)]
+    if len(boxed) >= 2:
+        topics = []
+        for index in boxed:
+            text = _TIMEBOX.sub("", blocks[index].text)
+            if _is_topic(text) and not _is_label_only(text):
+                topics.append(_clean(text))
+            else:   # "Technical presentations:" -> the presentations listed under it
+                topics += [_clean(t) for t in _items_after(blocks, index, first_list_only=True)
+                           if _is_topic(t)]
+        return topics
+    return []
+
+
+def _items_after(blocks: list[_Block], index: int, *, first_list_only: bool = False) -> list[str]:
+    """The top-level items of the lists after blocks[index], up to the next heading."""
+    found, base, list_id = [], None, None
+    for position in range(index + 1, len(blocks)):
+        block = blocks[position]
+        if block.kind == "heading":
+            break
+        if block.kind != "item":
+            if first_list_only and list_id is not None:
+                break
+            continue
+        if base is None:
+            base, list_id = block.depth, block.list_id
+        if first_list_only and block.list_id != list_id and block.depth <= base:
+            break
+        if block.depth == base:
+            if block.nested and (_is_label_only(block.text) or not _is_topic(block.text)):
+                continue   # a container ("Discussion topics"): its sub-items follow
+            found.append(block.text)
+        elif block.depth == base + 1 and _container_above(blocks, position, base):
+            found.append(block.text)
+    return found
+
+
+def _container_above(blocks: list[_Block], position: int, base: int) -> bool:
+    for block in reversed(blocks[:position]):
+        if block.kind == "item" and block.depth == base:
+            return block.nested and (_is_label_only(block.text) or not _is_topic(block.text))
+    return False
+
+
+def _lead_paragraph(blocks: list[_Block], sections: dict[int, str]) -> list[str]:
+    """A paragraph of substance before the first topic heading: a document's lead."""
+    for index, block in enumerate(blocks):
+        if block.kind == "heading" and sections.get(index) == "topic":
+            break
+        if block.kind == "para" and block.depth == 0 and \
+                not _in(blocks, sections, block, "logistics", "follow-ups") and \
+                _is_substance(block, words=6):
+            return [_clean(block.text)]
+    return []
+
+
+def _topic_headings(blocks: list[_Block], sections: dict[int, str]) -> list[str]:
+    """Topic headings whose own section holds something of substance."""
+    topics = []
+    for index, block in enumerate(blocks):
+        if block.kind != "heading" or sections.get(index) != "topic":
+            continue
+        next_heading, said, substance = None, 0, False
+        for after in blocks[index + 1:]:
+            if after.kind == "heading":
+                next_heading = after
+                break
+            if said < 12:
+                said += len(_content_words(after.text, _LOGISTIC_WORDS))
+            substance = substance or _is_substance(after, words=2)
+        if next_heading is not None and next_heading.level > block.level and said < 12:
+            continue   # a container ("Proposed FCPs"): the headings under it are the topics
+        if substance:
+            topics.append(_clean(block.text))
+    return topics
+
+
+def _first_substance(blocks: list[_Block], sections: dict[int, str]) -> list[str]:
+    """The first block of substance; a list item brings its substantial siblings along.
+    Follow-ups (action items) count only when nothing else does."""
+    passes = ((("none", "generic", "topic", "title"), 3), (("follow-ups",), 3),
+              (("none", "generic", "topic", "title", "follow-ups"), 1))
+    for allowed, words in passes:
+        for block in blocks:
+            if block.kind == "heading" or not _in(blocks, sections, block, *allowed):
+                continue
+            if not _is_substance(block, words=words):
+                continue
+            if block.kind == "item":
+                siblings = [b.text for b in blocks if b.kind == "item" and
+                            b.list_id == block.list_id and _is_substance(b, words=words)]
+                return [_clean(t) for t in siblings]
+            return [_clean(block.text)]
+    return []
+
+
+# --- text -------------------------------------------------------------------------------------
+
+def _clean(text: str) -> str:
+    """Without addresses, time boxes, numbering, check boxes and empty brackets."""
+    text = _URL.sub("", text)
+    for pattern in (_ADMONITION, _CHECKBOX, _TIMEBOX, _ENUMERATOR):
+        text = pattern.sub("", text)
+    text = re.sub(r"\(\s*[|,;:\s]*\)|\[\s*[|,;:\s]*\]", "", text)
+    text = re.sub(r"\s+([,.;:!?])", r"\1", " ".join(text.split()))
+    return text.strip(" -–—:;,|").strip()
+
+
+def _join(parts: list[str], limit: int) -> str:
+    """Parts joined with '; ' (one ending '.' kept as a sentence), cut at a word boundary."""
+    parts = [p for p in dict.fromkeys(parts) if p]
+    if len(parts) == 1:
+        text = parts[0]
+    else:
+        text = "; ".join(p.rstrip(".;:") for p in parts)
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0].rstrip(" ;,:-–—") + "…"
