@@ -17,7 +17,8 @@ pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus is
 # What a scribe would fix: each of these means the page or the archive shows something wrong.
 ACTIONABLE = {"title-date-mismatch", "unclosed-fence", "stub", "placeholder", "group-mismatch",
               "missing-local-file", "attachment-type", "attachment-too-large", "control-char",
-              "several-meetings", "date-ambiguous"}
+              "several-meetings", "date-ambiguous", "encoding", "not-utf8", "front-matter-type",
+              "timezone-unknown", "date-invalid"}
 _DATE = re.compile(r"\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[/.]\d{1,2}[/.]\d{2,4}|\d{1,2}(?::\d\d)?"
                    r"\s*(?:am|pm)?|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|mon|tue|"
                    r"wed|thu|fri|sat|sun)[a-z]*\b|\b(?:pst|pdt|utc|cet|cest|est|edt|gmt)\b", re.I)
