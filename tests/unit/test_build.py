@@ -101,3 +101,72 @@ def test_the_build_command(src, tmp_path, capsys):
     (src / "k8s" / "meeting-notes-2024.md").unlink()
     assert main(["build", str(src), "--out", str(out), "--base-url", SITE, "--jobs", "1"]) == EXIT_OK
     assert main(["build", str(tmp_path / "nope"), "--out", str(out)]) == EXIT_USAGE
+
+
+# -- rebuilds: the cache folder -------------------------------------------------------------
+
+
+def test_a_rebuild_with_nothing_changed_reuses_everything_and_writes_nothing(src, tmp_path):
+    out, cache = tmp_path / "site", tmp_path / "cache"
+    first = build(src, out, site_url=SITE, workers=1, cache_dir=cache)
+    before = site_bytes(out)
+    again = build(src, out, site_url=SITE, workers=1, cache_dir=cache)
+    assert site_bytes(out) == before
+    assert (again.reused, again.written, again.files) == (len(first.records) + len(first.rejected), 0, len(before))
+    assert again.rejected == first.rejected and again.records == first.records
+
+
+def test_a_cached_build_has_the_bytes_of_a_fresh_one(src, tmp_path):
+    build(src, tmp_path / "fresh", site_url=SITE, workers=2)
+    build(src, tmp_path / "cached", site_url=SITE, workers=2, cache_dir=tmp_path / "cache")
+    build(src, tmp_path / "cached", site_url=SITE, workers=2, cache_dir=tmp_path / "cache")
+    assert site_bytes(tmp_path / "cached") == site_bytes(tmp_path / "fresh")
+
+
+def test_after_one_change_the_site_equals_a_fresh_build_and_only_what_changed_is_written(src, tmp_path):
+    out, cache = tmp_path / "site", tmp_path / "cache"
+    build(src, out, site_url=SITE, workers=1, cache_dir=cache)
+    before = site_bytes(out)
+    write(src / "openxla" / "2022-10-18-sync.md", "# October sync, corrected\n\n- a\n- b\n- c\n- d\n")
+    result = build(src, out, site_url=SITE, workers=1, cache_dir=cache)
+    build(src, tmp_path / "fresh", site_url=SITE, workers=1)
+    after = site_bytes(out)
+    assert after == site_bytes(tmp_path / "fresh")
+    changed = {k for k in after if after[k] != before.get(k)}
+    assert "openxla/2022-10-18-sync/index.html" in changed
+    assert "openxla/2022-09-20-community-meeting/index.html" in changed   # its "newer" link
+    assert not any(k.startswith("rust-lang/2019") for k in changed)
+    assert result.written == len(changed) and result.reused == len(gather(src)) - 1
+
+
+def test_a_removed_meeting_and_its_attachment_leave_the_site(src, tmp_path):
+    out, cache = tmp_path / "site", tmp_path / "cache"
+    build(src, out, site_url=SITE, workers=1, cache_dir=cache)
+    for path in (src / "openxla" / "2022-09-20-community-meeting").iterdir():
+        path.unlink()
+    build(src, out, site_url=SITE, workers=1, cache_dir=cache)
+    build(src, tmp_path / "fresh", site_url=SITE, workers=1)
+    assert site_bytes(out) == site_bytes(tmp_path / "fresh")
+
+
+def test_a_file_changed_in_the_site_folder_is_written_again(src, tmp_path):
+    out, cache = tmp_path / "site", tmp_path / "cache"
+    build(src, out, site_url=SITE, workers=1, cache_dir=cache)
+    before = site_bytes(out)
+    (out / "openxla" / "2022-10-18-sync" / "index.html").write_text("tampered")
+    (out / "feed.xml").unlink()
+    result = build(src, out, site_url=SITE, workers=1, cache_dir=cache)
+    assert site_bytes(out) == before and result.written == 2
+
+
+def test_a_damaged_or_foreign_cache_is_a_cold_build_not_a_failure(src, tmp_path):
+    out, cache = tmp_path / "site", tmp_path / "cache"
+    build(src, out, site_url=SITE, workers=1, cache_dir=cache)
+    before = site_bytes(out)
+    for entry in (cache / "meetings").iterdir():
+        entry.write_bytes(b"not a pickle")
+    (cache / "manifest.pickle").write_bytes(b"\x80\x05garbage")
+    result = build(src, out, site_url=SITE, workers=1, cache_dir=cache)
+    assert site_bytes(out) == before and result.reused == 0
+    other = build(src, out, site_url="https://other.example.org", workers=1, cache_dir=cache)
+    assert other.reused == 0 and b"https://other.example.org/" in (out / "feed.xml").read_bytes()

@@ -1,24 +1,35 @@
 """`minutes build SRC --out SITE`: a folder laid out like the bucket's minutes/ -> a static site.
 
-Same code as the Lambda path (meeting.assemble, site.whole_site), no AWS and no state: feed ids
+Same code as the Lambda path (meeting.assemble, site.py's plan), no AWS and no state: feed ids
 and dates derive from the keys, so the same sources always give the same bytes.
+
+Every core works: meetings are assembled in worker processes, then the workers render the
+meeting pages while the main process plans the listings (archives, feeds, search, sitemap).
+With a cache folder (buildcache.py), a rebuild reuses what has not changed, keyed by content
+hash: a meeting whose files and code are the same is not parsed again, a page whose inputs are
+the same is not rendered again, and a file whose bytes are the same is not written again.
 """
 from __future__ import annotations
 
 import concurrent.futures
+import functools
+import hashlib
 import os
 import sys
 import urllib.parse
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import keys
+from .buildcache import BuildCache
 from .meeting import Assembled, SourceFile, assemble
 from .model import MeetingRecord, free_segment
 from .pages import PageRenderer, SiteConfig
 from .problems import MinutesError, Problem, Rejected
-from .site import SiteFile, whole_site
+from .site import SiteFile, all_neighbours, listing_files, meeting_file
+
+_PAGES_PER_JOB = 16
 
 
 @dataclass
@@ -26,7 +37,9 @@ class BuildResult:
     records: list[MeetingRecord] = field(default_factory=list)
     rejected: dict[str, list[Problem]] = field(default_factory=dict)   # meeting path -> problems
     warnings: dict[str, list[Problem]] = field(default_factory=dict)
-    written: int = 0
+    written: int = 0        # files written (a rebuild skips those whose bytes are unchanged)
+    files: int = 0          # files the site has
+    reused: int = 0         # meetings taken from the cache
 
 
 def gather(src: Path) -> dict[tuple[str, str], list[Path]]:
@@ -46,49 +59,149 @@ def gather(src: Path) -> dict[tuple[str, str], list[Path]]:
     return dict(meetings)
 
 
-def _assemble_one(job: tuple[str, list[tuple[str, str]], int]) -> tuple[str, Assembled | list[Problem]]:
-    site_host, files, max_bytes = job
-    name = files[0][0]
+@dataclass(frozen=True)
+class _Job:
+    digest: str                              # of the files, the code and the options
+    files: tuple[tuple[str, str, str], ...]  # (key, local path, sha256 of the bytes)
+
+
+def _assemble_one(job: tuple[str, _Job, int]) -> tuple[str, Assembled | list[Problem]]:
+    site_host, meeting, max_bytes = job
+    name = meeting.files[0][0]
     try:
-        sources = [SourceFile(key, Path(path).read_bytes()) for key, path in files]
-        return name, assemble(sources, site_host=site_host, max_bytes=max_bytes)
+        sources = [SourceFile(key, Path(path).read_bytes()) for key, path, _ in meeting.files]
+        assembled = assemble(sources, site_host=site_host, max_bytes=max_bytes)
     except Rejected as rejected:
         return name, [p.in_file(name) for p in rejected.problems]
+    # Attachment bytes go back to the main process only when written (read again from SRC).
+    return name, replace(assembled, attachments=tuple(
+        (SourceFile(source.key, b""), att) for source, att in assembled.attachments))
+
+
+@functools.lru_cache(maxsize=4)
+def _renderer(site_url: str, subscribe_url: str | None) -> PageRenderer:
+    return PageRenderer(SiteConfig(site_url=site_url, subscribe_url=subscribe_url))
+
+
+def _render_pages(job: tuple[tuple[str, str | None], list[tuple[MeetingRecord, tuple]]]) -> list[SiteFile]:
+    config, pages = job
+    renderer = _renderer(*config)
+    return [meeting_file(renderer, record, (), around=around) for record, around in pages]
 
 
 def build(src: Path, out: Path, *, site_url: str, max_bytes: int = 1024 * 1024,
-          workers: int | None = None, progress=None, subscribe_url: str | None = None) -> BuildResult:
+          workers: int | None = None, progress=None, subscribe_url: str | None = None,
+          cache_dir: Path | None = None) -> BuildResult:
     src, out = Path(src), Path(out)
     if not src.is_dir():
         raise MinutesError(f"{src} is not a folder")
-    meetings = gather(src)
     site_host = urllib.parse.urlsplit(site_url).hostname or "localhost"
-    jobs = [(site_host, [(keys.PREFIX + p.relative_to(src).as_posix(), str(p)) for p in paths],
-             max_bytes) for paths in meetings.values()]
+    config = (site_url, subscribe_url)
+    cache = BuildCache(Path(cache_dir), options=(*config, max_bytes)) if cache_dir else None
+    jobs = _jobs(src, site_host, max_bytes, cache)
     result = BuildResult()
-    assembled: list[Assembled] = []
-    with concurrent.futures.ProcessPoolExecutor(max_workers=workers or os.cpu_count()) as pool:
-        for done, (name, outcome) in enumerate(pool.map(_assemble_one, jobs, chunksize=4), 1):
-            if isinstance(outcome, Assembled):
-                assembled.append(outcome)
-                if outcome.problems:
-                    result.warnings[name] = list(outcome.problems)
-            else:
-                result.rejected[name] = outcome
-            if progress:
-                progress(done, len(jobs))
-    records = _unique_segments([a.record for a in assembled])
-    result.records = records
-    renderer = PageRenderer(SiteConfig(site_url=site_url, subscribe_url=subscribe_url))
-    files = whole_site(renderer, records)
+    workers = max(1, workers or os.cpu_count() or 1)
+    with concurrent.futures.ProcessPoolExecutor(max_workers=workers) as pool:
+        assembled = _assemble_all(pool, jobs, site_host, max_bytes, cache, result, progress)
+        records = _unique_segments([a.record for _, a in assembled])
+        result.records = records
+        writer = _Writer(out, cache)
+        pages = _plan_pages(records, site_url, writer, cache, jobs_by_meeting={
+            (a.record.group, a.record.meeting): job.digest for job, a in assembled})
+        chunks = [pages[i:i + _PAGES_PER_JOB] for i in range(0, len(pages), _PAGES_PER_JOB)]
+        rendered = pool.map(_render_pages, [(config, c) for c in chunks]) \
+            if workers > 1 and len(chunks) > 1 else map(_render_pages, [(config, c) for c in chunks])
+        # The main process plans the listings while the workers render pages.
+        listings = listing_files(_renderer(*config), records)
+        for files in rendered:
+            for item in files:
+                writer.write(item)
+    for item in listings:
+        writer.write(item)
+    _write_attachments(assembled, records, jobs, writer)
+    result.written, result.files = writer.finish()
+    return result
+
+
+def _jobs(src: Path, site_host: str, max_bytes: int, cache: BuildCache | None) -> list[_Job]:
+    jobs = []
+    for paths in gather(src).values():
+        files = []
+        for path in paths:
+            key = keys.PREFIX + path.relative_to(src).as_posix()
+            digest = hashlib.sha256(path.read_bytes()).hexdigest() if cache else ""
+            files.append((key, str(path), digest))
+        meeting = hashlib.sha256(repr((site_host, max_bytes, files and [
+            (k, d) for k, _, d in files])).encode()).hexdigest() if cache else ""
+        jobs.append(_Job(meeting, tuple(files)))
+    return jobs
+
+
+def _assemble_all(pool, jobs: list[_Job], site_host: str, max_bytes: int,
+                  cache: BuildCache | None, result: BuildResult, progress) -> list[tuple[_Job, Assembled]]:
+    outcomes: list = [None] * len(jobs)
+    todo = []
+    for at, job in enumerate(jobs):
+        cached = cache.meeting(job.digest) if cache else None
+        if cached is not None:
+            outcomes[at] = cached
+            result.reused += 1
+        else:
+            todo.append(at)
+    work = [(site_host, jobs[at], max_bytes) for at in todo]
+    done = len(jobs) - len(todo)
+    mapped = pool.map(_assemble_one, work, chunksize=4) if len(work) > 1 else map(_assemble_one, work)
+    for at, outcome in zip(todo, mapped):
+        outcomes[at] = outcome
+        if cache:
+            cache.keep_meeting(jobs[at].digest, outcome)
+        done += 1
+        if progress:
+            progress(done, len(jobs))
+    assembled = []
+    for job, (name, outcome) in zip(jobs, outcomes):
+        if isinstance(outcome, Assembled):
+            assembled.append((job, outcome))
+            if outcome.problems:
+                result.warnings[name] = list(outcome.problems)
+        else:
+            result.rejected[name] = outcome
+    return assembled
+
+
+def _plan_pages(records, site_url: str, writer: "_Writer", cache: BuildCache | None,
+                jobs_by_meeting: dict) -> list[tuple[MeetingRecord, tuple]]:
+    """The pages to render: every page, less (with a cache) those whose inputs are unchanged
+    and whose file is still as written."""
+    around = all_neighbours(records)
+    todo = []
+    for record in records:
+        pair = around.get((record.group, record.meeting), (None, None))
+        path = record.url_path + "index.html"
+        if cache:
+            inputs = "|".join(f"{jobs_by_meeting[(r.group, r.meeting)]}:{r.segment}" if r else "-"
+                              for r in (record, *pair))
+            if writer.unchanged(path, inputs):
+                continue
+            writer.expect(path, inputs)
+        todo.append((record, pair))
+    return todo
+
+
+def _write_attachments(assembled, records: list[MeetingRecord], jobs: list[_Job],
+                       writer: "_Writer") -> None:
     by_meeting = {(r.group, r.meeting): r for r in records}
-    for item in assembled:
+    for job, item in assembled:
         record = by_meeting[(item.record.group, item.record.meeting)]
         final = {a.name: a for a in record.attachments}
+        local = {key: (path, digest) for key, path, digest in job.files}
         for source, att in item.attachments:
-            files.append(SiteFile(final[att.name].url_path, source.data, att.content_type))
-    result.written = write_site(files, out)
-    return result
+            path, digest = local[source.key]
+            target = final[att.name].url_path
+            if writer.unchanged(target, digest):
+                continue
+            writer.expect(target, digest)
+            writer.write(SiteFile(target, Path(path).read_bytes(), att.content_type))
 
 
 def _unique_segments(records: list[MeetingRecord]) -> list[MeetingRecord]:
@@ -102,20 +215,75 @@ def _unique_segments(records: list[MeetingRecord]) -> list[MeetingRecord]:
     return unique
 
 
-def write_site(files: list[SiteFile], out: Path) -> int:
-    """Write every file under `out`; refuse a path outside it or a path written twice."""
-    root = out.resolve()
-    seen: set[Path] = set()
-    for item in files:
-        target = (root / urllib.parse.unquote(item.key)).resolve()
-        if root not in target.parents:
-            raise MinutesError(f"refusing to write outside {root}: {item.path}")
-        if target in seen:
-            raise MinutesError(f"two files want the same path: {item.path}")
-        seen.add(target)
+class _Writer:
+    """Writes site files under `out`: refuses a path outside it or a path planned twice, and
+    (with a cache) leaves alone a file whose bytes are already there, and removes the files
+    of the previous build that this one no longer has."""
+
+    def __init__(self, out: Path, cache: BuildCache | None):
+        self.root = out.resolve()
+        self.cache = cache
+        self.seen: set[Path] = set()
+        self.written = 0
+        self._inputs: dict[str, str] = {}
+
+    def _target(self, path: str) -> Path:
+        target = (self.root / urllib.parse.unquote(path.lstrip("/"))).resolve()
+        if self.root not in target.parents:
+            raise MinutesError(f"refusing to write outside {self.root}: {path}")
+        if target in self.seen:
+            raise MinutesError(f"two files want the same path: {path}")
+        return target
+
+    def unchanged(self, path: str, inputs: str) -> bool:
+        """The file at `path` was made from the same `inputs` and is still as written: it is
+        part of this site as it stands."""
+        if self.cache is None:
+            return False
+        target = self._target(path)
+        if not self.cache.still_written(path, target, inputs=inputs):
+            return False
+        self.seen.add(target)
+        return True
+
+    def expect(self, path: str, inputs: str) -> None:
+        self._inputs[path] = inputs
+
+    def write(self, item: SiteFile) -> None:
+        target = self._target(item.path)
+        self.seen.add(target)
+        inputs = self._inputs.pop(item.path, "")
+        if self.cache and self.cache.still_written(item.path, target, body=item.body):
+            self.cache.wrote(item.path, target, item.body, inputs)
+            return
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(item.body)
-    return len(seen)
+        self.written += 1
+        if self.cache:
+            self.cache.wrote(item.path, target, item.body, inputs)
+
+    def finish(self) -> tuple[int, int]:
+        if self.cache:
+            for stale in self.cache.finish():
+                target = (self.root / urllib.parse.unquote(stale.lstrip("/"))).resolve()
+                if self.root in target.parents and target not in self.seen and target.is_file():
+                    target.unlink()
+        return self.written, len(self.seen)
+
+
+def write_site(files: list[SiteFile], out: Path) -> int:
+    """Write every file under `out`; refuse a path outside it or a path written twice."""
+    writer = _Writer(out, None)
+    for item in files:
+        writer.write(item)
+    return writer.finish()[0]
+
+
+def default_cache_dir(out: Path) -> Path:
+    """One cache folder per output folder, outside it (the site folder is what gets synced)."""
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    name = hashlib.sha256(str(Path(out).resolve()).encode()).hexdigest()[:16]
+    return base / "minutes" / f"build-{name}"
 
 
 def print_progress(done: int, total: int) -> None:
@@ -125,3 +293,4 @@ def print_progress(done: int, total: int) -> None:
         end = "\n" if done == total else "\r"
         print(f"  [{'#' * filled}{'.' * (width - filled)}] {done}/{total} meetings", end=end,
               file=sys.stderr, flush=True)
+

@@ -43,6 +43,10 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--subscribe-url", default=None, metavar="URL",
                        help="the subscriptions API (SUBSCRIPTIONS_URL), to show the subscribe form "
                             "exactly as the deployed site does")
+    build.add_argument("--cache-dir", type=Path, default=None, metavar="DIR",
+                       help="what a rebuild reuses, keyed by content hash (default: "
+                       "$XDG_CACHE_HOME/minutes/build-<hash of SITE>; safe to delete)")
+    build.add_argument("--no-cache", action="store_true", help="build everything from scratch")
     build.set_defaults(run=_build)
 
     demo = sub.add_parser("demo", help="run the whole pipeline on AWS emulated in-process")
@@ -109,16 +113,18 @@ def _check(args) -> int:
 
 
 def _build(args) -> int:
-    from .build import build, print_progress
+    from .build import build, default_cache_dir, print_progress
     from .check import format_text, Verdict
     if not args.src.is_dir():
         print(f"minutes build: {args.src} is not a folder", file=sys.stderr)
         return EXIT_USAGE
+    cache = None if args.no_cache else (args.cache_dir or default_cache_dir(args.out))
     result = build(args.src, args.out, site_url=args.base_url, workers=args.jobs,
-                   progress=print_progress, subscribe_url=args.subscribe_url)
+                   progress=print_progress, subscribe_url=args.subscribe_url, cache_dir=cache)
     for name, problems in sorted(result.rejected.items()):
         print(format_text(Verdict(name, name, tuple(problems), None)), file=sys.stderr)
-    print(f"built {len(result.records)} meetings, {result.written} files in {args.out}"
+    print(f"built {len(result.records)} meetings ({result.reused} unchanged), {result.files} files"
+          f" ({result.written} written) in {args.out}"
           f" ({len(result.rejected)} rejected, {len(result.warnings)} with warnings)")
     return EXIT_OK if not result.rejected else EXIT_INVALID
 

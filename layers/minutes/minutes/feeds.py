@@ -65,8 +65,10 @@ def absolute_url(site_url: str, path: str, *, safe: str = _PATH_SAFE) -> str:
 def _resolve(value: str, *, site_url: str, page_url: str) -> str:
     """Resolve one attribute value; site-root paths go under site_url (which may have a prefix)."""
     value = value.strip()
-    if not value:
-        return value
+    if not value or (value.startswith(("https://", "http://", "mailto:")) and "/." not in value
+                     and "?#" not in value and value[-1] not in "?#" and value.isascii()
+                     and value.isprintable()):
+        return value   # already absolute (what urljoin would return unchanged)
     if value.startswith("/") and not value.startswith("//"):
         return absolute_url(site_url, value, safe=_REF_SAFE)
     return urllib.parse.urljoin(page_url, value)

@@ -42,9 +42,4 @@ def plain_text(fragment: str) -> str:
 
 def words(text: str) -> list[str]:
     """Distinct lower-case words in order of first appearance ("don't", "v1.2", "k8s" kept whole)."""
-    seen: dict[str, None] = {}
-    for match in _WORD.finditer(text.lower()):
-        word = match.group(0)
-        if len(word) <= MAX_WORD:
-            seen.setdefault(word, None)
-    return list(seen)
+    return [word for word in dict.fromkeys(_WORD.findall(text.lower())) if len(word) <= MAX_WORD]

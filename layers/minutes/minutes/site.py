@@ -57,9 +57,26 @@ def neighbours(record: MeetingRecord, records: Iterable[MeetingRecord]):
     return older, newer
 
 
+def all_neighbours(records: Iterable[MeetingRecord]) -> dict[tuple[str, str], tuple]:
+    """neighbours() of every record at once, (group, meeting) -> (previous, next): one sort per
+    group instead of one per page (a whole site is then O(n log n), not O(n^2))."""
+    by_group: dict[str, list[MeetingRecord]] = {}
+    for record in records:
+        if record.listed:
+            by_group.setdefault(record.group, []).append(record)
+    found: dict[tuple[str, str], tuple] = {}
+    for members in by_group.values():
+        same = sort_newest_first(members)
+        for at, record in enumerate(same):
+            found[(record.group, record.meeting)] = (
+                same[at + 1] if at + 1 < len(same) else None, same[at - 1] if at > 0 else None)
+    return found
+
+
 def meeting_file(renderer: PageRenderer, record: MeetingRecord,
-                 records: Iterable[MeetingRecord]) -> SiteFile:
-    previous, following = neighbours(record, records)
+                 records: Iterable[MeetingRecord], *, around: tuple | None = None) -> SiteFile:
+    """The meeting's page; `around` is its (previous, next) when the caller knows them."""
+    previous, following = around if around is not None else neighbours(record, records)
     html = renderer.meeting_page(record, previous=previous, next=following)
     return _file(record.url_path + "index.html", html)
 
@@ -102,5 +119,7 @@ def _feed_files(records, config: SiteConfig, base: str, title: str, *, limit: in
 
 
 def whole_site(renderer: PageRenderer, records: list[MeetingRecord], **options) -> list[SiteFile]:
-    pages = [meeting_file(renderer, r, records) for r in records]
+    around = all_neighbours(records)
+    pages = [meeting_file(renderer, r, records, around=around.get((r.group, r.meeting), (None, None)))
+             for r in records]
     return pages + listing_files(renderer, records, **options)
