@@ -82,6 +82,23 @@ def check_paths(paths: list[Path], *, key: str | None = None, site_host: str = "
     return [_check_meeting(m, site_host, max_bytes) for m in _meetings(paths, key)]
 
 
+def check_keyed(files: dict[str, Path], *, site_host: str = "localhost",
+                max_bytes: int = DEFAULT_MAX_BYTES) -> list[Verdict]:
+    """A verdict for every meeting among files whose bucket keys are known (`minutes sync`):
+    grouped by key, as publish groups them (a folder meeting's files together)."""
+    grouped: dict[str, dict[str, Path]] = defaultdict(dict)
+    for key, path in sorted(files.items()):
+        try:
+            parsed = keys.parse_key(key)
+            ident = parsed.meeting_prefix if parsed.is_folder else key
+        except Rejected:
+            ident = key   # a bad key is a meeting of its own; assemble says why
+        grouped[ident][key] = path
+    return [_check_meeting(_Meeting(tuple(sorted(found.items()))), site_host, max_bytes)
+            for found in grouped.values()
+            if any(k.lower().endswith(".md") for k in found)]
+
+
 def check_file(path: Path, *, key: str | None = None, site_host: str = "localhost",
                max_bytes: int = DEFAULT_MAX_BYTES) -> Verdict:
     """The verdict for one file (with its folder meeting's attachments beside it)."""

@@ -35,6 +35,27 @@ def _parser() -> argparse.ArgumentParser:
                        help="the size limit the bucket enforces (default: 1 MiB)")
     check.set_defaults(run=_check)
 
+    upload = sub.add_parser("upload", help="check, upload and wait for the verdict",
+                            description="Check the files as publish would (nothing invalid is "
+                            "uploaded), upload them to MinutesBucket, wait for each verdict "
+                            "(reports/<key>.json) and print it. Exit codes as for check.")
+    upload.add_argument("files", nargs="+", type=Path, metavar="FILE",
+                        help="a minutes file, or a folder: every meeting in it")
+    upload.add_argument("--key", help="the bucket key for FILE (one FILE only); by default as "
+                        "`minutes check` derives it")
+    _bucket_options(upload)
+    upload.set_defaults(run=_upload)
+
+    sync = sub.add_parser("sync", help="mirror a folder of minutes into the bucket",
+                          description="Upload what changed (MD5 against the object's ETag) in "
+                          "DIR, laid out like the bucket's minutes/ (<group>/<date>-<topic>.md); "
+                          "check first; wait for the verdicts; print a summary.")
+    sync.add_argument("dir", type=Path, metavar="DIR")
+    sync.add_argument("--delete", action="store_true",
+                      help="also delete bucket keys under minutes/ that DIR no longer has")
+    _bucket_options(sync)
+    sync.set_defaults(run=_sync)
+
     build = sub.add_parser("build", help="render a folder of minutes to a static site")
     build.add_argument("src", type=Path, metavar="SRC", help="folder laid out like minutes/: <group>/<date>-<slug>.md")
     build.add_argument("--out", type=Path, required=True, metavar="SITE")
@@ -110,6 +131,91 @@ def _check(args) -> int:
         for verdict in verdicts:
             print(format_text(verdict, args.verbose))
     return EXIT_OK if all(v.valid for v in verdicts) else EXIT_INVALID
+
+
+def _bucket_options(parser) -> None:
+    parser.add_argument("--bucket", required=True, help="MinutesBucket's name (a stack output)")
+    parser.add_argument("--region", help="AWS region (default: your AWS configuration's)")
+    parser.add_argument("--wait", type=float, default=300, metavar="SECONDS",
+                        help="how long to wait for the verdicts (default: %(default)s; 0: not at all)")
+
+
+def scribe_bucket(args):
+    """The bucket the scribe's tools write to (tests replace this with the emulated one)."""
+    import boto3
+    from .aws.s3 import ScribeBucket
+    return ScribeBucket(boto3.client("s3", region_name=args.region), args.bucket)
+
+
+def _upload(args) -> int:
+    from .check import expand, key_for
+    if args.key and (len(args.files) != 1 or args.files[0].is_dir()):
+        print("minutes upload: --key needs exactly one FILE (not a folder)", file=sys.stderr)
+        return EXIT_USAGE
+    missing = [str(p) for p in args.files if not p.exists()]
+    if missing:
+        print(f"minutes upload: no such file: {', '.join(missing)}", file=sys.stderr)
+        return EXIT_USAGE
+    files = {args.key: args.files[0]} if args.key else {}
+    for path in [] if args.key else expand(args.files):
+        files[key_for(path)] = path
+        files.update(_folder_attachments(path))
+    if not files:
+        print("minutes upload: no .md files given", file=sys.stderr)
+        return EXIT_USAGE
+    return _run_scribe_tool("minutes upload", args, lambda up: up.upload(files))
+
+
+def _folder_attachments(path: Path) -> dict:
+    """A folder meeting's attachments go up with its minutes."""
+    from . import keys
+    from .check import key_for
+    key = key_for(path)
+    try:
+        if not keys.parse_key(key).is_folder:
+            return {}
+    except Exception:   # noqa: BLE001 - a bad key is reported by the check
+        return {}
+    return {f"{key.rsplit('/', 1)[0]}/{p.name}": p for p in sorted(path.parent.iterdir())
+            if p.is_file() and not p.name.startswith(".") and keys.attachment_type(p.name)}
+
+
+def _sync(args) -> int:
+    if not args.dir.is_dir():
+        print(f"minutes sync: {args.dir} is not a folder", file=sys.stderr)
+        return EXIT_USAGE
+    return _run_scribe_tool("minutes sync", args,
+                            lambda up: up.sync(args.dir, delete=args.delete), summary=True)
+
+
+def _run_scribe_tool(name: str, args, work, *, summary: bool = False) -> int:
+    from botocore.exceptions import BotoCoreError, ClientError
+    from .check import format_text
+    from .services.upload import Uploader
+    if args.wait < 0:
+        print(f"{name}: --wait must be 0 or more", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        outcome = work(Uploader(scribe_bucket(args), wait_seconds=args.wait))
+    except (BotoCoreError, ClientError) as problem:
+        print(f"{name}: {problem}", file=sys.stderr)
+        return EXIT_INVALID
+    for verdict in outcome.rejected_locally:
+        print(format_text(verdict))
+        print(f"{verdict.file}: not uploaded")
+    for sent in outcome.sent:
+        if sent.verdict is not None:
+            print(sent.verdict.text())
+        elif args.wait and sent in outcome.waiting:
+            print(f"{sent.key}: {'deleted' if sent.removed else 'uploaded'}, no verdict within "
+                  f"{args.wait:g} s (see s3://{args.bucket}/reports/{sent.key}.txt)\n")
+        elif sent in outcome.waiting:
+            print(f"{sent.key}: {'deleted' if sent.removed else 'uploaded'}")
+    if summary or outcome.waiting:
+        print(outcome.summary())
+    if not args.wait:
+        return EXIT_INVALID if outcome.rejected_locally else EXIT_OK
+    return EXIT_OK if outcome.ok else EXIT_INVALID
 
 
 def _build(args) -> int:

@@ -22,6 +22,7 @@ from pathlib import Path
 import boto3
 
 from ..problems import ConfigError
+from .s3 import ScribeBucket
 from ..local.template import ACCOUNT, REGION, Stack, load_template
 
 EVENTS_DIR = "events"
@@ -379,3 +380,26 @@ def _import_handler(fn: LocalFunction):
     sys.modules[unique] = module
     spec.loader.exec_module(module)
     return module
+
+
+
+class EmulatedScribeBucket(ScribeBucket):
+    """MinutesBucket for `minutes upload`/`sync` on the emulated stack: the writes go to moto
+    through the real adapter (ScribeBucket), then the S3 event AWS would send is delivered."""
+
+    def __init__(self, cloud: LocalCloud):
+        super().__init__(cloud.s3, cloud.bucket("MinutesBucket"))
+        self._cloud = cloud
+
+    def put(self, key: str, data: bytes) -> str | None:
+        version = super().put(key, data)
+        self._cloud._notify(self._bucket, key, "ObjectCreated:Put", size=len(data),
+                            etag=hashlib.md5(data, usedforsecurity=False).hexdigest(),
+                            version_id=version)
+        return version
+
+    def delete(self, key: str) -> str | None:
+        version = super().delete(key)
+        self._cloud._notify(self._bucket, key, "ObjectRemoved:DeleteMarkerCreated",
+                            version_id=version)
+        return version

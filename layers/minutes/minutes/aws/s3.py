@@ -93,6 +93,31 @@ class MinutesStore:
                             ContentType="text/plain; charset=utf-8")
 
 
+class ScribeBucket(MinutesStore):
+    """MinutesBucket as a scribe's tools see it (`minutes upload`, `minutes sync`): they also
+    put and delete minutes. Returns the version id each write made (the bucket is versioned;
+    the verdict report names the version it answers)."""
+
+    def put(self, key: str, data: bytes) -> str | None:
+        found = self._s3.put_object(Bucket=self._bucket, Key=key, Body=data,
+                                    ContentType=_content_type(key),
+                                    ContentMD5=base64.b64encode(
+                                        hashlib.md5(data, usedforsecurity=False).digest()).decode())
+        return found.get("VersionId")
+
+    def delete(self, key: str) -> str | None:
+        return self._s3.delete_object(Bucket=self._bucket, Key=key).get("VersionId")
+
+
+def _content_type(key: str) -> str:
+    from ..keys import attachment_type
+    if key.lower().endswith(".md"):
+        return "text/markdown; charset=utf-8"
+    if key.lower().endswith((".yaml", ".yml")):
+        return "application/yaml"
+    return attachment_type(key) or "application/octet-stream"
+
+
 def object_key(path: str) -> str:
     """The SiteBucket key that serves a site path. S3 website hosting (and CloudFront with an
     S3 origin) decodes the request path into the key, so `/g/m/%5BPublic%5D%20Slides.pdf` is
