@@ -268,3 +268,12 @@ def test_any_corpus_file_is_checked_in_well_under_a_second(capsys):
     started = time.perf_counter()
     run(capsys, str(largest))
     assert time.perf_counter() - started < 1
+
+
+def test_many_meetings_are_checked_on_every_core_with_the_same_verdicts_in_order():
+    from minutes.check import check_paths
+    folder = CORPUS / "onnx"
+    serial = check_paths([folder], workers=1)
+    assert len(serial) >= 16   # enough to take the parallel path
+    parallel = check_paths([folder], workers=2)
+    assert [v.as_dict() for v in parallel] == [v.as_dict() for v in serial]

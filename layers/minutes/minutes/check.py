@@ -2,7 +2,9 @@
 meeting (its documents checked together, with its attachments, as publish would)."""
 from __future__ import annotations
 
+import concurrent.futures
 import json
+import os
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,10 +78,31 @@ class _Meeting:
     files: tuple[tuple[str, Path], ...]   # (key, local path), sorted by key
 
 
+# Below this many meetings, starting worker processes costs more than it saves.
+_PARALLEL_FROM = 16
+
+
 def check_paths(paths: list[Path], *, key: str | None = None, site_host: str = "localhost",
-                max_bytes: int = DEFAULT_MAX_BYTES) -> list[Verdict]:
-    """A verdict for every meeting among `paths` (files, and folders searched for minutes)."""
-    return [_check_meeting(m, site_host, max_bytes) for m in _meetings(paths, key)]
+                max_bytes: int = DEFAULT_MAX_BYTES, workers: int | None = None) -> list[Verdict]:
+    """A verdict for every meeting among `paths` (files, and folders searched for minutes),
+    in that order; many meetings are checked on every core (`workers`, default all)."""
+    meetings = _meetings(paths, key)
+    workers = workers or os.cpu_count() or 1
+    if workers == 1 or len(meetings) < _PARALLEL_FROM:
+        return [_check_meeting(m, site_host, max_bytes) for m in meetings]
+    # Largest first, so no big file is left to run alone at the end.
+    order = sorted(range(len(meetings)), key=lambda i: -sum(
+        p.stat().st_size for _, p in meetings[i].files if p.is_file()))
+    verdicts: list = [None] * len(meetings)
+    with concurrent.futures.ProcessPoolExecutor(max_workers=workers) as pool:
+        jobs = [(meetings[i], site_host, max_bytes) for i in order]
+        for at, verdict in zip(order, pool.map(_check_job, jobs)):
+            verdicts[at] = verdict
+    return verdicts
+
+
+def _check_job(job: tuple[_Meeting, str, int]) -> Verdict:
+    return _check_meeting(*job)
 
 
 def check_keyed(files: dict[str, Path], *, site_host: str = "localhost",
