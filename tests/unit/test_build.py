@@ -32,6 +32,7 @@ def src(tmp_path: Path) -> Path:
     write(root / "rust-lang" / "2019.04.18.md", "# Lang team, again\n\n- a\n- b\n- c\n")
     write(root / "rust-lang" / "2019-05-02.md", "---\ndraft: true\n---\n# Draft\n\n- a\n- b\n")
     write(root / "k8s" / "meeting-notes-2024.md", "# Notes\n\n## Dec 31, 2024\n\n- a\n\n## Dec 24, 2024\n\n- b\n")
+    write(root / "k8s" / "weekly.md", "# Weekly\n\n- no date anywhere\n")
     write(root / "openxla" / ".DS_Store", b"\x00\x00")
     return root
 
@@ -42,7 +43,7 @@ def site_bytes(out: Path) -> dict[str, bytes]:
 
 def test_gather_groups_files_by_meeting(src):
     meetings = gather(src)
-    assert sorted(meetings) == [("k8s", "meeting-notes-2024"),
+    assert sorted(meetings) == [("k8s", "meeting-notes-2024"), ("k8s", "weekly"),
                                 ("openxla", "2022-09-20-community-meeting"),
                                 ("openxla", "2022-10-18-sync"), ("rust-lang", "2019-04-18"),
                                 ("rust-lang", "2019-05-02"), ("rust-lang", "2019.04.18")]
@@ -71,9 +72,11 @@ def test_build_writes_pages_index_and_feeds(src, tmp_path):
     assert "October sync" in feed and "Draft" not in feed
     assert "tag:minutes.example.org,2022:openxla/2022-09-20-community-meeting" in files["atom.xml"].decode()
     assert not any(name.endswith(".DS_Store") for name in files)
-    assert len(result.records) == 5 and result.written == len(files)
-    assert list(result.rejected) == ["minutes/k8s/meeting-notes-2024.md"]
-    assert result.rejected["minutes/k8s/meeting-notes-2024.md"][0].code == "date-missing"
+    assert len(result.records) == 7 and result.written == len(files)
+    # The running-notes file is two meetings, each at its date.
+    assert "k8s/2024-12-31/index.html" in files and "k8s/2024-12-24/index.html" in files
+    assert list(result.rejected) == ["minutes/k8s/weekly.md"]
+    assert result.rejected["minutes/k8s/weekly.md"][0].code == "date-missing"
 
 
 def test_the_same_sources_give_the_same_bytes(src, tmp_path):
@@ -96,9 +99,9 @@ def test_the_build_command(src, tmp_path, capsys):
     out = tmp_path / "site"
     assert main(["build", str(src), "--out", str(out), "--base-url", SITE, "--jobs", "1"]) == EXIT_INVALID
     captured = capsys.readouterr()
-    assert "built 5 meetings" in captured.out and "1 rejected" in captured.out
-    assert "error date-missing" in captured.err and "running-notes" in captured.err
-    (src / "k8s" / "meeting-notes-2024.md").unlink()
+    assert "built 7 meetings" in captured.out and "1 rejected" in captured.out
+    assert "error date-missing" in captured.err
+    (src / "k8s" / "weekly.md").unlink()
     assert main(["build", str(src), "--out", str(out), "--base-url", SITE, "--jobs", "1"]) == EXIT_OK
     assert main(["build", str(tmp_path / "nope"), "--out", str(out)]) == EXIT_USAGE
 

@@ -203,6 +203,7 @@ def make_tree(root: Path) -> Path:
     write(root / "minutes" / "openxla" / "2022-10-18-sync.md", GOOD)
     write(root / "minutes" / "k8s" / "meeting-notes-2024.md",
           "# Notes\n\n## Dec 31, 2024\n\n- a\n\n## Dec 24, 2024\n\n- b\n")
+    write(root / "minutes" / "k8s" / "weekly.md", "# Weekly\n\n- no date anywhere\n")
     write(root / "minutes" / "openxla" / ".hidden" / "2022-01-01.md", b"")
     return root
 
@@ -213,14 +214,15 @@ def test_a_folder_checks_each_meeting_once(tmp_path, capsys):
     assert code == EXIT_INVALID
     by_key = {v["key"]: v for v in verdicts}
     assert set(by_key) == {"minutes/openxla/2022-09-20-community-meeting/",
-                           "minutes/openxla/2022-10-18-sync.md", "minutes/k8s/meeting-notes-2024.md"}
+                           "minutes/openxla/2022-10-18-sync.md", "minutes/k8s/meeting-notes-2024.md",
+                           "minutes/k8s/weekly.md"}
     folder = by_key["minutes/openxla/2022-09-20-community-meeting/"]
     assert folder["file"] == str(root / "minutes" / "openxla" / "2022-09-20-community-meeting")
     assert folder["valid"] and folder["meta"]["title"] == "Community meeting"
     assert not [p for p in folder["problems"] if p["code"] == "missing-local-file"]   # slides found
     notes = by_key["minutes/k8s/meeting-notes-2024.md"]
-    assert notes["problems"][0]["code"] == "date-missing"
-    assert "running-notes file with 2 meetings" in notes["problems"][0]["hint"]
+    assert notes["valid"] and [m["date"] for m in notes["meta"]["meetings"]] == ["2024-12-31", "2024-12-24"]
+    assert by_key["minutes/k8s/weekly.md"]["problems"][0]["code"] == "date-missing"
 
 
 def test_problems_in_a_folder_meeting_name_their_document(tmp_path, capsys):

@@ -21,7 +21,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from . import keys
+from . import keys, running_notes
 from .buildcache import BuildCache
 from .meeting import Assembled, SourceFile, assemble
 from .model import MeetingRecord, free_segment
@@ -65,17 +65,23 @@ class _Job:
     files: tuple[tuple[str, str, str], ...]  # (key, local path, sha256 of the bytes)
 
 
-def _assemble_one(job: tuple[str, _Job, int]) -> tuple[str, Assembled | list[Problem]]:
+def _assemble_one(job: tuple[str, _Job, int]) -> tuple[str, list[Assembled] | list[Problem]]:
+    """One meeting, or every meeting of a running-notes file; or the problems rejecting it."""
     site_host, meeting, max_bytes = job
     name = meeting.files[0][0]
     try:
         sources = [SourceFile(key, Path(path).read_bytes()) for key, path, _ in meeting.files]
+        notes = running_notes.split(name, sources[0].data, max_bytes=max_bytes) \
+            if len(sources) == 1 else None
+        if notes is not None:
+            return name, list(running_notes.assemble_sections(notes, site_host=site_host,
+                                                              max_bytes=max_bytes))
         assembled = assemble(sources, site_host=site_host, max_bytes=max_bytes)
     except Rejected as rejected:
         return name, [p.in_file(name) for p in rejected.problems]
     # Attachment bytes go back to the main process only when written (read again from SRC).
-    return name, replace(assembled, attachments=tuple(
-        (SourceFile(source.key, b""), att) for source, att in assembled.attachments))
+    return name, [replace(assembled, attachments=tuple(
+        (SourceFile(source.key, b""), att) for source, att in assembled.attachments))]
 
 
 @functools.lru_cache(maxsize=4)
@@ -160,13 +166,16 @@ def _assemble_all(pool, jobs: list[_Job], site_host: str, max_bytes: int,
             progress(done, len(jobs))
     assembled = []
     for job, (name, outcome) in zip(jobs, outcomes):
-        if isinstance(outcome, Assembled):
-            assembled.append((job, outcome))
-            if outcome.problems:
-                result.warnings[name] = list(outcome.problems)
+        if outcome and isinstance(outcome[0], Assembled):
+            assembled += [(job, item) for item in outcome]
+            found = [p for item in outcome for p in item.problems]
+            if found:
+                result.warnings[name] = found
         else:
             result.rejected[name] = outcome
-    return assembled
+    # A running-notes section held by two files (the yearly archive move) is built once.
+    kept = {id(item) for item in running_notes.one_per_meeting([item for _, item in assembled])}
+    return [(job, item) for job, item in assembled if id(item) in kept]
 
 
 def _plan_pages(records, site_url: str, writer: "_Writer", cache: BuildCache | None,

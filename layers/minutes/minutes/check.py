@@ -9,7 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import keys
+from . import keys, running_notes
 from .document import DEFAULT_MAX_BYTES
 from .meeting import SourceFile, assemble
 from .problems import Problem, Rejected
@@ -162,6 +162,10 @@ def _attachments_beside(file: Path) -> list[Path]:
 def _check_meeting(meeting: _Meeting, site_host: str, max_bytes: int) -> Verdict:
     file, key = _verdict_name(meeting)
     paths = tuple((k, str(p)) for k, p in meeting.files)
+    if len(meeting.files) == 1:
+        found = _check_running_notes(file, key, meeting.files[0][1], site_host, max_bytes)
+        if found is not None:
+            return found
     try:
         assembled = assemble([SourceFile(k, p.read_bytes()) for k, p in meeting.files],
                              site_host=site_host, max_bytes=max_bytes)
@@ -171,6 +175,30 @@ def _check_meeting(meeting: _Meeting, site_host: str, max_bytes: int) -> Verdict
     meta = {"title": record.title, "date": record.date.isoformat(), "group": record.group,
             "slug": record.segment, "url_path": record.url_path, "status": record.status}
     return Verdict(file, key, assembled.problems, meta, paths, assembled.notes)
+
+
+def _check_running_notes(file: str, key: str, path: Path, site_host: str,
+                         max_bytes: int) -> Verdict | None:
+    """A running-notes file: one verdict, listing the meeting each dated section became."""
+    data = path.read_bytes()
+    try:
+        notes = running_notes.split(key, data, max_bytes=max_bytes)
+        if notes is None:
+            return None
+        meetings = running_notes.assemble_sections(notes, site_host=site_host, max_bytes=max_bytes)
+    except Rejected as rejected:
+        return Verdict(file, key, tuple(rejected.problems), None, ((key, str(path)),))
+    problems = notes.problems + tuple(p for m in meetings for p in m.problems)
+    first = meetings[0].record
+    meta = {"title": first.title, "date": first.date.isoformat(), "group": first.group,
+            "slug": first.segment, "url_path": first.url_path, "status": first.status,
+            "running_notes": True, "header_lines": notes.sections[0].line - 1,
+            "meetings": [{"line": s.line, "end_line": s.end_line, "heading": s.heading,
+                          "date": m.record.date.isoformat(), "time": m.record.time,
+                          "timezone": m.record.timezone, "title": m.record.title,
+                          "meeting": m.record.meeting, "url_path": m.record.url_path}
+                         for s, m in zip(notes.sections, meetings)]}
+    return Verdict(file, key, problems, meta, ((key, str(path)),))
 
 
 def _verdict_name(meeting: _Meeting) -> tuple[str, str]:
@@ -202,6 +230,17 @@ def format_text(verdict: Verdict, verbose: bool = False) -> str:
         lines.append(f"{where}: {p.severity.value} {p.code}: {p.message}")
         lines += [f"    hint: {h}" if i == 0 else f"          {h}" for i, h in enumerate(p.hint.splitlines())]
     status = "ok" if verdict.valid else "rejected"
+    if verdict.meta and verdict.meta.get("running_notes"):
+        found = verdict.meta["meetings"]
+        lines.append(f"{verdict.file}: {status} (as {verdict.key}): running notes, "
+                     f"{len(found)} meetings")
+        if verdict.meta["header_lines"]:
+            lines.append(f"  lines 1-{verdict.meta['header_lines']}: the group's header (not a meeting)")
+        for m in found:
+            when = " ".join(filter(None, (m["date"], m["time"], m["timezone"])))
+            lines.append(f"  lines {m['line']}-{m['end_line']}: '{m['heading']}' -> "
+                         f"{when} {m['url_path']}")
+        return "\n".join(lines)
     target = f" -> {verdict.meta['url_path']}" if verdict.meta else ""
     lines.append(f"{verdict.file}: {status} (as {verdict.key}){target}")
     return "\n".join(lines)

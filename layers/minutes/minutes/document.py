@@ -97,6 +97,12 @@ def parse_document(data: bytes, *, key: str | keys.MeetingKey,
 
 # --- bytes -> text ---------------------------------------------------------------------------
 
+def read_text(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[str, list[Problem]]:
+    """The file's text (LF line ends) and what was fixed on the way. Raises Rejected when the
+    bytes are not Markdown text (running_notes.py reads a file's sections with it)."""
+    return _decode(data, max_bytes)
+
+
 def _decode(data: bytes, max_bytes: int) -> tuple[str, list[Problem]]:
     """The text, and what was fixed on the way as warnings. Only what makes the bytes
     unreadable or not minutes (size, binary, empty, a whole HTML page) is rejected: an

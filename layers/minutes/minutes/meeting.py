@@ -46,6 +46,17 @@ def assemble(files: list[SourceFile], *, site_host: str, feed_id: str | None = N
     files = sorted(files, key=lambda f: f.key)
     first = keys.parse_key(files[0].key)
     docs, problems, attachments = _parse_all(files, first, max_bytes)
+    return assemble_documents(first, docs, problems, attachments,
+                              source_keys=tuple(f.key for f in files), site_host=site_host,
+                              feed_id=feed_id, published=published, updated=updated)
+
+
+def assemble_documents(first: keys.MeetingKey, docs: dict[str, Document], problems: list[Problem],
+                       attachments: list[SourceFile], *, source_keys: tuple[str, ...],
+                       site_host: str, feed_id: str | None = None,
+                       published: dt.datetime | None = None,
+                       updated: dt.datetime | None = None) -> Assembled:
+    """Parsed documents of one meeting -> its record (running_notes.py hands in a section)."""
     minutes_doc = _minutes_doc(docs)
     lead = minutes_doc or next(iter(docs.values()), None)
     if lead is None:
@@ -65,16 +76,17 @@ def assemble(files: list[SourceFile], *, site_host: str, feed_id: str | None = N
     published_at = published or _midnight(lead.date)
     links = {name.lower(): att for name, att in _attachment_map(attachments).items()}
     html, headings, missing, linked = _content(docs, lead, links)
-    problems += [warning("missing-local-file", f"'{target}' is linked but was not uploaded.",
-                         "Upload the file into the meeting folder, or link to where it lives.",
-                         file=lead_key) for target, lead_key in missing]
+    problems = list(problems) + [
+        warning("missing-local-file", f"'{target}' is linked but was not uploaded.",
+                "Upload the file into the meeting folder, or link to where it lives.",
+                file=lead_key) for target, lead_key in missing]
     record = MeetingRecord(
         group=first.group, meeting=first.meeting, segment=segment, title=lead.title,
         date=lead.date, status=status, time=lead.time, timezone=lead.timezone,
         summary=lead.summary or _summary(docs, lead), content_html=html, headings=headings,
         attendees=lead.attendees, tags=lead.tags,
         attachments=tuple(att for _, att in attachments),
-        source_keys=tuple(f.key for f in files),
+        source_keys=source_keys,
         feed_id=feed_id or feed_id_for(site_host=site_host, group=first.group,
                                        meeting=first.meeting, date=lead.date),
         published=published_at, updated=updated or published_at,
