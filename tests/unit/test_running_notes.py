@@ -169,9 +169,9 @@ def test_a_time_deep_in_the_notes_is_not_the_meeting_time():
 # --- sections -> meetings --------------------------------------------------------------
 
 def test_problems_name_the_line_in_the_file():
-    text = notes_text("Dec 31, 2024", "Dec 24, 2024") + "\nVec<T> here\n"
+    text = notes_text("Dec 31, 2024", "Dec 24, 2024") + "\nNext: YYYY-MM-DD\n"
     meetings = running_notes.assemble_sections(split(text), site_host="h")
-    (problem,) = [p for p in meetings[1].problems if p.code == "tag-like-text"]
+    (problem,) = [p for p in meetings[1].problems if p.code == "placeholder"]
     assert problem.line == 15
 
 
