@@ -37,12 +37,18 @@ def copy_corpus(src: Path) -> int:
 
 
 @pytest.fixture(scope="session")
-def corpus_site(tmp_path_factory) -> Path:
+def corpus_build(tmp_path_factory):
+    """(site folder, BuildResult) of the whole corpus."""
     root = tmp_path_factory.mktemp("corpus-site")
     assert copy_corpus(root / "src") > 100
     result = build(root / "src", root / "site", site_url=SITE_URL)
     assert len(result.records) > 250, result.rejected
-    return root / "site"
+    return root / "site", result
+
+
+@pytest.fixture(scope="session")
+def corpus_site(corpus_build) -> Path:
+    return corpus_build[0]
 
 
 @pytest.fixture(scope="session")
