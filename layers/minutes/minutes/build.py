@@ -12,6 +12,7 @@ the same is not rendered again, and a file whose bytes are the same is not writt
 from __future__ import annotations
 
 import concurrent.futures
+import datetime as dt
 import functools
 import hashlib
 import os
@@ -23,6 +24,7 @@ from pathlib import Path
 
 from . import keys, running_notes
 from .buildcache import BuildCache
+from .group import FILE_NAME as GROUP_FILE, GroupInfo, is_group_file, parse_group
 from .meeting import Assembled, SourceFile, assemble
 from .model import MeetingRecord, free_segment
 from .pages import PageRenderer, SiteConfig
@@ -49,6 +51,8 @@ def gather(src: Path) -> dict[tuple[str, str], list[Path]]:
         rel = path.relative_to(src).as_posix()
         if any(part.startswith(".") for part in rel.split("/")):
             continue
+        if is_group_file(keys.PREFIX + rel):
+            continue   # groups(): not a meeting
         try:
             key = keys.parse_key(keys.PREFIX + rel)
         except Rejected:
@@ -59,15 +63,41 @@ def gather(src: Path) -> dict[tuple[str, str], list[Path]]:
     return dict(meetings)
 
 
+def groups(src: Path, result: "BuildResult") -> dict[str, GroupInfo]:
+    """Every `<group>/group.yaml` under SRC, read and checked (a bad one is reported and the
+    group shown as without it)."""
+    found = {}
+    for path in sorted(src.glob(f"*/{GROUP_FILE}")):
+        key = keys.PREFIX + path.relative_to(src).as_posix()
+        try:
+            info, problems = parse_group(path.read_bytes(), key=key)
+        except Rejected as rejected:
+            result.rejected[key] = [p.in_file(key) for p in rejected.problems]
+            continue
+        if problems:
+            result.warnings[key] = [p.in_file(key) for p in problems]
+        found[info.group] = info
+    return found
+
+
+def newest_by_group(records: list[MeetingRecord]) -> dict[str, dt.date]:
+    """Each group's newest listed meeting: where its "next meeting" is counted from."""
+    newest: dict = {}
+    for record in records:
+        if record.listed and (record.group not in newest or record.date > newest[record.group]):
+            newest[record.group] = record.date
+    return newest
+
+
 @dataclass(frozen=True)
 class _Job:
     digest: str                              # of the files, the code and the options
     files: tuple[tuple[str, str, str], ...]  # (key, local path, sha256 of the bytes)
 
 
-def _assemble_one(job: tuple[str, _Job, int]) -> tuple[str, list[Assembled] | list[Problem]]:
+def _assemble_one(job: tuple[str, _Job, int, str | None]) -> tuple[str, list[Assembled] | list[Problem]]:
     """One meeting, or every meeting of a running-notes file; or the problems rejecting it."""
-    site_host, meeting, max_bytes = job
+    site_host, meeting, max_bytes, group_name = job
     name = meeting.files[0][0]
     try:
         sources = [SourceFile(key, Path(path).read_bytes()) for key, path, _ in meeting.files]
@@ -76,7 +106,8 @@ def _assemble_one(job: tuple[str, _Job, int]) -> tuple[str, list[Assembled] | li
         if notes is not None:
             return name, list(running_notes.assemble_sections(notes, site_host=site_host,
                                                               max_bytes=max_bytes))
-        assembled = assemble(sources, site_host=site_host, max_bytes=max_bytes)
+        assembled = assemble(sources, site_host=site_host, max_bytes=max_bytes,
+                             group_name=group_name)
     except Rejected as rejected:
         return name, [p.in_file(name) for p in rejected.problems]
     # Attachment bytes go back to the main process only when written (read again from SRC).
@@ -89,9 +120,9 @@ def _renderer(site_url: str, subscribe_url: str | None) -> PageRenderer:
     return PageRenderer(SiteConfig(site_url=site_url, subscribe_url=subscribe_url))
 
 
-def _render_pages(job: tuple[tuple[str, str | None], list[tuple[MeetingRecord, tuple]]]) -> list[SiteFile]:
-    config, pages = job
-    renderer = _renderer(*config)
+def _render_pages(job: tuple[tuple[str, str | None], tuple, list[tuple[MeetingRecord, tuple]]]) -> list[SiteFile]:
+    config, (infos, newest), pages = job
+    renderer = _renderer(*config).with_groups(infos, newest)
     return [meeting_file(renderer, record, (), around=around) for record, around in pages]
 
 
@@ -104,21 +135,25 @@ def build(src: Path, out: Path, *, site_url: str, max_bytes: int = 1024 * 1024,
     site_host = urllib.parse.urlsplit(site_url).hostname or "localhost"
     config = (site_url, subscribe_url)
     cache = BuildCache(Path(cache_dir), options=(*config, max_bytes)) if cache_dir else None
-    jobs = _jobs(src, site_host, max_bytes, cache)
     result = BuildResult()
+    infos = groups(src, result)
+    names = {group: info.name for group, info in infos.items()}
+    jobs = _jobs(src, site_host, max_bytes, cache, names)
     workers = max(1, workers or os.cpu_count() or 1)
     with concurrent.futures.ProcessPoolExecutor(max_workers=workers) as pool:
-        assembled = _assemble_all(pool, jobs, site_host, max_bytes, cache, result, progress)
+        assembled = _assemble_all(pool, jobs, site_host, max_bytes, cache, result, progress,
+                                  names)
         records = _unique_segments([a.record for _, a in assembled])
         result.records = records
         writer = _Writer(out, cache)
         pages = _plan_pages(records, site_url, writer, cache, jobs_by_meeting={
-            (a.record.group, a.record.meeting): job.digest for job, a in assembled})
+            (a.record.group, a.record.meeting): job.digest for job, a in assembled}, names=names)
         chunks = [pages[i:i + _PAGES_PER_JOB] for i in range(0, len(pages), _PAGES_PER_JOB)]
-        rendered = pool.map(_render_pages, [(config, c) for c in chunks]) \
-            if workers > 1 and len(chunks) > 1 else map(_render_pages, [(config, c) for c in chunks])
+        state = (infos, newest_by_group(records))
+        rendered = pool.map(_render_pages, [(config, state, c) for c in chunks]) \
+            if workers > 1 and len(chunks) > 1 else map(_render_pages, [(config, state, c) for c in chunks])
         # The main process plans the listings while the workers render pages.
-        listings = listing_files(_renderer(*config), records)
+        listings = listing_files(_renderer(*config).with_groups(*state), records)
         for files in rendered:
             for item in files:
                 writer.write(item)
@@ -129,7 +164,8 @@ def build(src: Path, out: Path, *, site_url: str, max_bytes: int = 1024 * 1024,
     return result
 
 
-def _jobs(src: Path, site_host: str, max_bytes: int, cache: BuildCache | None) -> list[_Job]:
+def _jobs(src: Path, site_host: str, max_bytes: int, cache: BuildCache | None,
+          names: dict[str, str]) -> list[_Job]:
     jobs = []
     for paths in gather(src).values():
         files = []
@@ -137,14 +173,16 @@ def _jobs(src: Path, site_host: str, max_bytes: int, cache: BuildCache | None) -
             key = keys.PREFIX + path.relative_to(src).as_posix()
             digest = hashlib.sha256(path.read_bytes()).hexdigest() if cache else ""
             files.append((key, str(path), digest))
-        meeting = hashlib.sha256(repr((site_host, max_bytes, files and [
+        group = keys.group_of_key(files[0][0]) if files else ""
+        meeting = hashlib.sha256(repr((site_host, max_bytes, names.get(group), files and [
             (k, d) for k, _, d in files])).encode()).hexdigest() if cache else ""
         jobs.append(_Job(meeting, tuple(files)))
     return jobs
 
 
 def _assemble_all(pool, jobs: list[_Job], site_host: str, max_bytes: int,
-                  cache: BuildCache | None, result: BuildResult, progress) -> list[tuple[_Job, Assembled]]:
+                  cache: BuildCache | None, result: BuildResult, progress,
+                  names: dict[str, str]) -> list[tuple[_Job, Assembled]]:
     outcomes: list = [None] * len(jobs)
     todo = []
     for at, job in enumerate(jobs):
@@ -154,7 +192,8 @@ def _assemble_all(pool, jobs: list[_Job], site_host: str, max_bytes: int,
             result.reused += 1
         else:
             todo.append(at)
-    work = [(site_host, jobs[at], max_bytes) for at in todo]
+    work = [(site_host, jobs[at], max_bytes, names.get(keys.group_of_key(jobs[at].files[0][0])))
+            for at in todo]
     done = len(jobs) - len(todo)
     mapped = pool.map(_assemble_one, work, chunksize=4) if len(work) > 1 else map(_assemble_one, work)
     for at, outcome in zip(todo, mapped):
@@ -179,7 +218,7 @@ def _assemble_all(pool, jobs: list[_Job], site_host: str, max_bytes: int,
 
 
 def _plan_pages(records, site_url: str, writer: "_Writer", cache: BuildCache | None,
-                jobs_by_meeting: dict) -> list[tuple[MeetingRecord, tuple]]:
+                jobs_by_meeting: dict, names: dict[str, str]) -> list[tuple[MeetingRecord, tuple]]:
     """The pages to render: every page, less (with a cache) those whose inputs are unchanged
     and whose file is still as written."""
     around = all_neighbours(records)
@@ -189,7 +228,7 @@ def _plan_pages(records, site_url: str, writer: "_Writer", cache: BuildCache | N
         path = record.url_path + "index.html"
         if cache:
             inputs = "|".join(f"{jobs_by_meeting[(r.group, r.meeting)]}:{r.segment}" if r else "-"
-                              for r in (record, *pair))
+                              for r in (record, *pair)) + f"|{names.get(record.group)}"
             if writer.unchanged(path, inputs):
                 continue
             writer.expect(path, inputs)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from . import keys, running_notes
 from .document import DEFAULT_MAX_BYTES
+from .group import FILE_NAME as GROUP_FILE, is_group_file, parse_group
 from .meeting import SourceFile, assemble
 from .problems import Problem, Rejected
 
@@ -85,11 +86,14 @@ _PARALLEL_FROM = 16
 def check_paths(paths: list[Path], *, key: str | None = None, site_host: str = "localhost",
                 max_bytes: int = DEFAULT_MAX_BYTES, workers: int | None = None) -> list[Verdict]:
     """A verdict for every meeting among `paths` (files, and folders searched for minutes),
-    in that order; many meetings are checked on every core (`workers`, default all)."""
-    meetings = _meetings(paths, key)
+    in that order, then one for every group.yaml among them; many meetings are checked on
+    every core (`workers`, default all)."""
+    groups = [check_group(p, key=key if key and len(paths) == 1 else None)
+              for p in expand(paths) if p.name == GROUP_FILE]
+    meetings = _meetings([p for p in paths if p.is_dir() or p.name != GROUP_FILE], key)
     workers = workers or os.cpu_count() or 1
     if workers == 1 or len(meetings) < _PARALLEL_FROM:
-        return [_check_meeting(m, site_host, max_bytes) for m in meetings]
+        return [_check_meeting(m, site_host, max_bytes) for m in meetings] + groups
     # Largest first, so no big file is left to run alone at the end.
     order = sorted(range(len(meetings)), key=lambda i: -sum(
         p.stat().st_size for _, p in meetings[i].files if p.is_file()))
@@ -98,11 +102,23 @@ def check_paths(paths: list[Path], *, key: str | None = None, site_host: str = "
         jobs = [(meetings[i], site_host, max_bytes) for i in order]
         for at, verdict in zip(order, pool.map(_check_job, jobs)):
             verdicts[at] = verdict
-    return verdicts
+    return verdicts + groups
 
 
 def _check_job(job: tuple[_Meeting, str, int]) -> Verdict:
     return _check_meeting(*job)
+
+
+def check_group(path: Path, *, key: str | None = None) -> Verdict:
+    """The verdict on a group.yaml: read and checked as publish would (group.py)."""
+    key = key or key_for(path)
+    try:
+        info, problems = parse_group(path.read_bytes(), key=key)
+    except Rejected as rejected:
+        return Verdict(str(path), key, tuple(rejected.problems), None, ((key, str(path)),))
+    meta = {"group": info.group, "name": info.name, "url_path": f"/{info.group}/",
+            "schedule": info.schedule.describe() if info.schedule else None}
+    return Verdict(str(path), key, tuple(problems), meta, ((key, str(path)),))
 
 
 def check_keyed(files: dict[str, Path], *, site_host: str = "localhost",
@@ -110,7 +126,10 @@ def check_keyed(files: dict[str, Path], *, site_host: str = "localhost",
     """A verdict for every meeting among files whose bucket keys are known (`minutes sync`):
     grouped by key, as publish groups them (a folder meeting's files together)."""
     grouped: dict[str, dict[str, Path]] = defaultdict(dict)
+    groups = [check_group(path, key=key) for key, path in sorted(files.items()) if is_group_file(key)]
     for key, path in sorted(files.items()):
+        if is_group_file(key):
+            continue
         try:
             parsed = keys.parse_key(key)
             ident = parsed.meeting_prefix if parsed.is_folder else key
@@ -119,7 +138,7 @@ def check_keyed(files: dict[str, Path], *, site_host: str = "localhost",
         grouped[ident][key] = path
     return [_check_meeting(_Meeting(tuple(sorted(found.items()))), site_host, max_bytes)
             for found in grouped.values()
-            if any(k.lower().endswith(".md") for k in found)]
+            if any(k.lower().endswith(".md") for k in found)] + groups
 
 
 def check_file(path: Path, *, key: str | None = None, site_host: str = "localhost",
@@ -133,7 +152,7 @@ def _meetings(paths: list[Path], key: str | None) -> list[_Meeting]:
     the order the paths were given."""
     grouped: dict[Path, dict[str, Path]] = defaultdict(dict)
     for path in paths:
-        found = expand([path]) if path.is_dir() else [path]
+        found = [f for f in expand([path]) if f.name != GROUP_FILE] if path.is_dir() else [path]
         for file in found:
             file_key = key if key and not path.is_dir() else key_for(file)
             folder_meeting = _is_folder_meeting(file_key)
@@ -215,7 +234,8 @@ def expand(paths: list[Path]) -> list[Path]:
     found = []
     for path in paths:
         if path.is_dir():
-            found += sorted(p for p in path.rglob("*.md") if p.is_file() and not any(
+            found += sorted(p for p in path.rglob("*") if p.is_file() and (
+                p.suffix.lower() == ".md" or p.name == GROUP_FILE) and not any(
                 part.startswith(".") for part in p.relative_to(path).parts))
         else:
             found.append(path)

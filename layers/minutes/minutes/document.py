@@ -63,8 +63,9 @@ class Document:
 
 
 def parse_document(data: bytes, *, key: str | keys.MeetingKey,
-                   max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
-    """Decode, check and describe one Markdown document. Raises Rejected with every error."""
+                   max_bytes: int = DEFAULT_MAX_BYTES, group_name: str | None = None) -> Document:
+    """Decode, check and describe one Markdown document. Raises Rejected with every error.
+    `group_name` is the group's display name (group.yaml), for a title made up from it."""
     meeting_key = key if isinstance(key, keys.MeetingKey) else keys.parse_key(key)
     text, problems = _decode(data, max_bytes)
     meta, body, body_line = _front_matter(text, problems, key_dated=meeting_key.date is not None)
@@ -74,7 +75,7 @@ def parse_document(data: bytes, *, key: str | keys.MeetingKey,
     tokens = markdown_tokens(body)
     problems += _structure_problems(tokens, body_line)
     date = _date(meeting_key, meta, problems, tokens)
-    title, from_h1 = _title(tokens, meta, meeting_key, date)
+    title, from_h1 = _title(tokens, meta, meeting_key, date, group_name)
     # With the errors, the warnings too, so a scribe fixes everything in one go; unless the
     # front matter was unreadable (then the body is not known and warnings would be noise).
     if date is not None and body_known:
@@ -437,7 +438,8 @@ def _dated_headings(tokens) -> list[tuple[object, dt.date]]:
     return found
 
 
-def _title(tokens, meta: dict, key: keys.MeetingKey, date: dt.date | None) -> tuple[str, bool]:
+def _title(tokens, meta: dict, key: keys.MeetingKey, date: dt.date | None,
+           group_name: str | None = None) -> tuple[str, bool]:
     if meta.get("title"):
         return meta["title"], False
     first_h1, first_any = None, None
@@ -453,7 +455,7 @@ def _title(tokens, meta: dict, key: keys.MeetingKey, date: dt.date | None) -> tu
         return first_h1[:300], True
     if first_any:
         return first_any[:300], False
-    group = key.group.replace("-", " ").replace("_", " ").title()
+    group = group_name or key.group.replace("-", " ").replace("_", " ").title()
     return f"{group} meeting {date.isoformat() if date else ''}".strip(), False
 
 

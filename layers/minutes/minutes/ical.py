@@ -21,6 +21,7 @@ from typing import Iterable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .feeds import absolute_url, entry_published, entry_updated
+from .group import GroupInfo
 from .model import MeetingRecord
 
 PRODID = "-//Minutes Pipeline//Meeting minutes//EN"
@@ -34,8 +35,11 @@ def calendar_path(group: str) -> str:
 
 
 def group_calendar(records: Iterable[MeetingRecord], *, site_url: str, group: str,
-                   title: str) -> bytes:
-    """VCALENDAR of the group's listed meetings (drafts never), oldest first."""
+                   title: str, info: GroupInfo | None = None,
+                   newest: dt.date | None = None) -> bytes:
+    """VCALENDAR of the group's listed meetings (drafts never), oldest first; with a scheduled
+    group.yaml, also its schedule as one recurring event from the first scheduled day after
+    the newest meeting, so calendar apps show every next meeting (group.py)."""
     chosen = sorted((r for r in records if r.listed and r.group == group),
                     key=lambda r: (r.date, r.time or "", r.segment))
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN",
@@ -43,12 +47,18 @@ def group_calendar(records: Iterable[MeetingRecord], *, site_url: str, group: st
              f"URL:{absolute_url(site_url, f'/{group}/')}",
              # RFC 7986, and the older name most clients read: how often to poll.
              "REFRESH-INTERVAL;VALUE=DURATION:PT12H", "X-PUBLISHED-TTL:PT12H"]
-    zones = sorted({zone for r in chosen if (zone := _zone(r))}, key=str)
+    scheduled = info.next_meetings(newest, 1) if info and info.schedule else []
+    zones = sorted({zone for r in chosen if (zone := _zone(r))}
+                   | ({ZoneInfo(info.schedule.timezone)} if scheduled else set()), key=str)
     for zone in zones:
         years = [r.date.year for r in chosen if _zone(r) == zone]
+        if scheduled and zone.key == info.schedule.timezone:
+            years += [scheduled[0].year, scheduled[0].year + 1]
         lines += vtimezone(zone, min(years), max(years))
     for record in chosen:
         lines += _event(record, site_url=site_url)
+    if scheduled:
+        lines += _schedule_event(info, scheduled[0], site_url=site_url)
     lines.append("END:VCALENDAR")
     return "".join(fold(line) + "\r\n" for line in lines).encode("utf-8")
 
@@ -69,6 +79,27 @@ def _event(record: MeetingRecord, *, site_url: str) -> list[str]:
             f"CATEGORIES:{escape_text(record.group)}",
             "STATUS:CONFIRMED",
             "TRANSP:TRANSPARENT",
+            "END:VEVENT"]
+
+
+def _schedule_event(info: GroupInfo, first: dt.date, *, site_url: str) -> list[str]:
+    """The group's schedule as a recurring event. DTSTAMP is the first day (not the clock):
+    the same group.yaml and meetings give the same bytes."""
+    schedule = info.schedule
+    host = urllib.parse.urlsplit(site_url).hostname or "localhost"
+    local = f"{first.strftime('%Y%m%d')}T{schedule.time.replace(':', '')}00"
+    url = absolute_url(site_url, f"/{info.group}/")
+    return ["BEGIN:VEVENT",
+            f"UID:schedule-{info.group}@{host}",
+            f"DTSTAMP:{first.strftime('%Y%m%d')}T000000Z",
+            f"DTSTART;TZID={schedule.timezone}:{local}",
+            f"RRULE:{schedule.rrule()}",
+            f"SUMMARY:{escape_text(info.name + ' meeting')}",
+            f"DESCRIPTION:{escape_text(schedule.describe() + '. ' + url)}",
+            f"URL:{url}",
+            f"CATEGORIES:{escape_text(info.group)}",
+            "STATUS:CONFIRMED",
+            "TRANSP:OPAQUE",
             "END:VEVENT"]
 
 

@@ -182,6 +182,12 @@ def _slug_without(name: str, found: DateFound) -> str:
     return slugify(name[:start] + "-" + name[end:])
 
 
+def group_of_key(key: str) -> str:
+    """The group segment of a key under minutes/ ("" when there is none), without checking it."""
+    parts = key.split("/")
+    return parts[1] if len(parts) > 2 and parts[0] + "/" == PREFIX else ""
+
+
 def attachment_type(name: str) -> str | None:
     """Content-Type of a publishable attachment, or None when the type is not safe to serve."""
     dot = name.rfind(".")

@@ -41,11 +41,11 @@ class Assembled:
 
 def assemble(files: list[SourceFile], *, site_host: str, feed_id: str | None = None,
              published: dt.datetime | None = None, updated: dt.datetime | None = None,
-             max_bytes: int = DEFAULT_MAX_BYTES) -> Assembled:
+             max_bytes: int = DEFAULT_MAX_BYTES, group_name: str | None = None) -> Assembled:
     """Parse, check and render every file of one meeting. Raises Rejected with every error."""
     files = sorted(files, key=lambda f: f.key)
     first = keys.parse_key(files[0].key)
-    docs, problems, attachments = _parse_all(files, first, max_bytes)
+    docs, problems, attachments = _parse_all(files, first, max_bytes, group_name)
     return assemble_documents(first, docs, problems, attachments,
                               source_keys=tuple(f.key for f in files), site_host=site_host,
                               feed_id=feed_id, published=published, updated=updated)
@@ -96,7 +96,7 @@ def assemble_documents(first: keys.MeetingKey, docs: dict[str, Document], proble
                      notes=tuple(p for p in problems if p.is_info))
 
 
-def _parse_all(files, first: keys.MeetingKey, max_bytes):
+def _parse_all(files, first: keys.MeetingKey, max_bytes, group_name: str | None = None):
     docs: dict[str, Document] = {}
     problems: list[Problem] = []
     errors: list[Problem] = []
@@ -105,7 +105,8 @@ def _parse_all(files, first: keys.MeetingKey, max_bytes):
         key = keys.parse_key(source.key)
         if key.is_markdown:
             try:
-                doc = parse_document(source.data, key=key, max_bytes=max_bytes)
+                doc = parse_document(source.data, key=key, max_bytes=max_bytes,
+                                     group_name=group_name)
             except Rejected as rejected:
                 errors += [p.in_file(source.key) for p in rejected.problems]
                 continue

@@ -11,17 +11,20 @@ URLs are absolute. The 404 page, served at any address, uses paths from the site
 """
 from __future__ import annotations
 
+import copy
+import datetime as dt
 import functools
 import hashlib
 import importlib.resources
 import urllib.parse
 from dataclasses import dataclass, field
 from itertools import groupby
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
 import jinja2
 
 from minutes import ical, search
+from minutes.group import GroupInfo
 from minutes.links import relative_fragment, relative_url, rooted_url
 from minutes.model import Heading, MeetingRecord, sort_newest_first
 from minutes.resources import by_kind, find_resources
@@ -94,6 +97,43 @@ class PageRenderer:
         self.stylesheet_path = _hashed("/assets/style.css", self._css)
         self.search_script_path = _hashed("/assets/search.js", self._js)
         self._env = _environment()
+        self.groups: Mapping[str, GroupInfo] = {}   # from group.yaml files (group.py)
+        self.newest: Mapping[str, dt.date] = {}     # each group's newest meeting: "next" follows it
+
+    def with_groups(self, groups: Mapping[str, GroupInfo],
+                    newest: Mapping[str, dt.date]) -> "PageRenderer":
+        """This renderer, showing the groups' names, descriptions, schedules and links. "Next
+        meeting" is computed from each group's newest meeting, never from the clock, so the
+        same sources give the same bytes (group.py)."""
+        renderer = copy.copy(self)
+        renderer.groups, renderer.newest = dict(groups), dict(newest)
+        return renderer
+
+    def group_name(self, group: str) -> str:
+        """"SIG OpenXLA" from group.yaml; without one, the folder name as it always was."""
+        info = self.groups.get(group)
+        return info.name if info else group
+
+    def next_meetings(self, group: str, count: int = 3) -> list[dt.datetime]:
+        info = self.groups.get(group)
+        if info is None or info.schedule is None:
+            return []
+        hours, minutes = (int(x) for x in info.schedule.time.split(":"))
+        return [dt.datetime(d.year, d.month, d.day, hours, minutes)
+                for d in info.next_meetings(self.newest.get(group), count)]
+
+    def _group_cards(self) -> list[dict]:
+        """The archive's list of groups, when any group has a group.yaml."""
+        if not self.groups:
+            return []
+        cards = []
+        for group in sorted(self.newest):   # groups with a page: those with meetings
+            info = self.groups.get(group)
+            upcoming = self.next_meetings(group, 1)
+            cards.append({"group": group, "name": self.group_name(group),
+                          "next": upcoming[0] if upcoming else None,
+                          "timezone": info.schedule.timezone if info and info.schedule else None})
+        return sorted(cards, key=lambda c: (c["name"].lower(), c["group"]))
 
     def assets(self) -> dict[str, bytes]:
         return {self.stylesheet_path: self._css, self.search_script_path: self._js}
@@ -107,7 +147,7 @@ class PageRenderer:
             if neighbour is not None and neighbour.group != record.group:
                 raise ValueError(f"neighbour {neighbour.url_path} is not in group {record.group}")
         page = _Page(
-            title=f"{record.title} — {record.group} — {self.config.title}",
+            title=f"{record.title} — {self.group_name(record.group)} — {self.config.title}",
             heading=record.title,
             description=record.summary or f"Minutes of the {record.group} meeting of {long_date(record.date)}.",
             path=record.url_path,
@@ -141,7 +181,7 @@ class PageRenderer:
                           key=lambda r: (r.date, r.time or "", r.segment))
         held = [r for r in mine if r.status != "upcoming"]
         return self._paginated(
-            held, base=f"/{group}/", heading=group,
+            held, base=f"/{group}/", heading=self.group_name(group),
             description=f"Minutes of the {group} meetings, newest first.",
             years=_year_links(mine, f"/{group}/"), subscribe_group=group,
             group=group, upcoming=upcoming,
@@ -209,7 +249,10 @@ class PageRenderer:
         return self._env.get_template(f"site/{template}").render(
             site=self.config, page=page, stylesheet_path=self.stylesheet_path,
             feeds=self._feeds(page.group), url=self._linker(page), absolute=self._absolute,
-            calendar_path=ical.calendar_path, **context)
+            calendar_path=ical.calendar_path, group_name=self.group_name,
+            group_info=self.groups.get(page.group) if page.group else None,
+            next_meetings=self.next_meetings(page.group) if page.group else [],
+            group_cards=self._group_cards() if page.path == "/" else [], **context)
 
     def _linker(self, page: _Page):
         """How this page writes a site path: relative to itself, or from the root (404)."""
@@ -241,7 +284,8 @@ def _environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,  # a typo in a template fails the build, not the page
         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
     )
-    env.filters.update(long_date=long_date, human_size=human_size, type_name=type_name)
+    env.filters.update(long_date=long_date, human_size=human_size, type_name=type_name,
+                       weekday=weekday)
     return env
 
 
@@ -287,6 +331,12 @@ def _toc_tree(headings: Sequence[Heading]) -> list[_TocNode]:
 def long_date(date) -> str:
     """"20 September 2022", without strftime so the host locale cannot change the bytes."""
     return f"{date.day} {_MONTHS[date.month - 1]} {date.year}"
+
+
+def weekday(date) -> str:
+    """"Tuesday", without strftime or calendar (both follow the host locale)."""
+    return ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday",
+            "Sunday")[date.weekday()]
 
 
 def human_size(size: int) -> str:

@@ -103,7 +103,9 @@ def listing_files(renderer: PageRenderer, records: list[MeetingRecord], *,
         out += _feed_files(members, config, f"/{group}/", f"{config.title}: {group}",
                            limit=feed_limit)
         out.append(_file(ical.calendar_path(group), ical.group_calendar(
-            members, site_url=config.site_url, group=group, title=f"{group} meetings")))
+            members, site_url=config.site_url, group=group,
+            title=f"{renderer.group_name(group)} meetings", info=renderer.groups.get(group),
+            newest=renderer.newest.get(group))))
     extra = ["/", search.PAGE_PATH] + [f"/{g}/" for g in groups]
     out.append(_file(sitemap.SITEMAP_PATH,
                      sitemap.sitemap_xml(listed, site_url=config.site_url, extra_paths=extra)))

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import keys
+from ..group import is_group_file
 from ..check import Verdict as CheckVerdict, check_keyed
 from ..problems import Rejected
 from ..report import PUBLISHED, REJECTED, REMOVED, Verdict
@@ -149,6 +150,8 @@ def _awaited(sent: Sent, everything: list[Sent] | None = None) -> bool:
     already (one uploaded or deleted with it is answered through the minutes' key)."""
     if sent.key.lower().endswith(".md"):
         return True
+    if is_group_file(sent.key):
+        return False   # answered once publish reads group.yaml (docs/groups.md)
     if everything is None:
         return False
     meeting = meeting_of(sent.key)
@@ -171,8 +174,8 @@ def meeting_of(key: str) -> str:
 
 
 def _mirrored(key: str) -> bool:
-    """What sync manages: Markdown and the attachment types the site serves."""
-    return key.lower().endswith(".md") or bool(keys.attachment_type(key))
+    """What sync manages: Markdown, the attachment types the site serves, group.yaml."""
+    return key.lower().endswith(".md") or bool(keys.attachment_type(key)) or is_group_file(key)
 
 
 def local_files(root: Path) -> dict[str, Path]:
