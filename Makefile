@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SAM_VENV := .venv-sam
 SAM_STAMP := $(SAM_VENV)/.installed
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 PYTEST_ARGS ?=
 
 .PHONY: demo test unit build bench bench-build soak clean system-deps
@@ -21,11 +23,17 @@ $(SAM_STAMP): requirements/sam.txt requirements/sam-constraints.txt
 	$(SAM_VENV)/bin/pip install -q --disable-pip-version-check -r requirements/sam.txt -c requirements/sam-constraints.txt
 	touch $@
 
+# checkov (the template's security scan) pins its own boto3 and many more: its own venv too.
+$(CHECKOV_STAMP): requirements/checkov.txt requirements/checkov-constraints.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install -q --disable-pip-version-check -r requirements/checkov.txt -c requirements/checkov-constraints.txt
+	touch $@
+
 demo: $(STAMP)
 	$(BIN)/minutes demo --out demo
 
-test: $(STAMP) $(SAM_STAMP) system-deps
-	SAM_CLI=$(CURDIR)/$(SAM_VENV)/bin/sam $(BIN)/python -m pytest $(PYTEST_ARGS)
+test: $(STAMP) $(SAM_STAMP) $(CHECKOV_STAMP) system-deps
+	SAM_CLI=$(CURDIR)/$(SAM_VENV)/bin/sam CHECKOV=$(CURDIR)/$(CHECKOV_VENV)/bin/checkov $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
@@ -58,4 +66,4 @@ bench-build: $(BENCH_STAMP)
 	$(BIN)/python -m bench.build_vs_hugo --sizes $(BENCH_SIZES) $(if $(filter 0,$(BENCH_HUGO)),--no-hugo) --results bench/RESULTS.md
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) demo .pytest_cache .hypothesis
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) demo .pytest_cache .hypothesis

@@ -139,6 +139,7 @@ def _resolved_distribution(**parameters) -> dict:
                       SiteBucket="site-bucket")
     stack.attrs.update({("SiteBucket", "RegionalDomainName"): "site-bucket.s3.us-east-1.amazonaws.com",
                         ("SiteOriginAccessControl", "Id"): "oac",
+                        ("AccessLogsBucket", "RegionalDomainName"): "logs.s3.us-east-1.amazonaws.com",
                         ("SiteDirectoryIndexFunction", "FunctionMetadata.FunctionARN"): "fn"})
     return stack.resolve(RESOURCES["SiteDistribution"]["Properties"]["DistributionConfig"])
 
@@ -178,3 +179,32 @@ def test_a_subscriptions_url_elsewhere_may_receive_the_subscribe_form():
     headers = security_headers(SubscriptionsUrl="https://abc123.execute-api.us-east-1.amazonaws.com/api")
     assert "form-action 'self' https://abc123.execute-api.us-east-1.amazonaws.com;" in headers[
         "Content-Security-Policy"]
+
+
+# ---------------------------------------------------------------- the local stack
+
+
+def test_the_local_stack_creates_or_explains_every_resource_type():
+    from minutes.aws.emulated import NOT_EMULATED, LocalCloud
+    types = {r["Type"] for r in RESOURCES.values()}
+    assert types <= set(LocalCloud._CREATED) | set(NOT_EMULATED), sorted(types - set(LocalCloud._CREATED))
+    assert all(reason.strip() for reason in NOT_EMULATED.values())
+
+
+def test_an_unknown_resource_type_stops_the_local_stack(tmp_path, aws_environment):
+    from minutes.aws.emulated import LocalCloud
+    from minutes.problems import ConfigError
+    text = TEMPLATE.read_text(encoding="utf-8")
+    (tmp_path / "template.yaml").write_text(
+        text.replace("\nResources:\n", "\nResources:\n  Vpc:\n    Type: AWS::EC2::VPC\n"
+                     "    Properties:\n      CidrBlock: 10.0.0.0/16\n", 1), encoding="utf-8")
+    with pytest.raises(ConfigError, match="AWS::EC2::VPC"):
+        LocalCloud(tmp_path, parameters={"SiteUrl": "https://minutes.example.org",
+                                         "SenderAddress": "minutes@example.org"}).create()
+
+
+def test_the_local_stack_creates_the_stacks_key(stack):
+    """The local stack creates DataKey (so encryption settings resolve) with moto's KMS."""
+    import boto3
+    key = boto3.client("kms", region_name="us-east-1").describe_key(KeyId=stack.cloud.stack.refs["DataKey"])
+    assert key["KeyMetadata"]["Enabled"] is True

@@ -27,6 +27,27 @@ from ..local.template import ACCOUNT, REGION, Stack, load_template
 
 EVENTS_DIR = "events"
 
+# Resource types the local stack does not create, and why. Any type in the template that is
+# neither created nor listed here stops `create()`: a new kind of resource is a decision.
+NOT_EMULATED = {
+    "AWS::S3::BucketPolicy": "moto does not enforce bucket policies; tests/integration/test_iam.py checks access",
+    "AWS::SNS::Subscription": "email subscriptions need a person to confirm; the local run has none",
+    "AWS::SNS::TopicPolicy": "who may publish is AWS's check; locally the functions publish directly",
+    "AWS::SES::ConfigurationSetEventDestination": "moto sends no SES events; bounces are fed from events/",
+    "AWS::Serverless::HttpApi": "requests go to the handler directly (LocalCloud.invoke), shaped like events/api-*.json",
+    "AWS::Serverless::LayerVersion": "the library is installed in the local environment",
+    "AWS::Logs::LogGroup": "the functions log to demo/logs instead",
+    "AWS::CloudWatch::Alarm": "nothing watches metrics locally; tests check every alarm's wiring in the template",
+    "AWS::CloudWatch::Dashboard": "nothing to show locally",
+    "AWS::KMS::Alias": "the key is referred to by id",
+    "AWS::CloudFront::Distribution": "the edge is not emulated; `minutes serve` previews the site, and "
+                                     "tests/integration/test_edge.py and tests/browser/test_csp.py check it",
+    "AWS::CloudFront::OriginAccessControl": "see AWS::CloudFront::Distribution",
+    "AWS::CloudFront::Function": "see AWS::CloudFront::Distribution (its code runs under node in test_edge.py)",
+    "AWS::CloudFront::CachePolicy": "see AWS::CloudFront::Distribution",
+    "AWS::CloudFront::ResponseHeadersPolicy": "see AWS::CloudFront::Distribution",
+}
+
 
 @dataclass(frozen=True)
 class S3Trigger:
@@ -97,6 +118,8 @@ class LocalCloud:
     # --- resources ---------------------------------------------------------------------
 
     def create(self) -> "LocalCloud":
+        self._check_resource_types()
+        self._create_keys()
         self._create_buckets()
         self._create_tables()
         self._create_queues()
@@ -108,6 +131,27 @@ class LocalCloud:
         if sender:
             boto3.client("ses", region_name=REGION).verify_email_identity(EmailAddress=sender)
         return self
+
+    _CREATED = ("AWS::KMS::Key", "AWS::S3::Bucket", "AWS::DynamoDB::Table", "AWS::SQS::Queue",
+                "AWS::SNS::Topic", "AWS::SecretsManager::Secret", "AWS::SES::ConfigurationSet",
+                "AWS::Serverless::Function")
+
+    def _check_resource_types(self) -> None:
+        unknown = sorted({r.get("Type") for r in self.stack.resources.values()}
+                         - set(self._CREATED) - set(NOT_EMULATED))
+        if unknown:
+            raise ConfigError(f"the local stack does not know {', '.join(unknown)}: create it in "
+                              "aws/emulated.py or list it in NOT_EMULATED with the reason")
+
+    def _create_keys(self) -> None:
+        """KMS keys, so that encryption settings resolve. moto's queues, tables and topics are not
+        encrypted with them: encryption at rest is AWS's to prove, not the local run's."""
+        kms = boto3.client("kms", region_name=REGION)
+        for lid in self.stack.of_type("AWS::KMS::Key"):
+            key = kms.create_key(Description=f"{self.stack.stack_name} {lid}")["KeyMetadata"]
+            self.stack.refs[lid] = key["KeyId"]
+            self.stack.attrs[(lid, "Arn")] = key["Arn"]
+            self.stack.attrs[(lid, "KeyId")] = key["KeyId"]
 
     def _create_buckets(self) -> None:
         for lid, res in self.stack.of_type("AWS::S3::Bucket").items():
