@@ -609,3 +609,44 @@ def test_digest_runs_weekly_and_subscribers_pending_items_expire(template):
     assert any(ev["Type"] == "Schedule" for ev in digest.values())
     ttl = template["Resources"]["SubscribersTable"]["Properties"]["TimeToLiveSpecification"]
     assert ttl == {"AttributeName": "expires_at", "Enabled": True}
+
+
+def test_throttles_of_every_function_are_alarmed(template):
+    alarm = template["Resources"]["FunctionThrottlesAlarm"]["Properties"]
+    watched = {m["MetricStat"]["Metric"]["Dimensions"][0]["Value"]["Ref"]
+               for m in alarm["Metrics"] if "MetricStat" in m
+               and m["MetricStat"]["Metric"]["MetricName"] == "Throttles"}
+    assert watched == set(_resources(template, FUNCTION))
+    (expression,) = [m for m in alarm["Metrics"] if "Expression" in m]
+    assert expression["ReturnData"] is True
+    assert set(re.findall(r"\w+", expression["Expression"].removeprefix("SUM"))) == {
+        m["Id"] for m in alarm["Metrics"] if "MetricStat" in m}
+    assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+
+
+def test_ses_reputation_alarms_fire_well_below_the_review_thresholds(template):
+    """SES reviews an account at 5 % bounces and 0.1 % complaints."""
+    for name, metric, review in (("SesBounceRateAlarm", "Reputation.BounceRate", 0.05),
+                                 ("SesComplaintRateAlarm", "Reputation.ComplaintRate", 0.001)):
+        alarm = template["Resources"][name]["Properties"]
+        assert (alarm["Namespace"], alarm["MetricName"]) == ("AWS/SES", metric)
+        assert 0 < float(alarm["Threshold"]) <= review / 2, name
+        assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+
+
+def test_the_dashboard_is_valid_json_and_shows_every_function_and_queue(template):
+    from minutes.local.template import Stack
+    stack = Stack(template, parameters={"SiteUrl": "https://minutes.example.org",
+                                        "SenderAddress": "minutes@example.org"})
+    for lid in _resources(template, FUNCTION):
+        stack.refs[lid] = f"fn-{lid}"
+    for lid in _resources(template, QUEUE):
+        stack.attrs[(lid, "QueueName")] = f"q-{lid}"
+    stack.refs["SiteDistribution"] = "E123"
+    body = json.loads(stack.resolve(template["Resources"]["OperationsDashboard"]["Properties"]["DashboardBody"]))
+    shown = json.dumps(body)
+    assert body["widgets"] and all(w["properties"]["metrics"] for w in body["widgets"])
+    for lid in _resources(template, FUNCTION):
+        assert f'"fn-{lid}"' in shown, lid
+    for lid in _resources(template, QUEUE):
+        assert f'"q-{lid}"' in shown, lid
