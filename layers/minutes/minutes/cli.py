@@ -1,4 +1,4 @@
-"""The `minutes` command: check, build, demo, serve."""
+"""The `minutes` command: check, build, demo, serve, subscribers, doctor."""
 from __future__ import annotations
 
 import argparse
@@ -105,6 +105,16 @@ def _parser() -> argparse.ArgumentParser:
     exporting = action.add_parser("export", help="every subscription as CSV")
     exporting.add_argument("--out", type=Path, help="file to write (default: standard output)")
     subscribers.set_defaults(run=_subscribers)
+
+    doctor = sub.add_parser("doctor", help="check a deployed stack and say what to fix",
+                            description="Check a deployed stack: SES identity and sandbox, send quota, "
+                                        "topic subscribers, buckets, the CloudFront distribution, alarms. "
+                                        "Exit 0: ready; 1: something to fix; 2: could not check.")
+    doctor.add_argument("--stack", required=True, help="the CloudFormation stack name (sam deploy's)")
+    doctor.add_argument("--region", help="the stack's region (default: the AWS configuration's)")
+    doctor.add_argument("--strict", action="store_true", help="warnings count as something to fix (exit 1)")
+    doctor.add_argument("--format", choices=("text", "json"), default="text")
+    doctor.set_defaults(run=_doctor)
     return parser
 
 
@@ -322,6 +332,30 @@ def _subscribers(args) -> int:
     except (BotoCoreError, ClientError) as problem:
         print(f"{name}: AWS said: {problem}", file=sys.stderr)
         return EXIT_USAGE
+
+
+def _doctor(args) -> int:
+    import json
+    from botocore.exceptions import BotoCoreError, ClientError
+    from .aws.doctor import StackInspector
+    from .doctor import EXIT_CANNOT_CHECK, diagnose, exit_code, format_text
+    from .problems import ConfigError
+    try:
+        facts = StackInspector(region=args.region).gather(args.stack)
+    except ConfigError as problem:
+        print(f"minutes doctor: {problem}", file=sys.stderr)
+        return EXIT_CANNOT_CHECK
+    except (BotoCoreError, ClientError) as problem:
+        print(f"minutes doctor: AWS said: {problem} (credentials for the stack's account and region?)",
+              file=sys.stderr)
+        return EXIT_CANNOT_CHECK
+    findings = diagnose(facts)
+    if args.format == "json":
+        print(json.dumps([{"code": f.code, "level": f.level.value, "message": f.message, "fix": f.fix}
+                          for f in findings], indent=2))
+    else:
+        print(format_text(findings))
+    return exit_code(findings, strict=args.strict)
 
 
 if __name__ == "__main__":
