@@ -142,3 +142,23 @@ def test_the_mailers_together_stay_within_the_account_send_rate():
         (event,) = [e for e in props["Events"].values() if e["Type"] == "SQS"]
         total += share * event["Properties"]["ScalingConfig"]["MaximumConcurrency"]
     assert total <= 1.0
+
+
+def test_the_scribes_policy_reaches_only_minutes_and_their_verdicts():
+    """deploy/scribe-upload-policy.json, the README's step 7."""
+    import json
+    policy = json.loads((ROOT / "deploy" / "scribe-upload-policy.json").read_text(encoding="utf-8"))
+    bucket = "arn:aws:s3:::MINUTES_BUCKET"
+    for statement in policy["Statement"]:
+        assert statement["Effect"] == "Allow"
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        assert all(a.startswith("s3:") and "*" not in a for a in actions), actions
+        if actions == ["s3:ListBucket"]:
+            assert statement["Resource"] == bucket
+            assert statement["Condition"]["StringLike"]["s3:prefix"] == ["minutes/*", "reports/minutes/*"]
+        else:
+            assert statement["Resource"] in (f"{bucket}/minutes/*", f"{bucket}/reports/minutes/*")
+            if statement["Resource"].endswith("/reports/minutes/*"):
+                assert actions == ["s3:GetObject"]      # verdicts are read, never written
+    # Uploading under minutes/ is exactly what triggers publish.
+    assert any(s["Resource"] == f"{bucket}/minutes/*" and "s3:PutObject" in s["Action"] for s in policy["Statement"])
