@@ -41,9 +41,11 @@ unit: $(STAMP)
 system-deps:
 	bash scripts/system-deps.sh
 
-# The deployable artifacts (.aws-sam/build), as `sam deploy` uploads them.
+# The deployable artifacts (.aws-sam/build), as `sam deploy` uploads them; then every handler
+# must import from the built layer in a clean interpreter, and the layer's size is printed.
 build: $(SAM_STAMP)
 	$(SAM_VENV)/bin/sam build
+	python3.11 scripts/check_build.py .aws-sam/build
 
 # The long soak (issue 11): SOAK_OPS random steps (default 1000); SOAK_SEED replays a run.
 soak: $(STAMP)
