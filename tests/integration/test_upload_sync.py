@@ -168,3 +168,15 @@ def test_sync_never_uploads_an_invalid_meeting(stack, bucket, tmp_path, capsys):
     assert "3 published, 2 rejected (2 before upload)" in out
     uploaded = set(versions(stack))
     assert "minutes/README.md" not in uploaded and "minutes/openxla/2024-08-06-broken.md" not in uploaded
+
+
+def test_sync_carries_group_yaml_and_its_verdict(stack, bucket, tmp_path, capsys):
+    root = repo(tmp_path)
+    (root / "README.md").unlink()
+    write(root / "openxla" / "group.yaml", "name: SIG OpenXLA\n")
+    code, out = run(capsys, "sync", str(root), "--bucket", bucket)
+    assert code == EXIT_OK, out
+    assert "Published: minutes/openxla/group.yaml" in out and "4 published" in out
+    write(root / "openxla" / "group.yaml", "name: [broken\n")
+    code, out = run(capsys, "sync", str(root), "--bucket", bucket)
+    assert code == EXIT_INVALID and "group-yaml" in out and "1 rejected (1 before upload)" in out

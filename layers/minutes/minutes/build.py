@@ -24,7 +24,7 @@ from pathlib import Path
 
 from . import keys, running_notes
 from .buildcache import BuildCache
-from .group import FILE_NAME as GROUP_FILE, GroupInfo, is_group_file, parse_group
+from .group import FILE_NAME as GROUP_FILE, GroupInfo, is_group_file, newest_by_group, parse_group
 from .meeting import Assembled, SourceFile, assemble
 from .model import MeetingRecord, free_segment
 from .pages import PageRenderer, SiteConfig
@@ -78,15 +78,6 @@ def groups(src: Path, result: "BuildResult") -> dict[str, GroupInfo]:
             result.warnings[key] = [p.in_file(key) for p in problems]
         found[info.group] = info
     return found
-
-
-def newest_by_group(records: list[MeetingRecord]) -> dict[str, dt.date]:
-    """Each group's newest listed meeting: where its "next meeting" is counted from."""
-    newest: dict = {}
-    for record in records:
-        if record.listed and (record.group not in newest or record.date > newest[record.group]):
-            newest[record.group] = record.date
-    return newest
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ import zoneinfo
 from dataclasses import dataclass, field, replace
 
 from . import frontmatter, keys
+from .group import default_name, made_up_title
 from .problems import Problem, Rejected, error, for_scribe, info, warning
 from .render import MAX_NESTING, inline_text, markdown_tokens, tag_like_words
 
@@ -455,8 +456,8 @@ def _title(tokens, meta: dict, key: keys.MeetingKey, date: dt.date | None,
         return first_h1[:300], True
     if first_any:
         return first_any[:300], False
-    group = group_name or key.group.replace("-", " ").replace("_", " ").title()
-    return f"{group} meeting {date.isoformat() if date else ''}".strip(), False
+    group = group_name or default_name(key.group)
+    return (made_up_title(group, date) if date else f"{group} meeting"), False
 
 
 # --- structure and warnings ------------------------------------------------------------------

@@ -298,3 +298,39 @@ def _links(value, text: str, problems: list[Problem]) -> tuple[tuple[str, str], 
             continue
         found.append((label[:40], url.strip()))
     return tuple(found)
+
+
+def newest_by_group(records) -> dict[str, dt.date]:
+    """Each group's newest listed meeting (MeetingRecords): its "next meeting" follows it."""
+    newest: dict[str, dt.date] = {}
+    for record in records:
+        if record.listed and (record.group not in newest or record.date > newest[record.group]):
+            newest[record.group] = record.date
+    return newest
+
+
+# --- stored form (the Meetings table keeps one item per group.yaml; aws/dynamo.py) ------------
+
+def info_to_dict(info: GroupInfo) -> dict:
+    schedule = None
+    if info.schedule:
+        s = info.schedule
+        schedule = {"weekday": s.weekday, "time": s.time, "timezone": s.timezone,
+                    "cadence": s.cadence, "starts": s.starts.isoformat() if s.starts else None,
+                    "week": s.week}
+    return {"group": info.group, "name": info.name, "description": info.description,
+            "schedule": schedule, "links": [list(pair) for pair in info.links]}
+
+
+def info_from_dict(data: dict) -> GroupInfo:
+    s = data.get("schedule")
+    schedule = Schedule(int(s["weekday"]), s["time"], s["timezone"], s["cadence"],
+                        dt.date.fromisoformat(s["starts"]) if s.get("starts") else None,
+                        int(s["week"]) if s.get("week") is not None else None) if s else None
+    return GroupInfo(data["group"], data["name"], data.get("description", ""), schedule,
+                     tuple((label, url) for label, url in data.get("links", [])))
+
+
+def made_up_title(name: str, date: dt.date) -> str:
+    """The title of minutes without a heading (document.py makes the same)."""
+    return f"{name} meeting {date.isoformat()}"

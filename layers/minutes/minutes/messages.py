@@ -8,6 +8,12 @@ from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from pydantic import BaseModel, ConfigDict, Field, Json
 
 
+# A SiteUpdate for this "meeting" says the group's group.yaml changed: every page of the group
+# shows its name, so index re-renders them all. A meeting path never starts with '/' (keys.py
+# refuses empty path segments), so this is never a meeting.
+GROUP_UPDATE = "/group.yaml"
+
+
 @dataclass(frozen=True)
 class SiteUpdate:
     group: str

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import json
 import time
 
 from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 
+from ..group import GroupInfo, info_from_dict, info_to_dict
 from ..model import Attachment, Heading, MeetingRecord, Resource
 from ..problems import MinutesError
 
@@ -178,6 +180,56 @@ class MeetingsTable:
                             ExpressionAttributeNames={"#m": "meeting", "#s": "segment"})
         return {i["segment"]: i["meeting"] for i in items if "segment" in i}
 
+    # --- group.yaml: one item per group under the partition GROUPS (no "date", so every
+    # meeting read above skips it, as it skips guard-only items) -------------------------------
+
+    def group_infos(self) -> dict[str, GroupInfo]:
+        """Every group's stored group.yaml (one Query, whatever the archive's size)."""
+        return {i["meeting"]: info_from_dict(json.loads(i["info"]))
+                for i in self._query(KeyConditionExpression=Key("group").eq(GROUPS))
+                if "info" in i}
+
+    def group_info(self, group: str) -> GroupInfo | None:
+        item = self._table.get_item(Key={"group": GROUPS, "meeting": group},
+                                    ConsistentRead=True).get("Item")
+        return info_from_dict(json.loads(item["info"])) if item and "info" in item else None
+
+    def put_group(self, info: GroupInfo | None, *, key: str, sequencer: str) -> bool:
+        """Store (or, with None, forget) a group's group.yaml unless a later event for `key`
+        already won. False when stale."""
+        names = {"#seq": f"seq:{key}", "#info": "info"}
+        values = {":seq": normalise_sequencer(sequencer)}
+        if info is None:
+            expression = "SET #seq = :seq REMOVE #info"
+        else:
+            expression = "SET #seq = :seq, #info = :info"
+            values[":info"] = json.dumps(info_to_dict(info), sort_keys=True)
+        try:
+            self._table.update_item(
+                Key={"group": GROUPS, "meeting": info.group if info else _group_of(key)},
+                UpdateExpression=expression, ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+                ConditionExpression="attribute_not_exists(#seq) OR #seq <= :seq")
+        except ClientError as exc:
+            if _is_condition_failure(exc):
+                return False
+            raise
+        return True
+
+    def retitle(self, group: str, meeting: str, *, was: str, title: str) -> bool:
+        """Change a made-up title ("<Group> meeting <date>") when the group's name changes;
+        only if it is still the made-up one."""
+        try:
+            self._table.update_item(
+                Key={"group": group, "meeting": meeting}, UpdateExpression="SET #t = :new",
+                ConditionExpression="#t = :was", ExpressionAttributeNames={"#t": "title"},
+                ExpressionAttributeValues={":new": title, ":was": was})
+        except ClientError as exc:
+            if _is_condition_failure(exc):
+                return False
+            raise
+        return True
+
     def _query(self, **args) -> list[dict]:
         items, args = [], {"ConsistentRead": True, **args}
         while True:
@@ -186,6 +238,13 @@ class MeetingsTable:
             if "LastEvaluatedKey" not in page:
                 return items
             args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+GROUPS = "#groups"   # the partition holding group.yaml items: never a group name (keys.py)
+
+
+def _group_of(key: str) -> str:
+    return key.split("/")[1]
 
 
 def is_guard_only(item: dict) -> bool:

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from ..aws.dynamo import MeetingsTable
 from ..aws.s3 import SiteStore, object_key
-from ..messages import SiteUpdate
+from ..group import newest_by_group
+from ..messages import GROUP_UPDATE, SiteUpdate
 from ..model import MeetingRecord, sort_newest_first
 from ..pages import PageRenderer
 from ..site import listing_files, meeting_file, whole_site
@@ -42,10 +43,11 @@ class Indexer:
         everything = self.meetings.all()
         records = [r for r in everything if r.status != "removed"]
         groups = {u.group for u in updates}
+        renderer = self._renderer(records)
         for record in self._pages_to_render(updates, everything):
-            self.site.put(meeting_file(self.renderer, record, records))
+            self.site.put(meeting_file(renderer, record, records))
         planned = set()
-        for item in listing_files(self.renderer, records, feed_limit=self.feed_limit):
+        for item in listing_files(renderer, records, feed_limit=self.feed_limit):
             planned.add(object_key(item.path))
             if _belongs_to_other_group(item.path, groups, records):
                 continue
@@ -59,9 +61,13 @@ class Indexer:
         or after records were loaded in bulk. Costs the whole archive, unlike apply()."""
         before = (self.site.writes, self.site.skipped)
         records = [r for r in self.meetings.all() if r.status != "removed"]
-        for item in whole_site(self.renderer, records, feed_limit=self.feed_limit):
+        for item in whole_site(self._renderer(records), records, feed_limit=self.feed_limit):
             self.site.put(item)
         return IndexResult(self.site.writes - before[0], self.site.skipped - before[1])
+
+    def _renderer(self, records: list[MeetingRecord]) -> PageRenderer:
+        """The renderer with every group's group.yaml (one Query) and newest meeting."""
+        return self.renderer.with_groups(self.meetings.group_infos(), newest_by_group(records))
 
     def _prune(self, planned: set[str], groups: set[str]) -> None:
         """Delete the listings of the site root and of the changed groups that are not planned."""
@@ -80,6 +86,10 @@ class Indexer:
         """The changed meetings (unless removed) and the listed meetings on either side."""
         chosen: dict[tuple[str, str], MeetingRecord] = {}
         for update in updates:
+            if update.meeting == GROUP_UPDATE:   # group.yaml: every page shows the group's name
+                chosen.update({(r.group, r.meeting): r for r in everything
+                               if r.group == update.group and r.status != "removed"})
+                continue
             group = sort_newest_first(r for r in everything if r.group == update.group)
             at = next((i for i, r in enumerate(group) if r.meeting == update.meeting), None)
             if at is None:

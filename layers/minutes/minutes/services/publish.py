@@ -16,8 +16,9 @@ from ..aws.dynamo import MeetingsTable, RecordTooLarge, normalise_sequencer
 from ..aws.queues import Notifications, SiteUpdates
 from ..aws.s3 import MinutesStore, SiteStore
 from ..aws.sns import ScribeNotices
+from ..group import GroupInfo, default_name, group_of, is_group_file, made_up_title, parse_group
 from ..meeting import Assembled, SourceFile, assemble, too_big, unserved
-from ..messages import Announce, SiteUpdate
+from ..messages import GROUP_UPDATE, Announce, SiteUpdate
 from ..model import MeetingRecord, free_segment
 from ..pages import PageRenderer
 from ..problems import Problem, Rejected, error
@@ -54,6 +55,8 @@ class Publisher:
         answered = self._answered(change, report)
         if answered is not None:
             return answered
+        if is_group_file(change.key):
+            return self._publish_group(change)
         try:
             key = keys.parse_key(change.key)
         except Rejected as rejected:
@@ -120,10 +123,12 @@ class Publisher:
         now = self._clock()
         existing = self.meetings.get(key.group, key.meeting)
         try:
+            info = self.meetings.group_info(key.group)
             assembled = assemble(files, site_host=self.settings.site_host,
                                  feed_id=existing.feed_id if existing else None,
                                  published=existing.published if existing and existing.published else now,
-                                 updated=now, max_bytes=self.settings.max_size_bytes)
+                                 updated=now, max_bytes=self.settings.max_size_bytes,
+                                 group_name=info.name if info else None)
         except Rejected as rejected:
             return self._reject(key, change, now, (*rejected.problems, *skipped))
         record = self._unique_segment(assembled.record)
@@ -192,13 +197,63 @@ class Publisher:
                     existing: MeetingRecord | None) -> None:
         group = [r for r in self.meetings.group(record.group)
                  if (r.group, r.meeting) != (record.group, record.meeting)] + [record]
-        self.site.put(meeting_file(self.renderer, record, group))
+        info = self.meetings.group_info(record.group)
+        renderer = self.renderer.with_groups({record.group: info} if info else {}, {})
+        self.site.put(meeting_file(renderer, record, group))
         by_name = {a.name: a for a in record.attachments}
         for source, att in assembled.attachments:
             final = by_name.get(att.name, att)
             self.site.put(SiteFile(final.url_path, source.data, final.content_type))
         if existing and existing.url_path != record.url_path:
             self.site.delete_prefix(existing.url_path.lstrip("/"))  # e.g. published -> draft
+
+    # --- group.yaml ----------------------------------------------------------------------
+
+    def _publish_group(self, change: ObjectChange) -> Verdict:
+        """A group's group.yaml: checked like minutes; stored (or forgotten when deleted) in
+        the Meetings table; made-up titles follow the new name; index re-renders the group's
+        pages (every one shows the name) and the archive (docs/groups.md)."""
+        now = self._clock()
+        try:
+            group = group_of(change.key)
+        except Rejected as rejected:
+            self.minutes.tag(change.key, change.version_id, {"minutes-status": REJECTED})
+            return self._tell(self._verdict(REJECTED, change, when=now,
+                                            problems=tuple(rejected.problems)), group="-")
+        current = self.minutes.current_version(change.key) if change.removed else change.version_id
+        found = self.minutes.get(change.key, current) if current else None
+        problems: list[Problem] = []
+        info = None
+        if found is not None:
+            try:
+                info, problems = parse_group(found.data, key=change.key)
+            except Rejected as rejected:
+                self.minutes.tag(change.key, found.version_id, {"minutes-status": REJECTED})
+                return self._tell(self._verdict(REJECTED, change, when=now,
+                                                problems=tuple(rejected.problems)), group=group)
+        before = self.meetings.group_info(group)
+        if not self.meetings.put_group(info, key=change.key, sequencer=change.sequencer):
+            return self._verdict(STALE, change, when=now)
+        self._retitle(group, before, info)
+        self.site_updates.send(SiteUpdate(group, GROUP_UPDATE, "upsert"), dedup=change.sequencer)
+        status = PUBLISHED if info else REMOVED
+        if found is not None:
+            self.minutes.tag(change.key, found.version_id, {"minutes-status": status})
+        return self._tell(self._verdict(status, change, when=now, title=info.name if info else None,
+                                        url=self.settings.page_url(f"/{group}/"),
+                                        problems=tuple(problems)), group=group)
+
+    def _retitle(self, group: str, before: GroupInfo | None, after: GroupInfo | None) -> None:
+        """Minutes without a heading are titled "<Group> meeting <date>": when the group's name
+        changes, so do those titles (as a fresh build would make them)."""
+        old, new = (before.name if before else default_name(group)), \
+            (after.name if after else default_name(group))
+        if old == new:
+            return
+        for record in self.meetings.group(group):
+            if record.title == made_up_title(old, record.date):
+                self.meetings.retitle(group, record.meeting, was=record.title,
+                                      title=made_up_title(new, record.date))
 
     # --- remove --------------------------------------------------------------------------
 

@@ -146,12 +146,12 @@ class Uploader:
 
 
 def _awaited(sent: Sent, everything: list[Sent] | None = None) -> bool:
-    """Publish answers every Markdown key; an attachment only when its meeting has minutes
+    """Publish answers every Markdown key and group.yaml; an attachment only when its meeting has minutes
     already (one uploaded or deleted with it is answered through the minutes' key)."""
     if sent.key.lower().endswith(".md"):
         return True
     if is_group_file(sent.key):
-        return False   # answered once publish reads group.yaml (docs/groups.md)
+        return True    # publish checks group.yaml too, and reports on it
     if everything is None:
         return False
     meeting = meeting_of(sent.key)
