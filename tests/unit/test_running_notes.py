@@ -45,13 +45,21 @@ def test_text_above_the_first_dated_heading_is_the_header_not_a_meeting():
 
 @pytest.mark.parametrize("text, key", [
     (notes_text("Dec 31, 2024", "Dec 24, 2024"), "minutes/g/2024-12-31-weekly.md"),  # dated key
-    (notes_text("Dec 31, 2024"), KEY),                                   # one dated heading
     ("---\ndate: 2024-12-31\n---\n" + notes_text("Dec 31, 2024", "Dec 24, 2024"), KEY),
     ("# Notes\n\n## Agenda\n\n## Decisions\n", KEY),                     # no dates at all
-    ("# Notes\n\n## Dec 31, 2024\n\n### Dec 24, 2024\n", KEY),           # one per level
+    ("# Notes of the week\n\n- met on Dec 31, 2024\n", KEY),             # a date, not a heading's
 ])
 def test_what_is_not_a_running_notes_file(text, key):
     assert running_notes.split(key, text.encode()) is None
+
+
+def test_one_dated_heading_is_one_meeting_as_after_the_yearly_archive_move():
+    notes = split(notes_text("Jan 7, 2025"))
+    assert [s.meeting for s in notes.sections] == ["2025-01-07@notes"]
+    # One dated heading per level: the highest level's is the meeting, the other stays in it.
+    notes = split("# Notes\n\n## Dec 31, 2024\n\n### Dec 24, 2024\n")
+    assert [s.date.isoformat() for s in notes.sections] == ["2024-12-31"]
+    assert "### Dec 24, 2024" in notes.sections[0].markdown
 
 
 def test_a_dated_heading_inside_a_code_block_is_not_a_meeting():

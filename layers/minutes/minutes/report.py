@@ -20,6 +20,8 @@ class Verdict:
     title: str | None = None
     problems: tuple[Problem, ...] = field(default=())
     sequencer: str | None = None   # the S3 event's, so a report says which event it answers
+    # A running-notes file: what each dated section became ({line, heading, date, url}).
+    meetings: tuple[dict, ...] = field(default=())
 
     def as_dict(self) -> dict:
         return {"status": self.status, "key": self.key, "version_id": self.version_id,
@@ -27,7 +29,8 @@ class Verdict:
                 "checked_at": self.when.isoformat(), "url": self.url, "title": self.title,
                 "errors": sum(p.is_error for p in self.problems),
                 "warnings": sum(not p.is_error for p in self.problems),
-                "problems": [p.as_dict() for p in self.problems]}
+                "problems": [p.as_dict() for p in self.problems],
+                **({"meetings": list(self.meetings)} if self.meetings else {})}
 
     @classmethod
     def from_dict(cls, data: dict) -> "Verdict":
@@ -37,7 +40,8 @@ class Verdict:
                          for p in data.get("problems", []))
         return cls(data["status"], data["key"], data.get("version_id"),
                    dt.datetime.fromisoformat(data["checked_at"]), url=data.get("url"),
-                   title=data.get("title"), problems=problems, sequencer=data.get("sequencer"))
+                   title=data.get("title"), problems=problems, sequencer=data.get("sequencer"),
+                   meetings=tuple(data.get("meetings", ())))
 
     def subject(self) -> str:
         what = {PUBLISHED: "Published", REJECTED: "Rejected", REMOVED: "Removed",
@@ -49,6 +53,9 @@ class Verdict:
         if self.status == REJECTED:
             lines.append("Nothing was published; the upload is kept as it is. Fix the problems "
                          "below and upload the file again to the same key.")
+        elif self.meetings:
+            lines.append(f"Running notes: {len(self.meetings)} meetings, one per dated section.")
+            lines += [f"  line {m['line']}: {m['heading']} -> {m['url']}" for m in self.meetings]
         elif self.url:
             lines.append(f"Page: {self.url}")
         if self.problems:

@@ -3,9 +3,9 @@
 Many groups keep one shared document (`## Dec 31, 2024`, `### 12/14/2021`, `## 28 Nov 2023`)
 and archive it once a year. Such a file is a set of meetings, one per dated section.
 
-Recognised when (docs/decisions.md 18): the key carries no date (no date in the path, none in
-front matter), and at least two headings of one level start with a date. A dated key is one
-meeting, whatever its headings say. Text above the first dated heading is the group's header.
+Recognised when (docs/decisions.md 23): the key carries no date (no date in the path, none in
+front matter), and a heading opens with a date. A dated key is one meeting, whatever its
+headings say. Text above the first dated heading is the group's header.
 
 A section's identity does not depend on the file holding it (the yearly archive move puts the
 same sections in another file): it is the group plus `<yyyy-mm-dd>@notes`, `-2`, `-3` for a
@@ -130,7 +130,7 @@ def split(key: str | keys.MeetingKey, data: bytes, *,
     candidates = [h for h in headings if h.level in (level, _BOLD) and h.match]
     dates, date_problems = _dates(candidates, fm_lines)
     dated = [(h, d) for h, d in zip(candidates, dates) if d is not None]  # 13/13/2024: text
-    if len(dated) < 2:
+    if not dated:
         return None
     if len(dated) > MAX_SECTIONS:
         raise Rejected([error("too-complex", f"The file has {len(dated):,} dated sections; the "
@@ -181,11 +181,13 @@ def _headings(lines: list[str]) -> list[_Heading]:
 
 
 def _meeting_level(headings: list[_Heading]) -> int | None:
-    """The highest heading level at which at least two headings open with a date (bold-line
-    headings count at that level too: one file often has both)."""
-    for level in (1, 2, 3, 4, 5, 6, _BOLD):
-        if sum(1 for h in headings if h.level == level and h.match) >= 2:
-            return level
+    """The highest heading level at which at least two headings open with a date, else the
+    highest with one (a running file just after the yearly archive move holds one meeting).
+    Bold-line headings count at that level too: one file often has both."""
+    for enough in (2, 1):
+        for level in (1, 2, 3, 4, 5, 6, _BOLD):
+            if sum(1 for h in headings if h.level == level and h.match) >= enough:
+                return level
     return None
 
 

@@ -61,6 +61,11 @@ class MeetingsTable:
     def __init__(self, table):
         self._table = table
 
+    @property
+    def table(self):
+        """The boto3 Table (aws/notes_table.py shares it)."""
+        return self._table
+
     def get(self, group: str, meeting: str) -> MeetingRecord | None:
         item = self._table.get_item(Key={"group": group, "meeting": meeting},
                                     ConsistentRead=True).get("Item")

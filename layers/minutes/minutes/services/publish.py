@@ -11,8 +11,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, replace
 
-from .. import keys
+from .. import keys, running_notes
 from ..aws.dynamo import MeetingsTable, RecordTooLarge, normalise_sequencer
+from ..aws.notes_table import NotesTable
 from ..aws.queues import Notifications, SiteUpdates
 from ..aws.s3 import MinutesStore, SiteStore
 from ..aws.sns import ScribeNotices
@@ -25,6 +26,7 @@ from ..problems import Problem, Rejected, error
 from ..report import DRAFT, PUBLISHED, REJECTED, REMOVED, STALE, UPCOMING, Verdict
 from ..settings import Settings
 from ..site import SiteFile, meeting_file
+from .running_notes import RunningNotesPublisher
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,7 @@ class Publisher:
         self.site_updates, self.notifications, self.notices = site_updates, notifications, notices
         self.renderer = renderer
         self._clock = clock or (lambda: dt.datetime.now(dt.timezone.utc))
+        self._notes = RunningNotesPublisher(self, NotesTable(meetings.table))
 
     def handle(self, change: ObjectChange) -> Verdict:
         report = self.minutes.get_report(change.key)
@@ -66,7 +69,7 @@ class Publisher:
         if change.removed:
             current = self.minutes.current_version(change.key)
             if current is None and not key.is_folder:
-                return self._remove(key, change)
+                return self._notes.remove(key, change) or self._remove(key, change)
             # One version was deleted (ObjectRemoved:Delete with a versionId), not the key.
             if current is not None and report and report.get("version_id") == current:
                 return self._verdict(STALE, change)  # an old one: what is current was answered
@@ -102,6 +105,11 @@ class Publisher:
         same time each trigger publish, and each run reads the folder when it starts. Whoever
         writes last re-reads the folder after writing and republishes if it changed meanwhile,
         so the stored meeting ends up with every file (at most a few rounds)."""
+        notes = self._running_notes(key, change)
+        if isinstance(notes, Verdict):
+            return notes
+        if notes is not None:
+            return self._notes.publish(key, change, notes)
         for _ in range(_FOLDER_ROUNDS):
             before = self.minutes.listing(key.meeting_prefix) if key.is_folder else None
             outcome = self._publish_once(key, change)
@@ -112,6 +120,19 @@ class Publisher:
         verdict = outcome()
         self.minutes.tag(change.key, change.version_id, {"minutes-status": verdict.status})
         return self._tell(verdict, group=key.group)
+
+    def _running_notes(self, key: keys.MeetingKey, change: ObjectChange):
+        """The file's sections when it is a running-notes file (only an undated Markdown key can
+        be one), a rejection (too many sections), or None."""
+        if key.is_folder or not key.is_markdown or key.date is not None:
+            return None
+        found = self.minutes.get(change.key, change.version_id)
+        if found is None:
+            return None
+        try:
+            return running_notes.split(key, found.data, max_bytes=self.settings.max_size_bytes)
+        except Rejected as rejected:
+            return self._reject(key, change, self._clock(), tuple(rejected.problems))
 
     def _publish_once(self, key: keys.MeetingKey, change: ObjectChange):
         """A final Verdict (nothing more to do), or a function that makes the published one."""

@@ -1,0 +1,212 @@
+"""publish, for a running-notes file: each dated section is a meeting (docs/decisions.md 23 and 28).
+
+An upload claims its key (a newer event of the key wins, an older one changes nothing), then
+for every section it holds: adds the key to the section's holders and, if the key is the
+section's holder (running_notes.holder: the first key), writes the section's record; for every
+section the key held before and holds no more: takes the key out of the holders, and the section
+is removed when nobody holds it, or written from the next holder's file. New sections are
+announced (the permanent `announced_at` mark: never twice, whichever file holds a section).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from .. import keys, running_notes
+from ..aws.dynamo import RecordTooLarge
+from ..aws.notes_table import CONFLICT, STALE, WRITTEN, Guard, NotesTable, check_size, guard_for
+from ..meeting import Assembled
+from ..messages import Announce, SiteUpdate
+from ..model import MeetingRecord, free_segment
+from ..problems import Rejected, error
+from ..report import PUBLISHED, REMOVED, Verdict
+from ..site import meeting_file
+
+_ROUNDS = 8   # re-reads of a section another upload changed meanwhile
+
+
+def _same(record: MeetingRecord, stored: MeetingRecord | None) -> bool:
+    return stored is not None and stored.status == record.status and \
+        record.with_changes(updated=stored.updated) == stored
+
+
+class _Stale(Exception):
+    """A newer event of the same key has taken over: this one stops, changing nothing more."""
+
+
+@dataclass
+class _Outcome:
+    written: list[MeetingRecord] = field(default_factory=list)   # pages to (re)write
+    removed: list[MeetingRecord] = field(default_factory=list)   # pages to delete
+
+
+class RunningNotesPublisher:
+    def __init__(self, publisher, table: NotesTable):
+        self.p, self.table = publisher, table
+
+    # --- upload ------------------------------------------------------------------------
+
+    def publish(self, key: keys.MeetingKey, change, notes: running_notes.RunningNotes) -> Verdict:
+        p, now = self.p, self.p._clock()
+        try:
+            meetings = running_notes.assemble_sections(
+                notes, site_host=p.settings.site_host, max_bytes=p.settings.max_size_bytes, now=now)
+            for meeting, section in zip(meetings, notes.sections):
+                try:
+                    check_size(meeting.record)
+                except RecordTooLarge as exc:
+                    raise Rejected([error("too-large-to-store", f"The meeting of '{section.heading}' "
+                                          f"is too large to publish: {exc}.", "Move long pasted "
+                                          "material into an attachment.", section.line, 1)]) from None
+        except Rejected as rejected:
+            return p._reject(key, change, now, tuple(rejected.problems))
+        guard = guard_for(key.group, key.meeting, change.key, change.sequencer)
+        taken = self.table.take(guard, when=now)
+        if taken is None:
+            return p._verdict("stale", change, when=now)
+        outcome = _Outcome(removed=[taken.replaced] if taken.replaced else [])
+        try:
+            for meeting in meetings:
+                self._hold(guard, meeting, outcome, now)
+            wanted = {m.record.meeting for m in meetings}
+            for ident in sorted(set(taken.held) - wanted):
+                self._release(guard, ident, outcome, now)
+            if not self.table.set_held(guard, sorted(wanted)):
+                raise _Stale
+        except _Stale:
+            return p._verdict("stale", change, when=now)
+        self._apply(key.group, outcome, change, now)
+        problems = notes.problems + tuple(q for m in meetings for q in m.problems)
+        first = meetings[0].record
+        verdict = p._verdict(PUBLISHED, change, when=now, title=notes.title or first.title,
+                             url=p.settings.page_url(first.url_path), problems=problems,
+                             meetings=tuple(self._listed(meetings, notes)))
+        p.minutes.tag(change.key, change.version_id, {"minutes-status": PUBLISHED})
+        return p._tell(verdict, group=key.group)
+
+    def remove(self, key: keys.MeetingKey, change) -> Verdict | None:
+        """The file was deleted: its sections go, unless another file holds them. None when
+        the key held no sections (then it is an ordinary removal)."""
+        if not self.table.held(key.group, key.meeting):
+            return None
+        p, now = self.p, self.p._clock()
+        guard = guard_for(key.group, key.meeting, change.key, change.sequencer)
+        taken = self.table.take(guard, when=now)
+        if taken is None:
+            return p._verdict("stale", change, when=now)
+        outcome = _Outcome()
+        try:
+            for ident in taken.held:
+                self._release(guard, ident, outcome, now)
+            if not self.table.set_held(guard, []):
+                raise _Stale
+        except _Stale:
+            return p._verdict("stale", change, when=now)
+        self._apply(key.group, outcome, change, now)
+        return p._tell(p._verdict(REMOVED, change, when=now, title=f"{len(taken.held)} meetings"),
+                       group=key.group)
+
+    # --- one section -------------------------------------------------------------------
+
+    def _hold(self, guard: Guard, meeting: Assembled, outcome: _Outcome, now: dt.datetime) -> None:
+        ident = meeting.record.meeting
+        for _ in range(_ROUNDS):
+            state = self.table.section(guard.group, ident)
+            holders = set(state.holders) | {guard.key}
+            record = None
+            if running_notes.holder(holders) == guard.key:
+                record = self._as_stored(meeting.record, state.record)
+                if guard.key in state.holders and _same(record, state.record):
+                    return   # unchanged: no write, no new `updated`, no page to render
+            elif guard.key in state.holders:
+                return   # held already, and another file's section is the one shown
+            result = self.table.write(guard, guard.group, ident, state=state,
+                                      holders=sorted(holders), record=record)
+            if result == WRITTEN:
+                if record is not None:
+                    outcome.written.append(record)
+                return
+            if result == STALE:
+                raise _Stale
+        raise RuntimeError(f"{guard.group}/{ident} kept changing; the event will be retried")
+
+    def _release(self, guard: Guard, ident: str, outcome: _Outcome, now: dt.datetime) -> None:
+        for _ in range(_ROUNDS):
+            state = self.table.section(guard.group, ident)
+            if guard.key not in state.holders:
+                return
+            holders = set(state.holders) - {guard.key}
+            record = None
+            if holders and running_notes.holder(state.holders) == guard.key:
+                record = self._from_other_holder(holders, ident, state.record, now)
+            gone = not holders or (record is None and running_notes.holder(state.holders) == guard.key)
+            result = self.table.write(guard, guard.group, ident, state=state, holders=sorted(holders),
+                                      record=record, removed_at=now if gone else None)
+            if result == WRITTEN:
+                if record is not None:
+                    outcome.written.append(record)
+                elif gone and state.record is not None:
+                    outcome.removed.append(state.record)
+                return
+            if result == STALE:
+                raise _Stale
+        raise RuntimeError(f"{guard.group}/{ident} kept changing; the event will be retried")
+
+    def _from_other_holder(self, holders: set[str], ident: str, stored: MeetingRecord | None,
+                           now: dt.datetime) -> MeetingRecord | None:
+        """The section as the next holder's file has it now (its own event, if still on its
+        way, will write the same or newer). None when no holder's file has it any more."""
+        for key in sorted(holders):
+            found = self.p.minutes.get(key, None)
+            if found is None:
+                continue
+            try:
+                notes = running_notes.split(key, found.data, max_bytes=self.p.settings.max_size_bytes)
+                if notes is None:
+                    continue
+                meetings = running_notes.assemble_sections(
+                    notes, site_host=self.p.settings.site_host,
+                    max_bytes=self.p.settings.max_size_bytes, now=now)
+            except Rejected:
+                continue
+            for meeting in meetings:
+                if meeting.record.meeting == ident:
+                    return self._as_stored(meeting.record, stored)
+        return None
+
+    def _as_stored(self, record: MeetingRecord, stored: MeetingRecord | None) -> MeetingRecord:
+        """The record as it will be stored: a section published before keeps its URL segment,
+        feed id and first publication; a new one gets a free segment (first come, first served)."""
+        if stored is None:
+            taken = self.p.meetings.segments(record.group)
+            segment = free_segment(record, taken.get)
+            return record if segment == record.segment else record.moved_to(segment)
+        if stored.segment != record.segment:
+            record = record.moved_to(stored.segment)
+        return record.with_changes(feed_id=stored.feed_id or record.feed_id,
+                                   published=stored.published or record.published)
+
+    # --- the site ----------------------------------------------------------------------
+
+    def _apply(self, group: str, outcome: _Outcome, change, now: dt.datetime) -> None:
+        p = self.p
+        if outcome.written:
+            written = {r.meeting for r in outcome.written}
+            records = [r for r in p.meetings.group(group) if r.meeting not in written] + outcome.written
+            for record in outcome.written:
+                p.site.put(meeting_file(p.renderer, record, records))
+        for record in outcome.removed:
+            p.site.delete_prefix(record.url_path.lstrip("/"))
+        for record, action in ([(r, "upsert") for r in outcome.written]
+                               + [(r, "delete") for r in outcome.removed]):
+            p.site_updates.send(SiteUpdate(group, record.meeting, action), dedup=change.sequencer)
+        for record in outcome.written:
+            if record.status == PUBLISHED and p.meetings.claim_announcement(
+                    group, record.meeting, sequencer=change.sequencer, when=now):
+                p.notifications.announce(Announce(group, record.meeting))
+
+    def _listed(self, meetings, notes):
+        for meeting, section in zip(meetings, notes.sections):
+            yield {"line": section.line, "heading": section.heading,
+                   "date": meeting.record.date.isoformat(),
+                   "url": self.p.settings.page_url(meeting.record.url_path)}
