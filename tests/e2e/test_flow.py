@@ -20,6 +20,7 @@ import feedparser
 import pytest
 
 from minutes import keys
+from minutes.group import is_group_file
 from minutes.local.demo import DEMO_SITE_URL, DEMO_SUBSCRIBERS, DEMO_UPLOADS
 
 from tests.support.feedcheck import check_feed
@@ -53,6 +54,8 @@ def demo_meetings() -> dict[str, tuple[str, str]]:
     """URL path -> (group, meeting) of every demo upload."""
     found = {}
     for key, _ in DEMO_UPLOADS:
+        if is_group_file(key):
+            continue   # the group's group.yaml: not a meeting
         meeting_key = keys.parse_key(key + "NOTES.md" if key.endswith("/") else key)
         found[f"/{meeting_key.group}/{meeting_key.segment()}/"] = (meeting_key.group, meeting_key.meeting)
     return found
@@ -224,3 +227,9 @@ def test_upload_to_page_to_email_over_the_http_api(moto_server, tmp_path):
     mail = email.message_from_string(sent.raw_data, policy=email.policy.default)
     assert str(mail["To"]) == "ada@example.org"
     assert f"{DEMO_SITE_URL}/openxla/2022-09-20-sig-openxla/" in mail.get_body(("plain",)).get_content()
+
+
+def test_the_demo_group_yaml_names_its_group(demo):
+    page = (demo.site / "openxla" / "index.html").read_text()
+    assert "<h1>SIG OpenXLA</h1>" in page and "The third Tuesday of every month" in page
+    assert "SIG OpenXLA" in (demo.site / "index.html").read_text()

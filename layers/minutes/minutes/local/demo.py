@@ -19,6 +19,7 @@ DEMO_SITE_URL = "https://minutes.example.org"
 DEMO_SENDER = "minutes@example.org"
 # (key in the bucket, path in the repository): real minutes, unchanged.
 DEMO_UPLOADS = [
+    ("minutes/openxla/group.yaml", "samples/openxla-group.yaml"),
     ("minutes/openxla/2022-09-20-sig-openxla.md", "samples/2022-09-20-sig-openxla.md"),
     ("minutes/openxla/2022-10-18-openxla-community-meeting/", "corpus/openxla/meetings/2022-10-18-openxla-community-meeting"),
     ("minutes/openxla/2022-11-15-openxla-community-meeting/", "corpus/openxla/meetings/2022-11-15-openxla-community-meeting"),
