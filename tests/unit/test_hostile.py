@@ -395,3 +395,14 @@ def test_control_characters_never_reach_the_page_title_or_summary(char):
         assert char not in value
     assert {p.code for p in assembled.problems} >= {"control-char"}
     assert all(not p.is_error for p in assembled.problems)
+
+
+def test_a_hostile_running_notes_file_renders_safely_and_titles_stay_one_line():
+    from minutes import running_notes
+    payloads = "".join(f"\n## Dec {d}, 2024 {p}\n\n{p}\n\n- {p}\n" for d, p in zip(range(28, 0, -1), HOSTILE))
+    notes = running_notes.split("minutes/g/meeting-notes.md", ("# <script>x</script>\n" + payloads).encode())
+    meetings = running_notes.assemble_sections(notes, site_host="h")
+    assert len(meetings) == min(28, len(HOSTILE))
+    for meeting in meetings:
+        assert_safe_html(meeting.record.content_html)
+        assert "\n" not in meeting.record.title and "\r" not in meeting.record.title
