@@ -180,3 +180,20 @@ def test_a_bad_section_rejects_the_upload_and_changes_nothing(stack):
     assert verdict["status"] == "rejected"
     assert stack.site_contents() == before
     assert published(stack) == ["2024-12-24@notes", "2024-12-31@notes"]
+
+
+def test_a_one_meeting_file_that_becomes_running_notes_and_back_leaves_nothing_behind(stack):
+    one = b"---\ndate: 2024-12-20\n---\n# Planning\n\n- one meeting\n- a\n- b\n"
+    stack.publish(RUNNING, one)
+    stack.drain()
+    assert "sig-node/2024-12-20-meeting-notes/index.html" in stack.site_keys()
+    stack.publish(RUNNING, notes("Dec 31, 2024", "Dec 24, 2024"))
+    stack.drain()
+    assert not any(k.startswith("sig-node/2024-12-20-meeting-notes/") for k in stack.site_keys())
+    assert published(stack) == ["2024-12-24@notes", "2024-12-31@notes"]
+    assert_site_is_a_fresh_build(stack)
+    stack.publish(RUNNING, one)
+    stack.drain()
+    assert published(stack) == []
+    assert "sig-node/2024-12-20-meeting-notes/index.html" in stack.site_keys()
+    assert_site_is_a_fresh_build(stack)

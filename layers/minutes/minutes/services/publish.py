@@ -164,6 +164,7 @@ class Publisher:
         if stored is None:  # a later event for this key already won
             return self._verdict(STALE, change, when=now)
         record = record.with_changes(feed_id=stored.feed_id, published=stored.published)
+        self._notes.release_all(key, change)   # it was a running-notes file until now
         self._write_page(record, assembled, existing)
         if change.removed and not key.is_markdown:  # an attachment of the folder was deleted
             self.site.delete(record.url_path + keys.site_quote(key.name))

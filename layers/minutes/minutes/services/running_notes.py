@@ -109,6 +109,24 @@ class RunningNotesPublisher:
         return p._tell(p._verdict(REMOVED, change, when=now, title=f"{len(taken.held)} meetings"),
                        group=key.group)
 
+    def release_all(self, key: keys.MeetingKey, change) -> None:
+        """The key was just published as one meeting (front matter gave it a `date`): the
+        sections it held as a running-notes file go, unless another file holds them. The
+        key's item already names this event (the record's conditional write set it)."""
+        if key.is_folder or key.date is not None or not self.table.held(key.group, key.meeting):
+            return
+        now = self.p._clock()
+        guard = guard_for(key.group, key.meeting, change.key, change.sequencer)
+        outcome = _Outcome()
+        try:
+            for ident in self.table.held(key.group, key.meeting):
+                self._release(guard, ident, outcome, now)
+            if not self.table.set_held(guard, []):
+                raise _Stale
+        except _Stale:
+            return
+        self._apply(key.group, outcome, change, now)
+
     # --- one section -------------------------------------------------------------------
 
     def _hold(self, guard: Guard, meeting: Assembled, outcome: _Outcome, now: dt.datetime) -> None:
