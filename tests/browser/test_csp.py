@@ -93,3 +93,82 @@ def test_the_policy_is_enforced(recording, csp_server):
     found = wait_for(recording, "window.__csp.length && window.__csp")
     assert found[0]["directive"].startswith("script-src")
     assert recording.evaluate("window.__ran === undefined") is True
+
+
+# ---------------------------------------------------------------- the API's pages, same domain
+
+
+@pytest.fixture(scope="module")
+def api_pages():
+    """The subscription pages as the distribution serves them under /api: status, the origin's
+    headers combined with the edge's, body."""
+    import datetime as dt
+
+    from moto import mock_aws
+
+    from minutes import runtime
+    from minutes.aws.emulated import LocalCloud
+    from tests.conftest import fake_aws_environment
+    from tests.support.aws import PARAMETERS, REPO, Harness
+    from tests.support.edge import at_the_edge
+    from tests.support.subscriptions import body_of, call, subscribers, token
+
+    pages = {}
+    with fake_aws_environment(), mock_aws():
+        runtime.reset()
+        harness = Harness(LocalCloud(REPO, parameters=PARAMETERS).create())
+        subscribers(harness).add_confirmed("ada@example.org", ["openxla"], when=dt.datetime.now(dt.timezone.utc))
+        requests = {
+            "unsubscribe": ("GET", "/unsubscribe", {"query": {"token": token(harness, "unsubscribe", "ada@example.org")}}),
+            "preferences": ("GET", "/preferences", {"query": {"token": token(harness, "unsubscribe", "ada@example.org")}}),
+            "confirm": ("GET", "/confirm", {"query": {"token": token(harness, "confirm", "ada@example.org")}}),
+            "bad link": ("GET", "/unsubscribe", {"query": {"token": "forged"}}),
+            "subscribed": ("POST", "/subscriptions", {"form": {"email": "grace@example.org", "groups": "openxla"}}),
+        }
+        for kind, (method, path, options) in requests.items():
+            response = call(harness.cloud, method, path, **options)
+            pages[kind] = (response["statusCode"], at_the_edge(response.get("headers", {})),
+                           body_of(response).encode())
+        runtime.reset()
+    assert {kind: status for kind, (status, _, _) in pages.items()} == {
+        "unsubscribe": 200, "preferences": 200, "confirm": 200, "bad link": 400, "subscribed": 202}
+    return pages
+
+
+def test_the_subscription_pages_keep_their_own_policy_and_violate_nothing(recording, api_pages):
+    import http.server
+
+    class Page(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            status, headers, body = api_pages[urllib.parse.unquote(self.path.strip("/"))]
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    import urllib.parse
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        violations = {}
+        for kind, (status, headers, _) in api_pages.items():
+            # The API's own policy wins (Override false); HSTS and nosniff come from the edge.
+            assert "form-action" in headers["Content-Security-Policy"] and headers["X-Content-Type-Options"] == "nosniff"
+            assert headers["Referrer-Policy"] == "no-referrer", kind
+            recording.open(f"http://127.0.0.1:{server.server_address[1]}/{urllib.parse.quote(kind)}")
+            assert recording.evaluate("document.querySelector('h1') !== null"), kind
+            recording.evaluate("new Promise(r => setTimeout(r, 100))")
+            found = recording.evaluate("window.__csp")
+            assert found is not None, kind
+            if found:
+                violations[kind] = found
+        assert not violations, violations
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)

@@ -28,3 +28,23 @@ def security_headers(**parameters: str) -> dict[str, str]:
     if "ContentTypeOptions" in config:
         headers["X-Content-Type-Options"] = "nosniff"
     return headers
+
+
+def at_the_edge(origin_headers: dict[str, str], **parameters: str) -> dict[str, str]:
+    """The headers a viewer gets for a response the origin sent with `origin_headers`: the
+    policy's headers replace the origin's where its Override is true, and fill in otherwise."""
+    template = load_template(TEMPLATE)
+    config = template["Resources"]["SiteSecurityHeadersPolicy"]["Properties"]["ResponseHeadersPolicyConfig"]
+    overrides = {"Content-Security-Policy": "ContentSecurityPolicy", "Strict-Transport-Security":
+                 "StrictTransportSecurity", "X-Content-Type-Options": "ContentTypeOptions",
+                 "X-Frame-Options": "FrameOptions", "Referrer-Policy": "ReferrerPolicy"}
+    edge = security_headers(**parameters)
+    result = dict(origin_headers)
+    present = {name.lower(): name for name in origin_headers}
+    for name, value in edge.items():
+        override = config["SecurityHeadersConfig"][overrides[name]]["Override"]
+        if name.lower() in present and not override:
+            continue
+        result.pop(present.get(name.lower(), name), None)
+        result[name] = value
+    return result
