@@ -650,3 +650,17 @@ def test_the_dashboard_is_valid_json_and_shows_every_function_and_queue(template
         assert f'"fn-{lid}"' in shown, lid
     for lid in _resources(template, QUEUE):
         assert f'"q-{lid}"' in shown, lid
+
+
+def test_the_link_signing_secret_is_generated_in_secrets_manager_never_written_down(template):
+    """The secret is made by Secrets Manager at deploy time and read by name at run time: it is
+    in no template value and no environment variable."""
+    secret = template["Resources"]["TokenSecret"]["Properties"]
+    assert "SecretString" not in secret and secret["GenerateSecretString"]["PasswordLength"] >= 32
+    assert secret["KmsKeyId"] == {"Ref": "DataKey"}
+    for name, resource in _resources(template, FUNCTION).items():
+        env = _function_env(template, resource["Properties"])
+        assert not [k for k in env if any(w in k for w in ("SECRET", "TOKEN", "KEY", "PASSWORD"))
+                    and k not in ("TOKEN_SECRET_NAME", "CONFIRM_TOKEN_DAYS")], name
+        if "TOKEN_SECRET_NAME" in env:
+            assert env["TOKEN_SECRET_NAME"] == {"Ref": "TokenSecret"}, name
