@@ -139,7 +139,7 @@ def _resolved_distribution(**parameters) -> dict:
                       SiteBucket="site-bucket")
     stack.attrs.update({("SiteBucket", "RegionalDomainName"): "site-bucket.s3.us-east-1.amazonaws.com",
                         ("SiteOriginAccessControl", "Id"): "oac",
-                        ("AccessLogsBucket", "RegionalDomainName"): "logs.s3.us-east-1.amazonaws.com",
+                        ("AccessLogsBucket", "DomainName"): "logs.s3.amazonaws.com",
                         ("SiteDirectoryIndexFunction", "FunctionMetadata.FunctionARN"): "fn"})
     return stack.resolve(RESOURCES["SiteDistribution"]["Properties"]["DistributionConfig"])
 
