@@ -19,6 +19,9 @@ import sys
 sys.path[:0] = [{function!r}, {layer!r}]
 import app
 assert callable(app.lambda_handler)
+import importlib, pkgutil, minutes   # every module of the library, not only what app imports first
+for module in pkgutil.walk_packages(minutes.__path__, "minutes."):
+    importlib.import_module(module.name)
 leaked = sorted(m.__file__ for m in list(sys.modules.values())
                 if getattr(m, "__file__", None) and "site-packages" in m.__file__)
 assert not leaked, leaked
@@ -43,7 +46,8 @@ def main(build: Path) -> int:
             failed += 1
             print(f"FAIL {function.name}: {done.stderr.strip().splitlines()[-1] if done.stderr else done.returncode}")
         else:
-            print(f"ok   {function.name}: its handler imports from the layer alone (python -I -S)")
+            print(f"ok   {function.name}: its handler and every minutes module import from the layer alone "
+                  "(python -I -S)")
     total = size(layer)
     packages = sorted(((size(p), p.name) for p in layer.iterdir() if p.is_dir() and not p.name.endswith("-info")),
                       reverse=True)
