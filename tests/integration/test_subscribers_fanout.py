@@ -67,5 +67,5 @@ def test_ten_thousand_subscribers_each_get_exactly_one_email(stack):
         "sqs-notify-deliver.json", [{"kind": "deliver", "group": "openxla", "meeting": MEETING, "recipients": batch}],
         queue="NotificationsQueue"))
     assert len(sent_messages()) == READERS
+    # Wall time is reported, not asserted (a test asserts behaviour; `make bench` measures).
     print(f"\n{READERS} subscribers: seeded in {seeded - started:.1f} s, sent in {sent - seeded:.1f} s")
-    assert sent - seeded < READERS * 0.03, "far slower than measured (9-13 ms per recipient on moto)"

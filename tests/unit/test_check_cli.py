@@ -254,22 +254,20 @@ def test_same_names_in_different_folders_are_different_meetings(tmp_path, capsys
 
 
 @pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus is not here")
-def test_checking_the_whole_corpus_takes_seconds(capsys):
-    started = time.perf_counter()
+def test_checking_the_whole_corpus_gives_a_verdict_for_every_meeting(capsys):
+    # How fast is measured by `make bench` (check_corpus_s), never asserted here.
     code, verdicts = run_json(capsys, str(CORPUS))
-    elapsed = time.perf_counter() - started
-    print(f"\nminutes check on the corpus: {len(verdicts)} meetings in {elapsed:.2f} s")
     assert code == EXIT_INVALID   # the READMEs (running-notes files now publish)
     assert sum(v["valid"] for v in verdicts) >= 290
-    assert elapsed < 30
 
 
 @pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus is not here")
-def test_any_corpus_file_is_checked_in_well_under_a_second(capsys):
+def test_the_largest_corpus_file_gets_a_verdict(capsys):
+    # Its speed is `make bench`'s check_largest_ms; a test asserts behaviour, not time.
     largest = max(CORPUS.rglob("*.md"), key=lambda p: p.stat().st_size)
-    started = time.perf_counter()
-    run(capsys, str(largest))
-    assert time.perf_counter() - started < 1
+    code, verdicts = run_json(capsys, str(largest))
+    assert code in (EXIT_OK, EXIT_INVALID) and verdicts
+    assert all(v["valid"] or v["problems"] for v in verdicts)
 
 
 def test_many_meetings_are_checked_on_every_core_with_the_same_verdicts_in_order():

@@ -150,25 +150,3 @@ def test_a_hackmd_html_export_yields_its_markdown():
     html = assemble([SourceFile("minutes/rust-lang/2021-11-09.md", data)], site_host="h").record.content_html
     assert "Attendance" in html and "hackmd.io/realtime" not in html
     assert_safe_html(html)
-
-
-def test_parse_time_of_the_largest_file_and_of_the_whole_corpus():
-    markdown = {key: path.read_bytes() for key, path in corpus_files().items() if key.endswith(".md")}
-    largest = max(markdown, key=lambda k: len(markdown[k]))
-
-    def parse(key: str) -> None:
-        try:
-            parse_document(markdown[key], key=key)
-        except Rejected:
-            pass
-
-    started = time.perf_counter()
-    parse(largest)
-    one = time.perf_counter() - started
-    started = time.perf_counter()
-    for key in markdown:
-        parse(key)
-    whole = time.perf_counter() - started
-    print(f"\nparse_document: largest ({largest}, {len(markdown[largest]):,} bytes) {one * 1000:.0f} ms;"
-          f" all {len(markdown)} files ({sum(map(len, markdown.values())):,} bytes) {whole:.2f} s")
-    assert one < 2 and whole < 20   # generous: measured ~0.2 s and ~2.7 s
