@@ -48,8 +48,11 @@ build: $(SAM_STAMP)
 	python3.11 scripts/check_build.py .aws-sam/build
 
 # The long soak (issue 11): SOAK_OPS random steps (default 1000); SOAK_SEED replays a run.
+# The functions' logs go to soak.log; the seed, the summary and any failure are printed.
 soak: $(STAMP)
-	SOAK_OPS=$${SOAK_OPS:-1000} $(BIN)/python -m pytest tests/integration/test_soak.py -s -q $(PYTEST_ARGS)
+	@SOAK_OPS=$${SOAK_OPS:-1000} $(BIN)/python -m pytest tests/integration/test_soak.py -rA \
+		-p no:logging $(PYTEST_ARGS) > soak.log 2>&1; status=$$?; \
+	grep -E "^soak:|^E  |replay:|passed|failed" soak.log; echo "full log: soak.log"; exit $$status
 
 BENCH_STAMP := $(VENV)/.bench-installed
 $(BENCH_STAMP): $(STAMP) requirements/bench.txt requirements/constraints.txt
@@ -68,4 +71,4 @@ bench-build: $(BENCH_STAMP)
 	$(BIN)/python -m bench.build_vs_hugo --sizes $(BENCH_SIZES) $(if $(filter 0,$(BENCH_HUGO)),--no-hugo) --results bench/RESULTS.md
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) demo .pytest_cache .hypothesis
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) demo .pytest_cache .hypothesis soak.log

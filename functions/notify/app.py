@@ -8,6 +8,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 
 from minutes import runtime
 from minutes.messages import Announce, Deliver, NotificationRecord
+from minutes.services.notify import DeliveryIncomplete
 
 logger = Logger()
 metrics = Metrics(namespace="MinutesPipeline")
@@ -22,7 +23,12 @@ def handle(record: NotificationRecord) -> None:
         count = runtime.notifier().announce(Announce(body.group, body.meeting))
         logger.info("fanned out", extra={"recipients": count})
         return
-    result = runtime.notifier().deliver(Deliver(body.group, body.meeting, tuple(body.recipients)))
+    try:
+        result = runtime.notifier().deliver(Deliver(body.group, body.meeting, tuple(body.recipients)))
+    except DeliveryIncomplete:
+        runtime.notifier().retry_soon(record.receiptHandle,
+                                      receive_count=int(record.attributes.ApproximateReceiveCount))
+        raise
     metrics.add_metric(name="EmailsSent", unit=MetricUnit.Count, value=len(result.sent))
     metrics.add_metric(name="EmailsRefused", unit=MetricUnit.Count, value=len(result.rejected))
     logger.info("delivered", extra={"sent": len(result.sent), "skipped": len(result.skipped),

@@ -278,3 +278,45 @@ def test_a_meeting_published_again_while_its_announcement_was_due_is_announced_o
     assert stack.meeting_item(GROUP, MEETING)["announced_at"] == item["announced_at"]
     stack.drain()
     assert recipients(outbox()) == ["ada@example.org"]
+
+
+def test_a_throttled_batch_comes_back_in_about_a_minute_not_after_the_visibility_timeout(stack):
+    """The queue hides a received message for 30 minutes (6 x the function's timeout); a
+    throttled batch is made visible again after throttle_retry_seconds (60 by default),
+    doubling on each receive. Here 1 second, so the test can watch SQS bring it back."""
+    import time
+
+    from minutes.aws.emulated import _sqs_record
+    published(stack)
+    ses = ThrottlingSesV2(boto3.client("sesv2", region_name=REGION), throttled={1, 2, 3, 4})
+    runtime.provide(notifier=stack.notifier(throttle_retry_seconds=1, mailer=Mailer(
+        ses, boto3.client("ses", region_name=REGION))))
+    url = stack.ref("NotificationsQueue")
+    stack.sqs.send_message(QueueUrl=url, MessageBody='{"kind": "deliver", "group": "openxla", '
+                           '"meeting": "2022-09-20-sig-openxla", "recipients": ["ada@example.org"]}')
+    arn = stack.cloud.stack.attrs[("NotificationsQueue", "Arn")]
+
+    def receive():
+        return stack.sqs.receive_message(QueueUrl=url, MessageSystemAttributeNames=["All"],
+                                         WaitTimeSeconds=0).get("Messages", [])
+
+    (message,) = receive()
+    with pytest.raises(BatchProcessingError):   # the whole batch failed: Lambda retries it
+        stack.cloud.invoke("NotifyFunction", {"Records": [_sqs_record(message, arn)]})
+    assert receive() == [], "hidden for now"
+    time.sleep(1.5)
+    (again,) = receive()
+    assert again["Attributes"]["ApproximateReceiveCount"] == "2"
+    assert stack.cloud.invoke("NotifyFunction", {"Records": [_sqs_record(again, arn)]}) == \
+        {"batchItemFailures": []}
+    assert recipients(outbox()) == ["ada@example.org"]
+
+
+def test_the_throttle_retry_delay_starts_at_a_minute_and_doubles_up_to_fifteen(stack):
+    notifier = stack.notifier()
+    url = stack.ref("NotificationsQueue")
+    stack.sqs.send_message(QueueUrl=url, MessageBody="{}")
+    handle = stack.sqs.receive_message(QueueUrl=url)["Messages"][0]["ReceiptHandle"]
+    delays = [notifier.retry_soon(handle, receive_count=n) for n in range(1, 7)]
+    assert delays == [60, 120, 240, 480, 900, 900]
+    assert sum(delays[:4]) == 900, "five receives (the redrive policy) take 15 minutes"

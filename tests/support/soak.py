@@ -271,6 +271,7 @@ class Soak:
         self.h.cloud.invoke_async("PublishFunction", event)
         record = event["Records"][0]
         report = self.h.report_status(record["s3"]["object"]["key"])
+        self.log.verdicts[str(report)] += 1
         self.history.append(f"  deliver {record['eventName']} {record['s3']['object']['key']} "
                             f"{_sequencer(event)} -> {report}"
                             f"{' FAILED' if len(self.h.cloud.failures) > failures else ''}")
@@ -318,33 +319,11 @@ class Soak:
 
     # --- the invariants ------------------------------------------------------------------
 
-    def expected_site(self, workdir: Path) -> dict[str, bytes]:
-        """A fresh `minutes build` of the sources in the MinutesBucket now."""
-        from minutes.build import build
-        src, out = workdir / "src", workdir / "site"
-        stored = self.h.source_objects()
-        assert stored == self.sources, "the MinutesBucket holds what the scribes left"
-        for key, body in stored.items():
-            target = src / key[len("minutes/"):]
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(body)
-        src.mkdir(exist_ok=True)
-        settings = self.h.settings("IndexFunction")
-        build(src, out, site_url=settings.site_url, subscribe_url=settings.subscriptions_url or None, workers=1)
-        return {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
-
     def site_differences(self) -> list[str]:
         """What differs between the SiteBucket and a fresh build (empty when none)."""
-        with tempfile.TemporaryDirectory() as tmp:
-            expected = self.expected_site(Path(tmp))
-        actual = self.h.site_contents()
-        problems = [f"missing from SiteBucket: {k}" for k in sorted(expected.keys() - actual.keys())]
-        problems += [f"extra in SiteBucket: {k}" for k in sorted(actual.keys() - expected.keys())]
-        for key in sorted(expected.keys() & actual.keys()):
-            if expected[key] != actual[key] and \
-                    without_build_times(expected[key]) != without_build_times(actual[key]):
-                problems.append(f"differs: {key}\n{_first_difference(expected[key], actual[key])}")
-        return problems
+        stored = self.h.source_objects()
+        assert stored == self.sources, "the MinutesBucket holds what the scribes left"
+        return site_differences(self.h)
 
     def email_differences(self) -> list[str]:
         """Exactly one email per (announced meeting, subscriber of its group); nothing else."""
@@ -388,6 +367,37 @@ class Soak:
     def leftovers(self) -> list[str]:
         return [f"{q} not drained" for q in ("SiteUpdatesQueue", "NotificationsQueue")
                 if self.h.queue_depth(q)]
+
+
+def fresh_build(harness: Harness, workdir: Path) -> dict[str, bytes]:
+    """A fresh `minutes build` of the sources in the MinutesBucket now, as the deployed site is
+    configured (site URL, subscribe form): site key -> bytes."""
+    from minutes.build import build
+    src, out = workdir / "src", workdir / "site"
+    src.mkdir(parents=True)
+    for key, body in harness.source_objects().items():
+        target = src / key[len("minutes/"):]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(body)
+    settings = harness.settings("IndexFunction")
+    build(src, out, site_url=settings.site_url, subscribe_url=settings.subscriptions_url or None,
+          workers=1)
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+
+
+def site_differences(harness: Harness) -> list[str]:
+    """What differs between the SiteBucket and a fresh build of the surviving sources, besides
+    the build-time fields (empty when nothing does)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        expected = fresh_build(harness, Path(tmp))
+    actual = harness.site_contents()
+    problems = [f"missing from SiteBucket: {k}" for k in sorted(expected.keys() - actual.keys())]
+    problems += [f"extra in SiteBucket: {k}" for k in sorted(actual.keys() - expected.keys())]
+    for key in sorted(expected.keys() & actual.keys()):
+        if expected[key] != actual[key] and \
+                without_build_times(expected[key]) != without_build_times(actual[key]):
+            problems.append(f"differs: {key}\n{_first_difference(expected[key], actual[key])}")
+    return problems
 
 
 def _sequencer(event: dict) -> str:

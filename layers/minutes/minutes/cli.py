@@ -115,6 +115,21 @@ def _parser() -> argparse.ArgumentParser:
     doctor.add_argument("--strict", action="store_true", help="warnings count as something to fix (exit 1)")
     doctor.add_argument("--format", choices=("text", "json"), default="text")
     doctor.set_defaults(run=_doctor)
+
+    dlq = sub.add_parser("dlq", help="list or replay the dead-letter queues",
+                         description="What failed for good (every dead-letter queue and failure "
+                         "destination of the stack), and replay it: a queue message goes back "
+                         "to its queue, a failed invocation is invoked again. Replaying is safe: "
+                         "every function is idempotent.")
+    dlq.add_argument("action", choices=("list", "replay"))
+    queues = dlq.add_mutually_exclusive_group()
+    queues.add_argument("--queue", action="append", dest="queues", metavar="URL",
+                        help="a dead-letter queue's URL (repeat for more)")
+    queues.add_argument("--stack", default="minutes-pipeline",
+                        help="every dead-letter queue of this stack (default: %(default)s)")
+    dlq.add_argument("--region", help="AWS region (default: your AWS configuration's)")
+    dlq.add_argument("--limit", type=int, default=None, help="at most this many messages per queue")
+    dlq.set_defaults(run=_dlq)
     return parser
 
 
@@ -356,6 +371,45 @@ def _doctor(args) -> int:
     else:
         print(format_text(findings))
     return exit_code(findings, strict=args.strict)
+
+def _dlq(args) -> int:
+    """`minutes dlq list|replay`: what failed for good, and send it round again."""
+    import json
+
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+    from .aws import stack
+    from .aws.deadletters import DeadLetterQueues
+
+    def invoke(function_arn: str, payload: dict) -> None:
+        boto3.client("lambda", region_name=args.region).invoke(
+            FunctionName=function_arn, InvocationType="Event", Payload=json.dumps(payload).encode())
+
+    try:
+        urls = args.queues or stack.dead_letter_queues(args.stack, region=args.region)
+        queues = DeadLetterQueues(boto3.client("sqs", region_name=args.region), invoke=invoke)
+        total = 0
+        for url in urls:
+            name = url.rsplit("/", 1)[-1]
+            if args.action == "list":
+                depth = queues.depth(url)
+                total += depth
+                print(f"{name}: {depth} message(s)")
+                for letter in queues.peek(url, limit=args.limit or 100):
+                    print(f"  {letter.message_id}  {letter.about()}\n    {letter.reason()}")
+            else:
+                replayed = queues.replay(url, limit=args.limit)
+                total += len(replayed)
+                print(f"{name}: replayed {len(replayed)}")
+        if args.action == "list":
+            print(f"{total} message(s) in {len(urls)} queue(s)")
+        return EXIT_OK
+    except LookupError as problem:
+        print(f"minutes dlq: {problem}", file=sys.stderr)
+        return EXIT_INVALID
+    except (BotoCoreError, ClientError) as problem:
+        print(f"minutes dlq: AWS said: {problem}", file=sys.stderr)
+        return EXIT_USAGE
 
 
 if __name__ == "__main__":

@@ -86,13 +86,19 @@ class MeetingsTable:
                 return [record_from_item(i) for i in items if not is_guard_only(i)]
             args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
-    def upsert(self, record: MeetingRecord, *, key: str, sequencer: str) -> MeetingRecord | None:
-        """Write the record unless a later event for `key` already won. Returns what is stored
-        (feed id and first publication are kept from the first write), or None when stale."""
+    @staticmethod
+    def check_fits(record: MeetingRecord) -> dict:
+        """The record's item; RecordTooLarge when it would not fit in one item."""
         item = item_from_record(record)
         size = item_size(item) - 3
         if size > MAX_ITEM_BYTES:
             raise RecordTooLarge(size)
+        return item
+
+    def upsert(self, record: MeetingRecord, *, key: str, sequencer: str) -> MeetingRecord | None:
+        """Write the record unless a later event for `key` already won. Returns what is stored
+        (feed id and first publication are kept from the first write), or None when stale."""
+        item = self.check_fits(record)
         keep_first = {"feed_id", "published"}
         names = {"#seq": f"seq:{key}"}
         values = {":seq": normalise_sequencer(sequencer)}
@@ -178,12 +184,24 @@ class MeetingsTable:
                 return False
             raise
 
-    def segments(self, group: str) -> dict[str, str]:
-        """URL segment -> meeting, for every meeting of a group (removed ones keep theirs)."""
-        items = self._query(KeyConditionExpression=Key("group").eq(group),
-                            ProjectionExpression="#m, #s",
-                            ExpressionAttributeNames={"#m": "meeting", "#s": "segment"})
-        return {i["segment"]: i["meeting"] for i in items if "segment" in i}
+    def claim_segment(self, group: str, segment: str, meeting: str) -> bool:
+        """Claim a URL segment of a group for a meeting, for ever: True when it is the
+        meeting's (now or already), False when another meeting holds it. A conditional write,
+        so two meetings published at the same moment can never get the same URL. The claim
+        is an item of its own (`meeting` = "/segment/<segment>": no meeting path starts with
+        '/')."""
+        try:
+            self._table.update_item(
+                Key={"group": group, "meeting": SEGMENT_CLAIM + segment},
+                UpdateExpression="SET #owner = :me",
+                ConditionExpression="attribute_not_exists(#owner) OR #owner = :me",
+                ExpressionAttributeNames={"#owner": "owner"},
+                ExpressionAttributeValues={":me": meeting})
+            return True
+        except ClientError as exc:
+            if _is_condition_failure(exc):
+                return False
+            raise
 
     # --- group.yaml: one item per group under the partition GROUPS (no "date", so every
     # meeting read above skips it, as it skips guard-only items) -------------------------------
@@ -252,8 +270,12 @@ def _group_of(key: str) -> str:
     return key.split("/")[1]
 
 
+SEGMENT_CLAIM = "/segment/"
+
+
 def is_guard_only(item: dict) -> bool:
-    """An item that only guards a key's order (a delete came before anything was published)."""
+    """An item that holds no meeting record: a key's order guard (a delete came before
+    anything was published) or a URL segment claim."""
     return "date" not in item
 
 
@@ -445,20 +467,35 @@ class SubscribersTable:
 
     def record_soft_bounce(self, email: str, *, mail_id: str, now: float, window: float) -> int | None:
         """Count one soft bounce (a bounce of the same message counts once); the count within
-        the window, or None when this message's bounce was counted already."""
-        item = self._table.get_item(Key={"group": self.ADDRESS, "email": email},
-                                    ConsistentRead=True).get("Item") or {}
-        seen = set(item.get("soft_bounce_ids") or ())
-        if mail_id in seen:
-            return None
-        fresh = int(item.get("last_soft_bounce_at", 0)) >= now - window
-        count = int(item.get("soft_bounces", 0)) + 1 if fresh else 1
-        ids = (seen if fresh else set()) | {mail_id}
-        self._table.update_item(
-            Key={"group": self.ADDRESS, "email": email},
-            UpdateExpression="SET soft_bounces = :count, soft_bounce_ids = :ids, last_soft_bounce_at = :now",
-            ExpressionAttributeValues={":count": count, ":ids": ids, ":now": int(now)})
-        return count
+        the window, or None when this message's bounce was counted already.
+
+        Atomic: the count is an ADD conditioned on the window and on the message not being
+        counted yet, so concurrent notifications each count once. A count from outside the
+        window starts again at 1 (also conditional); a race between the two is retried."""
+        key = {"group": self.ADDRESS, "email": email}
+        cutoff = int(now - window)
+        for _ in range(5):
+            try:
+                counted = self._table.update_item(
+                    Key=key, ReturnValues="UPDATED_NEW",
+                    UpdateExpression="ADD soft_bounces :one, soft_bounce_ids :ids SET last_soft_bounce_at = :now",
+                    ConditionExpression="last_soft_bounce_at >= :cutoff AND NOT contains(soft_bounce_ids, :id)",
+                    ExpressionAttributeValues={":one": 1, ":ids": {mail_id}, ":id": mail_id,
+                                               ":now": int(now), ":cutoff": cutoff})
+                return int(counted["Attributes"]["soft_bounces"])
+            except ClientError as exc:
+                if not _is_condition_failure(exc):
+                    raise
+            item = self._table.get_item(Key=key, ConsistentRead=True).get("Item") or {}
+            if mail_id in (item.get("soft_bounce_ids") or ()):
+                return None
+            if self._update(key, "SET soft_bounces = :one, soft_bounce_ids = :ids, last_soft_bounce_at = :now",
+                            "(attribute_not_exists(last_soft_bounce_at) OR last_soft_bounce_at < :cutoff)"
+                            " AND NOT contains(soft_bounce_ids, :id)",
+                            {":one": 1, ":ids": {mail_id}, ":id": mail_id, ":now": int(now),
+                             ":cutoff": cutoff}):
+                return 1
+        raise MinutesError(f"soft bounce of {email} not counted: the address item kept changing")
 
     # --- everyone ------------------------------------------------------------------------
 

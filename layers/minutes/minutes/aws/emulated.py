@@ -286,6 +286,18 @@ class LocalCloud:
 
     def invoke(self, name: str, event: dict):
         """Run one function's handler with its own environment, as Lambda would."""
+        handler = self.prepare(name)
+        return handler(event, LambdaContext(function_name=f"{self.stack.stack_name}-{name}",
+                                            aws_request_id=str(uuid.uuid4())))
+
+    @property
+    def current_function(self) -> str | None:
+        """The function whose environment is in place (the one invoked last)."""
+        return self._last_function
+
+    def prepare(self, name: str):
+        """Load a function's handler and environment (a cold start); its handler. Invocations
+        of one function on several threads at once must be prepared first."""
         fn = self.functions[name]
         os.environ.update(fn.environment)
         os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
@@ -297,9 +309,7 @@ class LocalCloud:
             self._last_function = name
         if fn._module is None:
             fn._module = _import_handler(fn)
-        handler = getattr(fn._module, fn.handler.rpartition(".")[2])
-        return handler(event, LambdaContext(function_name=f"{self.stack.stack_name}-{name}",
-                                            aws_request_id=str(uuid.uuid4())))
+        return getattr(fn._module, fn.handler.rpartition(".")[2])
 
     def invoke_async(self, name: str, event: dict) -> None:
         """Asynchronous invocation: retried, then sent to the failure destination."""
@@ -313,7 +323,29 @@ class LocalCloud:
         record = {"function": name, "error": f"{type(error).__name__}: {error}", "event": event}
         self.failures.append(record)
         if fn.on_failure_queue_url:
-            self.sqs.send_message(QueueUrl=fn.on_failure_queue_url, MessageBody=json.dumps(record, default=str))
+            self.sqs.send_message(QueueUrl=fn.on_failure_queue_url, MessageBody=json.dumps(
+                self._destination_record(fn, event, error), default=str))
+
+    def _destination_record(self, fn: LocalFunction, event: dict, error: Exception) -> dict:
+        """What Lambda sends an OnFailure destination (the invocation record, AWS's shape)."""
+        return {
+            "version": "1.0",
+            "timestamp": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
+            "requestContext": {"requestId": str(uuid.uuid4()), "condition": "RetriesExhausted",
+                               "functionArn": LambdaContext(f"{self.stack.stack_name}-{fn.name}", "")
+                               .invoked_function_arn + ":$LATEST",
+                               "approximateInvokeCount": fn.retries + 1},
+            "requestPayload": event,
+            "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+            "responsePayload": {"errorMessage": str(error), "errorType": type(error).__name__},
+        }
+
+    def function_for_arn(self, arn: str) -> str:
+        """The logical id of the function an ARN names (a version or alias suffix allowed)."""
+        for name in self.functions:
+            if arn.split(":function:", 1)[-1].split(":")[0] == f"{self.stack.stack_name}-{name}":
+                return name
+        raise ConfigError(f"no local function with ARN {arn}")
 
     # --- S3 ----------------------------------------------------------------------------
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 import hashlib
 import json
 
+from botocore.exceptions import ClientError
+
 from ..messages import Announce, Deliver, SiteUpdate
 
 
@@ -25,6 +27,20 @@ class Notifications:
 
     def announce(self, message: Announce) -> None:
         self._sqs.send_message(QueueUrl=self._url, MessageBody=json.dumps(message.as_dict()))
+
+    def retry_in(self, receipt_handle: str, seconds: int) -> bool:
+        """Make a received message visible again in `seconds` (instead of the visibility
+        timeout the queue gives every message). False when SQS no longer knows the receipt
+        (then the message simply comes back after the queue's own timeout)."""
+        try:
+            self._sqs.change_message_visibility(QueueUrl=self._url, ReceiptHandle=receipt_handle,
+                                                VisibilityTimeout=seconds)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] in ("ReceiptHandleIsInvalid", "MessageNotInflight",
+                                                 "AWS.SimpleQueueService.MessageNotInflight"):
+                return False
+            raise
+        return True
 
     def deliver(self, messages: list[Deliver]) -> None:
         for start in range(0, len(messages), 10):  # SQS takes at most 10 per batch

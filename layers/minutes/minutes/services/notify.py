@@ -82,6 +82,14 @@ class Notifier:
             raise DeliveryIncomplete(unsent)
         return result
 
+    def retry_soon(self, receipt_handle: str, *, receive_count: int) -> int:
+        """A throttled batch is retried in about a minute, then later on each receive
+        (doubling, at most 15 minutes), not after the queue's whole visibility timeout. The
+        delay chosen."""
+        delay = min(self.settings.throttle_retry_seconds * 2 ** max(receive_count - 1, 0), 900)
+        self.queue.retry_in(receipt_handle, delay)
+        return delay
+
     def _published(self, group: str, meeting: str):
         """The meeting's record when it is published; None (and the announcement given back,
         so its next publication announces it) when it became a draft or was removed before

@@ -152,8 +152,9 @@ class Publisher:
                                  group_name=info.name if info else None)
         except Rejected as rejected:
             return self._reject(key, change, now, (*rejected.problems, *skipped))
-        record = self._unique_segment(assembled.record)
         try:
+            self.meetings.check_fits(assembled.record)   # before the URL is claimed: a
+            record = self._unique_segment(assembled.record)   # rejected upload changes nothing
             stored = self.meetings.upsert(record, key=change.key, sequencer=change.sequencer)
         except RecordTooLarge as exc:
             problem = error("too-large-to-store",
@@ -165,11 +166,16 @@ class Publisher:
             return self._verdict(STALE, change, when=now)
         record = record.with_changes(feed_id=stored.feed_id, published=stored.published)
         self._notes.release_all(key, change)   # it was a running-notes file until now
-        self._write_page(record, assembled, existing)
+        # Once the record is stored, other changes list the meeting: its page must exist. Index
+        # renders it from the record when the update arrives, and publish writes it now, even
+        # when the send failed; so a failure of either one never leaves a link to nothing.
+        try:
+            self.site_updates.send(SiteUpdate(record.group, record.meeting, "upsert"),
+                                   dedup=change.sequencer)
+        finally:
+            self._write_page(record, assembled, existing)
         if change.removed and not key.is_markdown:  # an attachment of the folder was deleted
             self.site.delete(record.url_path + keys.site_quote(key.name))
-        self.site_updates.send(SiteUpdate(record.group, record.meeting, "upsert"),
-                               dedup=change.sequencer)
         if record.status == PUBLISHED and assembled.notify and \
                 self.meetings.claim_announcement(record.group, record.meeting,
                                                  sequencer=change.sequencer, when=now):
@@ -210,9 +216,12 @@ class Publisher:
         return files, skipped
 
     def _unique_segment(self, record: MeetingRecord) -> MeetingRecord:
-        """First come, first served: the stored segment of another meeting is taken."""
-        taken = self.meetings.segments(record.group)
-        segment = free_segment(record, taken.get)
+        """First come, first served: each segment is claimed by a conditional write, so two
+        keys with one URL published at the same moment still get distinct URLs."""
+        def owner_of(segment: str) -> str | None:
+            claimed = self.meetings.claim_segment(record.group, segment, record.meeting)
+            return None if claimed else "another meeting"
+        segment = free_segment(record, owner_of)
         return record if segment == record.segment else record.moved_to(segment)
 
     def _write_page(self, record: MeetingRecord, assembled: Assembled,
