@@ -43,13 +43,11 @@ class _Outcome:
 class RunningNotesPublisher:
     def __init__(self, publisher, table: NotesTable):
         self.p, self.table = publisher, table
-        self._segments: dict[str, str] | None = None   # URL segment -> meeting, this event's
 
     # --- upload ------------------------------------------------------------------------
 
     def publish(self, key: keys.MeetingKey, change, notes: running_notes.RunningNotes) -> Verdict:
         p, now = self.p, self.p._clock()
-        self._segments = None
         try:
             meetings = running_notes.assemble_sections(
                 notes, site_host=p.settings.site_host, max_bytes=p.settings.max_size_bytes, now=now)
@@ -92,7 +90,6 @@ class RunningNotesPublisher:
         if not self.table.held(key.group, key.meeting):
             return None
         p, now = self.p, self.p._clock()
-        self._segments = None
         guard = guard_for(key.group, key.meeting, change.key, change.sequencer)
         taken = self.table.take(guard, when=now)
         if taken is None:
@@ -198,11 +195,11 @@ class RunningNotesPublisher:
     def _as_stored(self, record: MeetingRecord, stored: MeetingRecord | None) -> MeetingRecord:
         """The record as it will be stored: a section published before keeps its URL segment,
         feed id and first publication; a new one gets a free segment (first come, first served)."""
-        if stored is None:
-            if self._segments is None:   # one read per event, not one per new section
-                self._segments = self.p.meetings.segments(record.group)
-            segment = free_segment(record, self._segments.get)
-            self._segments[segment] = record.meeting
+        if stored is None:   # claimed by a conditional write, as publish claims (decision 2)
+            def owner_of(segment: str) -> str | None:
+                claimed = self.p.meetings.claim_segment(record.group, segment, record.meeting)
+                return None if claimed else "another meeting"
+            segment = free_segment(record, owner_of)
             return record if segment == record.segment else record.moved_to(segment)
         if stored.segment != record.segment:
             record = record.moved_to(stored.segment)
