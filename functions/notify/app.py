@@ -2,32 +2,33 @@
 
 A batch with throttled recipients fails alone; its retry skips the recipients already sent.
 """
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from minutes import runtime
-from minutes.messages import Announce, Deliver, NotificationRecord
-from minutes.services.notify import DeliveryIncomplete
+from minutes import runtime, tracing
+from minutes.messages import Announce, parse_notification
 
 logger = Logger()
 metrics = Metrics(namespace="MinutesPipeline")
-tracer = Tracer()
-processor = BatchProcessor(event_type=EventType.SQS, model=NotificationRecord)
+processor = BatchProcessor(event_type=EventType.SQS)
 
 
-def handle(record: NotificationRecord) -> None:
-    body = record.body
-    logger.append_keys(meeting=f"{body.group}/{body.meeting}", kind=body.kind)
-    if body.kind == "announce":
-        count = runtime.notifier().announce(Announce(body.group, body.meeting))
+def handle(record: SQSRecord) -> None:
+    message = parse_notification(record.body)
+    logger.append_keys(meeting=f"{message.group}/{message.meeting}", kind=message.kind)
+    if isinstance(message, Announce):
+        count = runtime.notifier().announce(message)
         logger.info("fanned out", extra={"recipients": count})
         return
     try:
-        result = runtime.notifier().deliver(Deliver(body.group, body.meeting, tuple(body.recipients)))
-    except DeliveryIncomplete:
-        runtime.notifier().retry_soon(record.receiptHandle,
-                                      receive_count=int(record.attributes.ApproximateReceiveCount))
+        result = runtime.notifier().deliver(message)
+    except Exception as exc:
+        from minutes.services.notify import DeliveryIncomplete  # loaded by notifier() already
+        if isinstance(exc, DeliveryIncomplete):
+            runtime.notifier().retry_soon(record.receipt_handle,
+                                          receive_count=int(record.attributes.approximate_receive_count))
         raise
     metrics.add_metric(name="EmailsSent", unit=MetricUnit.Count, value=len(result.sent))
     metrics.add_metric(name="EmailsRefused", unit=MetricUnit.Count, value=len(result.rejected))
@@ -37,7 +38,7 @@ def handle(record: NotificationRecord) -> None:
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
-@tracer.capture_lambda_handler
+@tracing.capture_lambda_handler
 def lambda_handler(event: dict, context) -> dict:
     return process_partial_response(event=event, record_handler=handle, processor=processor,
                                     context=context)

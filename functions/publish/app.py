@@ -1,20 +1,19 @@
 """publish: S3 ObjectCreated/ObjectRemoved under minutes/ -> verdict, page, record, queues."""
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import S3Event, event_source
 
-from minutes import runtime
+from minutes import runtime, tracing
 from minutes.keys import decode_event_key
-from minutes.services.publish import ObjectChange
+from minutes.messages import ObjectChange
 
 logger = Logger()
 metrics = Metrics(namespace="MinutesPipeline")
-tracer = Tracer()
 
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
-@tracer.capture_lambda_handler
+@tracing.capture_lambda_handler
 @event_source(data_class=S3Event)
 def lambda_handler(event: S3Event, context) -> dict:
     verdicts = []

@@ -1,6 +1,9 @@
 """Composition root for the Lambda functions: settings + adapters + services, built once per
 container (cached) from the environment template.yaml sets.
 
+Nothing here is imported before a factory first runs: a handler's cold start pays for boto3,
+the adapters and the services only when its path needs them (tests/unit/test_cold_start.py).
+
 Tests may hand in ready-made services with `provide(notifier=Notifier(...))` (for example a
 Notifier whose mailer is throttled, or whose clock does not really sleep); `reset()` forgets
 everything, including what was provided.
@@ -8,15 +11,14 @@ everything, including what was provided.
 from __future__ import annotations
 
 import functools
+from typing import TYPE_CHECKING
 
 from .aws import clients
-from .aws.dynamo import DeliveriesTable, MeetingsTable, SubscribersTable
-from .aws.queues import Notifications, SiteUpdates
-from .aws.s3 import MinutesStore, SiteStore
-from .aws.ses import Mailer
-from .aws.sns import ScribeNotices
-from .pages import PageRenderer, SiteConfig
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from .aws.ses import Mailer
+    from .pages import PageRenderer
 
 _SERVICES = frozenset({"publisher", "indexer", "notifier", "subscriptions", "bounces", "digester"})
 _provided: dict[str, object] = {}
@@ -32,6 +34,7 @@ def _table(name: str):
 
 
 def _renderer() -> PageRenderer:
+    from .pages import PageRenderer, SiteConfig
     return PageRenderer(SiteConfig(site_url=settings().site_url,
                                    subscribe_url=settings().subscriptions_url or None))
 
@@ -40,6 +43,10 @@ def _renderer() -> PageRenderer:
 def publisher():
     if "publisher" in _provided:
         return _provided["publisher"]
+    from .aws.dynamo import MeetingsTable
+    from .aws.queues import Notifications, SiteUpdates
+    from .aws.s3 import MinutesStore, SiteStore
+    from .aws.sns import ScribeNotices
     from .services.publish import Publisher
     s = settings()
     return Publisher(
@@ -54,6 +61,8 @@ def publisher():
 def indexer():
     if "indexer" in _provided:
         return _provided["indexer"]
+    from .aws.dynamo import MeetingsTable
+    from .aws.s3 import SiteStore
     from .services.index import Indexer
     s = settings()
     return Indexer(meetings=MeetingsTable(_table(s.meetings_table)),
@@ -64,6 +73,8 @@ def indexer():
 def notifier():
     if "notifier" in _provided:
         return _provided["notifier"]
+    from .aws.dynamo import DeliveriesTable, MeetingsTable, SubscribersTable
+    from .aws.queues import Notifications
     from .services.notify import Notifier
     s = settings()
     return Notifier(settings=_with_token_secret(s), meetings=MeetingsTable(_table(s.meetings_table)),
@@ -119,6 +130,7 @@ def _with_token_secret(s: Settings) -> Settings:
 @functools.cache
 def mailer() -> Mailer:
     """SESv2 sends through the configuration set (bounce and complaint events -> BouncesFunction)."""
+    from .aws.ses import Mailer
     return Mailer(clients.client("sesv2"), clients.client("ses"),
                   configuration_set=settings().mail_configuration_set or None)
 
@@ -127,7 +139,7 @@ def mailer() -> Mailer:
 def subscriptions():
     if "subscriptions" in _provided:
         return _provided["subscriptions"]
-    from .aws.dynamo import MeetingsDirectory
+    from .aws.dynamo import MeetingsDirectory, SubscribersTable
     from .services.subscriptions import Subscriptions
     s = settings()
     return Subscriptions(settings=s, subscribers=SubscribersTable(_table(s.subscribers_table)),
@@ -139,6 +151,7 @@ def subscriptions():
 def bounces():
     if "bounces" in _provided:
         return _provided["bounces"]
+    from .aws.dynamo import SubscribersTable
     from .services.bounces import Bounces
     s = settings()
     return Bounces(settings=s, subscribers=SubscribersTable(_table(s.subscribers_table)))
@@ -148,7 +161,7 @@ def bounces():
 def digester():
     if "digester" in _provided:
         return _provided["digester"]
-    from .aws.dynamo import MeetingsDirectory
+    from .aws.dynamo import DeliveriesTable, MeetingsDirectory, MeetingsTable, SubscribersTable
     from .aws.queues import DigestQueue
     from .services.digest import Digester
     s = settings()

@@ -8,12 +8,11 @@ one response, a page for people and JSON for programs (minutes.subscription_web)
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.parser import parse
 from pydantic import ValidationError
 
 from . import runtime
-from .services.subscriptions import UNSUBSCRIBE, InvalidLink
 from .subscription_web import Pages, input_problem, link_token, read_input, token, wants_json
+from .tokens import UNSUBSCRIBE, InvalidLink
 from .subscriptions import (InvalidInput, PreferencesRequest, SubscribeRequest, form_to_request,
                             json_to_request)
 
@@ -30,7 +29,7 @@ def _pages() -> Pages:
 
 
 def _parse(kind: str, data: dict, model):
-    return parse(event=json_to_request(data) if kind == "json" else form_to_request(data), model=model)
+    return model.model_validate(json_to_request(data) if kind == "json" else form_to_request(data))
 
 
 @app.post("/subscriptions")

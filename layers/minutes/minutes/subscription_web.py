@@ -14,7 +14,6 @@ import json
 import urllib.parse
 from pathlib import Path
 
-import jinja2
 from aws_lambda_powertools.event_handler import Response
 from pydantic import ValidationError
 
@@ -136,7 +135,8 @@ def input_problem(exc: ValidationError) -> InvalidInput:
 
 
 @functools.cache
-def _environment() -> jinja2.Environment:
+def _environment() -> "jinja2.Environment":
+    import jinja2  # only pages need it, not the JSON answers
     return jinja2.Environment(loader=jinja2.FileSystemLoader(_TEMPLATES), autoescape=True,
                               undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
 

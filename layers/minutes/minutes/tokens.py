@@ -7,6 +7,18 @@ import hashlib
 import hmac
 import time
 
+from .problems import MinutesError
+
+CONFIRM, UNSUBSCRIBE = "confirm", "unsubscribe"   # the purposes a subscription link has
+
+
+class InvalidLink(MinutesError):
+    """A link whose token is forged, garbled, made for something else, or expired."""
+
+    def __init__(self, purpose: str, *, expired: bool):
+        super().__init__(f"{'expired' if expired else 'invalid'} {purpose} link")
+        self.purpose, self.expired = purpose, expired
+
 
 class InvalidToken(Exception):
     """Forged, garbled, expired, or made for another purpose."""

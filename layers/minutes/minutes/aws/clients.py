@@ -1,23 +1,27 @@
-"""boto3 clients, made once per container (lazily) and injectable in tests."""
+"""boto3 clients, made once per container on first use (boto3 itself is imported then too, so a
+handler's cold start does not pay for it before it needs AWS) and injectable in tests."""
 from __future__ import annotations
 
 import functools
 
-import boto3
-from botocore.config import Config
 
-# Standard retry mode backs off on throttling for every call; adaptive would also rate-limit.
-_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5})
+@functools.cache
+def _config():
+    from botocore.config import Config
+    # Standard retry mode backs off on throttling for every call; adaptive would also rate-limit.
+    return Config(retries={"mode": "standard", "max_attempts": 5})
 
 
 @functools.cache
 def client(service: str):
-    return boto3.client(service, config=_CONFIG)
+    import boto3
+    return boto3.client(service, config=_config())
 
 
 @functools.cache
 def resource(service: str):
-    return boto3.resource(service, config=_CONFIG)
+    import boto3
+    return boto3.resource(service, config=_config())
 
 
 def reset() -> None:

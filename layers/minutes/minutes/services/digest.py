@@ -14,14 +14,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from pydantic import BaseModel, ConfigDict, Field, Json
-
-from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
-
 from ..aws.dynamo import DeliveriesTable, MeetingsDirectory, MeetingsTable, SubscribersTable
 from ..aws.queues import DigestQueue
 from ..aws.ses import Mailer
 from ..mail import InvalidRecipient, digest_email
+from ..messages import DigestBatch, DigestReader
 from ..model import MeetingRecord
 from ..pacing import Pacer
 from .sending import send_claimed
@@ -58,28 +55,6 @@ def digest_week(when: dt.datetime) -> Week:
 def wanted(meetings: list[MeetingRecord], groups) -> list[MeetingRecord]:
     groups = set(groups)
     return [m for m in meetings if EVERY_GROUP in groups or m.group in groups]
-
-
-# --- the queue's messages ----------------------------------------------------------------------
-
-
-class DigestReader(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    email: str = Field(min_length=3, max_length=254)
-    groups: list[str] = Field(min_length=1, max_length=100)
-
-
-class DigestBatchBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    week: str = Field(pattern=r"^\d{4}-W\d{2}$")
-    start: dt.datetime
-    end: dt.datetime
-    meetings: list[tuple[str, str]] = Field(min_length=1, max_length=1000)
-    readers: list[DigestReader] = Field(min_length=1, max_length=500)
-
-
-class DigestBatchRecord(SqsRecordModel):
-    body: Json[DigestBatchBody]  # type: ignore[assignment]
 
 
 class DeliveryIncomplete(Exception):
@@ -119,17 +94,17 @@ class Digester:
         if not meetings:
             return 0
         keys = sorted((m.group, m.meeting) for m in meetings)
-        readers = [DigestReader(email=email, groups=sorted(groups))
+        readers = [DigestReader(email, tuple(sorted(groups)))
                    for email, groups in sorted(self.subscribers.digest_readers().items())
                    if wanted(meetings, groups)]
         size = self.settings.recipients_per_message
-        bodies = [DigestBatchBody(week=week.label, start=week.start, end=week.end, meetings=keys,
-                                  readers=readers[i:i + size]).model_dump(mode="json")
+        bodies = [DigestBatch(week.label, week.start, week.end, tuple(keys),
+                              tuple(readers[i:i + size])).as_dict()
                   for i in range(0, len(readers), size)]
         self.queue.send(bodies)
         return len(readers)
 
-    def deliver(self, batch: DigestBatchBody) -> DigestResult:
+    def deliver(self, batch: DigestBatch) -> DigestResult:
         records = [r for r in (self.meetings.get(g, m) for g, m in batch.meetings)
                    if r is not None and r.status == "published"]
         week = Week(batch.start, batch.end)

@@ -19,7 +19,7 @@ from ..aws.s3 import MinutesStore, SiteStore
 from ..aws.sns import ScribeNotices
 from ..group import GroupInfo, default_name, group_of, is_group_file, made_up_title, parse_group
 from ..meeting import Assembled, SourceFile, assemble, too_big, unserved
-from ..messages import GROUP_UPDATE, Announce, SiteUpdate
+from ..messages import GROUP_UPDATE, Announce, ObjectChange, SiteUpdate  # noqa: F401 (ObjectChange: its input)
 from ..model import MeetingRecord, free_segment
 from ..pages import PageRenderer
 from ..problems import Problem, Rejected, error
@@ -27,14 +27,6 @@ from ..report import DRAFT, PUBLISHED, REJECTED, REMOVED, STALE, UPCOMING, Verdi
 from ..settings import Settings
 from ..site import SiteFile, meeting_file
 from .running_notes import RunningNotesPublisher
-
-
-@dataclass(frozen=True)
-class ObjectChange:
-    key: str                 # decoded
-    version_id: str | None
-    sequencer: str
-    removed: bool
 
 
 # Attachments larger than this are listed with a warning, not read or served.

@@ -16,26 +16,17 @@ from __future__ import annotations
 import datetime as dt
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-from ..aws.dynamo import MeetingsDirectory, SubscribersTable
-from ..aws.ses import MailError, Mailer
-from ..mail import InvalidRecipient, confirmation_email
-from ..problems import MinutesError
 from ..settings import Settings
 from ..subscriptions import EVERY_GROUP, PreferencesRequest, SubscribeRequest, Subscription
-from ..tokens import InvalidToken, make_token, read_token
+from ..tokens import CONFIRM, UNSUBSCRIBE, InvalidLink, InvalidToken, make_token, read_token
 
-CONFIRM, UNSUBSCRIBE = "confirm", "unsubscribe"
+if TYPE_CHECKING:
+    from ..aws.dynamo import MeetingsDirectory, SubscribersTable
+    from ..aws.ses import Mailer
+
 GROUPS_MAX_AGE = 300  # seconds the list of known groups is reused
-
-
-class InvalidLink(MinutesError):
-    """A link whose token is forged, garbled, made for something else, or expired."""
-
-    def __init__(self, purpose: str, *, expired: bool):
-        super().__init__(f"{'expired' if expired else 'invalid'} {purpose} link")
-        self.purpose, self.expired = purpose, expired
 
 
 @dataclass(frozen=True)
@@ -106,6 +97,8 @@ class Subscriptions:
                 email, now=now, cooldown=self.settings.confirm_cooldown_seconds,
                 expires_at=token_expires + 86400):
             return "cooldown"
+        from ..aws.ses import MailError  # only subscribing sends mail: imported when it does
+        from ..mail import InvalidRecipient, confirmation_email
         try:
             message = confirmation_email(
                 recipient=email, sender=self.settings.sender_address,

@@ -1,0 +1,75 @@
+"""A handler's cold start imports only what its module level needs: no boto3 (clients are made
+on first use), no X-Ray SDK where tracing cannot record, no pydantic outside the subscriptions
+API (the only function that validates people's input), no renderer, templates or mail.
+
+Each import runs in a fresh interpreter with a clean environment, as Lambda's init does.
+Behaviour, not time: bench/cold_start.py measures the milliseconds.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+HANDLERS = sorted(p.parent.name for p in (REPO / "functions").glob("*/app.py"))
+
+# Heavy modules and what uses them; none is needed to import a handler.
+HEAVY = {
+    "boto3": "AWS clients (made on first use)",
+    "botocore.session": "AWS clients",
+    "s3transfer": "boto3's S3 transfers",
+    "aws_xray_sdk": "tracing (only where X-Ray records)",
+    "aws_lambda_powertools.utilities.parser": "Powertools parser models",
+    "markdown_it": "rendering (publish, on its path)",
+    "nh3": "sanitising (publish)",
+    "jinja2": "pages and emails",
+    "css_inline": "emails",
+    "feedgen": "feeds (index)",
+    "lxml": "feeds (index)",
+    "yaml": "front matter (publish)",
+    "minutes.render": "rendering",
+    "minutes.pages": "pages",
+    "minutes.site": "the site plan",
+    "minutes.mail": "emails",
+}
+PARSES_INPUT = {"subscriptions"}   # validates forms and JSON from people with pydantic
+
+
+def imported_by(handler: str, **env: str) -> set[str]:
+    code = "import json, sys; import app; print(json.dumps(sorted(sys.modules)))"
+    clean = {"PATH": os.environ.get("PATH", ""), "PYTHONDONTWRITEBYTECODE": "1", **env}
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO / "functions" / handler, env=clean,
+                         check=True, capture_output=True, text=True).stdout
+    return set(json.loads(out))
+
+
+def loaded(modules: set[str], name: str) -> bool:
+    return name in modules or any(m.startswith(name + ".") for m in modules)
+
+
+def test_every_handler_is_checked():
+    assert HANDLERS == ["bounces", "digest", "index", "notify", "publish", "subscriptions"]
+
+
+@pytest.mark.parametrize("handler", HANDLERS)
+def test_a_handler_imports_nothing_heavy(handler):
+    modules = imported_by(handler)
+    assert "app" in modules and "aws_lambda_powertools" in modules
+    heavy = {name for name in HEAVY if loaded(modules, name)}
+    assert heavy == set(), {name: HEAVY[name] for name in heavy}
+    assert loaded(modules, "pydantic") == (handler in PARSES_INPUT)
+
+
+def test_on_lambda_with_tracing_on_the_handler_is_traced():
+    """The same import inside Lambda (LAMBDA_TASK_ROOT set, tracing not disabled) does load
+    the X-Ray SDK: tracing is skipped only where Powertools would disable it anyway."""
+    modules = imported_by("index", LAMBDA_TASK_ROOT="/var/task", AWS_REGION="us-east-1",
+                          AWS_XRAY_CONTEXT_MISSING="IGNORE_ERROR")
+    assert loaded(modules, "aws_xray_sdk")
+    disabled = imported_by("index", LAMBDA_TASK_ROOT="/var/task", POWERTOOLS_TRACE_DISABLED="1")
+    assert not loaded(disabled, "aws_xray_sdk")
