@@ -109,7 +109,12 @@ def _header_text(text: str) -> str:
     return flatten(text).replace("=?", "=\u2060?")  # WORD JOINER: invisible, breaks the token
 
 
+_ASCII_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def _has_control(text: str) -> bool:
+    if text.isascii():  # the common case, without a lookup per character
+        return _ASCII_CONTROL.search(text) is not None
     return any(unicodedata.category(c) in ("Cc", "Zl", "Zp") for c in text)
 
 
@@ -674,6 +679,13 @@ def _bodies(record: MeetingRecord, *, title: str, group: str, site: str, to: Add
     page = page.replace(_RECIPIENT_SLOT, html.escape(recipient)).replace(
         _UNSUBSCRIBE_SLOT, html.escape(unsubscribe))
     return text, page
+
+
+def _bodies_with_slots(record: MeetingRecord, *, site_url: str, group_name: str | None) -> tuple[str, str]:
+    """The meeting's (text, html) bodies with the stand-ins still in (minutes.mailing fills them)."""
+    title = flatten(record.title) or flatten(f"{record.group} meeting {record.date.isoformat()}")
+    group = flatten(group_name or "") or flatten(record.group)
+    return _meeting_bodies(record, title, group, site_url.rstrip("/"))
 
 
 @functools.lru_cache(maxsize=16)

@@ -37,9 +37,11 @@ class Mailer:
     def __init__(self, sesv2, ses, *, configuration_set: str | None = None):
         self._sesv2, self._ses, self._configuration_set = sesv2, ses, configuration_set
 
-    def send(self, message: EmailMessage, *, sender: str, recipient: str) -> str:
+    def send(self, message: EmailMessage | bytes, *, sender: str, recipient: str) -> str:
+        """Send one message: an EmailMessage, or its raw MIME bytes (minutes.mailing)."""
+        raw = message if isinstance(message, bytes) else message.as_bytes()
         args = {"FromEmailAddress": sender, "Destination": {"ToAddresses": [recipient]},
-                "Content": {"Raw": {"Data": message.as_bytes()}}}
+                "Content": {"Raw": {"Data": raw}}}
         if self._configuration_set:
             args["ConfigurationSetName"] = self._configuration_set
         try:

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from ..aws.dynamo import DeliveriesTable, MeetingsTable, SubscribersTable
 from ..aws.queues import Notifications
 from ..aws.ses import Mailer
-from ..mail import InvalidRecipient, meeting_email
+from ..mail import InvalidRecipient
+from ..mailing import meeting_mailing
 from ..pacing import Pacer
 from .sending import send_claimed
 from ..messages import Announce, Deliver
@@ -104,10 +105,11 @@ class Notifier:
 
     def _send_one(self, record, email: str) -> str:
         try:
-            message = meeting_email(
-                record, recipient=email, sender=self.settings.sender_address,
-                site_url=self.settings.site_url, list_domain=self.settings.site_host,
-                unsubscribe_url=self.unsubscribe_url(email))
+            # Composed once per meeting, filled in per recipient (minutes.mailing).
+            message = meeting_mailing(
+                record, sender=self.settings.sender_address, site_url=self.settings.site_url,
+                list_domain=self.settings.site_host).message(
+                recipient=email, unsubscribe_url=self.unsubscribe_url(email))
         except InvalidRecipient as exc:
             # An address no message can be made for: keep the claim (retrying cannot help)
             # and let the rest of the batch go on.

@@ -12,7 +12,7 @@ SENT, REFUSED, UNSENT = "sent", "rejected", "unsent"
 BACKOFF_SECONDS = (1, 2, 4)
 
 
-def send_claimed(message: EmailMessage, *, mailer: Mailer, sender: str, recipient: str,
+def send_claimed(message: EmailMessage | bytes, *, mailer: Mailer, sender: str, recipient: str,
                  deliveries: DeliveriesTable, group: str, meeting: str, pacer: Pacer,
                  sleep, logger=None) -> str:
     """SENT (recorded), REFUSED (the claim stays: never retried) or UNSENT (throttled through
