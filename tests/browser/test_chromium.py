@@ -117,3 +117,40 @@ def test_axe_finds_no_serious_or_critical_violations(browser, site_server, axe_s
     finally:
         browser.color_scheme("light")
     assert not problems, "\n".join(problems)
+
+
+def _expected_hits(site, query_terms: list[str]) -> set[int]:
+    """The ids a query must find, read from the built index files as search.js reads them."""
+    from minutes.search import shard_key, shard_path
+    found = None
+    for term in query_terms:
+        path = site / shard_path(shard_key(term)).lstrip("/")
+        shard = json.loads(path.read_bytes())["w"] if path.exists() else {}
+        ids = set()
+        for word, deltas in shard.items():
+            if word == term or (len(term) >= 3 and word.startswith(term)):
+                total = 0
+                for delta in deltas:
+                    total += delta
+                    ids.add(total // 2)
+        found = ids if found is None else found & ids
+    return found or set()
+
+
+def test_a_query_fetches_one_shard_per_word_and_finds_what_the_index_holds(browser, site_server, corpus_site):
+    """The corpus index has thousands of shards; a three-word query (one of them a prefix, one a
+    short whole word) loads exactly its three shards and the result files it shows."""
+    from minutes.search import shard_key, shard_path
+    query = ["meeting", "roadm", "xla"]
+    expected = _expected_hits(corpus_site, query)
+    assert 3 <= len(expected) <= 50
+    assert sum(1 for _ in (corpus_site / "search" / "t").iterdir()) > 1000
+    browser.open(site_server("/search/?q=" + "+".join(query)))
+    count = wait_for(browser, "document.querySelectorAll('.search-results .entry').length")
+    assert count == len(expected)
+    assert text(browser, ".search-status") == f"{len(expected)} meetings match."
+    fetched = browser.evaluate("performance.getEntriesByType('resource').map(e => new URL(e.name).pathname)")
+    shards = sorted(p for p in fetched if p.startswith("/search/t/"))
+    assert shards == sorted(shard_path(shard_key(t)) for t in query)
+    results = {int(p.rsplit("/", 1)[1].removesuffix(".json")) for p in fetched if p.startswith("/search/d/")}
+    assert results == expected

@@ -46,14 +46,14 @@ def test_listing_files_include_calendars_search_robots_404_and_assets():
     for path, kind in [("/openxla/meetings.ics", "text/calendar; charset=utf-8"),
                        ("/jax/meetings.ics", "text/calendar; charset=utf-8"),
                        ("/search/index.html", "text/html; charset=utf-8"),
-                       ("/search/index.json", "application/json"),
+                       ("/search/t/6f7065.json", "application/json"),    # shard "ope"
                        ("/robots.txt", "text/plain; charset=utf-8"),
                        ("/404.html", "text/html; charset=utf-8"),
                        (renderer.stylesheet_path, "text/css; charset=utf-8"),
                        (renderer.search_script_path, "text/javascript; charset=utf-8")]:
         assert files[path].content_type == kind, path
-    index = json.loads(files["/search/index.json"].body)
-    assert len(index["meetings"]) == 4   # the draft is not searchable
+    results = [json.loads(f.body) for p, f in files.items() if p.startswith("/search/d/")]
+    assert len(results) == 4 and "hidden" not in str(results)   # the draft is not searchable
     assert b"hidden" not in files["/openxla/meetings.ics"].body
     assert b"future" in files["/openxla/meetings.ics"].body
     assert b"<loc>https://minutes.example.org/search/</loc>" in files["/sitemap.xml"].body
@@ -197,7 +197,7 @@ def test_preview_server_serves_index_for_directories_right_types_and_the_404(bui
         assert fetch(url_of(server, "/openxla/feed.xml"))[1] == "application/rss+xml; charset=utf-8"
         assert fetch(url_of(server, "/openxla/atom.xml"))[1] == "application/atom+xml; charset=utf-8"
         assert fetch(url_of(server, "/openxla/meetings.ics"))[1] == "text/calendar; charset=utf-8"
-        assert fetch(url_of(server, "/search/index.json"))[1] == "application/json"
+        assert fetch(url_of(server, "/search/t/6f7065.json"))[1] == "application/json"
         status, kind, body = fetch(url_of(server, "/no/such/page/"))
         assert status == 404 and b"Page not found" in body
     finally:

@@ -206,7 +206,7 @@ class PageRenderer:
         page = _Page(title=f"Search — {self.config.title}", heading="Search the minutes",
                      description=f"Search every meeting of {self.config.title}.",
                      path=search.PAGE_PATH)
-        return self._render("search.html.j2", page, index_path=search.INDEX_PATH,
+        return self._render("search.html.j2", page,
                             script_path=self.search_script_path)
 
     # -- helpers -------------------------------------------------------------------------

@@ -1,38 +1,54 @@
-"""The static search index, /search/index.json (pure, deterministic).
+"""The static search index, chunked so that a query downloads only what it needs (pure,
+deterministic: the same records give the same files).
 
-One entry per listed meeting: title, date, group, site path, summary, and the words of its
-text. The words, not the text itself: each distinct word once, lower-cased, in the order it
-first appears. That keeps the index to about a third of the text (a site of 300 meetings is
-under a megabyte before compression) and is all that word and prefix matching need; the
-summary is what a result shows. static/search.js loads it on the search page only.
+Files (under /search/):
+  t/<hex>.json   a term shard: for every word whose first three characters (code points) are
+                 the shard's key -- or the whole word, for words of one or two -- the meetings
+                 that have it, as {"w": {word: [delta-coded id*2+in_title, ...]}}; <hex> is the
+                 key's UTF-8 in hex (any script, a safe file name).
+  d/<id>.json    what a result shows of one meeting: title, date, group, path, status, summary.
+There is no manifest: a term whose shard does not exist matches nothing (the fetch gets 404).
+
+A query fetches one shard per word (1-2 letter words match whole words, longer ones also the
+start of words), intersects, ranks (a word of the title counts 10, elsewhere 1; then newest
+first) and fetches the d/ files of the results it shows (static/search.js).
+
+Ids: a meeting's id is day * 64 + its rank among that day's listed meetings (by group, then
+meeting), the day counted from 1900-01-01. Ids are small, dense and in date order (so the
+postings compress and newest-first needs nothing else), and a meeting's id changes only when a
+meeting of the same day sorting before it comes or goes. A day's 65th meeting and later are
+left out of the search (they are still in the archive).
+
+Incremental updates (the index service): a changed meeting touches only the shards its words
+(before and after) fall in (`shard_for`) and its own d/ file. `shard_file(shard, docs)` builds a
+shard from the meetings that have words in it; `patch_shard(shard, current, remove=, add=)`
+gives the same bytes from the shard's current file without reading other meetings. Whatever the
+path, the bytes equal those of `search_files(all records)` (tests/unit/test_search.py).
 """
 from __future__ import annotations
 
+import datetime as dt
 import html
+import itertools
 import json
 import re
 from typing import Iterable
 
-from .model import MeetingRecord, sort_newest_first
+from .model import MeetingRecord
 
-INDEX_PATH = "/search/index.json"
 PAGE_PATH = "/search/"
+TERMS_DIR = "/search/t/"
+DOCS_DIR = "/search/d/"
 MAX_WORD = 40
-_TAG = re.compile(r'<[^>"]*(?:"[^"]*"[^>"]*)*>')   # attribute values may hold '>' 
+DAY_SLOTS = 64
+KEY_LENGTH = 3
+_EPOCH = dt.date(1900, 1, 1).toordinal()
+_TAG = re.compile(r'<[^>"]*(?:"[^"]*"[^>"]*)*>')   # attribute values may hold '>'
 _BLOCK_END = re.compile(r"</(?:p|li|h[1-6]|td|th|pre|blockquote|div|section)>|<br\s*/?>", re.I)
 _WORD = re.compile(r"[^\W_]+(?:['’.+#-][^\W_]+)*")
 
 
-def search_index(records: Iterable[MeetingRecord]) -> bytes:
-    entries = [_entry(r) for r in sort_newest_first(r for r in records if r.listed)]
-    return json.dumps({"version": 1, "meetings": entries}, ensure_ascii=False,
-                      separators=(",", ":")).encode("utf-8")
-
-
-def _entry(record: MeetingRecord) -> dict:
-    return {"title": record.title, "date": record.date.isoformat(), "group": record.group,
-            "path": record.url_path, "status": record.status, "summary": record.summary,
-            "words": " ".join(words(plain_text(record.content_html)))}
+# --- words -------------------------------------------------------------------------------------
 
 
 def plain_text(fragment: str) -> str:
@@ -43,3 +59,128 @@ def plain_text(fragment: str) -> str:
 def words(text: str) -> list[str]:
     """Distinct lower-case words in order of first appearance ("don't", "v1.2", "k8s" kept whole)."""
     return [word for word in dict.fromkeys(_WORD.findall(text.lower())) if len(word) <= MAX_WORD]
+
+
+def terms(record: MeetingRecord) -> dict[str, bool]:
+    """Every searchable word of a meeting -> whether it is in the title. The title, the group,
+    the date (2022-09-20) and the text of the minutes."""
+    found = dict.fromkeys(words(record.title), True)
+    for word in words(f"{record.group} {record.date.isoformat()} {plain_text(record.content_html)}"):
+        found.setdefault(word, False)
+    return found
+
+
+def shard_key(word: str) -> str:
+    return word[:KEY_LENGTH]
+
+
+def shard_path(shard: str) -> str:
+    return f"{TERMS_DIR}{shard.encode('utf-8').hex()}.json"
+
+
+def doc_path(doc_id: int) -> str:
+    return f"{DOCS_DIR}{doc_id}.json"
+
+
+# --- planning ----------------------------------------------------------------------------------
+
+
+def searchable(records: Iterable[MeetingRecord]) -> list[MeetingRecord]:
+    return [r for r in records if r.listed]
+
+
+def doc_ids(records: Iterable[MeetingRecord]) -> dict[tuple[str, str], int]:
+    """(group, meeting) -> id for the listed records. Give it every listed meeting of the days
+    concerned: an id depends on the other meetings of the same day."""
+    ids = {}
+    by_day = itertools.groupby(sorted(searchable(records), key=lambda r: (r.date, r.group, r.meeting)),
+                               key=lambda r: r.date)
+    for day, same_day in by_day:
+        for rank, record in enumerate(same_day):
+            if rank < DAY_SLOTS:
+                ids[(record.group, record.meeting)] = (day.toordinal() - _EPOCH) * DAY_SLOTS + rank
+    return ids
+
+
+def shard_for(record: MeetingRecord) -> set[str]:
+    """The shards a meeting's words fall in (a change touches those of the old and the new
+    version of the record)."""
+    return {shard_key(word) for word in terms(record)} if record.listed else set()
+
+
+def shard_file(shard: str, docs: Iterable[tuple[int, MeetingRecord]]) -> bytes | None:
+    """The shard's file from (id, record) of the meetings with words in it (others are
+    ignored); None when no word falls in it (the file should not exist)."""
+    return _shard_bytes(_postings(shard, docs))
+
+
+def patch_shard(shard: str, current: bytes | None, *, remove: Iterable[int] = (),
+                add: Iterable[tuple[int, MeetingRecord]] = ()) -> bytes | None:
+    """The shard's file after taking the ids in `remove` out of it and putting the (id, record)
+    pairs of `add` in: the same bytes shard_file would give for the resulting set."""
+    postings = _read_shard(current) if current else {}
+    gone = set(remove)
+    for word in list(postings):
+        postings[word] = [p for p in postings[word] if p >> 1 not in gone]
+    for word, added in _postings(shard, add).items():
+        postings[word] = postings.get(word, []) + added
+    return _shard_bytes(postings)
+
+
+def doc_file(record: MeetingRecord) -> bytes:
+    """What a search result shows of one meeting."""
+    return _json({"title": record.title, "date": record.date.isoformat(), "group": record.group,
+                  "path": record.url_path, "status": record.status, "summary": record.summary})
+
+
+def search_files(records: Iterable[MeetingRecord]) -> dict[str, bytes]:
+    """Every file of the search index (path -> bytes), for the listed records."""
+    records = searchable(records)
+    ids = doc_ids(records)
+    docs = [(ids[(r.group, r.meeting)], r) for r in records if (r.group, r.meeting) in ids]
+    by_shard: dict[str, dict[str, list[int]]] = {}
+    for doc_id, record in sorted(docs, key=lambda d: d[0]):
+        for word, in_title in terms(record).items():
+            by_shard.setdefault(shard_key(word), {}).setdefault(word, []).append(doc_id * 2 + in_title)
+    files = {doc_path(doc_id): doc_file(record) for doc_id, record in docs}
+    files.update((shard_path(shard), _shard_bytes(postings)) for shard, postings in by_shard.items())
+    return dict(sorted(files.items()))
+
+
+def is_search_file(path: str) -> bool:
+    """A file search_files makes (the index prunes those its plan no longer has)."""
+    return path.startswith((TERMS_DIR, DOCS_DIR)) and path.endswith(".json")
+
+
+# --- encoding ----------------------------------------------------------------------------------
+
+
+def _postings(shard: str, docs: Iterable[tuple[int, MeetingRecord]]) -> dict[str, list[int]]:
+    postings: dict[str, list[int]] = {}
+    for doc_id, record in docs:
+        if not record.listed:
+            continue
+        for word, in_title in terms(record).items():
+            if shard_key(word) == shard:
+                postings.setdefault(word, []).append(doc_id * 2 + in_title)
+    return postings
+
+
+def _shard_bytes(postings: dict[str, list[int]]) -> bytes | None:
+    encoded = {}
+    for word in sorted(postings):
+        values = sorted(set(postings[word]))
+        if values:
+            encoded[word] = [values[0]] + [b - a for a, b in zip(values, values[1:])]
+    return _json({"w": encoded}) if encoded else None
+
+
+def _read_shard(data: bytes) -> dict[str, list[int]]:
+    postings = {}
+    for word, deltas in json.loads(data)["w"].items():
+        postings[word] = list(itertools.accumulate(deltas))
+    return postings
+
+
+def _json(value) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")

@@ -92,7 +92,7 @@ def listing_files(renderer: PageRenderer, records: list[MeetingRecord], *,
     out += [_file(p, h) for p, h in renderer.year_pages(listed).items()]
     out.append(_file("/404.html", renderer.not_found_page()))
     out.append(_file(search.PAGE_PATH + "index.html", renderer.search_page()))
-    out.append(_file(search.INDEX_PATH, search.search_index(listed)))
+    out += [_file(p, b) for p, b in search.search_files(listed).items()]
     out += _feed_files(listed, config, "/", config.title, limit=feed_limit)
     by_group = itertools.groupby(sorted(listed, key=lambda r: r.group), key=lambda r: r.group)
     groups = []

@@ -1,14 +1,16 @@
-/* Minutes Pipeline: search over the prebuilt index (search/index.json). Progressive: the page
-   works without this file (it points to the archive); with it, the form appears and searches. */
+/* Minutes Pipeline: search over the prebuilt, chunked index (search/t/ and search/d/, see
+   minutes/search.py). A query fetches one term shard per word and the result files it shows,
+   never the whole index. Progressive: the page works without this file (it points to the
+   archive); with it, the form appears and searches. */
 (function () {
   "use strict";
   var form = document.querySelector("form.search");
-  if (!form || !window.fetch) return;
+  if (!form || !window.fetch || !window.TextEncoder) return;
   var input = form.querySelector("input[name=q]");
   var status = document.querySelector(".search-status");
   var list = document.querySelector(".search-results");
   var root = form.getAttribute("data-root").replace(/index\.html$/, "");
-  var shown = 50, index = null, loading = null;
+  var shown = 50, shards = {}, docs = {}, latest = 0;
   var WORD = /[\p{L}\p{N}]+(?:['\u2019.+#-][\p{L}\p{N}]+)*/gu;
   var MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
                 "September", "October", "November", "December"];
@@ -18,17 +20,52 @@
 
   function words(text) { return (text.toLowerCase().match(WORD) || []); }
 
-  function load() {
-    loading = loading || fetch(form.getAttribute("data-index"))
-      .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
-      .then(function (data) {
-        index = data.meetings.map(function (m) {
-          var title = " " + words(m.title).join(" ") + " ";
-          return { m: m, title: title,
-                   all: title + m.group + " " + words(m.group).join(" ") + " " + m.date + " " + m.words + " " };
+  function hex(text) {
+    var bytes = new TextEncoder().encode(text), out = "";
+    for (var i = 0; i < bytes.length; i++) out += (bytes[i] < 16 ? "0" : "") + bytes[i].toString(16);
+    return out;
+  }
+
+  function json(url, missing) {
+    return fetch(url).then(function (r) {
+      if (r.status === 404 && missing !== undefined) return missing;  // no such shard: no match
+      if (!r.ok) throw new Error(r.status);
+      return r.json();
+    });
+  }
+
+  // word -> sorted values (id * 2 + 1 when the word is in the title), for one shard
+  function shard(key) {
+    shards[key] = shards[key] || json(root + "search/t/" + hex(key) + ".json", { w: {} }).then(function (data) {
+      var postings = {};
+      Object.keys(data.w).forEach(function (word) {
+        var sum = 0;
+        postings[word] = data.w[word].map(function (delta) { return (sum += delta); });
+      });
+      return postings;
+    });
+    return shards[key];
+  }
+
+  // id -> in title, for the meetings with a word that is the term (1-2 letters) or starts with it
+  function matches(term) {
+    var letters = Array.from(term), whole = letters.length < 3;
+    return shard(letters.slice(0, 3).join("")).then(function (postings) {
+      var found = new Map();
+      Object.keys(postings).forEach(function (word) {
+        if (whole ? word !== term : word.lastIndexOf(term, 0) !== 0) return;
+        postings[word].forEach(function (value) {
+          var id = Math.floor(value / 2);
+          found.set(id, found.get(id) || value % 2 === 1);
         });
       });
-    return loading;
+      return found;
+    });
+  }
+
+  function doc(id) {
+    docs[id] = docs[id] || json(root + "search/d/" + id + ".json");
+    return docs[id];
   }
 
   function el(tag, cls, text) {
@@ -57,35 +94,41 @@
     return li;
   }
 
-  function run(query) {
-    var terms = words(query);
-    list.textContent = "";
-    if (!terms.length) { status.textContent = ""; return; }
+  function rank(found) {  // every word must match; a word of the title counts more; newest first
     var hits = [];
-    index.forEach(function (item) {
+    found[0].forEach(function (inTitle, id) {
       var score = 0;
-      for (var i = 0; i < terms.length; i++) {
-        var t = " " + terms[i];
-        if (item.all.indexOf(t) < 0) return;          // every word must be there
-        score += item.title.indexOf(t) >= 0 ? 10 : 1;  // a word of the title counts more
+      for (var i = 0; i < found.length; i++) {
+        if (!found[i].has(id)) return;
+        score += found[i].get(id) ? 10 : 1;
       }
-      hits.push({ item: item, score: score });
+      hits.push({ id: id, score: score });
     });
-    hits.sort(function (a, b) {
-      return b.score - a.score || (a.item.m.date < b.item.m.date ? 1 : a.item.m.date > b.item.m.date ? -1 : 0);
-    });
-    hits.slice(0, shown).forEach(function (h) { list.appendChild(entry(h.item.m)); });
+    return hits.sort(function (a, b) { return b.score - a.score || b.id - a.id; });
+  }
+
+  function show(query, hits, meetings) {
+    list.textContent = "";
+    meetings.forEach(function (m) { list.appendChild(entry(m)); });
     status.textContent = hits.length === 0 ? "No meeting matches \u201c" + query + "\u201d."
       : (hits.length === 1 ? "1 meeting matches." : hits.length + " meetings match.")
         + (hits.length > shown ? " Showing the best " + shown + "." : "");
   }
 
   function search(query, push) {
+    var terms = words(query).filter(function (t, i, all) { return all.indexOf(t) === i; });
+    var mine = ++latest;
+    if (!terms.length) { list.textContent = ""; status.textContent = ""; return; }
     status.textContent = "Searching\u2026";
-    load().then(function () {
-      run(query);
-      if (push) history.replaceState(null, "", "?q=" + encodeURIComponent(query));
-    }, function () {
+    Promise.all(terms.map(matches)).then(function (found) {
+      var hits = rank(found);
+      return Promise.all(hits.slice(0, shown).map(function (h) { return doc(h.id); })).then(function (meetings) {
+        if (mine !== latest) return;  // a newer query has started
+        show(query, hits, meetings);
+        if (push) history.replaceState(null, "", "?q=" + encodeURIComponent(query));
+      });
+    }).catch(function () {
+      if (mine !== latest) return;
       status.textContent = "The search index could not be loaded (a page opened from disk cannot load it: "
         + "preview the site with \u201cminutes serve\u201d). Every meeting is listed in the archive.";
     });
