@@ -8,7 +8,7 @@ import random
 
 from minutes.model import MeetingRecord
 from minutes.pages import PageRenderer, SiteConfig
-from minutes.search import (DAY_SLOTS, doc_ids, doc_path, patch_shard, plain_text, search_files,
+from minutes.search import (DAY_SLOTS, doc_ids, doc_path, plain_text, plan_update, search_files,
                             shard_file, shard_for, shard_key, shard_path, terms, words)
 from tests.unit.test_pages import Tags
 
@@ -96,35 +96,27 @@ def random_record(rng: random.Random, n: int) -> MeetingRecord:
                   content_html=f"<p>{text}</p>", status=rng.choice(["published"] * 4 + ["draft", "upcoming"]))
 
 
-def apply_change(files: dict[str, bytes], before: list[MeetingRecord], after: list[MeetingRecord]) -> dict:
-    """What the index service does for one change: re-id the changed day's meetings, patch only
-    the shards their words (old and new) fall in, rewrite their result files."""
-    old_ids, new_ids = doc_ids(before), doc_ids(after)
-    moved = {k for k in old_ids.keys() | new_ids.keys() if old_ids.get(k) != new_ids.get(k)}
-    by_key = {(r.group, r.meeting): r for r in after}
-    old_by_key = {(r.group, r.meeting): r for r in before}
-    changed = moved | {k for k in by_key.keys() & old_by_key.keys() if by_key[k] != old_by_key[k]}
+def apply_change(files: dict[str, bytes], before: list[MeetingRecord], after: list[MeetingRecord],
+                 changed: set) -> tuple[dict, dict]:
+    """What the index service does for one change set: plan_update with the listed meetings of
+    the touched days, the changed records, and reads of the current files; then write/delete."""
+    days = {r.date for r in before + after if (r.group, r.meeting) in changed}
+    reads = []
+
+    def read(path):
+        reads.append(path)
+        return files.get(path)
+
+    now = {(r.group, r.meeting): r for r in after}
+    plan = plan_update(before=[r for r in before if r.date in days], after=[r for r in after if r.date in days],
+                       records={k: now.get(k) for k in changed}, read=read)
     files = dict(files)
-    touched = set()
-    for k in changed:
-        touched |= shard_for(old_by_key[k]) if k in old_by_key else set()
-        touched |= shard_for(by_key[k]) if k in by_key else set()
-    remove = {old_ids[k] for k in changed if k in old_ids}
-    add = [(new_ids[k], by_key[k]) for k in changed if k in new_ids]
-    for shard in touched:
-        patched = patch_shard(shard, files.get(shard_path(shard)), remove=remove, add=add)
-        if patched is None:
-            files.pop(shard_path(shard), None)
+    for path, body in plan.items():
+        if body is None:
+            files.pop(path, None)
         else:
-            files[shard_path(shard)] = patched
-    for k in changed:
-        if k in old_ids:
-            files.pop(doc_path(old_ids[k]), None)
-    for k in changed:
-        if k in new_ids:
-            from minutes.search import doc_file
-            files[doc_path(new_ids[k])] = doc_file(by_key[k])
-    return dict(sorted(files.items())), len(touched)
+            files[path] = body
+    return dict(sorted(files.items())), {"written": plan, "read": reads}
 
 
 def test_patching_the_touched_shards_gives_the_bytes_of_a_fresh_index():
@@ -134,15 +126,22 @@ def test_patching_the_touched_shards_gives_the_bytes_of_a_fresh_index():
     for step in range(120):
         before = list(records)
         action = rng.random()
-        if action < 0.5 or not records:
+        if action < 0.1 and records:              # a second meeting on a day that has one
+            twin = rng.choice(records)
+            records.append(random_record(rng, step).with_changes(date=twin.date))
+            changed = {(records[-1].group, records[-1].meeting)}
+        elif action < 0.5 or not records:
             records.append(random_record(rng, step))
+            changed = {(records[-1].group, records[-1].meeting)}
         elif action < 0.8:
             at = rng.randrange(len(records))
             records[at] = random_record(rng, step).with_changes(group=records[at].group, meeting=records[at].meeting,
                                                                 segment=records[at].segment, date=records[at].date)
+            changed = {(records[at].group, records[at].meeting)}
         else:
-            records.pop(rng.randrange(len(records)))
-        files, _ = apply_change(files, before, records)
+            gone = records.pop(rng.randrange(len(records)))
+            changed = {(gone.group, gone.meeting)}
+        files, _ = apply_change(files, before, records, changed)
         assert files == search_files(records), f"step {step}"
 
 
@@ -151,10 +150,12 @@ def test_one_new_meeting_touches_only_the_shards_of_its_words():
                       content_html=f"<p>{TEXTS[n % len(TEXTS)]} word{n} other{n % 50}</p>") for n in range(400)]
     files = search_files(archive)
     new = record(day=dt.date(2030, 1, 1), slug="new", content_html="<p>roadmap review</p>")
-    updated, touched = apply_change(files, archive, archive + [new])
+    updated, io = apply_change(files, archive, archive + [new], {("openxla", new.meeting)})
     assert updated == search_files(archive + [new])
     shards = sum(p.startswith("/search/t/") for p in files)
-    assert touched == len(shard_for(new)) and touched < shards / 10
+    written = [p for p in io["written"] if p.startswith("/search/t/")]
+    assert len(written) == len(shard_for(new)) and len(written) < shards / 10
+    assert len(io["read"]) == len(written)            # only the shards it goes into
     assert shard_file("roa", [(doc_ids([new])[("openxla", new.meeting)], new)]) is not None
 
 

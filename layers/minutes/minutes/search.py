@@ -7,6 +7,8 @@ Files (under /search/):
                  that have it, as {"w": {word: [delta-coded id*2+in_title, ...]}}; <hex> is the
                  key's UTF-8 in hex (any script, a safe file name).
   d/<id>.json    what a result shows of one meeting: title, date, group, path, status, summary.
+  k/<id>.json    the shards one meeting's words are in (read by the index, never by readers),
+                 so that a change can take it out of them without its old text.
 There is no manifest: a term whose shard does not exist matches nothing (the fetch gets 404).
 
 A query fetches one shard per word (1-2 letter words match whole words, longer ones also the
@@ -19,11 +21,13 @@ postings compress and newest-first needs nothing else), and a meeting's id chang
 meeting of the same day sorting before it comes or goes. A day's 65th meeting and later are
 left out of the search (they are still in the archive).
 
-Incremental updates (the index service): a changed meeting touches only the shards its words
-(before and after) fall in (`shard_for`) and its own d/ file. `shard_file(shard, docs)` builds a
-shard from the meetings that have words in it; `patch_shard(shard, current, remove=, add=)`
-gives the same bytes from the shard's current file without reading other meetings. Whatever the
-path, the bytes equal those of `search_files(all records)` (tests/unit/test_search.py).
+Incremental updates (the index service): `plan_update(before=, after=, records=, read=)` is
+one change set's new files: it needs the listed meetings of the days the changes touch (light
+entries are enough), the changed meetings' new records, and a way to read the current files.
+A changed meeting touches only the shards its words are in, before (from its k/ file) and after
+(`shard_for`), and its own d/ and k/ files; a same-day meeting whose id moved is renamed in its
+shards. Whatever the sequence, the files equal `search_files(all records)`
+(tests/unit/test_search.py). `shard_file(shard, docs)` builds one shard from scratch.
 """
 from __future__ import annotations
 
@@ -39,6 +43,7 @@ from .model import MeetingRecord
 PAGE_PATH = "/search/"
 TERMS_DIR = "/search/t/"
 DOCS_DIR = "/search/d/"
+KEYS_DIR = "/search/k/"
 MAX_WORD = 40
 DAY_SLOTS = 64
 KEY_LENGTH = 3
@@ -82,6 +87,10 @@ def doc_path(doc_id: int) -> str:
     return f"{DOCS_DIR}{doc_id}.json"
 
 
+def keys_path(doc_id: int) -> str:
+    return f"{KEYS_DIR}{doc_id}.json"
+
+
 # --- planning ----------------------------------------------------------------------------------
 
 
@@ -89,11 +98,13 @@ def searchable(records: Iterable[MeetingRecord]) -> list[MeetingRecord]:
     return [r for r in records if r.listed]
 
 
-def doc_ids(records: Iterable[MeetingRecord]) -> dict[tuple[str, str], int]:
-    """(group, meeting) -> id for the listed records. Give it every listed meeting of the days
-    concerned: an id depends on the other meetings of the same day."""
+def doc_ids(records: Iterable) -> dict[tuple[str, str], int]:
+    """(group, meeting) -> id for the listed meetings (anything with group, meeting, date and,
+    optionally, listed). Give it every listed meeting of the days concerned: an id depends on
+    the other meetings of the same day."""
     ids = {}
-    by_day = itertools.groupby(sorted(searchable(records), key=lambda r: (r.date, r.group, r.meeting)),
+    listed = [r for r in records if getattr(r, "listed", True)]
+    by_day = itertools.groupby(sorted(listed, key=lambda r: (r.date, r.group, r.meeting)),
                                key=lambda r: r.date)
     for day, same_day in by_day:
         for rank, record in enumerate(same_day):
@@ -115,13 +126,16 @@ def shard_file(shard: str, docs: Iterable[tuple[int, MeetingRecord]]) -> bytes |
 
 
 def patch_shard(shard: str, current: bytes | None, *, remove: Iterable[int] = (),
+                rename: dict[int, int] | None = None,
                 add: Iterable[tuple[int, MeetingRecord]] = ()) -> bytes | None:
-    """The shard's file after taking the ids in `remove` out of it and putting the (id, record)
-    pairs of `add` in: the same bytes shard_file would give for the resulting set."""
+    """The shard's file after taking the ids in `remove` out, renaming ids (old -> new, all at
+    once) and putting the (id, record) pairs of `add` in: the same bytes shard_file would give
+    for the resulting set."""
     postings = _read_shard(current) if current else {}
-    gone = set(remove)
+    gone, rename = set(remove), rename or {}
     for word in list(postings):
-        postings[word] = [p for p in postings[word] if p >> 1 not in gone]
+        postings[word] = [(rename.get(p >> 1, p >> 1) << 1) | (p & 1) for p in postings[word]
+                          if p >> 1 not in gone]
     for word, added in _postings(shard, add).items():
         postings[word] = postings.get(word, []) + added
     return _shard_bytes(postings)
@@ -131,6 +145,57 @@ def doc_file(record: MeetingRecord) -> bytes:
     """What a search result shows of one meeting."""
     return _json({"title": record.title, "date": record.date.isoformat(), "group": record.group,
                   "path": record.url_path, "status": record.status, "summary": record.summary})
+
+
+def keys_file(record: MeetingRecord) -> bytes:
+    """The shards a meeting's words are in (for the index, never fetched by readers)."""
+    return _json(sorted(shard_for(record)))
+
+
+def plan_update(*, before: Iterable, after: Iterable, records: dict[tuple[str, str], MeetingRecord | None],
+                read) -> dict[str, bytes | None]:
+    """The search files one set of changes rewrites: path -> new bytes, or None to delete.
+
+    before, after: every listed meeting of the days the changes touch, before and after them
+    (MeetingRecords or light entries with group, meeting, date); records: (group, meeting) ->
+    the changed meeting's record now (None when it was removed); read(path): the current bytes
+    of a search file, or None. Reads only the k/ files of the changed and moved meetings, their
+    d/ files when they moved, and the shards they are in."""
+    old_ids, new_ids = doc_ids(before), doc_ids(after)
+    remove: dict[str, set[int]] = {}
+    rename: dict[str, dict[int, int]] = {}
+    add: dict[str, list[tuple[int, MeetingRecord]]] = {}
+    out: dict[str, bytes | None] = {}
+
+    def shards_of(doc_id: int) -> list[str]:
+        data = read(keys_path(doc_id))
+        return json.loads(data) if data else []
+
+    for key in sorted(old_ids.keys() | new_ids.keys()):
+        old, new = old_ids.get(key), new_ids.get(key)
+        if key in records:
+            if old is not None:
+                for shard in shards_of(old):
+                    remove.setdefault(shard, set()).add(old)
+            record = records[key]
+            if new is not None and record is not None and record.listed:
+                for shard in shard_for(record):
+                    add.setdefault(shard, []).append((new, record))
+                out[doc_path(new)], out[keys_path(new)] = doc_file(record), keys_file(record)
+        elif old != new:
+            if old is None or new is None:
+                raise ValueError(f"search: {key} joins or leaves the index without its record: "
+                                 "pass it in records")
+            for shard in shards_of(old):
+                rename.setdefault(shard, {})[old] = new
+            out[doc_path(new)], out[keys_path(new)] = read(doc_path(old)), read(keys_path(old))
+    for old in set(old_ids.values()) - set(new_ids.values()):
+        out.setdefault(doc_path(old), None)
+        out.setdefault(keys_path(old), None)
+    for shard in sorted(remove.keys() | rename.keys() | add.keys()):
+        out[shard_path(shard)] = patch_shard(shard, read(shard_path(shard)), remove=remove.get(shard, ()),
+                                             rename=rename.get(shard), add=add.get(shard, ()))
+    return dict(sorted(out.items()))
 
 
 def search_files(records: Iterable[MeetingRecord]) -> dict[str, bytes]:
@@ -143,13 +208,14 @@ def search_files(records: Iterable[MeetingRecord]) -> dict[str, bytes]:
         for word, in_title in terms(record).items():
             by_shard.setdefault(shard_key(word), {}).setdefault(word, []).append(doc_id * 2 + in_title)
     files = {doc_path(doc_id): doc_file(record) for doc_id, record in docs}
+    files.update((keys_path(doc_id), keys_file(record)) for doc_id, record in docs)
     files.update((shard_path(shard), _shard_bytes(postings)) for shard, postings in by_shard.items())
     return dict(sorted(files.items()))
 
 
 def is_search_file(path: str) -> bool:
     """A file search_files makes (the index prunes those its plan no longer has)."""
-    return path.startswith((TERMS_DIR, DOCS_DIR)) and path.endswith(".json")
+    return path.startswith((TERMS_DIR, DOCS_DIR, KEYS_DIR)) and path.endswith(".json")
 
 
 # --- encoding ----------------------------------------------------------------------------------

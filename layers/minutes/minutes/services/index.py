@@ -16,7 +16,7 @@ from ..group import newest_by_group
 from ..messages import GROUP_UPDATE, SiteUpdate
 from ..model import MeetingRecord, sort_newest_first
 from ..pages import PageRenderer
-from ..search import TERMS_DIR, DOCS_DIR, is_search_file
+from ..search import DOCS_DIR, KEYS_DIR, TERMS_DIR, is_search_file
 from ..site import listing_files, meeting_file, whole_site
 
 
@@ -79,7 +79,7 @@ class Indexer:
             for folder in folders:
                 if _LISTING_FOLDER.fullmatch(folder[len(base):]):
                     found += self.site.list(folder)[0]
-        for folder in (TERMS_DIR, DOCS_DIR):   # the search index's shards and result files
+        for folder in (TERMS_DIR, DOCS_DIR, KEYS_DIR):   # the search index's files
             found += [k for k in self.site.list(folder.lstrip("/"))[0] if is_search_file("/" + k)]
         stale = sorted(k for k in found if (_LISTING.fullmatch(k) or is_search_file("/" + k))
                        and k not in planned)
