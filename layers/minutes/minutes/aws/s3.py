@@ -134,10 +134,12 @@ class SiteStore:
         self.skipped = 0
         self.deleted = 0
 
-    def put(self, item: SiteFile) -> bool:
+    def put(self, item: SiteFile, *, etags: dict[str, str] | None = None) -> bool:
+        """Write unless the bytes are there already. `etags` (from etags()) saves the HEAD
+        request per file when many files of one prefix are written."""
         key = object_key(item.path)
         md5 = hashlib.md5(item.body, usedforsecurity=False)
-        if self._etag(key) == md5.hexdigest():
+        if (etags.get(key) if etags is not None else self._etag(key)) == md5.hexdigest():
             self.skipped += 1
             return False
         cache = _CACHE_ASSET if item.path.startswith("/assets/") else _CACHE_HTML
@@ -146,6 +148,11 @@ class SiteStore:
                             ContentMD5=base64.b64encode(md5.digest()).decode())
         self.writes += 1
         return True
+
+    def etags(self, prefix: str) -> dict[str, str]:
+        """Key -> ETag (the MD5 of a single-part upload) of every object under a prefix."""
+        pages = self._s3.get_paginator("list_objects_v2").paginate(Bucket=self._bucket, Prefix=prefix)
+        return {item["Key"]: item["ETag"].strip('"') for page in pages for item in page.get("Contents", [])}
 
     def list(self, prefix: str, *, delimiter: str | None = None) -> tuple[list[str], list[str]]:
         """Keys under a key prefix, and the common prefixes when a delimiter is given."""

@@ -16,8 +16,10 @@ from ..group import newest_by_group
 from ..messages import GROUP_UPDATE, SiteUpdate
 from ..model import MeetingRecord, sort_newest_first
 from ..pages import PageRenderer
-from ..search import DOCS_DIR, KEYS_DIR, TERMS_DIR, is_search_file
+from ..search import is_search_file
 from ..site import listing_files, meeting_file, whole_site
+
+SEARCH_PREFIX = "search/"
 
 
 @dataclass(frozen=True)
@@ -48,12 +50,15 @@ class Indexer:
         for record in self._pages_to_render(updates, everything):
             self.site.put(meeting_file(renderer, record, records))
         planned = set()
+        # The search index is thousands of small files: one listing instead of a HEAD each.
+        # (Incremental, without planning every file: search.plan_update.)
+        search_etags = self.site.etags(SEARCH_PREFIX)
         for item in listing_files(renderer, records, feed_limit=self.feed_limit):
             planned.add(object_key(item.path))
             if _belongs_to_other_group(item.path, groups, records):
                 continue
-            self.site.put(item)
-        self._prune(planned, groups)
+            self.site.put(item, etags=search_etags if is_search_file(item.path) else None)
+        self._prune(planned, groups, search_etags)
         return IndexResult(self.site.writes - before[0], self.site.skipped - before[1],
                            self.site.deleted - before[2])
 
@@ -70,7 +75,7 @@ class Indexer:
         """The renderer with every group's group.yaml (one Query) and newest meeting."""
         return self.renderer.with_groups(self.meetings.group_infos(), newest_by_group(records))
 
-    def _prune(self, planned: set[str], groups: set[str]) -> None:
+    def _prune(self, planned: set[str], groups: set[str], search_keys) -> None:
         """Delete the listings of the site root and of the changed groups that are not planned."""
         found = []
         for base in ["", *(f"{g}/" for g in sorted(groups))]:
@@ -79,8 +84,7 @@ class Indexer:
             for folder in folders:
                 if _LISTING_FOLDER.fullmatch(folder[len(base):]):
                     found += self.site.list(folder)[0]
-        for folder in (TERMS_DIR, DOCS_DIR, KEYS_DIR):   # the search index's files
-            found += [k for k in self.site.list(folder.lstrip("/"))[0] if is_search_file("/" + k)]
+        found += [k for k in search_keys if is_search_file("/" + k)]   # the search index's files
         stale = sorted(k for k in found if (_LISTING.fullmatch(k) or is_search_file("/" + k))
                        and k not in planned)
         if stale:
