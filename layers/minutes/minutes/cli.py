@@ -167,9 +167,9 @@ def _bucket_options(parser) -> None:
 
 def scribe_bucket(args):
     """The bucket the scribe's tools write to (tests replace this with the emulated one)."""
-    import boto3
+    from .aws.clients import in_region
     from .aws.s3 import ScribeBucket
-    return ScribeBucket(boto3.client("s3", region_name=args.region), args.bucket)
+    return ScribeBucket(in_region("s3", args.region), args.bucket)
 
 
 def _upload(args) -> int:
@@ -214,7 +214,7 @@ def _sync(args) -> int:
 
 
 def _run_scribe_tool(name: str, args, work, *, summary: bool = False) -> int:
-    from botocore.exceptions import BotoCoreError, ClientError
+    from .aws.clients import errors as aws_errors
     from .check import format_text
     from .services.upload import Uploader
     if args.wait < 0:
@@ -222,7 +222,7 @@ def _run_scribe_tool(name: str, args, work, *, summary: bool = False) -> int:
         return EXIT_USAGE
     try:
         outcome = work(Uploader(scribe_bucket(args), wait_seconds=args.wait))
-    except (BotoCoreError, ClientError) as problem:
+    except aws_errors() as problem:
         print(f"{name}: {problem}", file=sys.stderr)
         return EXIT_INVALID
     for verdict in outcome.rejected_locally:
@@ -287,8 +287,8 @@ def _serve(args) -> int:
 
 
 def _subscribers(args) -> int:
-    """`minutes subscribers ACTION`: the operator's list, against the real table (boto3)."""
-    from botocore.exceptions import BotoCoreError, ClientError
+    """`minutes subscribers ACTION`: the operator's list, against the real table."""
+    from .aws.clients import errors as aws_errors
     from .aws import stack
     from .aws.dynamo import SubscribersTable
     from .problems import ConfigError
@@ -344,14 +344,14 @@ def _subscribers(args) -> int:
     except OSError as problem:
         print(f"{name}: {problem}", file=sys.stderr)
         return EXIT_USAGE
-    except (BotoCoreError, ClientError) as problem:
+    except aws_errors() as problem:
         print(f"{name}: AWS said: {problem}", file=sys.stderr)
         return EXIT_USAGE
 
 
 def _doctor(args) -> int:
     import json
-    from botocore.exceptions import BotoCoreError, ClientError
+    from .aws.clients import errors as aws_errors
     from .aws.doctor import StackInspector
     from .doctor import EXIT_CANNOT_CHECK, diagnose, exit_code, format_text
     from .problems import ConfigError
@@ -360,7 +360,7 @@ def _doctor(args) -> int:
     except ConfigError as problem:
         print(f"minutes doctor: {problem}", file=sys.stderr)
         return EXIT_CANNOT_CHECK
-    except (BotoCoreError, ClientError) as problem:
+    except aws_errors() as problem:
         print(f"minutes doctor: AWS said: {problem} (credentials for the stack's account and region?)",
               file=sys.stderr)
         return EXIT_CANNOT_CHECK
@@ -376,18 +376,17 @@ def _dlq(args) -> int:
     """`minutes dlq list|replay`: what failed for good, and send it round again."""
     import json
 
-    import boto3
-    from botocore.exceptions import BotoCoreError, ClientError
+    from .aws.clients import errors as aws_errors, in_region
     from .aws import stack
     from .aws.deadletters import DeadLetterQueues
 
     def invoke(function_arn: str, payload: dict) -> None:
-        boto3.client("lambda", region_name=args.region).invoke(
+        in_region("lambda", args.region).invoke(
             FunctionName=function_arn, InvocationType="Event", Payload=json.dumps(payload).encode())
 
     try:
         urls = args.queues or stack.dead_letter_queues(args.stack, region=args.region)
-        queues = DeadLetterQueues(boto3.client("sqs", region_name=args.region), invoke=invoke)
+        queues = DeadLetterQueues(in_region("sqs", args.region), invoke=invoke)
         total = 0
         for url in urls:
             name = url.rsplit("/", 1)[-1]
@@ -407,7 +406,7 @@ def _dlq(args) -> int:
     except LookupError as problem:
         print(f"minutes dlq: {problem}", file=sys.stderr)
         return EXIT_INVALID
-    except (BotoCoreError, ClientError) as problem:
+    except aws_errors() as problem:
         print(f"minutes dlq: AWS said: {problem}", file=sys.stderr)
         return EXIT_USAGE
 

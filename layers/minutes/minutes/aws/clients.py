@@ -24,6 +24,19 @@ def resource(service: str):
     return boto3.resource(service, config=_config())
 
 
+def in_region(service: str, region: str | None):
+    """A client for the operator's and scribe's commands, in the region they name (None: their
+    AWS configuration's). Not cached: a command makes one or two."""
+    import boto3
+    return boto3.client(service, region_name=region, config=_config())
+
+
+def errors() -> tuple[type[Exception], ...]:
+    """What an AWS call raises when AWS (or the way to it) says no: commands catch these."""
+    from botocore.exceptions import BotoCoreError, ClientError
+    return BotoCoreError, ClientError
+
+
 def reset() -> None:
     """Forget cached clients (tests that switch emulated accounts or endpoints)."""
     client.cache_clear()
