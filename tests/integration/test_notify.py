@@ -2,6 +2,8 @@
 exactly once per (meeting, subscriber), within the send rate, retrying throttles."""
 from __future__ import annotations
 
+import json
+
 import boto3
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
@@ -320,3 +322,36 @@ def test_the_throttle_retry_delay_starts_at_a_minute_and_doubles_up_to_fifteen(s
     delays = [notifier.retry_soon(handle, receive_count=n) for n in range(1, 7)]
     assert delays == [60, 120, 240, 480, 900, 900]
     assert sum(delays[:4]) == 900, "five receives (the redrive policy) take 15 minutes"
+
+
+def test_an_announce_streams_the_roster_and_queues_batches_as_pages_come(stack, monkeypatch):
+    """A large group's roster is never held whole: subscribers are read a page at a time and
+    batches are queued while pages are still being read. Every address once, in order, also
+    one that follows both the group and every group; digest readers none."""
+    from minutes.aws.dynamo import SubscribersTable
+    from minutes.messages import Announce
+    monkeypatch.setattr(SubscribersTable, "ROSTER_PAGE", 40)
+    published(stack)
+    readers = [f"r{n:04d}@example.org" for n in range(700)]
+    with stack.table("SubscribersTable").batch_writer() as batch:
+        for n, address in enumerate(readers):
+            for group in ([GROUP, "*"] if n % 7 == 0 else [GROUP if n % 2 else "*"]):
+                batch.put_item(Item={"group": group, "email": address, "status": "confirmed",
+                                     "mode": "each"})
+        batch.put_item(Item={"group": GROUP, "email": "digest@example.org", "status": "confirmed",
+                             "mode": "digest"})
+    notifier = stack.notifier()
+    calls = []
+    for client in (notifier.subscribers._table.meta.client, notifier.queue._sqs):
+        client.meta.events.register("after-call", lambda model, **_: calls.append(model.name))
+
+    assert notifier.announce(Announce(GROUP, MEETING)) == len(readers)
+
+    queries = [n for n, name in enumerate(calls) if name == "Query"]
+    sends = [n for n, name in enumerate(calls) if name == "SendMessageBatch"]
+    assert len(queries) >= len(readers) // 40 and len(sends) == 2   # 14 batches of 50, 10 per send
+    assert sends[0] < queries[-1]          # the first batches left before the last page was read
+    queued = [json.loads(m["Body"]) for m in stack.take_messages("NotificationsQueue")]
+    assert [r for body in sorted(queued, key=lambda b: b["recipients"][0])
+            for r in body["recipients"]] == readers
+    assert {len(body["recipients"]) for body in queued} == {50}

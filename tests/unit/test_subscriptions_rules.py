@@ -6,9 +6,10 @@ import pytest
 from aws_lambda_powertools.utilities.parser import parse
 from pydantic import ValidationError
 
-from minutes.subscriptions import (EVERY_GROUP, InvalidInput, PreferencesRequest, SubscribeRequest,
-                                   Subscription, choose_groups, describe_groups, form_to_request,
-                                   json_to_request, normalise_email, parse_mode, read_import_csv)
+from minutes.subscription_requests import PreferencesRequest, SubscribeRequest, validate
+from minutes.subscriptions import (EVERY_GROUP, InvalidInput, Subscription, choose_groups, describe_groups,
+                                   form_to_request, json_to_request, normalise_email, parse_mode,
+                                   read_import_csv)
 
 
 # --- addresses -------------------------------------------------------------------------------
@@ -116,6 +117,19 @@ def test_validation_errors_carry_our_problem():
 def test_overlong_strings_are_refused():
     with pytest.raises(ValidationError):
         parse(event={"email": "a" * 5000 + "@example.org"}, model=SubscribeRequest)
+
+
+def test_the_api_reports_a_validation_error_as_our_problem():
+    """What the routes call: the InvalidInput a validator raised, or one naming the field."""
+    with pytest.raises(InvalidInput) as bad_email:
+        validate(SubscribeRequest, {"email": "nope", "groups": ["openxla"]})
+    assert (bad_email.value.code, bad_email.value.field) == ("email-no-at", "email")
+    with pytest.raises(InvalidInput) as missing:
+        validate(PreferencesRequest, {"mode": "each"})
+    assert (missing.value.code, missing.value.field) == ("field-missing", "groups")
+    with pytest.raises(InvalidInput) as not_a_word:   # JSON can send any type
+        validate(SubscribeRequest, {"email": "ada@example.org", "mode": 5})
+    assert (not_a_word.value.code, not_a_word.value.field) == ("mode-invalid", "mode")
 
 
 # --- one address ------------------------------------------------------------------------------

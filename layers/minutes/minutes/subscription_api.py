@@ -2,19 +2,18 @@
 confirm, unsubscribe, preferences. functions/subscriptions/app.py resolves events with `app`.
 
 GET routes only read and show a page with one button; the POST behind the button acts. Input is
-validated with Powertools' parser (pydantic models in minutes.subscriptions); every error has
+validated by pydantic models (minutes.subscription_requests), imported on the first request
+that carries input, so a cold start for a link's page does not pay for pydantic; every error has
 one response, a page for people and JSON for programs (minutes.subscription_web).
 """
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.metrics import MetricUnit
-from pydantic import ValidationError
 
 from . import runtime
-from .subscription_web import Pages, input_problem, link_token, read_input, token, wants_json
+from .subscription_web import Pages, link_token, read_input, token, wants_json
 from .tokens import UNSUBSCRIBE, InvalidLink
-from .subscriptions import (InvalidInput, PreferencesRequest, SubscribeRequest, form_to_request,
-                            json_to_request)
+from .subscriptions import InvalidInput, form_to_request, json_to_request
 
 # Powertools shares one logger and one metric set per service, so the handler's decorators
 # flush what these routes add.
@@ -29,12 +28,15 @@ def _pages() -> Pages:
 
 
 def _parse(kind: str, data: dict, model):
-    return model.model_validate(json_to_request(data) if kind == "json" else form_to_request(data))
+    """The request as `model` (subscription_requests), or InvalidInput saying what is wrong."""
+    from .subscription_requests import validate
+    return validate(model, json_to_request(data) if kind == "json" else form_to_request(data))
 
 
 @app.post("/subscriptions")
 @app.post("/")  # the site's subscribe form posts to the API's base URL (SiteConfig.subscribe_url)
 def subscribe():
+    from .subscription_requests import SubscribeRequest   # pydantic: only where input is parsed
     request = _parse(*read_input(app.current_event.raw_event), SubscribeRequest)
     outcome = runtime.subscriptions().subscribe(request)
     metrics.add_metric(name="SubscribeRequests", unit=MetricUnit.Count, value=1)
@@ -84,6 +86,7 @@ def preferences_page():
 
 @app.post("/preferences")
 def preferences():
+    from .subscription_requests import PreferencesRequest
     kind, data = read_input(app.current_event.raw_event)
     link = token(app.current_event.raw_event, data)
     runtime.subscriptions().address(link, UNSUBSCRIBE)  # a bad link says so before the form does
@@ -100,7 +103,3 @@ def invalid_link(exc: InvalidLink):
 def invalid_input(exc: InvalidInput):
     return _pages().bad_input(wants_json(app.current_event.raw_event), exc)
 
-
-@app.exception_handler(ValidationError)
-def invalid_model(exc: ValidationError):
-    return _pages().bad_input(wants_json(app.current_event.raw_event), input_problem(exc))

@@ -15,7 +15,6 @@ import urllib.parse
 from pathlib import Path
 
 from aws_lambda_powertools.event_handler import Response
-from pydantic import ValidationError
 
 from .subscriptions import InvalidInput, Subscription, describe_groups as _groups_text
 
@@ -116,19 +115,6 @@ def wants_json(event) -> bool:
     headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
     accept = headers.get("accept", "")
     return content_type(event) == _JSON or ("application/json" in accept and "text/html" not in accept)
-
-
-def input_problem(exc: ValidationError) -> InvalidInput:
-    """The first problem of a validation error, as the InvalidInput our validators raised."""
-    for error in exc.errors():
-        found = (error.get("ctx") or {}).get("error")
-        if isinstance(found, InvalidInput):
-            return found
-    error = exc.errors()[0] if exc.errors() else {}
-    where = ".".join(str(p) for p in error.get("loc", ()))
-    if error.get("type") == "missing":
-        return InvalidInput("field-missing", f"'{where}' is required.", field_name=where)
-    return InvalidInput("field-invalid", f"'{where}': {error.get('msg', 'invalid value')}.", field_name=where)
 
 
 # --- answering -------------------------------------------------------------------------------

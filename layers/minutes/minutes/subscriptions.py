@@ -16,9 +16,7 @@ import unicodedata
 import csv
 import io
 from dataclasses import dataclass, field
-from typing import Iterable, Literal
-
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from typing import Iterable
 
 from .keys import GROUP_RE, RESERVED_GROUPS
 from .problems import MinutesError
@@ -30,8 +28,6 @@ STATUSES = ("pending", "confirmed", "unsubscribed", "suppressed")
 MAX_GROUPS = 50
 MAX_EMAIL = 254  # RFC 5321 path limit
 MAX_LOCAL = 64
-
-Mode = Literal["each", "digest"]
 
 _ATEXT = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
@@ -123,6 +119,9 @@ def choose_groups(values: Iterable[str] | str | None, *, allow_empty: bool = Fal
 
 
 def parse_mode(value: str | None) -> str:
+    if value is not None and not isinstance(value, str):   # JSON may send a number or a list
+        raise InvalidInput("mode-invalid", "The delivery mode must be a word.",
+                           "Choose 'each' (every meeting) or 'digest' (weekly).", field_name="mode")
     value = (value or "each").strip().lower()
     if value in ("weekly", "week"):
         value = "digest"
@@ -141,40 +140,8 @@ def describe_groups(groups) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# Requests (validated with Powertools' parser, which runs these pydantic models)
-
-
-class _Choice(BaseModel):
-    """Which groups, and every meeting or a weekly digest: what subscribing and changing
-    preferences both choose."""
-    model_config = ConfigDict(extra="ignore", str_max_length=1000)
-    groups: tuple[str, ...]
-    mode: Mode = "each"
-
-    @field_validator("groups", mode="before")
-    @classmethod
-    def _groups(cls, value):
-        return choose_groups(value)
-
-    @field_validator("mode", mode="before")
-    @classmethod
-    def _mode(cls, value):
-        return parse_mode(value)
-
-
-class SubscribeRequest(_Choice):
-    """POST /subscriptions, as JSON or as an HTML form."""
-    email: str
-    groups: tuple[str, ...] = Field(default=(EVERY_GROUP,))
-
-    @field_validator("email", mode="before")
-    @classmethod
-    def _email(cls, value):
-        return normalise_email(value)
-
-
-class PreferencesRequest(_Choice):
-    """POST /preferences: the whole new choice (groups and mode)."""
+# Requests: the JSON shape of a form or body. The pydantic models that validate it live in
+# subscription_requests.py, imported by the two routes that take input (not at cold start).
 
 
 def form_to_request(form: dict[str, list[str]]) -> dict:

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
+from collections.abc import Iterable
 
 from botocore.exceptions import ClientError
 
@@ -42,10 +44,11 @@ class Notifications:
             raise
         return True
 
-    def deliver(self, messages: list[Deliver]) -> None:
-        for start in range(0, len(messages), 10):  # SQS takes at most 10 per batch
-            entries = [{"Id": str(n), "MessageBody": json.dumps(m.as_dict())}
-                       for n, m in enumerate(messages[start:start + 10])]
+    def deliver(self, messages: Iterable[Deliver]) -> None:
+        """Queue the batches as they come (an iterable may be a stream), ten per call."""
+        messages = iter(messages)
+        while chunk := list(itertools.islice(messages, 10)):   # SQS takes at most 10 per batch
+            entries = [{"Id": str(n), "MessageBody": json.dumps(m.as_dict())} for n, m in enumerate(chunk)]
             result = self._sqs.send_message_batch(QueueUrl=self._url, Entries=entries)
             if result.get("Failed"):
                 raise RuntimeError(f"SQS refused {len(result['Failed'])} fan-out messages: "

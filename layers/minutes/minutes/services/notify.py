@@ -8,6 +8,7 @@ email rather than risking a duplicate: at most once is the right failure for ema
 """
 from __future__ import annotations
 
+import itertools
 import time
 from dataclasses import dataclass, field
 
@@ -55,12 +56,20 @@ class Notifier:
         record = self._published(message.group, message.meeting)
         if record is None:
             return 0
-        emails = self.subscribers.confirmed(message.group)
-        size = self.settings.recipients_per_message
-        batches = [Deliver(message.group, message.meeting, tuple(emails[i:i + size]))
-                   for i in range(0, len(emails), size)]
-        self.queue.deliver(batches)
-        return len(emails)
+        # Streamed: the roster is read a page at a time and each batch queued as it fills, so
+        # memory stays flat however large the group (a retried announce re-queues batches whose
+        # recipients' claims then skip them).
+        counted = 0
+
+        def batches():
+            nonlocal counted
+            roster = iter(self.subscribers.each_confirmed(message.group))
+            while batch := tuple(itertools.islice(roster, self.settings.recipients_per_message)):
+                counted += len(batch)
+                yield Deliver(message.group, message.meeting, batch)
+
+        self.queue.deliver(batches())
+        return counted
 
     def deliver(self, message: Deliver) -> DeliveryResult:
         record = self._published(message.group, message.meeting)

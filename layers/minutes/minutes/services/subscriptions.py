@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
 from ..settings import Settings
-from ..subscriptions import EVERY_GROUP, PreferencesRequest, SubscribeRequest, Subscription
+from ..subscriptions import EVERY_GROUP, Subscription
 from ..tokens import CONFIRM, UNSUBSCRIBE, InvalidLink, InvalidToken, make_token, read_token
 
 if TYPE_CHECKING:
+    from ..subscription_requests import PreferencesRequest, SubscribeRequest
     from ..aws.dynamo import MeetingsDirectory, SubscribersTable
     from ..aws.ses import Mailer
 
