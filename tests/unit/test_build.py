@@ -167,10 +167,17 @@ def test_a_damaged_or_foreign_cache_is_a_cold_build_not_a_failure(src, tmp_path)
     out, cache = tmp_path / "site", tmp_path / "cache"
     build(src, out, site_url=SITE, workers=1, cache_dir=cache)
     before = site_bytes(out)
-    for entry in (cache / "meetings").iterdir():
+    for entry in (cache / "records").iterdir():
         entry.write_bytes(b"not a pickle")
-    (cache / "manifest.pickle").write_bytes(b"\x80\x05garbage")
+    (cache / "state.pickle").write_bytes(b"\x80\x05garbage")
     result = build(src, out, site_url=SITE, workers=1, cache_dir=cache)
     assert site_bytes(out) == before and result.reused == 0
+    # A damaged record found only when a page needs it again: the build starts over, cold.
+    for entry in (cache / "records").iterdir():
+        entry.write_bytes(b"not a pickle")
+    write(src / "openxla" / "2022-10-18-sync.md", "# October sync, corrected\n\n- a\n- b\n- c\n- d\n")
+    result = build(src, out, site_url=SITE, workers=1, cache_dir=cache)
+    build(src, tmp_path / "fresh", site_url=SITE, workers=1)
+    assert site_bytes(out) == site_bytes(tmp_path / "fresh") and result.reused == 0
     other = build(src, out, site_url="https://other.example.org", workers=1, cache_dir=cache)
     assert other.reused == 0 and b"https://other.example.org/" in (out / "feed.xml").read_bytes()

@@ -3,11 +3,14 @@
 Same code as the Lambda path (meeting.assemble, site.py's plan), no AWS and no state: feed ids
 and dates derive from the keys, so the same sources always give the same bytes.
 
-Every core works: meetings are assembled in worker processes, then the workers render the
-meeting pages while the main process plans the listings (archives, feeds, search, sitemap).
-With a cache folder (buildcache.py), a rebuild reuses what has not changed, keyed by content
-hash: a meeting whose files and code are the same is not parsed again, a page whose inputs are
-the same is not rendered again, and a file whose bytes are the same is not written again.
+Every core works: meetings are assembled in worker processes, which store each whole meeting
+(buildcache.py) and hand back a light copy without its rendered content; then the workers
+render and write the meeting pages, each read back from the store, while the main process plans
+the listings (archives, feeds, search, sitemap). Work for one process runs in it: no pool.
+With a cache folder, a rebuild reuses what has not changed, keyed by content hash: a source
+whose stat is unchanged is not read, a meeting whose files and code are the same is not parsed
+again, a page whose inputs are the same is not rendered again, and a file whose bytes are the
+same is not written again.
 """
 from __future__ import annotations
 
@@ -16,6 +19,8 @@ import datetime as dt
 import functools
 import hashlib
 import os
+import posixpath
+import shutil
 import sys
 import urllib.parse
 from collections import defaultdict
@@ -23,7 +28,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import keys, running_notes
-from .buildcache import BuildCache
+from .buildcache import BuildCache, Written, load_record, store_record
 from .group import FILE_NAME as GROUP_FILE, GroupInfo, is_group_file, newest_by_group, parse_group
 from .meeting import Assembled, SourceFile, assemble
 from .model import MeetingRecord, free_segment
@@ -42,6 +47,7 @@ class BuildResult:
     written: int = 0        # files written (a rebuild skips those whose bytes are unchanged)
     files: int = 0          # files the site has
     reused: int = 0         # meetings taken from the cache
+    hashed: int = 0         # source files read to hash them (a rebuild reads those whose stat changed)
 
 
 def gather(src: Path) -> dict[tuple[str, str], list[Path]]:
@@ -84,10 +90,19 @@ def groups(src: Path, result: "BuildResult") -> dict[str, GroupInfo]:
 class _Job:
     digest: str                              # of the files, the code and the options
     files: tuple[tuple[str, str, str], ...]  # (key, local path, sha256 of the bytes)
+    stored: str                              # where the worker stores the whole outcome
+
+
+def _light(item: Assembled) -> Assembled:
+    """What the main process keeps of an assembled meeting: no rendered content (pages and
+    feeds read it from the store when they are made), no infos."""
+    record = item.record.with_changes(content_html="", headings=(), resources=None)
+    return replace(item, record=record, notes=())
 
 
 def _assemble_one(job: tuple[str, _Job, int, str | None]) -> tuple[str, list[Assembled] | list[Problem]]:
-    """One meeting, or every meeting of a running-notes file; or the problems rejecting it."""
+    """One meeting, or every meeting of a running-notes file; or the problems rejecting it.
+    The whole outcome goes to the store; the light one comes back."""
     site_host, meeting, max_bytes, group_name = job
     name = meeting.files[0][0]
     try:
@@ -95,15 +110,21 @@ def _assemble_one(job: tuple[str, _Job, int, str | None]) -> tuple[str, list[Ass
         notes = running_notes.split(name, sources[0].data, max_bytes=max_bytes) \
             if len(sources) == 1 else None
         if notes is not None:
-            return name, list(running_notes.assemble_sections(notes, site_host=site_host,
-                                                              max_bytes=max_bytes))
-        assembled = assemble(sources, site_host=site_host, max_bytes=max_bytes,
-                             group_name=group_name)
+            outcome = list(running_notes.assemble_sections(notes, site_host=site_host,
+                                                           max_bytes=max_bytes))
+        else:
+            outcome = [assemble(sources, site_host=site_host, max_bytes=max_bytes,
+                                group_name=group_name)]
     except Rejected as rejected:
-        return name, [p.in_file(name) for p in rejected.problems]
-    # Attachment bytes go back to the main process only when written (read again from SRC).
-    return name, [replace(assembled, attachments=tuple(
-        (SourceFile(source.key, b""), att) for source, att in assembled.attachments))]
+        problems = [p.in_file(name) for p in rejected.problems]
+        store_record(meeting.stored, (name, problems))
+        return name, problems
+    # Attachment bytes are read again from SRC when written.
+    outcome = [replace(item, attachments=tuple((SourceFile(source.key, b""), att)
+                                               for source, att in item.attachments))
+               for item in outcome]
+    store_record(meeting.stored, (name, outcome))
+    return name, [_light(item) for item in outcome]
 
 
 @functools.lru_cache(maxsize=4)
@@ -111,10 +132,65 @@ def _renderer(site_url: str, subscribe_url: str | None) -> PageRenderer:
     return PageRenderer(SiteConfig(site_url=site_url, subscribe_url=subscribe_url))
 
 
-def _render_pages(job: tuple[tuple[str, str | None], tuple, list[tuple[MeetingRecord, tuple]]]) -> list[SiteFile]:
+@dataclass(frozen=True)
+class _Page:
+    stored: str                  # the meeting's whole outcome in the store
+    at: int                      # which meeting of that outcome (a running-notes file has many)
+    segment: str                 # its URL segment in this build (unique per group)
+    around: tuple                # (previous, next), light
+    path: str                    # site path of the page
+    target: str                  # the file
+    old: Written | None          # what the last build wrote there
+
+
+def whole_record(stored: str, at: int, segment: str, loaded: dict | None = None) -> MeetingRecord:
+    """A meeting's whole record from the store, at its URL segment of this build."""
+    if loaded is not None and stored in loaded:
+        outcome = loaded[stored]
+    else:
+        try:
+            outcome = load_record(stored)[1]
+        except Exception as problem:   # removed or damaged while building: start again cold
+            raise _DamagedCache(stored) from problem
+        if loaded is not None:
+            loaded.clear()
+            loaded[stored] = outcome
+    record = outcome[at].record
+    return record if record.segment == segment else record.moved_to(segment)
+
+
+def _render_pages(job: tuple[tuple[str, str | None], tuple, list[_Page]]) -> list[tuple[str, Written, bool]]:
+    """Render and write meeting pages (in a worker): (path, what is there now, written?)."""
     config, (infos, newest), pages = job
     renderer = _renderer(*config).with_groups(infos, newest)
-    return [meeting_file(renderer, record, (), around=around) for record, around in pages]
+    loaded: dict = {}
+    out = []
+    for page in pages:
+        record = whole_record(page.stored, page.at, page.segment, loaded)
+        item = meeting_file(renderer, record, (), around=page.around)
+        out.append(_put(page.path, page.target, item.body, page.old))
+    return out
+
+
+def _put(path: str, target: str, body: bytes, old: Written | None) -> tuple[str, Written, bool]:
+    """Write `body` at `target` unless the last build's file there already has these bytes."""
+    sha = hashlib.sha256(body).hexdigest()
+    if old is not None and old.size == len(body) and old.sha256 == sha:
+        try:
+            stat = os.stat(target)
+            if (stat.st_size, stat.st_mtime_ns) == (old.size, old.mtime_ns):
+                return path, Written("", sha, old.size, old.mtime_ns), False
+        except OSError:
+            pass
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    with open(target, "wb") as handle:
+        handle.write(body)
+    stat = os.stat(target)
+    return path, Written("", sha, stat.st_size, stat.st_mtime_ns), True
+
+
+class _DamagedCache(Exception):
+    """A stored record could not be read: the build starts again without the cache."""
 
 
 def build(src: Path, out: Path, *, site_url: str, max_bytes: int = 1024 * 1024,
@@ -123,61 +199,104 @@ def build(src: Path, out: Path, *, site_url: str, max_bytes: int = 1024 * 1024,
     src, out = Path(src), Path(out)
     if not src.is_dir():
         raise MinutesError(f"{src} is not a folder")
+    options = dict(site_url=site_url, max_bytes=max_bytes, workers=workers, progress=progress,
+                   subscribe_url=subscribe_url)
+    try:
+        return _build(src, out, cache_dir=cache_dir, **options)
+    except _DamagedCache:
+        if cache_dir is None:
+            raise
+        shutil.rmtree(cache_dir, ignore_errors=True)
+        return _build(src, out, cache_dir=cache_dir, **options)
+
+
+def _build(src: Path, out: Path, *, site_url: str, max_bytes: int, workers: int | None, progress,
+           subscribe_url: str | None, cache_dir: Path | None) -> BuildResult:
     site_host = urllib.parse.urlsplit(site_url).hostname or "localhost"
     config = (site_url, subscribe_url)
-    cache = BuildCache(Path(cache_dir), options=(*config, max_bytes)) if cache_dir else None
-    result = BuildResult()
-    infos = groups(src, result)
-    names = {group: info.name for group, info in infos.items()}
-    jobs = _jobs(src, site_host, max_bytes, cache, names)
-    workers = max(1, workers or os.cpu_count() or 1)
-    with concurrent.futures.ProcessPoolExecutor(max_workers=workers) as pool:
-        assembled = _assemble_all(pool, jobs, site_host, max_bytes, cache, result, progress,
-                                  names)
-        records = _unique_segments([a.record for _, a in assembled])
-        result.records = records
-        writer = _Writer(out, cache)
-        pages = _plan_pages(records, site_url, writer, cache, jobs_by_meeting={
-            (a.record.group, a.record.meeting): job.digest for job, a in assembled}, names=names)
-        chunks = [pages[i:i + _PAGES_PER_JOB] for i in range(0, len(pages), _PAGES_PER_JOB)]
-        state = (infos, newest_by_group(records))
-        rendered = pool.map(_render_pages, [(config, state, c) for c in chunks]) \
-            if workers > 1 and len(chunks) > 1 else map(_render_pages, [(config, state, c) for c in chunks])
-        # The main process plans the listings while the workers render pages.
-        listings = listing_files(_renderer(*config).with_groups(*state), records)
-        for files in rendered:
-            for item in files:
-                writer.write(item)
-    for item in listings:
-        writer.write(item)
-    _write_attachments(assembled, records, jobs, writer)
-    result.written, result.files = writer.finish()
-    return result
+    cache = BuildCache(Path(cache_dir) if cache_dir else None, options=(*config, max_bytes))
+    try:
+        result = BuildResult()
+        infos = groups(src, result)
+        names = {group: info.name for group, info in infos.items()}
+        jobs = _jobs(src, site_host, max_bytes, cache, names)
+        workers = max(1, workers or os.cpu_count() or 1)
+        with _Pool(workers) as pool:
+            assembled = _assemble_all(pool, jobs, site_host, max_bytes, cache, result, progress,
+                                      names)
+            records = _unique_segments([a.record for _, _, a in assembled])
+            result.records = records
+            writer = _Writer(out, cache)
+            stored = {(a.record.group, a.record.meeting): (job, at) for job, at, a in assembled}
+            pages = _plan_pages(records, writer, cache, stored, names)
+            chunks = [pages[i:i + _PAGES_PER_JOB] for i in range(0, len(pages), _PAGES_PER_JOB)]
+            state = (infos, newest_by_group(records))
+            rendered = pool.map(_render_pages, [(config, state, c) for c in chunks])
+            # The main process plans the listings while the workers render pages.
+            loaded: dict = {}
+            whole = [whole_record(stored[(r.group, r.meeting)][0].stored,
+                                  stored[(r.group, r.meeting)][1], r.segment, loaded) for r in records]
+            listings = listing_files(_renderer(*config).with_groups(*state), whole)
+            del whole, loaded
+            for files in rendered:
+                for path, written, wrote in files:
+                    writer.wrote_elsewhere(path, written, wrote)
+        for item in listings:
+            writer.write(item)
+        _write_attachments(assembled, records, writer)
+        result.written, result.files = writer.finish()
+        result.hashed = cache.hashed
+        return result
+    except BaseException:
+        cache.discard()
+        raise
 
 
-def _jobs(src: Path, site_host: str, max_bytes: int, cache: BuildCache | None,
+class _Pool:
+    """Worker processes, started only when there is work for more than one: a rebuild that
+    assembles one meeting and renders three pages runs in the main process."""
+
+    def __init__(self, workers: int):
+        self.workers = workers
+        self._pool = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self._pool is not None:
+            self._pool.shutdown()
+
+    def map(self, fn, items: list, chunksize: int = 1):
+        if self.workers <= 1 or len(items) < 2:
+            return map(fn, items)
+        if self._pool is None:
+            self._pool = concurrent.futures.ProcessPoolExecutor(max_workers=self.workers)
+        return self._pool.map(fn, items, chunksize=chunksize)
+
+
+def _jobs(src: Path, site_host: str, max_bytes: int, cache: BuildCache,
           names: dict[str, str]) -> list[_Job]:
     jobs = []
     for paths in gather(src).values():
         files = []
         for path in paths:
             key = keys.PREFIX + path.relative_to(src).as_posix()
-            digest = hashlib.sha256(path.read_bytes()).hexdigest() if cache else ""
-            files.append((key, str(path), digest))
+            files.append((key, str(path), cache.source_sha256(key, path)))
         group = keys.group_of_key(files[0][0]) if files else ""
         meeting = hashlib.sha256(repr((site_host, max_bytes, names.get(group), files and [
-            (k, d) for k, _, d in files])).encode()).hexdigest() if cache else ""
-        jobs.append(_Job(meeting, tuple(files)))
+            (k, d) for k, _, d in files])).encode()).hexdigest()
+        jobs.append(_Job(meeting, tuple(files), cache.record_path(meeting)))
     return jobs
 
 
-def _assemble_all(pool, jobs: list[_Job], site_host: str, max_bytes: int,
-                  cache: BuildCache | None, result: BuildResult, progress,
-                  names: dict[str, str]) -> list[tuple[_Job, Assembled]]:
+def _assemble_all(pool: _Pool, jobs: list[_Job], site_host: str, max_bytes: int,
+                  cache: BuildCache, result: BuildResult, progress,
+                  names: dict[str, str]) -> list[tuple[_Job, int, Assembled]]:
     outcomes: list = [None] * len(jobs)
     todo = []
     for at, job in enumerate(jobs):
-        cached = cache.meeting(job.digest) if cache else None
+        cached = cache.meeting(job.digest)
         if cached is not None:
             outcomes[at] = cached
             result.reused += 1
@@ -186,30 +305,28 @@ def _assemble_all(pool, jobs: list[_Job], site_host: str, max_bytes: int,
     work = [(site_host, jobs[at], max_bytes, names.get(keys.group_of_key(jobs[at].files[0][0])))
             for at in todo]
     done = len(jobs) - len(todo)
-    mapped = pool.map(_assemble_one, work, chunksize=4) if len(work) > 1 else map(_assemble_one, work)
-    for at, outcome in zip(todo, mapped):
+    for at, outcome in zip(todo, pool.map(_assemble_one, work, chunksize=4)):
         outcomes[at] = outcome
-        if cache:
-            cache.keep_meeting(jobs[at].digest, outcome)
+        cache.keep_meeting(jobs[at].digest, outcome)
         done += 1
         if progress:
             progress(done, len(jobs))
     assembled = []
     for job, (name, outcome) in zip(jobs, outcomes):
         if outcome and isinstance(outcome[0], Assembled):
-            assembled += [(job, item) for item in outcome]
+            assembled += [(job, at, item) for at, item in enumerate(outcome)]
             found = [p for item in outcome for p in item.problems]
             if found:
                 result.warnings[name] = found
         else:
             result.rejected[name] = outcome
     # A running-notes section held by two files (the yearly archive move) is built once.
-    kept = {id(item) for item in running_notes.one_per_meeting([item for _, item in assembled])}
-    return [(job, item) for job, item in assembled if id(item) in kept]
+    kept = {id(item) for item in running_notes.one_per_meeting([item for _, _, item in assembled])}
+    return [(job, at, item) for job, at, item in assembled if id(item) in kept]
 
 
-def _plan_pages(records, site_url: str, writer: "_Writer", cache: BuildCache | None,
-                jobs_by_meeting: dict, names: dict[str, str]) -> list[tuple[MeetingRecord, tuple]]:
+def _plan_pages(records, writer: "_Writer", cache: BuildCache, stored: dict,
+                names: dict[str, str]) -> list[_Page]:
     """The pages to render: every page, less (with a cache) those whose inputs are unchanged
     and whose file is still as written."""
     around = all_neighbours(records)
@@ -217,27 +334,27 @@ def _plan_pages(records, site_url: str, writer: "_Writer", cache: BuildCache | N
     for record in records:
         pair = around.get((record.group, record.meeting), (None, None))
         path = record.url_path + "index.html"
-        if cache:
-            inputs = "|".join(f"{jobs_by_meeting[(r.group, r.meeting)]}:{r.segment}" if r else "-"
-                              for r in (record, *pair)) + f"|{names.get(record.group)}"
-            if writer.unchanged(path, inputs):
-                continue
-            writer.expect(path, inputs)
-        todo.append((record, pair))
+        target = writer.claim(path)
+        inputs = "|".join(f"{stored[(r.group, r.meeting)][0].digest}:{r.segment}" if r else "-"
+                          for r in (record, *pair)) + f"|{names.get(record.group)}"
+        if writer.unchanged(path, target, inputs):
+            continue
+        writer.expect(path, inputs)
+        job, at = stored[(record.group, record.meeting)]
+        todo.append(_Page(job.stored, at, record.segment, pair, path, target, cache.previous(path)))
     return todo
 
 
-def _write_attachments(assembled, records: list[MeetingRecord], jobs: list[_Job],
-                       writer: "_Writer") -> None:
+def _write_attachments(assembled, records: list[MeetingRecord], writer: "_Writer") -> None:
     by_meeting = {(r.group, r.meeting): r for r in records}
-    for job, item in assembled:
+    for job, _, item in assembled:
         record = by_meeting[(item.record.group, item.record.meeting)]
         final = {a.name: a for a in record.attachments}
         local = {key: (path, digest) for key, path, digest in job.files}
         for source, att in item.attachments:
             path, digest = local[source.key]
             target = final[att.name].url_path
-            if writer.unchanged(target, digest):
+            if writer.unchanged(target, writer.claim(target), digest):
                 continue
             writer.expect(target, digest)
             writer.write(SiteFile(target, Path(path).read_bytes(), att.content_type))
@@ -259,60 +376,62 @@ class _Writer:
     (with a cache) leaves alone a file whose bytes are already there, and removes the files
     of the previous build that this one no longer has."""
 
-    def __init__(self, out: Path, cache: BuildCache | None):
-        self.root = out.resolve()
+    def __init__(self, out: Path, cache: BuildCache):
+        self.root = str(out.resolve())
         self.cache = cache
-        self.seen: set[Path] = set()
+        self.seen: set[str] = set()
         self.written = 0
         self._inputs: dict[str, str] = {}
 
-    def _target(self, path: str) -> Path:
-        target = (self.root / urllib.parse.unquote(path.lstrip("/"))).resolve()
-        if self.root not in target.parents:
+    def _target(self, path: str) -> str:
+        # Site paths come from checked keys; normalising (not resolving: no disk access per
+        # file) is enough to refuse one that climbs out.
+        relative = posixpath.normpath(urllib.parse.unquote(path.lstrip("/")))
+        if relative in ("", ".", "..") or relative.startswith(("../", "/")) or "\0" in relative:
             raise MinutesError(f"refusing to write outside {self.root}: {path}")
+        return os.path.join(self.root, relative)
+
+    def claim(self, path: str) -> str:
+        """The file for site path `path`, which no other file of this build may have."""
+        target = self._target(path)
         if target in self.seen:
             raise MinutesError(f"two files want the same path: {path}")
+        self.seen.add(target)
         return target
 
-    def unchanged(self, path: str, inputs: str) -> bool:
-        """The file at `path` was made from the same `inputs` and is still as written: it is
-        part of this site as it stands."""
-        if self.cache is None:
-            return False
-        target = self._target(path)
-        if not self.cache.still_written(path, target, inputs=inputs):
-            return False
-        self.seen.add(target)
-        return True
+    def unchanged(self, path: str, target: str, inputs: str) -> bool:
+        """The file at `path` (claimed) was made from the same `inputs` and is still as
+        written: it is part of this site as it stands."""
+        return self.cache.keeps and self.cache.still_written(path, target, inputs=inputs)
 
     def expect(self, path: str, inputs: str) -> None:
         self._inputs[path] = inputs
 
+    def wrote_elsewhere(self, path: str, written: Written, wrote: bool) -> None:
+        """A file a worker wrote (claimed here before)."""
+        self.written += wrote
+        self.cache.carried(path, written._replace(inputs=self._inputs.pop(path, "")))
+
     def write(self, item: SiteFile) -> None:
         target = self._target(item.path)
-        self.seen.add(target)
-        inputs = self._inputs.pop(item.path, "")
-        if self.cache and self.cache.still_written(item.path, target, body=item.body):
-            self.cache.wrote(item.path, target, item.body, inputs)
-            return
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(item.body)
-        self.written += 1
-        if self.cache:
-            self.cache.wrote(item.path, target, item.body, inputs)
+        if target not in self.seen or item.path not in self._inputs:
+            target = self.claim(item.path)
+        path, written, wrote = _put(item.path, target, item.body,
+                                    self.cache.previous(item.path) if self.cache.keeps else None)
+        self.wrote_elsewhere(path, written, wrote)
 
     def finish(self) -> tuple[int, int]:
-        if self.cache:
-            for stale in self.cache.finish():
-                target = (self.root / urllib.parse.unquote(stale.lstrip("/"))).resolve()
-                if self.root in target.parents and target not in self.seen and target.is_file():
-                    target.unlink()
+        for stale in self.cache.finish():
+            target = self._target(stale)
+            if target not in self.seen and os.path.isfile(target):
+                os.unlink(target)
         return self.written, len(self.seen)
 
 
 def write_site(files: list[SiteFile], out: Path) -> int:
     """Write every file under `out`; refuse a path outside it or a path written twice."""
-    writer = _Writer(out, None)
+    cache = BuildCache(None, options=())
+    writer = _Writer(Path(out), cache)
     for item in files:
         writer.write(item)
     return writer.finish()[0]

@@ -1,14 +1,24 @@
 """The cache folder of `minutes build`: what a rebuild may reuse, keyed by content hash.
 
-- meetings/<sha256>.pickle: one meeting assembled (record, warnings; or its problems), keyed by
-  the sha256 of its files' keys and bytes, the build options and the code version, so a
-  changed file, option, library file or dependency version is simply a miss;
-- manifest.pickle: every file the last build wrote (sha256 of its bytes, size, mtime and the
-  inputs it was made from), so a page whose inputs are the same is not rendered again and a
-  file whose bytes are the same is not written again, and the files the site no longer has
-  can be removed.
+- state.pickle, small and read whole by every build:
+  - sources: each source file's stat (size, mtime_ns, ctime_ns, inode) and sha256, so a rebuild
+    hashes only the files whose stat changed (git's index does the same). ctime cannot be set
+    back by a program, so rewriting a file and restoring its mtime is still seen; a file
+    changed within a moment of the last scan ("racily clean", as git calls it) is hashed again;
+  - meetings: per source meeting (keyed by the sha256 of its files' keys and bytes, the options
+    and the code version) its outcome in light form: each record without its rendered content
+    (what listings and prev/next links need), its warnings, or the problems rejecting it;
+  - files: every file the last build wrote (the inputs it was made from, sha256 of its bytes,
+    size, mtime), so a page whose inputs are the same is not rendered again, a file whose bytes
+    are the same is not written again, and the files the site no longer has can be removed.
+- records/<key>.pickle: one meeting's whole outcome (content included), written by the worker
+  that assembled it and read only when a page or feed made from it is rendered again.
 Everything here can be deleted at any time: the next build is then a cold one. Entries the
 last build did not use are removed, so the folder holds one site.
+
+Without a cache folder (`build(cache_dir=None)`, the tests, the soak) the same store lives in a
+temporary folder for the length of the build: the main process still never holds every
+meeting's content at once.
 """
 from __future__ import annotations
 
@@ -17,14 +27,19 @@ import hashlib
 import importlib.metadata
 import os
 import pickle
+import shutil
 import tempfile
-from dataclasses import dataclass
+import time
 from pathlib import Path
+from typing import NamedTuple
 
-FORMAT = 1
+FORMAT = 2
 # Libraries whose version changes what a page looks like.
 _DEPENDENCIES = ("markdown-it-py", "mdit-py-plugins", "linkify-it-py", "nh3", "Jinja2", "feedgen",
-                 "PyYAML", "lxml")
+                 "PyYAML", "lxml", "comrak-ext", "comrak")
+# A file whose mtime or ctime is this close to the last scan may have changed again within the
+# file system's timestamp granularity without its stat showing it: it is hashed again.
+_RACY_NS = 2_000_000_000
 
 
 @functools.cache
@@ -44,51 +59,90 @@ def code_version() -> str:
     return digest.hexdigest()
 
 
-@dataclass(frozen=True)
-class Written:
+class Written(NamedTuple):
     inputs: str        # what the file was made from ("" when only its bytes count)
     sha256: str
     size: int
     mtime_ns: int
 
 
+class Seen(NamedTuple):
+    """A source file as the last scan found it."""
+    size: int
+    mtime_ns: int
+    ctime_ns: int
+    inode: int
+    sha256: str
+
+
+def file_sha256(path: str | Path) -> str:
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
 class BuildCache:
-    def __init__(self, folder: Path, *, options: tuple):
-        self.folder = folder
+    def __init__(self, folder: Path | None, *, options: tuple):
+        """`folder` None: a temporary store for this build only (no manifest, nothing kept)."""
+        self.keeps = folder is not None
+        self.folder = Path(folder) if folder is not None else Path(tempfile.mkdtemp(prefix="minutes-build-"))
         self.version = hashlib.sha256(f"{code_version()}|{options!r}".encode()).hexdigest()
-        self._meetings = folder / "meetings"
-        self._meetings.mkdir(parents=True, exist_ok=True)
-        self._old = self._load_manifest()
+        self._records = self.folder / "records"
+        self._records.mkdir(parents=True, exist_ok=True)
+        state = self._load_state() if self.keeps else {}
+        self._old: dict[str, Written] = state.get("files", {})
+        self._sources: dict[str, Seen] = state.get("sources", {})
+        self._meetings: dict[str, tuple] = state.get("meetings", {})
+        self._scanned_ns = state.get("scanned_ns", 0)
+        self._started_ns = time.time_ns()
         self._new: dict[str, Written] = {}
-        self._used: set[str] = set()
+        self._new_sources: dict[str, Seen] = {}
+        self._new_meetings: dict[str, tuple] = {}
+        self.hashed = 0     # source files read to hash them (a rebuild reads only changed ones)
+
+    # -- sources ---------------------------------------------------------------------------
+
+    def source_sha256(self, key: str, path: Path) -> str:
+        """sha256 of a source file's bytes: from the last scan when its stat is unchanged."""
+        stat = os.stat(path)
+        old = self._sources.get(key)
+        racy = max(stat.st_mtime_ns, stat.st_ctime_ns) >= self._scanned_ns - _RACY_NS
+        if old is not None and not racy and old[:4] == (
+                stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino):
+            self._new_sources[key] = old
+            return old.sha256
+        sha = file_sha256(path)
+        self.hashed += 1
+        self._new_sources[key] = Seen(stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino, sha)
+        return sha
 
     # -- meetings --------------------------------------------------------------------------
 
-    def _entry(self, digest: str) -> Path:
-        return self._meetings / (hashlib.sha256(f"{self.version}|{digest}".encode()).hexdigest() + ".pickle")
+    def _key(self, digest: str) -> str:
+        return hashlib.sha256(f"{self.version}|{digest}".encode()).hexdigest()
+
+    def record_path(self, digest: str) -> str:
+        """Where the whole outcome of the meeting with this digest is stored."""
+        return str(self._records / (self._key(digest) + ".pickle"))
 
     def meeting(self, digest: str):
-        """The assembled meeting stored under `digest`, or None."""
-        path = self._entry(digest)
-        try:
-            data = path.read_bytes()
-        except FileNotFoundError:
+        """The light outcome stored under `digest` (its whole one is at record_path), or None."""
+        key = self._key(digest)
+        light = self._meetings.get(key)
+        if light is None or not os.path.exists(self._records / (key + ".pickle")):
             return None
-        try:
-            value = pickle.loads(data)
-        except Exception:   # a damaged entry is a miss, not a failed build
-            return None
-        self._used.add(path.name)
-        return value
+        self._new_meetings[key] = light
+        return light
 
-    def keep_meeting(self, digest: str, value) -> None:
-        path = self._entry(digest)
-        _atomic_write(path, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
-        self._used.add(path.name)
+    def keep_meeting(self, digest: str, light) -> None:
+        """Remember the light outcome of a meeting whose whole one the worker has stored."""
+        self._new_meetings[self._key(digest)] = light
 
     # -- written files ---------------------------------------------------------------------
 
-    def still_written(self, path: str, target: Path, *, inputs: str | None = None,
+    def previous(self, path: str) -> Written | None:
+        return self._old.get(path)
+
+    def still_written(self, path: str, target: str, *, inputs: str | None = None,
                       body: bytes | None = None) -> bool:
         """The file the last build wrote at `path`, from the same inputs (or with the same
         bytes), is still there untouched. With `inputs`, it is carried into this build."""
@@ -98,7 +152,7 @@ class BuildCache:
         if body is not None and (len(body) != old.size or hashlib.sha256(body).hexdigest() != old.sha256):
             return False
         try:
-            stat = target.stat()
+            stat = os.stat(target)
         except OSError:
             return False
         if (stat.st_size, stat.st_mtime_ns) != (old.size, old.mtime_ns):
@@ -107,32 +161,60 @@ class BuildCache:
             self._new[path] = old
         return True
 
-    def wrote(self, path: str, target: Path, body: bytes, inputs: str) -> None:
-        stat = target.stat()
+    def wrote(self, path: str, target: str, body: bytes, inputs: str) -> None:
+        stat = os.stat(target)
         self._new[path] = Written(inputs, hashlib.sha256(body).hexdigest(), stat.st_size, stat.st_mtime_ns)
 
+    def carried(self, path: str, written: Written) -> None:
+        """A file a worker wrote (or found already there) for this build."""
+        self._new[path] = written
+
     def finish(self) -> list[str]:
-        """Save what this build wrote, drop unused meeting entries; returns the paths the last
-        build wrote that this one did not (the caller removes them)."""
+        """Save the state, drop unused records; returns the paths the last build wrote that
+        this one did not (the caller removes them)."""
         stale = sorted(p for p in self._old if p not in self._new)
-        _atomic_write(self.folder / "manifest.pickle", pickle.dumps(
-            {"version": self.version, "files": self._new}, protocol=pickle.HIGHEST_PROTOCOL))
-        for entry in os.scandir(self._meetings):
-            if entry.name not in self._used:
+        if not self.keeps:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            return stale
+        _atomic_write(self.folder / "state.pickle", pickle.dumps(
+            {"version": self.version, "files": self._new, "sources": self._new_sources,
+             "meetings": self._new_meetings, "scanned_ns": self._started_ns},
+            protocol=pickle.HIGHEST_PROTOCOL))
+        for entry in os.scandir(self._records):
+            if entry.name.removesuffix(".pickle") not in self._new_meetings:
                 os.unlink(entry.path)
+        (self.folder / "manifest.pickle").unlink(missing_ok=True)   # format 1
+        shutil.rmtree(self.folder / "meetings", ignore_errors=True)  # format 1
         return stale
 
-    def _load_manifest(self) -> dict[str, Written]:
+    def discard(self) -> None:
+        """A build that failed: a temporary store goes; a kept one stays as the last build left it."""
+        if not self.keeps:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+    def _load_state(self) -> dict:
         try:
-            saved = pickle.loads((self.folder / "manifest.pickle").read_bytes())
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
+            saved = pickle.loads((self.folder / "state.pickle").read_bytes())
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError,
+                ImportError, IndexError, TypeError):
+            saved = None
+        if not isinstance(saved, dict) or not isinstance(saved.get("files"), dict):
             return {}
-        if not isinstance(saved, dict) or saved.get("version") != self.version:
+        if saved.get("version") != self.version:
             # Other code or options: every page is made again, but files the last build
             # wrote and this one does not are still removed.
-            files = saved.get("files", {}) if isinstance(saved, dict) else {}
-            return {p: Written("\0stale", "", -1, -1) for p in files}
-        return saved["files"]
+            return {"files": {p: Written("\0stale", "", -1, -1) for p in saved["files"]}}
+        return saved
+
+
+def load_record(path: str):
+    """The whole outcome a worker stored (build.py's workers and main process both read it)."""
+    with open(path, "rb") as handle:
+        return pickle.load(handle)
+
+
+def store_record(path: str, value) -> None:
+    _atomic_write(Path(path), pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def _atomic_write(path: Path, data: bytes) -> None:

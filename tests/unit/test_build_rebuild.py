@@ -1,0 +1,167 @@
+"""A cached rebuild (`minutes build --cache-dir`) after each kind of change equals a fresh build
+byte for byte, and leaves every file whose bytes did not change untouched (same mtime, same
+inode): a sync to a bucket or a CDN then sends only what changed."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from minutes import buildcache
+from minutes.build import build, gather
+
+SITE = "https://minutes.example.org"
+PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n"
+GROUP = "name: SIG OpenXLA\ndescription: The open community around XLA.\n"
+
+
+def write(path: Path, content: str | bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
+
+
+@pytest.fixture
+def src(tmp_path: Path) -> Path:
+    root = tmp_path / "src"
+    meeting = root / "openxla" / "2022-09-20-community-meeting"
+    write(meeting / "NOTES.md", "# Community meeting\n\nSlides: [deck](Deck.pdf)\n\n- roadmap\n")
+    write(meeting / "Deck.pdf", PDF)
+    write(root / "openxla" / "group.yaml", GROUP)
+    for day in range(1, 8):
+        write(root / "openxla" / f"2022-10-0{day}-sync.md", f"# Sync {day}\n\n- item {day}\n- b\n")
+        write(root / "rust-lang" / f"2019-04-0{day}.md", f"# Lang {day}\n\n- a {day}\n- b\n")
+    write(root / "rust-lang" / "2019-05-02.md", "---\ndraft: true\n---\n# Draft\n\n- a\n- b\n")
+    write(root / "k8s" / "meeting-notes-2024.md",
+          "# Notes\n\n## Dec 31, 2024\n\n- a\n\n## Dec 24, 2024\n\n- b\n")
+    return root
+
+
+def snapshot(out: Path) -> dict[str, tuple[bytes, int, int]]:
+    found = {}
+    for path in sorted(out.rglob("*")):
+        if path.is_file():
+            stat = path.stat()
+            found[path.relative_to(out).as_posix()] = (path.read_bytes(), stat.st_mtime_ns, stat.st_ino)
+    return found
+
+
+def edit(src: Path) -> None:
+    write(src / "openxla" / "2022-10-03-sync.md", "# Sync 3, corrected\n\n- item 3\n- b\n- c\n")
+
+
+def add(src: Path) -> None:
+    write(src / "openxla" / "2022-10-09-sync.md", "# Sync 9\n\n- new\n- b\n")
+
+
+def add_old(src: Path) -> None:
+    write(src / "rust-lang" / "2018-01-02.md", "# Lang, long ago\n\n- old\n- b\n")
+
+
+def delete(src: Path) -> None:
+    (src / "rust-lang" / "2019-04-04.md").unlink()
+
+
+def rename(src: Path) -> None:
+    (src / "rust-lang" / "2019-04-05.md").rename(src / "rust-lang" / "2019-04-05-lang-team.md")
+
+
+def group_yaml(src: Path) -> None:
+    write(src / "openxla" / "group.yaml", GROUP.replace("SIG OpenXLA", "OpenXLA SIG"))
+
+
+def group_yaml_removed(src: Path) -> None:
+    (src / "openxla" / "group.yaml").unlink()
+
+
+def draft_on(src: Path) -> None:
+    write(src / "openxla" / "2022-10-05-sync.md", "---\ndraft: true\n---\n# Sync 5\n\n- item 5\n- b\n")
+
+
+def draft_off(src: Path) -> None:
+    write(src / "rust-lang" / "2019-05-02.md", "# Draft no more\n\n- a\n- b\n")
+
+
+def attachment_changed(src: Path) -> None:
+    write(src / "openxla" / "2022-09-20-community-meeting" / "Deck.pdf", PDF + b"%more\n")
+
+
+def attachment_removed(src: Path) -> None:
+    (src / "openxla" / "2022-09-20-community-meeting" / "Deck.pdf").unlink()
+
+
+def running_notes_section(src: Path) -> None:
+    write(src / "k8s" / "meeting-notes-2024.md",
+          "# Notes\n\n## Jan 7, 2025\n\n- c\n\n## Dec 31, 2024\n\n- a\n\n## Dec 24, 2024\n\n- b\n")
+
+
+def group_emptied(src: Path) -> None:
+    for path in (src / "rust-lang").iterdir():
+        path.unlink()
+
+
+def rejected(src: Path) -> None:
+    write(src / "openxla" / "2022-10-02-sync.md", "---\ntitel: typo\n---\n# Sync 2\n\n- a\n")
+
+
+def same_stat_other_bytes(src: Path) -> None:
+    """The same size and mtime, other bytes: only the ctime (which no program sets back) shows it."""
+    path = src / "openxla" / "2022-10-06-sync.md"
+    before = path.stat()
+    data = path.read_bytes()
+    path.write_bytes(data.replace(b"Sync 6", b"Sync 8"))
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = path.stat()
+    assert (after.st_size, after.st_mtime_ns, after.st_ino) == (before.st_size, before.st_mtime_ns, before.st_ino)
+
+
+CHANGES = [edit, add, add_old, delete, rename, group_yaml, group_yaml_removed, draft_on,
+           draft_off, attachment_changed, attachment_removed, running_notes_section, group_emptied,
+           rejected, same_stat_other_bytes]
+
+
+@pytest.mark.parametrize("change", CHANGES, ids=[c.__name__ for c in CHANGES])
+@pytest.mark.parametrize("racy_window", [True, False], ids=["racy", "stat-only"])
+def test_a_rebuild_after_a_change_is_a_fresh_build_and_touches_only_what_changed(
+        src, tmp_path, monkeypatch, change, racy_window):
+    if not racy_window:
+        # As if the last build were long ago: only the stat tells a changed source.
+        monkeypatch.setattr(buildcache, "_RACY_NS", -10**18)
+    out, cache = tmp_path / "site", tmp_path / "cache"
+    build(src, out, site_url=SITE, workers=1, cache_dir=cache)
+    before = snapshot(out)
+    change(src)
+    result = build(src, out, site_url=SITE, workers=1, cache_dir=cache)
+    fresh = build(src, tmp_path / "fresh", site_url=SITE, workers=1)
+    after = snapshot(out)
+    expected = snapshot(tmp_path / "fresh")
+    assert {k: v[0] for k, v in after.items()} == {k: v[0] for k, v in expected.items()}
+    assert result.rejected == fresh.rejected and result.warnings == fresh.warnings
+    unchanged = [k for k in after if k in before and after[k][0] == before[k][0]]
+    assert unchanged, "a change rewrote the whole site"
+    moved = [k for k in unchanged if after[k][1:] != before[k][1:]]
+    assert moved == []
+    changed = {k for k in after if k not in before or after[k][0] != before[k][0]}
+    assert result.written == len(changed)
+
+
+def test_a_rebuild_with_nothing_changed_reads_no_source(src, tmp_path, monkeypatch):
+    monkeypatch.setattr(buildcache, "_RACY_NS", -10**18)
+    out, cache = tmp_path / "site", tmp_path / "cache"
+    first = build(src, out, site_url=SITE, workers=1, cache_dir=cache)
+    again = build(src, out, site_url=SITE, workers=1, cache_dir=cache)
+    edit(src)
+    third = build(src, out, site_url=SITE, workers=1, cache_dir=cache)
+    sources = sum(len(paths) for paths in gather(src).values())   # group.yaml is read each time
+    assert (first.hashed, again.hashed, third.hashed) == (sources, 0, 1)
+    assert (again.written, third.reused) == (0, len(gather(src)) - 1)
+
+
+def test_a_racily_clean_source_is_hashed_again(src, tmp_path):
+    """Changed within the timestamp granularity of the last scan: the stat may not show it,
+    so a source that recent is read again."""
+    out, cache = tmp_path / "site", tmp_path / "cache"
+    build(src, out, site_url=SITE, workers=1, cache_dir=cache)
+    again = build(src, out, site_url=SITE, workers=1, cache_dir=cache)
+    assert again.hashed == sum(len(paths) for paths in gather(src).values())
+    assert again.written == 0
