@@ -73,3 +73,33 @@ def test_on_lambda_with_tracing_on_the_handler_is_traced():
     assert loaded(modules, "aws_xray_sdk")
     disabled = imported_by("index", LAMBDA_TASK_ROOT="/var/task", POWERTOOLS_TRACE_DISABLED="1")
     assert not loaded(disabled, "aws_xray_sdk")
+
+
+# What building each function's service (its first invocation, before the first AWS call) must
+# still not load: what other functions' paths use. boto3 is loaded here: clients are made.
+SERVICES = {"bounces": "bounces", "digest": "digester", "index": "indexer", "notify": "notifier",
+            "publish": "publisher", "subscriptions": "subscriptions"}
+NOT_ON_PATH = {
+    "bounces": {"yaml", "markdown_it", "jinja2", "feedgen", "pydantic", "minutes.mail"},
+    "subscriptions": {"yaml", "markdown_it", "feedgen", "pydantic", "minutes.site"},
+    "notify": {"yaml", "feedgen", "pydantic", "minutes.pages", "minutes.site", "minutes.document"},
+    "digest": {"yaml", "feedgen", "pydantic", "minutes.pages", "minutes.site", "minutes.document"},
+    "index": {"pydantic", "css_inline", "minutes.mail", "minutes.document"},
+    "publish": {"pydantic", "css_inline", "minutes.mail"},
+}
+SETTINGS = {"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x",
+            "MINUTES_BUCKET": "m", "SITE_BUCKET": "s", "MEETINGS_TABLE": "t", "SUBSCRIBERS_TABLE": "u",
+            "DELIVERIES_TABLE": "d", "DIGEST_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/1/q",
+            "SITE_UPDATES_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/1/q.fifo",
+            "NOTIFICATIONS_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/1/n"}
+
+
+@pytest.mark.parametrize("handler", HANDLERS)
+def test_building_a_service_loads_nothing_another_path_needs(handler):
+    code = (f"import json, sys; import app; from minutes import runtime; runtime.{SERVICES[handler]}(); "
+            "print(json.dumps(sorted(sys.modules)))")
+    clean = {"PATH": os.environ.get("PATH", ""), "PYTHONDONTWRITEBYTECODE": "1", **SETTINGS}
+    modules = set(json.loads(subprocess.run([sys.executable, "-c", code], cwd=REPO / "functions" / handler,
+                                            env=clean, check=True, capture_output=True, text=True).stdout))
+    assert loaded(modules, "boto3")
+    assert {name for name in NOT_ON_PATH[handler] if loaded(modules, name)} == set()

@@ -11,13 +11,14 @@ import functools
 import re
 import urllib.parse
 from html import escape, unescape
-from typing import Iterable
-
-from feedgen.feed import FeedGenerator
+from typing import TYPE_CHECKING, Iterable
 
 from minutes.model import MeetingRecord, sort_newest_first
 from minutes.links import START_TAG
 from minutes.render import without_heading_anchors
+
+if TYPE_CHECKING:   # feedgen (and lxml, ~30 ms) only where a feed is made, not for feed ids
+    from feedgen.feed import FeedGenerator
 
 GENERATOR = "Minutes Pipeline"
 LANGUAGE = "en"
@@ -180,6 +181,7 @@ def _build(records, *, site_url: str, title: str, description: str, self_path: s
     chosen = feed_records(records, limit=limit)
     self_url = absolute_url(site_url, self_path)
     feed_title = _one_line(title) or GENERATOR
+    from feedgen.feed import FeedGenerator
     fg = FeedGenerator()
     # dc:creator carries the author name in RSS (<author> there must be an e-mail address).
     fg.load_extension("dc", atom=False, rss=True)

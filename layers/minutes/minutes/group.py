@@ -32,7 +32,7 @@ import re
 import zoneinfo
 from dataclasses import dataclass
 
-from . import frontmatter, keys
+from . import keys
 from .problems import Problem, Rejected, error, warning
 
 FILE_NAME = "group.yaml"
@@ -157,6 +157,7 @@ def parse_group(data: bytes, *, key: str) -> tuple[GroupInfo, list[Problem]]:
     except UnicodeDecodeError:
         raise Rejected([error("not-utf8", "group.yaml is not UTF-8.",
                               "Save it as UTF-8.", 1, 1)]) from None
+    from . import frontmatter   # YAML: only where a group.yaml is read, not for stored groups
     try:
         raw = frontmatter.load(text)
     except frontmatter.FrontMatterError as exc:
