@@ -52,6 +52,20 @@ def _comrak_ast() -> Callable[[str], str]:
     return lambda text: comrak.format_html(comrak.parse_document(text, ext, None, render), ext, None, render)
 
 
+def _pipeline() -> Callable[[str], str]:
+    """What the pipeline does (minutes.render on comrak's AST, parsed once): ids, '#' links,
+    defused raw HTML and nh3 included. To compare the text with GitHub's, headings keep the
+    levels they were written with (a page demotes them under its title) and the '#' links
+    beside them are taken off."""
+    from minutes.render import parse_markdown, render_markdown, without_heading_anchors
+
+    def render(text: str) -> str:
+        parsed = parse_markdown(text)
+        top = min((h.block.level for h in parsed.headings), default=1)
+        return without_heading_anchors(render_markdown(text, parsed=parsed, top_level=top).html)
+    return render
+
+
 def _markdown_it_pyrs() -> Callable[[str], str]:
     from markdown_it_pyrs import MarkdownIt
     md = MarkdownIt("commonmark").enable_many(["table", "strikethrough", "linkify"])
@@ -59,8 +73,10 @@ def _markdown_it_pyrs() -> Callable[[str], str]:
 
 
 ENGINES = {"markdown-it-py": _markdown_it_py, "cmarkgfm": _cmarkgfm, "comrak-ext": _comrak,
-           "comrak-ext (AST)": _comrak_ast, "markdown-it-pyrs": _markdown_it_pyrs}
-NATIVE = ("cmarkgfm", "comrak-ext", "comrak-ext (AST)", "markdown-it-pyrs")
+           "comrak-ext (AST)": _comrak_ast, "minutes.render (comrak AST + nh3)": _pipeline,
+           "markdown-it-pyrs": _markdown_it_pyrs}
+NATIVE = ("cmarkgfm", "comrak-ext", "comrak-ext (AST)", "minutes.render (comrak AST + nh3)",
+          "markdown-it-pyrs")
 
 
 def corpus_texts() -> list[str]:

@@ -27,7 +27,7 @@ HEAVY = {
     "aws_xray_sdk": "tracing (only where X-Ray records)",
     "aws_lambda_powertools.utilities.parser": "Powertools parser models",
     "pydantic": "validating people's input (the subscriptions API's POST routes, on first use)",
-    "markdown_it": "rendering (publish, on its path)",
+    "comrak": "the Markdown engine (publish, on its path)",
     "nh3": "sanitising (publish)",
     "jinja2": "pages and emails",
     "css_inline": "emails",

@@ -512,9 +512,9 @@ def test_hackmd_html_export_yields_its_markdown():
     assert doc.body_line == 1
 
 
-def test_tokens_are_kept_for_the_renderer():
+def test_the_parse_is_kept_for_the_renderer():
     doc = parse_document(BODY.encode(), key=KEY)
-    assert doc.tokens and doc.tokens[0].type == "heading_open"
+    assert doc.parsed and doc.parsed.blocks[0].type == "heading"
 
 
 def test_a_front_matter_group_other_than_the_folder_is_a_warning_and_the_folder_wins():

@@ -1,7 +1,7 @@
-"""render.py: Markdown -> safe HTML fragment; tag-like words; tokens reused without change."""
+"""render.py: Markdown -> safe HTML fragment; tag-like words; one parse rendered unchanged."""
 from __future__ import annotations
 
-from minutes.render import (inline_text, markdown_tokens, render_markdown, sanitize,
+from minutes.render import (inline_text, parse_markdown, render_markdown, sanitize,
                             summary_of, tag_like_words)
 
 
@@ -59,30 +59,31 @@ def test_heading_text_keeps_tag_like_words():
     assert rendered.headings[0].text == "About Vec<T>"
 
 
-def test_tokens_can_be_rendered_twice_unchanged():
+def test_one_parse_can_be_rendered_twice_unchanged():
     text = "# Title\n\n## A <T>\n\ntext <b>x</b> <name>\n\n<div>\n<y>\n</div>\n"
-    tokens = markdown_tokens(text)
-    first = render_markdown(text, tokens=tokens, drop_first_h1=True).html
-    second = render_markdown(text, tokens=tokens, drop_first_h1=True).html
-    third = render_markdown(text, tokens=tokens, top_level=3).html
-    assert first == second == html(text, drop_first_h1=True)
+    parsed = parse_markdown(text)
+    first = render_markdown(text, parsed=parsed, drop_first_h1=True).html
+    second = render_markdown(text, parsed=parsed, drop_first_h1=True).html
+    third = render_markdown(text, parsed=parsed, top_level=3).html
+    fourth = render_markdown(text, parsed=parsed, drop_first_h1=True).html
+    assert first == second == fourth == html(text, drop_first_h1=True)
     assert "<h3" in third and "Title" in third
-    assert [t.tag for t in tokens if t.type == "heading_open"] == ["h1", "h2"]
+    assert [h.block.level for h in parsed.headings] == [1, 2]
 
 
 def test_tag_like_words_found_with_lines():
-    tokens = markdown_tokens("# Vec<T>\nfoo <name>\n\n<div>\n<!-- a\nb -->\n<z>\n</div>\n`<code>`\n")
-    assert tag_like_words(tokens) == [(0, "<T>"), (1, "<name>"), (6, "<z>")]
+    parsed = parse_markdown("# Vec<T>\nfoo <name>\n\n<div>\n<!-- a\nb -->\n<z>\n</div>\n`<code>`\n")
+    assert tag_like_words(parsed) == [(0, "<T>"), (1, "<name>"), (6, "<z>")]
 
 
 def test_inline_text_of_a_heading():
-    tokens = markdown_tokens("Two\nlines <b>bold</b> <T> `code`\n===\n")
-    assert inline_text(tokens[1]) == "Two lines bold <T> code"
+    parsed = parse_markdown("Two\nlines <b>bold</b> <T> `code`\n===\n")
+    assert inline_text(parsed) == "Two lines bold <T> code"
 
 
 def test_summary_is_the_first_real_paragraph():
-    tokens = markdown_tokens("# T\n\nShort.\n\nThis paragraph is long enough to be a summary of Vec<T>.\n")
-    assert summary_of(tokens) == "This paragraph is long enough to be a summary of Vec<T>."
+    parsed = parse_markdown("# T\n\nShort.\n\nThis paragraph is long enough to be a summary of Vec<T>.\n")
+    assert summary_of(parsed) == "This paragraph is long enough to be a summary of Vec<T>."
 
 
 def test_relative_links_are_resolved_or_reported_missing():

@@ -4,12 +4,12 @@ from __future__ import annotations
 import pytest
 
 from minutes.meeting import SourceFile, assemble
-from minutes.render import markdown_tokens
+from minutes.render import parse_markdown
 from minutes.summary import summarize
 
 
 def summary(text: str, title: str = "") -> str:
-    return summarize(markdown_tokens(text), title=title)
+    return summarize(parse_markdown(text), title=title)
 
 
 def test_agenda_items_are_the_topics():

@@ -35,8 +35,7 @@ from typing import NamedTuple
 
 FORMAT = 2
 # Libraries whose version changes what a page looks like.
-_DEPENDENCIES = ("markdown-it-py", "mdit-py-plugins", "linkify-it-py", "nh3", "Jinja2", "feedgen",
-                 "PyYAML", "lxml", "comrak-ext", "comrak")
+_DEPENDENCIES = ("comrak-ext", "nh3", "Jinja2", "feedgen", "PyYAML", "lxml")
 # A file whose mtime or ctime is this close to the last scan may have changed again within the
 # file system's timestamp granularity without its stat showing it: it is hashed again.
 _RACY_NS = 2_000_000_000

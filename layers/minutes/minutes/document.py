@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from . import frontmatter, keys
 from .group import default_name, made_up_title
 from .problems import Problem, Rejected, error, for_scribe, info, warning
-from .render import MAX_NESTING, inline_text, markdown_tokens, tag_like_words
+from .markdown import MAX_NESTING, MAX_PREFIX_DEPTH, Parsed, TooDeep, parse, tag_like_words
 
 DEFAULT_MAX_BYTES = 1024 * 1024
 KNOWN_KEYS = ("title", "date", "time", "timezone", "group", "attendees", "tags", "summary",
@@ -58,9 +58,9 @@ class Document:
     draft: bool = False
     notify: bool = True
     problems: tuple[Problem, ...] = field(default=())  # warnings only; errors raise
-    # The body's markdown-it tokens, parsed once for the checks and handed to the renderer:
-    # parsing is most of the time a large file takes.
-    tokens: tuple = field(default=(), compare=False, repr=False)
+    # The body parsed once (markdown.py: comrak's AST and the walk's findings), for the checks,
+    # the summary and the renderer: parsing is most of the time a large file takes.
+    parsed: Parsed | None = field(default=None, compare=False, repr=False)
 
 
 def parse_document(data: bytes, *, key: str | keys.MeetingKey,
@@ -73,14 +73,17 @@ def parse_document(data: bytes, *, key: str | keys.MeetingKey,
     body_known = body is not None   # None: the front matter could not be read
     body = text if body is None else body
     _check_complexity(body, body_line)
-    tokens = markdown_tokens(body)
-    problems += _structure_problems(tokens, body_line)
-    date = _date(meeting_key, meta, problems, tokens)
-    title, from_h1 = _title(tokens, meta, meeting_key, date, group_name)
+    try:
+        parsed = parse(body)
+    except TooDeep as exc:
+        raise Rejected([_too_deep(f"more than {MAX_PREFIX_DEPTH:,}", body_line + exc.line)]) from None
+    problems += _structure_problems(parsed, body_line)
+    date = _date(meeting_key, meta, problems, parsed)
+    title, from_h1 = _title(parsed, meta, meeting_key, date, group_name)
     # With the errors, the warnings too, so a scribe fixes everything in one go; unless the
     # front matter was unreadable (then the body is not known and warnings would be noise).
     if date is not None and body_known:
-        problems += _warnings(body, body_line, title, date, tokens, meeting_key)
+        problems += _warnings(body, body_line, title, date, parsed, meeting_key)
     if any(p.is_error for p in problems):
         raise Rejected(for_scribe(problems))
     if meta.get("group") and keys.slugify(meta["group"]) != meeting_key.group:
@@ -94,7 +97,7 @@ def parse_document(data: bytes, *, key: str | keys.MeetingKey,
         date=date, time=meta.get("time"), timezone=meta.get("timezone"),
         attendees=tuple(meta.get("attendees", ())), tags=tuple(meta.get("tags", ())),
         summary=meta.get("summary"), draft=bool(meta.get("draft", False)),
-        notify=bool(meta.get("notify", True)), problems=tuple(problems), tokens=tuple(tokens))
+        notify=bool(meta.get("notify", True)), problems=tuple(problems), parsed=parsed)
 
 
 # --- bytes -> text ---------------------------------------------------------------------------
@@ -400,7 +403,7 @@ _FIELD_CHECKS = {
 
 # --- title and date --------------------------------------------------------------------------
 
-def _date(key: keys.MeetingKey, meta: dict, problems: list[Problem], tokens) -> dt.date | None:
+def _date(key: keys.MeetingKey, meta: dict, problems: list[Problem], parsed) -> dt.date | None:
     if "date" in meta:
         return meta["date"]
     if key.date:
@@ -412,7 +415,7 @@ def _date(key: keys.MeetingKey, meta: dict, problems: list[Problem], tokens) -> 
         problems.append(error("date-invalid", f"'{bad}' in the key is not a real day.",
                               "Rename the file with the correct date (check month and day)."))
         return None
-    meetings = sorted({d for _, d in _dated_headings(tokens)})
+    meetings = sorted({d for _, d in _dated_headings(parsed)})
     if len(meetings) >= 2:
         # A year of running notes in one file: picking one of its dates would be a guess, and
         # the fix is to split it, not to name a date.
@@ -430,28 +433,27 @@ def _date(key: keys.MeetingKey, meta: dict, problems: list[Problem], tokens) -> 
     return None
 
 
-def _dated_headings(tokens) -> list[tuple[object, dt.date]]:
-    """(heading_open token, first date in its text) for every heading that carries a date."""
+def _dated_headings(parsed: Parsed) -> list[tuple[object, dt.date]]:
+    """(heading block, first date in its text) for every heading that carries a date."""
     found = []
-    for i, token in enumerate(tokens):
-        if token.type == "heading_open" and (dates := _dates_in(inline_text(tokens[i + 1]))):
-            found.append((token, dates[0]))
+    for heading in parsed.headings:
+        if dates := _dates_in(heading.block.inline.plain):
+            found.append((heading.block, dates[0]))
     return found
 
 
-def _title(tokens, meta: dict, key: keys.MeetingKey, date: dt.date | None,
+def _title(parsed, meta: dict, key: keys.MeetingKey, date: dt.date | None,
            group_name: str | None = None) -> tuple[str, bool]:
     if meta.get("title"):
         return meta["title"], False
     first_h1, first_any = None, None
-    for i, token in enumerate(tokens):
-        if token.type == "heading_open":
-            text = " ".join(inline_text(tokens[i + 1]).split())
-            if text and first_any is None:
-                first_any = text
-            if text and token.tag == "h1":
-                first_h1 = text
-                break
+    for heading in parsed.headings:
+        text = heading.block.inline.plain
+        if text and first_any is None:
+            first_any = text
+        if text and heading.block.level == 1:
+            first_h1 = text
+            break
     if first_h1:
         return first_h1[:300], True
     if first_any:
@@ -462,29 +464,31 @@ def _title(tokens, meta: dict, key: keys.MeetingKey, date: dt.date | None,
 
 # --- structure and warnings ------------------------------------------------------------------
 
-def _structure_problems(tokens, body_line: int) -> list[Problem]:
-    deepest = max((t.level for t in tokens), default=0)
-    if deepest >= MAX_NESTING - 2:
-        line = next((t.map[0] for t in tokens if t.level == deepest and t.map), 0)
-        return [error("too-deep", f"Lists or quotes are nested {deepest} levels deep.",
-                      f"Keep nesting under {MAX_NESTING - 2} levels.", body_line + line, 1)]
+def _structure_problems(parsed: Parsed, body_line: int) -> list[Problem]:
+    if parsed.deepest >= MAX_NESTING - 2:
+        return [_too_deep(f"{parsed.deepest}", body_line + parsed.deepest_line)]
     return []
 
 
-def _warnings(body: str, body_line: int, title: str, date: dt.date, tokens,
+def _too_deep(levels: str, line: int) -> Problem:
+    return error("too-deep", f"Lists or quotes are nested {levels} levels deep.",
+                 f"Keep nesting under {MAX_NESTING - 2} levels.", line, 1)
+
+
+def _warnings(body: str, body_line: int, title: str, date: dt.date, parsed,
               key: keys.MeetingKey) -> list[Problem]:
     found: list[Problem] = []
     found += _title_date_warning(title, date)
     found += _fence_warning(body, body_line)
-    found += _placeholder_warnings(body, body_line, title, tokens)
-    found += _section_warnings(tokens, body_line)
-    found += _tag_like_warnings(tokens, body, body_line)
-    dated = [t for t, _ in _dated_headings(tokens)]
+    found += _placeholder_warnings(body, body_line, title, parsed)
+    found += _section_warnings(parsed, body_line)
+    found += _tag_like_warnings(parsed, body, body_line)
+    dated = [t for t, _ in _dated_headings(parsed)]
     if len(dated) >= 3:
         found.append(warning("several-meetings", f"{len(dated)} headings carry dates: this looks "
                              "like several meetings in one file.", "Upload one file per meeting "
                              "(<yyyy-mm-dd>-<topic>.md) so each gets its page, feed entry and email.",
-                             body_line + (dated[1].map[0] if dated[1].map else 0), 1))
+                             body_line + dated[1].line, 1))
     if len([ln for ln in body.splitlines() if ln.strip()]) < 3:
         found.append(warning("stub", "The minutes are only a line or two.",
                              "Add what was discussed, or mark it 'draft: true' until it is written."))
@@ -536,12 +540,12 @@ def _fence_warning(body: str, body_line: int) -> list[Problem]:
                     body_line + open_line, 1)]
 
 
-def _placeholder_warnings(body: str, body_line: int, title: str, tokens) -> list[Problem]:
+def _placeholder_warnings(body: str, body_line: int, title: str, parsed) -> list[Problem]:
     found = []
     if title.strip().upper() in ("TBD", "TODO", "TITLE", "UNTITLED"):
         found.append(warning("placeholder", f"The title is a placeholder ('{title}').",
                              "Give the meeting a real title (first '# ' heading or 'title:')."))
-    match = _placeholder_in_text(body, tokens)
+    match = _placeholder_in_text(body, parsed)
     if match:
         line, column, text = match
         found.append(warning("placeholder", f"Template placeholder '{text}' left in.",
@@ -549,34 +553,29 @@ def _placeholder_warnings(body: str, body_line: int, title: str, tokens) -> list
     return found
 
 
-def _placeholder_in_text(body: str, tokens) -> tuple[int, int, str] | None:
+def _placeholder_in_text(body: str, parsed) -> tuple[int, int, str] | None:
     """(0-based line, column, placeholder) of the first placeholder a reader sees as text:
     not in code (`{{produces}}` in a code sample), not quoted ("a subject like 'Status for
     YYYY-MM-DD'" mentions the template, it does not fill it in)."""
     lines = body.split("\n")
-    for token in tokens:
-        if token.type != "inline" or not token.map:
+    for block in parsed.blocks:
+        if block.inline is None:
             continue
-        breaks = 0
-        for child in token.children or []:
-            breaks += child.type in ("softbreak", "hardbreak")
-            if child.type not in ("text", "html_inline"):
-                continue
-            for match in _PLACEHOLDER.finditer(child.content):
-                before = child.content[:match.start()]
+        for line, content, _ in block.inline.runs:
+            for match in _PLACEHOLDER.finditer(content):
+                before = content[:match.start()]
                 if before.count('"') % 2 or before.count("\u201c") > before.count("\u201d"):
                     continue
-                line = token.map[0] + breaks
                 column = lines[line].find(match.group()) + 1 if line < len(lines) else 0
                 return line, max(column, 1), match.group()
     return None
 
 
-def _tag_like_warnings(tokens, body: str, body_line: int) -> list[Problem]:
+def _tag_like_warnings(parsed, body: str, body_line: int) -> list[Problem]:
     """One warning per distinct tag-like word: shown as text, but `code` is what was meant."""
     lines = body.split("\n")
     found, seen = [], set()
-    for line, word in tag_like_words(tokens):
+    for line, word in tag_like_words(parsed):
         if word in seen:
             continue
         seen.add(word)
@@ -590,17 +589,18 @@ def _tag_like_warnings(tokens, body: str, body_line: int) -> list[Problem]:
     return found[:10]
 
 
-def _section_warnings(tokens, body_line: int) -> list[Problem]:
+def _section_warnings(parsed: Parsed, body_line: int) -> list[Problem]:
     found = []
-    headings = [i for i, t in enumerate(tokens) if t.type == "heading_open"]
-    for here, following in zip(headings, headings[1:] + [len(tokens)]):
-        level = int(tokens[here].tag[1])
-        nxt = tokens[following] if following < len(tokens) else None
-        empty = following == here + 3 and (nxt is None or int(nxt.tag[1]) <= level)
+    blocks = parsed.blocks
+    for here, block in enumerate(blocks):
+        if block.type != "heading":
+            continue
+        nxt = blocks[here + 1] if here + 1 < len(blocks) else None
+        empty = nxt is None or (nxt.type == "heading" and nxt.level <= block.level)
         if empty:
-            text = " ".join(inline_text(tokens[here + 1]).split())
+            text = block.inline.plain
             # An info: templates leave headings empty ("Q&A", "Other") and nobody fills them in.
             found.append(info("empty-section", f"Section '{text}' is empty.",
                                  "Write what was said, or remove the heading.",
-                                 body_line + (tokens[here].map[0] if tokens[here].map else 0), 1))
+                                 body_line + block.line, 1))
     return found[:10]

@@ -164,7 +164,7 @@ def _content(docs: dict[str, Document], lead: Document, links: dict[str, Attachm
         is_lead = doc is lead
         rendered = render_markdown(doc.body, drop_first_h1=doc.title_from_h1 and is_lead,
                                    resolve_link=lambda value, doc=doc: resolve(value, doc),
-                                   top_level=2 if is_lead else 3, tokens=doc.tokens or None)
+                                   top_level=2 if is_lead else 3, parsed=doc.parsed)
         missing += [(m, doc.key.key) for m in rendered.missing_links if _looks_like_file(m)]
         linked += rendered.links
         if is_lead:
@@ -182,16 +182,16 @@ def _content(docs: dict[str, Document], lead: Document, links: dict[str, Attachm
 def _summary(docs: dict[str, Document], lead: Document) -> str:
     """What the meeting was about (summary.py): from the minutes, else from the agenda's
     items, else from any other document of the meeting."""
-    found = summarize(list(lead.tokens), title=lead.title)
+    found = summarize(lead.parsed, title=lead.title)
     agenda = docs.get("agenda.md")
     if not found and agenda is not None and agenda is not lead:
-        found = agenda_summary(list(agenda.tokens)) or summarize(list(agenda.tokens),
+        found = agenda_summary(agenda.parsed) or summarize(agenda.parsed,
                                                                  title=agenda.title)
     for _, doc in sorted(docs.items()):
         if found:
             break
         if doc is not lead and doc is not agenda:
-            found = summarize(list(doc.tokens), title=doc.title)
+            found = summarize(doc.parsed, title=doc.title)
     return found
 
 

@@ -1,4 +1,4 @@
-"""Markdown -> safe HTML fragment: markdown-it-py (CommonMark + GFM bits) then nh3.
+"""Markdown -> safe HTML fragment: comrak's AST (markdown.py, parsed once) then nh3.
 
 Raw HTML is allowed in, but never passed through unsanitised: known tags go through nh3's
 allowlist, and a tag-like word in prose (`Vec<T>`, `<name>`) is escaped so it stays visible
@@ -6,34 +6,17 @@ instead of being swallowed by the browser or the sanitiser.
 """
 from __future__ import annotations
 
-import functools
-import html
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 
+import comrak
 import nh3
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
-from mdit_py_plugins.anchors import anchors_plugin
-from mdit_py_plugins.tasklists import tasklists_plugin
 
+from . import markdown
+from .markdown import MAX_NESTING, Parsed, tag_like_words  # noqa: F401  (the engine's surface)
 from .model import Heading
 
-MAX_NESTING = 40
-RESERVED_IDS = frozenset({"main", "top", "toc", "content", "header", "footer", "nav", "subscribe"})
-# Every element name a browser knows: these are real HTML (sanitised by nh3); any other
-# tag-like word is prose and is escaped.
-_HTML_ELEMENTS = frozenset("""
-a abbr acronym address area article aside audio b base bdi bdo big blink blockquote body br
-button canvas caption center cite code col colgroup data datalist dd del details dfn dialog dir
-div dl dt em embed fieldset figcaption figure font footer form frame frameset h1 h2 h3 h4 h5 h6
-head header hgroup hr html i iframe img input ins kbd label legend li link main map mark marquee
-math menu meta meter nav noembed noframes noscript object ol optgroup option output p param
-picture plaintext pre progress q rp rt rtc ruby s samp script search section select slot small
-source span strike strong style sub summary sup svg table tbody td template textarea tfoot th
-thead time title tr track tt u ul var video wbr xmp image
-""".split())
 _ALLOWED_TAGS = (set(nh3.ALLOWED_TAGS) - {"center", "map", "area", "header", "footer", "nav"}) | {"input"}
 _ATTRIBUTES = {
     "a": {"href", "title", "class", "id"}, "img": {"src", "alt", "title", "width", "height"},
@@ -43,8 +26,6 @@ _ATTRIBUTES = {
     "abbr": {"title"}, "time": {"datetime"}, "del": {"datetime"}, "ins": {"datetime"},
     **{f"h{n}": {"id"} for n in range(1, 7)},
 }
-_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)((?:\s[^<>]*)?)(/?)>")
-_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
 _IMG_NO_ALT = re.compile(r"<img((?:(?! alt=)[^>])*?)(?=\s*/?>)")
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 _URL_SCHEMES = frozenset({"http", "https", "mailto"})
@@ -56,6 +37,9 @@ _TASK_BOX = re.compile(r'\btype="checkbox"')
 # canonical: a '<t' inside a tag only opens a cell, and attribute values hold no '"'.
 _CELL_STYLE = re.compile(r'(<t[hd]\b[^>]*?) style="([^"]*)"')
 _ALIGNMENTS = ("left", "right", "center")
+# comrak writes a GFM table column's alignment as the old `align` attribute: made the style
+# above first, so one rule turns both into the class.
+_CELL_ALIGN = re.compile(r'<(t[hd]) align="(left|right|center)">')
 
 
 @dataclass(frozen=True)
@@ -69,72 +53,73 @@ class Rendered:
     links: tuple[tuple[str, str], ...] = ()
 
 
-@functools.cache
-def _parser() -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"html": True, "linkify": True, "maxNesting": MAX_NESTING})
-    md.enable(["table", "strikethrough", "linkify"])
-    md.use(tasklists_plugin, enabled=False)
-    md.use(anchors_plugin, min_level=1, max_level=6, slug_func=_anchor_slug,
-           permalink=True, permalinkSymbol="#", permalinkBefore=False)
-    return md
-
-
-def _anchor_slug(text: str) -> str:
-    slug = re.sub(r"[^\w\- ]", "", text.strip().lower(), flags=re.UNICODE).replace(" ", "-")
-    slug = re.sub(r"-{2,}", "-", slug).strip("-")[:64] or "section"
-    return f"{slug}-section" if slug in RESERVED_IDS else slug
-
-
-def markdown_tokens(text: str) -> list[Token]:
-    return _parser().parse(text)
+def parse_markdown(text: str) -> Parsed:
+    """The body parsed once (markdown.parse): what the checks read and render_markdown renders."""
+    return markdown.parse(text)
 
 
 def render_markdown(text: str, *, drop_first_h1: bool = False, top_level: int = 2,
                     resolve_link: Callable[[str], str | None] | None = None,
-                    tokens: Sequence[Token] | None = None) -> Rendered:
+                    parsed: Parsed | None = None) -> Rendered:
     """Render a Markdown body. `resolve_link` maps a relative link to a site path (or None).
 
-    `tokens` are the body's tokens when the caller already has them (document.py parses every
-    body once to check it): parsing is most of the cost of a large file. They are not changed.
+    `parsed` is the body already parsed (document.py parses every body once to check it):
+    the same AST is rendered, never parsed again. It is left as it was found.
     """
-    tokens = list(markdown_tokens(text) if tokens is None else tokens)
-    if drop_first_h1:
-        tokens = _without_first_h1(tokens)
-    tokens = _demote_headings(tokens, top_level)
-    tokens = _defuse_raw_html(tokens)
-    headings = _headings(tokens)
+    parsed = markdown.parse(text) if parsed is None else parsed
+    shown = parsed.headings
+    dropped = next((h for h in shown if h.block.level == 1), None) if drop_first_h1 else None
+    if dropped is not None:
+        shown = [h for h in shown if h is not dropped]
+    shift = top_level - min((h.block.level for h in shown), default=top_level)
+    headings = []
+    try:
+        for heading in shown:
+            level = max(top_level, min(heading.block.level + shift, 6))
+            node, anchor = heading.node, heading.anchor
+            node.node_value = comrak.Heading(comrak.NodeHeading(level, heading.value.setext,
+                                                                heading.value.closed))
+            node.children = [_html(f"{markdown.ID_OPEN}{anchor}{markdown.ID_CLOSE}", node),
+                             *heading.children,
+                             _html(f' <a class="header-anchor" href="#{anchor}">#</a>', node)]
+            headings.append(Heading(level, anchor, heading.block.inline.plain))
+        if dropped is not None:
+            dropped.parent.children = [c for c in dropped.parent_children if c is not dropped.node]
+        raw = comrak.format_html(parsed.root, markdown.EXTENSIONS, None, markdown.RENDER)
+    finally:
+        for heading in parsed.headings:   # as parsed: the same AST may be rendered again
+            heading.node.node_value = comrak.Heading(heading.value)
+            heading.node.children = heading.children
+        if dropped is not None:
+            dropped.parent.children = dropped.parent_children
+    raw = _ID_MARKER.sub(r'<h\1 id="\2">', raw)
+    raw = _CELL_ALIGN.sub(r'<\1 style="text-align: \2">', raw)
     missing: list[str] = []
-    raw = _parser().renderer.render(tokens, _parser().options, {})
     clean = sanitize(raw, resolve_link=resolve_link, missing=missing)
-    return Rendered(clean, headings, summary_of(tokens), tuple(dict.fromkeys(missing)),
-                    _links(tokens, resolve_link))
+    return Rendered(clean, tuple(headings), summary_of(parsed), tuple(dict.fromkeys(missing)),
+                    _links(parsed.links, resolve_link))
 
 
-def _links(tokens: list[Token], resolve_link) -> tuple[tuple[str, str], ...]:
+_ID_MARKER = re.compile(rf"<h([1-6])>{markdown.ID_OPEN}([^{markdown.ID_CLOSE}<]*){markdown.ID_CLOSE}")
+
+
+def _html(fragment: str, near) -> object:
+    return comrak.AstNode(comrak.HtmlInline(fragment), near.sourcepos, None, [])
+
+
+def _links(links: list[tuple[str, str]], resolve_link) -> tuple[tuple[str, str], ...]:
     """(href, text) of each link, the href as sanitize() writes it: relative ones resolved,
     and none whose scheme the sanitiser drops. Links written as raw HTML are not included."""
     found = []
-    for token in tokens:
-        if token.type != "inline" or not token.children:
+    for href, text in links:
+        if not href:
             continue
-        open_links: list[list[str]] = []
-        for child in token.children:
-            if child.type == "link_open":
-                open_links.append([str(child.attrs.get("href") or ""), ""])
-            elif child.type == "link_close" and open_links:
-                href, text = open_links.pop()
-                if not href:
-                    continue
-                scheme = _SCHEME.match(href)
-                if scheme and scheme.group(0)[:-1].lower() not in _URL_SCHEMES:
-                    continue
-                if not scheme and not href.startswith(("#", "/")) and resolve_link:
-                    href = resolve_link(href) or href
-                found.append((href, text))
-            elif open_links:
-                text = _plain(child)
-                for item in open_links:
-                    item[1] += text
+        scheme = _SCHEME.match(href)
+        if scheme and scheme.group(0)[:-1].lower() not in _URL_SCHEMES:
+            continue
+        if not scheme and not href.startswith(("#", "/")) and resolve_link:
+            href = resolve_link(href) or href
+        found.append((href, text))
     return tuple(found)
 
 
@@ -173,126 +158,18 @@ def _alignment_class(match: re.Match) -> str:
     return match.group(1)
 
 
-def _without_first_h1(tokens: list[Token]) -> list[Token]:
-    for i, token in enumerate(tokens):
-        if token.type == "heading_open" and token.tag == "h1":
-            return tokens[:i] + tokens[i + 3:]
-    return tokens
+def inline_text(parsed: Parsed, index: int = 0) -> str:
+    """The visible text of the document's heading number `index` (a heading's words) on one
+    line: tag-like words stay, since the page shows them; real tags and line breaks do not."""
+    return parsed.headings[index].block.inline.plain
 
 
-# The transforms below copy the tokens they change, never change them in place: the same
-# tokens may be rendered again (a document shown twice, a re-render after a warning).
-
-def _demote_headings(tokens: list[Token], top_level: int) -> list[Token]:
-    """The page's h1 is the meeting title: the document's top heading level becomes h2
-    (h3 for a document shown as a section under its own h2)."""
-    levels = [int(t.tag[1]) for t in tokens if t.type == "heading_open"]
-    shift = top_level - min(levels, default=top_level)
-    out = []
-    for token in tokens:
-        if token.type in ("heading_open", "heading_close"):
-            token = token.copy(tag=f"h{max(top_level, min(int(token.tag[1]) + shift, 6))}")
-        out.append(token)
-    return out
-
-
-def _defuse_raw_html(tokens: list[Token]) -> list[Token]:
-    out = []
-    for token in tokens:
-        if token.type == "html_block":
-            token = token.copy(content=_defuse(token.content))
-        elif token.type == "inline" and any(c.type == "html_inline" for c in token.children or []):
-            token = token.copy(children=[
-                c.copy(content=_defuse(c.content)) if c.type == "html_inline" else c
-                for c in token.children])
-        out.append(token)
-    return out
-
-
-def _defuse(fragment: str) -> str:
-    return _escape_unknown_tags(_COMMENT.sub("", fragment))
-
-
-def _escape_unknown_tags(fragment: str) -> str:
-    def one(match: re.Match) -> str:
-        return html.escape(match.group(0)) if _is_tag_like_word(match) else match.group(0)
-
-    return _TAG.sub(one, fragment)
-
-
-def _is_tag_like_word(match: re.Match) -> bool:
-    """Not an HTML element name, or a single capital letter: `impl<A>`, `Foo<I>` and `<U>`
-    are type parameters in prose, not unclosed <a>, <i> and <u> elements."""
-    name = match.group(2)
-    return name.lower() not in _HTML_ELEMENTS or (len(name) == 1 and name.isupper())
-
-
-def tag_like_words(tokens: Sequence[Token]) -> list[tuple[int | None, str]]:
-    """(0-based body line, word) of each tag-like word (`Vec<T>`, `<name>`) that rendering
-    escapes to visible text: the browser would have swallowed it, the scribe may want code."""
-    found = []
-    for token in tokens:
-        if token.type == "html_block":
-            # Comments become their line breaks, so the line count stays right.
-            content = _COMMENT.sub(lambda m: "\n" * m.group().count("\n"), token.content)
-            for match in _TAG.finditer(content):
-                if _is_tag_like_word(match):
-                    line = token.map[0] + content.count("\n", 0, match.start()) if token.map else None
-                    found.append((line, match.group(0)))
-        elif token.type == "inline":
-            breaks = 0
-            for child in token.children or []:
-                breaks += child.type in ("softbreak", "hardbreak")
-                if child.type != "html_inline":
-                    continue
-                for match in _TAG.finditer(_COMMENT.sub("", child.content)):
-                    if _is_tag_like_word(match):
-                        found.append((token.map[0] + breaks if token.map else None, match.group(0)))
-    return found
-
-
-def inline_text(inline: Token) -> str:
-    """The visible text of an inline token (a heading's words) on one line: tag-like words
-    stay, since the page shows them; real tags, line breaks and the heading's '#' link do not."""
-    parts = []
-    for child in inline.children or []:
-        if child.type == "link_open" and child.attrs.get("class") == "header-anchor":
-            break
-        parts.append(_plain(child))
-    return " ".join("".join(parts).split())
-
-
-def _visible_html(content: str) -> str:
-    """What a reader sees of a raw HTML fragment, before or after _defuse_raw_html."""
-    if content.startswith("&lt;"):
-        return html.unescape(content)  # a tag-like word we kept as text
-    return _TAG.sub(lambda m: m.group(0) if _is_tag_like_word(m) else "", _COMMENT.sub("", content))
-
-
-def _headings(tokens: list[Token]) -> tuple[Heading, ...]:
-    found = []
-    for i, token in enumerate(tokens):
-        if token.type == "heading_open" and token.attrs.get("id"):
-            found.append(Heading(int(token.tag[1]), str(token.attrs["id"]), inline_text(tokens[i + 1])))
-    return tuple(found)
-
-
-def summary_of(tokens: list[Token], *, limit: int = 240) -> str:
+def summary_of(parsed: Parsed, *, limit: int = 240) -> str:
     """Plain text of the first real paragraph, cut at a word boundary."""
-    for i, token in enumerate(tokens):
-        if token.type == "paragraph_open" and i + 1 < len(tokens):
-            text = " ".join("".join(_plain(c) for c in tokens[i + 1].children or []).split())
-            if len(text) >= 20:
-                return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + "…"
+    for block in parsed.blocks:
+        if block.type == "paragraph" and len(text := block.inline.plain) >= 20:
+            return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + "…"
     return ""
-
-
-def _plain(child: Token) -> str:
-    if child.type in ("text", "code_inline"):
-        return child.content
-    if child.type == "html_inline":
-        return _visible_html(child.content)
-    return " " if child.type in ("softbreak", "hardbreak") else ""
 
 
 _HEADING_ANCHOR = re.compile(r' ?<a class="header-anchor" href="#[^"]*"[^>]*>#</a>')

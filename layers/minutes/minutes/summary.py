@@ -20,7 +20,7 @@ import functools
 import re
 from dataclasses import dataclass
 
-from markdown_it.token import Token
+from .markdown import Parsed
 
 LIMIT = 240
 
@@ -102,9 +102,9 @@ class _Block:
     section: int = -1    # index of the heading block it is under (-1: none)
 
 
-def summarize(tokens: list[Token], *, title: str = "", limit: int = LIMIT) -> str:
+def summarize(parsed: Parsed, *, title: str = "", limit: int = LIMIT) -> str:
     """One line saying what the meeting was about, or "" when nothing in it says so."""
-    blocks = _blocks(tokens)
+    blocks = _blocks(parsed)
     sections = _section_kinds(blocks, title)
     for pick in (_agenda, _lead_paragraph, _topic_headings, _first_substance):
         parts = pick(blocks, sections)
@@ -113,60 +113,50 @@ def summarize(tokens: list[Token], *, title: str = "", limit: int = LIMIT) -> st
     return ""
 
 
-def agenda_summary(tokens: list[Token], *, limit: int = LIMIT) -> str:
+def agenda_summary(parsed: Parsed, *, limit: int = LIMIT) -> str:
     """The items of an agenda document (AGENDA.md): every list item of substance."""
-    blocks = _blocks(tokens)
+    blocks = _blocks(parsed)
     items = [b.text for b in blocks if b.kind == "item" and b.depth == 1 and _is_topic(b.text)]
     return _join([_clean(t) for t in items], limit) if items else ""
 
 
-# --- tokens -> blocks ------------------------------------------------------------------------
+# --- the parsed body's blocks -> summary blocks ----------------------------------------------
 
-def _blocks(tokens: list[Token]) -> list[_Block]:
+_ENDS_AN_ITEM = frozenset({"item_close", "heading", "fence", "code_block", "html_block",
+                          "table_open", "blockquote_open", "hr"})
+
+
+def _blocks(parsed: Parsed) -> list[_Block]:
     blocks: list[_Block] = []
     depth, lists, list_ids, section = 0, 0, [], -1
     pending_item = False
-    for i, token in enumerate(tokens):
-        if token.type in ("bullet_list_open", "ordered_list_open"):
+    for block in parsed.blocks:
+        kind = block.type
+        if kind == "list_open":
             depth += 1
             lists += 1
             list_ids.append(lists)
             if blocks and blocks[-1].kind == "item" and blocks[-1].depth == depth - 1:
                 blocks[-1].nested = True
-        elif token.type in ("bullet_list_close", "ordered_list_close"):
+        elif kind == "list_close":
             depth -= 1
             list_ids.pop()
-        elif token.type == "list_item_open":
+        elif kind == "item_open":
             pending_item = True
-        elif token.type in ("list_item_close", "heading_open", "fence", "code_block",
-                            "html_block", "table_open", "blockquote_open", "hr"):
+        elif kind in _ENDS_AN_ITEM:
             pending_item = False   # an item that does not start with text has none of its own
-        elif token.type == "inline":
-            text = _text(token)
-            opener = tokens[i - 1] if i else None
-            if opener is not None and opener.type == "heading_open":
-                blocks.append(_Block("heading", text, level=int(opener.tag[1])))
-                section = len(blocks) - 1
-                continue
-            if pending_item and list_ids:
-                blocks.append(_Block("item", text, depth=depth, list_id=list_ids[-1],
-                                     section=section))
-                pending_item = False
-            elif text:
-                blocks.append(_Block("para", text, depth=depth, section=section))
+        if block.inline is None:
+            continue
+        text = block.inline.words
+        if kind == "heading":
+            blocks.append(_Block("heading", text, level=block.level))
+            section = len(blocks) - 1
+        elif pending_item and list_ids:
+            blocks.append(_Block("item", text, depth=depth, list_id=list_ids[-1], section=section))
+            pending_item = False
+        elif text:
+            blocks.append(_Block("para", text, depth=depth, section=section))
     return blocks
-
-
-def _text(inline: Token) -> str:
-    parts = []
-    for child in inline.children or []:
-        if child.type in ("text", "code_inline"):
-            parts.append(child.content)
-        elif child.type in ("softbreak", "hardbreak"):
-            parts.append(" ")
-        elif child.type == "link_open" and child.attrs.get("class") == "header-anchor":
-            break
-    return " ".join("".join(parts).split())
 
 
 # --- what a block is -------------------------------------------------------------------------

@@ -1,0 +1,325 @@
+"""The Markdown engine (docs/decisions.md 29): comrak (Rust; CommonMark plus GitHub tables,
+strikethrough, autolinks and task lists) parses a body ONCE into an AST, and one walk over it
+gives everything the rest needs: the checks (headings, nesting depth, raw HTML and text with
+their lines), the summary's blocks, the links of the page header, the heading ids; and the
+same AST, with raw HTML defused in the walk, is what render.py hands to comrak's formatter.
+
+Nothing here recurses, so a deeply nested document cannot exhaust Python's stack; comrak's own
+conversion of the AST does recurse, so a line whose container prefix (`>`, list markers,
+indentation) nests deeper than MAX_PREFIX_DEPTH is refused BEFORE comrak sees the text.
+"""
+from __future__ import annotations
+
+import html
+import re
+import urllib.parse
+from dataclasses import dataclass, field
+
+import comrak
+
+MAX_NESTING = 40           # lists and quotes nested MAX_NESTING - 2 deep are refused (too-deep)
+# A bound on what the native parser is ever given: far above MAX_NESTING (so every real
+# document gets the exact too-deep verdict from the AST), far below what crashes comrak's
+# AST conversion (measured: 10,000 nested quotes pass, 20,000 take the process down).
+MAX_PREFIX_DEPTH = 1_000
+RESERVED_IDS = frozenset({"main", "top", "toc", "content", "header", "footer", "nav", "subscribe"})
+EXTENSIONS = comrak.ExtensionOptions(strikethrough=True, table=True, autolink=True, tasklist=True)
+RENDER = comrak.RenderOptions(unsafe_=True, tasklist_classes=True)
+# The heading id travels through comrak's formatter as a marker that no text can hold: the
+# body's control characters are removed before parsing (document.py; parse() too).
+ID_OPEN, ID_CLOSE = "\x02", "\x03"
+
+# Element names a browser knows: these are real HTML (sanitised by nh3); any other tag-like
+# word is prose and is escaped.
+_HTML_ELEMENTS = frozenset("""
+a abbr acronym address area article aside audio b base bdi bdo big blink blockquote body br
+button canvas caption center cite code col colgroup data datalist dd del details dfn dialog dir
+div dl dt em embed fieldset figcaption figure font footer form frame frameset h1 h2 h3 h4 h5 h6
+head header hgroup hr html i iframe img input ins kbd label legend li link main map mark marquee
+math menu meta meter nav noembed noframes noscript object ol optgroup option output p param
+picture plaintext pre progress q rp rt rtc ruby s samp script search section select slot small
+source span strike strong style sub summary sup svg table tbody td template textarea tfoot th
+thead time title tr track tt u ul var video wbr xmp image
+""".split())
+TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)((?:\s[^<>]*)?)(/?)>")
+COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
+# A line's container prefix: quote marks, and list markers (each followed by a space or tab).
+_PREFIX = re.compile(r"^[ \t]*(?:(?:>|(?:[-*+]|\d{1,9}[.)])(?=[ \t]|$))[ \t]*)+", re.MULTILINE)
+_MARKER = re.compile(r">|(?:[-*+]|\d{1,9}[.)])(?=[ \t]|$)")
+
+
+class TooDeep(ValueError):
+    """A line nests containers deeper than the engine is ever given; `line` is 0-based."""
+
+    def __init__(self, line: int, depth: int):
+        super().__init__(f"line {line + 1} nests {depth} containers")
+        self.line, self.depth = line, depth
+
+
+@dataclass(eq=False, slots=True)
+class Inline:
+    """The inline content of a paragraph, heading or table cell."""
+    plain: str      # what a reader sees, on one line: tag-like words stay, real tags do not
+    words: str      # text and code only, on one line (no raw HTML at all)
+    slug: str       # text and code as written: what a heading id is made from
+    # (0-based body line, content, is raw HTML) of each run of text and each raw HTML piece
+    runs: tuple[tuple[int, str, bool], ...]
+
+
+@dataclass(eq=False, slots=True)
+class Block:
+    """One block event, in document order: heading | paragraph | cell (with `inline`);
+    list_open | list_close | item_open | item_close | blockquote_open | blockquote_close |
+    table_open | fence | code_block | html_block (`content`: the raw HTML as written) | hr."""
+    type: str
+    line: int                # 0-based line in the body
+    inline: Inline | None = None
+    level: int = 0           # a heading's level as written
+    content: str = ""
+
+
+@dataclass(eq=False, slots=True)
+class HeadingNode:
+    block: Block
+    node: object             # the comrak AstNode
+    children: list           # its inline children as parsed
+    value: object            # its NodeHeading (level, setext, closed)
+    parent_children: list    # its parent's children as parsed (to leave it out of a page)
+    parent: object
+    anchor: str              # the id, unique in the document (the first H1's counts too)
+
+
+@dataclass(eq=False)
+class Parsed:
+    root: object
+    blocks: list[Block]
+    headings: list[HeadingNode]
+    links: list[tuple[str, str]]            # (url as written, visible text) of every link
+    deepest: int = 0                        # lists and quotes, counted as markdown-it did
+    deepest_line: int = 0
+    html_blocks: list[Block] = field(default_factory=list)
+
+
+def parse(text: str) -> Parsed:
+    """Parse once. Raises TooDeep before comrak sees a text it could not take."""
+    _check_prefix_depth(text)
+    if ID_OPEN in text or ID_CLOSE in text:
+        text = text.replace(ID_OPEN, "").replace(ID_CLOSE, "")
+    root = comrak.parse_document(text, EXTENSIONS, None, RENDER)
+    return _Walk().run(root)
+
+
+def _check_prefix_depth(text: str) -> None:
+    """An upper bound of each line's nesting: its `>` and list markers, plus its indentation
+    over two (the least a nested list item indents by). Linear, and before any parsing."""
+    for match in _PREFIX.finditer(text):
+        prefix = match.group()
+        if len(prefix) <= MAX_PREFIX_DEPTH:
+            continue   # cannot nest deeper than it is long
+        depth = len(_MARKER.findall(prefix)) + (prefix.count(" ") + 4 * prefix.count("\t")) // 2
+        if depth > MAX_PREFIX_DEPTH:
+            raise TooDeep(text.count("\n", 0, match.start()), depth)
+
+
+# --- the one walk ------------------------------------------------------------------------------
+
+_CONTAINERS = (comrak.BlockQuote, comrak.List, comrak.Item, comrak.TaskItem)
+
+
+class _Walk:
+    def __init__(self):
+        self.blocks: list[Block] = []
+        self.headings: list[HeadingNode] = []
+        self.links: list[tuple[str, str]] = []
+        self.html_blocks: list[Block] = []
+        self.deepest, self.deepest_line = 0, 0
+        self.slugs: set[str] = set()
+
+    def run(self, root) -> Parsed:
+        # (node, parent, parent's children, containers above, closing event or None)
+        children = root.children
+        stack = [(child, root, children, 0, None) for child in reversed(children)]
+        while stack:
+            node, parent, siblings, depth, closing = stack.pop()
+            if closing is not None:
+                self.blocks.append(closing)
+                continue
+            self._block(node, parent, siblings, depth, stack)
+        return Parsed(root, self.blocks, self.headings, self.links, self.deepest,
+                      self.deepest_line, self.html_blocks)
+
+    def _deeper(self, level: int, line: int) -> None:
+        if level > self.deepest:
+            self.deepest, self.deepest_line = level, line
+
+    def _block(self, node, parent, siblings, depth, stack) -> None:
+        value = node.node_value
+        kind = type(value)
+        line = node.sourcepos.start.line - 1
+        if kind is comrak.Paragraph:
+            self._deeper(depth + 1, line)
+            self.blocks.append(Block("paragraph", line, self._inline(node.children, line)))
+        elif kind is comrak.Heading:
+            self._deeper(depth + 1, line)
+            self._heading(node, value, parent, siblings, line)
+        elif kind in _CONTAINERS:
+            self._deeper(depth, line)
+            name = ("blockquote" if kind is comrak.BlockQuote else
+                    "list" if kind is comrak.List else "item")
+            self.blocks.append(Block(name + "_open", line))
+            children = node.children
+            stack.append((None, None, None, depth, Block(name + "_close", line)))
+            stack.extend((child, node, children, depth + 1, None) for child in reversed(children))
+        elif kind is comrak.Table:
+            self.blocks.append(Block("table_open", line))
+            for row in node.children:
+                for cell in row.children:
+                    cell_line = cell.sourcepos.start.line - 1
+                    self.blocks.append(Block("cell", cell_line,
+                                             self._inline(cell.children, cell_line)))
+        elif kind is comrak.CodeBlock:
+            self.blocks.append(Block("fence" if value.value.fenced else "code_block", line))
+        elif kind is comrak.HtmlBlock:
+            literal = value.value.literal
+            block = Block("html_block", line, content=literal)
+            self.blocks.append(block)
+            self.html_blocks.append(block)
+            defused = defuse(literal)
+            if defused != literal:
+                node.node_value = comrak.HtmlBlock(comrak.NodeHtmlBlock(value.value.block_type,
+                                                                        defused))
+        elif kind is comrak.ThematicBreak:
+            self.blocks.append(Block("hr", line))
+        else:   # anything else holding blocks (no other extension is on): walk into it
+            children = node.children
+            stack.extend((child, node, children, depth, None) for child in reversed(children))
+
+    def _heading(self, node, value, parent, siblings, line) -> None:
+        heading = value.value
+        children = node.children
+        inline = self._inline(children, line)
+        block = Block("heading", line, inline, level=heading.level)
+        self.blocks.append(block)
+        anchor = unique(anchor_slug(inline.slug), self.slugs)
+        self.headings.append(HeadingNode(block, node, children, heading, siblings, parent, anchor))
+
+    def _inline(self, children, line: int) -> Inline:
+        """Text of an inline tree, iteratively; raw HTML is defused in the AST on the way."""
+        plain, words, slug, runs = [], [], [], []
+        text_run: list[str] = []
+        text_line = line
+        stack = list(reversed(children))
+        while stack:
+            node = stack.pop()
+            if node is None:          # the end of a link: its visible text is complete
+                index, begin = stack.pop(), stack.pop()
+                self.links[index] = (self.links[index][0], "".join(plain[begin:]))
+                continue
+            value = node.node_value
+            kind = type(value)
+            if kind is comrak.Text:
+                text = value.value
+                plain.append(text)
+                words.append(text)
+                slug.append(text)
+                if not text_run:
+                    text_line = line
+                text_run.append(text)
+                continue
+            if text_run:
+                runs.append((text_line, "".join(text_run), False))
+                text_run = []
+            if kind is comrak.SoftBreak or kind is comrak.LineBreak:
+                plain.append(" ")
+                words.append(" ")
+                line += 1
+            elif kind is comrak.Code:
+                literal = value.value.literal
+                plain.append(literal)
+                words.append(literal)
+                slug.append(literal)
+            elif kind is comrak.HtmlInline:
+                raw = value.value
+                runs.append((line, raw, True))
+                plain.append(visible_html(raw))
+                line += raw.count("\n")
+                defused = defuse(raw)
+                if defused != raw:
+                    node.node_value = comrak.HtmlInline(defused)
+            elif kind is comrak.Image:
+                continue   # its alt text is no part of the line's text (as markdown-it had it)
+            else:
+                if kind is comrak.Link:
+                    self.links.append((href(value.value.url), ""))
+                    # popped after its children: the end marker, the link, where its text starts
+                    stack.extend((len(plain), len(self.links) - 1, None))
+                stack.extend(reversed(node.children))
+        if text_run:
+            runs.append((text_line, "".join(text_run), False))
+        return Inline(" ".join("".join(plain).split()), " ".join("".join(words).split()),
+                      "".join(slug), tuple(runs))
+
+
+# --- raw HTML and ids ----------------------------------------------------------------------------
+
+def href(url: str) -> str:
+    """A link's destination as comrak writes it into the page (its escape_href): what the
+    page header's resources must match."""
+    return urllib.parse.quote(url, safe="-_.+!*(),%#@?=;:/$~&'")
+
+
+def anchor_slug(text: str) -> str:
+    slug = re.sub(r"[^\w\- ]", "", text.strip().lower(), flags=re.UNICODE).replace(" ", "-")
+    slug = re.sub(r"-{2,}", "-", slug).strip("-")[:64] or "section"
+    return f"{slug}-section" if slug in RESERVED_IDS else slug
+
+
+def unique(slug: str, taken: set[str]) -> str:
+    found, number = slug, 1
+    while found in taken:
+        found = f"{slug}-{number}"
+        number += 1
+    taken.add(found)
+    return found
+
+
+def defuse(fragment: str) -> str:
+    """Raw HTML as the page may hold it (before nh3): comments gone, tag-like words as text."""
+    if "<" not in fragment:
+        return fragment
+    return TAG.sub(_escape_word, COMMENT.sub("", fragment))
+
+
+def _escape_word(match: re.Match) -> str:
+    return html.escape(match.group(0)) if is_tag_like_word(match) else match.group(0)
+
+
+def is_tag_like_word(match: re.Match) -> bool:
+    """Not an HTML element name, or a single capital letter: `impl<A>`, `Foo<I>` and `<U>`
+    are type parameters in prose, not unclosed <a>, <i> and <u> elements."""
+    name = match.group(2)
+    return name.lower() not in _HTML_ELEMENTS or (len(name) == 1 and name.isupper())
+
+
+def visible_html(content: str) -> str:
+    """What a reader sees of a raw HTML fragment: tag-like words, not tags or comments."""
+    return TAG.sub(lambda m: m.group(0) if is_tag_like_word(m) else "", COMMENT.sub("", content))
+
+
+def tag_like_words(parsed: Parsed) -> list[tuple[int, str]]:
+    """(0-based body line, word) of each tag-like word (`Vec<T>`, `<name>`) that rendering
+    escapes to visible text: the browser would have swallowed it, the scribe may want code."""
+    found = []
+    for block in parsed.blocks:
+        if block.type == "html_block":
+            # Comments become their line breaks, so the line count stays right.
+            content = COMMENT.sub(lambda m: "\n" * m.group().count("\n"), block.content)
+            for match in TAG.finditer(content):
+                if is_tag_like_word(match):
+                    found.append((block.line + content.count("\n", 0, match.start()), match.group(0)))
+        elif block.inline is not None:
+            for line, content, is_html in block.inline.runs:
+                if is_html:
+                    found += [(line, m.group(0)) for m in TAG.finditer(COMMENT.sub("", content))
+                              if is_tag_like_word(m)]
+    return found

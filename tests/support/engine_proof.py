@@ -1,0 +1,76 @@
+"""Child process of tests/unit/test_engine_proof.py: every corpus meeting and every hostile input
+through the native Markdown engine (comrak), one JSON line per input. Run apart from pytest so
+that a native crash (a Rust panic, a stack overflow) kills this process, not the test run:
+"start" is written before each input, so the parent names the input that took it down.
+
+    python -m tests.support.engine_proof
+"""
+from __future__ import annotations
+
+import json
+import sys
+
+from minutes import running_notes
+from minutes.meeting import SourceFile, assemble
+from minutes.problems import Rejected
+
+KEY = "minutes/g/2024-05-07-hostile.md"
+# Deeper than any limit: what would take comrak's AST conversion down if it were given them
+# (measured: 20,000 nested quotes crash it). They must be refused before it sees them.
+BEYOND = {
+    "quotes, 1 MB": ">" * 1_000_000 + " x\n",
+    "spaced quotes": "> " * 400_000 + "x\n",
+    "quotes, 20,000": ">" * 20_000 + " x\n",
+    "quoted lists": "> - " * 200_000 + "x\n",
+    "400,000 lists": "- " * 400_000 + "x\n",
+    "300,000 ordered lists": "1. " * 300_000 + "x\n",
+    "tab-indented lists": "".join("\t" * i + "- x\n" for i in range(1_400)),
+    "strikethrough": "~~" * 200_000 + "x" + "~~" * 200_000 + "\n",
+}
+
+
+def _emit(**fields) -> None:
+    sys.stdout.write(json.dumps(fields) + "\n")
+    sys.stdout.flush()
+
+
+def _verdict(run) -> dict:
+    from test_hostile import unsafe_parts   # tests/unit is on the path (the parent sets it)
+    try:
+        result = run()
+    except Rejected as rejected:
+        return {"verdict": "rejected", "codes": sorted({p.code for p in rejected.problems if p.is_error})}
+    records = [a.record for a in (result if isinstance(result, tuple) else (result,))]
+    unsafe = [part for r in records for part in unsafe_parts(r.content_html)]
+    return {"verdict": "published", "meetings": len(records), "unsafe": unsafe[:3]}
+
+
+def main() -> int:
+    from test_corpus import corpus_meetings
+    from test_hostile import HOSTILE, NESTED
+
+    for ident, files in corpus_meetings().items():
+        name = "/".join(ident)
+        _emit(start=name)
+
+        def run(files=files):
+            notes = running_notes.split(files[0].key, files[0].data) if len(files) == 1 else None
+            if notes is not None:
+                return running_notes.assemble_sections(notes, site_host="h")
+            return assemble(files, site_host="h")
+        _emit(kind="corpus", name=name, **_verdict(run))
+    hostile = {f"hostile {i}": p for i, p in enumerate(HOSTILE)}
+    hostile |= {f"hostile {i} in context": f"# T\n\nBefore {p} after.\n\n- {p}\n\n> {p}\n"
+                for i, p in enumerate(HOSTILE)}
+    for kind, inputs in (("hostile", hostile), ("nested", NESTED), ("beyond", BEYOND)):
+        for name, text in inputs.items():
+            _emit(start=name)
+            data = ("# T\n\n" + text).encode()
+            _emit(kind=kind, name=name,
+                  **_verdict(lambda data=data: assemble([SourceFile(KEY, data)], site_host="h")))
+    _emit(done=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
