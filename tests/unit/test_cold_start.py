@@ -80,8 +80,8 @@ def test_on_lambda_with_tracing_on_the_handler_is_traced():
 SERVICES = {"bounces": "bounces", "digest": "digester", "index": "indexer", "notify": "notifier",
             "publish": "publisher", "subscriptions": "subscriptions"}
 NOT_ON_PATH = {
-    "bounces": {"yaml", "markdown_it", "jinja2", "feedgen", "pydantic", "minutes.mail"},
-    "subscriptions": {"yaml", "markdown_it", "feedgen", "pydantic", "minutes.site"},
+    "bounces": {"yaml", "comrak", "jinja2", "feedgen", "pydantic", "minutes.mail"},
+    "subscriptions": {"yaml", "comrak", "feedgen", "pydantic", "minutes.site"},
     "notify": {"yaml", "feedgen", "pydantic", "minutes.pages", "minutes.site", "minutes.document"},
     "digest": {"yaml", "feedgen", "pydantic", "minutes.pages", "minutes.site", "minutes.document"},
     "index": {"pydantic", "css_inline", "minutes.mail", "minutes.document"},
