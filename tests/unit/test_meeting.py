@@ -158,3 +158,31 @@ def test_a_meeting_moved_to_another_segment_takes_its_attachments_and_links_alon
     assert moved.attachments[0].url_path == "/g/2024-05-07-sync-2/slides.pdf"
     assert '"/g/2024-05-07-sync-2/slides.pdf"' in moved.content_html
     assert "/g/2024-05-07-sync/" not in moved.content_html
+
+
+def test_a_verdict_only_assembly_finds_the_same_problems():
+    """`minutes check` skips the summary and page resources (only pages, feeds and mail read
+    them): every problem, note and other field of the record is what publish gets."""
+    import dataclasses
+
+    from tests.support.corpus import corpus_files
+    files = [(k, p) for k, p in corpus_files().items() if k.endswith(".md")][::7]
+    files.append(("minutes/g/2024-05-07-weekly/NOTES.md", None))
+    compared = 0
+    for key, path in files:
+        data = path.read_bytes() if path else b"# Weekly\n\n[slides](slides.pdf) and [x](./missing.png)\n"
+        sources = [SourceFile(key, data)] + ([src("minutes/g/2024-05-07-weekly/slides.pdf", PDF)] if not path else [])
+        try:
+            full = assemble(sources, site_host="minutes.example.org")
+        except Rejected as rejected:
+            with pytest.raises(Rejected) as again:
+                assemble(sources, site_host="minutes.example.org", verdict_only=True)
+            assert again.value.problems == rejected.problems
+            continue
+        light = assemble(sources, site_host="minutes.example.org", verdict_only=True)
+        assert (light.problems, light.notes, light.attachments) == (full.problems, full.notes, full.attachments)
+        assert light.record.resources is None and full.record.resources is not None
+        assert dataclasses.replace(light.record, summary=full.record.summary,
+                                   resources=full.record.resources) == full.record
+        compared += 1
+    assert compared >= 30

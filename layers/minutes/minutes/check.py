@@ -187,7 +187,7 @@ def _check_meeting(meeting: _Meeting, site_host: str, max_bytes: int) -> Verdict
             return found
     try:
         assembled = assemble([SourceFile(k, p.read_bytes()) for k, p in meeting.files],
-                             site_host=site_host, max_bytes=max_bytes)
+                             site_host=site_host, max_bytes=max_bytes, verdict_only=True)
     except Rejected as rejected:
         return Verdict(file, key, tuple(rejected.problems), None, paths)
     record = assembled.record

@@ -41,21 +41,25 @@ class Assembled:
 
 def assemble(files: list[SourceFile], *, site_host: str, feed_id: str | None = None,
              published: dt.datetime | None = None, updated: dt.datetime | None = None,
-             max_bytes: int = DEFAULT_MAX_BYTES, group_name: str | None = None) -> Assembled:
-    """Parse, check and render every file of one meeting. Raises Rejected with every error."""
+             max_bytes: int = DEFAULT_MAX_BYTES, group_name: str | None = None,
+             verdict_only: bool = False) -> Assembled:
+    """Parse, check and render every file of one meeting. Raises Rejected with every error.
+    `verdict_only` (minutes check): the same problems, but the record lacks what only pages,
+    feeds and mail read (its summary and page resources), a quarter of the work."""
     files = sorted(files, key=lambda f: f.key)
     first = keys.parse_key(files[0].key)
     docs, problems, attachments = _parse_all(files, first, max_bytes, group_name)
     return assemble_documents(first, docs, problems, attachments,
                               source_keys=tuple(f.key for f in files), site_host=site_host,
-                              feed_id=feed_id, published=published, updated=updated)
+                              feed_id=feed_id, published=published, updated=updated,
+                              verdict_only=verdict_only)
 
 
 def assemble_documents(first: keys.MeetingKey, docs: dict[str, Document], problems: list[Problem],
                        attachments: list[SourceFile], *, source_keys: tuple[str, ...],
                        site_host: str, feed_id: str | None = None,
                        published: dt.datetime | None = None,
-                       updated: dt.datetime | None = None) -> Assembled:
+                       updated: dt.datetime | None = None, verdict_only: bool = False) -> Assembled:
     """Parsed documents of one meeting -> its record (running_notes.py hands in a section)."""
     minutes_doc = _minutes_doc(docs)
     lead = minutes_doc or next(iter(docs.values()), None)
@@ -83,7 +87,8 @@ def assemble_documents(first: keys.MeetingKey, docs: dict[str, Document], proble
     record = MeetingRecord(
         group=first.group, meeting=first.meeting, segment=segment, title=lead.title,
         date=lead.date, status=status, time=lead.time, timezone=lead.timezone,
-        summary=lead.summary or _summary(docs, lead), content_html=html, headings=headings,
+        summary=lead.summary or ("" if verdict_only else _summary(docs, lead)),
+        content_html=html, headings=headings,
         attendees=lead.attendees, tags=lead.tags,
         attachments=tuple(att for _, att in attachments),
         source_keys=source_keys,
@@ -91,7 +96,8 @@ def assemble_documents(first: keys.MeetingKey, docs: dict[str, Document], proble
                                        meeting=first.meeting, date=lead.date),
         published=published_at, updated=updated or published_at,
         warnings=tuple(p.message for p in problems if not p.is_info),
-        resources=resources_of(linked, exclude={att.url_path for _, att in attachments}))
+        resources=None if verdict_only else resources_of(
+            linked, exclude={att.url_path for _, att in attachments}))
     return Assembled(record, tuple(for_scribe(problems)), tuple(attachments), notify=lead.notify,
                      notes=tuple(p for p in problems if p.is_info))
 
