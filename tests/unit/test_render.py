@@ -110,3 +110,19 @@ def test_cell_alignment_becomes_a_class_and_any_other_style_is_dropped():
                           '<td class="align-right">c</td><td>d</td></tr></tbody></table>')
     # Prose that only looks like an attribute stays prose.
     assert '<p>x style="text-align:left" y</p>' in out
+
+
+def test_a_parse_holds_no_reference_cycle():
+    # comrak's nodes would hold their parent and their children strongly, and the cycle
+    # collector cannot see them: a parse that kept them would never be freed (a warm Lambda
+    # would grow with every upload). The walk drops every parent link.
+    parsed = parse_markdown("# T\n\n> - a *b* [c](d) ![e *f*](g)\n\n| h | i |\n|---|---|\n| j | k |\n\n"
+                            "<div>x</div>\n\n```\ncode\n```\n\n- [ ] task\n")
+    render_markdown("", parsed=parsed)
+    stack, seen = [parsed.root], 0
+    while stack:
+        node = stack.pop()
+        seen += 1
+        assert node.parent is None, node
+        stack.extend(node.children)
+    assert seen > 20

@@ -7,6 +7,11 @@ same AST, with raw HTML defused in the walk, is what render.py hands to comrak's
 Nothing here recurses, so a deeply nested document cannot exhaust Python's stack; comrak's own
 conversion of the AST does recurse, so a line whose container prefix (`>`, list markers,
 indentation) nests deeper than MAX_PREFIX_DEPTH is refused BEFORE comrak sees the text.
+
+comrak's Python nodes hold their parent and their children, strongly, and its classes give the
+cycle collector nothing to traverse: every parsed document would stay in memory for good (30 MB
+per pass over the corpus, a leak in a warm Lambda). The walk drops each node's `parent` (no
+code here or in comrak's formatter reads it), so a parse is freed as soon as it is let go.
 """
 from __future__ import annotations
 
@@ -153,6 +158,7 @@ class _Walk:
             self.deepest, self.deepest_line = level, line
 
     def _block(self, node, parent, siblings, depth, stack) -> None:
+        node.parent = None
         value = node.node_value
         kind = type(value)
         line = node.sourcepos.start.line - 1
@@ -173,7 +179,9 @@ class _Walk:
         elif kind is comrak.Table:
             self.blocks.append(Block("table_open", line))
             for row in node.children:
+                row.parent = None
                 for cell in row.children:
+                    cell.parent = None
                     cell_line = cell.sourcepos.start.line - 1
                     self.blocks.append(Block("cell", cell_line,
                                              self._inline(cell.children, cell_line)))
@@ -215,6 +223,7 @@ class _Walk:
                 index, begin = stack.pop(), stack.pop()
                 self.links[index] = (self.links[index][0], "".join(plain[begin:]))
                 continue
+            node.parent = None
             value = node.node_value
             kind = type(value)
             if kind is comrak.Text:
@@ -247,7 +256,8 @@ class _Walk:
                 if defused != raw:
                     node.node_value = comrak.HtmlInline(defused)
             elif kind is comrak.Image:
-                continue   # its alt text is no part of the line's text (as markdown-it had it)
+                # Its alt text is no part of the line's text (as markdown-it had it).
+                _unlink(node.children)
             else:
                 if kind is comrak.Link:
                     self.links.append((href(value.value.url), ""))
@@ -258,6 +268,15 @@ class _Walk:
             runs.append((text_line, "".join(text_run), False))
         return Inline(" ".join("".join(plain).split()), " ".join("".join(words).split()),
                       "".join(slug), tuple(runs))
+
+
+def _unlink(nodes) -> None:
+    """Drop the parent links of a subtree the walk does not read (an image's alt text)."""
+    stack = list(nodes)
+    while stack:
+        node = stack.pop()
+        node.parent = None
+        stack.extend(node.children)
 
 
 # --- raw HTML and ids ----------------------------------------------------------------------------
