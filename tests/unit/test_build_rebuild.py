@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from minutes import buildcache
+from minutes import buildcache, search
 from minutes.build import build, gather
 
 SITE = "https://minutes.example.org"
@@ -165,3 +165,27 @@ def test_a_racily_clean_source_is_hashed_again(src, tmp_path):
     again = build(src, out, site_url=SITE, workers=1, cache_dir=cache)
     assert again.hashed == sum(len(paths) for paths in gather(src).values())
     assert again.written == 0
+
+
+def test_a_rebuild_indexes_only_the_changed_meeting_for_search(src, tmp_path, monkeypatch):
+    out, cache = tmp_path / "site", tmp_path / "cache"
+    build(src, out, site_url=SITE, workers=1, cache_dir=cache)
+    indexed = []
+    plan_update = search.plan_update
+
+    def recording(**kwargs):
+        indexed.extend(kwargs["records"])
+        return plan_update(**kwargs)
+
+    monkeypatch.setattr(search, "plan_update", recording)
+    edit(src)
+    build(src, out, site_url=SITE, workers=1, cache_dir=cache)
+    assert indexed == [("openxla", "2022-10-03-sync")]
+    # A search file changed in the site folder: the index is made again from every meeting.
+    shard = next((out / "search" / "t").iterdir())
+    shard.write_text("tampered")
+    indexed.clear()
+    build(src, out, site_url=SITE, workers=1, cache_dir=cache)
+    build(src, tmp_path / "fresh", site_url=SITE, workers=1)
+    assert {k: v[0] for k, v in snapshot(out).items()} == {k: v[0] for k, v in snapshot(tmp_path / "fresh").items()}
+    assert len(indexed) > 10

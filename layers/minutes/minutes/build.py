@@ -27,16 +27,17 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from . import keys, running_notes
+from . import build_search, feeds, keys, running_notes, search
 from .buildcache import BuildCache, Written, load_record, store_record
 from .group import FILE_NAME as GROUP_FILE, GroupInfo, is_group_file, newest_by_group, parse_group
 from .meeting import Assembled, SourceFile, assemble
 from .model import MeetingRecord, free_segment
 from .pages import PageRenderer, SiteConfig
 from .problems import MinutesError, Problem, Rejected
-from .site import SiteFile, all_neighbours, listing_files, meeting_file
+from .site import SiteFile, all_neighbours, content_type, listing_files, meeting_file
 
 _PAGES_PER_JOB = 16
+FEED_LIMIT = 50
 
 
 @dataclass
@@ -233,16 +234,17 @@ def _build(src: Path, out: Path, *, site_url: str, max_bytes: int, workers: int 
             state = (infos, newest_by_group(records))
             rendered = pool.map(_render_pages, [(config, state, c) for c in chunks])
             # The main process plans the listings while the workers render pages.
-            loaded: dict = {}
-            whole = [whole_record(stored[(r.group, r.meeting)][0].stored,
-                                  stored[(r.group, r.meeting)][1], r.segment, loaded) for r in records]
-            listings = listing_files(_renderer(*config).with_groups(*state), whole)
-            del whole, loaded
+            idents = {(r.group, r.meeting): (f"{stored[(r.group, r.meeting)][0].digest}:{r.segment}",
+                                             r.date.toordinal(), r.listed) for r in records}
+            whole = _Whole(records, stored)
+            searched = _search_files(records, idents, whole, cache, writer)
+            listings = _listing_files(_renderer(*config).with_groups(*state), records, whole)
             for files in rendered:
                 for path, written, wrote in files:
                     writer.wrote_elsewhere(path, written, wrote)
-        for item in listings:
+        for item in listings + searched:
             writer.write(item)
+        cache.keep_listing(idents)
         _write_attachments(assembled, records, writer)
         result.written, result.files = writer.finish()
         result.hashed = cache.hashed
@@ -250,6 +252,63 @@ def _build(src: Path, out: Path, *, site_url: str, max_bytes: int, workers: int 
     except BaseException:
         cache.discard()
         raise
+
+
+class _Whole:
+    """Whole records read from the store one at a time, by (group, meeting)."""
+
+    def __init__(self, records: list[MeetingRecord], stored: dict):
+        self._segments = {(r.group, r.meeting): r.segment for r in records}
+        self._stored = stored
+        self._loaded: dict = {}
+
+    def __call__(self, key: tuple[str, str]) -> MeetingRecord:
+        job, at = self._stored[key]
+        return whole_record(job.stored, at, self._segments[key], self._loaded)
+
+
+def _listing_files(renderer: PageRenderer, records: list[MeetingRecord], whole: _Whole) -> list[SiteFile]:
+    """Archives, group pages, feeds, calendars, sitemap, assets: site.listing_files, given
+    whole records only where a feed shows their content (light ones elsewhere), less its search
+    files (_search_files makes those)."""
+    listed = [r for r in records if r.listed]
+    shown = {(r.group, r.meeting) for r in feeds.feed_records(listed, limit=FEED_LIMIT)}
+    for group in {r.group for r in listed}:
+        shown.update((r.group, r.meeting) for r in feeds.feed_records(
+            [r for r in listed if r.group == group], limit=FEED_LIMIT))
+    mixed = [whole((r.group, r.meeting)) if (r.group, r.meeting) in shown else r for r in records]
+    return [item for item in listing_files(renderer, mixed, feed_limit=FEED_LIMIT)
+            if not search.is_search_file(item.path)]
+
+
+def _search_files(records: list[MeetingRecord], idents: dict, whole: _Whole, cache: BuildCache,
+                  writer: "_Writer") -> list[SiteFile]:
+    """The search files to write. A rebuild patches the last build's index (when its files are
+    all still as written) with the records that changed; other files stay as they are."""
+    previous = cache.previous_listing() if cache.keeps else None
+    old_paths = [p for p in cache.old_paths() if search.is_search_file(p)]
+    before, changed = None, set()
+    if previous is not None and all(cache.still_written(p, writer.target(p)) for p in old_paths):
+        before = {key: build_search.Entry(key[0], key[1], dt.date.fromordinal(day))
+                  for key, (_, day, listed) in previous.items() if listed}
+        changed = {key for key in idents.keys() | previous.keys() if previous.get(key) != idents.get(key)}
+
+    def read(path: str) -> bytes | None:
+        if before is None:   # a new index: nothing to read
+            return None
+        try:
+            with open(writer.target(path), "rb") as handle:
+                return handle.read()
+        except FileNotFoundError:
+            return None
+
+    files = build_search.plan(before=before, after=records, changed=changed, whole=whole, read=read)
+    if before is not None:
+        for path in old_paths:
+            if path not in files:
+                writer.claim(path)
+                cache.carried(path, cache.previous(path))
+    return [SiteFile(path, body, content_type(path)) for path, body in files.items() if body is not None]
 
 
 class _Pool:
@@ -383,7 +442,7 @@ class _Writer:
         self.written = 0
         self._inputs: dict[str, str] = {}
 
-    def _target(self, path: str) -> str:
+    def target(self, path: str) -> str:
         # Site paths come from checked keys; normalising (not resolving: no disk access per
         # file) is enough to refuse one that climbs out.
         relative = posixpath.normpath(urllib.parse.unquote(path.lstrip("/")))
@@ -393,7 +452,7 @@ class _Writer:
 
     def claim(self, path: str) -> str:
         """The file for site path `path`, which no other file of this build may have."""
-        target = self._target(path)
+        target = self.target(path)
         if target in self.seen:
             raise MinutesError(f"two files want the same path: {path}")
         self.seen.add(target)
@@ -413,7 +472,7 @@ class _Writer:
         self.cache.carried(path, written._replace(inputs=self._inputs.pop(path, "")))
 
     def write(self, item: SiteFile) -> None:
-        target = self._target(item.path)
+        target = self.target(item.path)
         if target not in self.seen or item.path not in self._inputs:
             target = self.claim(item.path)
         path, written, wrote = _put(item.path, target, item.body,
@@ -422,7 +481,7 @@ class _Writer:
 
     def finish(self) -> tuple[int, int]:
         for stale in self.cache.finish():
-            target = self._target(stale)
+            target = self.target(stale)
             if target not in self.seen and os.path.isfile(target):
                 os.unlink(target)
         return self.written, len(self.seen)

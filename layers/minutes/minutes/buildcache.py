@@ -92,6 +92,8 @@ class BuildCache:
         self._sources: dict[str, Seen] = state.get("sources", {})
         self._meetings: dict[str, tuple] = state.get("meetings", {})
         self._scanned_ns = state.get("scanned_ns", 0)
+        self._listing = state.get("listing")
+        self._new_listing: dict | None = None
         self._started_ns = time.time_ns()
         self._new: dict[str, Written] = {}
         self._new_sources: dict[str, Seen] = {}
@@ -136,7 +138,20 @@ class BuildCache:
         """Remember the light outcome of a meeting whose whole one the worker has stored."""
         self._new_meetings[self._key(digest)] = light
 
+    # -- what the last build listed ----------------------------------------------------------
+
+    def previous_listing(self) -> dict | None:
+        """(group, meeting) -> (ident, date ordinal, listed) of every record of the last build
+        (ident names the whole record: its meeting's digest and URL segment); None without one."""
+        return self._listing
+
+    def keep_listing(self, listing: dict) -> None:
+        self._new_listing = listing
+
     # -- written files ---------------------------------------------------------------------
+
+    def old_paths(self) -> list[str]:
+        return list(self._old)
 
     def previous(self, path: str) -> Written | None:
         return self._old.get(path)
@@ -177,7 +192,8 @@ class BuildCache:
             return stale
         _atomic_write(self.folder / "state.pickle", pickle.dumps(
             {"version": self.version, "files": self._new, "sources": self._new_sources,
-             "meetings": self._new_meetings, "scanned_ns": self._started_ns},
+             "meetings": self._new_meetings, "scanned_ns": self._started_ns,
+             "listing": self._new_listing},
             protocol=pickle.HIGHEST_PROTOCOL))
         for entry in os.scandir(self._records):
             if entry.name.removesuffix(".pickle") not in self._new_meetings:

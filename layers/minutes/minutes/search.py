@@ -131,13 +131,18 @@ def patch_shard(shard: str, current: bytes | None, *, remove: Iterable[int] = ()
     """The shard's file after taking the ids in `remove` out, renaming ids (old -> new, all at
     once) and putting the (id, record) pairs of `add` in: the same bytes shard_file would give
     for the resulting set."""
+    return _patch(current, remove=remove, rename=rename, added=_postings(shard, add))
+
+
+def _patch(current: bytes | None, *, remove: Iterable[int], rename: dict[int, int] | None,
+           added: dict[str, list[int]]) -> bytes | None:
     postings = _read_shard(current) if current else {}
     gone, rename = set(remove), rename or {}
     for word in list(postings):
         postings[word] = [(rename.get(p >> 1, p >> 1) << 1) | (p & 1) for p in postings[word]
                           if p >> 1 not in gone]
-    for word, added in _postings(shard, add).items():
-        postings[word] = postings.get(word, []) + added
+    for word, more in added.items():
+        postings[word] = postings.get(word, []) + more
     return _shard_bytes(postings)
 
 
@@ -164,7 +169,7 @@ def plan_update(*, before: Iterable, after: Iterable, records: dict[tuple[str, s
     old_ids, new_ids = doc_ids(before), doc_ids(after)
     remove: dict[str, set[int]] = {}
     rename: dict[str, dict[int, int]] = {}
-    add: dict[str, list[tuple[int, MeetingRecord]]] = {}
+    add: dict[str, dict[str, list[int]]] = {}   # shard -> word -> postings (terms found once)
     out: dict[str, bytes | None] = {}
 
     def shards_of(doc_id: int) -> list[str]:
@@ -179,9 +184,11 @@ def plan_update(*, before: Iterable, after: Iterable, records: dict[tuple[str, s
                     remove.setdefault(shard, set()).add(old)
             record = records[key]
             if new is not None and record is not None and record.listed:
-                for shard in shard_for(record):
-                    add.setdefault(shard, []).append((new, record))
-                out[doc_path(new)], out[keys_path(new)] = doc_file(record), keys_file(record)
+                found = terms(record)
+                for word, in_title in found.items():
+                    add.setdefault(shard_key(word), {}).setdefault(word, []).append(new * 2 + in_title)
+                out[doc_path(new)] = doc_file(record)
+                out[keys_path(new)] = _json(sorted({shard_key(word) for word in found}))   # keys_file
         elif old != new:
             if old is None or new is None:
                 raise ValueError(f"search: {key} joins or leaves the index without its record: "
@@ -193,8 +200,8 @@ def plan_update(*, before: Iterable, after: Iterable, records: dict[tuple[str, s
         out.setdefault(doc_path(old), None)
         out.setdefault(keys_path(old), None)
     for shard in sorted(remove.keys() | rename.keys() | add.keys()):
-        out[shard_path(shard)] = patch_shard(shard, read(shard_path(shard)), remove=remove.get(shard, ()),
-                                             rename=rename.get(shard), add=add.get(shard, ()))
+        out[shard_path(shard)] = _patch(read(shard_path(shard)), remove=remove.get(shard, ()),
+                                        rename=rename.get(shard), added=add.get(shard, {}))
     return dict(sorted(out.items()))
 
 

@@ -1,0 +1,79 @@
+"""The search index of `minutes build`, made by the same incremental planning as the index
+function (search.plan_update), so that a build holds one batch of whole records at a time and a
+rebuild touches only the shards of what changed.
+
+A cold build feeds every listed meeting in, a batch of days at a time, into an empty index; a
+rebuild feeds only the meetings whose record changed (added, removed, edited, moved), reading
+the current files from the site folder the last build wrote. Meeting ids depend only on the
+meetings of the same day (search.py), so batches of whole days never rename each other's ids.
+plan_update's promise (tests/unit/test_search.py) is that the files equal
+search.search_files(every listed record), whatever the order of the changes.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from typing import NamedTuple
+
+from . import search
+from .model import MeetingRecord
+
+BATCH = 1000   # whole records held at once, at most (a day is never split)
+
+
+class Entry(NamedTuple):
+    """What search ids need of a listed meeting (search.doc_ids)."""
+    group: str
+    meeting: str
+    date: dt.date
+    listed: bool = True
+
+
+def plan(*, before: dict[tuple[str, str], Entry] | None, after: Iterable[MeetingRecord],
+         changed: set[tuple[str, str]], whole: Callable[[tuple[str, str]], MeetingRecord],
+         read: Callable[[str], bytes | None]) -> dict[str, bytes | None]:
+    """The search files to write (path -> bytes) or remove (None).
+
+    before: the listed meetings of the last build (None: there is no usable last index, start
+    from an empty one); after: every record of this build (light ones are enough); changed: the
+    (group, meeting) whose record is not the one the last build indexed; whole(key): its whole
+    record; read(path): a search file as the last build left it."""
+    now = {(r.group, r.meeting): Entry(r.group, r.meeting, r.date) for r in after if r.listed}
+    if before is None:
+        before, changed = {}, set(now)
+    days_before: dict[dt.date, list[Entry]] = {}
+    for entry in before.values():
+        days_before.setdefault(entry.date, []).append(entry)
+    days_after: dict[dt.date, list[Entry]] = {}
+    for entry in now.values():
+        days_after.setdefault(entry.date, []).append(entry)
+    touched: dict[dt.date, set[tuple[str, str]]] = {}
+    for key in changed:
+        for entry in (before.get(key), now.get(key)):
+            if entry is not None:
+                touched.setdefault(entry.date, set()).add(key)
+    out: dict[str, bytes | None] = {}
+
+    def current(path: str) -> bytes | None:
+        return out[path] if path in out else read(path)
+
+    batch_days: list[dt.date] = []
+    size = 0
+    for day in sorted(touched):
+        batch_days.append(day)
+        size += len(touched[day])
+        if size >= BATCH:
+            out.update(_apply(batch_days, days_before, days_after, touched, now, whole, current))
+            batch_days, size = [], 0
+    if batch_days:
+        out.update(_apply(batch_days, days_before, days_after, touched, now, whole, current))
+    return out
+
+
+def _apply(days, days_before, days_after, touched, now, whole, current) -> dict[str, bytes | None]:
+    keys = {key for day in days for key in touched[day]}
+    records = {key: (whole(key) if key in now else None) for key in sorted(keys)}
+    return search.plan_update(
+        before=[e for day in days for e in days_before.get(day, ())],
+        after=[e for day in days for e in days_after.get(day, ())],
+        records=records, read=current)
