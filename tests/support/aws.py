@@ -20,6 +20,7 @@ from pathlib import Path
 import boto3
 
 from minutes.aws.dynamo import DeliveriesTable, MeetingsTable, SubscribersTable
+from minutes.aws.listings import ListingsTable
 from minutes.aws.queues import Notifications
 from minutes.aws.ses import Mailer
 from minutes.aws.emulated import LocalCloud
@@ -310,6 +311,11 @@ class Harness:
     def site_text(self, key: str) -> str:
         return self.site_object(key)["Body"].read().decode()
 
+    def sitemap_urls(self) -> set[str]:
+        """Every URL the sitemaps list (following the sitemap index)."""
+        from .sitemaps import sitemap_urls
+        return sitemap_urls(self.site_text, SITE_URL)
+
     def site_etags(self) -> dict[str, tuple[str, object]]:
         """key -> (ETag, LastModified) of every site object: what changed between two calls."""
         pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.site_bucket)
@@ -375,6 +381,7 @@ class Harness:
         from minutes.services.index import Indexer
         s = self.settings("IndexFunction")
         return Indexer(meetings=MeetingsTable(self.dynamodb.Table(s.meetings_table)),
+                       listings=ListingsTable(self.dynamodb.Table(s.listings_table)),
                        site=SiteStore(self.s3, s.site_bucket),
                        renderer=PageRenderer(SiteConfig(site_url=s.site_url,
                                                         subscribe_url=s.subscriptions_url or None)))

@@ -47,13 +47,14 @@ def _rendered() -> tuple[MeetingRecord, ...]:
     return tuple(out)
 
 
-def archive(n: int) -> list[MeetingRecord]:
-    """N listed meetings: group g's k-th newest meeting is k weeks before NEWEST."""
+def archive(n: int, *, groups: int = len(GROUPS)) -> list[MeetingRecord]:
+    """N listed meetings in `groups` groups: a group's k-th newest meeting is k weeks before
+    NEWEST (a few days earlier for some groups, so groups do not all meet on one day)."""
     sources = _rendered()
     records = []
     for i in range(n):
-        group, week = GROUPS[i % len(GROUPS)], i // len(GROUPS)
-        date = NEWEST - dt.timedelta(weeks=week, days=i % len(GROUPS) % 5)
+        group, week = GROUPS[i % groups], i // groups
+        date = NEWEST - dt.timedelta(weeks=week, days=i % groups % 5)
         meeting = f"{date.isoformat()}-weekly"
         source = sources[i % len(sources)]
         records.append(dataclasses.replace(

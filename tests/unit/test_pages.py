@@ -340,20 +340,24 @@ def test_drafts_never_listed(renderer):
         assert "secret" not in html and "_drafts" not in html, path
 
 
-def test_archive_paginates_45_records_into_3_pages_newest_first(renderer):
+def test_archive_pages_are_numbered_from_the_oldest_so_a_new_meeting_changes_only_the_front(renderer):
     records = [record(day=d) for d in days(45)]
     random.Random(7).shuffle(records)
     pages = renderer.archive_pages(records)
-    assert list(pages) == ["/index.html", "/page/2/index.html", "/page/3/index.html"]
-    parsed = [Tags(pages[p], page=p) for p in pages]
-    assert [len(t.entry_links()) for t in parsed] == [20, 20, 5]
-    links = [link for t in parsed for link in t.entry_links()]
-    assert links == [r.url_path for r in sorted(records, key=lambda r: r.date, reverse=True)]
-    assert (parsed[0].hrefs(rel="prev"), parsed[0].hrefs(rel="next")) == ([], ["/page/2/"])
-    assert (parsed[1].hrefs(rel="prev"), parsed[1].hrefs(rel="next")) == (["/"], ["/page/3/"])
-    assert (parsed[2].hrefs(rel="prev"), parsed[2].hrefs(rel="next")) == (["/page/2/"], [])
-    assert parsed[2].find("link", rel="canonical", href=f"{SITE}/page/3/")
-    assert parsed[1].h1_text == ["Meeting minutes — page 2 of 3"]
+    assert list(pages) == ["/index.html", "/page/1/index.html", "/page/2/index.html"]
+    newest_first = [r.url_path for r in sorted(records, key=lambda r: r.date, reverse=True)]
+    front, second, first = (Tags(pages[p + "index.html"], page=p) for p in ("/", "/page/2/", "/page/1/"))
+    assert front.entry_links() == newest_first[:20]
+    assert second.entry_links() == newest_first[5:25]     # only full pages: ranks 20-39
+    assert first.entry_links() == newest_first[25:]       # the oldest 20
+    assert (front.hrefs(rel="prev"), front.hrefs(rel="next")) == ([], ["/page/2/"])
+    assert (second.hrefs(rel="prev"), second.hrefs(rel="next")) == (["/"], ["/page/1/"])
+    assert (first.hrefs(rel="prev"), first.hrefs(rel="next")) == (["/page/2/"], [])
+    assert second.find("link", rel="canonical", href=f"{SITE}/page/2/")
+    assert second.h1_text == ["Meeting minutes — page 2"]
+
+    again = renderer.archive_pages([*records, record(day=days(46)[-1])])
+    assert {p for p in again if again[p] != pages.get(p)} == {"/index.html"}
 
 
 def test_archive_mixes_groups_and_shows_group_links(renderer):
@@ -375,19 +379,19 @@ def test_group_page_lists_upcoming_separately_on_first_page_only(renderer):
     later, soon = record(day=dt.date(2030, 2, 1), status="upcoming"), record(day=dt.date(2030, 1, 1), status="upcoming")
     other = record(group="jax")
     pages = renderer.group_pages("openxla", [*held, later, soon, other])
-    assert list(pages) == ["/openxla/index.html", "/openxla/page/2/index.html"]
+    assert list(pages) == ["/openxla/index.html", "/openxla/page/1/index.html"]
     first = Tags(pages["/openxla/index.html"], page="/openxla/")
-    second = Tags(pages["/openxla/page/2/index.html"], page="/openxla/page/2/")
+    second = Tags(pages["/openxla/page/1/index.html"], page="/openxla/page/1/")
     html = pages["/openxla/index.html"]
     upcoming_part, minutes_part = html.split('id="minutes-heading"')
     assert 'id="upcoming-heading"' in upcoming_part
     upcoming_links = Tags(upcoming_part, page="/openxla/").entry_links()
     assert upcoming_links == [soon.url_path, later.url_path]  # soonest first
     assert soon.url_path not in Tags(minutes_part, page="/openxla/").entry_links()
-    assert len(first.entry_links()) == 2 + 20 and len(second.entry_links()) == 5
-    assert "upcoming-heading" not in pages["/openxla/page/2/index.html"]
+    assert len(first.entry_links()) == 2 + 20 and len(second.entry_links()) == 20
+    assert "upcoming-heading" not in pages["/openxla/page/1/index.html"]
     assert other.url_path not in first.entry_links()
-    assert second.hrefs(rel="prev") == ["/openxla/"] and first.hrefs(rel="next") == ["/openxla/page/2/"]
+    assert second.hrefs(rel="prev") == ["/openxla/"] and first.hrefs(rel="next") == ["/openxla/page/1/"]
     assert first.h1_text == ["openxla"]
 
 

@@ -56,7 +56,8 @@ def test_listing_files_include_calendars_search_robots_404_and_assets():
     assert len(results) == 4 and "hidden" not in str(results)   # the draft is not searchable
     assert b"hidden" not in files["/openxla/meetings.ics"].body
     assert b"future" in files["/openxla/meetings.ics"].body
-    assert b"<loc>https://minutes.example.org/search/</loc>" in files["/sitemap.xml"].body
+    assert b"<loc>https://minutes.example.org/search/</loc>" in files["/sitemap-pages.xml"].body
+    assert b"<loc>https://minutes.example.org/sitemap-pages.xml</loc>" in files["/sitemap.xml"].body
 
 
 @pytest.mark.parametrize("path, kind", [("/a/feed.xml", "application/rss+xml; charset=utf-8"),

@@ -168,7 +168,7 @@ def _render_pages(job: tuple[tuple[str, str | None], tuple, list[_Page]]) -> lis
     out = []
     for page in pages:
         record = whole_record(page.stored, page.at, page.segment, loaded)
-        item = meeting_file(renderer, record, (), around=page.around)
+        item = meeting_file(renderer, record, *page.around)
         out.append(_put(page.path, page.target, item.body, page.old))
     return out
 
@@ -277,8 +277,7 @@ def _listing_files(renderer: PageRenderer, records: list[MeetingRecord], whole: 
         shown.update((r.group, r.meeting) for r in feeds.feed_records(
             [r for r in listed if r.group == group], limit=FEED_LIMIT))
     mixed = [whole((r.group, r.meeting)) if (r.group, r.meeting) in shown else r for r in records]
-    return [item for item in listing_files(renderer, mixed, feed_limit=FEED_LIMIT)
-            if not search.is_search_file(item.path)]
+    return listing_files(renderer, mixed, feed_limit=FEED_LIMIT, with_search=False)
 
 
 def _search_files(records: list[MeetingRecord], idents: dict, whole: _Whole, cache: BuildCache,

@@ -1,12 +1,12 @@
 """The search index of `minutes build`, made by the same incremental planning as the index
-function (search.plan_update), so that a build holds one batch of whole records at a time and a
-rebuild touches only the shards of what changed.
+function (search.plan_days), so that a build holds one batch of whole records at a time and a
+rebuild touches only the shards of the days that changed.
 
 A cold build feeds every listed meeting in, a batch of days at a time, into an empty index; a
-rebuild feeds only the meetings whose record changed (added, removed, edited, moved), reading
-the current files from the site folder the last build wrote. Meeting ids depend only on the
-meetings of the same day (search.py), so batches of whole days never rename each other's ids.
-plan_update's promise (tests/unit/test_search.py) is that the files equal
+rebuild redoes only the days of the meetings whose record changed (added, removed, edited,
+moved), reading the current files from the site folder the last build wrote. Meeting ids
+depend only on the meetings of the same day (search.py), so batches of whole days never touch
+each other's ids. plan_days's promise (tests/unit/test_search.py) is that the files equal
 search.search_files(every listed record), whatever the order of the changes.
 """
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import NamedTuple
 from . import search
 from .model import MeetingRecord
 
-BATCH = 1000   # whole records held at once, at most (a day is never split)
+BATCH = 1000   # whole records held at once, about (a day is never split)
 
 
 class Entry(NamedTuple):
@@ -61,19 +61,18 @@ def plan(*, before: dict[tuple[str, str], Entry] | None, after: Iterable[Meeting
     size = 0
     for day in sorted(touched):
         batch_days.append(day)
-        size += len(touched[day])
+        size += len(days_after.get(day, ()))
         if size >= BATCH:
-            out.update(_apply(batch_days, days_before, days_after, touched, now, whole, current))
+            out.update(_apply(batch_days, days_before, days_after, whole, current))
             batch_days, size = [], 0
     if batch_days:
-        out.update(_apply(batch_days, days_before, days_after, touched, now, whole, current))
+        out.update(_apply(batch_days, days_before, days_after, whole, current))
     return out
 
 
-def _apply(days, days_before, days_after, touched, now, whole, current) -> dict[str, bytes | None]:
-    keys = {key for day in days for key in touched[day]}
-    records = {key: (whole(key) if key in now else None) for key in sorted(keys)}
-    return search.plan_update(
+def _apply(days, days_before, days_after, whole, current) -> dict[str, bytes | None]:
+    """One batch of days redone: their meetings before (light) and now (whole records)."""
+    return dict(search.plan_days(
         before=[e for day in days for e in days_before.get(day, ())],
-        after=[e for day in days for e in days_after.get(day, ())],
-        records=records, read=current)
+        after=[whole((e.group, e.meeting)) for day in days for e in days_after.get(day, ())],
+        read=current))

@@ -79,6 +79,17 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.set_defaults(run=_serve)
 
+    reindex = sub.add_parser(
+        "reindex", help="rebuild the deployed site and its listings from the Meetings table",
+        description="Rebuild ListingsTable and every site file from MeetingsTable (AWS credentials "
+                    "needed). Run it once after deploying a version that adds ListingsTable onto "
+                    "existing meetings, while no uploads are being published; it reads the whole "
+                    "archive, a publish never does.")
+    reindex.add_argument("--stack", default="minutes-pipeline",
+                         help="read table, bucket and site URL from this stack's outputs (default: %(default)s)")
+    reindex.add_argument("--region", help="AWS region (default: your AWS configuration's)")
+    reindex.set_defaults(run=_reindex)
+
     subscribers = sub.add_parser("subscribers", help="list, add, import, remove or export subscribers",
                                  description="Manage the deployed Subscribers table (AWS credentials needed).")
     where = subscribers.add_mutually_exclusive_group()
@@ -284,6 +295,33 @@ def _serve(args) -> int:
             pass
     return EXIT_OK
 
+
+
+def _reindex(args) -> int:
+    from .aws import stack
+    from .aws.dynamo import MeetingsTable
+    from .aws.listings import ListingsTable
+    from .aws.s3 import SiteStore
+    from .pages import PageRenderer, SiteConfig
+    from .problems import ConfigError
+    from .services.index import Indexer
+    try:
+        names = {key: stack.output(args.stack, key, region=args.region) for key in
+                 ("MeetingsTableName", "ListingsTableName", "SiteBucketName", "SiteUrl",
+                  "SubscriptionsBaseUrl")}
+    except ConfigError as problem:
+        print(f"minutes reindex: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    import boto3
+    indexer = Indexer(meetings=MeetingsTable(stack.table(names["MeetingsTableName"], region=args.region)),
+                      listings=ListingsTable(stack.table(names["ListingsTableName"], region=args.region)),
+                      site=SiteStore(boto3.client("s3", region_name=args.region), names["SiteBucketName"]),
+                      renderer=PageRenderer(SiteConfig(site_url=names["SiteUrl"],
+                                                       subscribe_url=names["SubscriptionsBaseUrl"])))
+    result = indexer.rebuild()
+    print(f"reindexed: {result.written} files written, {result.unchanged} unchanged, "
+          f"{result.deleted} stale listing files deleted")
+    return EXIT_OK
 
 
 def _subscribers(args) -> int:

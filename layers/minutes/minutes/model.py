@@ -95,6 +95,15 @@ def free_segment(record: MeetingRecord, owner_of) -> str:
     return segment
 
 
+def order_key(record: MeetingRecord) -> str:
+    """Where a meeting sorts in every listing, as one string (the Listings table's sort key):
+    date, then time (none sorts first), then group and segment so the order is total. The
+    separator is a space, below every character a time or group can hold, so string order is
+    the order of the (date, time, group, segment) tuple."""
+    return f"{record.date.isoformat()} {record.time or ''} {record.group} {record.segment}"
+
+
 def sort_newest_first(records) -> list[MeetingRecord]:
-    """Newest meeting first; ties broken by group and segment so order is deterministic."""
-    return sorted(records, key=lambda r: (r.date, r.time or "", r.group, r.segment), reverse=True)
+    """Newest meeting first (order_key, reversed): deterministic, and the same order the
+    index reads from the Listings table."""
+    return sorted(records, key=order_key, reverse=True)

@@ -18,15 +18,14 @@ import hashlib
 import importlib.resources
 import urllib.parse
 from dataclasses import dataclass, field
-from itertools import groupby
 from typing import Iterable, Mapping, Sequence
 
 import jinja2
 
-from minutes import ical, search
+from minutes import ical, search, streams
 from minutes.group import GroupInfo
 from minutes.links import relative_fragment, relative_url, rooted_url
-from minutes.model import Heading, MeetingRecord, sort_newest_first
+from minutes.model import Heading, MeetingRecord, order_key, sort_newest_first
 from minutes.resources import by_kind, find_resources
 
 EVERY_GROUP = "*"  # the Subscribers table's group for "all groups"
@@ -76,10 +75,9 @@ class _Page:
 
 @dataclass(frozen=True)
 class _Pager:
-    number: int
-    count: int
-    prev_url: str | None
-    next_url: str | None
+    label: str                          # "Newest", "Page 3" (numbered from the oldest)
+    prev_url: str | None                # newer
+    next_url: str | None                # older
 
 
 @dataclass
@@ -164,35 +162,73 @@ class PageRenderer:
                             content=relative_fragment(record.content_html, base=record.url_path))
 
     # -- listings ------------------------------------------------------------------------
+    # One stream (streams.py) per list; each page of it renders from the meetings it shows.
+
+    def listing_page(self, stream: str, entries: Sequence[MeetingRecord], *, number: int | None,
+                     last: int, years: Sequence[int] = (),
+                     upcoming: Sequence[MeetingRecord] = ()) -> tuple[str, str]:
+        """(path, html) of the front page (`number` None: the newest meetings, the year links
+        and, for a group, its upcoming meetings soonest first) or of numbered page `number`
+        (1 = the oldest) of a stream whose last numbered page is `last`."""
+        scope, year = streams.scope_of(stream), streams.year_of(stream)
+        group = None if scope == "/" else scope.strip("/")
+        who = group or self.config.title
+        if year is not None:
+            heading, title = f"{who}: {year}", f"{year} — {who}"
+            description = f"{who}: meetings of {year}."
+        elif group is None:
+            heading = title = self.config.title
+            description = f"{self.config.title}: every group, newest first."
+        else:
+            heading = self.group_name(group)
+            title = f"{heading} — {self.config.title}"
+            description = f"Minutes of the {group} meetings, newest first."
+        path = streams.page_path(stream, number)
+        if number is not None:
+            heading, title = f"{heading} — page {number}", f"{title} — page {number}"
+        older = number - 1 if number is not None else last
+        newer = None if number is None else (number + 1 if number < last else None)
+        pager = _Pager(
+            "Newest" if number is None else f"Page {number}",
+            streams.page_path(stream, newer) if number is not None else None,
+            streams.page_path(stream, older) if older else None)
+        scope_years = [(y, f"{scope}{y}/") for y in years] if number is None else []
+        soonest = sorted(upcoming, key=order_key) if number is None else []
+        page = _Page(title=title, heading=heading, description=description, path=path, group=group)
+        return path + "index.html", self._render(
+            "listing.html.j2", page, entries=list(entries), upcoming=soonest, pager=pager,
+            years=scope_years, current_year=year, subscribe_group=group or EVERY_GROUP,
+            show_group=group is None)
+
+    def stream_pages(self, stream: str, records: Iterable[MeetingRecord], *,
+                     years: Sequence[int] = (), upcoming: Sequence[MeetingRecord] = ()) -> dict[str, str]:
+        """Every page of one whole stream."""
+        window = streams.whole(stream, records, self.config.per_page)
+        pages = dict([self.listing_page(stream, window.front(), number=None, last=window.last,
+                                        years=years, upcoming=upcoming)])
+        for number in range(1, window.last + 1):
+            pages.update([self.listing_page(stream, window.page(number), number=number,
+                                            last=window.last)])
+        return pages
 
     def archive_pages(self, records: Iterable[MeetingRecord]) -> dict[str, str]:
         listed = _listed(records)
-        years = _year_links(listed, "/")
-        return self._paginated(
-            listed, base="/", heading=self.config.title,
-            description=f"{self.config.title}: every group, newest first.",
-            years=years, subscribe_group=EVERY_GROUP,
-        )
+        return self.stream_pages("/", listed, years=_years(listed))
 
     def group_pages(self, group: str, records: Iterable[MeetingRecord]) -> dict[str, str]:
         mine = [r for r in _listed(records) if r.group == group]
-        # Soonest upcoming meeting first: that is the one a reader is looking for.
-        upcoming = sorted((r for r in mine if r.status == "upcoming"),
-                          key=lambda r: (r.date, r.time or "", r.segment))
-        held = [r for r in mine if r.status != "upcoming"]
-        return self._paginated(
-            held, base=f"/{group}/", heading=self.group_name(group),
-            description=f"Minutes of the {group} meetings, newest first.",
-            years=_year_links(mine, f"/{group}/"), subscribe_group=group,
-            group=group, upcoming=upcoming,
-        )
+        return self.stream_pages(f"/{group}/", [r for r in mine if r.status != "upcoming"],
+                                 years=_years(mine),
+                                 upcoming=[r for r in mine if r.status == "upcoming"])
 
     def year_pages(self, records: Iterable[MeetingRecord]) -> dict[str, str]:
         listed = _listed(records)
         pages: dict[str, str] = {}
-        pages.update(self._years(listed, base="/", group=None))
-        for group in sorted({r.group for r in listed}):
-            pages.update(self._years([r for r in listed if r.group == group], base=f"/{group}/", group=group))
+        for scope in ["/", *sorted({f"/{r.group}/" for r in listed})]:
+            mine = [r for r in listed if scope == "/" or f"/{r.group}/" == scope]
+            for year in _years(mine):
+                pages.update(self.stream_pages(f"{scope}{year}/", [r for r in mine if r.date.year == year],
+                                               years=_years(mine)))
         return pages
 
     def not_found_page(self) -> str:
@@ -210,40 +246,6 @@ class PageRenderer:
                             script_path=self.search_script_path)
 
     # -- helpers -------------------------------------------------------------------------
-
-    def _years(self, records: list[MeetingRecord], *, base: str, group: str | None) -> dict[str, str]:
-        # Not paginated: a year of one group, or even of all groups, is a page a reader can scan.
-        years = _year_links(records, base)
-        who = group or self.config.title
-        pages = {}
-        for year, entries in groupby(records, key=lambda r: r.date.year):
-            path = f"{base}{year}/"
-            page = _Page(title=f"{year} — {who}", heading=f"{who}: {year}",
-                         description=f"{who}: meetings of {year}.", path=path, group=group)
-            pages[path + "index.html"] = self._render(
-                "listing.html.j2", page, entries=list(entries), upcoming=[], pager=None,
-                years=years, current_year=year, subscribe_group=group or EVERY_GROUP,
-                show_group=group is None)
-        return pages
-
-    def _paginated(self, records: list[MeetingRecord], *, base: str, heading: str, description: str,
-                   years: list[tuple[int, str]], subscribe_group: str, group: str | None = None,
-                   upcoming: Sequence[MeetingRecord] = ()) -> dict[str, str]:
-        chunks = _chunks(records, self.config.per_page)
-        pages = {}
-        for number, entries in enumerate(chunks, start=1):
-            path = _page_url(base, number)
-            pager = _Pager(number, len(chunks),
-                           _page_url(base, number - 1) if number > 1 else None,
-                           _page_url(base, number + 1) if number < len(chunks) else None)
-            numbered = heading + (f" — page {number} of {len(chunks)}" if number > 1 else "")
-            page = _Page(title=numbered if group is None else f"{numbered} — {self.config.title}",
-                         heading=numbered, description=description, path=path, group=group)
-            pages[path + "index.html"] = self._render(
-                "listing.html.j2", page, entries=entries, upcoming=upcoming if number == 1 else [],
-                pager=pager, years=years, current_year=None, subscribe_group=subscribe_group,
-                show_group=group is None)
-        return pages
 
     def _render(self, template: str, page: _Page, **context) -> str:
         return self._env.get_template(f"site/{template}").render(
@@ -302,17 +304,8 @@ def _listed(records: Iterable[MeetingRecord]) -> list[MeetingRecord]:
     return sort_newest_first(r for r in records if r.listed)
 
 
-def _chunks(items: list, size: int) -> list[list]:
-    # An empty listing is still one page, so "/" and "/<group>/" always exist.
-    return [items[i:i + size] for i in range(0, len(items), size)] or [[]]
-
-
-def _page_url(base: str, number: int) -> str:
-    return base if number == 1 else f"{base}page/{number}/"
-
-
-def _year_links(records: Iterable[MeetingRecord], base: str) -> list[tuple[int, str]]:
-    return [(year, f"{base}{year}/") for year in sorted({r.date.year for r in records}, reverse=True)]
+def _years(records: Iterable[MeetingRecord]) -> list[int]:
+    return sorted({r.date.year for r in records}, reverse=True)
 
 
 def _toc_tree(headings: Sequence[Heading]) -> list[_TocNode]:

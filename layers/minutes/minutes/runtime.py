@@ -44,6 +44,7 @@ def publisher():
     if "publisher" in _provided:
         return _provided["publisher"]
     from .aws.dynamo import MeetingsTable
+    from .aws.listings import ListingsTable
     from .aws.queues import Notifications, SiteUpdates
     from .aws.s3 import MinutesStore, SiteStore
     from .aws.sns import ScribeNotices
@@ -52,6 +53,7 @@ def publisher():
     return Publisher(
         settings=s, minutes=MinutesStore(clients.client("s3"), s.minutes_bucket),
         site=SiteStore(clients.client("s3"), s.site_bucket), meetings=MeetingsTable(_table(s.meetings_table)),
+        listings=ListingsTable(_table(s.listings_table)),
         site_updates=SiteUpdates(clients.client("sqs"), s.site_updates_queue_url),
         notifications=Notifications(clients.client("sqs"), s.notifications_queue_url),
         notices=ScribeNotices(clients.client("sns"), s.scribe_topic_arn), renderer=_renderer())
@@ -62,10 +64,12 @@ def indexer():
     if "indexer" in _provided:
         return _provided["indexer"]
     from .aws.dynamo import MeetingsTable
+    from .aws.listings import ListingsTable
     from .aws.s3 import SiteStore
     from .services.index import Indexer
     s = settings()
     return Indexer(meetings=MeetingsTable(_table(s.meetings_table)),
+                   listings=ListingsTable(_table(s.listings_table)),
                    site=SiteStore(clients.client("s3"), s.site_bucket), renderer=_renderer())
 
 

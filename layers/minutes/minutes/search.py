@@ -21,13 +21,13 @@ postings compress and newest-first needs nothing else), and a meeting's id chang
 meeting of the same day sorting before it comes or goes. A day's 65th meeting and later are
 left out of the search (they are still in the archive).
 
-Incremental updates (the index service): `plan_update(before=, after=, records=, read=)` is
-one change set's new files: it needs the listed meetings of the days the changes touch (light
-entries are enough), the changed meetings' new records, and a way to read the current files.
-A changed meeting touches only the shards its words are in, before (from its k/ file) and after
-(`shard_for`), and its own d/ and k/ files; a same-day meeting whose id moved is renamed in its
-shards. Whatever the sequence, the files equal `search_files(all records)`
-(tests/unit/test_search.py). `shard_file(shard, docs)` builds one shard from scratch.
+Incremental updates (the index service): `plan_days(before=, after=, read=)` redoes the days
+a change set touches: it needs the listed meetings of those days as they were (light entries
+are enough) and as they are (full records: their words), and a way to read the current files.
+It touches only the shards those meetings' words are in, before (from their k/ files) and
+after (`shard_for`), and their d/ and k/ files. Whatever the sequence, and however often a
+plan is applied, the files equal `search_files(all records)` (tests/unit/test_search.py).
+`shard_file(shard, docs)` builds one shard from scratch.
 """
 from __future__ import annotations
 
@@ -125,22 +125,18 @@ def shard_file(shard: str, docs: Iterable[tuple[int, MeetingRecord]]) -> bytes |
     return _shard_bytes(_postings(shard, docs))
 
 
-def patch_shard(shard: str, current: bytes | None, *, remove: Iterable[int] = (),
-                rename: dict[int, int] | None = None,
+def patch_shard(shard: str, current: bytes | None, *, days: Iterable[int],
                 add: Iterable[tuple[int, MeetingRecord]] = ()) -> bytes | None:
-    """The shard's file after taking the ids in `remove` out, renaming ids (old -> new, all at
-    once) and putting the (id, record) pairs of `add` in: the same bytes shard_file would give
-    for the resulting set."""
-    return _patch(current, remove=remove, rename=rename, added=_postings(shard, add))
+    """The shard's file with every id of the given days (day numbers, id // DAY_SLOTS) taken
+    out and the (id, record) pairs of `add` put in: when `add` is every listed meeting of those
+    days, the same bytes shard_file would give, however often it is applied."""
+    return _patch(current, days=set(days), added=_postings(shard, add))
 
 
-def _patch(current: bytes | None, *, remove: Iterable[int], rename: dict[int, int] | None,
-           added: dict[str, list[int]]) -> bytes | None:
+def _patch(current: bytes | None, *, days: set[int], added: dict[str, list[int]]) -> bytes | None:
     postings = _read_shard(current) if current else {}
-    gone, rename = set(remove), rename or {}
     for word in list(postings):
-        postings[word] = [(rename.get(p >> 1, p >> 1) << 1) | (p & 1) for p in postings[word]
-                          if p >> 1 not in gone]
+        postings[word] = [p for p in postings[word] if (p >> 1) // DAY_SLOTS not in days]
     for word, more in added.items():
         postings[word] = postings.get(word, []) + more
     return _shard_bytes(postings)
@@ -157,52 +153,46 @@ def keys_file(record: MeetingRecord) -> bytes:
     return _json(sorted(shard_for(record)))
 
 
-def plan_update(*, before: Iterable, after: Iterable, records: dict[tuple[str, str], MeetingRecord | None],
-                read) -> dict[str, bytes | None]:
-    """The search files one set of changes rewrites: path -> new bytes, or None to delete.
+def plan_days(*, before: Iterable, after: Iterable[MeetingRecord], read) -> list[tuple[str, bytes | None]]:
+    """The search files that make the index right again for some whole days: (path, new bytes
+    or None to delete), in the order to write them.
 
-    before, after: every listed meeting of the days the changes touch, before and after them
-    (MeetingRecords or light entries with group, meeting, date); records: (group, meeting) ->
-    the changed meeting's record now (None when it was removed); read(path): the current bytes
-    of a search file, or None. Reads only the k/ files of the changed and moved meetings, their
-    d/ files when they moved, and the shards they are in."""
+    before: the listed meetings of those days as the index last had them (records or light
+    entries with group, meeting, date); after: the full records of every listed meeting of
+    those days now; read(path): the current bytes of a search file, or None. Reads the k/ files
+    of the days' old ids and the shards concerned, nothing else.
+
+    Each day is redone whole (its ids out of every shard they were or will be in, then its
+    meetings' postings in), so applying the plan twice, or again after a write failed halfway,
+    gives the same files: term shards are written first and the k/ files last, so while a
+    retry is owed, the k/ files still name every shard an old id may be in."""
+    before, after = list(before), searchable(after)
     old_ids, new_ids = doc_ids(before), doc_ids(after)
-    remove: dict[str, set[int]] = {}
-    rename: dict[str, dict[int, int]] = {}
-    add: dict[str, dict[str, list[int]]] = {}   # shard -> word -> postings (terms found once)
-    out: dict[str, bytes | None] = {}
-
-    def shards_of(doc_id: int) -> list[str]:
+    days = {(r.date.toordinal() - _EPOCH) for r in [*before, *after]}
+    docs = sorted(((new_ids[(r.group, r.meeting)], r) for r in after if (r.group, r.meeting) in new_ids),
+                  key=lambda d: d[0])
+    added: dict[str, dict[str, list[int]]] = {}   # shard -> word -> postings (terms found once)
+    own: dict[int, set[str]] = {}
+    for doc_id, record in docs:
+        for word, in_title in terms(record).items():
+            added.setdefault(shard_key(word), {}).setdefault(word, []).append(doc_id * 2 + in_title)
+            own.setdefault(doc_id, set()).add(shard_key(word))
+    shards = set(added)
+    for doc_id in sorted(set(old_ids.values())):
         data = read(keys_path(doc_id))
-        return json.loads(data) if data else []
-
-    for key in sorted(old_ids.keys() | new_ids.keys()):
-        old, new = old_ids.get(key), new_ids.get(key)
-        if key in records:
-            if old is not None:
-                for shard in shards_of(old):
-                    remove.setdefault(shard, set()).add(old)
-            record = records[key]
-            if new is not None and record is not None and record.listed:
-                found = terms(record)
-                for word, in_title in found.items():
-                    add.setdefault(shard_key(word), {}).setdefault(word, []).append(new * 2 + in_title)
-                out[doc_path(new)] = doc_file(record)
-                out[keys_path(new)] = _json(sorted({shard_key(word) for word in found}))   # keys_file
-        elif old != new:
-            if old is None or new is None:
-                raise ValueError(f"search: {key} joins or leaves the index without its record: "
-                                 "pass it in records")
-            for shard in shards_of(old):
-                rename.setdefault(shard, {})[old] = new
-            out[doc_path(new)], out[keys_path(new)] = read(doc_path(old)), read(keys_path(old))
-    for old in set(old_ids.values()) - set(new_ids.values()):
-        out.setdefault(doc_path(old), None)
-        out.setdefault(keys_path(old), None)
-    for shard in sorted(remove.keys() | rename.keys() | add.keys()):
-        out[shard_path(shard)] = _patch(read(shard_path(shard)), remove=remove.get(shard, ()),
-                                        rename=rename.get(shard), added=add.get(shard, {}))
-    return dict(sorted(out.items()))
+        shards.update(json.loads(data) if data else [])
+    out: list[tuple[str, bytes | None]] = []
+    for shard in sorted(shards):
+        current = read(shard_path(shard))
+        patched = _patch(current, days=days, added=added.get(shard, {}))
+        if patched != current:   # the shards of the day's other meetings mostly stay the same
+            out.append((shard_path(shard), patched))
+    out += [(doc_path(doc_id), doc_file(record)) for doc_id, record in docs]
+    gone = sorted(set(old_ids.values()) - set(new_ids.values()))
+    out += [(doc_path(doc_id), None) for doc_id in gone]
+    out += [(keys_path(doc_id), _json(sorted(own.get(doc_id, ())))) for doc_id, _ in docs]   # keys_file
+    out += [(keys_path(doc_id), None) for doc_id in gone]
+    return out
 
 
 def search_files(records: Iterable[MeetingRecord]) -> dict[str, bytes]:

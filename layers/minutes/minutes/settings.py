@@ -16,6 +16,7 @@ class Settings:
     minutes_bucket: str = ""
     site_bucket: str = ""
     meetings_table: str = ""
+    listings_table: str = ""
     subscribers_table: str = ""
     deliveries_table: str = ""
     site_updates_queue_url: str = ""

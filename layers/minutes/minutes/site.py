@@ -3,12 +3,11 @@ decide how to store it. `minutes build` and the index function both use this mod
 """
 from __future__ import annotations
 
-import itertools
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from . import feeds, ical, search, sitemap
-from .model import MeetingRecord, sort_newest_first
+from . import feeds, ical, search, sitemap, streams
+from .model import MeetingRecord, order_key, sort_newest_first
 from .pages import PageRenderer, SiteConfig
 
 _TYPES = {".html": "text/html; charset=utf-8", ".xml": None, ".css": "text/css; charset=utf-8",
@@ -36,6 +35,8 @@ def content_type(path: str) -> str:
     name = path.rsplit("/", 1)[-1]
     if name in _FEED_TYPES:
         return _FEED_TYPES[name]
+    if name.startswith("sitemap") and name.endswith(".xml"):   # sitemap-pages.xml, sitemap-2022.xml
+        return _FEED_TYPES["sitemap.xml"]
     suffix = name[name.rfind("."):] if "." in name else ""
     return _TYPES.get(suffix) or "application/octet-stream"
 
@@ -45,16 +46,10 @@ def _file(path: str, body: str | bytes) -> SiteFile:
     return SiteFile(path, data, content_type(path))
 
 
-def neighbours(record: MeetingRecord, records: Iterable[MeetingRecord]):
-    """(previous, next) listed meeting of the same group: older and newer."""
-    same = sort_newest_first(r for r in records if r.group == record.group and r.listed)
-    ids = [(r.group, r.meeting) for r in same]
-    if (record.group, record.meeting) not in ids:
-        return None, None
-    at = ids.index((record.group, record.meeting))
-    newer = same[at - 1] if at > 0 else None
-    older = same[at + 1] if at + 1 < len(same) else None
-    return older, newer
+# A group's calendar holds its upcoming meetings and its newest minutes, not ten years of them:
+# calendar apps poll it every few hours, and a publish rewrites it (docs/site.md).
+CALENDAR_LIMIT = 100
+SITEMAP_PAGES = "/sitemap-pages.xml"
 
 
 def all_neighbours(records: Iterable[MeetingRecord]) -> dict[tuple[str, str], tuple]:
@@ -73,55 +68,127 @@ def all_neighbours(records: Iterable[MeetingRecord]) -> dict[tuple[str, str], tu
     return found
 
 
-def meeting_file(renderer: PageRenderer, record: MeetingRecord,
-                 records: Iterable[MeetingRecord], *, around: tuple | None = None) -> SiteFile:
-    """The meeting's page; `around` is its (previous, next) when the caller knows them."""
-    previous, following = around if around is not None else neighbours(record, records)
+def meeting_file(renderer: PageRenderer, record: MeetingRecord, previous: MeetingRecord | None = None,
+                 following: MeetingRecord | None = None) -> SiteFile:
+    """A meeting's page; `previous` and `following` are the older and newer listed meetings of
+    its group (streams.neighbours_in), which a draft never has."""
+    if not record.listed:
+        previous = following = None
     html = renderer.meeting_page(record, previous=previous, next=following)
     return _file(record.url_path + "index.html", html)
 
 
-def listing_files(renderer: PageRenderer, records: list[MeetingRecord], *,
-                  feed_limit: int = 50) -> list[SiteFile]:
-    """Everything that is not a meeting page: archives, group pages, feeds, calendars, search,
-    sitemap, robots.txt, 404 and assets."""
-    config = renderer.config
-    listed = [r for r in records if r.listed]
+def stream_files(renderer: PageRenderer, window: streams.Window, *, numbers: Iterable[int],
+                 years: Sequence[int] = (), upcoming: Sequence[MeetingRecord] = ()) -> list[SiteFile]:
+    """The front page and the numbered pages `numbers` of one stream."""
+    out = [renderer.listing_page(window.stream, window.front(), number=None, last=window.last,
+                                 years=years, upcoming=upcoming)]
+    out += [renderer.listing_page(window.stream, window.page(n), number=n, last=window.last)
+            for n in numbers]
+    return [_file(path, html) for path, html in out]
+
+
+def feed_files(config: SiteConfig, scope: str, records: Iterable[MeetingRecord], *,
+               limit: int) -> list[SiteFile]:
+    """RSS and Atom of a scope (`/` or `/<group>/`) from its newest published meetings (full
+    records: the feeds carry the minutes)."""
+    title = config.title if scope == "/" else f"{config.title}: {scope.strip('/')}"
+    records = list(records)
+    common = dict(site_url=config.site_url, title=title, link_path=scope, limit=limit,
+                  description=f"Meeting minutes published at {config.site_url}{scope}")
+    return [_file(f"{scope}feed.xml", feeds.rss_feed(records, self_path=f"{scope}feed.xml", **common)),
+            _file(f"{scope}atom.xml", feeds.atom_feed(records, self_path=f"{scope}atom.xml", **common))]
+
+
+def calendar_file(renderer: PageRenderer, group: str, held: Iterable[MeetingRecord],
+                  upcoming: Iterable[MeetingRecord]) -> SiteFile:
+    """The group's calendar: every upcoming meeting and its newest CALENDAR_LIMIT minutes (and
+    its schedule from group.yaml, if any)."""
+    chosen = [*sort_newest_first(held)[:CALENDAR_LIMIT], *upcoming]
+    return _file(ical.calendar_path(group), ical.group_calendar(
+        chosen, site_url=renderer.config.site_url, group=group,
+        title=f"{renderer.group_name(group)} meetings", info=renderer.groups.get(group),
+        newest=renderer.newest.get(group)))
+
+
+def group_sitemap_path(group: str, year: int) -> str:
+    return f"/{group}/sitemap-{year}.xml"
+
+
+def group_sitemap(config: SiteConfig, group: str, year: int,
+                  records: Iterable[MeetingRecord]) -> SiteFile:
+    """The meetings of one group and year: a publish rewrites one such sitemap, never all."""
+    return _file(group_sitemap_path(group, year), sitemap.sitemap_xml(records, site_url=config.site_url))
+
+
+def catalog_files(config: SiteConfig, years_by_group: dict[str, Iterable[int]]) -> list[SiteFile]:
+    """What lists the per-group-and-year sitemaps: /sitemap.xml (an index of every group's
+    yearly sitemaps and /sitemap-pages.xml) and /sitemap-pages.xml (the archive, search and
+    group pages). They change only when a group or one of its years appears or goes."""
+    groups = sorted(years_by_group)
+    pages = sitemap.sitemap_xml([], site_url=config.site_url,
+                                extra_paths=["/", search.PAGE_PATH, *(f"/{g}/" for g in groups)])
+    maps = [SITEMAP_PAGES] + [group_sitemap_path(g, y) for g in groups for y in sorted(years_by_group[g])]
+    return [_file(sitemap.SITEMAP_PATH, sitemap.sitemap_index(maps, site_url=config.site_url)),
+            _file(SITEMAP_PAGES, pages)]
+
+
+def static_files(renderer: PageRenderer) -> list[SiteFile]:
+    """What no meeting changes: assets, 404, the search page, robots.txt."""
     out = [_file(p, b) for p, b in renderer.assets().items()]
-    out += [_file(p, h) for p, h in renderer.archive_pages(listed).items()]
-    out += [_file(p, h) for p, h in renderer.year_pages(listed).items()]
     out.append(_file("/404.html", renderer.not_found_page()))
     out.append(_file(search.PAGE_PATH + "index.html", renderer.search_page()))
-    out += [_file(p, b) for p, b in search.search_files(listed).items()]
-    out += _feed_files(listed, config, "/", config.title, limit=feed_limit)
-    by_group = itertools.groupby(sorted(listed, key=lambda r: r.group), key=lambda r: r.group)
-    groups = []
-    for group, members in by_group:
-        members = list(members)
-        groups.append(group)
-        out += [_file(p, h) for p, h in renderer.group_pages(group, members).items()]
-        out += _feed_files(members, config, f"/{group}/", f"{config.title}: {group}",
-                           limit=feed_limit)
-        out.append(_file(ical.calendar_path(group), ical.group_calendar(
-            members, site_url=config.site_url, group=group,
-            title=f"{renderer.group_name(group)} meetings", info=renderer.groups.get(group),
-            newest=renderer.newest.get(group))))
-    extra = ["/", search.PAGE_PATH] + [f"/{g}/" for g in groups]
-    out.append(_file(sitemap.SITEMAP_PATH,
-                     sitemap.sitemap_xml(listed, site_url=config.site_url, extra_paths=extra)))
-    out.append(_file("/robots.txt", sitemap.robots_txt(config.site_url)))
+    out.append(_file("/robots.txt", sitemap.robots_txt(renderer.config.site_url)))
     return out
 
 
-def _feed_files(records, config: SiteConfig, base: str, title: str, *, limit: int) -> list[SiteFile]:
-    common = dict(site_url=config.site_url, title=title, link_path=base, limit=limit,
-                  description=f"Meeting minutes published at {config.site_url}{base}")
-    return [_file(f"{base}feed.xml", feeds.rss_feed(records, self_path=f"{base}feed.xml", **common)),
-            _file(f"{base}atom.xml", feeds.atom_feed(records, self_path=f"{base}atom.xml", **common))]
+def listing_files(renderer: PageRenderer, records: list[MeetingRecord], *,
+                  feed_limit: int = 50, with_search: bool = True) -> list[SiteFile]:
+    """Everything that is not a meeting page, for a whole set of records: every stream's pages,
+    feeds, calendars, sitemaps, search (unless the caller makes it: `minutes build` does, a
+    batch of days at a time), robots.txt, 404 and assets. The index function renders the same
+    files from windows of the streams a change touches."""
+    config = renderer.config
+    listed = [r for r in records if r.listed]
+    members = streams.by_stream(listed)
+    names = list(members)
+    out = static_files(renderer)
+    if with_search:
+        out += [_file(p, b) for p, b in search.search_files(listed).items()]
+    out += feed_files(config, "/", listed, limit=feed_limit)
+    years_by_group: dict[str, list[int]] = {}
+    for stream in sorted({*members, "/"}):
+        if streams.is_upcoming(stream):
+            continue
+        scope, year = streams.scope_of(stream), streams.year_of(stream)
+        window = streams.whole(stream, members.get(stream, []), config.per_page)
+        front: dict = {"years": streams.years_in(names, scope)}
+        if scope != "/" and year is None:
+            front["upcoming"] = members.get(stream + streams.UPCOMING, [])
+        out += stream_files(renderer, window, numbers=range(1, window.last + 1), **front)
+        if scope != "/" and year is not None:
+            out.append(group_sitemap(config, scope.strip("/"), year, members[stream]))
+            years_by_group.setdefault(scope.strip("/"), []).append(year)
+    for scope in sorted({streams.scope_of(s) for s in names} - {"/"}):
+        group = scope.strip("/")
+        if scope not in members:   # only upcoming meetings: the front page still lists them
+            window = streams.whole(scope, [], config.per_page)
+            out += stream_files(renderer, window, numbers=(), years=streams.years_in(names, scope),
+                                upcoming=members.get(scope + streams.UPCOMING, []))
+        held, upcoming = members.get(scope, []), members.get(scope + streams.UPCOMING, [])
+        out += feed_files(config, scope, held, limit=feed_limit)
+        out.append(calendar_file(renderer, group, held, upcoming))
+    out += catalog_files(config, years_by_group)
+    return out
+
+
+def neighbours(record: MeetingRecord, records: Iterable[MeetingRecord]):
+    """(older, newer) listed meeting of the record's group among `records`."""
+    return streams.neighbours_in([r for r in records if r.group == record.group and r.listed], record)
 
 
 def whole_site(renderer: PageRenderer, records: list[MeetingRecord], **options) -> list[SiteFile]:
     around = all_neighbours(records)
-    pages = [meeting_file(renderer, r, records, around=around.get((r.group, r.meeting), (None, None)))
+    pages = [meeting_file(renderer, r, *around.get((r.group, r.meeting), (None, None)))
              for r in records]
     return pages + listing_files(renderer, records, **options)

@@ -42,6 +42,15 @@ def sitemap_xml(records: Iterable[MeetingRecord], *, site_url: str,
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
+def sitemap_index(paths: Iterable[str], *, site_url: str) -> bytes:
+    """<sitemapindex> of the given sitemap paths, in the given order. No lastmod: the index then
+    changes only when a sitemap appears or goes, not on every publish."""
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>', f'<sitemapindex xmlns="{SITEMAP_NS}">']
+    lines += [f"  <sitemap><loc>{escape(absolute_url(site_url, p))}</loc></sitemap>" for p in paths]
+    lines.append("</sitemapindex>")
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
 def _url_element(loc: str, modified: str | None) -> str:
     parts = [f"<loc>{escape(loc)}</loc>"]
     if modified:

@@ -73,6 +73,22 @@ class MeetingsTable:
                                     ConsistentRead=True).get("Item")
         return record_from_item(item) if item and not is_guard_only(item) else None
 
+    def many(self, keys) -> dict[tuple[str, str], MeetingRecord]:
+        """Full records of the given (group, meeting) keys that exist (BatchGetItem, 100 a call)."""
+        wanted = sorted(set(keys))
+        found: dict[tuple[str, str], MeetingRecord] = {}
+        client, name = self._table.meta.client, self._table.name
+        for start in range(0, len(wanted), 100):
+            request = {name: {"Keys": [{"group": g, "meeting": m} for g, m in wanted[start:start + 100]],
+                              "ConsistentRead": True}}
+            while request:
+                answer = client.batch_get_item(RequestItems=request)
+                for item in answer["Responses"].get(name, []):
+                    if not is_guard_only(item):
+                        found[(item["group"], item["meeting"])] = record_from_item(item)
+                request = answer.get("UnprocessedKeys") or None
+        return found
+
     # Reads are strongly consistent: index runs right after publish's write, and an eventually
     # consistent read could miss the meeting it was asked to list.
     def group(self, group: str) -> list[MeetingRecord]:
@@ -205,6 +221,14 @@ class MeetingsTable:
                 return False
             raise
 
+    def segment_owners(self, group: str, segment: str) -> dict[str, str]:
+        """URL segment -> meeting, for the segments of a group that start with `segment` (the
+        segment itself, its -2, -3, ...; removed meetings keep theirs). GSI by-segment: only
+        those keys are read, never the whole group."""
+        items = self._query(IndexName="by-segment", ConsistentRead=False,
+                            KeyConditionExpression=Key("group").eq(group) & Key("segment").begins_with(segment))
+        return {i["segment"]: i["meeting"] for i in items}
+
     # --- group.yaml: one item per group under the partition GROUPS (no "date", so every
     # meeting read above skips it, as it skips guard-only items) -------------------------------
 
@@ -256,6 +280,8 @@ class MeetingsTable:
         return True
 
     def _query(self, **args) -> list[dict]:
+        # A global secondary index is only eventually consistent; the table itself is read
+        # strongly consistent.
         items, args = [], {"ConsistentRead": True, **args}
         while True:
             page = self._table.query(**args)

@@ -182,6 +182,18 @@ class SiteStore:
         self._s3.delete_object(Bucket=self._bucket, Key=object_key(path))
         self.deleted += 1
 
+    def get(self, path: str) -> bytes | None:
+        """A site file's bytes (None when there is none)."""
+        try:
+            return self._s3.get_object(Bucket=self._bucket, Key=object_key(path))["Body"].read()
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise
+
+    def exists(self, path: str) -> bool:
+        return self._etag(object_key(path)) is not None
+
     def _etag(self, key: str) -> str | None:
         try:
             return self._s3.head_object(Bucket=self._bucket, Key=key)["ETag"].strip('"')

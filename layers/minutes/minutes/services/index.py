@@ -1,25 +1,36 @@
-"""index: rebuild, from the Meetings table, only what a change touches (runs one at a time).
+"""index: rewrite only what a change touches, reading only what those files show (one at a time).
 
-Touched: the changed meetings' pages and their group neighbours (prev/next links), the archive,
-the groups' pages and feeds, the overall feeds, the sitemap. Unchanged bytes are not rewritten.
-Listing files the plan no longer has (a group's pages after its last meeting was removed, the
-page of a year that is now empty, page 3 of an archive that shrank) are deleted.
+For each changed meeting: commit its move in the Listings table (the light projection the lists
+show; aws/listings.py), then render from the table what depends on it: its page and its
+neighbours' pages; in each list it was or is in (streams.py) the front page and the numbered
+pages from its position to the newest (pages are numbered from the oldest, so for a new meeting
+that is the front page, plus one new page every per_page meetings); the scope's feeds, which
+read the full content of their newest `feed_limit` meetings only; the group's calendar; the
+sitemap of its group and year; the sitemap index only when a group or year appears or goes.
+Nothing here reads every record, so a publish costs the same at 10 meetings and at 10,000.
+
+The files are the same bytes `minutes build` makes (the same functions in site.py cut and
+render them). The commit comes first and keeps the previous entry (`was`): a retried batch
+finds its meetings already committed and re-renders from the same before/after pair.
 """
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from dataclasses import dataclass
 
+from .. import search, streams
+from ..ical import calendar_path
 from ..aws.dynamo import MeetingsTable
+from ..aws.listings import ListingsTable, light_item, light_record
 from ..aws.s3 import SiteStore, object_key
 from ..group import newest_by_group
 from ..messages import GROUP_UPDATE, SiteUpdate
-from ..model import MeetingRecord, sort_newest_first
+from ..model import MeetingRecord
 from ..pages import PageRenderer
-from ..search import is_search_file
-from ..site import listing_files, meeting_file, whole_site
-
-SEARCH_PREFIX = "search/"
+from ..site import (CALENDAR_LIMIT, SiteFile, calendar_file, catalog_files, content_type, feed_files,
+                    group_sitemap, group_sitemap_path, meeting_file, static_files, stream_files,
+                    whole_site)
 
 
 @dataclass(frozen=True)
@@ -29,88 +40,273 @@ class IndexResult:
     deleted: int = 0
 
 
-# What a listing is, as a key under "" or "<group>/": only these are ever pruned, never a
-# meeting's page or attachment (a meeting segment starts with a full date, never 4 digits).
-_LISTING = re.compile(r"(?:[^/]+/)?(?:index\.html|feed\.xml|atom\.xml|meetings\.ics"
-                      r"|page/\d+/index\.html|\d{4}/index\.html)")
-_LISTING_FOLDER = re.compile(r"page/|\d{4}/")
+@dataclass(frozen=True)
+class _Change:
+    record: MeetingRecord | None     # the full record now (None once removed)
+    now: MeetingRecord | None        # its listing entry now (None: not listed)
+    was: MeetingRecord | None        # its listing entry before this change
+
+
+def light(record: MeetingRecord | None) -> MeetingRecord | None:
+    """What the lists show of a record (None when it is not listed)."""
+    return light_record(light_item(record)) if record is not None and record.listed else None
 
 
 class Indexer:
-    def __init__(self, *, meetings: MeetingsTable, site: SiteStore, renderer: PageRenderer,
-                 feed_limit: int = 50):
-        self.meetings, self.site, self.renderer, self.feed_limit = meetings, site, renderer, feed_limit
+    def __init__(self, *, meetings: MeetingsTable, listings: ListingsTable, site: SiteStore,
+                 renderer: PageRenderer, feed_limit: int = 50):
+        self.meetings, self.listings, self.site = meetings, listings, site
+        self.renderer, self.feed_limit = renderer, feed_limit
+        self.per_page = renderer.config.per_page
+        self._wrote_sitemap_index = False
+        self._view = renderer   # the renderer with the groups' group.yaml, per batch
 
     def apply(self, updates: list[SiteUpdate]) -> IndexResult:
         before = (self.site.writes, self.site.skipped, self.site.deleted)
-        everything = self.meetings.all()
-        records = [r for r in everything if r.status != "removed"]
-        groups = {u.group for u in updates}
-        renderer = self._renderer(records)
-        for record in self._pages_to_render(updates, everything):
-            self.site.put(meeting_file(renderer, record, records))
-        planned = set()
-        # The search index is thousands of small files: one listing instead of a HEAD each.
-        # (Incremental, without planning every file: search.plan_update.)
-        search_etags = self.site.etags(SEARCH_PREFIX)
-        for item in listing_files(renderer, records, feed_limit=self.feed_limit):
-            planned.add(object_key(item.path))
-            if _belongs_to_other_group(item.path, groups, records):
-                continue
-            self.site.put(item, etags=search_etags if is_search_file(item.path) else None)
-        self._prune(planned, groups, search_etags)
+        infos = self.meetings.group_infos()
+        changes = self._commit([u for u in updates if u.meeting != GROUP_UPDATE])
+        if any(u.meeting == GROUP_UPDATE for u in updates):
+            # A group.yaml changed: its name is on every page that lists the group, its schedule
+            # on the archive. Rare, so everything is rewritten (what is unchanged is skipped).
+            self._rewrite(infos)
+            return IndexResult(self.site.writes - before[0], self.site.skipped - before[1],
+                               self.site.deleted - before[2])
+        # Group cards and "next meeting" follow each group's newest meeting: read per group only
+        # when some group has a group.yaml.
+        self._view = self.renderer.with_groups(infos, self._newest() if infos else {})
+        self._meeting_pages(changes)
+        self._search(changes)
+        scopes = self._touched(changes)
+        if "/" not in scopes and not self.site.exists("index.html"):
+            scopes["/"] = {"/": None}   # the first run lists nothing (a draft): the archive exists
+        self._wrote_sitemap_index = False
+        for scope, touched in sorted(scopes.items()):
+            self._scope(scope, touched, changes)
+        if not self._wrote_sitemap_index and not self.site.exists("sitemap.xml"):
+            self._sitemap_index()
+        for item in static_files(self._view):
+            self.site.put(item)
         return IndexResult(self.site.writes - before[0], self.site.skipped - before[1],
                            self.site.deleted - before[2])
 
-    def rebuild(self) -> IndexResult:
-        """Every file of the site from the Meetings table: after a deploy onto existing records,
-        or after records were loaded in bulk. Costs the whole archive, unlike apply()."""
-        before = (self.site.writes, self.site.skipped)
-        records = [r for r in self.meetings.all() if r.status != "removed"]
-        for item in whole_site(self._renderer(records), records, feed_limit=self.feed_limit):
+    # --- the Listings table ------------------------------------------------------------
+
+    def _commit(self, updates: list[SiteUpdate]) -> list[_Change]:
+        keys = list(dict.fromkeys((u.group, u.meeting) for u in updates))
+        pointers = self.listings.pointers(keys)
+        changes = []
+        for group, meeting in keys:
+            record = self.meetings.get(group, meeting)
+            if record is not None and record.status == "removed":
+                record = None
+            now = light(record)
+            stored_now, stored_was = pointers[(group, meeting)]
+            if stored_now == now:        # committed already (a retry, or a duplicate message)
+                was = stored_was
+            else:
+                was = stored_now
+                self.listings.commit(group, meeting, now=now, was=was)
+            changes.append(_Change(record, now, was))
+        return changes
+
+    # --- meeting pages -----------------------------------------------------------------
+
+    def _meeting_pages(self, changes: list[_Change]) -> None:
+        """The changed pages, and the pages on either side of where they are and were."""
+        done = {(c.record.group, c.record.meeting) for c in changes if c.record is not None}
+        around: dict[tuple[str, str], MeetingRecord] = {}
+        for change in changes:
+            if change.record is not None:
+                self.site.put(meeting_file(self._view, change.record,
+                                           *self.listings.neighbours(change.record)))
+            for entry in filter(None, (change.now, change.was)):
+                for side in self.listings.neighbours(entry):
+                    if side is not None and (side.group, side.meeting) not in done:
+                        around[(side.group, side.meeting)] = side
+        full = self.meetings.many(around)
+        for key in sorted(full):
+            if not full[key].listed:   # removed or a draft since: its own update is queued,
+                continue               # and publish has already moved its page
+            self.site.put(meeting_file(self._view, full[key], *self.listings.neighbours(full[key])))
+
+    # --- lists, feeds, calendars, sitemaps ----------------------------------------------
+
+    def _touched(self, changes: list[_Change]) -> dict[str, dict[str, str | None]]:
+        """scope -> stream -> the lowest position a change touches in it."""
+        scopes: dict[str, dict[str, str | None]] = defaultdict(dict)
+        for change in changes:
+            for entry in filter(None, (change.now, change.was)):
+                for stream, position in streams.streams_of(entry).items():
+                    low = scopes[streams.scope_of(stream)].get(stream)
+                    scopes[streams.scope_of(stream)][stream] = min(low, position) if low else position
+        return scopes
+
+    def _scope(self, scope: str, touched: dict[str, str | None], changes: list[_Change]) -> None:
+        counts = self.listings.heads(scope)
+        delta: dict[str, int] = defaultdict(int)
+        for change in changes:
+            for stream in streams.streams_of(change.now) if change.now else {}:
+                delta[stream] += 1
+            for stream in streams.streams_of(change.was) if change.was else {}:
+                delta[stream] -= 1
+        old = {s: counts.get(s, 0) - delta.get(s, 0) for s in {*counts, *delta}}
+        years, old_years = streams.years_in(counts, scope), streams.years_in(
+            [s for s, n in old.items() if n > 0], scope)
+        if years != old_years:   # the year links of every front page in the scope change
+            for year in {*years, *old_years}:
+                touched.setdefault(f"{scope}{year}/", None)
+            touched.setdefault(scope, None)
+        group = None if scope == "/" else scope.strip("/")
+        if group is not None and scope + streams.UPCOMING in touched:
+            touched.setdefault(scope, None)   # the group's front page lists its upcoming meetings
+        upcoming = self.listings.entries(scope + streams.UPCOMING) if group else []
+        listed = counts.get(scope, 0) + len(upcoming)
+        for stream in sorted(touched):
+            if streams.is_upcoming(stream):
+                continue
+            keep = stream == "/" or (stream == scope and listed > 0)
+            self._stream(stream, counts.get(stream, 0), old.get(stream, 0), touched[stream],
+                         years=years, upcoming=upcoming if stream == scope else (), keep=keep)
+            year = streams.year_of(stream)
+            if group is not None and year is not None:
+                self._group_sitemap(group, year, stream, counts.get(stream, 0))
+        if group is None:
+            self._feeds(scope, listed=True)
+        else:
+            self._feeds(scope, listed=listed > 0)
+            self._calendar(group, listed > 0, upcoming)
+        was_listed = old.get(scope, 0) + old.get(scope + streams.UPCOMING, 0) > 0
+        if group is not None and (years != old_years or was_listed != (listed > 0)):
+            self._sitemap_index()   # a group or one of its years appeared or went
+
+    def _stream(self, stream: str, count: int, old_count: int, low: str | None, *,
+                years: list[int], upcoming, keep: bool) -> None:
+        """The front page and the numbered pages from `low` to the newest of one stream."""
+        per_page = self.per_page
+        last, old_last = streams.last_page(count, per_page), streams.last_page(old_count, per_page)
+        for number in range(last + 1, old_last + 1):
+            self.site.delete(streams.page_path(stream, number) + "index.html")
+        if count == 0 and not keep:
+            self.site.delete(stream + "index.html")
+            return
+        entries = self.listings.entries(stream, since=low) if low is not None else []
+        first = (count - len(entries)) // per_page + 1 if low is not None else last + 1
+        if last != old_last:   # pages appeared or went: the one below them links to its newer page
+            first = min(first, max(1, min(last, old_last)))
+        numbers = range(first, last + 1)
+        need = max(count - (first - 1) * per_page if numbers else 0, min(per_page, count))
+        if need > len(entries):
+            entries += self.listings.entries(stream, below=low, limit=need - len(entries))
+        window = streams.Window(stream, count, tuple(entries), per_page)
+        for item in stream_files(self._view, window, numbers=numbers, years=years,
+                                 upcoming=upcoming):
             self.site.put(item)
-        return IndexResult(self.site.writes - before[0], self.site.skipped - before[1])
 
-    def _renderer(self, records: list[MeetingRecord]) -> PageRenderer:
-        """The renderer with every group's group.yaml (one Query) and newest meeting."""
-        return self.renderer.with_groups(self.meetings.group_infos(), newest_by_group(records))
+    def _feeds(self, scope: str, *, listed: bool) -> None:
+        if not listed:
+            for name in ("feed.xml", "atom.xml"):
+                self.site.delete(scope + name)
+            return
+        chosen, below = [], None
+        while len(chosen) < self.feed_limit:   # `/` lists upcoming meetings too; feeds do not
+            batch = self.listings.entries(scope, below=below, limit=self.feed_limit)
+            chosen += [r for r in batch if r.status == "published"]
+            if len(batch) < self.feed_limit:
+                break
+            below = _position(batch[-1])
+        chosen = chosen[:self.feed_limit]
+        full = self.meetings.many((r.group, r.meeting) for r in chosen)
+        records = [full[(r.group, r.meeting)] for r in chosen
+                   if (r.group, r.meeting) in full and full[(r.group, r.meeting)].status == "published"]
+        for item in feed_files(self.renderer.config, scope, records, limit=self.feed_limit):
+            self.site.put(item)
 
-    def _prune(self, planned: set[str], groups: set[str], search_keys) -> None:
-        """Delete the listings of the site root and of the changed groups that are not planned."""
-        found = []
-        for base in ["", *(f"{g}/" for g in sorted(groups))]:
-            keys, folders = self.site.list(base, delimiter="/")
-            found += keys
-            for folder in folders:
-                if _LISTING_FOLDER.fullmatch(folder[len(base):]):
-                    found += self.site.list(folder)[0]
-        found += [k for k in search_keys if is_search_file("/" + k)]   # the search index's files
-        stale = sorted(k for k in found if (_LISTING.fullmatch(k) or is_search_file("/" + k))
+    def _calendar(self, group: str, listed: bool, upcoming: list[MeetingRecord]) -> None:
+        if not listed:
+            self.site.delete(calendar_path(group))
+            return
+        held = self.listings.entries(f"/{group}/", limit=CALENDAR_LIMIT)
+        self.site.put(calendar_file(self._view, group, held, upcoming))
+
+    def _group_sitemap(self, group: str, year: int, stream: str, count: int) -> None:
+        """The group's sitemap of one year (a year of one group: bounded)."""
+        if count == 0:
+            self.site.delete(group_sitemap_path(group, year))
+            return
+        self.site.put(group_sitemap(self.renderer.config, group, year, self.listings.entries(stream)))
+
+    def _search(self, changes: list[_Change]) -> None:
+        """Redo the search index for the days the changes touch (search.plan_days): the days'
+        meetings as listed before the batch and their full records now."""
+        days = sorted({e.date for c in changes for e in (c.now, c.was) if e is not None})
+        if not days:
+            return
+        changed = {(e.group, e.meeting) for c in changes for e in (c.now, c.was) if e is not None}
+        after = [e for day in days for e in self.listings.day(day)]
+        # Before the batch: the days' entries now, with each changed meeting put back as it was.
+        before = [e for e in after if (e.group, e.meeting) not in changed]
+        before += [c.was for c in changes if c.was is not None]
+        full = self.meetings.many((e.group, e.meeting) for e in after)
+        records = [full[k] for k in sorted(full) if full[k].listed]   # removed since: its update comes
+        for path, body in search.plan_days(before=before, after=records, read=self.site.get):
+            if body is None:
+                self.site.delete(path)
+            else:
+                self.site.put(SiteFile(path, body, content_type(path)))
+
+    def _sitemap_index(self) -> None:
+        self._wrote_sitemap_index = True
+        years_by_group = {}
+        for group in self.listings.groups():
+            years_by_group[group] = streams.years_in(self.listings.heads(f"/{group}/"), f"/{group}/")
+        for item in catalog_files(self.renderer.config, years_by_group):
+            self.site.put(item)
+
+    # --- everything at once ------------------------------------------------------------
+
+    def rebuild(self) -> IndexResult:
+        """Every file of the site, and the Listings table, from the Meetings table: after a
+        deploy onto existing records or a bulk load. Costs the whole archive, unlike apply();
+        stale listing files (of an older page layout, say) are deleted."""
+        before = (self.site.writes, self.site.skipped, self.site.deleted)
+        records = [r for r in self.meetings.all() if r.status != "removed"]
+        self.listings.clear()
+        self.listings.load(records)
+        self._rewrite(self.meetings.group_infos(), records)
+        return IndexResult(self.site.writes - before[0], self.site.skipped - before[1],
+                           self.site.deleted - before[2])
+
+    def _rewrite(self, infos, records: list[MeetingRecord] | None = None) -> None:
+        """Every site file from the Meetings table; listing files it no longer has are deleted."""
+        if records is None:
+            records = [r for r in self.meetings.all() if r.status != "removed"]
+        view = self.renderer.with_groups(infos, newest_by_group(records))
+        planned = set()
+        for item in whole_site(view, records, feed_limit=self.feed_limit):
+            planned.add(object_key(item.path))
+            self.site.put(item)
+        keys, _ = self.site.list("")
+        stale = sorted(k for k in keys if (_LISTING.fullmatch(k) or search.is_search_file("/" + k))
                        and k not in planned)
         if stale:
             self.site.delete_keys(stale)
 
-    def _pages_to_render(self, updates: list[SiteUpdate], everything: list[MeetingRecord]):
-        """The changed meetings (unless removed) and the listed meetings on either side."""
-        chosen: dict[tuple[str, str], MeetingRecord] = {}
-        for update in updates:
-            if update.meeting == GROUP_UPDATE:   # group.yaml: every page shows the group's name
-                chosen.update({(r.group, r.meeting): r for r in everything
-                               if r.group == update.group and r.status != "removed"})
-                continue
-            group = sort_newest_first(r for r in everything if r.group == update.group)
-            at = next((i for i, r in enumerate(group) if r.meeting == update.meeting), None)
-            if at is None:
-                continue
-            if group[at].status != "removed":
-                chosen[(update.group, update.meeting)] = group[at]
-            newer = next((r for r in reversed(group[:at]) if r.listed), None)
-            older = next((r for r in group[at + 1:] if r.listed), None)
-            for neighbour in filter(None, (newer, older)):
-                chosen[(neighbour.group, neighbour.meeting)] = neighbour
-        return list(chosen.values())
+    def _newest(self) -> dict:
+        """Each group's newest listed meeting (group.newest_by_group), two small reads a group."""
+        newest = {}
+        for group in self.listings.groups():
+            found = [e.date for s in (f"/{group}/", f"/{group}/{streams.UPCOMING}")
+                     for e in self.listings.entries(s, limit=1)]
+            if found:
+                newest[group] = max(found)
+        return newest
 
 
-def _belongs_to_other_group(path: str, groups: set[str], records: list[MeetingRecord]) -> bool:
-    first = path.strip("/").split("/", 1)[0]
-    return first not in groups and any(r.group == first for r in records)
+# What a listing is, as a key under "" or "<group>/": only these are ever pruned by rebuild,
+# never a meeting's page or attachment (a meeting segment starts with a full date).
+_LISTING = re.compile(r"(?:[^/]+/)?(?:\d{4}/)?(?:index\.html|page/\d+/index\.html)"
+                      r"|(?:[^/]+/)?(?:feed\.xml|atom\.xml|meetings\.ics|sitemap(?:-\d{4}|-pages)?\.xml)")
+
+
+def _position(record: MeetingRecord) -> str:
+    return streams.streams_of(record)["/"]

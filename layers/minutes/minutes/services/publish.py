@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 
 from .. import keys, running_notes
 from ..aws.dynamo import MeetingsTable, RecordTooLarge, normalise_sequencer
+from ..aws.listings import ListingsTable
 from ..aws.notes_table import NotesTable
 from ..aws.queues import Notifications, SiteUpdates
 from ..aws.s3 import MinutesStore, SiteStore
@@ -37,9 +38,11 @@ _FOLDER_ROUNDS = 3
 
 class Publisher:
     def __init__(self, *, settings: Settings, minutes: MinutesStore, site: SiteStore,
-                 meetings: MeetingsTable, site_updates: SiteUpdates, notifications: Notifications,
-                 notices: ScribeNotices, renderer: PageRenderer, clock=None):
+                 meetings: MeetingsTable, listings: ListingsTable, site_updates: SiteUpdates,
+                 notifications: Notifications, notices: ScribeNotices, renderer: PageRenderer,
+                 clock=None):
         self.settings, self.minutes, self.site, self.meetings = settings, minutes, site, meetings
+        self.listings = listings
         self.site_updates, self.notifications, self.notices = site_updates, notifications, notices
         self.renderer = renderer
         self._clock = clock or (lambda: dt.datetime.now(dt.timezone.utc))
@@ -218,11 +221,11 @@ class Publisher:
 
     def _write_page(self, record: MeetingRecord, assembled: Assembled,
                     existing: MeetingRecord | None) -> None:
-        group = [r for r in self.meetings.group(record.group)
-                 if (r.group, r.meeting) != (record.group, record.meeting)] + [record]
         info = self.meetings.group_info(record.group)
         renderer = self.renderer.with_groups({record.group: info} if info else {}, {})
-        self.site.put(meeting_file(renderer, record, group))
+        # Neighbours as the lists stand now; index renders the page again once it has listed
+        # this meeting (and rewrites the neighbours' own links).
+        self.site.put(meeting_file(renderer, record, *self.listings.neighbours(record)))
         by_name = {a.name: a for a in record.attachments}
         for source, att in assembled.attachments:
             final = by_name.get(att.name, att)

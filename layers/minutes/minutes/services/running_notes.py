@@ -211,10 +211,8 @@ class RunningNotesPublisher:
     def _apply(self, group: str, outcome: _Outcome, change, now: dt.datetime) -> None:
         p = self.p
         if outcome.written:
-            written = {r.meeting for r in outcome.written}
-            records = [r for r in p.meetings.group(group) if r.meeting not in written] + outcome.written
-            for record in outcome.written:
-                p.site.put(meeting_file(p.renderer, record, records))
+            for record in outcome.written:   # index renders them again once it has listed them
+                p.site.put(meeting_file(p.renderer, record, *p.listings.neighbours(record)))
         for record in outcome.removed:
             p.site.delete_prefix(record.url_path.lstrip("/"))
         for record, action in ([(r, "upsert") for r in outcome.written]

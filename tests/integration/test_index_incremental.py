@@ -1,0 +1,136 @@
+"""The incremental index: after any sequence of events the site bucket holds exactly the files
+(and bytes) of a whole build of the surviving records, and one publish makes the same AWS calls
+whatever the size of the archive."""
+from __future__ import annotations
+
+import contextlib
+import json
+import random
+
+import pytest
+
+from minutes import runtime
+from minutes.aws.dynamo import MeetingsTable
+from minutes.aws.listings import ListingsTable
+from minutes.aws.s3 import SiteStore
+from minutes.pages import PageRenderer, SiteConfig
+from minutes.services.index import Indexer
+from minutes.site import whole_site
+
+from tests.support.aws import PARAMETERS, REPO, SITE_URL, Harness, minutes_text
+from tests.support.scale import CallCounter, archive, seed
+
+PER_PAGE, FEED_LIMIT = 3, 4   # small, so a few dozen meetings fill many pages and overflow feeds
+
+
+def small_indexer(stack: Harness) -> Indexer:
+    s = stack.settings("IndexFunction")
+    renderer = PageRenderer(SiteConfig(site_url=s.site_url, per_page=PER_PAGE,
+                                       subscribe_url=s.subscriptions_url or None))
+    return Indexer(meetings=MeetingsTable(stack.table("MeetingsTable")),
+                   listings=ListingsTable(stack.table("ListingsTable")),
+                   site=SiteStore(stack.s3, s.site_bucket), renderer=renderer, feed_limit=FEED_LIMIT)
+
+
+def assert_site_is_a_whole_build(stack: Harness, indexer: Indexer) -> None:
+    records = [r for r in stack.meetings().all() if r.status != "removed"]
+    expected = {f.key: f.body for f in whole_site(indexer.renderer, records, feed_limit=FEED_LIMIT)}
+    actual = stack.site_keys()
+    assert sorted(actual - set(expected)) == [], "files a whole build does not have"
+    assert sorted(set(expected) - actual) == [], "files a whole build has"
+    differ = [k for k in sorted(expected) if stack.s3.get_object(
+        Bucket=stack.site_bucket, Key=k)["Body"].read() != expected[k]]
+    assert differ == []
+
+
+def upload(stack: Harness, key: str, body: bytes) -> None:
+    assert stack.publish(key, body)["status"] in ("published", "draft", "upcoming"), key
+    stack.drain()
+
+
+def remove(stack: Harness, key: str) -> None:
+    assert stack.invoke_publish(stack.delete_event(key))["status"] == "removed", key
+    stack.drain()
+
+
+def test_any_sequence_of_events_leaves_the_site_a_whole_build_would_make(stack):
+    indexer = small_indexer(stack)
+    runtime.provide(indexer=indexer)
+    rng = random.Random(9)
+    live: list[str] = []
+    days = [f"2023-{m:02d}-{d:02d}" for m in (3, 7, 11) for d in (2, 16)] + \
+           [f"2024-{m:02d}-{d:02d}" for m in (1, 5, 9) for d in (4, 18)] + ["2025-01-07", "2025-02-11"]
+    rng.shuffle(days)                      # old meetings arrive after newer ones (backfill)
+    for n, day in enumerate(days):
+        group = "alpha" if n % 3 else "beta"
+        key = f"minutes/{group}/{day}-sync.md"
+        front = f"time: '{8 + n % 3}:30'" if n % 4 == 0 else ""
+        upload(stack, key, minutes_text(f"{group} sync {day}", front=front))
+        live.append(key)
+    assert_site_is_a_whole_build(stack, indexer)
+
+    upload(stack, live[3], minutes_text("Retitled, with a summary", front="summary: Now shorter."))
+    remove(stack, live[5])
+    remove(stack, live[0])
+    upload(stack, live[7], minutes_text("Not ready", front="draft: true"))     # listed -> draft
+    upload(stack, "minutes/beta/2025-03-04-hidden.md", minutes_text("Draft", front="draft: true"))
+    upload(stack, "minutes/alpha/2026-01-13-plan/AGENDA.md", b"# Agenda\n\n- Roadmap\n")   # upcoming
+    upload(stack, "minutes/gamma/2022-12-01-kickoff.md", minutes_text("A new group, a new year"))
+    upload(stack, live[7], minutes_text("Ready after all"))                     # draft -> listed
+    assert_site_is_a_whole_build(stack, indexer)
+
+    for key in [k for k in live if k not in (live[0], live[5])] + ["minutes/gamma/2022-12-01-kickoff.md"]:
+        remove(stack, key)                 # the last of a year, of a group: their files go
+    assert_site_is_a_whole_build(stack, indexer)
+
+
+@contextlib.contextmanager
+def seeded_stack(n: int, groups: int):
+    from moto import mock_aws
+
+    from minutes.aws.emulated import LocalCloud
+    with mock_aws():
+        runtime.reset()
+        stack = Harness(LocalCloud(REPO, parameters=PARAMETERS).create())
+        records = archive(n, groups=groups)
+        seed(stack.table("MeetingsTable"), records)
+        ListingsTable(stack.table("ListingsTable")).load(records)
+        yield stack
+        runtime.reset()
+
+
+def one_publish_calls(n: int, groups: int) -> tuple[CallCounter, CallCounter]:
+    """The boto3 calls of publish, then of index, for one new meeting in an archive of n."""
+    publish, index = CallCounter(), CallCounter()
+    try:
+        with seeded_stack(n, groups=groups) as stack:
+            publish.attach(), index.attach()   # the stack set up boto3's default session afresh
+            # A first meeting in another group: the site's catalog (sitemap index, search
+            # manifest) and root pages exist from then on, as on any running site.
+            upload(stack, "minutes/wg-01/2025-06-05-warm-up.md", minutes_text("Warm-up"))
+            event = stack.put_event("minutes/wg-00/2025-06-09-new.md", minutes_text("A new meeting"))
+            publish.start()
+            assert stack.invoke_publish(event)["status"] == "published"
+            publish.stop()
+            bodies = [json.loads(m["Body"]) for m in stack.take_messages("SiteUpdatesQueue")]
+            update = stack.sqs_event("sqs-site-update.json", bodies, queue="SiteUpdatesQueue")
+            index.start()
+            assert stack.cloud.invoke("IndexFunction", update) == {"batchItemFailures": []}
+            index.stop()
+    finally:
+        publish.detach()
+        index.detach()
+    return publish, index
+
+
+def test_one_publish_makes_the_same_calls_into_an_archive_of_210_and_of_990(aws_environment):
+    """Both archives are larger than every window a publish reads (a page of 20, 50 feed
+    entries, 100 calendar events, a year of one group) and span the same three years (front
+    pages link every year); in neither does the new meeting fill a page. 2 groups of 105
+    meetings, then 9 groups of 110."""
+    small, large = one_publish_calls(210, groups=2), one_publish_calls(990, groups=9)
+    for when, (a, b) in {"publish": (small[0], large[0]), "index": (small[1], large[1])}.items():
+        assert a.calls == b.calls, when
+        assert (a.items_read, a.s3_writes, a.dynamodb_reads) == (b.items_read, b.s3_writes,
+                                                                 b.dynamodb_reads), when
+    assert small[1].count("Scan") == 0 and small[1].s3_writes > 0
