@@ -8,7 +8,7 @@ import random
 
 from minutes.model import MeetingRecord
 from minutes.pages import PageRenderer, SiteConfig
-from minutes.search import (DAY_SLOTS, doc_ids, doc_path, plain_text, plan_update, search_files,
+from minutes.search import (DAY_SLOTS, doc_ids, doc_path, plain_text, plan_days, search_files,
                             shard_file, shard_for, shard_key, shard_path, terms, words)
 from tests.unit.test_pages import Tags
 
@@ -96,53 +96,85 @@ def random_record(rng: random.Random, n: int) -> MeetingRecord:
                   content_html=f"<p>{text}</p>", status=rng.choice(["published"] * 4 + ["draft", "upcoming"]))
 
 
-def apply_change(files: dict[str, bytes], before: list[MeetingRecord], after: list[MeetingRecord],
-                 changed: set) -> tuple[dict, dict]:
-    """What the index service does for one change set: plan_update with the listed meetings of
-    the touched days, the changed records, and reads of the current files; then write/delete."""
+def plan_change(files: dict[str, bytes], before: list[MeetingRecord], after: list[MeetingRecord],
+                changed: set, reads: list | None = None) -> list:
+    """What the index service does for one change set: plan_days with the listed meetings of
+    the touched days before (light) and now (full records), reading the current files."""
     days = {r.date for r in before + after if (r.group, r.meeting) in changed}
-    reads = []
 
     def read(path):
-        reads.append(path)
+        if reads is not None:
+            reads.append(path)
         return files.get(path)
 
-    now = {(r.group, r.meeting): r for r in after}
-    plan = plan_update(before=[r for r in before if r.date in days], after=[r for r in after if r.date in days],
-                       records={k: now.get(k) for k in changed}, read=read)
+    return plan_days(before=[r for r in before if r.date in days and r.listed],
+                     after=[r for r in after if r.date in days], read=read)
+
+
+def write(files: dict[str, bytes], plan: list) -> dict[str, bytes]:
     files = dict(files)
-    for path, body in plan.items():
+    for path, body in plan:
         if body is None:
             files.pop(path, None)
         else:
             files[path] = body
-    return dict(sorted(files.items())), {"written": plan, "read": reads}
+    return dict(sorted(files.items()))
 
 
-def test_patching_the_touched_shards_gives_the_bytes_of_a_fresh_index():
+def apply_change(files, before, after, changed) -> tuple[dict, dict]:
+    reads: list[str] = []
+    plan = plan_change(files, before, after, changed, reads)
+    return write(files, plan), {"written": dict(plan), "read": reads}
+
+
+def random_change(rng: random.Random, records: list[MeetingRecord], step: int) -> set:
+    """Change `records` in place at random; the (group, meeting) keys changed."""
+    action = rng.random()
+    if action < 0.1 and records:              # a second meeting on a day that has one
+        twin = rng.choice(records)
+        records.append(random_record(rng, step).with_changes(date=twin.date))
+        return {(records[-1].group, records[-1].meeting)}
+    if action < 0.5 or not records:
+        records.append(random_record(rng, step))
+        return {(records[-1].group, records[-1].meeting)}
+    if action < 0.8:
+        at = rng.randrange(len(records))
+        records[at] = random_record(rng, step).with_changes(group=records[at].group, meeting=records[at].meeting,
+                                                            segment=records[at].segment, date=records[at].date)
+        return {(records[at].group, records[at].meeting)}
+    gone = records.pop(rng.randrange(len(records)))
+    return {(gone.group, gone.meeting)}
+
+
+def test_patching_the_touched_days_gives_the_bytes_of_a_fresh_index():
     rng = random.Random(7)
     records: list[MeetingRecord] = []
     files = search_files(records)
     for step in range(120):
         before = list(records)
-        action = rng.random()
-        if action < 0.1 and records:              # a second meeting on a day that has one
-            twin = rng.choice(records)
-            records.append(random_record(rng, step).with_changes(date=twin.date))
-            changed = {(records[-1].group, records[-1].meeting)}
-        elif action < 0.5 or not records:
-            records.append(random_record(rng, step))
-            changed = {(records[-1].group, records[-1].meeting)}
-        elif action < 0.8:
-            at = rng.randrange(len(records))
-            records[at] = random_record(rng, step).with_changes(group=records[at].group, meeting=records[at].meeting,
-                                                                segment=records[at].segment, date=records[at].date)
-            changed = {(records[at].group, records[at].meeting)}
-        else:
-            gone = records.pop(rng.randrange(len(records)))
-            changed = {(gone.group, gone.meeting)}
+        changed = random_change(rng, records, step)
         files, _ = apply_change(files, before, records, changed)
         assert files == search_files(records), f"step {step}"
+
+
+def test_a_plan_applied_again_or_retried_after_failing_halfway_converges():
+    """The index retries a batch whose writes failed partway (SQS redelivers it): the plan made
+    again from the half-written files must still give a fresh index's bytes."""
+    rng = random.Random(11)
+    records: list[MeetingRecord] = []
+    files = search_files(records)
+    retried = 0
+    for step in range(150):
+        before = list(records)
+        changed = random_change(rng, records, step)
+        plan = plan_change(files, before, records, changed)
+        half = write(files, plan[:rng.randrange(len(plan) + 1)])   # the writes that got through
+        files = write(half, plan_change(half, before, records, changed))
+        assert files == search_files(records), f"step {step}"
+        again = plan_change(files, before, records, changed)        # a duplicate delivery
+        assert write(files, again) == files, f"step {step}"
+        retried += len(plan) > 1
+    assert retried > 50   # most steps really were cut halfway through a plan of several files
 
 
 def test_one_new_meeting_touches_only_the_shards_of_its_words():
@@ -155,7 +187,7 @@ def test_one_new_meeting_touches_only_the_shards_of_its_words():
     shards = sum(p.startswith("/search/t/") for p in files)
     written = [p for p in io["written"] if p.startswith("/search/t/")]
     assert len(written) == len(shard_for(new)) and len(written) < shards / 10
-    assert len(io["read"]) == len(written)            # only the shards it goes into
+    assert len(io["read"]) == len(written)            # only the shards it goes into (its day had none)
     assert shard_file("roa", [(doc_ids([new])[("openxla", new.meeting)], new)]) is not None
 
 

@@ -312,10 +312,10 @@ def _reindex(args) -> int:
     except ConfigError as problem:
         print(f"minutes reindex: {problem}", file=sys.stderr)
         return EXIT_USAGE
-    import boto3
+    from .aws.clients import in_region
     indexer = Indexer(meetings=MeetingsTable(stack.table(names["MeetingsTableName"], region=args.region)),
                       listings=ListingsTable(stack.table(names["ListingsTableName"], region=args.region)),
-                      site=SiteStore(boto3.client("s3", region_name=args.region), names["SiteBucketName"]),
+                      site=SiteStore(in_region("s3", args.region), names["SiteBucketName"]),
                       renderer=PageRenderer(SiteConfig(site_url=names["SiteUrl"],
                                                        subscribe_url=names["SubscriptionsBaseUrl"])))
     result = indexer.rebuild()

@@ -221,14 +221,6 @@ class MeetingsTable:
                 return False
             raise
 
-    def segment_owners(self, group: str, segment: str) -> dict[str, str]:
-        """URL segment -> meeting, for the segments of a group that start with `segment` (the
-        segment itself, its -2, -3, ...; removed meetings keep theirs). GSI by-segment: only
-        those keys are read, never the whole group."""
-        items = self._query(IndexName="by-segment", ConsistentRead=False,
-                            KeyConditionExpression=Key("group").eq(group) & Key("segment").begins_with(segment))
-        return {i["segment"]: i["meeting"] for i in items}
-
     # --- group.yaml: one item per group under the partition GROUPS (no "date", so every
     # meeting read above skips it, as it skips guard-only items) -------------------------------
 
