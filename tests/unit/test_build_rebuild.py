@@ -167,17 +167,18 @@ def test_a_racily_clean_source_is_hashed_again(src, tmp_path):
     assert again.written == 0
 
 
-def test_a_rebuild_indexes_only_the_changed_meeting_for_search(src, tmp_path, monkeypatch):
+def test_a_rebuild_indexes_only_the_changed_meetings_day_for_search(src, tmp_path, monkeypatch):
     out, cache = tmp_path / "site", tmp_path / "cache"
     build(src, out, site_url=SITE, workers=1, cache_dir=cache)
     indexed = []
-    plan_update = search.plan_update
+    plan_days = search.plan_days
 
     def recording(**kwargs):
-        indexed.extend(kwargs["records"])
-        return plan_update(**kwargs)
+        kwargs["after"] = list(kwargs["after"])
+        indexed.extend((r.group, r.meeting) for r in kwargs["after"])
+        return plan_days(**kwargs)
 
-    monkeypatch.setattr(search, "plan_update", recording)
+    monkeypatch.setattr(search, "plan_days", recording)
     edit(src)
     build(src, out, site_url=SITE, workers=1, cache_dir=cache)
     assert indexed == [("openxla", "2022-10-03-sync")]
