@@ -27,14 +27,16 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from . import build_search, feeds, keys, running_notes, search
+from . import build_search, feeds, ical, keys, running_notes, search, sitemap, streams
 from .buildcache import BuildCache, Written, load_record, store_record
 from .group import FILE_NAME as GROUP_FILE, GroupInfo, is_group_file, newest_by_group, parse_group
 from .meeting import Assembled, SourceFile, assemble
-from .model import MeetingRecord, free_segment
+from .model import MeetingRecord, free_segment, sort_newest_first
 from .pages import PageRenderer, SiteConfig
 from .problems import MinutesError, Problem, Rejected
-from .site import SiteFile, all_neighbours, content_type, listing_files, meeting_file
+from .site import (CALENDAR_LIMIT, SITEMAP_PAGES, SiteFile, all_neighbours, calendar_file,
+                   catalog_files, content_type, feed_files, group_sitemap, group_sitemap_path,
+                   meeting_file, static_files, stream_files)
 
 _PAGES_PER_JOB = 16
 FEED_LIMIT = 50
@@ -238,7 +240,8 @@ def _build(src: Path, out: Path, *, site_url: str, max_bytes: int, workers: int 
                                              r.date.toordinal(), r.listed) for r in records}
             whole = _Whole(records, stored)
             searched = _search_files(records, idents, whole, cache, writer)
-            listings = _listing_files(_renderer(*config).with_groups(*state), records, whole)
+            listings = _listing_files(_renderer(*config).with_groups(*state), records, idents,
+                                      whole, cache, writer)
             for files in rendered:
                 for path, written, wrote in files:
                     writer.wrote_elsewhere(path, written, wrote)
@@ -267,17 +270,113 @@ class _Whole:
         return whole_record(job.stored, at, self._segments[key], self._loaded)
 
 
-def _listing_files(renderer: PageRenderer, records: list[MeetingRecord], whole: _Whole) -> list[SiteFile]:
-    """Archives, group pages, feeds, calendars, sitemap, assets: site.listing_files, given
-    whole records only where a feed shows their content (light ones elsewhere), less its search
-    files (_search_files makes those)."""
+def _listing_files(renderer: PageRenderer, records: list[MeetingRecord], idents: dict,
+                   whole: _Whole, cache: BuildCache, writer: "_Writer") -> list[SiteFile]:
+    """Every stream's pages, the feeds, calendars, sitemaps and static files: what
+    site.listing_files makes, unit by unit (a page of a stream, a scope's two feeds, a group's
+    calendar, a group-year sitemap), each made again only when its inputs (the meetings it shows,
+    by their whole record's identity) differ from the last build's or its files are not as
+    written. Feeds read the whole records of the entries they show; the rest need light ones."""
+    config = renderer.config
     listed = [r for r in records if r.listed]
-    shown = {(r.group, r.meeting) for r in feeds.feed_records(listed, limit=FEED_LIMIT)}
-    for group in {r.group for r in listed}:
-        shown.update((r.group, r.meeting) for r in feeds.feed_records(
-            [r for r in listed if r.group == group], limit=FEED_LIMIT))
-    mixed = [whole((r.group, r.meeting)) if (r.group, r.meeting) in shown else r for r in records]
-    return listing_files(renderer, mixed, feed_limit=FEED_LIMIT, with_search=False)
+    members = streams.by_stream(listed)
+    names = list(members)
+    salt = hashlib.sha256(repr((sorted((g, repr(i)) for g, i in renderer.groups.items()),
+                                sorted(renderer.newest.items()))).encode()).hexdigest()
+    units = _Units(writer, cache, salt)
+
+    def ids(entries) -> str:
+        return ",".join(idents[(r.group, r.meeting)][0] for r in entries)
+
+    out = static_files(renderer)
+    out += units([f"/feed.xml", f"/atom.xml"], ids(feeds.feed_records(listed, limit=FEED_LIMIT)),
+                 lambda: _feeds(config, "/", listed, whole))
+    years_by_group: dict[str, list[int]] = {}
+    for stream in sorted({*members, "/"}):
+        if streams.is_upcoming(stream):
+            continue
+        scope, year = streams.scope_of(stream), streams.year_of(stream)
+        window = streams.whole(stream, members.get(stream, []), config.per_page)
+        front: dict = {"years": streams.years_in(names, scope)}
+        if scope != "/" and year is None:
+            front["upcoming"] = members.get(stream + streams.UPCOMING, [])
+        out += _stream_units(units, renderer, window, front, ids)
+        if scope != "/" and year is not None:
+            group = scope.strip("/")
+            out += units([group_sitemap_path(group, year)], ids(members[stream]),
+                         lambda g=group, y=year, m=members[stream]: [group_sitemap(config, g, y, m)])
+            years_by_group.setdefault(group, []).append(year)
+    for scope in sorted({streams.scope_of(s) for s in names} - {"/"}):
+        group = scope.strip("/")
+        held, upcoming = members.get(scope, []), members.get(scope + streams.UPCOMING, [])
+        if scope not in members:   # only upcoming meetings: the front page still lists them
+            window = streams.whole(scope, [], config.per_page)
+            out += _stream_units(units, renderer, window, {"years": streams.years_in(names, scope),
+                                                           "upcoming": upcoming}, ids)
+        out += units([f"{scope}feed.xml", f"{scope}atom.xml"],
+                     ids(feeds.feed_records(held, limit=FEED_LIMIT)),
+                     lambda s=scope, h=held: _feeds(config, s, h, whole))
+        chosen = [*sort_newest_first(held)[:CALENDAR_LIMIT], *upcoming]
+        out += units([ical.calendar_path(group)], ids(chosen),
+                     lambda g=group, h=held, u=upcoming: [calendar_file(renderer, g, h, u)])
+    out += units([sitemap.SITEMAP_PATH, SITEMAP_PAGES], repr(sorted(years_by_group.items())),
+                 lambda: catalog_files(config, years_by_group))
+    return out
+
+
+def _stream_units(units: "_Units", renderer: PageRenderer, window: streams.Window, front: dict,
+                  ids) -> list[SiteFile]:
+    """A stream's pages whose inputs changed: the front page (its newest entries, its year
+    links and upcoming meetings, how many pages there are) and each numbered page (its
+    entries, its number and the last number, which its links name)."""
+    stream, last = window.stream, window.last
+    dirty = {}
+    front_inputs = f"{stream}|{last}|{ids(window.front())}|{front.get('years')}|{ids(front.get('upcoming', ()))}"
+    if units.dirty(streams.page_path(stream, None) + "index.html", front_inputs):
+        dirty[None] = front_inputs
+    for number in range(1, last + 1):
+        inputs = f"{stream}|{number}/{last}|{ids(window.page(number))}"
+        if units.dirty(streams.page_path(stream, number) + "index.html", inputs):
+            dirty[number] = inputs
+    if not dirty:
+        return []
+    made = stream_files(renderer, window, numbers=sorted(n for n in dirty if n is not None), **front)
+    wanted = {streams.page_path(stream, n) + "index.html": inputs for n, inputs in dirty.items()}
+    return [units.made(item, wanted[item.path]) for item in made if item.path in wanted]
+
+
+def _feeds(config: SiteConfig, scope: str, members: list[MeetingRecord], whole: "_Whole") -> list[SiteFile]:
+    shown = feeds.feed_records(members, limit=FEED_LIMIT)
+    return feed_files(config, scope, [whole((r.group, r.meeting)) for r in shown], limit=FEED_LIMIT)
+
+
+class _Units:
+    """Listing files made again only when their inputs changed (buildcache's manifest keeps
+    the inputs each file was made from)."""
+
+    def __init__(self, writer: "_Writer", cache: BuildCache, salt: str):
+        self.writer, self.cache, self.salt = writer, cache, salt
+
+    def _key(self, inputs: str) -> str:
+        return hashlib.sha256(f"{self.salt}|{inputs}".encode()).hexdigest()
+
+    def dirty(self, path: str, inputs: str) -> bool:
+        """Claims `path`; true when it must be made again."""
+        return not self.writer.unchanged(path, self.writer.claim(path), self._key(inputs))
+
+    def made(self, item: SiteFile, inputs: str) -> SiteFile:
+        self.writer.expect(item.path, self._key(inputs))
+        return item
+
+    def __call__(self, paths: list[str], inputs: str, make) -> list[SiteFile]:
+        """The files `make()` gives (exactly `paths`), unless all are as the last build made
+        them from the same inputs."""
+        if not [path for path in paths if self.dirty(path, inputs)]:
+            return []
+        made = make()
+        if sorted(item.path for item in made) != sorted(paths):
+            raise MinutesError(f"build: expected {sorted(paths)}, made {sorted(i.path for i in made)}")
+        return [self.made(item, inputs) for item in made]
 
 
 def _search_files(records: list[MeetingRecord], idents: dict, whole: _Whole, cache: BuildCache,
