@@ -98,8 +98,9 @@ def bench_size(n: int, *, with_hugo: bool, seed: int) -> dict:
 
 def table(rows: list[dict]) -> str:
     lines = ["| meetings | MB | minutes cold | Hugo cold | ratio (<= 1.0) | minutes peak RSS | "
-             "Hugo peak RSS | memory ratio (<= 0.1) | rebuild, one changed | rebuild / Hugo (<= 0.1) |",
-             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "Hugo peak RSS | memory ratio (<= 0.1) | rebuild, one changed | rebuild / Hugo (<= 0.1) | "
+             "rebuild peak RSS | rebuild memory / Hugo |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         hugo = r.get("hugo")
         cold, rebuild = r["cold"], r["rebuild"]
@@ -110,7 +111,8 @@ def table(rows: list[dict]) -> str:
             f"| {r['meetings']:,} | {r['mb']:.1f} | {cold.seconds:.2f} s | "
             f"{f'{hugo.seconds:.2f} s' if hugo else '-'} | {ratio} | {cold.peak_bytes / 2**20:,.0f} MiB | "
             f"{f'{hugo.peak_bytes / 2**20:,.0f} MiB' if hugo else '-'} | {mem} | "
-            f"{rebuild.seconds:.2f} s | {rebuild_ratio} |")
+            f"{rebuild.seconds:.2f} s | {rebuild_ratio} | {rebuild.peak_bytes / 2**20:,.0f} MiB | "
+            f"{f'{rebuild.peak_bytes / hugo.peak_bytes:.2f}' if hugo else '-'} |")
     return "\n".join(lines)
 
 

@@ -135,8 +135,14 @@ def patch_shard(shard: str, current: bytes | None, *, days: Iterable[int],
 
 def _patch(current: bytes | None, *, days: set[int], added: dict[str, list[int]]) -> bytes | None:
     postings = _read_shard(current) if current else {}
+    removed: dict[str, set[int]] = {}
     for word in list(postings):
-        postings[word] = [p for p in postings[word] if (p >> 1) // DAY_SLOTS not in days]
+        kept = [p for p in postings[word] if (p >> 1) // DAY_SLOTS not in days]
+        if len(kept) != len(postings[word]):
+            removed[word] = set(postings[word]) - set(kept)
+            postings[word] = kept
+    if removed.keys() == added.keys() and all(removed[w] == set(added[w]) for w in added):
+        return current   # the same postings out and in (an edit that kept these words)
     for word, more in added.items():
         postings[word] = postings.get(word, []) + more
     return _shard_bytes(postings)
