@@ -60,11 +60,11 @@ def key_for(path: Path) -> str:
     A folder name standing in for the group is made URL-safe (`Meeting Notes` -> meeting-notes):
     it is a guess at the group, and a scribe's local folder name is not worth an error.
     """
-    parts = path.resolve().parts
+    path = path.resolve()
+    parts = path.parts
     for at in range(len(parts) - 3, -1, -1):   # `minutes` followed by a group and a file
         if parts[at] == "minutes":
             return "/".join(parts[at:])
-    path = path.resolve()
     if keys.find_date(path.parent.name) and len(parts) >= 3:
         return f"{keys.PREFIX}{_group_from(path.parent.parent.name)}/{path.parent.name}/{path.name}"
     return f"{keys.PREFIX}{_group_from(path.parent.name)}/{path.name}"
@@ -154,11 +154,12 @@ def _meetings(paths: list[Path], key: str | None) -> list[_Meeting]:
     for path in paths:
         found = [f for f in expand([path]) if f.name != GROUP_FILE] if path.is_dir() else [path]
         for file in found:
-            file_key = key if key and not path.is_dir() else key_for(file)
+            resolved = file.resolve()   # once: resolving is a system call per path segment
+            file_key = key if key and not path.is_dir() else key_for(resolved)
             folder_meeting = _is_folder_meeting(file_key)
             # By local place, not by key: two folders may give the same key (onnx/*/meetings/
             # 001-20190710.md all become minutes/meetings/001-20190710.md) yet are two meetings.
-            ident = file.resolve().parent if folder_meeting else file.resolve()
+            ident = resolved.parent if folder_meeting else resolved
             grouped[ident][file_key] = file
             if folder_meeting:
                 for sibling in _attachments_beside(file):
