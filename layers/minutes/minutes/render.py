@@ -79,9 +79,9 @@ def render_markdown(text: str, *, drop_first_h1: bool = False, top_level: int = 
             node, anchor = heading.node, heading.anchor
             node.node_value = comrak.Heading(comrak.NodeHeading(level, heading.value.setext,
                                                                 heading.value.closed))
-            node.children = [_html(f"{markdown.ID_OPEN}{anchor}{markdown.ID_CLOSE}", node),
+            node.children = [_html(f"{markdown.ID_OPEN}{anchor}{markdown.ID_CLOSE}"),
                              *heading.children,
-                             _html(f' <a class="header-anchor" href="#{anchor}">#</a>', node)]
+                             _html(f' <a class="header-anchor" href="#{anchor}">#</a>')]
             headings.append(Heading(level, anchor, heading.block.inline.plain))
         if dropped is not None:
             dropped.parent.children = [c for c in dropped.parent_children if c is not dropped.node]
@@ -103,8 +103,11 @@ def render_markdown(text: str, *, drop_first_h1: bool = False, top_level: int = 
 _ID_MARKER = re.compile(rf"<h([1-6])>{markdown.ID_OPEN}([^{markdown.ID_CLOSE}<]*){markdown.ID_CLOSE}")
 
 
-def _html(fragment: str, near) -> object:
-    return comrak.AstNode(comrak.HtmlInline(fragment), near.sourcepos, None, [])
+def _html(fragment: str) -> object:
+    return comrak.AstNode(comrak.HtmlInline(fragment), _NOWHERE, None, [])
+
+
+_NOWHERE = comrak.Sourcepos(comrak.LineColumn(1, 1), comrak.LineColumn(1, 1))   # formatting ignores it
 
 
 def _links(links: list[tuple[str, str]], resolve_link) -> tuple[tuple[str, str], ...]:
