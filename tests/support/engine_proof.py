@@ -25,6 +25,7 @@ BEYOND = {
     "400,000 lists": "- " * 400_000 + "x\n",
     "300,000 ordered lists": "1. " * 300_000 + "x\n",
     "tab-indented lists": "".join("\t" * i + "- x\n" for i in range(1_400)),
+    "tabs before one list marker": "\t" * 600 + "- x\n",
     "strikethrough": "~~" * 200_000 + "x" + "~~" * 200_000 + "\n",
 }
 

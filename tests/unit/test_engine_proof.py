@@ -55,7 +55,7 @@ def test_every_hostile_input_publishes_safely(verdicts):
 
 def test_deep_nesting_renders_or_is_too_deep(verdicts):
     nested = [v for v in verdicts.values() if v["kind"] in ("nested", "beyond")]
-    assert len(nested) == len(NESTED) + 8
+    assert len(nested) == len(NESTED) + 9
     for verdict in nested:
         assert (verdict["verdict"] == "published" and not verdict["unsafe"]) or \
             verdict.get("codes") == ["too-deep"], verdict

@@ -119,8 +119,8 @@ def _check_prefix_depth(text: str) -> None:
     over two (the least a nested list item indents by). Linear, and before any parsing."""
     for match in _PREFIX.finditer(text):
         prefix = match.group()
-        if len(prefix) <= MAX_PREFIX_DEPTH:
-            continue   # cannot nest deeper than it is long
+        if 2 * len(prefix) <= MAX_PREFIX_DEPTH:
+            continue   # no character of it counts for more than 2 (a tab)
         depth = len(_MARKER.findall(prefix)) + (prefix.count(" ") + 4 * prefix.count("\t")) // 2
         if depth > MAX_PREFIX_DEPTH:
             raise TooDeep(text.count("\n", 0, match.start()), depth)
