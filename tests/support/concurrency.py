@@ -43,6 +43,7 @@ class PerThread:
 def publisher(session):
     """What runtime.publisher() builds, on this container's own clients."""
     from minutes.aws.dynamo import MeetingsTable
+    from minutes.aws.listings import ListingsTable
     from minutes.aws.queues import Notifications, SiteUpdates
     from minutes.aws.s3 import MinutesStore, SiteStore
     from minutes.aws.sns import ScribeNotices
@@ -53,6 +54,7 @@ def publisher(session):
     return Publisher(
         settings=s, minutes=MinutesStore(s3, s.minutes_bucket), site=SiteStore(s3, s.site_bucket),
         meetings=MeetingsTable(session.resource("dynamodb").Table(s.meetings_table)),
+        listings=ListingsTable(session.resource("dynamodb").Table(s.listings_table)),
         site_updates=SiteUpdates(sqs, s.site_updates_queue_url),
         notifications=Notifications(sqs, s.notifications_queue_url),
         notices=ScribeNotices(session.client("sns"), s.scribe_topic_arn),
