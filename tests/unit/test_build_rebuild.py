@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from minutes import buildcache, search
+from minutes import build_search, buildcache, search
 from minutes.build import build, gather
 
 SITE = "https://minutes.example.org"
@@ -190,3 +190,11 @@ def test_a_rebuild_indexes_only_the_changed_meetings_day_for_search(src, tmp_pat
     build(src, tmp_path / "fresh", site_url=SITE, workers=1)
     assert {k: v[0] for k, v in snapshot(out).items()} == {k: v[0] for k, v in snapshot(tmp_path / "fresh").items()}
     assert len(indexed) > 10
+
+
+def test_the_search_index_made_in_small_batches_of_days_is_the_same(src, tmp_path, monkeypatch):
+    build(src, tmp_path / "one", site_url=SITE, workers=1)
+    monkeypatch.setattr(build_search, "BATCH", 2)
+    build(src, tmp_path / "batched", site_url=SITE, workers=1)
+    one, batched = snapshot(tmp_path / "one"), snapshot(tmp_path / "batched")
+    assert {k: v[0] for k, v in one.items()} == {k: v[0] for k, v in batched.items()}

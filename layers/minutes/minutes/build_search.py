@@ -18,7 +18,7 @@ from typing import NamedTuple
 from . import search
 from .model import MeetingRecord
 
-BATCH = 1000   # whole records held at once, about (a day is never split)
+BATCH = 200   # whole records held at once, about (a day is never split): 1,000 held 40 MiB more at 1,000 meetings, no faster
 
 
 class Entry(NamedTuple):
