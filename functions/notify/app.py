@@ -1,6 +1,7 @@
 """notify: announce (fan out to batches of recipients) and deliver (send through SES).
 
-A batch with throttled recipients fails alone; its retry skips the recipients already sent.
+A batch with throttled recipients fails alone and comes back in about a minute; its retry skips
+the recipients already sent.
 """
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
@@ -8,7 +9,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from minutes import runtime, tracing
-from minutes.messages import Announce, parse_notification
+from minutes.messages import Announce, Receipt, parse_notification
 
 logger = Logger()
 metrics = Metrics(namespace="MinutesPipeline")
@@ -22,14 +23,7 @@ def handle(record: SQSRecord) -> None:
         count = runtime.notifier().announce(message)
         logger.info("fanned out", extra={"recipients": count})
         return
-    try:
-        result = runtime.notifier().deliver(message)
-    except Exception as exc:
-        from minutes.services.notify import DeliveryIncomplete  # loaded by notifier() already
-        if isinstance(exc, DeliveryIncomplete):
-            runtime.notifier().retry_soon(record.receipt_handle,
-                                          receive_count=int(record.attributes.approximate_receive_count))
-        raise
+    result = runtime.notifier().deliver(message, receipt=Receipt.of(record))
     metrics.add_metric(name="EmailsSent", unit=MetricUnit.Count, value=len(result.sent))
     metrics.add_metric(name="EmailsRefused", unit=MetricUnit.Count, value=len(result.rejected))
     logger.info("delivered", extra={"sent": len(result.sent), "skipped": len(result.skipped),

@@ -10,6 +10,7 @@ import pytest
 from minutes import runtime
 
 from tests.support.aws import SAMPLE_KEY, load_event, minutes_text, outbox, sample_minutes
+from tests.support.faults import Faults
 from tests.support.subscriptions import (API_BASE, add_digest_reader, body_of, call, link_path,
                                          link_token, secret, statuses, subscribers)
 
@@ -98,27 +99,50 @@ def test_the_digest_unsubscribe_link_works_with_one_click(week):
     assert statuses(week, "grace@example.org") == {"openxla": "unsubscribed"}
 
 
-def test_a_throttled_digest_batch_retries_only_the_unsent(week, monkeypatch):
-    from minutes.aws.ses import Mailer, Throttled
-    real = Mailer.send
-    calls = {"n": 0}
+def test_a_throttled_digest_batch_comes_back_in_about_a_minute_and_sends_only_the_unsent(week):
+    """SES throttles katherine's send through every backoff: the batch fails, and instead of
+    the queue's 30-minute visibility timeout it is visible again after throttle_retry_seconds
+    (60 by default, doubling per receive; 1 here, so the test can watch SQS bring it back).
+    The retry sends katherine's digest and skips grace's."""
+    import time
 
-    def flaky(self, message, *, sender, recipient):
-        calls["n"] += 1
-        if recipient == "katherine@example.org" and calls["n"] < 6:
-            raise Throttled("TooManyRequestsException")
-        return real(self, message, sender=sender, recipient=recipient)
+    from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
-    runtime.provide(digester=_digester(week, sleep=lambda s: None))
-    monkeypatch.setattr(Mailer, "send", flaky)
-    week.cloud.invoke("DigestFunction", schedule(next_monday()))
+    from minutes.aws.emulated import _sqs_record
+    faults = Faults().install()
+    try:
+        throttled = faults.fail("sesv2", "SendEmail", times=4, code="TooManyRequestsException",
+                                when=lambda p: "katherine@example.org" in str(p["Destination"]))
+        runtime.provide(digester=_digester(week, sleep=lambda s: None, throttle_retry_seconds=1))
+        assert week.cloud.invoke("DigestFunction", schedule(next_monday())) == {"readers": 2}
+        url, arn = week.ref("DigestQueue"), week.cloud.stack.attrs[("DigestQueue", "Arn")]
+        assert week.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["VisibilityTimeout"])[
+            "Attributes"]["VisibilityTimeout"] == "1800"
+
+        def receive():
+            return week.sqs.receive_message(QueueUrl=url, MessageSystemAttributeNames=["All"],
+                                            WaitTimeSeconds=0).get("Messages", [])
+
+        (batch,) = receive()
+        with pytest.raises(BatchProcessingError):    # its only record failed: Lambda retries it
+            week.cloud.invoke("DigestFunction", {"Records": [_sqs_record(batch, arn)]})
+        assert throttled.failed == 4, "throttled through every backoff"
+        assert sorted(digests()) == ["grace@example.org"]
+        assert receive() == [], "hidden for now"
+        time.sleep(1.5)
+        (again,) = receive()
+        assert again["Attributes"]["ApproximateReceiveCount"] == "2"
+        assert week.cloud.invoke("DigestFunction", {"Records": [_sqs_record(again, arn)]}) == \
+            {"batchItemFailures": []}
+    finally:
+        faults.uninstall()
+    week.sqs.delete_message(QueueUrl=url, ReceiptHandle=again["ReceiptHandle"])
     week.drain()
-    assert calls["n"] == 6                               # grace once; katherine throttled 4 times, then sent
-    assert sorted(digests()) == ["grace@example.org", "katherine@example.org"]
-    assert len([m for m in outbox() if str(m["To"]) == "grace@example.org"]) == 1
+    assert sorted(str(m["To"]) for m in outbox() if str(m["Subject"]).startswith("Minutes digest")) == [
+        "grace@example.org", "katherine@example.org"]
 
 
-def _digester(stack, **kwargs):
+def _digester(stack, *, sleep, **settings):
     import dataclasses
 
     import boto3
@@ -127,10 +151,10 @@ def _digester(stack, **kwargs):
     from minutes.aws.queues import DigestQueue
     from minutes.aws.ses import Mailer
     from minutes.services.digest import Digester
-    s = dataclasses.replace(stack.settings("DigestFunction"), token_secret=secret(stack))
+    s = dataclasses.replace(stack.settings("DigestFunction"), token_secret=secret(stack), **settings)
     return Digester(settings=s, meetings=MeetingsTable(stack.table("MeetingsTable")),
                     directory=MeetingsDirectory(stack.table("MeetingsTable")), subscribers=subscribers(stack),
                     deliveries=DeliveriesTable(stack.table("DeliveriesTable")),
                     queue=DigestQueue(stack.sqs, s.digest_queue_url),
                     mailer=Mailer(boto3.client("sesv2", region_name="us-east-1"),
-                                  boto3.client("ses", region_name="us-east-1")), **kwargs)
+                                  boto3.client("ses", region_name="us-east-1")), sleep=sleep)

@@ -75,7 +75,11 @@ PUBLISH_CALLS = {
                      lambda p: any(n.startswith("seq:") for n in p.get("ExpressionAttributeNames", {}).values())),
     "page": ("s3", "PutObject", lambda p: p["Key"].startswith(PAGE_PREFIX)),   # publish's own
     "site update send": ("sqs", "SendMessage", lambda p: p["QueueUrl"].endswith(".fifo")),
+    "announcement claim": ("dynamodb", "UpdateItem",
+                           lambda p: "announce_pending = " in p.get("UpdateExpression", "")),
     "announcement send": ("sqs", "SendMessage", lambda p: '"announce"' in p["MessageBody"]),
+    "announcement sent mark": ("dynamodb", "UpdateItem",
+                               lambda p: p.get("UpdateExpression") == "REMOVE announce_pending"),
     "scribe notice": ("sns", "Publish", lambda p: True),
     "report write": ("s3", "PutObject", lambda p: p["Key"].startswith("reports/")),
 }
@@ -157,3 +161,56 @@ def test_a_failed_send_converges_to_one_email_each(stack, faults, times):
         faults.heal()
         assert len(dead_letters(stack).replay(stack.ref("NotificationsDeadLetterQueue"))) == 2
     converged(stack)
+
+
+# The loss cases: the first announcement fails for good, the scribe publishes a correction
+# (which announces nothing: the meeting was announced), and only then the operator replays.
+# The replayed message is older than the correction, yet the one email must still go out, once,
+# with the corrected content.
+CORRECTED = "SIG OpenXLA, corrected"
+
+
+def correct_then_replay(stack, faults, dead_letter_queue: str, healed: bool) -> None:
+    """healed: the fault is gone by the time of the correction (else it fails too, and the
+    operator replays both)."""
+    assert outbox() == []
+    if healed:
+        faults.heal()
+    stack.cloud.invoke_async("PublishFunction", stack.put_event(SAMPLE_KEY, minutes_text(CORRECTED)))
+    stack.drain()
+    faults.heal()
+    dead_letters(stack).replay(stack.ref(dead_letter_queue))
+    assert stack.queue_depth(dead_letter_queue) == 0
+    stack.drain()
+    (email,) = outbox()
+    assert recipients([email]) == ["ada@example.org"]
+    assert CORRECTED in email.get_body(("plain",)).get_content()
+    assert site_differences(stack) == [] and broken(stack) == []
+
+
+HEALED = pytest.mark.parametrize("healed", [True, False], ids=["fixed before the correction",
+                                                              "fixed after the correction"])
+
+
+@HEALED
+def test_a_send_failing_for_good_then_a_correction_then_the_replay_sends_one_email(stack, faults,
+                                                                                  healed):
+    faults.fail("sesv2", "SendEmail", times=None, code="AccessDeniedException")
+    stack.cloud.invoke_async("PublishFunction", stack.put_event(SAMPLE_KEY, sample_minutes()))
+    stack.drain()
+    assert stack.queue_depth("NotificationsDeadLetterQueue") == 1
+    correct_then_replay(stack, faults, "NotificationsDeadLetterQueue", healed)
+
+
+@HEALED
+def test_an_announcement_send_failing_for_good_then_a_correction_sends_one_email(stack, faults,
+                                                                                healed):
+    """The S3 event ends in PublishFailuresQueue after the meeting was published and marked
+    announced; its replay is older than the correction (stale), so the correction must be
+    the one that announces."""
+    service, operation, matches = PUBLISH_CALLS["announcement send"]
+    faults.fail(service, operation, times=None, when=matches)
+    stack.cloud.invoke_async("PublishFunction", stack.put_event(SAMPLE_KEY, sample_minutes()))
+    stack.drain()
+    assert stack.queue_depth("PublishFailuresQueue") == 1
+    correct_then_replay(stack, faults, "PublishFailuresQueue", healed)

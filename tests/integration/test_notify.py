@@ -314,12 +314,19 @@ def test_a_throttled_batch_comes_back_in_about_a_minute_not_after_the_visibility
     assert recipients(outbox()) == ["ada@example.org"]
 
 
-def test_the_throttle_retry_delay_starts_at_a_minute_and_doubles_up_to_fifteen(stack):
-    notifier = stack.notifier()
-    url = stack.ref("NotificationsQueue")
+@pytest.mark.parametrize("queue", ["NotificationsQueue", "DigestQueue"])
+def test_the_throttle_retry_delay_starts_at_a_minute_and_doubles_up_to_fifteen(stack, queue):
+    """One rule for notify's and the digest's batches (services/sending.retry_soon)."""
+    from minutes.aws.queues import DigestQueue, Notifications
+    from minutes.messages import Receipt
+    from minutes.services.sending import retry_soon
+    url = stack.ref(queue)
+    adapter = {"NotificationsQueue": Notifications, "DigestQueue": DigestQueue}[queue](stack.sqs, url)
+    first = stack.settings({"NotificationsQueue": "NotifyFunction",
+                            "DigestQueue": "DigestFunction"}[queue]).throttle_retry_seconds
     stack.sqs.send_message(QueueUrl=url, MessageBody="{}")
     handle = stack.sqs.receive_message(QueueUrl=url)["Messages"][0]["ReceiptHandle"]
-    delays = [notifier.retry_soon(handle, receive_count=n) for n in range(1, 7)]
+    delays = [retry_soon(adapter, Receipt(handle, n), first_seconds=first) for n in range(1, 7)]
     assert delays == [60, 120, 240, 480, 900, 900]
     assert sum(delays[:4]) == 900, "five receives (the redrive policy) take 15 minutes"
 

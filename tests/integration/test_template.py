@@ -222,6 +222,25 @@ def test_sam_validate_lint_passes():
     assert "is a valid SAM Template" in proc.stdout + proc.stderr
 
 
+def test_the_iam_tests_know_what_each_sam_policy_template_grants():
+    """tests/integration/test_iam.py reads SAM policy templates through its own table; a
+    template granting less than that table says would let a missing permission pass (as
+    SQSSendMessagePolicy, which does not grant sqs:ChangeMessageVisibility)."""
+    from tests.integration.test_iam import _SAM_TEMPLATES
+    python = _sam_cli().parent / "python"
+    proc = subprocess.run([str(python), "-c", (
+        "import json, pathlib, samtranslator;"
+        "path = pathlib.Path(samtranslator.__file__).parent / 'policy_templates_data' / 'policy_templates.json';"
+        "print(json.dumps(json.loads(path.read_text())['Templates']))")],
+        capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    sam = json.loads(proc.stdout)
+    for name, actions in _SAM_TEMPLATES.items():
+        granted = {a for s in sam[name]["Definition"]["Statement"]
+                   for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+        assert set(actions) == granted, name
+
+
 def _checkov() -> Path:
     configured = os.environ.get("CHECKOV")
     candidate = Path(configured) if configured else ROOT / ".venv-checkov" / "bin" / "checkov"

@@ -344,6 +344,8 @@ class Soak:
         for item in items:
             if item.get("status") == "published" and "announced_at" not in item:
                 problems.append(f"published but never announced: {item['group']}/{item['meeting']}")
+            if item.get("announce_pending"):
+                problems.append(f"announcement claimed, never queued: {item['group']}/{item['meeting']}")
             if "announced_at" not in item:
                 continue
             for address, groups in SUBSCRIBERS.items():

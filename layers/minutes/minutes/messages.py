@@ -34,6 +34,19 @@ class ObjectChange:
     removed: bool
 
 
+@dataclass(frozen=True)
+class Receipt:
+    """How a queue message reached its function: the handle that can hide it longer or bring
+    it back sooner, and how many times it has been received (1 the first time)."""
+    handle: str
+    receive_count: int
+
+    @classmethod
+    def of(cls, record) -> "Receipt":
+        """From the SQS record the function got (Powertools' SQSRecord)."""
+        return cls(record.receipt_handle, int(record.attributes.approximate_receive_count))
+
+
 # A SiteUpdate for this "meeting" says the group's group.yaml changed: every page of the group
 # shows its name, so index re-renders them all. A meeting path never starts with '/' (keys.py
 # refuses empty path segments), so this is never a meeting.

@@ -39,7 +39,7 @@ class Settings:
     # Of the account's SES send rate, what one container of a mailing function may use: the
     # template sets it so that all containers of all mailers together stay within the rate.
     send_rate_share: float = 1.0
-    # A throttled notification comes back after this many seconds, doubled on each receive
+    # A throttled notification or digest batch comes back after this many seconds, doubled on each receive
     # (60, 120, 240, 480: 15 minutes before its dead-letter queue), not the queue's 30 minutes.
     throttle_retry_seconds: int = 60
 

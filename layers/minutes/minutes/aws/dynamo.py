@@ -169,21 +169,37 @@ class MeetingsTable:
 
     def claim_announcement(self, group: str, meeting: str, *, sequencer: str,
                            when: dt.datetime) -> bool:
-        """True once per meeting, for ever (and again only for a retry of the same event)."""
+        """True once per meeting, for ever; again for a retry of the same event, and for any
+        later event while the claim is pending (its announcement was never sent: the send
+        failed for good and the event is waiting in the dead-letter queue, where its replay
+        would be stale after this one). A repeated announcement sends nothing twice: notify
+        claims each (meeting, subscriber) delivery."""
         try:
             self._table.update_item(
                 Key={"group": group, "meeting": meeting},
-                UpdateExpression="SET announced_at = :when, announce_seq = :seq",
-                ConditionExpression="attribute_exists(#meeting) AND "
-                                    "(attribute_not_exists(announced_at) OR announce_seq = :seq)",
+                UpdateExpression="SET announced_at = :when, announce_seq = :seq, "
+                                 "announce_pending = :pending",
+                ConditionExpression="attribute_exists(#meeting) AND (attribute_not_exists(announced_at)"
+                                    " OR announce_seq = :seq OR attribute_exists(announce_pending))",
                 ExpressionAttributeNames={"#meeting": "meeting"},
-                ExpressionAttributeValues={":when": when.isoformat(),
+                ExpressionAttributeValues={":when": when.isoformat(), ":pending": True,
                                            ":seq": normalise_sequencer(sequencer)})
             return True
         except ClientError as exc:
             if _is_condition_failure(exc):
                 return False
             raise
+
+    def announcement_sent(self, group: str, meeting: str) -> None:
+        """The claimed announcement is on the notifications queue: no later event sends it."""
+        try:
+            self._table.update_item(
+                Key={"group": group, "meeting": meeting}, UpdateExpression="REMOVE announce_pending",
+                ConditionExpression="attribute_exists(#meeting)",
+                ExpressionAttributeNames={"#meeting": "meeting"})
+        except ClientError as exc:
+            if not _is_condition_failure(exc):   # the meeting is gone: nothing to mark
+                raise
 
     def release_announcement(self, group: str, meeting: str) -> bool:
         """Give the announced mark back because the meeting is not published (a draft again, or
@@ -192,7 +208,7 @@ class MeetingsTable:
         try:
             self._table.update_item(
                 Key={"group": group, "meeting": meeting},
-                UpdateExpression="REMOVE announced_at, announce_seq",
+                UpdateExpression="REMOVE announced_at, announce_seq, announce_pending",
                 ConditionExpression="attribute_exists(announced_at) AND #status <> :published",
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues={":published": "published"})

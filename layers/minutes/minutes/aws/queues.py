@@ -1,4 +1,5 @@
-"""SQS adapters: the site-update FIFO queue (index, one at a time) and the notifications queue."""
+"""SQS adapters: the site-update FIFO queue (index, one at a time), the notifications queue and
+the digest queue (the last two can bring a received message back sooner: `retry_in`)."""
 from __future__ import annotations
 
 import hashlib
@@ -23,12 +24,11 @@ class SiteUpdates:
                                MessageDeduplicationId=hashlib.sha256(f"{body}|{dedup}".encode()).hexdigest())
 
 
-class Notifications:
+class _ReceivedQueue:
+    """A queue whose messages a function receives (through its SQS event source)."""
+
     def __init__(self, sqs, url: str):
         self._sqs, self._url = sqs, url
-
-    def announce(self, message: Announce) -> None:
-        self._sqs.send_message(QueueUrl=self._url, MessageBody=json.dumps(message.as_dict()))
 
     def retry_in(self, receipt_handle: str, seconds: int) -> bool:
         """Make a received message visible again in `seconds` (instead of the visibility
@@ -44,6 +44,13 @@ class Notifications:
             raise
         return True
 
+
+class Notifications(_ReceivedQueue):
+    """Announcements (publish) and batches of recipients (notify's fan-out)."""
+
+    def announce(self, message: Announce) -> None:
+        self._sqs.send_message(QueueUrl=self._url, MessageBody=json.dumps(message.as_dict()))
+
     def deliver(self, messages: Iterable[Deliver]) -> None:
         """Queue the batches as they come (an iterable may be a stream), ten per call."""
         messages = iter(messages)
@@ -55,11 +62,8 @@ class Notifications:
                                    f"{result['Failed'][0].get('Message')}")
 
 
-class DigestQueue:
+class DigestQueue(_ReceivedQueue):
     """Batches of weekly-digest recipients (DigestFunction plans, then sends batch by batch)."""
-
-    def __init__(self, sqs, url: str):
-        self._sqs, self._url = sqs, url
 
     def send(self, bodies: list[dict]) -> None:
         for start in range(0, len(bodies), 10):  # SQS takes at most 10 per batch

@@ -5,7 +5,8 @@ plan (EventBridge schedule) -> the week before the Monday on or before the event
 its meetings; the digest readers; batches of readers to DigestQueue. deliver (each batch) ->
 per reader, claim the (week, reader) record in the Deliveries table (a conditional write),
 then send. The schedule firing twice, a retried plan or a redelivered batch sends nothing twice;
-a throttled send releases its claim and fails the batch so that only the unsent are retried.
+a throttled send releases its claim and fails the batch so that only the unsent are retried,
+in about a minute (sending.retry_soon), not after the queue's 30-minute visibility timeout.
 """
 from __future__ import annotations
 
@@ -18,10 +19,10 @@ from ..aws.dynamo import DeliveriesTable, MeetingsDirectory, MeetingsTable, Subs
 from ..aws.queues import DigestQueue
 from ..aws.ses import Mailer
 from ..mail import InvalidRecipient, digest_email
-from ..messages import DigestBatch, DigestReader
+from ..messages import DigestBatch, DigestReader, Receipt
 from ..model import MeetingRecord
 from ..pacing import Pacer
-from .sending import send_claimed
+from .sending import DeliveryIncomplete, retry_soon, send_claimed
 from ..settings import Settings
 from ..subscriptions import EVERY_GROUP
 from ..tokens import make_token
@@ -55,14 +56,6 @@ def digest_week(when: dt.datetime) -> Week:
 def wanted(meetings: list[MeetingRecord], groups) -> list[MeetingRecord]:
     groups = set(groups)
     return [m for m in meetings if EVERY_GROUP in groups or m.group in groups]
-
-
-class DeliveryIncomplete(Exception):
-    """Some readers were throttled: the batch is retried, the sent ones are skipped."""
-
-    def __init__(self, unsent: list[str]):
-        super().__init__(f"{len(unsent)} digest readers not sent yet (throttled)")
-        self.unsent = unsent
 
 
 @dataclass
@@ -104,7 +97,9 @@ class Digester:
         self.queue.send(bodies)
         return len(readers)
 
-    def deliver(self, batch: DigestBatch) -> DigestResult:
+    def deliver(self, batch: DigestBatch, *, receipt: Receipt | None = None) -> DigestResult:
+        """Send each reader's digest not sent yet. Throttled ones: DeliveryIncomplete, and the
+        batch (when its receipt is given) comes back in about a minute."""
         records = [r for r in (self.meetings.get(g, m) for g, m in batch.meetings)
                    if r is not None and r.status == "published"]
         week = Week(batch.start, batch.end)
@@ -120,6 +115,8 @@ class Digester:
             outcome = self._send(mine, reader.email, week, batch.week)  # sent | rejected | unsent
             (unsent if outcome == "unsent" else getattr(result, outcome)).append(reader.email)
         if unsent:
+            if receipt is not None:
+                retry_soon(self.queue, receipt, first_seconds=self.settings.throttle_retry_seconds)
             raise DeliveryIncomplete(unsent)
         return result
 

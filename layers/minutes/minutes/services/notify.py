@@ -18,20 +18,10 @@ from ..aws.ses import Mailer
 from ..mail import InvalidRecipient
 from ..mailing import meeting_mailing
 from ..pacing import Pacer
-from .sending import send_claimed
-from ..messages import Announce, Deliver
+from .sending import DeliveryIncomplete, retry_soon, send_claimed
+from ..messages import Announce, Deliver, Receipt
 from ..settings import Settings
 from ..tokens import make_token
-
-
-
-class DeliveryIncomplete(Exception):
-    """Some recipients were throttled: the message is retried, the sent ones are skipped."""
-
-    def __init__(self, unsent: list[str]):
-        super().__init__(f"{len(unsent)} recipients not sent yet (throttled)")
-        self.unsent = unsent
-
 
 @dataclass
 class DeliveryResult:
@@ -71,7 +61,9 @@ class Notifier:
         self.queue.deliver(batches())
         return counted
 
-    def deliver(self, message: Deliver) -> DeliveryResult:
+    def deliver(self, message: Deliver, *, receipt: Receipt | None = None) -> DeliveryResult:
+        """Send to each recipient not sent yet. Throttled ones: DeliveryIncomplete, and the
+        message (when its receipt is given) comes back in about a minute."""
         record = self._published(message.group, message.meeting)
         result = DeliveryResult()
         if record is None:
@@ -89,16 +81,10 @@ class Notifier:
             else:
                 unsent.append(email)
         if unsent:
+            if receipt is not None:
+                retry_soon(self.queue, receipt, first_seconds=self.settings.throttle_retry_seconds)
             raise DeliveryIncomplete(unsent)
         return result
-
-    def retry_soon(self, receipt_handle: str, *, receive_count: int) -> int:
-        """A throttled batch is retried in about a minute, then later on each receive
-        (doubling, at most 15 minutes), not after the queue's whole visibility timeout. The
-        delay chosen."""
-        delay = min(self.settings.throttle_retry_seconds * 2 ** max(receive_count - 1, 0), 900)
-        self.queue.retry_in(receipt_handle, delay)
-        return delay
 
     def _published(self, group: str, meeting: str):
         """The meeting's record when it is published; None (and the announcement given back,

@@ -171,14 +171,20 @@ class Publisher:
             self._write_page(record, assembled, existing)
         if change.removed and not key.is_markdown:  # an attachment of the folder was deleted
             self.site.delete(record.url_path + keys.site_quote(key.name))
-        if record.status == PUBLISHED and assembled.notify and \
-                self.meetings.claim_announcement(record.group, record.meeting,
-                                                 sequencer=change.sequencer, when=now):
-            self.notifications.announce(Announce(record.group, record.meeting))
+        if record.status == PUBLISHED and assembled.notify:
+            self.announce_once(record.group, record.meeting, change=change, when=now)
         status = {"draft": DRAFT, "upcoming": UPCOMING}.get(record.status, PUBLISHED)
         return lambda: self._verdict(status, change, when=now, title=record.title,
                                      url=self.settings.page_url(record.url_path),
                                      problems=(*assembled.problems, *skipped))
+
+    def announce_once(self, group: str, meeting: str, *, change: ObjectChange, when: dt.datetime) -> None:
+        """Queue the meeting's announcement the first time it is published. The claim stays
+        pending until the message is on the queue, so when the send fails for good a later
+        event (a correction) sends it; the failed one's replay is then stale."""
+        if self.meetings.claim_announcement(group, meeting, sequencer=change.sequencer, when=when):
+            self.notifications.announce(Announce(group, meeting))
+            self.meetings.announcement_sent(group, meeting)
 
     def _reject(self, key: keys.MeetingKey, change: ObjectChange, now: dt.datetime,
                 problems: tuple) -> Verdict:

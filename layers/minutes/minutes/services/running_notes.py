@@ -16,7 +16,7 @@ from .. import keys, running_notes
 from ..aws.dynamo import RecordTooLarge
 from ..aws.notes_table import CONFLICT, STALE, WRITTEN, Guard, NotesTable, check_size, guard_for
 from ..meeting import Assembled
-from ..messages import Announce, SiteUpdate
+from ..messages import SiteUpdate
 from ..model import MeetingRecord, free_segment
 from ..problems import Rejected, error
 from ..report import PUBLISHED, REMOVED, Verdict
@@ -219,9 +219,8 @@ class RunningNotesPublisher:
                                + [(r, "delete") for r in outcome.removed]):
             p.site_updates.send(SiteUpdate(group, record.meeting, action), dedup=change.sequencer)
         for record in outcome.written:
-            if record.status == PUBLISHED and p.meetings.claim_announcement(
-                    group, record.meeting, sequencer=change.sequencer, when=now):
-                p.notifications.announce(Announce(group, record.meeting))
+            if record.status == PUBLISHED:
+                p.announce_once(group, record.meeting, change=change, when=now)
 
     def _listed(self, meetings, notes):
         for meeting, section in zip(meetings, notes.sections):
