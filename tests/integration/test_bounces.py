@@ -129,3 +129,23 @@ def test_every_email_goes_through_the_configuration_set(stack):
     configuration_set = stack.ref("EmailConfigurationSet")
     assert sorted(seen) == [("ada@example.org", configuration_set), ("grace@example.org", configuration_set),
                             ("new@example.org", configuration_set)]
+
+
+def test_a_bounce_failing_for_good_waits_in_its_failure_queue_and_the_replay_counts_it_once(readers):
+    from minutes.aws.deadletters import DeadLetterQueues
+
+    from tests.support.faults import Faults
+    faults = Faults().install()
+    runtime.reset()                                    # the function's clients, with the fault
+    try:
+        faults.fail("dynamodb", "UpdateItem", times=None)
+        readers.cloud.invoke_async("BouncesFunction", sns_event("sns-ses-bounce.json"))
+        assert readers.queue_depth("BouncesFailuresQueue") == 1
+        assert statuses(readers, "grace@example.org") == {"onnx": "confirmed", "openxla": "confirmed"}
+    finally:
+        faults.uninstall()
+    letters = DeadLetterQueues(readers.sqs, invoke=lambda arn, payload: readers.cloud.invoke_async(
+        readers.cloud.function_for_arn(arn), payload))
+    assert len(letters.replay(readers.ref("BouncesFailuresQueue"))) == 1
+    assert statuses(readers, "grace@example.org") == {"onnx": "suppressed", "openxla": "suppressed"}
+    assert readers.queue_depth("BouncesFailuresQueue") == 0

@@ -158,3 +158,32 @@ def _digester(stack, *, sleep, **settings):
                     queue=DigestQueue(stack.sqs, s.digest_queue_url),
                     mailer=Mailer(boto3.client("sesv2", region_name="us-east-1"),
                                   boto3.client("ses", region_name="us-east-1")), sleep=sleep)
+
+
+def test_every_digest_batch_redelivered_three_times_sends_each_digest_once(week):
+    week.cloud.invoke("DigestFunction", schedule(next_monday()))
+    while week.queue_depth("DigestQueue"):
+        for _ in range(3):
+            week.redeliver("DigestQueue")          # processed, and still on the queue
+        week.drain()
+    assert sorted(str(m["To"]) for m in outbox() if str(m["Subject"]).startswith("Minutes digest")) == [
+        "grace@example.org", "katherine@example.org"]
+
+
+def test_a_digest_send_failing_for_good_ends_in_its_dead_letter_queue_and_the_replay_sends_once(week):
+    from minutes.aws.deadletters import DeadLetterQueues
+    faults = Faults().install()
+    try:
+        faults.fail("sesv2", "SendEmail", times=None, code="AccessDeniedException")
+        runtime.provide(digester=_digester(week, sleep=lambda s: None))
+        week.cloud.invoke("DigestFunction", schedule(next_monday()))
+        week.drain()
+        assert digests() == {} and week.queue_depth("DigestDeadLetterQueue") == 1
+    finally:
+        faults.uninstall()
+    replayed = DeadLetterQueues(week.sqs, invoke=lambda arn, payload: pytest.fail("no invocation")
+                                ).replay(week.ref("DigestDeadLetterQueue"))
+    assert len(replayed) == 1
+    week.drain()
+    assert sorted(str(m["To"]) for m in outbox() if str(m["Subject"]).startswith("Minutes digest")) == [
+        "grace@example.org", "katherine@example.org"]

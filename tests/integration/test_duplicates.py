@@ -103,3 +103,16 @@ def test_a_delete_followed_by_a_late_create_of_an_older_version_does_not_resurre
         assert len(outbox()) == 2
     else:                                   # nothing was ever published: nothing was written
         assert stack.site_keys() == set() and outbox() == []
+
+
+def test_a_folder_meeting_deleted_then_a_late_older_create_does_not_resurrect(readers):
+    stack = readers
+    create = stack.put_event(FOLDER + "NOTES.md", minutes_text("Community meeting"))
+    stack.invoke_publish(create)
+    stack.drain()
+    stack.invoke_publish(stack.delete_event(FOLDER + "NOTES.md"))
+    stack.invoke_publish(create)            # late
+    stack.drain()
+    assert not {k for k in stack.site_keys() if "2022-10-18-community-meeting" in k}
+    assert site_differences(stack) == []
+    assert len(outbox()) == 2, "its one announcement, never a second"

@@ -12,14 +12,16 @@ import posixpath
 import re
 import urllib.parse
 
+import boto3
 import feedparser
 import pytest
 
 from minutes import runtime
 from minutes.aws.deadletters import DeadLetterQueues
+from minutes.aws.queues import Notifications
 from minutes.cli import main
 
-from tests.support.aws import SAMPLE_KEY, minutes_text, outbox, recipients, sample_minutes
+from tests.support.aws import REGION, SAMPLE_KEY, minutes_text, outbox, recipients, sample_minutes
 from tests.support.faults import Faults
 from tests.support.soak import site_differences
 
@@ -214,3 +216,50 @@ def test_an_announcement_send_failing_for_good_then_a_correction_sends_one_email
     stack.drain()
     assert stack.queue_depth("PublishFailuresQueue") == 1
     correct_then_replay(stack, faults, "PublishFailuresQueue", healed)
+
+
+# --- the other calls: notify's fan-out, index on the first try, a rejection's report ---------
+
+@pytest.mark.parametrize("times", [1, None], ids=["first try", "every try"])
+def test_a_failed_fan_out_converges_to_one_email_each(stack, faults, times):
+    notifier = stack.notifier()
+    notifier.queue = Notifications(boto3.client("sqs", region_name=REGION), notifier.queue._url)
+    runtime.provide(notifier=notifier)                  # its queue client made with the fault hook
+    faults.fail("sqs", "SendMessageBatch", times=times,
+                when=lambda p: p["QueueUrl"] == stack.ref("NotificationsQueue"))
+    stack.cloud.invoke_async("PublishFunction", stack.put_event(SAMPLE_KEY, sample_minutes()))
+    stack.cloud.invoke_async("PublishFunction", stack.put_event(OTHER_KEY, minutes_text("Infra sync")))
+    stack.drain()
+    if times is None:
+        assert outbox() == [] and stack.queue_depth("NotificationsDeadLetterQueue") == 2
+        faults.heal()
+        assert len(dead_letters(stack).replay(stack.ref("NotificationsDeadLetterQueue"))) == 2
+    converged(stack)
+
+
+def test_index_retried_after_a_failed_listing_write_converges(stack, faults):
+    faults.fail("s3", "PutObject", times=1, when=lambda p: p["Key"] == "index.html"
+                and stack.cloud.current_function == "IndexFunction")
+    stack.cloud.invoke_async("PublishFunction", stack.put_event(SAMPLE_KEY, sample_minutes()))
+    stack.cloud.invoke_async("PublishFunction", stack.put_event(OTHER_KEY, minutes_text("Infra sync")))
+    stack.drain()
+    assert faults.failed == {"s3.PutObject": 1}
+    assert stack.queue_depth("SiteUpdatesDeadLetterQueue") == 0
+    converged(stack)
+
+
+@pytest.mark.parametrize("times", [1, None], ids=["first try", "every try"])
+def test_a_rejection_whose_report_write_fails_changes_nothing_and_is_reported(stack, faults, times):
+    key = "minutes/openxla/notes-from-last-week.md"            # no date anywhere: rejected
+    faults.fail("s3", "PutObject", times=times, when=lambda p: p["Key"].startswith("reports/"))
+    stack.cloud.invoke_async("PublishFunction", stack.put_event(key, minutes_text("Notes")))
+    stack.drain()
+    if times is None:
+        assert stack.report_status(key) is None
+        faults.heal()
+        assert len(dead_letters(stack).replay(stack.ref("PublishFailuresQueue"))) == 1
+        stack.drain()
+    assert stack.report_status(key) == "rejected"
+    assert stack.site_keys() == set() and outbox() == []
+    assert stack.table("MeetingsTable").scan()["Count"] == 0
+    assert stack.queue_depth("PublishFailuresQueue") == 0

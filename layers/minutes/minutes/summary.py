@@ -24,8 +24,10 @@ from .markdown import Parsed
 
 LIMIT = 240
 
-_URL = re.compile(r"(?:https?://|www\.)[^\s<>\"]+?(?=[).,;:!?\]]*(?:\s|$))|\S+@\S+\.\w+",
-                  re.IGNORECASE)
+# An address starts where a word does (or after an '@'), and no part of it holds an '@': a
+# pattern free to start anywhere (\S+@) rescans the rest of a long word from every character.
+_URL = re.compile(r"(?:https?://|www\.)[^\s<>\"]+?(?=[).,;:!?\]]*(?:\s|$))"
+                  r"|(?<![^\s@])[^\s@]+@[^\s@]+\.\w+", re.IGNORECASE)
 _REFERENCE = re.compile(r"\b[\w.-]+/[\w.-]+#\d+\b|(?<!\w)#\d+\b")   # rust-lang/rfcs#2442, #53
 _WORD = re.compile(r"[^\W\d_][\w'’+-]*", re.UNICODE)
 # "Date: ...", "Time: ..." inside a short line: a pasted calendar invite.
