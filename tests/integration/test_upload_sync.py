@@ -10,6 +10,7 @@ from minutes import cli
 from minutes.aws.emulated import EmulatedScribeBucket
 from minutes.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE, main
 from tests.support.aws import minutes_text
+from tests.support.sources import write
 
 
 @pytest.fixture
@@ -17,12 +18,6 @@ def bucket(stack, monkeypatch):
     """The CLI writes through the emulated bucket (real boto3 to moto + event delivery)."""
     monkeypatch.setattr(cli, "scribe_bucket", lambda args: EmulatedScribeBucket(stack.cloud))
     return stack.minutes_bucket
-
-
-def write(path: Path, data: bytes | str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data.encode() if isinstance(data, str) else data)
-    return path
 
 
 def run(capsys, *argv: str) -> tuple[int, str]:

@@ -9,14 +9,9 @@ from minutes.build import build, gather, write_site
 from minutes.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE, main
 from minutes.problems import MinutesError
 from minutes.site import SiteFile
+from tests.support.sources import PDF, write
 
 SITE = "https://minutes.example.org"
-PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n"
-
-
-def write(path: Path, content: str | bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
 
 
 @pytest.fixture

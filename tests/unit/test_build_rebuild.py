@@ -10,15 +10,10 @@ import pytest
 
 from minutes import build_search, buildcache, search
 from minutes.build import build, gather
+from tests.support.sources import PDF, write
 
 SITE = "https://minutes.example.org"
-PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n"
 GROUP = "name: SIG OpenXLA\ndescription: The open community around XLA.\n"
-
-
-def write(path: Path, content: str | bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
 
 
 @pytest.fixture

@@ -11,17 +11,9 @@ import pytest
 from minutes.check import key_for
 from minutes.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE, main
 from tests.support.corpus import CORPUS
+from tests.support.sources import PDF, write
 
 GOOD = "# Weekly sync\n\n## Notes\n\n- one\n- two\n"
-PDF = b"%PDF-1.4\n"
-
-
-def write(path: Path, content: str | bytes) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(content, str):
-        content = content.encode("utf-8")
-    path.write_bytes(content)
-    return path
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:

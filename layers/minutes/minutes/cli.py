@@ -2,10 +2,41 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from pathlib import Path
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+
+
+def _talks_to_aws(name: str, *, refused: int = EXIT_USAGE, hint: str = ""):
+    """Every command that calls AWS says what AWS (or the stack lookup) refused, in one line and
+    with an exit code, never a traceback."""
+    def wrap(run):
+        @functools.wraps(run)
+        def guarded(args) -> int:
+            from .aws.clients import errors as aws_errors
+            from .problems import ConfigError
+            try:
+                return run(args)
+            except ConfigError as problem:
+                print(f"{name}: {problem}", file=sys.stderr)
+                return EXIT_USAGE
+            except aws_errors() as problem:
+                print(f"{name}: AWS said: {problem}{hint}", file=sys.stderr)
+                return refused
+        return guarded
+    return wrap
+
+
+def _file_arguments_problem(name: str, args) -> str | None:
+    """What is wrong with FILE arguments and --key, shared by check and upload."""
+    if args.key and (len(args.files) != 1 or args.files[0].is_dir()):
+        return f"{name}: --key needs exactly one FILE (not a folder)"
+    missing = [str(p) for p in args.files if not p.exists()]
+    if missing:
+        return f"{name}: no such file: {', '.join(missing)}"
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -146,12 +177,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def _check(args) -> int:
     from .check import check_paths, expand, format_json, format_text
-    if args.key and (len(args.files) != 1 or args.files[0].is_dir()):
-        print("minutes check: --key needs exactly one FILE (not a folder)", file=sys.stderr)
-        return EXIT_USAGE
-    missing = [str(p) for p in args.files if not p.exists()]
-    if missing:
-        print(f"minutes check: no such file: {', '.join(missing)}", file=sys.stderr)
+    problem = _file_arguments_problem("minutes check", args)
+    if problem:
+        print(problem, file=sys.stderr)
         return EXIT_USAGE
     empty = [str(p) for p in args.files if p.is_dir() and not expand([p])]
     if empty:
@@ -185,12 +213,9 @@ def scribe_bucket(args):
 
 def _upload(args) -> int:
     from .check import expand, key_for
-    if args.key and (len(args.files) != 1 or args.files[0].is_dir()):
-        print("minutes upload: --key needs exactly one FILE (not a folder)", file=sys.stderr)
-        return EXIT_USAGE
-    missing = [str(p) for p in args.files if not p.exists()]
-    if missing:
-        print(f"minutes upload: no such file: {', '.join(missing)}", file=sys.stderr)
+    problem = _file_arguments_problem("minutes upload", args)
+    if problem:
+        print(problem, file=sys.stderr)
         return EXIT_USAGE
     files = {args.key: args.files[0]} if args.key else {}
     for path in [] if args.key else expand(args.files):
@@ -297,22 +322,18 @@ def _serve(args) -> int:
 
 
 
+@_talks_to_aws("minutes reindex")
 def _reindex(args) -> int:
     from .aws import stack
+    from .aws.clients import in_region
     from .aws.dynamo import MeetingsTable
     from .aws.listings import ListingsTable
     from .aws.s3 import SiteStore
     from .pages import PageRenderer, SiteConfig
-    from .problems import ConfigError
     from .services.index import Indexer
-    try:
-        names = {key: stack.output(args.stack, key, region=args.region) for key in
-                 ("MeetingsTableName", "ListingsTableName", "SiteBucketName", "SiteUrl",
-                  "SubscriptionsBaseUrl")}
-    except ConfigError as problem:
-        print(f"minutes reindex: {problem}", file=sys.stderr)
-        return EXIT_USAGE
-    from .aws.clients import in_region
+    names = {key: stack.output(args.stack, key, region=args.region) for key in
+             ("MeetingsTableName", "ListingsTableName", "SiteBucketName", "SiteUrl",
+              "SubscriptionsBaseUrl")}
     indexer = Indexer(meetings=MeetingsTable(stack.table(names["MeetingsTableName"], region=args.region)),
                       listings=ListingsTable(stack.table(names["ListingsTableName"], region=args.region)),
                       site=SiteStore(in_region("s3", args.region), names["SiteBucketName"]),
@@ -324,21 +345,16 @@ def _reindex(args) -> int:
     return EXIT_OK
 
 
+@_talks_to_aws("minutes subscribers")
 def _subscribers(args) -> int:
     """`minutes subscribers ACTION`: the operator's list, against the real table."""
-    from .aws.clients import errors as aws_errors
     from .aws import stack
     from .aws.dynamo import SubscribersTable
-    from .problems import ConfigError
     from .services.roster import Roster
     from .subscriptions import EVERY_GROUP, InvalidInput, choose_groups, normalise_email, read_import_csv
     name = "minutes subscribers"
     try:
-        try:
-            table_name = args.table or stack.output(args.stack, "SubscribersTableName", region=args.region)
-        except ConfigError as problem:
-            print(f"{name}: {problem}", file=sys.stderr)
-            return EXIT_USAGE
+        table_name = args.table or stack.output(args.stack, "SubscribersTableName", region=args.region)
         roster = Roster(SubscribersTable(stack.table(table_name, region=args.region)))
         groups = choose_groups(getattr(args, "groups", None) or [EVERY_GROUP])
         if args.action == "list":
@@ -382,26 +398,15 @@ def _subscribers(args) -> int:
     except OSError as problem:
         print(f"{name}: {problem}", file=sys.stderr)
         return EXIT_USAGE
-    except aws_errors() as problem:
-        print(f"{name}: AWS said: {problem}", file=sys.stderr)
-        return EXIT_USAGE
 
 
+# doctor's "cannot check" exit (2) is the same number as every command's usage exit.
+@_talks_to_aws("minutes doctor", hint=" (credentials for the stack's account and region?)")
 def _doctor(args) -> int:
     import json
-    from .aws.clients import errors as aws_errors
     from .aws.doctor import StackInspector
-    from .doctor import EXIT_CANNOT_CHECK, diagnose, exit_code, format_text
-    from .problems import ConfigError
-    try:
-        facts = StackInspector(region=args.region).gather(args.stack)
-    except ConfigError as problem:
-        print(f"minutes doctor: {problem}", file=sys.stderr)
-        return EXIT_CANNOT_CHECK
-    except aws_errors() as problem:
-        print(f"minutes doctor: AWS said: {problem} (credentials for the stack's account and region?)",
-              file=sys.stderr)
-        return EXIT_CANNOT_CHECK
+    from .doctor import diagnose, exit_code, format_text
+    facts = StackInspector(region=args.region).gather(args.stack)
     findings = diagnose(facts)
     if args.format == "json":
         print(json.dumps([{"code": f.code, "level": f.level.value, "message": f.message, "fix": f.fix}
@@ -410,11 +415,12 @@ def _doctor(args) -> int:
         print(format_text(findings))
     return exit_code(findings, strict=args.strict)
 
+@_talks_to_aws("minutes dlq")
 def _dlq(args) -> int:
     """`minutes dlq list|replay`: what failed for good, and send it round again."""
     import json
 
-    from .aws.clients import errors as aws_errors, in_region
+    from .aws.clients import in_region
     from .aws import stack
     from .aws.deadletters import DeadLetterQueues
 
@@ -444,9 +450,6 @@ def _dlq(args) -> int:
     except LookupError as problem:
         print(f"minutes dlq: {problem}", file=sys.stderr)
         return EXIT_INVALID
-    except aws_errors() as problem:
-        print(f"minutes dlq: AWS said: {problem}", file=sys.stderr)
-        return EXIT_USAGE
 
 
 if __name__ == "__main__":
