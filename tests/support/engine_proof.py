@@ -36,14 +36,30 @@ def _emit(**fields) -> None:
 
 
 def _verdict(run) -> dict:
+    """`run(verdict_only)`: published (nothing unsafe) or rejected, and whether `minutes
+    check`'s lighter assembly (verdict_only) found exactly the problems publish finds."""
     from test_hostile import unsafe_parts   # tests/unit is on the path (the parent sets it)
     try:
-        result = run()
+        result = run(False)
     except Rejected as rejected:
-        return {"verdict": "rejected", "codes": sorted({p.code for p in rejected.problems if p.is_error})}
-    records = [a.record for a in (result if isinstance(result, tuple) else (result,))]
+        return {"verdict": "rejected", "codes": sorted({p.code for p in rejected.problems if p.is_error}),
+                "same_in_check": _problems(run, True) == list(rejected.problems)}
+    assembled = result if isinstance(result, tuple) else (result,)
+    records = [a.record for a in assembled]
     unsafe = [part for r in records for part in unsafe_parts(r.content_html)]
-    return {"verdict": "published", "meetings": len(records), "unsafe": unsafe[:3]}
+    return {"verdict": "published", "meetings": len(records), "unsafe": unsafe[:3],
+            "same_in_check": _problems(run, True) == [(a.problems, a.notes, a.record.warnings,
+                                                       a.record.headings) for a in assembled]}
+
+
+def _problems(run, verdict_only: bool) -> list:
+    """Every problem (code, line, column, message, hint, file) an assembly finds."""
+    try:
+        result = run(verdict_only)
+    except Rejected as rejected:
+        return list(rejected.problems)
+    return [(a.problems, a.notes, a.record.warnings, a.record.headings)
+            for a in (result if isinstance(result, tuple) else (result,))]
 
 
 def main() -> int:
@@ -54,11 +70,11 @@ def main() -> int:
         name = "/".join(ident)
         _emit(start=name)
 
-        def run(files=files):
+        def run(verdict_only, files=files):
             notes = running_notes.split(files[0].key, files[0].data) if len(files) == 1 else None
             if notes is not None:
-                return running_notes.assemble_sections(notes, site_host="h")
-            return assemble(files, site_host="h")
+                return running_notes.assemble_sections(notes, site_host="h", verdict_only=verdict_only)
+            return assemble(files, site_host="h", verdict_only=verdict_only)
         _emit(kind="corpus", name=name, **_verdict(run))
     hostile = {f"hostile {i}": p for i, p in enumerate(HOSTILE)}
     hostile |= {f"hostile {i} in context": f"# T\n\nBefore {p} after.\n\n- {p}\n\n> {p}\n"
@@ -68,7 +84,8 @@ def main() -> int:
             _emit(start=name)
             data = ("# T\n\n" + text).encode()
             _emit(kind=kind, name=name,
-                  **_verdict(lambda data=data: assemble([SourceFile(KEY, data)], site_host="h")))
+                  **_verdict(lambda verdict_only, data=data: assemble(
+                      [SourceFile(KEY, data)], site_host="h", verdict_only=verdict_only)))
     _emit(done=True)
     return 0
 

@@ -41,9 +41,17 @@ def test_every_corpus_meeting_publishes(verdicts):
     for name, verdict in corpus.items():
         if name in NOT_MINUTES:
             assert verdict == {"kind": "corpus", "name": name, "verdict": "rejected",
-                               "codes": ["date-missing"]}
+                               "codes": ["date-missing"], "same_in_check": True}
         else:
             assert verdict["verdict"] == "published" and not verdict["unsafe"], verdict
+
+
+def test_check_finds_what_publish_finds_on_every_input(verdicts):
+    """`minutes check` assembles verdict_only (no HTML, summary or resources; nh3 only where a
+    relative link could be missing): every problem, note and heading is what publish gets, on
+    every corpus meeting and every hostile input."""
+    assert len(verdicts) >= 2 * len(HOSTILE) + len(NESTED)
+    assert [name for name, v in verdicts.items() if not v["same_in_check"]] == []
 
 
 def test_every_hostile_input_publishes_safely(verdicts):

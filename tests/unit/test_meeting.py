@@ -161,8 +161,9 @@ def test_a_meeting_moved_to_another_segment_takes_its_attachments_and_links_alon
 
 
 def test_a_verdict_only_assembly_finds_the_same_problems():
-    """`minutes check` skips the summary and page resources (only pages, feeds and mail read
-    them): every problem, note and other field of the record is what publish gets."""
+    """`minutes check` skips the HTML, summary and page resources (only pages, feeds and mail
+    read them): every problem, note and other field of the record is what publish gets.
+    (tests/unit/test_engine_proof.py compares the problems on every corpus meeting.)"""
     import dataclasses
 
     from tests.support.corpus import corpus_files
@@ -182,7 +183,8 @@ def test_a_verdict_only_assembly_finds_the_same_problems():
         light = assemble(sources, site_host="minutes.example.org", verdict_only=True)
         assert (light.problems, light.notes, light.attachments) == (full.problems, full.notes, full.attachments)
         assert light.record.resources is None and full.record.resources is not None
-        assert dataclasses.replace(light.record, summary=full.record.summary,
-                                   resources=full.record.resources) == full.record
+        assert light.record.content_html == "" and full.record.content_html
+        assert dataclasses.replace(light.record, summary=full.record.summary, resources=full.record.resources,
+                                   content_html=full.record.content_html) == full.record
         compared += 1
     assert compared >= 30

@@ -1,8 +1,10 @@
 """render.py: Markdown -> safe HTML fragment; tag-like words; one parse rendered unchanged."""
 from __future__ import annotations
 
-from minutes.render import (inline_text, parse_markdown, render_markdown, sanitize,
-                            summary_of, tag_like_words)
+import pytest
+
+from minutes.render import (inline_text, may_link_relative, parse_markdown, render_markdown,
+                            sanitize, summary_of, tag_like_words)
 
 
 def html(text: str, **options) -> str:
@@ -94,6 +96,40 @@ def test_relative_links_are_resolved_or_reported_missing():
                    missing=missing)
     assert 'href="/g/2024-05-07/slides.pdf"' in out and 'href="gone.pdf"' in out
     assert missing == ["gone.pdf"]
+
+
+# Raw HTML whose href or src an HTML parser reads otherwise than a glance would.
+LINK_CASES = [
+    "[s](slides.pdf) and ![i](pic.png) and [a](https://e.org/x.pdf) and [h](#x)",
+    "[s](<my slides.pdf>) [q](?x.pdf) [r](/abs.pdf) [m](mailto:a@b.org)",
+    '<a href="https://e.org/">e</a> <img src="/x.png"> <a href=#x>x</a>',
+    '<a href=x.pdf>x</a>', "<a HREF = 'x.pdf'>x</a>", "<a/href=x.pdf>x</a>",
+    '<a title="t"href="x.pdf">x</a>', "<img src>", '<img src=" x.png">',
+    '<a href="&#x2e;/x.pdf">x</a>', '<a href="&#104;ttps://e.org/x.pdf">x</a>',
+    '<a href="\u212ax:y.pdf">kelvin</a>', '<img srcset="a.png 1x" src="https://e.org/b.png">',
+    "<script>x = '<a href=x.pdf>'</script>", "<!-- <a href=x.pdf> -->",
+    "<plaintext>\n\n[s](slides.pdf)", "<textarea>\n\n[s](slides.pdf)\n\n</textarea>",
+    "code: `src/main.rs`, `<a href=x.pdf>`", "    <a href=x.pdf>indented code</a>",
+    "<a href=x.pdf\n>x</a>", "<a\nhref\n=\n'x.pdf'>x</a>", "<a href='javascript:x.pdf'>j</a>",
+]
+
+
+@pytest.mark.parametrize("text", LINK_CASES)
+def test_a_verdict_render_reports_the_same_missing_links_without_html(text):
+    """`minutes check` renders without HTML (html=False): nh3 runs only when a relative href
+    or src may be in the page, and the missing links are exactly what the page's render finds."""
+    body = f"# T\n\n{text}\n\n## Notes\n\nMore [n](https://e.org/notes.md).\n"
+    page = render_markdown(body, resolve_link=lambda v: None)
+    verdict = render_markdown(body, resolve_link=lambda v: None, html=False)
+    assert verdict.missing_links == page.missing_links
+    assert (verdict.html, verdict.links, verdict.headings) == ("", (), page.headings)
+
+
+def test_a_page_with_only_absolute_links_needs_no_sanitiser_for_its_verdict():
+    assert not may_link_relative('<a href="https://e.org">e</a> <img src="/x.png" alt=""> '
+                                 '<a class="header-anchor" href="#t">#</a>')
+    assert may_link_relative('<a href="https://e.org">e</a> <img src="x.png">')
+    assert may_link_relative("see src/main.rs")   # a word the parser may not read as one: nh3 decides
 
 
 def test_images_without_alt_get_an_empty_one():

@@ -205,7 +205,8 @@ def _check_running_notes(file: str, key: str, path: Path, site_host: str,
         notes = running_notes.split(key, data, max_bytes=max_bytes)
         if notes is None:
             return None
-        meetings = running_notes.assemble_sections(notes, site_host=site_host, max_bytes=max_bytes)
+        meetings = running_notes.assemble_sections(notes, site_host=site_host, max_bytes=max_bytes,
+                                                   verdict_only=True)
     except Rejected as rejected:
         return Verdict(file, key, tuple(rejected.problems), None, ((key, str(path)),))
     problems = notes.problems + tuple(p for m in meetings for p in m.problems)

@@ -45,7 +45,7 @@ def assemble(files: list[SourceFile], *, site_host: str, feed_id: str | None = N
              verdict_only: bool = False) -> Assembled:
     """Parse, check and render every file of one meeting. Raises Rejected with every error.
     `verdict_only` (minutes check): the same problems, but the record lacks what only pages,
-    feeds and mail read (its summary and page resources), a quarter of the work."""
+    feeds and mail read (its HTML, summary and page resources), half of the work."""
     files = sorted(files, key=lambda f: f.key)
     first = keys.parse_key(files[0].key)
     docs, problems, attachments = _parse_all(files, first, max_bytes, group_name)
@@ -79,7 +79,7 @@ def assemble_documents(first: keys.MeetingKey, docs: dict[str, Document], proble
         size=len(source.data))) for source in attachments]
     published_at = published or _midnight(lead.date)
     links = {name.lower(): att for name, att in _attachment_map(attachments).items()}
-    html, headings, missing, linked = _content(docs, lead, links)
+    html, headings, missing, linked = _content(docs, lead, links, verdict_only)
     problems = list(problems) + [
         warning("missing-local-file", f"'{target}' is linked but was not uploaded.",
                 "Upload the file into the meeting folder, or link to where it lives.",
@@ -153,8 +153,10 @@ def _attachment_map(attachments) -> dict[str, Attachment]:
     return {att.name: att for _, att in attachments}
 
 
-def _content(docs: dict[str, Document], lead: Document, links: dict[str, Attachment]):
-    """Minutes first, then agenda, attendees and other documents, each as its own section."""
+def _content(docs: dict[str, Document], lead: Document, links: dict[str, Attachment],
+             verdict_only: bool = False):
+    """Minutes first, then agenda, attendees and other documents, each as its own section.
+    `verdict_only`: the headings and missing links, no HTML ("")."""
     def resolve(value: str, doc: Document) -> str | None:
         path = urllib.parse.unquote(value.split("#")[0].split("?")[0])
         found = links.get(posixpath.normpath(path).lstrip("./").lower())
@@ -170,7 +172,8 @@ def _content(docs: dict[str, Document], lead: Document, links: dict[str, Attachm
         is_lead = doc is lead
         rendered = render_markdown(doc.body, drop_first_h1=doc.title_from_h1 and is_lead,
                                    resolve_link=lambda value, doc=doc: resolve(value, doc),
-                                   top_level=2 if is_lead else 3, parsed=doc.parsed)
+                                   top_level=2 if is_lead else 3, parsed=doc.parsed,
+                                   html=not verdict_only)
         missing += [(m, doc.key.key) for m in rendered.missing_links if _looks_like_file(m)]
         linked += rendered.links
         if is_lead:
@@ -179,8 +182,9 @@ def _content(docs: dict[str, Document], lead: Document, links: dict[str, Attachm
             continue
         prefix = _section_id(doc)
         title = _SECTION_TITLES.get(doc.key.name.lower(), doc.key.name.rsplit(".", 1)[0])
-        body = re.sub(r'( id="|href="#)', rf"\g<1>{prefix}-", rendered.html)
-        parts.append(f'<section aria-labelledby="{prefix}">\n<h2 id="{prefix}">{html.escape(title)}</h2>\n{body}</section>\n')
+        if not verdict_only:
+            body = re.sub(r'( id="|href="#)', rf"\g<1>{prefix}-", rendered.html)
+            parts.append(f'<section aria-labelledby="{prefix}">\n<h2 id="{prefix}">{html.escape(title)}</h2>\n{body}</section>\n')
         headings.append(Heading(2, prefix, title))
     return "".join(parts), tuple(headings), missing, linked
 

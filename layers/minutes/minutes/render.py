@@ -60,11 +60,14 @@ def parse_markdown(text: str) -> Parsed:
 
 def render_markdown(text: str, *, drop_first_h1: bool = False, top_level: int = 2,
                     resolve_link: Callable[[str], str | None] | None = None,
-                    parsed: Parsed | None = None) -> Rendered:
+                    parsed: Parsed | None = None, html: bool = True) -> Rendered:
     """Render a Markdown body. `resolve_link` maps a relative link to a site path (or None).
 
     `parsed` is the body already parsed (document.py parses every body once to check it):
     the same AST is rendered, never parsed again. It is left as it was found.
+    `html=False` (a verdict, `minutes check`): the same headings and missing links, but no
+    HTML ("") nor links; nh3, a fifth of a check, runs only when the page could hold a
+    relative href or src (the missing links come from nh3's attribute filter).
     """
     parsed = markdown.parse(text) if parsed is None else parsed
     shown = parsed.headings
@@ -95,6 +98,10 @@ def render_markdown(text: str, *, drop_first_h1: bool = False, top_level: int = 
     raw = _ID_MARKER.sub(r'<h\1 id="\2">', raw)
     raw = _CELL_ALIGN.sub(r'<\1 style="text-align: \2">', raw)
     missing: list[str] = []
+    if not html:
+        if may_link_relative(raw):
+            sanitize(raw, resolve_link=resolve_link, missing=missing)
+        return Rendered("", tuple(headings), summary_of(parsed), tuple(dict.fromkeys(missing)))
     clean = sanitize(raw, resolve_link=resolve_link, missing=missing)
     return Rendered(clean, tuple(headings), summary_of(parsed), tuple(dict.fromkeys(missing)),
                     _links(parsed.links, resolve_link))
@@ -124,6 +131,22 @@ def _links(links: list[tuple[str, str]], resolve_link) -> tuple[tuple[str, str],
             href = resolve_link(href) or href
         found.append((href, text))
     return tuple(found)
+
+
+# Every href or src attribute nh3 hands sanitize's filter is written in the HTML as that word
+# (any case), then HTML whitespace, '=', whitespace and the value, maybe quoted. When each
+# occurrence of the two words starts such an attribute with a value that is absolute (a scheme,
+# '#' or '/': the filter leaves those alone), nothing can be missing. Anything else (a word in
+# prose, `srcset`, an entity, a bare `<img src>`) counts as maybe relative: nh3 decides.
+_LINK_WORD = re.compile(r"href|src", re.IGNORECASE | re.ASCII)   # ASCII: as the HTML parser folds
+_ABSOLUTE_LINK = re.compile(r"""(?:href|src)[\t\n\f\r ]*=[\t\n\f\r ]*["']?(?:[a-z][a-z0-9+.-]*:|[#/])""",
+                            re.IGNORECASE | re.ASCII)
+
+
+def may_link_relative(raw: str) -> bool:
+    """Whether sanitize(raw) could report a missing link. The two words cannot overlap, and
+    each absolute match starts at one of them: equal counts mean every one is absolute."""
+    return len(_LINK_WORD.findall(raw)) != len(_ABSOLUTE_LINK.findall(raw))
 
 
 def sanitize(raw: str, *, resolve_link=None, missing: list[str] | None = None) -> str:
