@@ -58,7 +58,8 @@ def _pipeline() -> Callable[[str], str]:
     levels they were written with (a page demotes them under its title) and the '#' links
     beside them are taken off."""
     from minutes.markdown import TooDeep
-    from minutes.render import parse_markdown, render_markdown, without_heading_anchors
+    from minutes.links import without_heading_anchors
+    from minutes.render import parse_markdown, render_markdown
 
     def render(text: str) -> str:
         try:

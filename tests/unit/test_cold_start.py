@@ -82,9 +82,13 @@ SERVICES = {"bounces": "bounces", "digest": "digester", "index": "indexer", "not
 NOT_ON_PATH = {
     "bounces": {"yaml", "comrak", "jinja2", "feedgen", "pydantic", "minutes.mail"},
     "subscriptions": {"yaml", "comrak", "feedgen", "pydantic", "minutes.site"},
-    "notify": {"yaml", "feedgen", "pydantic", "minutes.pages", "minutes.site", "minutes.document"},
-    "digest": {"yaml", "feedgen", "pydantic", "minutes.pages", "minutes.site", "minutes.document"},
-    "index": {"pydantic", "css_inline", "minutes.mail", "minutes.document"},
+    # Mail and feeds show rendered HTML: neither needs the Markdown engine or the sanitiser.
+    "notify": {"yaml", "feedgen", "pydantic", "comrak", "nh3", "minutes.render", "minutes.pages",
+               "minutes.site", "minutes.document"},
+    "digest": {"yaml", "feedgen", "pydantic", "comrak", "nh3", "minutes.render", "minutes.pages",
+               "minutes.site", "minutes.document"},
+    "index": {"pydantic", "css_inline", "comrak", "nh3", "minutes.render", "minutes.mail",
+              "minutes.document"},
     "publish": {"pydantic", "css_inline", "minutes.mail"},
 }
 SETTINGS = {"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x",

@@ -14,8 +14,7 @@ from html import escape, unescape
 from typing import TYPE_CHECKING, Iterable
 
 from minutes.model import MeetingRecord, sort_newest_first
-from minutes.links import START_TAG
-from minutes.render import without_heading_anchors
+from minutes.links import START_TAG, without_heading_anchors
 
 if TYPE_CHECKING:   # feedgen (and lxml, ~30 ms) only where a feed is made, not for feed ids
     from feedgen.feed import FeedGenerator

@@ -71,3 +71,13 @@ def _split(target: str) -> tuple[str, str, str]:
         target, query = target.split("?", 1)
         query = "?" + query
     return target or "/", query, fragment
+
+
+# The '#' link render.py puts beside each heading of a page.
+_HEADING_ANCHOR = re.compile(r' ?<a class="header-anchor" href="#[^"]*"[^>]*>#</a>')
+
+
+def without_heading_anchors(fragment: str) -> str:
+    """The page's '#' links beside headings mean nothing in a feed reader or a mail client.
+    Here, not in render.py: mail and feeds need it without loading the Markdown engine."""
+    return _HEADING_ANCHOR.sub("", fragment)

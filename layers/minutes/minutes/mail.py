@@ -39,9 +39,9 @@ import css_inline
 import jinja2
 from markupsafe import Markup
 
+from .links import without_heading_anchors
 from .model import MeetingRecord
 from .problems import ConfigError, MinutesError
-from .render import without_heading_anchors
 
 __all__ = ["meeting_email", "html_to_text", "flatten", "InvalidRecipient", "POLICY"]
 

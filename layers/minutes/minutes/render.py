@@ -196,11 +196,3 @@ def summary_of(parsed: Parsed, *, limit: int = 240) -> str:
         if block.type == "paragraph" and len(text := block.inline.plain) >= 20:
             return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + "…"
     return ""
-
-
-_HEADING_ANCHOR = re.compile(r' ?<a class="header-anchor" href="#[^"]*"[^>]*>#</a>')
-
-
-def without_heading_anchors(fragment: str) -> str:
-    """The page's '#' links beside headings mean nothing in a feed reader or a mail client."""
-    return _HEADING_ANCHOR.sub("", fragment)
