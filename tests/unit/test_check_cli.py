@@ -245,6 +245,29 @@ def test_same_names_in_different_folders_are_different_meetings(tmp_path, capsys
     assert sorted(v["meta"]["title"] for v in verdicts) == ["converters", "operators"]
 
 
+def test_a_folder_finds_what_rglob_would_and_keys_symlinks_by_their_targets(tmp_path, capsys):
+    """The folder walk (os.walk, each folder resolved once) finds the files rglob("*") finds,
+    hidden ones left out, and keys each file as key_for(the file) does: a symlinked file by
+    where it points, a symlinked folder not entered."""
+    from minutes.check import expand
+    root = make_tree(tmp_path / "here")
+    elsewhere = write(tmp_path / "minutes" / "rust" / "2024-01-02-sync.md", GOOD)
+    (root / "minutes" / "openxla" / "2022-11-01-linked.md").symlink_to(elsewhere)
+    (root / "minutes" / "openxla" / "2022-12-01-broken.md").symlink_to(tmp_path / "nowhere.md")
+    (root / "minutes" / "linked-folder").symlink_to(elsewhere.parent, target_is_directory=True)
+    write(root / "minutes" / "k8s" / ".draft.md", GOOD)
+    write(root / "minutes" / "k8s" / "Notes.MD", "# Notes\n\n- a\n")
+    rglob = sorted(p for p in root.rglob("*") if p.is_file() and (
+        p.suffix.lower() == ".md" or p.name == "group.yaml") and not any(
+        part.startswith(".") for part in p.relative_to(root).parts))
+    assert expand([root]) == rglob and len(rglob) == 7
+    _, verdicts = run_json(capsys, str(root))
+    files = {v["file"]: v["key"] for v in verdicts}
+    assert files[str(root / "minutes" / "openxla" / "2022-11-01-linked.md")] == \
+        key_for(root / "minutes" / "openxla" / "2022-11-01-linked.md") == "minutes/rust/2024-01-02-sync.md"
+    assert all(key == key_for(Path(file)) for file, key in files.items() if not Path(file).is_dir())
+
+
 @pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus is not here")
 def test_checking_the_whole_corpus_gives_a_verdict_for_every_meeting(capsys):
     # How fast is measured by `make bench` (check_corpus_s), never asserted here.
@@ -262,10 +285,12 @@ def test_the_largest_corpus_file_gets_a_verdict(capsys):
     assert all(v["valid"] or v["problems"] for v in verdicts)
 
 
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus is not here")
 def test_many_meetings_are_checked_on_every_core_with_the_same_verdicts_in_order():
+    """In batches of meetings, largest first (check._batches), the verdicts in path order."""
     from minutes.check import check_paths
-    folder = CORPUS / "onnx"
-    serial = check_paths([folder], workers=1)
+    folders = [CORPUS / "kubernetes", CORPUS / "onnx"]   # running notes too, a spread of sizes
+    serial = check_paths(folders, workers=1)
     assert len(serial) >= 16   # enough to take the parallel path
-    parallel = check_paths([folder], workers=2)
+    parallel = check_paths(folders, workers=2)
     assert [v.as_dict() for v in parallel] == [v.as_dict() for v in serial]

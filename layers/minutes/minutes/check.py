@@ -60,7 +60,10 @@ def key_for(path: Path) -> str:
     A folder name standing in for the group is made URL-safe (`Meeting Notes` -> meeting-notes):
     it is a guess at the group, and a scribe's local folder name is not worth an error.
     """
-    path = path.resolve()
+    return _key_for_resolved(path.resolve())
+
+
+def _key_for_resolved(path: Path) -> str:
     parts = path.parts
     for at in range(len(parts) - 3, -1, -1):   # `minutes` followed by a group and a file
         if parts[at] == "minutes":
@@ -88,25 +91,44 @@ def check_paths(paths: list[Path], *, key: str | None = None, site_host: str = "
     """A verdict for every meeting among `paths` (files, and folders searched for minutes),
     in that order, then one for every group.yaml among them; many meetings are checked on
     every core (`workers`, default all)."""
+    found = {path: expand([path]) for path in paths}   # each folder walked once
     groups = [check_group(p, key=key if key and len(paths) == 1 else None)
-              for p in expand(paths) if p.name == GROUP_FILE]
-    meetings = _meetings([p for p in paths if p.is_dir() or p.name != GROUP_FILE], key)
+              for path in paths for p in found[path] if p.name == GROUP_FILE]
+    meetings = _meetings([p for p in paths if p.is_dir() or p.name != GROUP_FILE], key, found)
     workers = workers or os.cpu_count() or 1
     if workers == 1 or len(meetings) < _PARALLEL_FROM:
         return [_check_meeting(m, site_host, max_bytes) for m in meetings] + groups
-    # Largest first, so no big file is left to run alone at the end.
-    order = sorted(range(len(meetings)), key=lambda i: -sum(
-        p.stat().st_size for _, p in meetings[i].files if p.is_file()))
     verdicts: list = [None] * len(meetings)
     with concurrent.futures.ProcessPoolExecutor(max_workers=workers) as pool:
-        jobs = [(meetings[i], site_host, max_bytes) for i in order]
-        for at, verdict in zip(order, pool.map(_check_job, jobs)):
-            verdicts[at] = verdict
+        jobs = [(batch, [meetings[i] for i in batch], site_host, max_bytes)
+                for batch in _batches(meetings, workers)]
+        for batch, found_verdicts in pool.map(_check_job, jobs):
+            for at, verdict in zip(batch, found_verdicts):
+                verdicts[at] = verdict
     return verdicts + groups
 
 
-def _check_job(job: tuple[_Meeting, str, int]) -> Verdict:
-    return _check_meeting(*job)
+def _batches(meetings: list[_Meeting], workers: int) -> list[list[int]]:
+    """Meetings (by index) in jobs of about 1/(16 x workers) of the bytes each, largest first:
+    a few hundred one-meeting jobs cost the main process, which shares the cores, more in
+    passing messages than the batching loses in balance; a big file is a job of its own,
+    started first, so no big one is left to run alone at the end."""
+    sizes = [sum(p.stat().st_size for _, p in m.files if p.is_file()) for m in meetings]
+    share = sum(sizes) / (16 * workers)
+    batches: list[list[int]] = []
+    filled = share
+    for at in sorted(range(len(meetings)), key=lambda i: -sizes[i]):
+        if filled >= share:
+            batches.append([])
+            filled = 0
+        batches[-1].append(at)
+        filled += sizes[at]
+    return batches
+
+
+def _check_job(job: tuple[list[int], list[_Meeting], str, int]) -> tuple[list[int], list[Verdict]]:
+    batch, meetings, site_host, max_bytes = job
+    return batch, [_check_meeting(m, site_host, max_bytes) for m in meetings]
 
 
 def check_group(path: Path, *, key: str | None = None) -> Verdict:
@@ -147,15 +169,22 @@ def check_file(path: Path, *, key: str | None = None, site_host: str = "localhos
     return check_paths([path], key=key, site_host=site_host, max_bytes=max_bytes)[0]
 
 
-def _meetings(paths: list[Path], key: str | None) -> list[_Meeting]:
+def _meetings(paths: list[Path], key: str | None,
+              found: dict[Path, list[Path]] | None = None) -> list[_Meeting]:
     """Files grouped by meeting (a file, or a dated folder's documents and attachments), in
-    the order the paths were given."""
+    the order the paths were given. `found`: expand() of each path, if already done."""
     grouped: dict[Path, dict[str, Path]] = defaultdict(dict)
+    folders: dict[Path, Path] = {}
     for path in paths:
-        found = [f for f in expand([path]) if f.name != GROUP_FILE] if path.is_dir() else [path]
-        for file in found:
-            resolved = file.resolve()   # once: resolving is a system call per path segment
-            file_key = key if key and not path.is_dir() else key_for(resolved)
+        is_dir = path.is_dir()
+        if is_dir:
+            under = found[path] if found and path in found else expand([path])
+            files = [f for f in under if f.name != GROUP_FILE]
+        else:
+            files = [path]
+        for file in files:
+            resolved = _resolve(file, folders)
+            file_key = key if key and not is_dir else _key_for_resolved(resolved)
             folder_meeting = _is_folder_meeting(file_key)
             # By local place, not by key: two folders may give the same key (onnx/*/meetings/
             # 001-20190710.md all become minutes/meetings/001-20190710.md) yet are two meetings.
@@ -165,6 +194,17 @@ def _meetings(paths: list[Path], key: str | None) -> list[_Meeting]:
                 for sibling in _attachments_beside(file):
                     grouped[ident].setdefault(f"{file_key.rsplit('/', 1)[0]}/{sibling.name}", sibling)
     return [_Meeting(tuple(sorted(files.items()))) for files in grouped.values()]
+
+
+def _resolve(file: Path, folders: dict[Path, Path]) -> Path:
+    """file.resolve(), with each folder resolved once (resolving is a system call per path
+    segment, for every file): a file that is not a symlink is its resolved folder / its name."""
+    if file.name in ("", ".", "..") or file.is_symlink():
+        return file.resolve()
+    parent = file.parent
+    if parent not in folders:
+        folders[parent] = parent.resolve()
+    return folders[parent] / file.name
 
 
 def _is_folder_meeting(key: str) -> bool:
@@ -236,12 +276,27 @@ def expand(paths: list[Path]) -> list[Path]:
     found = []
     for path in paths:
         if path.is_dir():
-            found += sorted(p for p in path.rglob("*") if p.is_file() and (
-                p.suffix.lower() == ".md" or p.name == GROUP_FILE) and not any(
-                part.startswith(".") for part in p.relative_to(path).parts))
+            found += sorted(_minutes_under(path))
         else:
             found.append(path)
     return found
+
+
+def _minutes_under(folder: Path):
+    """Markdown files and group.yaml under folder, not in hidden folders; as rglob("*") would
+    find them (symlinked folders are not entered; a symlinked file counts if it is a file)."""
+    for where, dirs, files in os.walk(folder):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        here = Path(where)
+        for name in files:
+            if not name.startswith(".") and (name.lower().endswith(".md") or name == GROUP_FILE) \
+                    and (here / name).is_file():
+                yield here / name
+
+
+def has_minutes(folder: Path) -> bool:
+    """Whether expand([folder]) finds anything, without walking all of it."""
+    return next(_minutes_under(folder), None) is not None
 
 
 def format_text(verdict: Verdict, verbose: bool = False) -> str:

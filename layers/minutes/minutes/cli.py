@@ -176,12 +176,12 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _check(args) -> int:
-    from .check import check_paths, expand, format_json, format_text
+    from .check import check_paths, format_json, format_text, has_minutes
     problem = _file_arguments_problem("minutes check", args)
     if problem:
         print(problem, file=sys.stderr)
         return EXIT_USAGE
-    empty = [str(p) for p in args.files if p.is_dir() and not expand([p])]
+    empty = [str(p) for p in args.files if p.is_dir() and not has_minutes(p)]
     if empty:
         print(f"minutes check: no .md files in: {', '.join(empty)}", file=sys.stderr)
         return EXIT_USAGE
