@@ -103,6 +103,9 @@ class Parsed:
     deepest: int = 0                        # lists and quotes, counted as markdown-it did
     deepest_line: int = 0
     html_blocks: list[Block] = field(default_factory=list)
+    # Raw HTML that leaves more than whitespace once defused (comments gone, tag-like words
+    # escaped): only then must the rendered page go through nh3 (render.py).
+    raw_html: bool = False
 
 
 def parse(text: str) -> Parsed:
@@ -139,6 +142,7 @@ class _Walk:
         self.html_blocks: list[Block] = []
         self.deepest, self.deepest_line = 0, 0
         self.slugs: set[str] = set()
+        self.raw_html = False
 
     def run(self, root) -> Parsed:
         # (node, parent, parent's children, containers above, closing event or None)
@@ -151,7 +155,7 @@ class _Walk:
                 continue
             self._block(node, parent, siblings, depth, stack)
         return Parsed(root, self.blocks, self.headings, self.links, self.deepest,
-                      self.deepest_line, self.html_blocks)
+                      self.deepest_line, self.html_blocks, self.raw_html)
 
     def _deeper(self, level: int, line: int) -> None:
         if level > self.deepest:
@@ -193,6 +197,8 @@ class _Walk:
             self.blocks.append(block)
             self.html_blocks.append(block)
             defused = defuse(literal)
+            if not self.raw_html and not defused.isspace():
+                self.raw_html = bool(defused)
             if defused != literal:
                 node.node_value = comrak.HtmlBlock(comrak.NodeHtmlBlock(value.value.block_type,
                                                                         defused))
@@ -253,6 +259,8 @@ class _Walk:
                 plain.append(visible_html(raw))
                 line += raw.count("\n")
                 defused = defuse(raw)
+                if not self.raw_html and not defused.isspace():
+                    self.raw_html = bool(defused)
                 if defused != raw:
                     node.node_value = comrak.HtmlInline(defused)
             elif kind is comrak.Image:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import comrak
 import nh3
 
-from . import markdown
+from . import comrak_html, markdown
 from .markdown import MAX_NESTING, Parsed, tag_like_words  # noqa: F401  (the engine's surface)
 from .model import Heading
 
@@ -98,11 +98,12 @@ def render_markdown(text: str, *, drop_first_h1: bool = False, top_level: int = 
     raw = _ID_MARKER.sub(r'<h\1 id="\2">', raw)
     raw = _CELL_ALIGN.sub(r'<\1 style="text-align: \2">', raw)
     missing: list[str] = []
+    comrak_only = not parsed.raw_html
     if not html:
         if may_link_relative(raw):
-            sanitize(raw, resolve_link=resolve_link, missing=missing)
+            sanitize(raw, resolve_link=resolve_link, missing=missing, comrak_only=comrak_only)
         return Rendered("", tuple(headings), summary_of(parsed), tuple(dict.fromkeys(missing)))
-    clean = sanitize(raw, resolve_link=resolve_link, missing=missing)
+    clean = sanitize(raw, resolve_link=resolve_link, missing=missing, comrak_only=comrak_only)
     return Rendered(clean, tuple(headings), summary_of(parsed), tuple(dict.fromkeys(missing)),
                     _links(parsed.links, resolve_link))
 
@@ -153,7 +154,36 @@ def may_link_relative(raw: str) -> bool:
                                     + len(_ABSOLUTE_SRC.findall(folded)))
 
 
-def sanitize(raw: str, *, resolve_link=None, missing: list[str] | None = None) -> str:
+def sanitize(raw: str, *, resolve_link=None, missing: list[str] | None = None,
+             comrak_only: bool = False) -> str:
+    """`raw` made safe by nh3 (allowlisted tags and attributes, relative URLs resolved and
+    the unresolved ones added to `missing`). `comrak_only`: `raw` is comrak's HTML of a body
+    without raw HTML, so comrak_html may write nh3's output without parsing (it hands back
+    None, and nh3 runs, on anything it is not sure of)."""
+    clean = None
+    if comrak_only:
+        found: list[str] = []
+        clean = comrak_html.clean(raw, _attribute_filter(resolve_link, found))
+        if clean is not None and missing is not None:
+            missing += found
+    if clean is None:
+        clean = nh3.clean(raw, tags=_ALLOWED_TAGS, attributes=_ATTRIBUTES,
+                          clean_content_tags={"script", "style", "textarea", "title", "noscript",
+                                              "xmp", "plaintext", "template"},
+                          attribute_filter=_attribute_filter(resolve_link, missing),
+                          url_schemes=_URL_SCHEMES, filter_style_properties={"text-align"},
+                          link_rel="noopener")
+    # Only the task list's disabled checkboxes may stay: a raw <input> is a text box a page
+    # could use to phish. nh3 output is canonical and input attributes hold no '>', so a
+    # pattern is exact here.
+    clean = _INPUT.sub(lambda m: m.group(0) if _TASK_BOX.search(m.group(0))
+                       and 'disabled=""' in m.group(0) else "", clean)
+    clean = _CELL_STYLE.sub(_alignment_class, clean)
+    # An image without alt text is unreadable to a screen reader; say it is decorative.
+    return _IMG_NO_ALT.sub(r'<img\1 alt=""', clean)
+
+
+def _attribute_filter(resolve_link, missing: list[str] | None):
     def attribute_filter(tag: str, attr: str, value: str) -> str | None:
         if tag == "input":
             return {"type": "checkbox" if value == "checkbox" else None, "disabled": "",
@@ -164,20 +194,7 @@ def sanitize(raw: str, *, resolve_link=None, missing: list[str] | None = None) -
                 missing.append(value)
             return target or value
         return value
-
-    clean = nh3.clean(raw, tags=_ALLOWED_TAGS, attributes=_ATTRIBUTES,
-                     clean_content_tags={"script", "style", "textarea", "title", "noscript",
-                                         "xmp", "plaintext", "template"},
-                     attribute_filter=attribute_filter, url_schemes=_URL_SCHEMES,
-                     filter_style_properties={"text-align"}, link_rel="noopener")
-    # Only the task list's disabled checkboxes may stay: a raw <input> is a text box a page
-    # could use to phish. nh3 output is canonical and input attributes hold no '>', so a
-    # pattern is exact here.
-    clean = _INPUT.sub(lambda m: m.group(0) if _TASK_BOX.search(m.group(0))
-                       and 'disabled=""' in m.group(0) else "", clean)
-    clean = _CELL_STYLE.sub(_alignment_class, clean)
-    # An image without alt text is unreadable to a screen reader; say it is decorative.
-    return _IMG_NO_ALT.sub(r'<img\1 alt=""', clean)
+    return attribute_filter
 
 
 def _alignment_class(match: re.Match) -> str:
