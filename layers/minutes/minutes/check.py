@@ -222,13 +222,14 @@ def _attachments_beside(file: Path) -> list[Path]:
 def _check_meeting(meeting: _Meeting, site_host: str, max_bytes: int) -> Verdict:
     file, key = _verdict_name(meeting)
     paths = tuple((k, str(p)) for k, p in meeting.files)
-    if len(meeting.files) == 1:
-        found = _check_running_notes(file, key, meeting.files[0][1], site_host, max_bytes)
+    sources = [SourceFile(k, p.read_bytes()) for k, p in meeting.files]   # each read once
+    if len(sources) == 1:
+        found = _check_running_notes(file, key, sources[0].data, str(meeting.files[0][1]),
+                                     site_host, max_bytes)
         if found is not None:
             return found
     try:
-        assembled = assemble([SourceFile(k, p.read_bytes()) for k, p in meeting.files],
-                             site_host=site_host, max_bytes=max_bytes, verdict_only=True)
+        assembled = assemble(sources, site_host=site_host, max_bytes=max_bytes, verdict_only=True)
     except Rejected as rejected:
         return Verdict(file, key, tuple(rejected.problems), None, paths)
     record = assembled.record
@@ -237,10 +238,9 @@ def _check_meeting(meeting: _Meeting, site_host: str, max_bytes: int) -> Verdict
     return Verdict(file, key, assembled.problems, meta, paths, assembled.notes)
 
 
-def _check_running_notes(file: str, key: str, path: Path, site_host: str,
+def _check_running_notes(file: str, key: str, data: bytes, path: str, site_host: str,
                          max_bytes: int) -> Verdict | None:
     """A running-notes file: one verdict, listing the meeting each dated section became."""
-    data = path.read_bytes()
     try:
         notes = running_notes.split(key, data, max_bytes=max_bytes)
         if notes is None:
@@ -248,7 +248,7 @@ def _check_running_notes(file: str, key: str, path: Path, site_host: str,
         meetings = running_notes.assemble_sections(notes, site_host=site_host, max_bytes=max_bytes,
                                                    verdict_only=True)
     except Rejected as rejected:
-        return Verdict(file, key, tuple(rejected.problems), None, ((key, str(path)),))
+        return Verdict(file, key, tuple(rejected.problems), None, ((key, path),))
     problems = notes.problems + tuple(p for m in meetings for p in m.problems)
     first = meetings[0].record
     meta = {"title": first.title, "date": first.date.isoformat(), "group": first.group,
@@ -259,7 +259,7 @@ def _check_running_notes(file: str, key: str, path: Path, site_host: str,
                           "timezone": m.record.timezone, "title": m.record.title,
                           "meeting": m.record.meeting, "url_path": m.record.url_path}
                          for s, m in zip(notes.sections, meetings)]}
-    return Verdict(file, key, problems, meta, ((key, str(path)),))
+    return Verdict(file, key, problems, meta, ((key, path),))
 
 
 def _verdict_name(meeting: _Meeting) -> tuple[str, str]:
