@@ -318,6 +318,38 @@ def test_closed_fences_are_fine():
     assert "unclosed-fence" not in warnings("# T\n\n````\n```\nx\n```\n````\n\n~~~\ny\n~~~\n")
 
 
+def test_the_fence_and_stub_checks_agree_with_their_line_by_line_definitions():
+    """_fence_warning finds fence lines by pattern, not line by line, and the stub check stops
+    at the third line with text: the same answers as reading every line (random bodies)."""
+    import random
+    import re
+
+    from minutes.document import _fence_warning, _has_lines
+    fence = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+
+    def unclosed(body: str) -> tuple[str, int] | None:
+        open_fence, open_line = None, 0
+        for number, line in enumerate(body.split("\n")):
+            if not (match := fence.match(line)):
+                continue
+            marker = match.group(1)
+            if open_fence is None:
+                open_fence, open_line = marker, number
+            elif marker[0] == open_fence[0] and len(marker) >= len(open_fence) \
+                    and not line.strip()[len(marker):].strip():
+                open_fence = None
+        return None if open_fence is None else (open_fence, 10 + open_line)
+
+    pieces = ["```", "~~~", "````", "   ```", "    ```", "``` x", "```  ", "~~~~ ", "text", "",
+              " ", "\x0c", "\u2028", "a\u2029b", "\x85"]
+    rng = random.Random(9)
+    for _ in range(5_000):
+        body = "\n".join(rng.choice(pieces) for _ in range(rng.randint(0, 12))) + rng.choice(["", "\n"])
+        found = _fence_warning(body, 10)
+        assert ((found[0].hint.split("'")[1], found[0].line) if found else None) == unclosed(body), body
+        assert _has_lines(body, 3) == (len([ln for ln in body.splitlines() if ln.strip()]) >= 3), body
+
+
 def test_tag_like_words_are_shown_and_reported():
     text = "# T\n\nWe discussed Vec<T> and\nthe <name> placeholder, <b>bold</b> is fine.\n\n- x\n"
     found = warnings(text)["tag-like-text"]

@@ -27,7 +27,10 @@ _HTML_DOCUMENT = re.compile(r"\A\s*(<!doctype\s+html|<html[\s>])", re.IGNORECASE
 _HACKMD_SOURCE = re.compile(r'<div id="doc" class="markdown-body[^"]*"[^>]*>(.*?)</div>', re.DOTALL)
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 _PLACEHOLDER = re.compile(r"YYYY-MM-DD|\{\{\s*[\w.]+\s*\}\}|<(?:date|DATE|meeting[- ]date)>")
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+# A fence line, found after its line break ("\n" first: a literal the regex engine can skip to).
+_FENCE = re.compile(r"\n {0,3}(`{3,}|~{3,})")
+# Each of _PLACEHOLDER's forms holds one of these: a body with none is searched no further.
+_PLACEHOLDER_MARKS = ("YYYY-MM-DD", "{{", "<date>", "<DATE>", "<meeting-date>", "<meeting date>")
 _MONTHS = {m: i for i, m in enumerate(
     ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}
 _TEXT_DATE = re.compile(
@@ -216,8 +219,9 @@ _COMPLEXITY_LIMITS = (
 def _check_complexity(body: str, body_line: int) -> None:
     problems = []
     for what, pattern, limit, marks in _COMPLEXITY_LIMITS:
-        # lines: one more than the line breaks (a list item needs a line of its own)
-        if sum(body.count(mark) for mark in marks) + 1 <= limit:
+        # lines: one more than the line breaks (a list item needs a line of its own). No mark
+        # occurs more often than the body has characters.
+        if len(body) + 1 <= limit or sum(body.count(mark) for mark in marks) + 1 <= limit:
             continue
         found = pattern.findall(body, 0, len(body))
         if len(found) > limit:
@@ -495,10 +499,20 @@ def _warnings(body: str, body_line: int, title: str, date: dt.date, parsed,
                              "like several meetings in one file.", "Upload one file per meeting "
                              "(<yyyy-mm-dd>-<topic>.md) so each gets its page, feed entry and email.",
                              body_line + dated[1].line, 1))
-    if len([ln for ln in body.splitlines() if ln.strip()]) < 3:
+    if not _has_lines(body, 3):
         found.append(warning("stub", "The minutes are only a line or two.",
                              "Add what was discussed, or mark it 'draft: true' until it is written."))
     return found
+
+
+def _has_lines(body: str, count: int) -> bool:
+    """Whether the body has `count` lines that are not blank (looking no further)."""
+    for line in body.splitlines():
+        if line.strip():
+            count -= 1
+            if not count:
+                return True
+    return False
 
 
 def _dates_in(text: str) -> list[dt.date]:
@@ -530,14 +544,21 @@ def _title_date_warning(title: str, date: dt.date) -> list[Problem]:
 
 def _fence_warning(body: str, body_line: int) -> list[Problem]:
     open_fence, open_line = None, 0
-    for number, line in enumerate(body.split("\n")):
-        match = _FENCE.match(line)
-        if not match:
-            continue
+    if "```" not in body and "~~~" not in body:
+        return []
+    text = "\n" + body       # every line after a line break, the first one too
+    counted, number = 0, 0   # line numbers counted on from the last fence: linear
+    for match in _FENCE.finditer(text):   # only the fence lines, not every line
         marker = match.group(1)
+        start = match.start() + 1
         if open_fence is None:
+            number += text.count("\n", counted, match.start())
+            counted = match.start()
             open_fence, open_line = marker, number
-        elif marker[0] == open_fence[0] and len(marker) >= len(open_fence) and not line.strip()[len(marker):].strip():
+            continue
+        end = text.find("\n", start)
+        line = text[start:end if end >= 0 else len(text)]
+        if marker[0] == open_fence[0] and len(marker) >= len(open_fence) and not line.strip()[len(marker):].strip():
             open_fence = None
     if open_fence is None:
         return []
@@ -563,7 +584,7 @@ def _placeholder_in_text(body: str, parsed) -> tuple[int, int, str] | None:
     """(0-based line, column, placeholder) of the first placeholder a reader sees as text:
     not in code (`{{produces}}` in a code sample), not quoted ("a subject like 'Status for
     YYYY-MM-DD'" mentions the template, it does not fill it in)."""
-    if _PLACEHOLDER.search(body) is None:
+    if not any(mark in body for mark in _PLACEHOLDER_MARKS) or _PLACEHOLDER.search(body) is None:
         return None
     lines = body.split("\n")
     for block in parsed.blocks:
@@ -581,9 +602,12 @@ def _placeholder_in_text(body: str, parsed) -> tuple[int, int, str] | None:
 
 def _tag_like_warnings(parsed, body: str, body_line: int) -> list[Problem]:
     """One warning per distinct tag-like word: shown as text, but `code` is what was meant."""
+    words = tag_like_words(parsed)
+    if not words:
+        return []
     lines = body.split("\n")
     found, seen = [], set()
-    for line, word in tag_like_words(parsed):
+    for line, word in words:
         if word in seen:
             continue
         seen.add(word)
