@@ -111,6 +111,9 @@ LINK_CASES = [
     "<plaintext>\n\n[s](slides.pdf)", "<textarea>\n\n[s](slides.pdf)\n\n</textarea>",
     "code: `src/main.rs`, `<a href=x.pdf>`", "    <a href=x.pdf>indented code</a>",
     "<a href=x.pdf\n>x</a>", "<a\nhref\n=\n'x.pdf'>x</a>", "<a href='javascript:x.pdf'>j</a>",
+    "![i](https://e.org/p.png) and [a](https://e.org/)", "![i](p.png)", "[q](?x.pdf)", "[e]()",
+    "<!-- [s](slides.pdf) <a href=x.pdf> -->", "!\x02[s](slides.pdf)", "<https://e.org/x.pdf>",
+    "[s][ref]\n\n[ref]: slides.pdf", "| a |\n|---|\n| [s](slides.pdf) |",
 ]
 
 
@@ -123,6 +126,17 @@ def test_a_verdict_render_reports_the_same_missing_links_without_html(text):
     verdict = render_markdown(body, resolve_link=lambda v: None, html=False)
     assert verdict.missing_links == page.missing_links
     assert (verdict.html, verdict.links, verdict.headings) == ("", (), page.headings)
+
+
+def test_a_verdict_on_a_page_with_only_absolute_links_formats_nothing(monkeypatch):
+    import comrak
+    body = "# T\n\n## Notes\n\n- [a](https://e.org/x.pdf) <https://e.org> [h](#notes) [r](/x)\n"
+    page = render_markdown(body)
+    monkeypatch.setattr(comrak, "format_html", lambda *a: pytest.fail("formatted"))
+    verdict = render_markdown(body, html=False)
+    assert (verdict.headings, verdict.missing_links) == (page.headings, ()) and page.headings
+    with pytest.raises(pytest.fail.Exception):   # a relative link: the page is formatted
+        render_markdown(body + "\n[s](slides.pdf)\n", html=False)
 
 
 def test_a_page_with_only_absolute_links_needs_no_sanitiser_for_its_verdict():

@@ -66,8 +66,9 @@ def render_markdown(text: str, *, drop_first_h1: bool = False, top_level: int = 
     `parsed` is the body already parsed (document.py parses every body once to check it):
     the same AST is rendered, never parsed again. It is left as it was found.
     `html=False` (a verdict, `minutes check`): the same headings and missing links, but no
-    HTML ("") nor links; nh3, a fifth of a check, runs only when the page could hold a
-    relative href or src (the missing links come from nh3's attribute filter).
+    HTML ("") nor links. The missing links come from the sanitiser's attribute filter: a page
+    that can hold no relative href or src is not formatted at all, and the sanitiser runs only
+    when the formatted page could hold one.
     """
     parsed = markdown.parse(text) if parsed is None else parsed
     shown = parsed.headings
@@ -75,10 +76,14 @@ def render_markdown(text: str, *, drop_first_h1: bool = False, top_level: int = 
     if dropped is not None:
         shown = [h for h in shown if h is not dropped]
     shift = top_level - min((h.block.level for h in shown), default=top_level)
+    if not html and _only_absolute_links(parsed, text):
+        # Nothing can be missing: the headings are all a verdict needs, and nothing is formatted.
+        return Rendered("", tuple(Heading(_level(h, shift, top_level), h.anchor, h.block.inline.plain)
+                                  for h in shown), summary_of(parsed), ())
     headings = []
     try:
         for heading in shown:
-            level = max(top_level, min(heading.block.level + shift, 6))
+            level = _level(heading, shift, top_level)
             node, anchor = heading.node, heading.anchor
             node.node_value = comrak.Heading(comrak.NodeHeading(level, heading.value.setext,
                                                                 heading.value.closed))
@@ -106,6 +111,20 @@ def render_markdown(text: str, *, drop_first_h1: bool = False, top_level: int = 
     clean = sanitize(raw, resolve_link=resolve_link, missing=missing, comrak_only=comrak_only)
     return Rendered(clean, tuple(headings), summary_of(parsed), tuple(dict.fromkeys(missing)),
                     _links(parsed.links, resolve_link))
+
+
+def _level(heading, shift: int, top_level: int) -> int:
+    """A heading's level on the page: shifted so the highest is top_level, at most 6."""
+    return max(top_level, min(heading.block.level + shift, 6))
+
+
+def _only_absolute_links(parsed: Parsed, text: str) -> bool:
+    """Whether the page can hold no relative href or src: no raw HTML (comrak escapes every
+    text, so its own tags are the only ones), no image ('![' always starts one; the ID
+    markers, removed before parsing, could join one), and every link absolute."""
+    return not (parsed.raw_html or "![" in text or markdown.ID_OPEN in text
+                or markdown.ID_CLOSE in text) and all(
+        _SCHEME.match(href) or href.startswith(("#", "/")) for href, _ in parsed.links)
 
 
 _ID_MARKER = re.compile(rf"<h([1-6])>{markdown.ID_OPEN}([^{markdown.ID_CLOSE}<]*){markdown.ID_CLOSE}")
