@@ -1,6 +1,8 @@
 """index: SiteUpdatesQueue (FIFO) -> only the pages, listings and feeds a change touches."""
 from __future__ import annotations
 
+import json
+
 from minutes import runtime
 
 from tests.support.aws import SAMPLE_KEY, load_event, minutes_text, sample_minutes
@@ -105,3 +107,70 @@ def test_a_site_update_for_an_unknown_meeting_changes_nothing(stack):
         stack, {"group": "openxla", "meeting": "2099-01-01-nothing", "action": "upsert"}))
     assert response == {"batchItemFailures": []}
     assert stack.site_versions() == before
+
+
+
+def index_s3_calls(stack, key: str, body: bytes) -> list[tuple[str, str]]:
+    """Publish, then run the index on the update with every S3 call it makes recorded."""
+    import boto3
+    stack.publish(key, body)
+    update = site_update(stack, *[json.loads(m["Body"]) for m in stack.take_messages("SiteUpdatesQueue")])
+    calls: list[tuple[str, str]] = []
+
+    def record(params, model, **_):
+        calls.append((model.name, params.get("Key") or params.get("Prefix") or ""))
+
+    events = boto3._get_default_session().events   # the functions' clients come from it
+    events.register("before-parameter-build.s3", record, unique_id="index-s3-calls")
+    try:
+        assert stack.cloud.invoke("IndexFunction", update) == {"batchItemFailures": []}
+    finally:
+        events.unregister("before-parameter-build.s3", unique_id="index-s3-calls")
+    return calls
+
+
+def shards_of_new_meeting(stack, keys_before: set[str]) -> set[str]:
+    [new_keys] = [k for k in stack.site_keys() - keys_before if k.startswith("search/k/")]
+    return {f"search/t/{shard.encode().hex()}.json"
+            for shard in json.loads(stack.s3.get_object(Bucket=stack.site_bucket, Key=new_keys)["Body"].read())}
+
+
+def test_search_reads_only_the_shards_that_exist_and_writes_changed_shards_without_asking(stack):
+    """The search update (search.plan_days): one page of the shard folder's listing, then a GET
+    of only the shards that exist among the new meeting's; no HEAD before writing a shard (the
+    plan holds only shards whose bytes changed), and every shard of the new meeting is written."""
+    stack.publish(f"minutes/openxla/{OPENXLA[0]}.md", minutes_text("Roadmap review"))
+    stack.drain()
+    keys_before = stack.site_keys()
+    shards_before = {k for k in keys_before if k.startswith("search/t/")}
+    calls = index_s3_calls(stack, f"minutes/openxla/{OPENXLA[1]}.md",
+                           minutes_text("Roadmap triage", "Zanzibar quokkas reviewed the roadmap."))
+
+    its_shards = shards_of_new_meeting(stack, keys_before)
+    on_shards = [(name, key) for name, key in calls if key.startswith("search/t")]
+    assert its_shards - shards_before, "the new meeting has words no shard had"
+    assert its_shards & shards_before, "and words that were there already"
+    assert [key for name, key in on_shards if name == "ListObjectsV2"] == ["search/t/"]
+    assert sorted(key for name, key in on_shards if name == "GetObject") == sorted(its_shards & shards_before)
+    assert sorted(key for name, key in on_shards if name == "PutObject") == sorted(its_shards)
+    assert [key for name, key in on_shards if name == "HeadObject"] == []
+
+
+def test_search_on_a_large_site_fetches_shards_past_the_first_page_of_the_listing(stack, monkeypatch):
+    """More shards than one listing page holds (1,000 keys; 5 here): shards sorting after the
+    page's last key may exist, so they are fetched (a 404 for the new ones), with one listing."""
+    from minutes.services import index
+    monkeypatch.setattr(index, "SHARD_LISTING", 5)
+    stack.publish(f"minutes/openxla/{OPENXLA[0]}.md", minutes_text("Roadmap review"))
+    stack.drain()
+    for n in range(6):   # keys that sort before any word's shard (hex of U+0001...)
+        stack.s3.put_object(Bucket=stack.site_bucket, Key=f"search/t/01{n:04d}.json", Body=b"{}")
+    keys_before = stack.site_keys()
+    calls = index_s3_calls(stack, f"minutes/openxla/{OPENXLA[1]}.md",
+                           minutes_text("Roadmap triage", "Zanzibar quokkas reviewed the roadmap."))
+
+    its_shards = shards_of_new_meeting(stack, keys_before)
+    on_shards = [(name, key) for name, key in calls if key.startswith("search/t")]
+    assert its_shards - keys_before and its_shards & keys_before
+    assert [key for name, key in on_shards if name == "ListObjectsV2"] == ["search/t/"]
+    assert sorted(key for name, key in on_shards if name == "GetObject") == sorted(its_shards)

@@ -15,6 +15,7 @@ import collections
 import dataclasses
 import datetime as dt
 import functools
+import threading
 from dataclasses import dataclass, field
 
 import boto3
@@ -29,6 +30,7 @@ GROUPS = [f"wg-{n:02d}" for n in range(20)]
 NEWEST = dt.date(2025, 6, 2)          # the newest seeded meeting; a new one comes after it
 HOST = "minutes.example.org"
 SEEDED_AT = dt.datetime(2025, 6, 3, 9, 0, tzinfo=dt.timezone.utc)
+_COUNTING = threading.Lock()
 
 
 @functools.cache
@@ -102,6 +104,10 @@ class CallCounter:
     def _after_call(self, http_response=None, parsed=None, model=None, **_) -> None:
         if not self._on or model is None:
             return
+        with _COUNTING:   # the index makes S3 calls from a few threads at once
+            self._count(parsed, model)
+
+    def _count(self, parsed, model) -> None:
         service = model.service_model.service_name
         self.calls[f"{service}.{model.name}"] += 1
         if service == "dynamodb" and parsed:

@@ -207,3 +207,30 @@ def test_search_page_is_progressive_and_its_script_is_the_only_one_on_the_site()
     [script] = tags.find("script")
     assert script["src"] == renderer.search_script_path and "defer" in script
     assert tags.find("link", rel="canonical", href=f"{SITE}/search/")
+
+
+def test_read_many_gives_the_plan_read_gives_asking_for_the_k_files_then_the_shards():
+    """The index reads through read_many (concurrently): two rounds, the k/ files of the days'
+    old ids, then every shard concerned; the plan is the one read() gives."""
+    rng = random.Random(5)
+    records: list[MeetingRecord] = []
+    files = search_files(records)
+    for step in range(40):
+        before = list(records)
+        changed = random_change(rng, records, step)
+        days = {r.date for r in before + records if (r.group, r.meeting) in changed}
+        args = dict(before=[r for r in before if r.date in days and r.listed],
+                    after=[r for r in records if r.date in days])
+        rounds: list[list[str]] = []
+
+        def read_many(paths):
+            rounds.append(list(paths))
+            return {path: files.get(path) for path in paths}
+
+        plan = plan_days(**args, read_many=read_many)
+        assert plan == plan_days(**args, read=files.get), f"step {step}"
+        assert len(rounds) == 2 and all(p.startswith("/search/k/") for p in rounds[0])
+        assert all(p.startswith("/search/t/") for p in rounds[1])
+        assert {p for p, _ in plan if p.startswith("/search/t/")} <= set(rounds[1])
+        files = write(files, plan)
+    assert files == search_files(records)

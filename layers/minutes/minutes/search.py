@@ -21,7 +21,7 @@ postings compress and newest-first needs nothing else), and a meeting's id chang
 meeting of the same day sorting before it comes or goes. A day's 65th meeting and later are
 left out of the search (they are still in the archive).
 
-Incremental updates (the index service): `plan_days(before=, after=, read=)` redoes the days
+Incremental updates (the index service): `plan_days(before=, after=, read=)` (or `read_many=`) redoes the days
 a change set touches: it needs the listed meetings of those days as they were (light entries
 are enough) and as they are (full records: their words), and a way to read the current files.
 It touches only the shards those meetings' words are in, before (from their k/ files) and
@@ -159,14 +159,17 @@ def keys_file(record: MeetingRecord) -> bytes:
     return _json(sorted(shard_for(record)))
 
 
-def plan_days(*, before: Iterable, after: Iterable[MeetingRecord], read) -> list[tuple[str, bytes | None]]:
+def plan_days(*, before: Iterable, after: Iterable[MeetingRecord], read=None,
+              read_many=None) -> list[tuple[str, bytes | None]]:
     """The search files that make the index right again for some whole days: (path, new bytes
     or None to delete), in the order to write them.
 
     before: the listed meetings of those days as the index last had them (records or light
     entries with group, meeting, date); after: the full records of every listed meeting of
-    those days now; read(path): the current bytes of a search file, or None. Reads the k/ files
-    of the days' old ids and the shards concerned, nothing else.
+    those days now; read(path): the current bytes of a search file, or None; or instead
+    read_many(paths): {path: bytes or None} for many at once (the index reads them
+    concurrently, in two rounds). Reads the k/ files of the days' old ids and the shards
+    concerned, nothing else. Every shard in the plan differs from what was read.
 
     Each day is redone whole (its ids out of every shard they were or will be in, then its
     meetings' postings in), so applying the plan twice, or again after a write failed halfway,
@@ -183,13 +186,16 @@ def plan_days(*, before: Iterable, after: Iterable[MeetingRecord], read) -> list
         for word, in_title in terms(record).items():
             added.setdefault(shard_key(word), {}).setdefault(word, []).append(doc_id * 2 + in_title)
             own.setdefault(doc_id, set()).add(shard_key(word))
+    if read_many is None:
+        def read_many(paths):
+            return {path: read(path) for path in paths}
     shards = set(added)
-    for doc_id in sorted(set(old_ids.values())):
-        data = read(keys_path(doc_id))
+    for data in read_many([keys_path(doc_id) for doc_id in sorted(set(old_ids.values()))]).values():
         shards.update(json.loads(data) if data else [])
+    found = read_many([shard_path(shard) for shard in sorted(shards)])
     out: list[tuple[str, bytes | None]] = []
     for shard in sorted(shards):
-        current = read(shard_path(shard))
+        current = found[shard_path(shard)]
         patched = _patch(current, days=days, added=added.get(shard, {}))
         if patched != current:   # the shards of the day's other meetings mostly stay the same
             out.append((shard_path(shard), patched))

@@ -136,17 +136,32 @@ class SiteStore:
 
     def put(self, item: SiteFile, *, etags: dict[str, str] | None = None) -> bool:
         """Write unless the bytes are there already. `etags` (from etags()) saves the HEAD
-        request per file when many files of one prefix are written."""
+        request per file when many files of one prefix are written; `etags={}` writes without
+        asking (the caller knows the bytes differ)."""
+        written = self._put(item, etags)
+        if written:
+            self.writes += 1
+        else:
+            self.skipped += 1
+        return written
+
+    def put_many(self, items: list[SiteFile], *, etags: dict[str, str] | None = None) -> int:
+        """put() of many files at once (a few at a time, concurrently); returns only when every
+        one is written, and raises the first failure once the others have finished."""
+        written = _concurrently(lambda item: self._put(item, etags), items)
+        self.writes += sum(written)
+        self.skipped += len(written) - sum(written)
+        return sum(written)
+
+    def _put(self, item: SiteFile, etags: dict[str, str] | None) -> bool:
         key = object_key(item.path)
         md5 = hashlib.md5(item.body, usedforsecurity=False)
         if (etags.get(key) if etags is not None else self._etag(key)) == md5.hexdigest():
-            self.skipped += 1
             return False
         cache = _CACHE_ASSET if item.path.startswith("/assets/") else _CACHE_HTML
         self._s3.put_object(Bucket=self._bucket, Key=key, Body=item.body,
                             ContentType=item.content_type, CacheControl=cache,
                             ContentMD5=base64.b64encode(md5.digest()).decode())
-        self.writes += 1
         return True
 
     def etags(self, prefix: str) -> dict[str, str]:
@@ -165,10 +180,23 @@ class SiteStore:
             prefixes += [item["Prefix"] for item in page.get("CommonPrefixes", [])]
         return keys, prefixes
 
+    def first_keys(self, prefix: str, limit: int = 1000) -> tuple[list[str], bool]:
+        """The first page of keys under a prefix (up to `limit`, at most 1,000, in key order)
+        and whether that is all of them: one call, whatever the folder's size."""
+        found = self._s3.list_objects_v2(Bucket=self._bucket, Prefix=prefix, MaxKeys=limit)
+        return [item["Key"] for item in found.get("Contents", [])], not found.get("IsTruncated")
+
     def delete_keys(self, keys: list[str]) -> int:
+        """Delete keys, 1,000 a call; a key S3 could not delete raises (it reports them in the
+        answer, not as an error), so a caller's retry deletes it again."""
         for start in range(0, len(keys), 1000):
-            self._s3.delete_objects(Bucket=self._bucket, Delete={
+            found = self._s3.delete_objects(Bucket=self._bucket, Delete={
                 "Objects": [{"Key": k} for k in keys[start:start + 1000]], "Quiet": True})
+            if found.get("Errors"):
+                failed = found["Errors"][0]
+                raise ClientError({"Error": {"Code": failed.get("Code", "DeleteFailed"),
+                                             "Message": f"{failed.get('Key')}: {failed.get('Message')}"}},
+                                  "DeleteObjects")
         self.deleted += len(keys)
         return len(keys)
 
@@ -191,6 +219,10 @@ class SiteStore:
                 return None
             raise
 
+    def get_many(self, paths: list[str]) -> dict[str, bytes | None]:
+        """get() of many files at once (a few at a time, concurrently)."""
+        return dict(zip(paths, _concurrently(self.get, paths)))
+
     def exists(self, path: str) -> bool:
         return self._etag(object_key(path)) is not None
 
@@ -201,3 +233,20 @@ class SiteStore:
             if exc.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
                 return None
             raise
+
+
+# boto3 clients are thread-safe; a few calls in flight hide S3's latency (~10-20 ms a call)
+# without exceeding the client's pool of 10 connections.
+_IN_FLIGHT = 8
+
+
+def _concurrently(call, items: list) -> list:
+    """call(item) for every item, a few at a time; the results in the items' order. Every call
+    has finished (or failed) before this returns or raises the first failure."""
+    if len(items) <= 1:
+        return [call(item) for item in items]
+    from concurrent.futures import ThreadPoolExecutor, wait
+    with ThreadPoolExecutor(max_workers=min(_IN_FLIGHT, len(items))) as pool:
+        futures = [pool.submit(call, item) for item in items]
+        wait(futures)
+    return [future.result() for future in futures]

@@ -15,6 +15,7 @@ finds its meetings already committed and re-renders from the same before/after p
 """
 from __future__ import annotations
 
+import itertools
 import re
 from collections import defaultdict
 from dataclasses import dataclass
@@ -31,6 +32,9 @@ from ..pages import PageRenderer
 from ..site import (CALENDAR_LIMIT, SiteFile, calendar_file, catalog_files, content_type, feed_files,
                     group_sitemap, group_sitemap_path, meeting_file, static_files, stream_files,
                     whole_site)
+
+
+SHARD_LISTING = 1000   # keys of the shard folder listed before reading shards (one S3 page)
 
 
 @dataclass(frozen=True)
@@ -248,11 +252,32 @@ class Indexer:
         before += [c.was for c in changes if c.was is not None]
         full = self.meetings.many((e.group, e.meeting) for e in after)
         records = [full[k] for k in sorted(full) if full[k].listed]   # removed since: its update comes
-        for path, body in search.plan_days(before=before, after=records, read=self.site.get):
-            if body is None:
-                self.site.delete(path)
-            else:
-                self.site.put(SiteFile(path, body, content_type(path)))
+        plan = search.plan_days(before=before, after=records, read_many=self._read_search)
+        # In the plan's order, a folder at a time (the term shards, then d/, the k/ files last),
+        # each written whole before the next starts; within a folder, concurrently. The shards
+        # in the plan differ from what was just read: written without asking for their ETag.
+        for folder, step in itertools.groupby(plan, key=lambda item: item[0].rsplit("/", 1)[0]):
+            step = list(step)
+            gone = [object_key(path) for path, body in step if body is None]
+            if gone:
+                self.site.delete_keys(gone)
+            self.site.put_many([SiteFile(path, body, content_type(path)) for path, body in step
+                                if body is not None],
+                               etags={} if folder + "/" == search.TERMS_DIR else None)
+
+    def _read_search(self, paths: list[str]) -> dict[str, bytes | None]:
+        """Search files' bytes (None: no such file). A GET that finds nothing costs a call too,
+        and on a young site most of a meeting's words have no shard yet: so the term shards
+        are looked up first in one page of the shard folder's listing (1,000 keys in order),
+        and only those it has, or that sort after its last key, are fetched (decision 42)."""
+        wanted = list(paths)
+        if any(path.startswith(search.TERMS_DIR) for path in paths):
+            listed, complete = self.site.first_keys(object_key(search.TERMS_DIR), SHARD_LISTING)
+            existing, last = set(listed), (listed[-1] if listed and not complete else None)
+            wanted = [path for path in paths if not path.startswith(search.TERMS_DIR)
+                      or object_key(path) in existing or (last is not None and object_key(path) > last)]
+        found = self.site.get_many(wanted)
+        return {path: found.get(path) for path in paths}
 
     def _sitemap_index(self) -> None:
         self._wrote_sitemap_index = True
