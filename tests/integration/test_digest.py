@@ -187,3 +187,23 @@ def test_a_digest_send_failing_for_good_ends_in_its_dead_letter_queue_and_the_re
     week.drain()
     assert sorted(str(m["To"]) for m in outbox() if str(m["Subject"]).startswith("Minutes digest")) == [
         "grace@example.org", "katherine@example.org"]
+
+
+def test_the_plan_asks_the_weeks_days_of_the_announced_index_not_the_whole_archive(week):
+    from minutes.aws.dynamo import ANNOUNCED_INDEX, MeetingsDirectory
+    from minutes.services.digest import digest_week
+    table = week.table("MeetingsTable")
+    announced = sorted((m["group"], m["meeting"]) for m in table.scan()["Items"]
+                       if m.get("announced_at") and m["status"] == "published")
+    asked = []
+    table.meta.client.meta.events.register(
+        "before-parameter-build.dynamodb",
+        lambda model, params, **_: asked.append((model.name, params.get("IndexName"))))
+    this_week = digest_week(next_monday())
+    found = MeetingsDirectory(table).announced_between(this_week.start, this_week.end)
+    assert sorted((m.group, m.meeting) for m in found) == announced
+    assert len(found) == 3
+    assert asked == [("Query", ANNOUNCED_INDEX)] * 7          # one per day, Monday to Sunday
+    asked.clear()
+    assert MeetingsDirectory(table).announced_between(this_week.end, this_week.end + dt.timedelta(days=7)) == []
+    assert asked == [("Query", ANNOUNCED_INDEX)] * 7

@@ -111,7 +111,7 @@ def test_only_publish_changes_meeting_records():
                   for s in p.get("Statement", []) if s.get("Sid") == "ReleaseAnnouncement"]
     assert release["Action"] == "dynamodb:UpdateItem"
     allowed = release["Condition"]["ForAllValues:StringEquals"]["dynamodb:Attributes"]
-    assert set(allowed) == {"group", "meeting", "status", "announced_at", "announce_seq",
+    assert set(allowed) == {"group", "meeting", "status", "announced_at", "announced_day", "announce_seq",
                             "announce_pending"}
 
 

@@ -143,11 +143,12 @@ def mailer() -> Mailer:
 def subscriptions():
     if "subscriptions" in _provided:
         return _provided["subscriptions"]
-    from .aws.dynamo import MeetingsDirectory, SubscribersTable
+    from .aws.dynamo import SubscribersTable
+    from .aws.listings import ListingsTable
     from .services.subscriptions import Subscriptions
     s = settings()
     return Subscriptions(settings=s, subscribers=SubscribersTable(_table(s.subscribers_table)),
-                         directory=MeetingsDirectory(_table(s.meetings_table)), mailer=mailer(),
+                         listings=ListingsTable(_table(s.listings_table)), mailer=mailer(),
                          secret=token_secret)
 
 

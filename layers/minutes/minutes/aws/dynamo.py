@@ -9,6 +9,7 @@ import heapq
 import json
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
@@ -177,12 +178,13 @@ class MeetingsTable:
         try:
             self._table.update_item(
                 Key={"group": group, "meeting": meeting},
-                UpdateExpression="SET announced_at = :when, announce_seq = :seq, "
-                                 "announce_pending = :pending",
+                UpdateExpression="SET announced_at = :when, announced_day = :day, "
+                                 "announce_seq = :seq, announce_pending = :pending",
                 ConditionExpression="attribute_exists(#meeting) AND (attribute_not_exists(announced_at)"
                                     " OR announce_seq = :seq OR attribute_exists(announce_pending))",
                 ExpressionAttributeNames={"#meeting": "meeting"},
                 ExpressionAttributeValues={":when": when.isoformat(), ":pending": True,
+                                           ":day": announced_day(when),
                                            ":seq": normalise_sequencer(sequencer)})
             return True
         except ClientError as exc:
@@ -208,7 +210,7 @@ class MeetingsTable:
         try:
             self._table.update_item(
                 Key={"group": group, "meeting": meeting},
-                UpdateExpression="REMOVE announced_at, announce_seq, announce_pending",
+                UpdateExpression="REMOVE announced_at, announced_day, announce_seq, announce_pending",
                 ConditionExpression="attribute_exists(announced_at) AND #status <> :published",
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues={":published": "published"})
@@ -632,34 +634,49 @@ class DeliveriesTable:
         self._table.delete_item(Key={"delivery": self.delivery_id(group, meeting, email)})
 
 
+ANNOUNCED_INDEX = "by-announced-day"
+
+
+def announced_day(when: dt.datetime) -> str:
+    """The UTC day of an announcement: the key of the sparse index the digest asks (only
+    announced meetings carry it, so a week's question reads that week's meetings, not all)."""
+    return _utc(when).date().isoformat()
+
+
+def _utc(when: dt.datetime) -> dt.datetime:
+    """Naive times are UTC (as every time the pipeline writes)."""
+    return when.astimezone(dt.timezone.utc) if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
+
+
+@dataclass(frozen=True)
+class Announced:
+    group: str
+    meeting: str
+
+
 class MeetingsDirectory:
-    """Read-only questions the subscriptions side asks of the Meetings table."""
+    """The digest's question of the Meetings table: what was announced in a week."""
 
     def __init__(self, table):
         self._table = table
 
-    def groups(self) -> list[str]:
-        names, args = set(), {"ProjectionExpression": "#g", "ExpressionAttributeNames": {"#g": "group"},
-                              "FilterExpression": Attr("date").exists()}
-        while True:
-            page = self._table.scan(**args)
-            names.update(i["group"] for i in page.get("Items", []))
-            if "LastEvaluatedKey" not in page:
-                return sorted(names)
-            args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-    def announced_between(self, start: dt.datetime, end: dt.datetime) -> list[MeetingRecord]:
-        """Published meetings first announced in [start, end) (the permanent announced mark)."""
-        args = {"FilterExpression": Attr("announced_at").gte(start.date().isoformat())
-                & Attr("announced_at").lt((end.date() + dt.timedelta(days=1)).isoformat())}
-        found = []
-        while True:
-            page = self._table.scan(**args)
-            for item in page.get("Items", []):
-                when = dt.datetime.fromisoformat(item["announced_at"])
-                when = when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
-                if start <= when < end and item.get("status", "published") == "published":
-                    found.append(record_from_item(item))
-            if "LastEvaluatedKey" not in page:
-                return found
-            args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    def announced_between(self, start: dt.datetime, end: dt.datetime) -> list[Announced]:
+        """Published meetings first announced in [start, end): one query of the sparse
+        by-announced-day index per day of the span (its projection: the keys, the announcement
+        time and the status)."""
+        start, end = _utc(start), _utc(end)
+        found, day, last = [], start.date(), (end - dt.timedelta(microseconds=1)).date()
+        while day <= last:
+            args = {"IndexName": ANNOUNCED_INDEX,
+                    "KeyConditionExpression": Key("announced_day").eq(day.isoformat())}
+            while True:
+                page = self._table.query(**args)
+                for item in page.get("Items", []):
+                    when = _utc(dt.datetime.fromisoformat(item["announced_at"]))
+                    if start <= when < end and item.get("status", "published") == "published":
+                        found.append(Announced(item["group"], item["meeting"]))
+                if "LastEvaluatedKey" not in page:
+                    break
+                args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+            day += dt.timedelta(days=1)
+        return found

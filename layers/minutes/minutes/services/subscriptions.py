@@ -24,7 +24,8 @@ from ..tokens import CONFIRM, UNSUBSCRIBE, InvalidLink, InvalidToken, make_token
 
 if TYPE_CHECKING:
     from ..subscription_requests import PreferencesRequest, SubscribeRequest
-    from ..aws.dynamo import MeetingsDirectory, SubscribersTable
+    from ..aws.dynamo import SubscribersTable
+    from ..aws.listings import ListingsTable
     from ..aws.ses import Mailer
 
 GROUPS_MAX_AGE = 300  # seconds the list of known groups is reused
@@ -67,7 +68,7 @@ class Preferences:
 class Subscriptions:
     settings: Settings
     subscribers: SubscribersTable
-    directory: MeetingsDirectory
+    listings: ListingsTable   # the groups to offer: one query, never a scan of the archive
     mailer: Mailer
     secret: Callable[[], str]
     clock: Callable[[], float] = time.time
@@ -161,7 +162,7 @@ class Subscriptions:
     def known_groups(self) -> tuple[str, ...]:
         now = self.clock()
         if self._groups is None or self._groups[0] < now - GROUPS_MAX_AGE:
-            self._groups = (now, tuple(self.directory.groups()))
+            self._groups = (now, tuple(self.listings.groups()))
         return self._groups[1]
 
 
