@@ -66,7 +66,7 @@ class Inline:
     """The inline content of a paragraph, heading or table cell."""
     plain: str      # what a reader sees, on one line: tag-like words stay, real tags do not
     words: str      # text and code only, on one line (no raw HTML at all)
-    slug: str       # text and code as written: what a heading id is made from
+    slug: str       # text and code as written: what a heading id is made from (headings only)
     # (0-based body line, content, is raw HTML) of each run of text and each raw HTML piece
     runs: tuple[tuple[int, str, bool], ...]
 
@@ -132,6 +132,8 @@ def _check_prefix_depth(text: str) -> None:
 # --- the one walk ------------------------------------------------------------------------------
 
 _CONTAINERS = (comrak.BlockQuote, comrak.List, comrak.Item, comrak.TaskItem)
+_TEXT, _SOFT_BREAK, _LINE_BREAK, _CODE = comrak.Text, comrak.SoftBreak, comrak.LineBreak, comrak.Code
+_HTML_INLINE, _IMAGE, _LINK = comrak.HtmlInline, comrak.Image, comrak.Link
 
 
 class _Walk:
@@ -211,51 +213,52 @@ class _Walk:
     def _heading(self, node, value, parent, siblings, line) -> None:
         heading = value.value
         children = node.children
-        inline = self._inline(children, line)
+        inline = self._inline(children, line, slugged=True)
         block = Block("heading", line, inline, level=heading.level)
         self.blocks.append(block)
         anchor = unique(anchor_slug(inline.slug), self.slugs)
         self.headings.append(HeadingNode(block, node, children, heading, siblings, parent, anchor))
 
-    def _inline(self, children, line: int) -> Inline:
-        """Text of an inline tree, iteratively; raw HTML is defused in the AST on the way."""
-        plain, words, slug, runs = [], [], [], []
-        text_run: list[str] = []
+    def _inline(self, children, line: int, *, slugged: bool = False) -> Inline:
+        """Text of an inline tree, iteratively; raw HTML is defused in the AST on the way.
+        `plain` collects what a reader sees; words and slug are `plain` less some of its
+        pieces (raw HTML's visible words; those and line breaks), taken apart only when
+        needed, since most inlines have neither and only headings need a slug."""
+        plain: list[str] = []
+        runs = []
+        hidden: list[int] = []      # indexes in plain of raw HTML's visible words
+        breaks: list[int] = []      # indexes in plain of line breaks
+        start = -1                  # where in plain the text run being read starts
         text_line = line
-        stack = list(reversed(children))
+        stack = children[::-1]
+        pop = stack.pop
         while stack:
-            node = stack.pop()
+            node = pop()
             if node is None:          # the end of a link: its visible text is complete
-                index, begin = stack.pop(), stack.pop()
+                index, begin = pop(), pop()
                 self.links[index] = (self.links[index][0], "".join(plain[begin:]))
                 continue
             node.parent = None
             value = node.node_value
             kind = type(value)
-            if kind is comrak.Text:
-                text = value.value
-                plain.append(text)
-                words.append(text)
-                slug.append(text)
-                if not text_run:
-                    text_line = line
-                text_run.append(text)
+            if kind is _TEXT:
+                if start < 0:
+                    start, text_line = len(plain), line
+                plain.append(value.value)
                 continue
-            if text_run:
-                runs.append((text_line, "".join(text_run), False))
-                text_run = []
-            if kind is comrak.SoftBreak or kind is comrak.LineBreak:
+            if start >= 0:
+                runs.append((text_line, "".join(plain[start:]), False))
+                start = -1
+            if kind is _SOFT_BREAK or kind is _LINE_BREAK:
+                breaks.append(len(plain))
                 plain.append(" ")
-                words.append(" ")
                 line += 1
-            elif kind is comrak.Code:
-                literal = value.value.literal
-                plain.append(literal)
-                words.append(literal)
-                slug.append(literal)
-            elif kind is comrak.HtmlInline:
+            elif kind is _CODE:
+                plain.append(value.value.literal)
+            elif kind is _HTML_INLINE:
                 raw = value.value
                 runs.append((line, raw, True))
+                hidden.append(len(plain))
                 plain.append(visible_html(raw))
                 line += raw.count("\n")
                 defused = defuse(raw)
@@ -263,19 +266,28 @@ class _Walk:
                     self.raw_html = bool(defused)
                 if defused != raw:
                     node.node_value = comrak.HtmlInline(defused)
-            elif kind is comrak.Image:
+            elif kind is _IMAGE:
                 # Its alt text is no part of the line's text (as markdown-it had it).
                 _unlink(node.children)
             else:
-                if kind is comrak.Link:
+                if kind is _LINK:
                     self.links.append((href(value.value.url), ""))
                     # popped after its children: the end marker, the link, where its text starts
                     stack.extend((len(plain), len(self.links) - 1, None))
-                stack.extend(reversed(node.children))
-        if text_run:
-            runs.append((text_line, "".join(text_run), False))
-        return Inline(" ".join("".join(plain).split()), " ".join("".join(words).split()),
-                      "".join(slug), tuple(runs))
+                stack.extend(node.children[::-1])
+        if start >= 0:
+            runs.append((text_line, "".join(plain[start:]), False))
+        shown = " ".join("".join(plain).split())
+        words = shown if not hidden else " ".join(_without(plain, hidden).split())
+        slug = _without(plain, hidden + breaks) if slugged else ""
+        return Inline(shown, words, slug, tuple(runs))
+
+
+def _without(pieces: list[str], indexes: list[int]) -> str:
+    if not indexes:
+        return "".join(pieces)
+    left_out = set(indexes)
+    return "".join(piece for at, piece in enumerate(pieces) if at not in left_out)
 
 
 def _unlink(nodes) -> None:
