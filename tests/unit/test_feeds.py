@@ -10,6 +10,7 @@ import feedgen.feed
 import feedparser
 import pytest
 
+from minutes.render import render_markdown
 from minutes.feeds import absolutize_urls, atom_feed, feed_id_for, rss_feed
 from minutes.model import MeetingRecord
 from minutes.sitemap import robots_txt, sitemap_xml
@@ -243,6 +244,16 @@ def test_absolutize_urls_only_touches_url_attributes_of_tags():
                    '<a href="mailto:a@example.org">m</a>'
                    f'<img src="{page}i.png" alt="" /></p>')
     assert absolutize_urls(out, page) == out  # idempotent
+
+
+def test_absolutize_urls_reads_attributes_whole_not_words_inside_a_value():
+    """`![x src=](a.png "y")`: the alt text ends in ' src=' just before its closing quote; the
+    rewrite must not take that quote for the start of a src value (it once did, breaking the tag)."""
+    page = f"{SITE}/g/2022-01-01-x/"
+    html = render_markdown('![x src=](a.png "y") [t](/g/ "a href=")').html
+    assert absolutize_urls(html, page) == (
+        f'<p><img src="{page}a.png" alt="x src=" title="y"> '
+        f'<a href="{SITE}/g/" title="a href=" rel="noopener">t</a></p>\n')
 
 
 def test_absolutize_urls_honours_a_site_under_a_path_prefix():

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from minutes.build import write_site
-from minutes.links import relative_fragment, relative_url, site_path
+from minutes.links import relative_fragment, relative_url, site_path, without_heading_anchors
 from minutes.model import Attachment, MeetingRecord
 from minutes.pages import PageRenderer, SiteConfig
 from minutes.preview import make_server, url_of
@@ -118,10 +118,22 @@ def test_relative_url(target, base, expected):
 
 def test_relative_fragment_rewrites_only_root_paths_in_tags():
     fragment = ('<p title="a > b"><a href="/g/x/f.pdf" title="/g/">f</a> <img src="/g/x/i.png" alt="">'
-                ' href="/g/" <a href="//cdn/x">c</a> <a href="https://e/x">e</a> <a href="#y">y</a></p>')
+                ' href="/g/" <a href="//cdn/x">c</a> <a href="https://e/x">e</a> <a href="#y">y</a>'
+                ' <a title="a > b" href="/g/y/">z</a></p>')
     assert relative_fragment(fragment, base="/g/x/") == (
         '<p title="a > b"><a href="f.pdf" title="/g/">f</a> <img src="i.png" alt="">'
-        ' href="/g/" <a href="//cdn/x">c</a> <a href="https://e/x">e</a> <a href="#y">y</a></p>')
+        ' href="/g/" <a href="//cdn/x">c</a> <a href="https://e/x">e</a> <a href="#y">y</a>'
+        ' <a title="a > b" href="../y/index.html">z</a></p>')
+    assert relative_fragment('<p>"href="/g/"</p>', base="/g/x/") == '<p>"href="/g/"</p>'
+
+
+def test_without_heading_anchors_removes_each_anchor_and_the_one_space_before_it():
+    fragment = ('<h2 id="a">A <a class="header-anchor" href="#a" rel="noopener">#</a></h2>\n'
+                '<h3 id="b">B  <a class="header-anchor" href="#b" rel="noopener">#</a></h3>'
+                '<a class="header-anchor" href="#c">#</a><p>text <a href="#a">#</a></p>')
+    assert without_heading_anchors(fragment) == (
+        '<h2 id="a">A</h2>\n<h3 id="b">B </h3><p>text <a href="#a">#</a></p>')
+    assert without_heading_anchors("<p>none</p>") == "<p>none</p>"
 
 
 # -- links surfaced from the text --------------------------------------------------------

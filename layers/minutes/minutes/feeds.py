@@ -14,7 +14,7 @@ from html import escape, unescape
 from typing import TYPE_CHECKING, Iterable
 
 from minutes.model import MeetingRecord, sort_newest_first
-from minutes.links import START_TAG, without_heading_anchors
+from minutes.links import rewrite_attributes, start_tags_holding, without_heading_anchors
 
 if TYPE_CHECKING:   # feedgen (and lxml, ~30 ms) only where a feed is made, not for feed ids
     from feedgen.feed import FeedGenerator
@@ -74,8 +74,7 @@ def _resolve(value: str, *, site_url: str, page_url: str) -> str:
     return urllib.parse.urljoin(page_url, value)
 
 
-# In a start tag of a sanitised fragment: one URL attribute and its (escaped) value.
-_URL_ATTR = re.compile(r'(\s(?:href|src|cite|poster)=")([^"]*)(")')
+_URL_TAG = start_tags_holding(r'\s(?:href|src|cite|poster)="')
 
 
 def absolutize_urls(html: str, base_url: str, *, site_url: str | None = None) -> str:
@@ -88,13 +87,12 @@ def absolutize_urls(html: str, base_url: str, *, site_url: str | None = None) ->
     """
     root = site_url if site_url is not None else _origin(base_url)
 
-    def value(match: re.Match) -> str:
-        raw = match.group(2)
+    def value(raw: str) -> str:
         old = unescape(raw) if "&" in raw else raw
         new = _resolve(old, site_url=root, page_url=base_url) if old else old
-        return match.group(0) if new == old else match.group(1) + escape(new) + match.group(3)
+        return raw if new == old else escape(new)
 
-    return START_TAG.sub(lambda tag: _URL_ATTR.sub(value, tag.group(0)), html)
+    return _URL_TAG.sub(lambda tag: rewrite_attributes(tag.group(0), _URL_ATTRS, value), html)
 
 
 @functools.lru_cache(maxsize=256)

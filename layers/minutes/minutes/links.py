@@ -18,7 +18,35 @@ import urllib.parse
 # nh3 writes canonical HTML: every '<' in text is "&lt;", attribute values are double-quoted and
 # hold no '"' ("&quot;"), so this pattern finds exactly the start tags of a sanitised fragment.
 START_TAG = re.compile(r'<[a-zA-Z][a-zA-Z0-9-]*(?:\s+[^\s"\'>/=]+(?:="[^"]*")?)*\s*/?>')
-_ROOT_URL_ATTR = re.compile(r'(\s(?:href|src)=")(/(?!/)[^"]*)(")')
+# The parts of a start tag after its name: each attribute, as START_TAG reads them, so that a
+# rewrite never starts inside another attribute's quoted value (alt="x src=").
+_TAG_NAME = re.compile(r"<[a-zA-Z][a-zA-Z0-9-]*")
+_ATTRIBUTE = re.compile(r'(\s+)([^\s"\'>/=]+)(?:="([^"]*)")?')
+
+
+def start_tags_holding(attribute: str) -> re.Pattern:
+    """START_TAG, but only the tags that hold `attribute` (the start of a pattern a caller
+    rewrites in the tag) outside their quoted values: the rest would be handed back unchanged,
+    and most tags of a page (p, li, em, code) hold no URL."""
+    return re.compile(START_TAG.pattern.replace(
+        "<[a-zA-Z][a-zA-Z0-9-]*", f'<[a-zA-Z][a-zA-Z0-9-]*(?=(?:[^>"]|"[^"]*")*?{attribute})', 1))
+
+
+_ROOT_URL_NAMES = frozenset({"href", "src"})
+_ROOT_URL_TAG = start_tags_holding(r'\s(?:href|src)="/(?!/)')
+
+
+def rewrite_attributes(tag: str, names: frozenset[str], rewrite) -> str:
+    """A start tag (a START_TAG match) with the value of each attribute named in `names`
+    passed through `rewrite(value as written) -> value as written`; the rest kept byte for byte."""
+    def attribute(match: re.Match) -> str:
+        value = match.group(3)
+        if value is None or match.group(2) not in names:
+            return match.group(0)
+        new = rewrite(value)
+        return match.group(0) if new == value else f'{match.group(1)}{match.group(2)}="{new}"'
+    name = _TAG_NAME.match(tag).end()
+    return tag[:name] + _ATTRIBUTE.sub(attribute, tag[name:])
 
 
 def page_dir(path: str) -> str:
@@ -47,10 +75,15 @@ def rooted_url(target: str, *, prefix: str = "") -> str:
 
 def relative_fragment(fragment: str, *, base: str) -> str:
     """Rewrite root paths (href="/…", src="/…") of a sanitised fragment relative to `base`."""
+    def rooted(value: str) -> str:
+        return relative_url(value, base=base) if value.startswith("/") and value[1:2] != "/" \
+            else value
+
     def tag(match: re.Match) -> str:
-        return _ROOT_URL_ATTR.sub(
-            lambda m: m.group(1) + relative_url(m.group(2), base=base) + m.group(3), match.group(0))
-    return START_TAG.sub(tag, fragment)
+        return rewrite_attributes(match.group(0), _ROOT_URL_NAMES, rooted)
+    if 'href="/' not in fragment and 'src="/' not in fragment:
+        return fragment
+    return _ROOT_URL_TAG.sub(tag, fragment)
 
 
 def site_path(href: str, *, page: str) -> str | None:
@@ -73,11 +106,17 @@ def _split(target: str) -> tuple[str, str, str]:
     return target or "/", query, fragment
 
 
-# The '#' link render.py puts beside each heading of a page.
-_HEADING_ANCHOR = re.compile(r' ?<a class="header-anchor" href="#[^"]*"[^>]*>#</a>')
+# The '#' link render.py puts beside each heading of a page (after a space, also removed).
+# Found by its literal start (a pattern opening with an optional space is tried at every
+# character); the link ends with '>', so the space before one is never part of another.
+_HEADING_ANCHOR = re.compile(r'<a class="header-anchor" href="#[^"]*"[^>]*>#</a>')
 
 
 def without_heading_anchors(fragment: str) -> str:
     """The page's '#' links beside headings mean nothing in a feed reader or a mail client.
     Here, not in render.py: mail and feeds need it without loading the Markdown engine."""
-    return _HEADING_ANCHOR.sub("", fragment)
+    parts = _HEADING_ANCHOR.split(fragment)
+    if len(parts) == 1:
+        return fragment
+    last = parts.pop()
+    return "".join(part[:-1] if part.endswith(" ") else part for part in parts) + last
