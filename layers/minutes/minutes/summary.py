@@ -212,18 +212,26 @@ def _is_substance(block: _Block, *, words: int) -> bool:
 
 def _heading_kind(block: _Block, title: str) -> str:
     """logistics (skip its section) | generic (a container: Notes, Agenda) | title | topic."""
-    words = _words(block.text)
-    if _CALL.search(block.text) or (words and set(words) & _LOGISTIC_HEADINGS
-                                    and not _content_words(block.text, _LOGISTIC_HEADINGS,
-                                                           _LOGISTIC_WORDS, _GENERIC_WORDS)):
+    logistics, dated, generic = _heading_traits(block.text)
+    if logistics:
         return "logistics"
-    if " ".join(block.text.split()).lower() == " ".join(title.split()).lower() or \
-            re.search(r"\d{4}|\d{1,2}[/.]\d{1,2}", block.text) and not _content_words(
-                block.text, _GENERIC_WORDS, _LOGISTIC_WORDS)[2:]:
+    if dated or " ".join(block.text.split()).lower() == " ".join(title.split()).lower():
         return "title"   # the title, or a heading that mostly restates the date
-    if not _content_words(block.text, _GENERIC_WORDS, _LOGISTIC_WORDS):
-        return "generic"
-    return "topic"
+    return "generic" if generic else "topic"
+
+
+@functools.lru_cache(maxsize=4096)
+def _heading_traits(text: str) -> tuple[bool, bool, bool]:
+    """What a heading's own text says (meetings repeat their headings): it names logistics;
+    it mostly restates a date; it is a generic container."""
+    words = _words(text)
+    logistics = bool(_CALL.search(text) or (words and set(words) & _LOGISTIC_HEADINGS and not
+                     _content_words(text, _LOGISTIC_HEADINGS, _LOGISTIC_WORDS, _GENERIC_WORDS)))
+    topical = _content_words(text, _GENERIC_WORDS, _LOGISTIC_WORDS)
+    return logistics, bool(_DATE_LIKE.search(text)) and not topical[2:], not topical
+
+
+_DATE_LIKE = re.compile(r"\d{4}|\d{1,2}[/.]\d{1,2}")
 
 
 def _section_kinds(blocks: list[_Block], title: str) -> dict[int, str]:

@@ -1,0 +1,69 @@
+"""frontmatter.load reads plain front matter with libyaml and everything else with the pure
+loader, and the two never answer differently: every value or error below is the pure loader's,
+for the corpus's front matter and for generated YAML aimed at where the parsers differ."""
+from __future__ import annotations
+
+import random
+
+import pytest
+import yaml
+
+from minutes import frontmatter
+from tests.support.corpus import CORPUS
+
+
+def pure(text: str):
+    try:
+        return "value", yaml.load(text, Loader=frontmatter._Loader)  # noqa: S506
+    except Exception as exc:  # noqa: BLE001 - compared, not handled
+        return "error", type(exc).__name__
+
+
+def fast(text: str):
+    found = frontmatter._load_fast(text)
+    return None if found is None else ("value", found[0])
+
+
+ATOMS = ["title: x", "date: 2024-01-02", "time: 8:00", 'time: "8:00"', "n: 0o17", "n: 0x1F",
+         "n: 1_000", "f: .5", "f: 1e3", "f: 1.0e+3", "b: yes", "b: on", "x: ~", "x: null",
+         "tags: [a, b]", "attendees:\n  - a\n  - b", "k: &a v", "k: *a", "k: !!str 5",
+         "k: !!python/object:os.system x", "k: |\n  text", "k: >\n  folded", "k: 'it''s'",
+         "k: v # comment", "\tk: tab", "k:\tv", "k: [a, [b, [c]]]", "k: {a: 1, b: {c: 2}}",
+         "? complex\n: v", "k: v\nk: w", "k: 12:30:45", "k: -1", "k: .inf", "k: =", "<<: {a: 1}",
+         'k: "unclosed', "k: [unclosed", "- a\n- b", "just text", "", "k: v\n  bad indent",
+         "k: @x", "k: `x", "%YAML 1.1\n---\nk: v", "k: ! ", "k: é中", "k: \x85", "k: \ufeffv"]
+PLAIN = list("ab1: -[]{},#'\"\n  0.:/()+=~;$^_é")
+
+
+def test_plain_front_matter_takes_the_fast_path_and_the_rest_does_not():
+    assert frontmatter._CLoader is not None   # PyYAML built with libyaml (the wheels are)
+    assert fast("title: Weekly sync\ndate: 2024-05-07\ntags: [a, b]\n") == (
+        "value", {"title": "Weekly sync", "date": "2024-05-07", "tags": ["a", "b"]})
+    for text in ("k: *a", "k: !!str 5", "k: |\n  x", "\tk: v", "a: " + "[" * 120):
+        assert fast(text) is None
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_libyaml_answers_as_the_pure_loader_wherever_it_is_used(seed):
+    rng = random.Random(seed)
+    texts = ["\n".join(rng.choice(ATOMS) for _ in range(rng.randint(1, 6))) for _ in range(1500)]
+    texts += ["".join(rng.choice(PLAIN) for _ in range(rng.randint(1, 30))) for _ in range(6000)]
+    used = 0
+    for text in texts:
+        found = fast(text)
+        if found is not None:
+            used += 1
+            assert found == pure(text), text
+    assert used > 2000
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus is not here")
+def test_the_corpus_front_matter_reads_the_same():
+    for path in sorted(CORPUS.rglob("*.md")):
+        text = path.read_text("utf-8", errors="replace").replace("\r\n", "\n")
+        try:
+            yaml_text, _, _ = frontmatter.split(text)
+        except frontmatter.FrontMatterError:
+            continue
+        if yaml_text is not None and (found := fast(yaml_text)) is not None:
+            assert found == pure(yaml_text), path
