@@ -173,7 +173,14 @@ def test_a_rebuild_indexes_only_the_changed_meetings_day_for_search(src, tmp_pat
         indexed.extend((r.group, r.meeting) for r in kwargs["after"])
         return plan_days(**kwargs)
 
+    index_files = search.index_files
+
+    def recording_fresh(docs):
+        return index_files((doc_id, record) for doc_id, record in docs
+                           if not indexed.append((record.group, record.meeting)))
+
     monkeypatch.setattr(search, "plan_days", recording)
+    monkeypatch.setattr(search, "index_files", recording_fresh)
     edit(src)
     build(src, out, site_url=SITE, workers=1, cache_dir=cache)
     assert indexed == [("openxla", "2022-10-03-sync")]
@@ -187,9 +194,40 @@ def test_a_rebuild_indexes_only_the_changed_meetings_day_for_search(src, tmp_pat
     assert len(indexed) > 10
 
 
-def test_the_search_index_made_in_small_batches_of_days_is_the_same(src, tmp_path, monkeypatch):
-    build(src, tmp_path / "one", site_url=SITE, workers=1)
+def test_the_search_index_patched_in_small_batches_of_days_is_the_same(src, tmp_path, monkeypatch):
+    """A rebuild that changes every meeting redoes every day, two meetings' days at a time,
+    and ends with the index a fresh build makes in one pass."""
+    out, cache = tmp_path / "site", tmp_path / "cache"
+    build(src, out, site_url=SITE, workers=1, cache_dir=cache)
+    for path in sorted(src.rglob("*.md")):
+        path.write_bytes(path.read_bytes() + b"\n- changed everywhere\n")
     monkeypatch.setattr(build_search, "BATCH", 2)
-    build(src, tmp_path / "batched", site_url=SITE, workers=1)
-    one, batched = snapshot(tmp_path / "one"), snapshot(tmp_path / "batched")
-    assert {k: v[0] for k, v in one.items()} == {k: v[0] for k, v in batched.items()}
+    batches = []
+    plan_days = search.plan_days
+    monkeypatch.setattr(search, "plan_days", lambda **kw: batches.append(1) or plan_days(**kw))
+    build(src, out, site_url=SITE, workers=1, cache_dir=cache)
+    build(src, tmp_path / "fresh", site_url=SITE, workers=1)
+    patched, fresh = snapshot(out), snapshot(tmp_path / "fresh")
+    assert len(batches) > 5
+    assert {k: v[0] for k, v in patched.items()} == {k: v[0] for k, v in fresh.items()}
+
+
+def test_a_rebuild_in_a_new_process_compiles_no_template(src, tmp_path, monkeypatch):
+    """The templates compiled by the first build are kept in the cache folder (jinja2's
+    bytecode cache), so a rebuild renders its few pages without compiling any template."""
+    import jinja2
+
+    from minutes import build as build_module
+    out, cache = tmp_path / "site", tmp_path / "cache"
+    build(src, out, site_url=SITE, workers=1, cache_dir=cache)
+    build_module._renderer.cache_clear()   # as in a new process
+    compiled = []
+    original = jinja2.Environment.compile
+    monkeypatch.setattr(jinja2.Environment, "compile",
+                        lambda self, source, *a, **k: compiled.append(source) or original(self, source, *a, **k))
+    edit(src)
+    again = build(src, out, site_url=SITE, workers=1, cache_dir=cache)
+    assert again.written > 0 and compiled == []
+    build_module._renderer.cache_clear()
+    build(src, tmp_path / "fresh", site_url=SITE, workers=1)   # no cache folder: compiled again
+    assert compiled

@@ -3,10 +3,13 @@
 Same code as the Lambda path (meeting.assemble, site.py's plan), no AWS and no state: feed ids
 and dates derive from the keys, so the same sources always give the same bytes.
 
-Every core works: meetings are assembled in worker processes, which store each whole meeting
+Every core works (from SOLO_BELOW meetings on; below, one process does it all): meetings are
+assembled in worker processes and the main process, which store each whole meeting
 (buildcache.py) and hand back a light copy without its rendered content; then the workers
-render and write the meeting pages, each read back from the store, while the main process plans
-the listings (archives, feeds, search, sitemap). Work for one process runs in it: no pool.
+render and write the meeting pages, each read back from the store, while the main process makes
+the listings (archives, feeds, search, sitemap: site.listing_units) and writes each as it is
+made, so it never holds the whole site's listings or every meeting's content at once. Work for
+one process runs in it: no pool.
 With a cache folder, a rebuild reuses what has not changed, keyed by content hash: a source
 whose stat is unchanged is not read, a meeting whose files and code are the same is not parsed
 again, a page whose inputs are the same is not rendered again, and a file whose bytes are the
@@ -24,21 +27,24 @@ import shutil
 import sys
 import urllib.parse
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from . import build_search, feeds, ical, keys, running_notes, search, sitemap, streams
+from . import build_search, keys, running_notes, search
 from .buildcache import BuildCache, Written, load_record, store_record
 from .group import FILE_NAME as GROUP_FILE, GroupInfo, is_group_file, newest_by_group, parse_group
 from .meeting import Assembled, SourceFile, assemble
-from .model import MeetingRecord, free_segment, sort_newest_first
+from .model import MeetingRecord, free_segment
 from .pages import PageRenderer, SiteConfig
 from .problems import MinutesError, Problem, Rejected
-from .site import (CALENDAR_LIMIT, SITEMAP_PAGES, SiteFile, all_neighbours, calendar_file,
-                   catalog_files, content_type, feed_files, group_sitemap, group_sitemap_path,
-                   meeting_file, static_files, stream_files)
+from .site import SiteFile, all_neighbours, content_type, listing_units, meeting_file, static_files
 
 _PAGES_PER_JOB = 16
+# Below this many meetings a build runs in one process unless told otherwise (--jobs): a
+# second process costs ~35 MiB (a third of a 1,000-meeting build's memory) and pays only on
+# idle cores (decision 44: measured at 1,000 on two shared cores, one process was faster).
+SOLO_BELOW = 2_000
 FEED_LIMIT = 50
 
 
@@ -56,10 +62,8 @@ class BuildResult:
 def gather(src: Path) -> dict[tuple[str, str], list[Path]]:
     """Files under SRC grouped by meeting (group, meeting path), as their bucket keys say."""
     meetings: dict[tuple[str, str], list[Path]] = defaultdict(list)
-    for path in sorted(p for p in src.rglob("*") if p.is_file()):
-        rel = path.relative_to(src).as_posix()
-        if any(part.startswith(".") for part in rel.split("/")):
-            continue
+    for rel in _files(str(src)):
+        path = src / rel
         if is_group_file(keys.PREFIX + rel):
             continue   # groups(): not a meeting
         try:
@@ -70,6 +74,25 @@ def gather(src: Path) -> dict[tuple[str, str], list[Path]]:
         if key.is_markdown or key.is_folder:
             meetings[(key.group, key.meeting)].append(path)
     return dict(meetings)
+
+
+def _files(root: str) -> list[str]:
+    """Every file under `root` as a relative POSIX path, in the order sorting Paths gives,
+    leaving out hidden files and folders (and what is in them) and not entering linked
+    folders: what `sorted(rglob("*"))` filtered gives, at a third of its cost (no Path per file)."""
+    found, folders = [], [""]
+    while folders:
+        folder = folders.pop()
+        with os.scandir(os.path.join(root, folder) if folder else root) as entries:
+            for entry in entries:
+                if entry.name.startswith("."):
+                    continue
+                rel = folder + entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    folders.append(rel + "/")
+                elif entry.is_file():
+                    found.append(rel)
+    return sorted(found, key=lambda rel: rel.split("/"))
 
 
 def groups(src: Path, result: "BuildResult") -> dict[str, GroupInfo]:
@@ -131,8 +154,9 @@ def _assemble_one(job: tuple[str, _Job, int, str | None]) -> tuple[str, list[Ass
 
 
 @functools.lru_cache(maxsize=4)
-def _renderer(site_url: str, subscribe_url: str | None) -> PageRenderer:
-    return PageRenderer(SiteConfig(site_url=site_url, subscribe_url=subscribe_url))
+def _renderer(site_url: str, subscribe_url: str | None, templates: str | None) -> PageRenderer:
+    return PageRenderer(SiteConfig(site_url=site_url, subscribe_url=subscribe_url),
+                        template_cache=templates)
 
 
 @dataclass(frozen=True)
@@ -216,14 +240,14 @@ def build(src: Path, out: Path, *, site_url: str, max_bytes: int = 1024 * 1024,
 def _build(src: Path, out: Path, *, site_url: str, max_bytes: int, workers: int | None, progress,
            subscribe_url: str | None, cache_dir: Path | None) -> BuildResult:
     site_host = urllib.parse.urlsplit(site_url).hostname or "localhost"
-    config = (site_url, subscribe_url)
-    cache = BuildCache(Path(cache_dir) if cache_dir else None, options=(*config, max_bytes))
+    cache = BuildCache(Path(cache_dir) if cache_dir else None, options=(site_url, subscribe_url, max_bytes))
+    config = (site_url, subscribe_url, cache.templates)
     try:
         result = BuildResult()
         infos = groups(src, result)
         names = {group: info.name for group, info in infos.items()}
         jobs = _jobs(src, site_host, max_bytes, cache, names)
-        workers = max(1, workers or os.cpu_count() or 1)
+        workers = max(1, workers or (1 if len(jobs) < SOLO_BELOW else os.cpu_count() or 1))
         with _Pool(workers) as pool:
             assembled = _assemble_all(pool, jobs, site_host, max_bytes, cache, result, progress,
                                       names)
@@ -239,14 +263,12 @@ def _build(src: Path, out: Path, *, site_url: str, max_bytes: int, workers: int 
             idents = {(r.group, r.meeting): (f"{stored[(r.group, r.meeting)][0].digest}:{r.segment}",
                                              r.date.toordinal(), r.listed) for r in records}
             whole = _Whole(records, stored)
-            searched = _search_files(records, idents, whole, cache, writer)
-            listings = _listing_files(_renderer(*config).with_groups(*state), records, idents,
-                                      whole, cache, writer)
+            _write_search(records, idents, whole, cache, writer)
+            _write_listings(_renderer(*config).with_groups(*state), records, idents, whole,
+                            cache, writer)
             for files in rendered:
                 for path, written, wrote in files:
                     writer.wrote_elsewhere(path, written, wrote)
-        for item in listings + searched:
-            writer.write(item)
         cache.keep_listing(idents)
         _write_attachments(assembled, records, writer)
         result.written, result.files = writer.finish()
@@ -270,130 +292,47 @@ class _Whole:
         return whole_record(job.stored, at, self._segments[key], self._loaded)
 
 
-def _listing_files(renderer: PageRenderer, records: list[MeetingRecord], idents: dict,
-                   whole: _Whole, cache: BuildCache, writer: "_Writer") -> list[SiteFile]:
-    """Every stream's pages, the feeds, calendars, sitemaps and static files: what
-    site.listing_files makes, unit by unit (a page of a stream, a scope's two feeds, a group's
-    calendar, a group-year sitemap), each made again only when its inputs (the meetings it shows,
-    by their whole record's identity) differ from the last build's or its files are not as
-    written. Feeds read the whole records of the entries they show; the rest need light ones."""
-    config = renderer.config
-    listed = [r for r in records if r.listed]
-    members = streams.by_stream(listed)
-    names = list(members)
+def _write_listings(renderer: PageRenderer, records: list[MeetingRecord], idents: dict,
+                   whole: "_Whole", cache: BuildCache, writer: "_Writer") -> None:
+    """Static files and every listing unit of site.listing_units, each made again only when
+    its inputs (its label and the meetings it shows, by their whole record's identity) differ
+    from the last build's or its files are not as written, and written at once: one unit's
+    files are held at a time. Feeds read the whole records of the entries they show."""
     salt = hashlib.sha256(repr((sorted((g, repr(i)) for g, i in renderer.groups.items()),
                                 sorted(renderer.newest.items()))).encode()).hexdigest()
-    units = _Units(writer, cache, salt)
-
-    def ids(entries) -> str:
-        return ",".join(idents[(r.group, r.meeting)][0] for r in entries)
-
-    out = static_files(renderer)
-    out += units([f"/feed.xml", f"/atom.xml"], ids(feeds.feed_records(listed, limit=FEED_LIMIT)),
-                 lambda: _feeds(config, "/", listed, whole))
-    years_by_group: dict[str, list[int]] = {}
-    for stream in sorted({*members, "/"}):
-        if streams.is_upcoming(stream):
+    for item in static_files(renderer):
+        writer.write(item)
+    for unit in listing_units(renderer, records, feed_limit=FEED_LIMIT,
+                              whole=lambda r: whole((r.group, r.meeting))):
+        shown = ",".join(idents[(r.group, r.meeting)][0] for r in unit.shows)
+        inputs = hashlib.sha256(f"{salt}|{'|'.join(unit.paths)}|{unit.label}|{shown}".encode()).hexdigest()
+        if not [path for path in unit.paths
+                if not writer.unchanged(path, writer.claim(path), inputs)]:
             continue
-        scope, year = streams.scope_of(stream), streams.year_of(stream)
-        window = streams.whole(stream, members.get(stream, []), config.per_page)
-        front: dict = {"years": streams.years_in(names, scope)}
-        if scope != "/" and year is None:
-            front["upcoming"] = members.get(stream + streams.UPCOMING, [])
-        out += _stream_units(units, renderer, window, front, ids)
-        if scope != "/" and year is not None:
-            group = scope.strip("/")
-            out += units([group_sitemap_path(group, year)], ids(members[stream]),
-                         lambda g=group, y=year, m=members[stream]: [group_sitemap(config, g, y, m)])
-            years_by_group.setdefault(group, []).append(year)
-    for scope in sorted({streams.scope_of(s) for s in names} - {"/"}):
-        group = scope.strip("/")
-        held, upcoming = members.get(scope, []), members.get(scope + streams.UPCOMING, [])
-        if scope not in members:   # only upcoming meetings: the front page still lists them
-            window = streams.whole(scope, [], config.per_page)
-            out += _stream_units(units, renderer, window, {"years": streams.years_in(names, scope),
-                                                           "upcoming": upcoming}, ids)
-        out += units([f"{scope}feed.xml", f"{scope}atom.xml"],
-                     ids(feeds.feed_records(held, limit=FEED_LIMIT)),
-                     lambda s=scope, h=held: _feeds(config, s, h, whole))
-        chosen = [*sort_newest_first(held)[:CALENDAR_LIMIT], *upcoming]
-        out += units([ical.calendar_path(group)], ids(chosen),
-                     lambda g=group, h=held, u=upcoming: [calendar_file(renderer, g, h, u)])
-    out += units([sitemap.SITEMAP_PATH, SITEMAP_PAGES], repr(sorted(years_by_group.items())),
-                 lambda: catalog_files(config, years_by_group))
-    return out
+        made = unit.make()
+        if sorted(item.path for item in made) != sorted(unit.paths):
+            raise MinutesError(f"build: expected {sorted(unit.paths)}, made {sorted(i.path for i in made)}")
+        for item in made:
+            writer.expect(item.path, inputs)
+            writer.write(item)
 
 
-def _stream_units(units: "_Units", renderer: PageRenderer, window: streams.Window, front: dict,
-                  ids) -> list[SiteFile]:
-    """A stream's pages whose inputs changed: the front page (its newest entries, its year
-    links and upcoming meetings, how many pages there are) and each numbered page (its
-    entries, its number and the last number, which its links name)."""
-    stream, last = window.stream, window.last
-    dirty = {}
-    front_inputs = f"{stream}|{last}|{ids(window.front())}|{front.get('years')}|{ids(front.get('upcoming', ()))}"
-    if units.dirty(streams.page_path(stream, None) + "index.html", front_inputs):
-        dirty[None] = front_inputs
-    for number in range(1, last + 1):
-        inputs = f"{stream}|{number}/{last}|{ids(window.page(number))}"
-        if units.dirty(streams.page_path(stream, number) + "index.html", inputs):
-            dirty[number] = inputs
-    if not dirty:
-        return []
-    made = stream_files(renderer, window, numbers=sorted(n for n in dirty if n is not None), **front)
-    wanted = {streams.page_path(stream, n) + "index.html": inputs for n, inputs in dirty.items()}
-    return [units.made(item, wanted[item.path]) for item in made if item.path in wanted]
-
-
-def _feeds(config: SiteConfig, scope: str, members: list[MeetingRecord], whole: "_Whole") -> list[SiteFile]:
-    shown = feeds.feed_records(members, limit=FEED_LIMIT)
-    return feed_files(config, scope, [whole((r.group, r.meeting)) for r in shown], limit=FEED_LIMIT)
-
-
-class _Units:
-    """Listing files made again only when their inputs changed (buildcache's manifest keeps
-    the inputs each file was made from)."""
-
-    def __init__(self, writer: "_Writer", cache: BuildCache, salt: str):
-        self.writer, self.cache, self.salt = writer, cache, salt
-
-    def _key(self, inputs: str) -> str:
-        return hashlib.sha256(f"{self.salt}|{inputs}".encode()).hexdigest()
-
-    def dirty(self, path: str, inputs: str) -> bool:
-        """Claims `path`; true when it must be made again."""
-        return not self.writer.unchanged(path, self.writer.claim(path), self._key(inputs))
-
-    def made(self, item: SiteFile, inputs: str) -> SiteFile:
-        self.writer.expect(item.path, self._key(inputs))
-        return item
-
-    def __call__(self, paths: list[str], inputs: str, make) -> list[SiteFile]:
-        """The files `make()` gives (exactly `paths`), unless all are as the last build made
-        them from the same inputs."""
-        if not [path for path in paths if self.dirty(path, inputs)]:
-            return []
-        made = make()
-        if sorted(item.path for item in made) != sorted(paths):
-            raise MinutesError(f"build: expected {sorted(paths)}, made {sorted(i.path for i in made)}")
-        return [self.made(item, inputs) for item in made]
-
-
-def _search_files(records: list[MeetingRecord], idents: dict, whole: _Whole, cache: BuildCache,
-                  writer: "_Writer") -> list[SiteFile]:
-    """The search files to write. A rebuild patches the last build's index (when its files are
-    all still as written) with the records that changed; other files stay as they are."""
+def _write_search(records: list[MeetingRecord], idents: dict, whole: _Whole, cache: BuildCache,
+                  writer: "_Writer") -> None:
+    """Write the search files. A rebuild patches the last build's index (when its files are
+    all still as written) with the records that changed; other files stay as they are. Without
+    a usable last index, a new one is written as it is made."""
     previous = cache.previous_listing() if cache.keeps else None
     old_paths = [p for p in cache.old_paths() if search.is_search_file(p)]
-    before, changed = None, set()
-    if previous is not None and all(cache.still_written(p, writer.target(p)) for p in old_paths):
-        before = {key: build_search.Entry(key[0], key[1], dt.date.fromordinal(day))
-                  for key, (_, day, listed) in previous.items() if listed}
-        changed = {key for key in idents.keys() | previous.keys() if previous.get(key) != idents.get(key)}
+    if previous is None or not all(cache.still_written(p, writer.target(p)) for p in old_paths):
+        for path, body in build_search.fresh(records, whole):
+            writer.write(SiteFile(path, body, content_type(path)))
+        return
+    before = {key: build_search.Entry(key[0], key[1], dt.date.fromordinal(day))
+              for key, (_, day, listed) in previous.items() if listed}
+    changed = {key for key in idents.keys() | previous.keys() if previous.get(key) != idents.get(key)}
 
     def read(path: str) -> bytes | None:
-        if before is None:   # a new index: nothing to read
-            return None
         try:
             with open(writer.target(path), "rb") as handle:
                 return handle.read()
@@ -401,17 +340,22 @@ def _search_files(records: list[MeetingRecord], idents: dict, whole: _Whole, cac
             return None
 
     files = build_search.plan(before=before, after=records, changed=changed, whole=whole, read=read)
-    if before is not None:
-        for path in old_paths:
-            if path not in files:
-                writer.claim(path)
-                cache.carried(path, cache.previous(path))
-    return [SiteFile(path, body, content_type(path)) for path, body in files.items() if body is not None]
+    for path in old_paths:
+        if path not in files:
+            writer.claim(path)
+            cache.carried(path, cache.previous(path))
+    for path, body in files.items():
+        if body is not None:
+            writer.write(SiteFile(path, body, content_type(path)))
 
 
 class _Pool:
-    """Worker processes, started only when there is work for more than one: a rebuild that
-    assembles one meeting and renders three pages runs in the main process."""
+    """`workers` processes in all: the main process and workers - 1 worker processes (forked
+    only when there is work for more than one: a rebuild that assembles one meeting and renders
+    three pages runs in the main process alone). The workers take items from the front of the
+    queue while the main process, when it has nothing else to do, takes them from the back: so
+    every process works, and none is started just to wait (two cores: two processes, not three,
+    each ~45 MiB)."""
 
     def __init__(self, workers: int):
         self.workers = workers
@@ -422,14 +366,30 @@ class _Pool:
 
     def __exit__(self, *exc):
         if self._pool is not None:
-            self._pool.shutdown()
+            self._pool.shutdown(cancel_futures=True)
 
-    def map(self, fn, items: list, chunksize: int = 1):
+    def map(self, fn, items: list) -> Iterator:
+        """fn(item) of each item, in order. The items are queued at once; the main process
+        helps when it asks for the results."""
         if self.workers <= 1 or len(items) < 2:
             return map(fn, items)
         if self._pool is None:
-            self._pool = concurrent.futures.ProcessPoolExecutor(max_workers=self.workers)
-        return self._pool.map(fn, items, chunksize=chunksize)
+            self._pool = concurrent.futures.ProcessPoolExecutor(max_workers=self.workers - 1)
+        futures = [self._pool.submit(fn, item) for item in items]
+        return self._results(fn, items, futures)
+
+    @staticmethod
+    def _results(fn, items: list, futures: list) -> Iterator:
+        own: dict[int, object] = {}   # results of the items the main process took
+        end = len(items)              # items from `end` on are the main process's
+        for at, future in enumerate(futures):
+            while end > at + 1 and not future.done():
+                if not futures[end - 1].cancel():   # a worker has it, so every item before it too
+                    end = at + 1
+                    break
+                end -= 1
+                own[end] = fn(items[end])
+            yield own.pop(at) if at in own else future.result()
 
 
 def _jobs(src: Path, site_host: str, max_bytes: int, cache: BuildCache,
@@ -462,7 +422,7 @@ def _assemble_all(pool: _Pool, jobs: list[_Job], site_host: str, max_bytes: int,
     work = [(site_host, jobs[at], max_bytes, names.get(keys.group_of_key(jobs[at].files[0][0])))
             for at in todo]
     done = len(jobs) - len(todo)
-    for at, outcome in zip(todo, pool.map(_assemble_one, work, chunksize=4)):
+    for at, outcome in zip(todo, pool.map(_assemble_one, work)):
         outcomes[at] = outcome
         cache.keep_meeting(jobs[at].digest, outcome)
         done += 1
@@ -543,7 +503,10 @@ class _Writer:
     def target(self, path: str) -> str:
         # Site paths come from checked keys; normalising (not resolving: no disk access per
         # file) is enough to refuse one that climbs out.
-        relative = posixpath.normpath(urllib.parse.unquote(path.lstrip("/")))
+        relative = path.lstrip("/")
+        if (relative.startswith(".") or not relative or relative.endswith("/")
+                or any(part in relative for part in ("/.", "//", "%", "\0"))):
+            relative = posixpath.normpath(urllib.parse.unquote(relative))   # else: nothing to normalise
         if relative in ("", ".", "..") or relative.startswith(("../", "/")) or "\0" in relative:
             raise MinutesError(f"refusing to write outside {self.root}: {path}")
         return os.path.join(self.root, relative)

@@ -2,9 +2,10 @@
 function (search.plan_days), so that a build holds one batch of whole records at a time and a
 rebuild touches only the shards of the days that changed.
 
-A cold build feeds every listed meeting in, a batch of days at a time, into an empty index; a
-rebuild redoes only the days of the meetings whose record changed (added, removed, edited,
-moved), reading the current files from the site folder the last build wrote. Meeting ids
+A cold build (or one without a usable last index) makes the index in one pass, one whole
+record held at a time (search.index_files: what it keeps is the postings); a rebuild redoes only
+the days of the meetings whose record changed (added, removed, edited, moved), a batch of days
+at a time, reading the current files from the site folder the last build wrote. Meeting ids
 depend only on the meetings of the same day (search.py), so batches of whole days never touch
 each other's ids. plan_days's promise (tests/unit/test_search.py) is that the files equal
 search.search_files(every listed record), whatever the order of the changes.
@@ -12,13 +13,13 @@ search.search_files(every listed record), whatever the order of the changes.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import NamedTuple
 
 from . import search
 from .model import MeetingRecord
 
-BATCH = 200   # whole records held at once, about (a day is never split): 1,000 held 40 MiB more at 1,000 meetings, no faster
+BATCH = 200   # whole records a rebuild holds at once, about (a day is never split)
 
 
 class Entry(NamedTuple):
@@ -27,6 +28,17 @@ class Entry(NamedTuple):
     meeting: str
     date: dt.date
     listed: bool = True
+
+
+def fresh(records: Iterable[MeetingRecord],
+          whole: Callable[[tuple[str, str]], MeetingRecord]) -> Iterator[tuple[str, bytes]]:
+    """Every file of a new index (path, bytes), as search.search_files would give them, from
+    the light records of a build; whole(key) is read when its meeting's words are wanted."""
+    listed = search.searchable(records)
+    ids = search.doc_ids(listed)
+    chosen = sorted((ids[(r.group, r.meeting)], (r.group, r.meeting)) for r in listed
+                    if (r.group, r.meeting) in ids)
+    return search.index_files((doc_id, whole(key)) for doc_id, key in chosen)
 
 
 def plan(*, before: dict[tuple[str, str], Entry] | None, after: Iterable[MeetingRecord],

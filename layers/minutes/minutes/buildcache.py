@@ -13,6 +13,8 @@
     are the same is not written again, and the files the site no longer has can be removed.
 - records/<key>.pickle: one meeting's whole outcome (content included), written by the worker
   that assembled it and read only when a page or feed made from it is rendered again.
+- templates/: the site's templates compiled (jinja2's bytecode cache, which checks each against
+  its source), so that a rebuild does not compile them again.
 Everything here can be deleted at any time: the next build is then a cold one. Entries the
 last build did not use are removed, so the folder holds one site.
 
@@ -87,6 +89,10 @@ class BuildCache:
         self.version = hashlib.sha256(f"{code_version()}|{options!r}".encode()).hexdigest()
         self._records = self.folder / "records"
         self._records.mkdir(parents=True, exist_ok=True)
+        # Compiled templates (pages.py), checked against their source by jinja2 itself.
+        self.templates = str(self.folder / "templates") if self.keeps else None
+        if self.templates:
+            os.makedirs(self.templates, mode=0o700, exist_ok=True)
         state = self._load_state() if self.keeps else {}
         self._old: dict[str, Written] = state.get("files", {})
         self._sources: dict[str, Seen] = state.get("sources", {})

@@ -91,7 +91,7 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("src", type=Path, metavar="SRC", help="folder laid out like minutes/: <group>/<date>-<slug>.md")
     build.add_argument("--out", type=Path, required=True, metavar="SITE")
     build.add_argument("--base-url", default="http://localhost:8000")
-    build.add_argument("--jobs", type=int, default=None, help="worker processes (default: every core)")
+    build.add_argument("--jobs", type=int, default=None, help="processes (default: one below 2,000 meetings, else one per core)")
     build.add_argument("--subscribe-url", default=None, metavar="URL",
                        help="the subscriptions API (SUBSCRIPTIONS_URL), to show the subscribe form "
                             "exactly as the deployed site does")

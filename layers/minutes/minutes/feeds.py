@@ -95,10 +95,11 @@ def absolutize_urls(html: str, base_url: str, *, site_url: str | None = None) ->
     return _URL_TAG.sub(lambda tag: rewrite_attributes(tag.group(0), _URL_ATTRS, value), html)
 
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=64)
 def entry_content(content_html: str, page_url: str, site_url: str) -> str:
     """A record's content as feeds show it (absolute URLs, no heading '#' links): computed once
-    for RSS and Atom, overall and per group."""
+    for a scope's RSS and Atom (a feed shows 50; each cached entry holds two copies of a
+    meeting's content, so a bigger cache only holds more memory)."""
     content = _xml_text(without_heading_anchors(content_html)).strip()
     return absolutize_urls(content, page_url, site_url=site_url) if content else ""
 

@@ -87,14 +87,17 @@ class _TocNode:
 
 
 class PageRenderer:
-    def __init__(self, config: SiteConfig):
+    def __init__(self, config: SiteConfig, *, template_cache: str | None = None):
+        """`template_cache`: a folder where compiled templates are kept between runs (jinja2's
+        bytecode cache: a template's code is reused while its source is the same), so a
+        process that renders a few pages does not compile every template first."""
         self.config = config
         self._css = _read_static("style.css")
         self._js = _read_static("search.js")
         # The hash in the name lets an asset be cached forever; a change gets a new URL.
         self.stylesheet_path = _hashed("/assets/style.css", self._css)
         self.search_script_path = _hashed("/assets/search.js", self._js)
-        self._env = _environment()
+        self._env = _environment(template_cache)
         self.groups: Mapping[str, GroupInfo] = {}   # from group.yaml files (group.py)
         self.newest: Mapping[str, dt.date] = {}     # each group's newest meeting: "next" follows it
 
@@ -279,9 +282,10 @@ class PageRenderer:
         return feeds
 
 
-def _environment() -> jinja2.Environment:
+def _environment(template_cache: str | None = None) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("minutes", "templates"),
+        bytecode_cache=jinja2.FileSystemBytecodeCache(template_cache) if template_cache else None,
         autoescape=True,                 # every template is HTML; content_html is opted in with |safe
         undefined=jinja2.StrictUndefined,  # a typo in a template fails the build, not the page
         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,

@@ -31,12 +31,13 @@ plan is applied, the files equal `search_files(all records)` (tests/unit/test_se
 """
 from __future__ import annotations
 
+import array
 import datetime as dt
 import html
 import itertools
 import json
 import re
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from .model import MeetingRecord
 
@@ -211,15 +212,28 @@ def search_files(records: Iterable[MeetingRecord]) -> dict[str, bytes]:
     """Every file of the search index (path -> bytes), for the listed records."""
     records = searchable(records)
     ids = doc_ids(records)
-    docs = [(ids[(r.group, r.meeting)], r) for r in records if (r.group, r.meeting) in ids]
-    by_shard: dict[str, dict[str, list[int]]] = {}
-    for doc_id, record in sorted(docs, key=lambda d: d[0]):
+    return dict(sorted(index_files((ids[(r.group, r.meeting)], r) for r in records
+                                   if (r.group, r.meeting) in ids)))
+
+
+def index_files(docs: Iterable[tuple[int, MeetingRecord]]) -> Iterator[tuple[str, bytes]]:
+    """search_files's files from (id, listed record) pairs in any order, one record at a time
+    (so `docs` may load each when asked): a meeting's d/ and k/ files as it comes, then every
+    shard. What is held meanwhile is the postings (8 bytes each), not the records."""
+    by_shard: dict[str, dict[str, array.array]] = {}
+    for doc_id, record in docs:
+        shards = set()
         for word, in_title in terms(record).items():
-            by_shard.setdefault(shard_key(word), {}).setdefault(word, []).append(doc_id * 2 + in_title)
-    files = {doc_path(doc_id): doc_file(record) for doc_id, record in docs}
-    files.update((keys_path(doc_id), keys_file(record)) for doc_id, record in docs)
-    files.update((shard_path(shard), _shard_bytes(postings)) for shard, postings in by_shard.items())
-    return dict(sorted(files.items()))
+            shard = shard_key(word)
+            shards.add(shard)
+            postings = by_shard.setdefault(shard, {})
+            if word not in postings:
+                postings[word] = array.array("q")
+            postings[word].append(doc_id * 2 + in_title)
+        yield doc_path(doc_id), doc_file(record)
+        yield keys_path(doc_id), _json(sorted(shards))   # keys_file, without finding the terms again
+    for shard in list(by_shard):
+        yield shard_path(shard), _shard_bytes(by_shard.pop(shard))
 
 
 def is_search_file(path: str) -> bool:

@@ -3,7 +3,7 @@ decide how to store it. `minutes build` and the index function both use this mod
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from . import feeds, ical, search, sitemap, streams
@@ -78,14 +78,19 @@ def meeting_file(renderer: PageRenderer, record: MeetingRecord, previous: Meetin
     return _file(record.url_path + "index.html", html)
 
 
+def stream_page(renderer: PageRenderer, window: streams.Window, number: int | None, *,
+                years: Sequence[int] = (), upcoming: Sequence[MeetingRecord] = ()) -> SiteFile:
+    """One page of a stream: its front page (`number` None) or numbered page `number`."""
+    entries = window.front() if number is None else window.page(number)
+    extra = dict(years=years, upcoming=upcoming) if number is None else {}
+    return _file(*renderer.listing_page(window.stream, entries, number=number, last=window.last, **extra))
+
+
 def stream_files(renderer: PageRenderer, window: streams.Window, *, numbers: Iterable[int],
                  years: Sequence[int] = (), upcoming: Sequence[MeetingRecord] = ()) -> list[SiteFile]:
     """The front page and the numbered pages `numbers` of one stream."""
-    out = [renderer.listing_page(window.stream, window.front(), number=None, last=window.last,
-                                 years=years, upcoming=upcoming)]
-    out += [renderer.listing_page(window.stream, window.page(n), number=n, last=window.last)
-            for n in numbers]
-    return [_file(path, html) for path, html in out]
+    return [stream_page(renderer, window, None, years=years, upcoming=upcoming),
+            *(stream_page(renderer, window, n) for n in numbers)]
 
 
 def feed_files(config: SiteConfig, scope: str, records: Iterable[MeetingRecord], *,
@@ -142,43 +147,91 @@ def static_files(renderer: PageRenderer) -> list[SiteFile]:
     return out
 
 
-def listing_files(renderer: PageRenderer, records: list[MeetingRecord], *,
-                  feed_limit: int = 50, with_search: bool = True) -> list[SiteFile]:
-    """Everything that is not a meeting page, for a whole set of records: every stream's pages,
-    feeds, calendars, sitemaps, search (unless the caller makes it: `minutes build` does, a
-    batch of days at a time), robots.txt, 404 and assets. The index function renders the same
-    files from windows of the streams a change touches."""
+@dataclass(frozen=True)
+class Unit:
+    """Listing files made together: `make()` gives exactly `paths`, and they depend on nothing
+    but `label`, the records `shows` (in that order) and the renderer's settings and groups.
+    `minutes build` makes a unit again only when those differ from its last build's."""
+    paths: tuple[str, ...]
+    label: str
+    shows: tuple[MeetingRecord, ...]
+    make: Callable[[], list[SiteFile]]
+
+
+def listing_units(renderer: PageRenderer, records: list[MeetingRecord], *, feed_limit: int = 50,
+                  whole: Callable[[MeetingRecord], MeetingRecord] | None = None) -> Iterator[Unit]:
+    """Every listing of a whole set of records, unit by unit: each page of every stream, each
+    scope's two feeds, each group's calendar, each group-year sitemap, the sitemap catalog.
+    Records may be light (no content) when `whole(record)` gives the whole one: only feeds
+    carry content. One unit is made at a time, so a caller holds one unit's files at once."""
     config = renderer.config
+    full = whole or (lambda record: record)
     listed = [r for r in records if r.listed]
     members = streams.by_stream(listed)
     names = list(members)
-    out = static_files(renderer)
-    if with_search:
-        out += [_file(p, b) for p, b in search.search_files(listed).items()]
-    out += feed_files(config, "/", listed, limit=feed_limit)
+    yield _feed_unit(config, "/", listed, feed_limit, full)
     years_by_group: dict[str, list[int]] = {}
     for stream in sorted({*members, "/"}):
         if streams.is_upcoming(stream):
             continue
         scope, year = streams.scope_of(stream), streams.year_of(stream)
         window = streams.whole(stream, members.get(stream, []), config.per_page)
-        front: dict = {"years": streams.years_in(names, scope)}
-        if scope != "/" and year is None:
-            front["upcoming"] = members.get(stream + streams.UPCOMING, [])
-        out += stream_files(renderer, window, numbers=range(1, window.last + 1), **front)
+        upcoming = members.get(stream + streams.UPCOMING, []) if scope != "/" and year is None else []
+        yield from _stream_units(renderer, window, streams.years_in(names, scope), upcoming)
         if scope != "/" and year is not None:
-            out.append(group_sitemap(config, scope.strip("/"), year, members[stream]))
-            years_by_group.setdefault(scope.strip("/"), []).append(year)
+            group, shown = scope.strip("/"), members[stream]
+            yield Unit((group_sitemap_path(group, year),), "", tuple(shown),
+                       lambda g=group, y=year, m=shown: [group_sitemap(config, g, y, m)])
+            years_by_group.setdefault(group, []).append(year)
     for scope in sorted({streams.scope_of(s) for s in names} - {"/"}):
         group = scope.strip("/")
-        if scope not in members:   # only upcoming meetings: the front page still lists them
-            window = streams.whole(scope, [], config.per_page)
-            out += stream_files(renderer, window, numbers=(), years=streams.years_in(names, scope),
-                                upcoming=members.get(scope + streams.UPCOMING, []))
         held, upcoming = members.get(scope, []), members.get(scope + streams.UPCOMING, [])
-        out += feed_files(config, scope, held, limit=feed_limit)
-        out.append(calendar_file(renderer, group, held, upcoming))
-    out += catalog_files(config, years_by_group)
+        if scope not in members:   # only upcoming meetings: the front page still lists them
+            yield from _stream_units(renderer, streams.whole(scope, [], config.per_page),
+                                     streams.years_in(names, scope), upcoming)
+        yield _feed_unit(config, scope, held, feed_limit, full)
+        chosen = (*sort_newest_first(held)[:CALENDAR_LIMIT], *upcoming)
+        yield Unit((ical.calendar_path(group),), "", chosen,
+                   lambda g=group, h=held, u=upcoming: [calendar_file(renderer, g, h, u)])
+    catalog = sorted(years_by_group.items())
+    yield Unit((sitemap.SITEMAP_PATH, SITEMAP_PAGES), repr(catalog), (),
+               lambda: catalog_files(config, years_by_group))
+
+
+def _stream_units(renderer: PageRenderer, window: streams.Window, years: Sequence[int],
+                  upcoming: Sequence[MeetingRecord]) -> Iterator[Unit]:
+    """A stream's front page (its newest entries, year links, upcoming meetings and how many
+    pages there are) and each numbered page (its entries, its number and the last number,
+    which its links name)."""
+    front = window.front()
+    yield Unit((streams.page_path(window.stream, None) + "index.html",),
+               f"{window.last}|{list(years)}|{len(front)}", (*front, *upcoming),
+               lambda: [stream_page(renderer, window, None, years=years, upcoming=upcoming)])
+    for number in range(1, window.last + 1):
+        yield Unit((streams.page_path(window.stream, number) + "index.html",),
+                   f"{number}/{window.last}", tuple(window.page(number)),
+                   lambda n=number: [stream_page(renderer, window, n)])
+
+
+def _feed_unit(config: SiteConfig, scope: str, members: list[MeetingRecord], limit: int,
+               whole: Callable[[MeetingRecord], MeetingRecord]) -> Unit:
+    shown = tuple(feeds.feed_records(members, limit=limit))
+    return Unit((f"{scope}feed.xml", f"{scope}atom.xml"), "", shown,
+                lambda: feed_files(config, scope, [whole(r) for r in shown], limit=limit))
+
+
+def listing_files(renderer: PageRenderer, records: list[MeetingRecord], *,
+                  feed_limit: int = 50, with_search: bool = True) -> list[SiteFile]:
+    """Everything that is not a meeting page, for a whole set of records: every stream's pages,
+    feeds, calendars, sitemaps, search (unless the caller makes it: `minutes build` does, a
+    batch of days at a time), robots.txt, 404 and assets. The index function renders the same
+    files from windows of the streams a change touches."""
+    out = static_files(renderer)
+    if with_search:
+        listed = [r for r in records if r.listed]
+        out += [_file(p, b) for p, b in search.search_files(listed).items()]
+    for unit in listing_units(renderer, records, feed_limit=feed_limit):
+        out += unit.make()
     return out
 
 

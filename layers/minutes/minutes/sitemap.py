@@ -3,10 +3,17 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Iterable
-from xml.sax.saxutils import escape
 
 from minutes.feeds import absolute_url
 from minutes.model import MeetingRecord
+
+
+def escape(text: str) -> str:
+    """XML character data: &, < and > escaped (what xml.sax.saxutils.escape does; importing
+    that module pulls in urllib.request, ssl and email: ~5 MiB in every process that plans
+    a site)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
 
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 SITEMAP_PATH = "/sitemap.xml"

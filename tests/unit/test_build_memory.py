@@ -1,0 +1,117 @@
+"""`minutes build` holds little at once: a new search index is made holding one whole record
+at a time (its postings, not the records), and listings are made and written one unit at a
+time, never the whole site's listings together."""
+from __future__ import annotations
+
+import datetime as dt
+import gc
+import os
+import weakref
+
+import pytest
+
+from minutes import build_search, search, site
+from minutes.build import build
+from minutes.model import MeetingRecord
+from minutes.pages import PageRenderer, SiteConfig
+from tests.unit.test_build_rebuild import SITE, snapshot, src  # noqa: F401  (src: a fixture)
+
+
+def record(day: dt.date, slug: str, group: str, words: str) -> MeetingRecord:
+    segment = f"{day.isoformat()}-{slug}"
+    return MeetingRecord(group=group, meeting=segment, segment=segment, title=f"Meeting {slug}",
+                         date=day, summary="Short.", content_html=f"<p>{words}</p>")
+
+
+def many() -> list[MeetingRecord]:
+    return [record(dt.date(2022, 1, 1) + dt.timedelta(days=n // 3), f"m{n}", f"g{n % 4}",
+                   f"alpha beta word{n} shared{n % 7} {'three' if n % 3 == 0 else 'other'}")
+            for n in range(60)]
+
+
+def test_a_new_index_holds_one_whole_record_at_a_time_and_equals_search_files():
+    records = many()
+    light = [r.with_changes(content_html="") for r in records]
+    by_key = {(r.group, r.meeting): r for r in records}
+    alive: set[int] = set()
+    most = 0
+
+    def whole(key):
+        nonlocal most
+        gc.collect()
+        copy = by_key[key].with_changes(summary="Short.")   # a new object, as the store gives
+        alive.add(id(copy))
+        weakref.finalize(copy, alive.discard, id(copy))
+        most = max(most, len(alive))
+        return copy
+
+    made = dict(build_search.fresh(light, whole))
+    assert made == search.search_files(records)
+    assert most <= 2   # the one being indexed, and at most the one before it not yet collected
+
+
+def test_listing_units_make_exactly_what_listing_files_makes():
+    renderer = PageRenderer(SiteConfig(site_url=SITE))
+    records = many()
+    units = list(site.listing_units(renderer, records, feed_limit=5))
+    made = [item for unit in units for item in unit.make()]
+    assert [i.path for unit in units for i in unit.make()] == [p for unit in units for p in unit.paths]
+    expected = {f.path: f.body for f in site.listing_files(renderer, records, feed_limit=5)
+                if not search.is_search_file(f.path)}
+    static = {f.path for f in site.static_files(renderer)}
+    assert {f.path: f.body for f in made} == {p: b for p, b in expected.items() if p not in static}
+    assert len({p for unit in units for p in unit.paths}) == len(made)   # no file in two units
+
+
+def test_a_build_writes_each_listing_unit_before_making_the_next(src, tmp_path, monkeypatch):  # noqa: F811
+    """While a unit is made, every file of the units before it is already on disk."""
+    out = tmp_path / "site"
+    checked = []
+    listing_units = site.listing_units
+
+    def watching(*args, **kwargs):
+        before: list[str] = []
+        for unit in listing_units(*args, **kwargs):
+            make = unit.make
+
+            def made(make=make, before=tuple(before)):
+                checked.extend((out / p.lstrip("/")).is_file() for p in before)
+                return make()
+
+            yield site.Unit(unit.paths, unit.label, unit.shows, made)
+            before += unit.paths
+
+    monkeypatch.setattr("minutes.build.listing_units", watching)
+    build(src, out, site_url=SITE, workers=1)
+    build(src, tmp_path / "plain", site_url=SITE, workers=1)
+    assert checked and all(checked)
+    assert {k: v[0] for k, v in snapshot(out).items()} == {k: v[0] for k, v in snapshot(tmp_path / "plain").items()}
+
+
+def _slow_pid(item: int) -> tuple[int, int]:
+    import time
+    time.sleep(0.03)
+    return item, os.getpid()
+
+
+def test_two_processes_mean_the_main_one_and_one_worker_both_working():
+    """--jobs 2 is two processes, not three: the main process takes items from the back of
+    the queue while the worker takes them from the front; results come back in order."""
+    from minutes.build import _Pool
+    with _Pool(2) as pool:
+        results = list(pool.map(_slow_pid, list(range(12))))
+    assert [item for item, _ in results] == list(range(12))
+    pids = [pid for _, pid in results]
+    assert os.getpid() in pids and len(set(pids)) == 2
+    # Each side took one end of the queue: the worker a prefix, the main process the rest.
+    ours = [at for at, pid in enumerate(pids) if pid == os.getpid()]
+    assert ours == list(range(ours[0], 12))
+
+
+def test_below_solo_below_meetings_a_build_starts_no_process(src, tmp_path, monkeypatch):  # noqa: F811
+    import concurrent.futures
+    started = []
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor",
+                        lambda *a, **k: started.append(k) or pytest.fail("a pool was started"))
+    build(src, tmp_path / "site", site_url=SITE)
+    assert started == []
