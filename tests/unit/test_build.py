@@ -1,6 +1,7 @@
 """`minutes build SRC --out SITE`: a folder of minutes -> a static site, deterministic."""
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -88,6 +89,31 @@ def test_write_site_refuses_to_leave_the_folder_or_write_twice(tmp_path):
     with pytest.raises(MinutesError):
         write_site([SiteFile("/a.txt", b"1", "text/plain"), SiteFile("/a.txt", b"2", "text/plain")],
                    tmp_path / "site")
+
+
+@pytest.mark.parametrize("link", ["openxla", "index.html", "openxla/2022/index.html"])
+def test_a_symbolic_link_planted_in_the_site_folder_is_never_written_through(src, tmp_path, link, capsys):
+    out, outside = tmp_path / "site", tmp_path / "outside"
+    build(src, out, site_url=SITE, workers=1)
+    outside.mkdir()
+    planted = out / link
+    if planted.is_dir():
+        for child in planted.iterdir():                      # what the link would let it overwrite
+            if child.is_file():
+                (outside / child.name).write_bytes(b"not the site's")
+        shutil.rmtree(planted)
+        planted.symlink_to(outside, target_is_directory=True)
+    else:
+        (outside / "victim").write_bytes(b"not the site's")
+        planted.unlink()
+        planted.symlink_to(outside / "victim")
+    before = {p.name: p.read_bytes() for p in outside.iterdir()}
+    assert before and set(before.values()) == {b"not the site's"}
+    with pytest.raises(MinutesError, match="refusing to write through a symbolic link"):
+        build(src, out, site_url=SITE, workers=1)
+    assert main(["build", str(src), "--out", str(out), "--base-url", SITE, "--jobs", "1"]) == EXIT_USAGE
+    assert "minutes build: refusing to write through a symbolic link" in capsys.readouterr().err
+    assert {p.name: p.read_bytes() for p in outside.iterdir()} == before
 
 
 def test_the_build_command(src, tmp_path, capsys):

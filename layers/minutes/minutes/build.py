@@ -191,16 +191,18 @@ def _render_pages(job: tuple[tuple[str, str | None], tuple, list[_Page]]) -> lis
     config, (infos, newest), pages = job
     renderer = _renderer(*config).with_groups(infos, newest)
     loaded: dict = {}
-    out = []
+    out, folders = [], set()
     for page in pages:
         record = whole_record(page.stored, page.at, page.segment, loaded)
         item = meeting_file(renderer, record, *page.around)
-        out.append(_put(page.path, page.target, item.body, page.old))
+        out.append(_put(page.path, page.target, item.body, page.old, folders))
     return out
 
 
-def _put(path: str, target: str, body: bytes, old: Written | None) -> tuple[str, Written, bool]:
-    """Write `body` at `target` unless the last build's file there already has these bytes."""
+def _put(path: str, target: str, body: bytes, old: Written | None,
+         folders: set[str]) -> tuple[str, Written, bool]:
+    """Write `body` at `target` unless the last build's file there already has these bytes.
+    `folders`: those already made and checked by this caller."""
     sha = hashlib.sha256(body).hexdigest()
     if old is not None and old.size == len(body) and old.sha256 == sha:
         try:
@@ -209,11 +211,32 @@ def _put(path: str, target: str, body: bytes, old: Written | None) -> tuple[str,
                 return path, Written("", sha, old.size, old.mtime_ns), False
         except OSError:
             pass
-    os.makedirs(os.path.dirname(target), exist_ok=True)
-    with open(target, "wb") as handle:
+    with _create(target, folders) as handle:
         handle.write(body)
     stat = os.stat(target)
     return path, Written("", sha, stat.st_size, stat.st_mtime_ns), True
+
+
+def _create(target: str, folders: set[str]):
+    """`target` opened for writing, refusing to follow a symbolic link found inside the site
+    folder (its root is resolved, so a folder without links is its own real path): a link
+    planted there would make the build write outside it. One realpath per folder."""
+    folder = os.path.dirname(target)
+    if folder not in folders:
+        os.makedirs(folder, exist_ok=True)
+        real = os.path.realpath(folder)
+        if real != folder:
+            raise MinutesError(f"refusing to write through a symbolic link: {folder} leads to {real};"
+                               " remove the link from the site folder")
+        folders.add(folder)
+    try:
+        return os.fdopen(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o666),
+                         "wb")
+    except OSError as problem:
+        if os.path.islink(target):
+            raise MinutesError(f"refusing to write through a symbolic link: {target} leads to "
+                               f"{os.path.realpath(target)}; remove the link from the site folder") from None
+        raise
 
 
 class _DamagedCache(Exception):
@@ -497,6 +520,7 @@ class _Writer:
         self.root = str(out.resolve())
         self.cache = cache
         self.seen: set[str] = set()
+        self.folders: set[str] = set()
         self.written = 0
         self._inputs: dict[str, str] = {}
 
@@ -537,14 +561,16 @@ class _Writer:
         if target not in self.seen or item.path not in self._inputs:
             target = self.claim(item.path)
         path, written, wrote = _put(item.path, target, item.body,
-                                    self.cache.previous(item.path) if self.cache.keeps else None)
+                                    self.cache.previous(item.path) if self.cache.keeps else None,
+                                    self.folders)
         self.wrote_elsewhere(path, written, wrote)
 
     def finish(self) -> tuple[int, int]:
         for stale in self.cache.finish():
             target = self.target(stale)
-            if target not in self.seen and os.path.isfile(target):
-                os.unlink(target)
+            if (target not in self.seen and os.path.isfile(target)
+                    and os.path.realpath(os.path.dirname(target)) == os.path.dirname(target)):
+                os.unlink(target)   # never through a linked folder: that file is not the site's
         return self.written, len(self.seen)
 
 

@@ -285,9 +285,14 @@ def _build(args) -> int:
     if not args.src.is_dir():
         print(f"minutes build: {args.src} is not a folder", file=sys.stderr)
         return EXIT_USAGE
+    from .problems import MinutesError
     cache = None if args.no_cache else (args.cache_dir or default_cache_dir(args.out))
-    result = build(args.src, args.out, site_url=args.base_url, workers=args.jobs,
-                   progress=print_progress, subscribe_url=args.subscribe_url, cache_dir=cache)
+    try:
+        result = build(args.src, args.out, site_url=args.base_url, workers=args.jobs,
+                       progress=print_progress, subscribe_url=args.subscribe_url, cache_dir=cache)
+    except MinutesError as problem:   # the site folder cannot take the site (no traceback)
+        print(f"minutes build: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     for name, problems in sorted(result.rejected.items()):
         print(format_text(Verdict(name, name, tuple(problems), None)), file=sys.stderr)
     print(f"built {len(result.records)} meetings ({result.reused} unchanged), {result.files} files"
