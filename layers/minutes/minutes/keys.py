@@ -6,6 +6,7 @@ never from the title, so a retitled meeting keeps its URL. Every rule about path
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import urllib.parse
 from dataclasses import dataclass
@@ -97,8 +98,10 @@ def slugify(text: str, *, limit: int = 80) -> str:
     return slug[:limit].rstrip("-")
 
 
+@functools.lru_cache(maxsize=4096)   # a meeting's key is parsed at every step (4 times in a check)
 def parse_key(key: str) -> MeetingKey:
-    """Split a bucket key into a MeetingKey, or raise Rejected saying how to fix the key."""
+    """Split a bucket key into a MeetingKey (frozen: shared), or raise Rejected saying how to
+    fix the key."""
     problems = []
     if not key.startswith(PREFIX):
         raise Rejected([error("key-outside-minutes", f"'{key}' is not under '{PREFIX}'.",
