@@ -50,7 +50,7 @@ build: $(SAM_STAMP)
 # The long soak (issue 11): SOAK_OPS random steps (default 1000); SOAK_SEED replays a run.
 # The functions' logs go to soak.log; the seed, the summary and any failure are printed.
 soak: $(STAMP)
-	@SOAK_OPS=$${SOAK_OPS:-1000} $(BIN)/python -m pytest tests/integration/test_soak.py -rA \
+	@SOAK_SEED=$${SOAK_SEED:-random} SOAK_OPS=$${SOAK_OPS:-1000} $(BIN)/python -m pytest tests/integration/test_soak.py -rA \
 		-p no:logging $(PYTEST_ARGS) > soak.log 2>&1; status=$$?; \
 	grep -E "^soak:|^E  |replay:|passed|failed" soak.log; echo "full log: soak.log"; exit $$status
 

@@ -75,7 +75,8 @@ class NotesSoak(Soak):
 
 
 def test_running_notes_under_any_sequence_of_events_publish_like_a_fresh_build(stack):
-    seed, ops = soak_seed(), int(os.environ.get("SOAK_OPS", "40"))   # short in the suite
+    # 3396937732 once sent a section's email, then saw it dropped: notify gave the mark back.
+    seed, ops = soak_seed(3396937732), int(os.environ.get("SOAK_OPS", "40"))   # short in the suite
     print(f"\nsoak: SOAK_SEED={seed} SOAK_OPS={ops}")
     soak = NotesSoak(stack, seed)
 
