@@ -14,7 +14,8 @@ from html import escape, unescape
 from typing import TYPE_CHECKING, Iterable
 
 from minutes.model import MeetingRecord, sort_newest_first
-from minutes.links import rewrite_attributes, start_tags_holding, without_heading_anchors
+from minutes.links import (rewrite_attributes, start_tags_holding, url_attributes,
+                           without_heading_anchors)
 
 if TYPE_CHECKING:   # feedgen (and lxml, ~30 ms) only where a feed is made, not for feed ids
     from feedgen.feed import FeedGenerator
@@ -75,6 +76,7 @@ def _resolve(value: str, *, site_url: str, page_url: str) -> str:
 
 
 _URL_TAG = start_tags_holding(r'\s(?:href|src|cite|poster)="')
+_URL_ATTRIBUTES = url_attributes(*sorted(_URL_ATTRS))
 
 
 def absolutize_urls(html: str, base_url: str, *, site_url: str | None = None) -> str:
@@ -92,7 +94,7 @@ def absolutize_urls(html: str, base_url: str, *, site_url: str | None = None) ->
         new = _resolve(old, site_url=root, page_url=base_url) if old else old
         return raw if new == old else escape(new)
 
-    return _URL_TAG.sub(lambda tag: rewrite_attributes(tag.group(0), _URL_ATTRS, value), html)
+    return _URL_TAG.sub(lambda tag: rewrite_attributes(tag.group(0), _URL_ATTRIBUTES, value), html)
 
 
 @functools.lru_cache(maxsize=64)

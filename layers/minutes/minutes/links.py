@@ -18,10 +18,6 @@ import urllib.parse
 # nh3 writes canonical HTML: every '<' in text is "&lt;", attribute values are double-quoted and
 # hold no '"' ("&quot;"), so this pattern finds exactly the start tags of a sanitised fragment.
 START_TAG = re.compile(r'<[a-zA-Z][a-zA-Z0-9-]*(?:\s+[^\s"\'>/=]+(?:="[^"]*")?)*\s*/?>')
-# The parts of a start tag after its name: each attribute, as START_TAG reads them, so that a
-# rewrite never starts inside another attribute's quoted value (alt="x src=").
-_TAG_NAME = re.compile(r"<[a-zA-Z][a-zA-Z0-9-]*")
-_ATTRIBUTE = re.compile(r'(\s+)([^\s"\'>/=]+)(?:="([^"]*)")?')
 
 
 def start_tags_holding(attribute: str) -> re.Pattern:
@@ -32,22 +28,34 @@ def start_tags_holding(attribute: str) -> re.Pattern:
         "<[a-zA-Z][a-zA-Z0-9-]*", f'<[a-zA-Z][a-zA-Z0-9-]*(?=(?:[^>"]|"[^"]*")*?{attribute})', 1))
 
 
-_ROOT_URL_NAMES = frozenset({"href", "src"})
 _ROOT_URL_TAG = start_tags_holding(r'\s(?:href|src)="/(?!/)')
 
 
-def rewrite_attributes(tag: str, names: frozenset[str], rewrite) -> str:
-    """A start tag (a START_TAG match) with the value of each attribute named in `names`
-    passed through `rewrite(value as written) -> value as written`; the rest kept byte for byte."""
-    def attribute(match: re.Match) -> str:
-        value = match.group(3)
-        if value is None or match.group(2) not in names:
-            return match.group(0)
-        new = rewrite(value)
-        return match.group(0) if new == value else f'{match.group(1)}{match.group(2)}="{new}"'
-    name = _TAG_NAME.match(tag).end()
-    return tag[:name] + _ATTRIBUTE.sub(attribute, tag[name:])
+def url_attributes(*names: str) -> re.Pattern:
+    """Where the value of an attribute named in `names` starts, in a start tag."""
+    return re.compile(rf'\s(?:{"|".join(names)})="')
 
+
+def rewrite_attributes(tag: str, attributes: re.Pattern, rewrite) -> str:
+    """A start tag (a START_TAG match) with the value of each attribute `attributes` finds
+    (url_attributes) passed through `rewrite(value as written) -> value as written`, the rest
+    kept byte for byte. Only a match after an even number of '"' starts an attribute: an odd
+    number means it lies inside another attribute's quoted value (alt="x src=")."""
+    pieces, done = [], 0
+    for match in attributes.finditer(tag):
+        if tag.count('"', 0, match.start()) % 2:
+            continue
+        start = match.end()
+        end = tag.find('"', start)
+        value = tag[start:end]
+        new = rewrite(value)
+        if new != value:
+            pieces += (tag[done:start], new)
+            done = end
+    if not pieces:
+        return tag
+    pieces.append(tag[done:])
+    return "".join(pieces)
 
 def page_dir(path: str) -> str:
     """The folder a page lives in: "/a/b/" for "/a/b/" and for "/a/b/index.html"."""
@@ -73,6 +81,9 @@ def rooted_url(target: str, *, prefix: str = "") -> str:
     return prefix.rstrip("/") + target
 
 
+_ROOT_URL_ATTRIBUTES = url_attributes("href", "src")
+
+
 def relative_fragment(fragment: str, *, base: str) -> str:
     """Rewrite root paths (href="/…", src="/…") of a sanitised fragment relative to `base`."""
     def rooted(value: str) -> str:
@@ -80,7 +91,7 @@ def relative_fragment(fragment: str, *, base: str) -> str:
             else value
 
     def tag(match: re.Match) -> str:
-        return rewrite_attributes(match.group(0), _ROOT_URL_NAMES, rooted)
+        return rewrite_attributes(match.group(0), _ROOT_URL_ATTRIBUTES, rooted)
     if 'href="/' not in fragment and 'src="/' not in fragment:
         return fragment
     return _ROOT_URL_TAG.sub(tag, fragment)

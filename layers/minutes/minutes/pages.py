@@ -289,6 +289,7 @@ def _environment(template_cache: str | None = None) -> jinja2.Environment:
         autoescape=True,                 # every template is HTML; content_html is opted in with |safe
         undefined=jinja2.StrictUndefined,  # a typo in a template fails the build, not the page
         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+        auto_reload=False,               # templates ship with the code: no stat per page rendered
     )
     env.filters.update(long_date=long_date, human_size=human_size, type_name=type_name,
                        weekday=weekday)
