@@ -132,6 +132,9 @@ def _check_prefix_depth(text: str) -> None:
 # --- the one walk ------------------------------------------------------------------------------
 
 _CONTAINERS = (comrak.BlockQuote, comrak.List, comrak.Item, comrak.TaskItem)
+_CONTAINER_NAMES = {comrak.BlockQuote: "blockquote", comrak.List: "list", comrak.Item: "item",
+                    comrak.TaskItem: "item"}
+_PARAGRAPH, _HEADING = comrak.Paragraph, comrak.Heading
 _TEXT, _SOFT_BREAK, _LINE_BREAK, _CODE = comrak.Text, comrak.SoftBreak, comrak.LineBreak, comrak.Code
 _HTML_INLINE, _IMAGE, _LINK = comrak.HtmlInline, comrak.Image, comrak.Link
 
@@ -159,29 +162,28 @@ class _Walk:
         return Parsed(root, self.blocks, self.headings, self.links, self.deepest,
                       self.deepest_line, self.html_blocks, self.raw_html)
 
-    def _deeper(self, level: int, line: int) -> None:
-        if level > self.deepest:
-            self.deepest, self.deepest_line = level, line
-
     def _block(self, node, parent, siblings, depth, stack) -> None:
         node.parent = None
         value = node.node_value
         kind = type(value)
         line = node.sourcepos.start.line - 1
-        if kind is comrak.Paragraph:
-            self._deeper(depth + 1, line)
+        if kind is _PARAGRAPH:
+            if depth >= self.deepest:
+                self.deepest, self.deepest_line = depth + 1, line
             self.blocks.append(Block("paragraph", line, self._inline(node.children, line)))
-        elif kind is comrak.Heading:
-            self._deeper(depth + 1, line)
+        elif kind is _HEADING:
+            if depth >= self.deepest:
+                self.deepest, self.deepest_line = depth + 1, line
             self._heading(node, value, parent, siblings, line)
         elif kind in _CONTAINERS:
-            self._deeper(depth, line)
-            name = ("blockquote" if kind is comrak.BlockQuote else
-                    "list" if kind is comrak.List else "item")
+            if depth > self.deepest:
+                self.deepest, self.deepest_line = depth, line
+            name = _CONTAINER_NAMES[kind]
             self.blocks.append(Block(name + "_open", line))
             children = node.children
             stack.append((None, None, None, depth, Block(name + "_close", line)))
-            stack.extend((child, node, children, depth + 1, None) for child in reversed(children))
+            deeper = depth + 1
+            stack.extend([(child, node, children, deeper, None) for child in children[::-1]])
         elif kind is comrak.Table:
             self.blocks.append(Block("table_open", line))
             for row in node.children:
