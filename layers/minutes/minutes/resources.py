@@ -26,6 +26,7 @@ _SLIDES_URL = re.compile(
 _SLIDES_WORDS = re.compile(r"\b(?:slides?|slide deck|deck|presentation)\b", re.I)
 _RECORDING_TEXT = re.compile(r"\brecording\b", re.I)
 _AGENDA = re.compile(r"agenda", re.I)
+_SPLIT_DROPS = re.compile(r"[\t\r\n]")
 _HOST_NAMES = {"youtube.com": "YouTube", "youtu.be": "YouTube", "vimeo.com": "Vimeo",
                "zoom.us": "Zoom", "docs.google.com": "Google Slides",
                "speakerdeck.com": "Speaker Deck", "slideshare.net": "SlideShare"}
@@ -70,7 +71,10 @@ def classify(href: str, text: str) -> str | None:
         return "recording"
     if _SLIDES_URL.search(href):
         return "slides"
-    if _AGENDA.search(text) or _AGENDA.search(urllib.parse.urlsplit(href).path):
+    # The path is a piece of the URL once urlsplit has dropped tabs and line breaks: a URL
+    # without the word (and without those) cannot have it in its path, and is not split.
+    if _AGENDA.search(text) or ((_AGENDA.search(href) or _SPLIT_DROPS.search(href))
+                                and _AGENDA.search(urllib.parse.urlsplit(href).path)):
         return "agenda"
     if _RECORDING_TEXT.search(text):
         return "recording"
