@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import json
 import os
 import weakref
 
@@ -115,3 +116,13 @@ def test_below_solo_below_meetings_a_build_starts_no_process(src, tmp_path, monk
                         lambda *a, **k: started.append(k) or pytest.fail("a pool was started"))
     build(src, tmp_path / "site", site_url=SITE)
     assert started == []
+
+
+def test_postings_of_the_first_and_last_dates_python_holds_fit_the_index():
+    """index_files keeps postings as 32-bit ints: the ids of year 1 and year 9999 fit."""
+    first, last = record(dt.date.min, "first", "g", "ancient"), record(dt.date.max, "last", "g", "future")
+    files = search.search_files([first, last])
+    ids = search.doc_ids([first, last])
+    for word, found in (("ancient", first), ("future", last)):
+        (posting,) = json.loads(files[search.shard_path(search.shard_key(word))])["w"][word]
+        assert posting == ids[(found.group, found.meeting)] * 2   # not in the title

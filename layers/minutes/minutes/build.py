@@ -528,8 +528,8 @@ class _Writer:
         # Site paths come from checked keys; normalising (not resolving: no disk access per
         # file) is enough to refuse one that climbs out.
         relative = path.lstrip("/")
-        if (relative.startswith(".") or not relative or relative.endswith("/")
-                or any(part in relative for part in ("/.", "//", "%", "\0"))):
+        if (not relative or relative[0] == "." or relative[-1] == "/" or "/." in relative
+                or "//" in relative or "%" in relative or "\0" in relative):
             relative = posixpath.normpath(urllib.parse.unquote(relative))   # else: nothing to normalise
         if relative in ("", ".", "..") or relative.startswith(("../", "/")) or "\0" in relative:
             raise MinutesError(f"refusing to write outside {self.root}: {path}")

@@ -32,6 +32,7 @@ plan is applied, the files equal `search_files(all records)` (tests/unit/test_se
 from __future__ import annotations
 
 import array
+import bisect
 import datetime as dt
 import html
 import itertools
@@ -137,10 +138,17 @@ def patch_shard(shard: str, current: bytes | None, *, days: Iterable[int],
 def _patch(current: bytes | None, *, days: set[int], added: dict[str, list[int]]) -> bytes | None:
     postings = _read_shard(current) if current else {}
     removed: dict[str, set[int]] = {}
-    for word in list(postings):
-        kept = [p for p in postings[word] if (p >> 1) // DAY_SLOTS not in days]
-        if len(kept) != len(postings[word]):
-            removed[word] = set(postings[word]) - set(kept)
+    # A word's postings are sorted (ids in date order), so one bisection finds the words
+    # with none in the days' span: most of a shard, left as they are.
+    low, high = (min(days) * 2 * DAY_SLOTS, (max(days) + 1) * 2 * DAY_SLOTS) if days else (0, 0)
+    for word, values in list(postings.items()):
+        start = bisect.bisect_left(values, low)
+        if start == len(values) or values[start] >= high:
+            continue
+        end = bisect.bisect_left(values, high, start)
+        kept = values[:start] + [p for p in values[start:end] if (p >> 1) // DAY_SLOTS not in days] + values[end:]
+        if len(kept) != len(values):
+            removed[word] = set(values) - set(kept)
             postings[word] = kept
     if removed.keys() == added.keys() and all(removed[w] == set(added[w]) for w in added):
         return current   # the same postings out and in (an edit that kept these words)
@@ -219,7 +227,8 @@ def search_files(records: Iterable[MeetingRecord]) -> dict[str, bytes]:
 def index_files(docs: Iterable[tuple[int, MeetingRecord]]) -> Iterator[tuple[str, bytes]]:
     """search_files's files from (id, listed record) pairs in any order, one record at a time
     (so `docs` may load each when asked): a meeting's d/ and k/ files as it comes, then every
-    shard. What is held meanwhile is the postings (8 bytes each), not the records."""
+    shard. What is held meanwhile is the postings (4 bytes each: every id of a date Python
+    can hold, times two, fits in a signed 32-bit int), not the records."""
     by_shard: dict[str, dict[str, array.array]] = {}
     for doc_id, record in docs:
         shards = set()
@@ -228,7 +237,7 @@ def index_files(docs: Iterable[tuple[int, MeetingRecord]]) -> Iterator[tuple[str
             shards.add(shard)
             postings = by_shard.setdefault(shard, {})
             if word not in postings:
-                postings[word] = array.array("q")
+                postings[word] = array.array("i")
             postings[word].append(doc_id * 2 + in_title)
         yield doc_path(doc_id), doc_file(record)
         yield keys_path(doc_id), _json(sorted(shards))   # keys_file, without finding the terms again
