@@ -174,3 +174,24 @@ def test_search_on_a_large_site_fetches_shards_past_the_first_page_of_the_listin
     assert its_shards - keys_before and its_shards & keys_before
     assert [key for name, key in on_shards if name == "ListObjectsV2"] == ["search/t/"]
     assert sorted(key for name, key in on_shards if name == "GetObject") == sorted(its_shards)
+
+
+def test_a_rebuild_lists_the_bucket_once_writes_only_what_differs_and_prunes_stale_listings(stack):
+    """Indexer.rebuild (`minutes reindex`, bulk loads): one listing gives every file's ETag, so
+    nothing is asked for file by file; a stale listing page goes, a meeting's page never."""
+    publish_site(stack)
+    stack.s3.put_object(Bucket=stack.site_bucket, Key="openxla/page/9/index.html", Body=b"old")
+    stack.s3.put_object(Bucket=stack.site_bucket, Key="openxla/index.html", Body=b"tampered")
+    keys_before = stack.site_keys()
+    calls = []
+
+    def record(params, model, **_):
+        calls.append(model.name)
+
+    stack.s3.meta.events.register("before-parameter-build.s3", record)   # the indexer's client
+    result = stack.indexer().rebuild()
+
+    assert (result.written, result.deleted) == (1, 1)
+    assert stack.site_keys() == keys_before - {"openxla/page/9/index.html"}
+    assert b"tampered" not in stack.s3.get_object(Bucket=stack.site_bucket, Key="openxla/index.html")["Body"].read()
+    assert "HeadObject" not in calls and calls.count("PutObject") == 1

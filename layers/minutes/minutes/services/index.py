@@ -306,12 +306,13 @@ class Indexer:
         if records is None:
             records = [r for r in self.meetings.all() if r.status != "removed"]
         view = self.renderer.with_groups(infos, newest_by_group(records))
-        planned = set()
-        for item in whole_site(view, records, feed_limit=self.feed_limit):
-            planned.add(object_key(item.path))
-            self.site.put(item)
-        keys, _ = self.site.list("")
-        stale = sorted(k for k in keys if (_LISTING.fullmatch(k) or search.is_search_file("/" + k))
+        # One listing of the bucket gives every file's ETag: files whose bytes are there are
+        # skipped without a HEAD each, and the rest written a few at a time.
+        etags = self.site.etags("")
+        files = whole_site(view, records, feed_limit=self.feed_limit)
+        planned = {object_key(item.path) for item in files}
+        self.site.put_many(files, etags=etags)
+        stale = sorted(k for k in etags if (_LISTING.fullmatch(k) or search.is_search_file("/" + k))
                        and k not in planned)
         if stale:
             self.site.delete_keys(stale)
