@@ -64,9 +64,11 @@ class Indexer:
         self.per_page = renderer.config.per_page
         self._wrote_sitemap_index = False
         self._view = renderer   # the renderer with the groups' group.yaml, per batch
+        self._lists: dict[str, SiteFile] = {}   # listing files to write once the batch is planned
 
     def apply(self, updates: list[SiteUpdate]) -> IndexResult:
         before = (self.site.writes, self.site.skipped, self.site.deleted)
+        self._lists = {}   # (a batch that failed may have left some: it is redone whole)
         infos = self.meetings.group_infos()
         changes = self._commit([u for u in updates if u.meeting != GROUP_UPDATE])
         if any(u.meeting == GROUP_UPDATE for u in updates):
@@ -89,7 +91,11 @@ class Indexer:
         if not self._wrote_sitemap_index and not self.site.exists("sitemap.xml"):
             self._sitemap_index()
         for item in static_files(self._view):
-            self.site.put(item)
+            self._list(item)
+        # The meeting pages are written already (before the lists that link to them); the
+        # listing files now, concurrently.
+        self.site.put_many(list(self._lists.values()))
+        self._lists = {}
         return IndexResult(self.site.writes - before[0], self.site.skipped - before[1],
                            self.site.deleted - before[2])
 
@@ -119,10 +125,11 @@ class Indexer:
         """The changed pages, and the pages on either side of where they are and were."""
         done = {(c.record.group, c.record.meeting) for c in changes if c.record is not None}
         around: dict[tuple[str, str], MeetingRecord] = {}
+        pages = []
         for change in changes:
             if change.record is not None:
-                self.site.put(meeting_file(self._view, change.record,
-                                           *self.listings.neighbours(change.record)))
+                pages.append(meeting_file(self._view, change.record,
+                                          *self.listings.neighbours(change.record)))
             for entry in filter(None, (change.now, change.was)):
                 for side in self.listings.neighbours(entry):
                     if side is not None and (side.group, side.meeting) not in done:
@@ -131,9 +138,19 @@ class Indexer:
         for key in sorted(full):
             if not full[key].listed:   # removed or a draft since: its own update is queued,
                 continue               # and publish has already moved its page
-            self.site.put(meeting_file(self._view, full[key], *self.listings.neighbours(full[key])))
+            pages.append(meeting_file(self._view, full[key], *self.listings.neighbours(full[key])))
+        self.site.put_many(pages)
 
     # --- lists, feeds, calendars, sitemaps ----------------------------------------------
+
+    def _list(self, item: SiteFile) -> None:
+        """Write a listing file at the end of the batch (the last version planned wins)."""
+        self._lists[item.path] = item
+
+    def _unlist(self, path: str) -> None:
+        """Delete a listing file now (and forget a version of it planned earlier)."""
+        self._lists.pop(path, None)
+        self.site.delete(path)
 
     def _touched(self, changes: list[_Change]) -> dict[str, dict[str, str | None]]:
         """scope -> stream -> the lowest position a change touches in it."""
@@ -189,9 +206,9 @@ class Indexer:
         per_page = self.per_page
         last, old_last = streams.last_page(count, per_page), streams.last_page(old_count, per_page)
         for number in range(last + 1, old_last + 1):
-            self.site.delete(streams.page_path(stream, number) + "index.html")
+            self._unlist(streams.page_path(stream, number) + "index.html")
         if count == 0 and not keep:
-            self.site.delete(stream + "index.html")
+            self._unlist(stream + "index.html")
             return
         entries = self.listings.entries(stream, since=low) if low is not None else []
         first = (count - len(entries)) // per_page + 1 if low is not None else last + 1
@@ -204,12 +221,12 @@ class Indexer:
         window = streams.Window(stream, count, tuple(entries), per_page)
         for item in stream_files(self._view, window, numbers=numbers, years=years,
                                  upcoming=upcoming):
-            self.site.put(item)
+            self._list(item)
 
     def _feeds(self, scope: str, *, listed: bool) -> None:
         if not listed:
             for name in ("feed.xml", "atom.xml"):
-                self.site.delete(scope + name)
+                self._unlist(scope + name)
             return
         chosen, below = [], None
         while len(chosen) < self.feed_limit:   # `/` lists upcoming meetings too; feeds do not
@@ -223,21 +240,21 @@ class Indexer:
         records = [full[(r.group, r.meeting)] for r in chosen
                    if (r.group, r.meeting) in full and full[(r.group, r.meeting)].status == "published"]
         for item in feed_files(self.renderer.config, scope, records, limit=self.feed_limit):
-            self.site.put(item)
+            self._list(item)
 
     def _calendar(self, group: str, listed: bool, upcoming: list[MeetingRecord]) -> None:
         if not listed:
-            self.site.delete(calendar_path(group))
+            self._unlist(calendar_path(group))
             return
         held = self.listings.entries(f"/{group}/", limit=CALENDAR_LIMIT)
-        self.site.put(calendar_file(self._view, group, held, upcoming))
+        self._list(calendar_file(self._view, group, held, upcoming))
 
     def _group_sitemap(self, group: str, year: int, stream: str, count: int) -> None:
         """The group's sitemap of one year (a year of one group: bounded)."""
         if count == 0:
-            self.site.delete(group_sitemap_path(group, year))
+            self._unlist(group_sitemap_path(group, year))
             return
-        self.site.put(group_sitemap(self.renderer.config, group, year, self.listings.entries(stream)))
+        self._list(group_sitemap(self.renderer.config, group, year, self.listings.entries(stream)))
 
     def _search(self, changes: list[_Change]) -> None:
         """Redo the search index for the days the changes touch (search.plan_days): the days'
@@ -285,7 +302,7 @@ class Indexer:
         for group in self.listings.groups():
             years_by_group[group] = streams.years_in(self.listings.heads(f"/{group}/"), f"/{group}/")
         for item in catalog_files(self.renderer.config, years_by_group):
-            self.site.put(item)
+            self._list(item)
 
     # --- everything at once ------------------------------------------------------------
 
