@@ -32,8 +32,11 @@ $(CHECKOV_STAMP): requirements/checkov.txt requirements/checkov-constraints.txt
 demo: $(STAMP)
 	$(BIN)/minutes demo --out demo
 
+# The tests run on every core (pytest-xdist): each is independent (free ports, its own tmp
+# folders and emulated account, environment per process). TEST_WORKERS=0: one process.
+TEST_WORKERS ?= auto
 test: $(STAMP) $(SAM_STAMP) $(CHECKOV_STAMP) system-deps
-	SAM_CLI=$(CURDIR)/$(SAM_VENV)/bin/sam CHECKOV=$(CURDIR)/$(CHECKOV_VENV)/bin/checkov $(BIN)/python -m pytest $(PYTEST_ARGS)
+	SAM_CLI=$(CURDIR)/$(SAM_VENV)/bin/sam CHECKOV=$(CURDIR)/$(CHECKOV_VENV)/bin/checkov $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
