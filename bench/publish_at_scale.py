@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -38,12 +39,17 @@ def prepare(stack: Harness, n: int) -> None:
 
 
 class EmulatorClock:
-    """Seconds spent inside moto answering requests (its botocore stubber), to tell the
-    pipeline's own time from the emulator's."""
+    """Wall seconds during which at least one request is inside moto (its botocore stubber), to
+    tell the pipeline's own time from the emulator's. The index makes S3 calls from several
+    threads at once, so the time counted is the union of the calls' intervals, not their sum
+    (a sum would exceed the wall time and leave a negative "compute")."""
 
     def __init__(self):
         self.seconds = 0.0
         self._original = None
+        self._lock = threading.Lock()
+        self._in_flight = 0
+        self._since = 0.0
 
     def attach(self) -> "EmulatorClock":
         from moto.core.botocore_stubber import BotocoreStubber
@@ -51,13 +57,25 @@ class EmulatorClock:
         clock = self
 
         def timed(stubber, event_name, request, **kwargs):
-            started = time.perf_counter()
+            clock._enter()
             try:
                 return original(stubber, event_name, request, **kwargs)
             finally:
-                clock.seconds += time.perf_counter() - started
+                clock._leave()
         BotocoreStubber.__call__ = timed
         return self
+
+    def _enter(self) -> None:
+        with self._lock:
+            if self._in_flight == 0:
+                self._since = time.perf_counter()
+            self._in_flight += 1
+
+    def _leave(self) -> None:
+        with self._lock:
+            self._in_flight -= 1
+            if self._in_flight == 0:
+                self.seconds += time.perf_counter() - self._since
 
     def detach(self) -> None:
         from moto.core.botocore_stubber import BotocoreStubber
