@@ -108,31 +108,29 @@ def test_a_throttled_digest_batch_comes_back_in_about_a_minute_and_sends_only_th
 
     from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
-    from minutes.aws.emulated import _sqs_record
     faults = Faults().install()
     try:
         throttled = faults.fail("sesv2", "SendEmail", times=4, code="TooManyRequestsException",
                                 when=lambda p: "katherine@example.org" in str(p["Destination"]))
         runtime.provide(digester=_digester(week, sleep=lambda s: None, throttle_retry_seconds=1))
         assert week.cloud.invoke("DigestFunction", schedule(next_monday())) == {"readers": 2}
-        url, arn = week.ref("DigestQueue"), week.cloud.stack.attrs[("DigestQueue", "Arn")]
+        url = week.ref("DigestQueue")
         assert week.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["VisibilityTimeout"])[
             "Attributes"]["VisibilityTimeout"] == "1800"
 
         def receive():
-            return week.sqs.receive_message(QueueUrl=url, MessageSystemAttributeNames=["All"],
-                                            WaitTimeSeconds=0).get("Messages", [])
+            return week.receive_now("DigestQueue")
 
         (batch,) = receive()
         with pytest.raises(BatchProcessingError):    # its only record failed: Lambda retries it
-            week.cloud.invoke("DigestFunction", {"Records": [_sqs_record(batch, arn)]})
+            week.invoke_with_message("DigestFunction", "DigestQueue", batch)
         assert throttled.failed == 4, "throttled through every backoff"
         assert sorted(digests()) == ["grace@example.org"]
         assert receive() == [], "hidden for now"
         time.sleep(1.5)
         (again,) = receive()
         assert again["Attributes"]["ApproximateReceiveCount"] == "2"
-        assert week.cloud.invoke("DigestFunction", {"Records": [_sqs_record(again, arn)]}) == \
+        assert week.invoke_with_message("DigestFunction", "DigestQueue", again) == \
             {"batchItemFailures": []}
     finally:
         faults.uninstall()

@@ -288,7 +288,6 @@ def test_a_throttled_batch_comes_back_in_about_a_minute_not_after_the_visibility
     doubling on each receive. Here 1 second, so the test can watch SQS bring it back."""
     import time
 
-    from minutes.aws.emulated import _sqs_record
     published(stack)
     ses = ThrottlingSesV2(boto3.client("sesv2", region_name=REGION), throttled={1, 2, 3, 4})
     runtime.provide(notifier=stack.notifier(throttle_retry_seconds=1, mailer=Mailer(
@@ -296,20 +295,18 @@ def test_a_throttled_batch_comes_back_in_about_a_minute_not_after_the_visibility
     url = stack.ref("NotificationsQueue")
     stack.sqs.send_message(QueueUrl=url, MessageBody='{"kind": "deliver", "group": "openxla", '
                            '"meeting": "2022-09-20-sig-openxla", "recipients": ["ada@example.org"]}')
-    arn = stack.cloud.stack.attrs[("NotificationsQueue", "Arn")]
 
     def receive():
-        return stack.sqs.receive_message(QueueUrl=url, MessageSystemAttributeNames=["All"],
-                                         WaitTimeSeconds=0).get("Messages", [])
+        return stack.receive_now("NotificationsQueue")
 
     (message,) = receive()
     with pytest.raises(BatchProcessingError):   # the whole batch failed: Lambda retries it
-        stack.cloud.invoke("NotifyFunction", {"Records": [_sqs_record(message, arn)]})
+        stack.invoke_with_message("NotifyFunction", "NotificationsQueue", message)
     assert receive() == [], "hidden for now"
     time.sleep(1.5)
     (again,) = receive()
     assert again["Attributes"]["ApproximateReceiveCount"] == "2"
-    assert stack.cloud.invoke("NotifyFunction", {"Records": [_sqs_record(again, arn)]}) == \
+    assert stack.invoke_with_message("NotifyFunction", "NotificationsQueue", again) == \
         {"batchItemFailures": []}
     assert recipients(outbox()) == ["ada@example.org"]
 

@@ -216,6 +216,18 @@ class Harness:
         return int(attributes["ApproximateNumberOfMessages"]) + \
             int(attributes["ApproximateNumberOfMessagesNotVisible"])
 
+    def receive_now(self, logical_id: str) -> list[dict]:
+        """What one receive gets now (no wait), with attributes; left in flight for the
+        queue's visibility timeout, as Lambda's poller leaves them."""
+        return self.sqs.receive_message(QueueUrl=self.ref(logical_id), MessageSystemAttributeNames=["All"],
+                                        WaitTimeSeconds=0).get("Messages", [])
+
+    def invoke_with_message(self, function: str, logical_id: str, message: dict):
+        """Invoke `function` with one received message of its queue, as its event source would."""
+        from minutes.aws.emulated import _sqs_record
+        arn = self.cloud.stack.attrs[(logical_id, "Arn")]
+        return self.cloud.invoke(function, {"Records": [_sqs_record(message, arn)]})
+
     def take_messages(self, logical_id: str) -> list[dict]:
         """Receive (and delete) every waiting message, as raw SQS messages."""
         url = self.ref(logical_id)
