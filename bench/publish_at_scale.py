@@ -4,13 +4,16 @@ For each N the Meetings table of a fresh emulated stack is seeded with N meeting
 writes), the site is brought up to date, and then one new meeting is uploaded: publish and
 index are timed separately and their boto3 calls counted. N = 10 is the anchor; the target is
 publish + index compute <= 1 s at N = 10,000, with the same S3 writes and DynamoDB reads at
-every N. Compute is the wall time less the time spent inside moto answering the calls: moto's
-DynamoDB answers a Query by going through the whole table (about 1.5 s a call at N = 1,000
-on 2 cores), where DynamoDB answers from the key range, so moto's share grows with N while
-the calls do not.
+every N. Compute is the wall time less the time spent inside moto answering the calls.
+moto answers a DynamoDB Query by listing and sorting the whole table, and copies whole tables for
+each action of a transaction, where DynamoDB reads the partition's key range and costs a
+transaction its items: so the bench runs with bench/moto_scale.py's patch (this process only;
+tests/integration/test_moto_scale.py proves it answers as unpatched moto does), without which
+N = 10,000 took tens of minutes of emulator time.
 
     python -m bench.publish_at_scale              # N = 10, 100, 1000, 10000
     BENCH_SCALE_SIZES=10,1000 python -m bench.publish_at_scale
+    BENCH_PROFILE=1 BENCH_PROFILE_SORT=tottime BENCH_PROFILE_LINES=40 ...   # cProfile each call
 """
 from __future__ import annotations
 
@@ -24,6 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.moto_scale import moto_at_scale  # noqa: E402
 from tests.conftest import fake_aws_environment  # noqa: E402
 from tests.support.aws import PARAMETERS, REPO, Harness, minutes_text  # noqa: E402
 from tests.support.scale import GROUPS, NEWEST, CallCounter, archive, seed  # noqa: E402
@@ -99,7 +103,7 @@ def _timed(call, profile: bool):
     started = time.perf_counter()
     result = profiler.runcall(call)
     seconds = time.perf_counter() - started
-    pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(25)
+    pstats.Stats(profiler, stream=sys.stderr).sort_stats(os.environ.get("BENCH_PROFILE_SORT", "cumulative")).print_stats(int(os.environ.get("BENCH_PROFILE_LINES", "25")))
     return result, (seconds, seconds)
 
 
@@ -126,7 +130,7 @@ def measure(n: int) -> dict:
 
     from minutes import runtime
     from minutes.aws.emulated import LocalCloud
-    with fake_aws_environment(), mock_aws():
+    with fake_aws_environment(), mock_aws(), moto_at_scale():
         os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"   # the functions' logs are not the output
         runtime.reset()
         stack = Harness(LocalCloud(REPO, parameters=PARAMETERS).create())
