@@ -231,3 +231,69 @@ def test_a_rebuild_in_a_new_process_compiles_no_template(src, tmp_path, monkeypa
     build_module._renderer.cache_clear()
     build(src, tmp_path / "fresh", site_url=SITE, workers=1)   # no cache folder: compiled again
     assert compiled
+
+
+def site_of(out: Path) -> dict[str, bytes]:
+    return {k: v[0] for k, v in snapshot(out).items()}
+
+
+@pytest.mark.parametrize("journal", [True, False], ids=["journal", "whole-state"])
+def test_rebuilds_one_after_another_equal_fresh_builds_whether_the_state_is_journaled_or_whole(
+        src, tmp_path, monkeypatch, journal):
+    """A rebuild saves what it changed as a journal entry after the last whole state (or, past
+    a share of its size, the whole state again): either way each rebuild equals a fresh build."""
+    monkeypatch.setattr(buildcache._State, "JOURNAL_SHARE", 0 if journal else 10**9)
+    out, cache = tmp_path / "site", tmp_path / "cache"
+    build(src, out, site_url=SITE, workers=1, cache_dir=cache)
+    for at, change in enumerate(CHANGES):
+        change(src)
+        result = build(src, out, site_url=SITE, workers=1, cache_dir=cache)
+        fresh = build(src, tmp_path / f"fresh-{at}", site_url=SITE, workers=1)
+        assert site_of(out) == site_of(tmp_path / f"fresh-{at}"), change.__name__
+        assert result.rejected == fresh.rejected and result.warnings == fresh.warnings
+        assert result.reused > 0, change.__name__
+    journaled = sorted(p.name for p in cache.glob("state-*.pickle"))
+    assert len(journaled) == (len(CHANGES) if journal else 0)
+
+
+def test_a_damaged_journal_or_one_left_from_an_older_state_is_not_applied(src, tmp_path, monkeypatch):
+    monkeypatch.setattr(buildcache._State, "JOURNAL_SHARE", 0)
+    out, cache = tmp_path / "site", tmp_path / "cache"
+    build(src, out, site_url=SITE, workers=1, cache_dir=cache)
+    edit(src)
+    build(src, out, site_url=SITE, workers=1, cache_dir=cache)
+    left = (cache / "state-1.pickle").read_bytes()
+    (cache / "state-1.pickle").write_bytes(left[:40])   # damaged: as if never saved
+    add(src)
+    build(src, out, site_url=SITE, workers=1, cache_dir=cache)
+    build(src, tmp_path / "fresh", site_url=SITE, workers=1)
+    assert site_of(out) == site_of(tmp_path / "fresh")
+    # A journal entry of an older whole state, left behind by a build that died: never applied.
+    monkeypatch.setattr(buildcache._State, "JOURNAL_SHARE", 10**9)
+    delete(src)
+    build(src, out, site_url=SITE, workers=1, cache_dir=cache)
+    assert not list(cache.glob("state-*.pickle"))
+    (cache / "state-1.pickle").write_bytes(left)
+    monkeypatch.setattr(buildcache, "_RACY_NS", -10**18)
+    again = build(src, out, site_url=SITE, workers=1, cache_dir=cache)
+    build(src, tmp_path / "fresh-2", site_url=SITE, workers=1)
+    assert site_of(out) == site_of(tmp_path / "fresh-2") and again.written == 0
+
+
+def test_a_change_to_the_text_alone_remakes_the_page_and_the_feeds_not_the_listings(src, tmp_path, monkeypatch):
+    """Listings, calendars, sitemaps and the neighbours' prev/next links show what a light
+    record holds (title, date, summary): a change that leaves it as it was leaves them alone."""
+    from minutes import build as build_module
+    out, cache = tmp_path / "site", tmp_path / "cache"
+    build(src, out, site_url=SITE, workers=1, cache_dir=cache)
+    remade = []
+    expect = build_module._Writer.expect
+    monkeypatch.setattr(build_module._Writer, "expect",
+                        lambda self, path, inputs: remade.append(path) or expect(self, path, inputs))
+    path = src / "openxla" / "2022-10-03-sync.md"
+    path.write_text(path.read_text() + "- c\n")   # one more item: the same title and summary
+    result = build(src, out, site_url=SITE, workers=1, cache_dir=cache)
+    assert sorted(remade) == ["/atom.xml", "/feed.xml", "/openxla/2022-10-03-sync/index.html",
+                              "/openxla/atom.xml", "/openxla/feed.xml"]
+    assert result.records == build(src, tmp_path / "fresh", site_url=SITE, workers=1).records
+    assert site_of(out) == site_of(tmp_path / "fresh")

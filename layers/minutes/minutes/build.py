@@ -17,7 +17,6 @@ same is not written again.
 """
 from __future__ import annotations
 
-import concurrent.futures
 import datetime as dt
 import functools
 import hashlib
@@ -61,19 +60,31 @@ class BuildResult:
 
 def gather(src: Path) -> dict[tuple[str, str], list[Path]]:
     """Files under SRC grouped by meeting (group, meeting path), as their bucket keys say."""
-    meetings: dict[tuple[str, str], list[Path]] = defaultdict(list)
-    for rel in _files(str(src)):
-        path = src / rel
-        if is_group_file(keys.PREFIX + rel):
-            continue   # groups(): not a meeting
-        try:
-            key = keys.parse_key(keys.PREFIX + rel)
-        except Rejected:
-            meetings[("", rel)].append(path)   # reported by _assemble_one with the reason
-            continue
-        if key.is_markdown or key.is_folder:
-            meetings[(key.group, key.meeting)].append(path)
-    return dict(meetings)
+    return {meeting: [src / rel for rel in rels] for meeting, rels in _gather(str(src), {})[0].items()}
+
+
+def _gather(src: str, known: dict) -> tuple[dict[tuple[str, str], list[str]], dict]:
+    """gather() with relative paths, and what each path's key says (its meeting, or None: not
+    part of one). `known`: what the last build found, so only new paths have their key parsed."""
+    meetings: dict[tuple[str, str], list[str]] = defaultdict(list)
+    kinds = {}
+    for rel in _files(src):
+        kind = kinds[rel] = known[rel] if rel in known else _kind(rel)
+        if kind is not None:
+            meetings[kind].append(rel)
+    return dict(meetings), kinds
+
+
+def _kind(rel: str) -> tuple[str, str] | None:
+    """The meeting the source file `rel` belongs to, as its key says; ("", rel) when its key is
+    refused (reported by _assemble_one with the reason); None when it is not part of one."""
+    if is_group_file(keys.PREFIX + rel):
+        return None   # groups(): not a meeting
+    try:
+        key = keys.parse_key(keys.PREFIX + rel)
+    except Rejected:
+        return ("", rel)
+    return (key.group, key.meeting) if key.is_markdown or key.is_folder else None
 
 
 def _files(root: str) -> list[str]:
@@ -278,7 +289,9 @@ def _build(src: Path, out: Path, *, site_url: str, max_bytes: int, workers: int 
             result.records = records
             writer = _Writer(out, cache)
             stored = {(a.record.group, a.record.meeting): (job, at) for job, at, a in assembled}
-            pages = _plan_pages(records, writer, cache, stored, names)
+            looks = _looks(assembled, cache)
+            shows = {(r.group, r.meeting): f"{looks[(r.group, r.meeting)]}:{r.segment}" for r in records}
+            pages = _plan_pages(records, writer, cache, stored, shows, names)
             chunks = [pages[i:i + _PAGES_PER_JOB] for i in range(0, len(pages), _PAGES_PER_JOB)]
             state = (infos, newest_by_group(records))
             rendered = pool.map(_render_pages, [(config, state, c) for c in chunks])
@@ -287,7 +300,7 @@ def _build(src: Path, out: Path, *, site_url: str, max_bytes: int, workers: int 
                                              r.date.toordinal(), r.listed) for r in records}
             whole = _Whole(records, stored)
             _write_search(records, idents, whole, cache, writer)
-            _write_listings(_renderer(*config).with_groups(*state), records, idents, whole,
+            _write_listings(_renderer(*config).with_groups(*state), records, idents, shows, whole,
                             cache, writer)
             for files in rendered:
                 for path, written, wrote in files:
@@ -315,19 +328,34 @@ class _Whole:
         return whole_record(job.stored, at, self._segments[key], self._loaded)
 
 
+def _looks(assembled, cache: BuildCache) -> dict[tuple[str, str], str]:
+    """(group, meeting) -> a hash of its light record (what listings and prev/next links show
+    of it), computed once per meeting (a memo in the cache): a change to the text of the
+    minutes alone then leaves alone every listing but the feeds, and the neighbours' pages."""
+    old, new, out = cache.memo("looks"), {}, {}
+    for job, at, item in assembled:
+        key = f"{job.digest}:{at}"
+        look = new[key] = old.get(key) or hashlib.sha256(repr(item.record).encode()).hexdigest()
+        out[(item.record.group, item.record.meeting)] = look
+    cache.keep_memo("looks", new)
+    return out
+
+
 def _write_listings(renderer: PageRenderer, records: list[MeetingRecord], idents: dict,
-                   whole: "_Whole", cache: BuildCache, writer: "_Writer") -> None:
+                    shows: dict, whole: "_Whole", cache: BuildCache, writer: "_Writer") -> None:
     """Static files and every listing unit of site.listing_units, each made again only when
-    its inputs (its label and the meetings it shows, by their whole record's identity) differ
-    from the last build's or its files are not as written, and written at once: one unit's
-    files are held at a time. Feeds read the whole records of the entries they show."""
+    its inputs (its label and the meetings it shows: by their whole record's identity for a
+    unit that shows content, the feeds, else by their light record's) differ from the last
+    build's or its files are not as written, and written at once: one unit's files are held at
+    a time. Feeds read the whole records of the entries they show."""
     salt = hashlib.sha256(repr((sorted((g, repr(i)) for g, i in renderer.groups.items()),
                                 sorted(renderer.newest.items()))).encode()).hexdigest()
     for item in static_files(renderer):
         writer.write(item)
     for unit in listing_units(renderer, records, feed_limit=FEED_LIMIT,
                               whole=lambda r: whole((r.group, r.meeting))):
-        shown = ",".join(idents[(r.group, r.meeting)][0] for r in unit.shows)
+        shown = ",".join(idents[(r.group, r.meeting)][0] for r in unit.shows) if unit.whole \
+            else ",".join(shows[(r.group, r.meeting)] for r in unit.shows)
         inputs = hashlib.sha256(f"{salt}|{'|'.join(unit.paths)}|{unit.label}|{shown}".encode()).hexdigest()
         if not [path for path in unit.paths
                 if not writer.unchanged(path, writer.claim(path), inputs)]:
@@ -397,6 +425,7 @@ class _Pool:
         if self.workers <= 1 or len(items) < 2:
             return map(fn, items)
         if self._pool is None:
+            import concurrent.futures   # only when there is work for a second process
             self._pool = concurrent.futures.ProcessPoolExecutor(max_workers=self.workers - 1)
         futures = [self._pool.submit(fn, item) for item in items]
         return self._results(fn, items, futures)
@@ -418,15 +447,18 @@ class _Pool:
 def _jobs(src: Path, site_host: str, max_bytes: int, cache: BuildCache,
           names: dict[str, str]) -> list[_Job]:
     jobs = []
-    for paths in gather(src).values():
+    root = str(src)
+    meetings, kinds = _gather(root, cache.memo("kinds"))
+    for rels in meetings.values():
         files = []
-        for path in paths:
-            key = keys.PREFIX + path.relative_to(src).as_posix()
-            files.append((key, str(path), cache.source_sha256(key, path)))
+        for rel in rels:
+            key, path = keys.PREFIX + rel, os.path.join(root, rel)
+            files.append((key, path, cache.source_sha256(key, path)))
         group = keys.group_of_key(files[0][0]) if files else ""
         meeting = hashlib.sha256(repr((site_host, max_bytes, names.get(group), files and [
             (k, d) for k, _, d in files])).encode()).hexdigest()
         jobs.append(_Job(meeting, tuple(files), cache.record_path(meeting)))
+    cache.keep_memo("kinds", kinds)
     return jobs
 
 
@@ -465,18 +497,20 @@ def _assemble_all(pool: _Pool, jobs: list[_Job], site_host: str, max_bytes: int,
     return [(job, at, item) for job, at, item in assembled if id(item) in kept]
 
 
-def _plan_pages(records, writer: "_Writer", cache: BuildCache, stored: dict,
+def _plan_pages(records, writer: "_Writer", cache: BuildCache, stored: dict, shows: dict,
                 names: dict[str, str]) -> list[_Page]:
-    """The pages to render: every page, less (with a cache) those whose inputs are unchanged
-    and whose file is still as written."""
+    """The pages to render: every page, less (with a cache) those whose inputs (the whole
+    record, what its neighbours' light records show, its group's name) are unchanged and whose
+    file is still as written."""
     around = all_neighbours(records)
     todo = []
     for record in records:
         pair = around.get((record.group, record.meeting), (None, None))
         path = record.url_path + "index.html"
         target = writer.claim(path)
-        inputs = "|".join(f"{stored[(r.group, r.meeting)][0].digest}:{r.segment}" if r else "-"
-                          for r in (record, *pair)) + f"|{names.get(record.group)}"
+        inputs = "|".join((f"{stored[(record.group, record.meeting)][0].digest}:{record.segment}",
+                           *(shows[(r.group, r.meeting)] if r else "-" for r in pair),
+                           f"{names.get(record.group)}"))
         if writer.unchanged(path, target, inputs):
             continue
         writer.expect(path, inputs)
@@ -518,6 +552,7 @@ class _Writer:
 
     def __init__(self, out: Path, cache: BuildCache):
         self.root = str(out.resolve())
+        self._prefix = os.path.join(self.root, "")
         self.cache = cache
         self.seen: set[str] = set()
         self.folders: set[str] = set()
@@ -533,7 +568,7 @@ class _Writer:
             relative = posixpath.normpath(urllib.parse.unquote(relative))   # else: nothing to normalise
         if relative in ("", ".", "..") or relative.startswith(("../", "/")) or "\0" in relative:
             raise MinutesError(f"refusing to write outside {self.root}: {path}")
-        return os.path.join(self.root, relative)
+        return self._prefix + relative   # os.path.join's result, without its cost per file
 
     def claim(self, path: str) -> str:
         """The file for site path `path`, which no other file of this build may have."""

@@ -1,10 +1,14 @@
 """The cache folder of `minutes build`: what a rebuild may reuse, keyed by content hash.
 
-- state.pickle, small and read whole by every build:
+- state.pickle, read whole by every build, and the journal that follows it (state-<n>.pickle:
+  what each later build changed; see _State):
   - sources: each source file's stat (size, mtime_ns, ctime_ns, inode) and sha256, so a rebuild
     hashes only the files whose stat changed (git's index does the same). ctime cannot be set
     back by a program, so rewriting a file and restoring its mtime is still seen; a file
     changed within a moment of the last scan ("racily clean", as git calls it) is hashed again;
+  - kinds: what each source path's key says (the meeting it belongs to), so a rebuild parses
+    only the keys of new paths; looks: per meeting, a hash of each light record (what listings
+    and prev/next links show), computed once per meeting;
   - meetings: per source meeting (keyed by the sha256 of its files' keys and bytes, the options
     and the code version) its outcome in light form: each record without its rendered content
     (what listings and prev/next links need), its warnings, or the problems rejecting it;
@@ -26,16 +30,18 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import importlib.metadata
 import os
 import pickle
+import re
+import secrets
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import NamedTuple
 
-FORMAT = 2
+FORMAT = 3
 # Libraries whose version changes what a page looks like.
 _DEPENDENCIES = ("comrak-ext", "nh3", "Jinja2", "feedgen", "PyYAML", "lxml")
 # A file whose mtime or ctime is this close to the last scan may have changed again within the
@@ -48,16 +54,42 @@ def code_version() -> str:
     """sha256 of the minutes package's own files (code, templates, assets) and of the versions
     of the libraries that shape the output."""
     digest = hashlib.sha256(f"format {FORMAT}".encode())
-    package = Path(__file__).resolve().parent
-    for path in sorted(package.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts:
-            digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
+    package = os.path.dirname(os.path.realpath(__file__))
+    found = []
+    for folder, subfolders, names in os.walk(package):
+        subfolders[:] = [name for name in subfolders if name != "__pycache__"]
+        found += [os.path.join(folder, name) for name in names]
+    for path in sorted(found, key=lambda p: os.path.relpath(p, package).split(os.sep)):
+        with open(path, "rb") as handle:
+            digest.update(os.path.relpath(path, package).replace(os.sep, "/").encode() + b"\0" + handle.read())
+    versions = installed_versions()
     for name in _DEPENDENCIES:
-        try:
-            digest.update(f"{name}=={importlib.metadata.version(name)}".encode())
-        except importlib.metadata.PackageNotFoundError:
-            digest.update(f"{name} missing".encode())
+        version = versions.get(_normal(name))
+        digest.update(f"{name}=={version}".encode() if version else f"{name} missing".encode())
     return digest.hexdigest()
+
+
+def _normal(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def installed_versions() -> dict[str, str]:
+    """Normalised distribution name -> version of what is installed on sys.path, the first
+    found winning, as importlib.metadata.version answers it, read from the names of the
+    .dist-info (or .egg-info) folders: importlib.metadata itself costs a rebuild ~20-70 ms
+    (its import and a search of sys.path per name)."""
+    found: dict[str, str] = {}
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except OSError:
+            continue
+        for name in names:
+            if name.endswith((".dist-info", ".egg-info")):
+                parts = name.rsplit(".", 1)[0].split("-")
+                if len(parts) >= 2:
+                    found.setdefault(_normal(parts[0]), parts[1])
+    return found
 
 
 class Written(NamedTuple):
@@ -81,6 +113,106 @@ def file_sha256(path: str | Path) -> str:
         return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
+MEMOS = ("kinds", "looks")
+_PARTS = ("files", "sources", "meetings", "listing", *MEMOS)
+
+
+class _State:
+    """The state as saved: a base (state.pickle) and a journal of what each later build
+    changed (state-<n>.pickle, n = 1, 2, ...), so that a rebuild that changed a few entries
+    writes a few entries, not the whole site's (at 10,000 meetings the base is ~15 MB and took
+    ~1 s to write). Each part is a dict; in the journal an entry None removes it. A journal
+    file names the base it follows (a random token), so one left by a build that died before
+    removing it is never applied to a newer base. The journal is folded into a new base when
+    it grows past a fraction of the base. Values are plain tuples (pickle writes and reads a
+    NamedTuple per entry through a Python call: 3-4x slower)."""
+
+    JOURNAL_SHARE = 8     # a new base once the journal is an eighth of its size
+    JOURNAL_FILES = 64
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.base_token: str | None = None
+        self.base_size = 0
+        self.journal: list[Path] = []
+        self.journal_size = 0
+
+    def load(self, version: str) -> dict | None:
+        """The saved parts (dicts) and scanned_ns; None without a usable state; {"stale": paths}
+        when it was made by other code or options."""
+        try:
+            data = (self.folder / "state.pickle").read_bytes()
+            saved = pickle.loads(data)
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError,
+                ImportError, IndexError, TypeError, KeyError):
+            return None
+        if not isinstance(saved, dict) or not isinstance(saved.get("files"), dict):
+            return None
+        if saved.get("format") != FORMAT or saved.get("version") != version:
+            return {"stale": list(saved["files"])}
+        self.base_token, self.base_size = saved["token"], len(data)
+        for path in self._journal_files():
+            try:
+                data = path.read_bytes()
+                change = pickle.loads(data)
+            except Exception:    # a damaged entry and all after it: as if not saved
+                break
+            if not isinstance(change, dict) or change.get("token") != self.base_token:
+                break
+            for part in _PARTS:
+                target = saved[part]
+                for key, value in change[part].items():
+                    if value is None:
+                        target.pop(key, None)
+                    else:
+                        target[key] = value
+            saved["scanned_ns"] = change["scanned_ns"]
+            self.journal.append(path)
+            self.journal_size += len(data)
+        return saved
+
+    def _journal_files(self) -> list[Path]:
+        found = []
+        for entry in os.scandir(self.folder):
+            number = entry.name.removeprefix("state-").removesuffix(".pickle")
+            if entry.name.startswith("state-") and number.isdigit():
+                found.append((int(number), Path(entry.path)))
+        return [path for _, path in sorted(found)]
+
+    def save(self, version: str, old: dict, new: dict, scanned_ns: int) -> bool:
+        """Save `new` (parts), as a journal entry of its differences from `old` when the base
+        is still the one `old` came from; returns True when a new base was written."""
+        if self.base_token is not None:
+            change = {part: _changes(old.get(part) or {}, new[part]) for part in _PARTS}
+            change.update(token=self.base_token, scanned_ns=scanned_ns)
+            data = pickle.dumps(change, protocol=pickle.HIGHEST_PROTOCOL)
+            if (len(self.journal) < self.JOURNAL_FILES
+                    and (self.journal_size + len(data)) * self.JOURNAL_SHARE < self.base_size):
+                number = int(self.journal[-1].stem.removeprefix("state-")) + 1 if self.journal else 1
+                _atomic_write(self.folder / f"state-{number}.pickle", data)
+                return False
+        base = {part: {key: tuple(value) if isinstance(value, tuple) else value
+                       for key, value in new[part].items()} for part in _PARTS}
+        base.update(format=FORMAT, version=version, token=secrets.token_hex(8), scanned_ns=scanned_ns)
+        _atomic_write(self.folder / "state.pickle", pickle.dumps(base, protocol=pickle.HIGHEST_PROTOCOL))
+        for path in self._journal_files():   # they followed the base just replaced
+            path.unlink(missing_ok=True)
+        return True
+
+
+def _changes(old: dict, new: dict) -> dict:
+    """The entries of `new` that `old` lacks or holds otherwise (as plain tuples), and None for
+    each key of `old` that `new` lacks."""
+    out = {}
+    for key, value in new.items():
+        before = old.get(key)
+        if before is not value and before != value:
+            out[key] = tuple(value) if isinstance(value, tuple) else value
+    for key in old.keys() - new.keys():
+        out[key] = None
+    return out
+
+
 class BuildCache:
     def __init__(self, folder: Path | None, *, options: tuple):
         """`folder` None: a temporary store for this build only (no manifest, nothing kept)."""
@@ -93,9 +225,17 @@ class BuildCache:
         self.templates = str(self.folder / "templates") if self.keeps else None
         if self.templates:
             os.makedirs(self.templates, mode=0o700, exist_ok=True)
-        state = self._load_state() if self.keeps else {}
-        self._old: dict[str, Written] = state.get("files", {})
-        self._sources: dict[str, Seen] = state.get("sources", {})
+        self._state = _State(self.folder)
+        state = (self._state.load(self.version) if self.keeps else None) or {}
+        if "stale" in state:
+            # Other code or options: every page is made again, but files the last build
+            # wrote and this one does not are still removed.
+            state = {"files": {p: ("\0stale", "", -1, -1) for p in state["stale"]}}
+        self._saved = state
+        self._old: dict[str, Written] = {p: Written._make(v) for p, v in state.get("files", {}).items()}
+        self._sources: dict[str, Seen] = {k: Seen._make(v) for k, v in state.get("sources", {}).items()}
+        self._memos = {name: state.get(name, {}) for name in MEMOS}
+        self._new_memos = {name: {} for name in MEMOS}
         self._meetings: dict[str, tuple] = state.get("meetings", {})
         self._scanned_ns = state.get("scanned_ns", 0)
         self._listing = state.get("listing")
@@ -108,7 +248,7 @@ class BuildCache:
 
     # -- sources ---------------------------------------------------------------------------
 
-    def source_sha256(self, key: str, path: Path) -> str:
+    def source_sha256(self, key: str, path: str) -> str:
         """sha256 of a source file's bytes: from the last scan when its stat is unchanged."""
         stat = os.stat(path)
         old = self._sources.get(key)
@@ -122,6 +262,16 @@ class BuildCache:
         self._new_sources[key] = Seen(stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino, sha)
         return sha
 
+    def memo(self, name: str) -> dict:
+        """One of MEMOS as the last build left it: what a value of the same code gives for a
+        key (kinds: source path -> its meeting; looks: meeting digest -> hashes of its light
+        records)."""
+        return self._memos[name]
+
+    def keep_memo(self, name: str, memo: dict) -> None:
+        """What this build used of a memo (the rest is forgotten)."""
+        self._new_memos[name] = memo
+
     # -- meetings --------------------------------------------------------------------------
 
     def _key(self, digest: str) -> str:
@@ -129,13 +279,13 @@ class BuildCache:
 
     def record_path(self, digest: str) -> str:
         """Where the whole outcome of the meeting with this digest is stored."""
-        return str(self._records / (self._key(digest) + ".pickle"))
+        return os.path.join(self._records, self._key(digest) + ".pickle")
 
     def meeting(self, digest: str):
         """The light outcome stored under `digest` (its whole one is at record_path), or None."""
         key = self._key(digest)
         light = self._meetings.get(key)
-        if light is None or not os.path.exists(self._records / (key + ".pickle")):
+        if light is None or not os.path.exists(os.path.join(self._records, key + ".pickle")):
             return None
         self._new_meetings[key] = light
         return light
@@ -196,36 +346,24 @@ class BuildCache:
         if not self.keeps:
             shutil.rmtree(self.folder, ignore_errors=True)
             return stale
-        _atomic_write(self.folder / "state.pickle", pickle.dumps(
-            {"version": self.version, "files": self._new, "sources": self._new_sources,
-             "meetings": self._new_meetings, "scanned_ns": self._started_ns,
-             "listing": self._new_listing},
-            protocol=pickle.HIGHEST_PROTOCOL))
-        for entry in os.scandir(self._records):
-            if entry.name.removesuffix(".pickle") not in self._new_meetings:
-                os.unlink(entry.path)
-        (self.folder / "manifest.pickle").unlink(missing_ok=True)   # format 1
-        shutil.rmtree(self.folder / "meetings", ignore_errors=True)  # format 1
+        new = {"files": self._new, "sources": self._new_sources, "meetings": self._new_meetings,
+               "listing": self._new_listing or {}, **self._new_memos}
+        if self._state.save(self.version, self._saved, new, self._started_ns):
+            for entry in os.scandir(self._records):
+                if entry.name.removesuffix(".pickle") not in self._new_meetings:
+                    os.unlink(entry.path)
+        else:   # the records this build no longer uses (a new base also removes strays)
+            for key in self._meetings.keys() - self._new_meetings.keys():
+                try:
+                    os.unlink(os.path.join(self._records, key + ".pickle"))
+                except FileNotFoundError:
+                    pass
         return stale
 
     def discard(self) -> None:
         """A build that failed: a temporary store goes; a kept one stays as the last build left it."""
         if not self.keeps:
             shutil.rmtree(self.folder, ignore_errors=True)
-
-    def _load_state(self) -> dict:
-        try:
-            saved = pickle.loads((self.folder / "state.pickle").read_bytes())
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError,
-                ImportError, IndexError, TypeError):
-            saved = None
-        if not isinstance(saved, dict) or not isinstance(saved.get("files"), dict):
-            return {}
-        if saved.get("version") != self.version:
-            # Other code or options: every page is made again, but files the last build
-            # wrote and this one does not are still removed.
-            return {"files": {p: Written("\0stale", "", -1, -1) for p in saved["files"]}}
-        return saved
 
 
 def load_record(path: str):

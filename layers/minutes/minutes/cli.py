@@ -281,7 +281,6 @@ def _run_scribe_tool(name: str, args, work, *, summary: bool = False) -> int:
 
 def _build(args) -> int:
     from .build import build, default_cache_dir, print_progress
-    from .check import format_text, Verdict
     if not args.src.is_dir():
         print(f"minutes build: {args.src} is not a folder", file=sys.stderr)
         return EXIT_USAGE
@@ -293,6 +292,8 @@ def _build(args) -> int:
     except MinutesError as problem:   # the site folder cannot take the site (no traceback)
         print(f"minutes build: {problem}", file=sys.stderr)
         return EXIT_USAGE
+    if result.rejected:
+        from .check import format_text, Verdict
     for name, problems in sorted(result.rejected.items()):
         print(format_text(Verdict(name, name, tuple(problems), None)), file=sys.stderr)
     print(f"built {len(result.records)} meetings ({result.reused} unchanged), {result.files} files"

@@ -151,11 +151,14 @@ def static_files(renderer: PageRenderer) -> list[SiteFile]:
 class Unit:
     """Listing files made together: `make()` gives exactly `paths`, and they depend on nothing
     but `label`, the records `shows` (in that order) and the renderer's settings and groups.
-    `minutes build` makes a unit again only when those differ from its last build's."""
+    `minutes build` makes a unit again only when those differ from its last build's.
+    `whole`: its files show the whole records (content included: feeds), not only what a
+    light record holds (title, date, summary, links: listings, calendars, sitemaps)."""
     paths: tuple[str, ...]
     label: str
     shows: tuple[MeetingRecord, ...]
     make: Callable[[], list[SiteFile]]
+    whole: bool = False
 
 
 def listing_units(renderer: PageRenderer, records: list[MeetingRecord], *, feed_limit: int = 50,
@@ -217,7 +220,7 @@ def _feed_unit(config: SiteConfig, scope: str, members: list[MeetingRecord], lim
                whole: Callable[[MeetingRecord], MeetingRecord]) -> Unit:
     shown = tuple(feeds.feed_records(members, limit=limit))
     return Unit((f"{scope}feed.xml", f"{scope}atom.xml"), "", shown,
-                lambda: feed_files(config, scope, [whole(r) for r in shown], limit=limit))
+                lambda: feed_files(config, scope, [whole(r) for r in shown], limit=limit), whole=True)
 
 
 def listing_files(renderer: PageRenderer, records: list[MeetingRecord], *,

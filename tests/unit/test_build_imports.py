@@ -1,0 +1,62 @@
+"""A rebuild imports only what its path uses: `minutes build` after one change assembles and
+renders one meeting (the Markdown engine, templates) and remakes its feeds, but loads nothing
+for checking (unless a source is rejected), no second process's machinery (one process does a
+rebuild's work), and no importlib.metadata (the code version reads the installed versions from
+the names of the .dist-info folders). Behaviour, not time: bench/build_vs_hugo.py measures it."""
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from minutes import buildcache
+from tests.support.sources import write
+
+SITE = "https://minutes.example.org"
+NOT_ON_A_REBUILD = {
+    "minutes.check": "verdicts (only when a source is rejected)",
+    "importlib.metadata": "the installed versions (read from the .dist-info names)",
+    "concurrent.futures": "worker processes (a rebuild's work runs in one)",
+    "email": "mail (pulled in by importlib.metadata)",
+    "multiprocessing": "worker processes",
+}
+
+
+def imported_by_build(src: Path, out: Path, cache: Path) -> set[str]:
+    code = ("import json, sys\nfrom minutes import cli\n"
+            f"code = cli.main(['build', {str(src)!r}, '--out', {str(out)!r}, '--base-url', {SITE!r},"
+            f" '--cache-dir', {str(cache)!r}])\n"
+            "print(json.dumps([code, sorted(sys.modules)]))")
+    lines = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                           text=True).stdout.splitlines()
+    code, modules = json.loads(lines[-1])
+    assert code == 0
+    return set(modules)
+
+
+def loaded(modules: set[str], name: str) -> set[str]:
+    return {m for m in modules if m == name or m.startswith(name + ".")}
+
+
+def test_a_rebuild_imports_only_what_its_path_uses(tmp_path):
+    src, out, cache = tmp_path / "src", tmp_path / "site", tmp_path / "cache"
+    for day in range(1, 6):
+        write(src / "wg" / f"2024-05-0{day}-sync.md", f"# Sync {day}\n\n- item {day}\n- b\n")
+    imported_by_build(src, out, cache)   # cold
+    unchanged = imported_by_build(src, out, cache)
+    write(src / "wg" / "2024-05-03-sync.md", "# Sync 3\n\n- item 3\n- b\n- c\n")
+    one_change = imported_by_build(src, out, cache)
+    for modules in (unchanged, one_change):
+        assert {name: loaded(modules, name) for name in NOT_ON_A_REBUILD} == \
+               {name: set() for name in NOT_ON_A_REBUILD}
+    # Nothing changed: no feed is made again.
+    assert not loaded(unchanged, "feedgen") and not loaded(unchanged, "lxml")
+    assert loaded(one_change, "feedgen")   # the change is in the feeds: the test sees imports
+
+
+def test_the_code_version_reads_the_versions_importlib_metadata_gives():
+    found = buildcache.installed_versions()
+    for name in buildcache._DEPENDENCIES:
+        assert found.get(buildcache._normal(name)) == importlib.metadata.version(name)
