@@ -68,7 +68,7 @@ def _gather(src: str, known: dict) -> tuple[dict[tuple[str, str], list[str]], di
     part of one). `known`: what the last build found, so only new paths have their key parsed."""
     meetings: dict[tuple[str, str], list[str]] = defaultdict(list)
     kinds = {}
-    for rel in _files(src):
+    for rel in source_files(src):
         kind = kinds[rel] = known[rel] if rel in known else _kind(rel)
         if kind is not None:
             meetings[kind].append(rel)
@@ -87,7 +87,7 @@ def _kind(rel: str) -> tuple[str, str] | None:
     return (key.group, key.meeting) if key.is_markdown or key.is_folder else None
 
 
-def _files(root: str) -> list[str]:
+def source_files(root: str) -> list[str]:
     """Every file under `root` as a relative POSIX path, in the order sorting Paths gives,
     leaving out hidden files and folders (and what is in them) and not entering linked
     folders: what `sorted(rglob("*"))` filtered gives, at a third of its cost (no Path per file)."""

@@ -39,6 +39,16 @@ def _file_arguments_problem(name: str, args) -> str | None:
     return None
 
 
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0 < value < 3600:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds between 0 and 3600")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
@@ -99,6 +109,10 @@ def _parser() -> argparse.ArgumentParser:
                        help="what a rebuild reuses, keyed by content hash (default: "
                        "$XDG_CACHE_HOME/minutes/build-<hash of SITE>; safe to delete)")
     build.add_argument("--no-cache", action="store_true", help="build everything from scratch")
+    build.add_argument("--watch", action="store_true",
+                       help="stay running: build again whenever a file under SRC changes (Ctrl-C stops)")
+    build.add_argument("--interval", type=_positive_seconds, default=0.5, metavar="SECONDS",
+                       help="with --watch: how often SRC is checked for changes (default 0.5)")
     build.set_defaults(run=_build)
 
     demo = sub.add_parser("demo", help="run the whole pipeline on AWS emulated in-process")
@@ -284,22 +298,50 @@ def _build(args) -> int:
     if not args.src.is_dir():
         print(f"minutes build: {args.src} is not a folder", file=sys.stderr)
         return EXIT_USAGE
+    if args.watch and args.no_cache:
+        print("minutes build: --watch rebuilds from its cache folder; leave out --no-cache", file=sys.stderr)
+        return EXIT_USAGE
     from .problems import MinutesError
     cache = None if args.no_cache else (args.cache_dir or default_cache_dir(args.out))
+    options = dict(site_url=args.base_url, workers=args.jobs, subscribe_url=args.subscribe_url,
+                   cache_dir=cache)
+    if args.watch:
+        return _watch(args, options)
     try:
-        result = build(args.src, args.out, site_url=args.base_url, workers=args.jobs,
-                       progress=print_progress, subscribe_url=args.subscribe_url, cache_dir=cache)
+        result = build(args.src, args.out, progress=print_progress, **options)
     except MinutesError as problem:   # the site folder cannot take the site (no traceback)
         print(f"minutes build: {problem}", file=sys.stderr)
         return EXIT_USAGE
+    _print_build(result, args.out)
+    return EXIT_OK if not result.rejected else EXIT_INVALID
+
+
+def _print_build(result, out: Path, took: str = "") -> None:
     if result.rejected:
         from .check import format_text, Verdict
     for name, problems in sorted(result.rejected.items()):
         print(format_text(Verdict(name, name, tuple(problems), None)), file=sys.stderr)
     print(f"built {len(result.records)} meetings ({result.reused} unchanged), {result.files} files"
-          f" ({result.written} written) in {args.out}"
-          f" ({len(result.rejected)} rejected, {len(result.warnings)} with warnings)")
-    return EXIT_OK if not result.rejected else EXIT_INVALID
+          f" ({result.written} written) in {out}{took}"
+          f" ({len(result.rejected)} rejected, {len(result.warnings)} with warnings)", flush=True)
+
+
+def _watch(args, options: dict) -> int:
+    from .problems import MinutesError
+    from .watch import watch
+
+    def report(outcome, seconds: float) -> None:
+        if isinstance(outcome, MinutesError):
+            print(f"minutes build: {outcome}", file=sys.stderr, flush=True)
+        else:
+            _print_build(outcome, args.out, f" in {seconds:.2f} s")
+
+    print(f"watching {args.src} (every {args.interval:g} s; Ctrl-C stops)", flush=True)
+    try:
+        watch(args.src, args.out, report=report, interval=args.interval, **options)
+    except KeyboardInterrupt:
+        pass
+    return EXIT_OK
 
 
 def _demo(args) -> int:
