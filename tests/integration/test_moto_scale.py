@@ -92,7 +92,7 @@ def _pages(table, query: dict, limit: int | None) -> list[dict]:
         args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
-@pytest.mark.parametrize("limit", [None, 1, 7])
+@pytest.mark.parametrize("limit", [None, 4, 25])
 def test_every_query_answers_as_unpatched_moto(tables, limit):
     ranged, plain = tables
     cases = [(ranged, q) for q in QUERIES]
@@ -190,3 +190,55 @@ def test_transactions_leave_the_tables_as_unpatched_moto_does(aws_environment):
                 results.append((outcomes, _state(ranged, plain)))
     assert results[0][0] == ["committed", "TransactionCanceledException", "ValidationException"]
     assert results[1] == results[0]
+
+
+def _stack_state(stack) -> dict:
+    """Every item of the two tables and every object of the site bucket (bytes, ETag, content type, cache control)."""
+    state = {}
+    for logical_id in ("MeetingsTable", "ListingsTable"):
+        table, args, items = stack.table(logical_id), {}, []
+        while True:
+            page = table.scan(**args)
+            items += page["Items"]
+            if "LastEvaluatedKey" not in page:
+                break
+            args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        state[logical_id] = sorted(items, key=lambda i: repr(sorted(i.items())))
+    # The site's objects from moto's store itself (a GET per file would take most of the test).
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.s3.models import s3_backends
+    bucket = s3_backends[DEFAULT_ACCOUNT_ID]["aws"].get_bucket(stack.settings("IndexFunction").site_bucket)
+    # (moto also keeps two headers of the request that carried the object: not the object's.)
+    objects = {key.name: (key.value, key.etag, key.metadata.get("content-type"),
+                          key.metadata.get("cache-control")) for key in bucket.keys.values()}
+    state["site"] = objects
+    return state
+
+
+def test_a_bulk_load_leaves_the_stack_as_publish_and_rebuild_do(aws_environment):
+    """bench/bulk_load.py writes straight into moto's backends: the same items and site files
+    as the boto3 path (seed, then Indexer.rebuild())."""
+    from moto import mock_aws
+
+    from bench.bulk_load import load_archive
+    from minutes import runtime
+    from minutes.aws.emulated import LocalCloud
+    from tests.support.aws import PARAMETERS, REPO, Harness
+    from tests.support.scale import archive, seed
+    records = archive(25)
+    states = []
+    for direct in (False, True):
+        with mock_aws():
+            runtime.reset()
+            stack = Harness(LocalCloud(REPO, parameters=PARAMETERS).create())
+            if direct:
+                load_archive(stack, records)
+            else:
+                seed(stack.table("MeetingsTable"), records)
+                stack.indexer().rebuild()
+            states.append(_stack_state(stack))
+            runtime.reset()
+    assert len(states[0]["MeetingsTable"]) == 25 and len(states[0]["ListingsTable"]) > 100
+    assert len(states[0]["site"]) > 200
+    for part in ("MeetingsTable", "ListingsTable", "site"):
+        assert states[1][part] == states[0][part], part

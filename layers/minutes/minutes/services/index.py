@@ -306,12 +306,15 @@ class Indexer:
 
     # --- everything at once ------------------------------------------------------------
 
-    def rebuild(self) -> IndexResult:
+    def rebuild(self, records: list[MeetingRecord] | None = None) -> IndexResult:
         """Every file of the site, and the Listings table, from the Meetings table: after a
         deploy onto existing records or a bulk load. Costs the whole archive, unlike apply();
-        stale listing files (of an older page layout, say) are deleted."""
+        stale listing files (of an older page layout, say) are deleted. A bulk load that has
+        just stored `records` (every record of the table) passes them, saving the scan."""
         before = (self.site.writes, self.site.skipped, self.site.deleted)
-        records = [r for r in self.meetings.all() if r.status != "removed"]
+        if records is None:
+            records = self.meetings.all()
+        records = [r for r in records if r.status != "removed"]
         self.listings.clear()
         self.listings.load(records)
         self._rewrite(self.meetings.group_infos(), records)
