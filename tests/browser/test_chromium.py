@@ -139,8 +139,9 @@ def _expected_hits(site, query_terms: list[str]) -> set[int]:
 
 def test_a_query_fetches_one_shard_per_word_and_finds_what_the_index_holds(browser, site_server, corpus_site):
     """The corpus index has thousands of shards; a three-word query (one of them a prefix, one a
-    short whole word) loads exactly its three shards and the result files it shows."""
-    from minutes.search import shard_key, shard_path
+    short whole word) loads exactly its three shards and the week files of the results it shows,
+    and shows every result it found (each read out of its week's file)."""
+    from minutes.search import doc_path, shard_key, shard_path
     query = ["meeting", "roadm", "xla"]
     expected = _expected_hits(corpus_site, query)
     assert 3 <= len(expected) <= 50
@@ -152,5 +153,9 @@ def test_a_query_fetches_one_shard_per_word_and_finds_what_the_index_holds(brows
     fetched = browser.evaluate("performance.getEntriesByType('resource').map(e => new URL(e.name).pathname)")
     shards = sorted(p for p in fetched if p.startswith("/search/t/"))
     assert shards == sorted(shard_path(shard_key(t)) for t in query)
-    results = {int(p.rsplit("/", 1)[1].removesuffix(".json")) for p in fetched if p.startswith("/search/d/")}
-    assert results == expected
+    weeks = sorted(p for p in fetched if p.startswith("/search/d/"))
+    assert weeks == sorted({doc_path(doc_id) for doc_id in expected})   # each result's week, once
+    shown = browser.evaluate("Array.from(document.querySelectorAll('.search-results .entry-title a'))"
+                             ".map(a => decodeURI(new URL(a.href).pathname))")
+    paths = [json.loads((corpus_site / doc_path(i).lstrip("/")).read_bytes())[str(i)]["path"] for i in expected]
+    assert sorted(shown) == sorted(p + "index.html" for p in paths)

@@ -130,9 +130,10 @@ def index_s3_calls(stack, key: str, body: bytes) -> list[tuple[str, str]]:
 
 
 def shards_of_new_meeting(stack, keys_before: set[str]) -> set[str]:
+    """The shards named by the k/ file of the new meeting's week (a week no meeting had)."""
     [new_keys] = [k for k in stack.site_keys() - keys_before if k.startswith("search/k/")]
-    return {f"search/t/{shard.encode().hex()}.json"
-            for shard in json.loads(stack.s3.get_object(Bucket=stack.site_bucket, Key=new_keys)["Body"].read())}
+    [shards] = json.loads(stack.s3.get_object(Bucket=stack.site_bucket, Key=new_keys)["Body"].read()).values()
+    return {f"search/t/{shard.encode().hex()}.json" for shard in shards}
 
 
 def test_search_reads_only_the_shards_that_exist_and_writes_changed_shards_without_asking(stack):

@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
+from pathlib import Path
 
 from minutes.model import MeetingRecord
 from minutes.pages import PageRenderer, SiteConfig
-from minutes.search import (DAY_SLOTS, doc_ids, doc_path, plain_text, plan_days, search_files,
-                            shard_file, shard_for, shard_key, shard_path, terms, words)
+from minutes.search import (_WORD, CHUNK_DAYS, DAY_SLOTS, MAX_WORD, doc_ids, doc_path, keys_path, plain_text, plan_days,
+                            search_files, shard_file, shard_for, shard_key, shard_path, terms, week_of,
+                            words)
 from tests.unit.test_pages import Tags
 
 SITE = "https://minutes.example.org"
@@ -43,9 +45,10 @@ def test_a_meeting_is_found_by_the_words_of_its_title_group_date_and_text():
     [meeting_id] = doc_ids([meeting]).values()
     assert postings(files, "stablehlo") == [(meeting_id, False)]
     assert postings(files, "sig") == [(meeting_id, True)]
-    assert json.loads(files[doc_path(meeting_id)]) == {
+    assert json.loads(files[doc_path(meeting_id)]) == {str(meeting_id): {
         "title": "Meeting sig", "date": "2022-09-20", "group": "openxla",
-        "path": "/openxla/2022-09-20-sig/", "status": "published", "summary": "Short."}
+        "path": "/openxla/2022-09-20-sig/", "status": "published", "summary": "Short."}}
+    assert json.loads(files[keys_path(meeting_id)]) == {str(meeting_id): sorted(shard_for(meeting))}
     # Shards are named by the UTF-8 of their key: any script gives a safe file name.
     assert shard_path("ста") == "/search/t/d181d182d0b0.json" and shard_key("v1.2") == "v1."
 
@@ -54,7 +57,7 @@ def test_upcoming_meetings_are_searchable_drafts_never_and_the_files_are_determi
     records = [record(day=dt.date(2022, 1, 1), slug="old"), record(day=dt.date(2023, 1, 1), slug="new"),
                record(slug="draft", status="draft"), record(day=dt.date(2030, 1, 1), slug="next", status="upcoming")]
     files = search_files(records)
-    shown = [json.loads(b)["path"] for p, b in files.items() if p.startswith("/search/d/")]
+    shown = [doc["path"] for p, b in files.items() if p.startswith("/search/d/") for doc in json.loads(b).values()]
     assert sorted(shown) == ["/openxla/2022-01-01-old/", "/openxla/2023-01-01-new/", "/openxla/2030-01-01-next/"]
     assert "draft" not in postings(files, "draft") and postings(files, "draft") == []
     assert search_files(records) == search_files(list(reversed(records)))
@@ -73,7 +76,33 @@ def test_a_day_with_more_meetings_than_slots_leaves_the_rest_out_of_search_only(
     ids = doc_ids(crowded)
     assert len(ids) == DAY_SLOTS and len(set(ids.values())) == DAY_SLOTS
     files = search_files(crowded)
-    assert sum(p.startswith("/search/d/") for p in files) == DAY_SLOTS
+    [results] = [json.loads(b) for p, b in files.items() if p.startswith("/search/d/")]
+    assert sorted(map(int, results)) == sorted(ids.values())
+
+
+def test_words_are_the_regex_words_of_the_text_though_most_tokens_skip_the_regex():
+    """words() strips punctuation off whitespace-separated tokens and takes an all-letters rest
+    as it is: the same words, in the same order, as the word pattern over the whole text."""
+    rng = random.Random(3)
+    alphabet = "aZ9_ \t\n.'’+#-,;:!?()[]\"/<>&*…“”«»éßΩ日本٣½²\u200b\u00a0x"
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randrange(60))) for _ in range(3000)]
+    texts += [" ".join(TEXTS), "a.b.c.. .d '’x'’ -y- #z# c++ c# __init__ x_y v1.2.3. (k8s) «ça» ½x ²"]
+    for text in texts:
+        expected = [w for w in dict.fromkeys(_WORD.findall(text.lower())) if len(w) <= MAX_WORD]
+        assert words(text) == expected, repr(text)
+
+
+def test_the_words_of_a_page_are_those_of_its_plain_text():
+    """terms() only takes the tags out (each a word boundary) and decodes entities: the words
+    plain_text's blocks and spacing give."""
+    pages = ['<p>end</p><p>start</p><ul><li>a</li><li>b<br>c<br/>d</li></ul>',
+             '<a title="a>b</p>c" href="#x">link</a>x<img alt="no" src="y.png">z',
+             '<table><tr><td>1</td><td>2</td></tr></table><pre><code>a&lt;T&gt;b&amp;c&#39;d</code></pre>',
+             '<h2 id="h">Ünïcode&nbsp;text</h2><blockquote><p>quoted</p></blockquote>tail']
+    for page in pages:
+        meeting = record(content_html=page, title="", group="g")
+        expected = words(f"g 2022-09-20 {plain_text(page)}")
+        assert list(terms(meeting)) == expected, page
 
 
 def test_words_are_distinct_lowercase_in_order_and_block_boundaries_split_them():
@@ -89,7 +118,7 @@ TEXTS = ["roadmap stablehlo compiler", "roadmap release notes", "compiler bugs t
 
 
 def random_record(rng: random.Random, n: int) -> MeetingRecord:
-    day = dt.date(2024, 1, 1) + dt.timedelta(days=rng.randrange(6))
+    day = dt.date(2024, 1, 1) + dt.timedelta(days=rng.randrange(20))   # three weeks: three d/ files
     text = " ".join(rng.sample(TEXTS, rng.randint(1, 3)))
     return record(day=day, slug=f"m{n}", group=rng.choice(["openxla", "jax"]),
                   title=rng.choice(["Weekly sync", "Roadmap review", "Triage"]),
@@ -183,15 +212,27 @@ def test_one_new_meeting_touches_only_the_shards_of_its_words():
     files = search_files(archive)
     new = record(day=dt.date(2030, 1, 1), slug="new", content_html="<p>roadmap review</p>")
     updated, io = apply_change(files, archive, archive + [new], {("openxla", new.meeting)})
+    new_id = doc_ids([new])[("openxla", new.meeting)]
     assert updated == search_files(archive + [new])
     shards = sum(p.startswith("/search/t/") for p in files)
     written = [p for p in io["written"] if p.startswith("/search/t/")]
     assert len(written) == len(shard_for(new)) and len(written) < shards / 10
-    assert len(io["read"]) == len(written)            # only the shards it goes into (its day had none)
+    # Only the shards it goes into (its day had none), and its week's d/ and k/ files.
+    assert sorted(io["read"]) == sorted(written + [doc_path(new_id), keys_path(new_id)])
+    assert {p for p in io["written"] if not p.startswith("/search/t/")} == {doc_path(new_id), keys_path(new_id)}
     assert shard_file("roa", [(doc_ids([new])[("openxla", new.meeting)], new)]) is not None
 
 
 # --- the page ----------------------------------------------------------------------------------
+
+
+def test_the_script_finds_a_result_in_the_d_file_of_its_week():
+    """search.js computes the d/ file of an id itself: its week must be search.week_of's."""
+    script = (Path(__file__).parents[2] / "layers/minutes/minutes/static/search.js").read_text()
+    assert f"var WEEK = {DAY_SLOTS} * {CHUNK_DAYS};" in script
+    first, last = doc_ids([record(day=dt.date(2024, 1, 1)), record(day=dt.date(2024, 1, 7))]).values()
+    assert week_of(first) == week_of(last) == first // (DAY_SLOTS * CHUNK_DAYS)   # Monday to Sunday
+    assert week_of(doc_ids([record(day=dt.date(2024, 1, 8))]).popitem()[1]) == week_of(first) + 1
 
 
 def test_search_page_is_progressive_and_its_script_is_the_only_one_on_the_site():
@@ -209,9 +250,9 @@ def test_search_page_is_progressive_and_its_script_is_the_only_one_on_the_site()
     assert tags.find("link", rel="canonical", href=f"{SITE}/search/")
 
 
-def test_read_many_gives_the_plan_read_gives_asking_for_the_k_files_then_the_shards():
-    """The index reads through read_many (concurrently): two rounds, the k/ files of the days'
-    old ids, then every shard concerned; the plan is the one read() gives."""
+def test_read_many_gives_the_plan_read_gives_asking_for_the_week_files_then_the_shards():
+    """The index reads through read_many (concurrently): two rounds, the d/ and k/ files of the
+    days' weeks, then every shard concerned; the plan is the one read() gives."""
     rng = random.Random(5)
     records: list[MeetingRecord] = []
     files = search_files(records)
@@ -229,7 +270,9 @@ def test_read_many_gives_the_plan_read_gives_asking_for_the_k_files_then_the_sha
 
         plan = plan_days(**args, read_many=read_many)
         assert plan == plan_days(**args, read=files.get), f"step {step}"
-        assert len(rounds) == 2 and all(p.startswith("/search/k/") for p in rounds[0])
+        listed_days = {r.date for r in args["before"] + args["after"] if r.listed}
+        weeks = {(d.toordinal() - dt.date(1900, 1, 1).toordinal()) // CHUNK_DAYS for d in listed_days}
+        assert len(rounds) == 2 and sorted(rounds[0]) == sorted(f"/search/{f}/{w}.json" for f in "dk" for w in weeks)
         assert all(p.startswith("/search/t/") for p in rounds[1])
         assert {p for p, _ in plan if p.startswith("/search/t/")} <= set(rounds[1])
         files = write(files, plan)

@@ -7,7 +7,8 @@ record held at a time (search.index_files: what it keeps is the postings); a reb
 the days of the meetings whose record changed (added, removed, edited, moved), a batch of days
 at a time, reading the current files from the site folder the last build wrote. Meeting ids
 depend only on the meetings of the same day (search.py), so batches of whole days never touch
-each other's ids. plan_days's promise (tests/unit/test_search.py) is that the files equal
+each other's ids (two batches may share a week's d/ and k/ files: each reads the other's
+result through `current`). plan_days's promise (tests/unit/test_search.py) is that the files equal
 search.search_files(every listed record), whatever the order of the changes.
 """
 from __future__ import annotations

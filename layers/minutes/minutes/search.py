@@ -1,33 +1,41 @@
 """The static search index, chunked so that a query downloads only what it needs (pure,
 deterministic: the same records give the same files).
 
-Files (under /search/):
+Files (under /search/), decision 37 and, for the weekly d/ and k/ files, 48:
   t/<hex>.json   a term shard: for every word whose first three characters (code points) are
                  the shard's key -- or the whole word, for words of one or two -- the meetings
                  that have it, as {"w": {word: [delta-coded id*2+in_title, ...]}}; <hex> is the
                  key's UTF-8 in hex (any script, a safe file name).
-  d/<id>.json    what a result shows of one meeting: title, date, group, path, status, summary.
-  k/<id>.json    the shards one meeting's words are in (read by the index, never by readers),
-                 so that a change can take it out of them without its old text.
+  d/<week>.json  what a result shows of each meeting of one week (`week_of(id)`: the ids of
+                 CHUNK_DAYS days, Monday to Sunday), {"<id>": {title, date, group, path,
+                 status, summary}}.
+  k/<week>.json  the shards each meeting of one week has words in, {"<id>": [shard, ...]} (read
+                 by the index, never by readers), so that a change can take a meeting out of
+                 them without its old text.
 There is no manifest: a term whose shard does not exist matches nothing (the fetch gets 404).
 
 A query fetches one shard per word (1-2 letter words match whole words, longer ones also the
 start of words), intersects, ranks (a word of the title counts 10, elsewhere 1; then newest
-first) and fetches the d/ files of the results it shows (static/search.js).
+first) and fetches the d/ files of the weeks of the results it shows (static/search.js).
 
 Ids: a meeting's id is day * 64 + its rank among that day's listed meetings (by group, then
-meeting), the day counted from 1900-01-01. Ids are small, dense and in date order (so the
-postings compress and newest-first needs nothing else), and a meeting's id changes only when a
-meeting of the same day sorting before it comes or goes. A day's 65th meeting and later are
-left out of the search (they are still in the archive).
+meeting), the day counted from 1900-01-01 (a Monday). Ids are small, dense and in date order
+(so the postings compress and newest-first needs nothing else), and a meeting's id changes only
+when a meeting of the same day sorting before it comes or goes. A day's 65th meeting and later
+are left out of the search (they are still in the archive).
 
-Incremental updates (the index service): `plan_days(before=, after=, read=)` (or `read_many=`) redoes the days
-a change set touches: it needs the listed meetings of those days as they were (light entries
-are enough) and as they are (full records: their words), and a way to read the current files.
-It touches only the shards those meetings' words are in, before (from their k/ files) and
-after (`shard_for`), and their d/ and k/ files. Whatever the sequence, and however often a
-plan is applied, the files equal `search_files(all records)` (tests/unit/test_search.py).
-`shard_file(shard, docs)` builds one shard from scratch.
+Words: `terms(record)`, the words of its title, group, date and the text of its rendered
+minutes (content_html less its tags, entities decoded). The build and the index service both
+take them from the record's HTML, so the same record always gives the same words, whichever
+path indexed it and whenever it was stored.
+
+Incremental updates (the index service): `plan_days(before=, after=, read=)` (or `read_many=`)
+redoes the days a change set touches: it needs the listed meetings of those days as they were
+(light entries are enough) and as they are (full records: their words), and a way to read the
+current files. It touches only the shards those meetings' words are in, before (from the k/
+files) and after (`shard_for`), and the d/ and k/ files of their weeks. Whatever the sequence,
+and however often a plan is applied, the files equal `search_files(all records)`
+(tests/unit/test_search.py). `shard_file(shard, docs)` builds one shard from scratch.
 """
 from __future__ import annotations
 
@@ -49,10 +57,15 @@ KEYS_DIR = "/search/k/"
 MAX_WORD = 40
 DAY_SLOTS = 64
 KEY_LENGTH = 3
+CHUNK_DAYS = 7                      # the d/ and k/ files hold a week each (static/search.js)
 _EPOCH = dt.date(1900, 1, 1).toordinal()
 _TAG = re.compile(r'<[^>"]*(?:"[^"]*"[^>"]*)*>')   # attribute values may hold '>'
 _BLOCK_END = re.compile(r"</(?:p|li|h[1-6]|td|th|pre|blockquote|div|section)>|<br\s*/?>", re.I)
 _WORD = re.compile(r"[^\W_]+(?:['’.+#-][^\W_]+)*")
+# Characters that are never part of a word (_WORD joins words only with a connector between two
+# word characters): stripped from the ends of a whitespace-separated token, what is left is one
+# word when it is all word characters (str.isalnum is exactly _WORD's [^\W_]).
+_NOT_WORD = ",.;:!?()[]{}\"'’*/\\|<>=~`@$%^&+#-_…“”‘«»"
 
 
 # --- words -------------------------------------------------------------------------------------
@@ -65,14 +78,27 @@ def plain_text(fragment: str) -> str:
 
 def words(text: str) -> list[str]:
     """Distinct lower-case words in order of first appearance ("don't", "v1.2", "k8s" kept whole)."""
-    return [word for word in dict.fromkeys(_WORD.findall(text.lower())) if len(word) <= MAX_WORD]
+    found: dict[str, None] = {}
+    findall = _WORD.findall
+    # Distinct tokens first: most are one plain word once their punctuation is stripped, and
+    # only the others go through the regex (the same words as _WORD.findall over the text).
+    for token in dict.fromkeys(text.lower().split()):
+        core = token.strip(_NOT_WORD)
+        if core.isalnum():
+            found[core] = None
+        elif core:
+            for word in findall(core):
+                found[word] = None
+    return [word for word in found if len(word) <= MAX_WORD]
 
 
 def terms(record: MeetingRecord) -> dict[str, bool]:
     """Every searchable word of a meeting -> whether it is in the title. The title, the group,
-    the date (2022-09-20) and the text of the minutes."""
+    the date (2022-09-20) and the text of the minutes (plain_text's words: tags are word
+    boundaries, so taking them out is enough)."""
     found = dict.fromkeys(words(record.title), True)
-    for word in words(f"{record.group} {record.date.isoformat()} {plain_text(record.content_html)}"):
+    text = html.unescape(_TAG.sub(" ", record.content_html))
+    for word in words(f"{record.group} {record.date.isoformat()} {text}"):
         found.setdefault(word, False)
     return found
 
@@ -85,12 +111,19 @@ def shard_path(shard: str) -> str:
     return f"{TERMS_DIR}{shard.encode('utf-8').hex()}.json"
 
 
+def week_of(doc_id: int) -> int:
+    """The d/ and k/ file an id is in: CHUNK_DAYS whole days (ids are day * DAY_SLOTS + rank)."""
+    return doc_id // (DAY_SLOTS * CHUNK_DAYS)
+
+
 def doc_path(doc_id: int) -> str:
-    return f"{DOCS_DIR}{doc_id}.json"
+    """The d/ file holding a meeting's result."""
+    return f"{DOCS_DIR}{week_of(doc_id)}.json"
 
 
 def keys_path(doc_id: int) -> str:
-    return f"{KEYS_DIR}{doc_id}.json"
+    """The k/ file naming a meeting's shards."""
+    return f"{KEYS_DIR}{week_of(doc_id)}.json"
 
 
 # --- planning ----------------------------------------------------------------------------------
@@ -157,50 +190,60 @@ def _patch(current: bytes | None, *, days: set[int], added: dict[str, list[int]]
     return _shard_bytes(postings)
 
 
-def doc_file(record: MeetingRecord) -> bytes:
-    """What a search result shows of one meeting."""
-    return _json({"title": record.title, "date": record.date.isoformat(), "group": record.group,
-                  "path": record.url_path, "status": record.status, "summary": record.summary})
+def doc_entry(record: MeetingRecord) -> dict:
+    """What a search result shows of one meeting (its value in the d/ file of its week)."""
+    return {"title": record.title, "date": record.date.isoformat(), "group": record.group,
+            "path": record.url_path, "status": record.status, "summary": record.summary}
 
 
-def keys_file(record: MeetingRecord) -> bytes:
-    """The shards a meeting's words are in (for the index, never fetched by readers)."""
-    return _json(sorted(shard_for(record)))
+def keys_entry(record: MeetingRecord) -> list[str]:
+    """The shards a meeting's words are in (its value in the k/ file of its week)."""
+    return sorted(shard_for(record))
 
 
 def plan_days(*, before: Iterable, after: Iterable[MeetingRecord], read=None,
               read_many=None) -> list[tuple[str, bytes | None]]:
     """The search files that make the index right again for some whole days: (path, new bytes
-    or None to delete), in the order to write them.
+    or None to delete), in the order to write them; only files whose bytes differ from what
+    was read.
 
     before: the listed meetings of those days as the index last had them (records or light
     entries with group, meeting, date); after: the full records of every listed meeting of
     those days now; read(path): the current bytes of a search file, or None; or instead
     read_many(paths): {path: bytes or None} for many at once (the index reads them
-    concurrently, in two rounds). Reads the k/ files of the days' old ids and the shards
-    concerned, nothing else. Every shard in the plan differs from what was read.
+    concurrently, in two rounds: the d/ and k/ files of the days' weeks, then the shards).
 
-    Each day is redone whole (its ids out of every shard they were or will be in, then its
-    meetings' postings in), so applying the plan twice, or again after a write failed halfway,
-    gives the same files: term shards are written first and the k/ files last, so while a
-    retry is owed, the k/ files still name every shard an old id may be in."""
+    Each day is redone whole (its ids out of every shard its k/ entries name or its meetings'
+    words are in, then its meetings' postings in; its entries in the d/ and k/ files of its
+    week replaced), so applying the plan twice, or again after a write failed halfway, gives
+    the same files: term shards are written first and the k/ files last, so while a retry is
+    owed, the k/ files still name every shard an old id may be in."""
     before, after = list(before), searchable(after)
-    old_ids, new_ids = doc_ids(before), doc_ids(after)
+    new_ids = doc_ids(after)
     days = {(r.date.toordinal() - _EPOCH) for r in [*before, *after]}
+    weeks = sorted({day // CHUNK_DAYS for day in days})
     docs = sorted(((new_ids[(r.group, r.meeting)], r) for r in after if (r.group, r.meeting) in new_ids),
                   key=lambda d: d[0])
     added: dict[str, dict[str, list[int]]] = {}   # shard -> word -> postings (terms found once)
-    own: dict[int, set[str]] = {}
+    own: dict[int, list[str]] = {}
     for doc_id, record in docs:
-        for word, in_title in terms(record).items():
+        found = terms(record)
+        for word, in_title in found.items():
             added.setdefault(shard_key(word), {}).setdefault(word, []).append(doc_id * 2 + in_title)
-            own.setdefault(doc_id, set()).add(shard_key(word))
+        own[doc_id] = sorted({shard_key(word) for word in found})   # keys_entry, terms found once
     if read_many is None:
         def read_many(paths):
             return {path: read(path) for path in paths}
+    week_files = read_many([f"{folder}{week}.json" for folder in (KEYS_DIR, DOCS_DIR) for week in weeks])
+    kept: dict[str, dict[str, object]] = {}      # path -> the entries of the days not redone
     shards = set(added)
-    for data in read_many([keys_path(doc_id) for doc_id in sorted(set(old_ids.values()))]).values():
-        shards.update(json.loads(data) if data else [])
+    for path, data in week_files.items():
+        entries = json.loads(data) if data else {}
+        if path.startswith(KEYS_DIR):
+            for doc_id, named in entries.items():
+                if int(doc_id) // DAY_SLOTS in days:
+                    shards.update(named)
+        kept[path] = {doc_id: value for doc_id, value in entries.items() if int(doc_id) // DAY_SLOTS not in days}
     found = read_many([shard_path(shard) for shard in sorted(shards)])
     out: list[tuple[str, bytes | None]] = []
     for shard in sorted(shards):
@@ -208,11 +251,16 @@ def plan_days(*, before: Iterable, after: Iterable[MeetingRecord], read=None,
         patched = _patch(current, days=days, added=added.get(shard, {}))
         if patched != current:   # the shards of the day's other meetings mostly stay the same
             out.append((shard_path(shard), patched))
-    out += [(doc_path(doc_id), doc_file(record)) for doc_id, record in docs]
-    gone = sorted(set(old_ids.values()) - set(new_ids.values()))
-    out += [(doc_path(doc_id), None) for doc_id in gone]
-    out += [(keys_path(doc_id), _json(sorted(own.get(doc_id, ())))) for doc_id, _ in docs]   # keys_file
-    out += [(keys_path(doc_id), None) for doc_id in gone]
+    for folder, entry in ((DOCS_DIR, lambda doc_id, record: doc_entry(record)),
+                          (KEYS_DIR, lambda doc_id, record: own[doc_id])):
+        for week in weeks:
+            path = f"{folder}{week}.json"
+            entries = {int(doc_id): value for doc_id, value in kept[path].items()}
+            entries.update((doc_id, entry(doc_id, record)) for doc_id, record in docs
+                           if week_of(doc_id) == week)
+            data = _week_bytes(entries)
+            if data != week_files[path]:
+                out.append((path, data))
     return out
 
 
@@ -220,29 +268,40 @@ def search_files(records: Iterable[MeetingRecord]) -> dict[str, bytes]:
     """Every file of the search index (path -> bytes), for the listed records."""
     records = searchable(records)
     ids = doc_ids(records)
-    return dict(sorted(index_files((ids[(r.group, r.meeting)], r) for r in records
-                                   if (r.group, r.meeting) in ids)))
+    return dict(sorted(index_files(sorted(((ids[(r.group, r.meeting)], r) for r in records
+                                           if (r.group, r.meeting) in ids), key=lambda d: d[0]))))
 
 
 def index_files(docs: Iterable[tuple[int, MeetingRecord]]) -> Iterator[tuple[str, bytes]]:
-    """search_files's files from (id, listed record) pairs in any order, one record at a time
-    (so `docs` may load each when asked): a meeting's d/ and k/ files as it comes, then every
-    shard. What is held meanwhile is the postings (4 bytes each: every id of a date Python
-    can hold, times two, fits in a signed 32-bit int), not the records."""
-    by_shard: dict[str, dict[str, array.array]] = {}
+    """search_files's files from (id, listed record) pairs in id order, one record at a time
+    (so `docs` may load each when asked): a week's d/ and k/ files once its last meeting has
+    come, then every shard. What is held meanwhile is the postings (4 bytes each: every id of a
+    date Python can hold, times two, fits in a signed 32-bit int) and one week's entries, not
+    the records."""
+    postings: dict[str, array.array] = {}
+    get = postings.get
+    week, results, named, last = None, {}, {}, None
     for doc_id, record in docs:
-        shards = set()
-        for word, in_title in terms(record).items():
-            shard = shard_key(word)
-            shards.add(shard)
-            postings = by_shard.setdefault(shard, {})
-            if word not in postings:
-                postings[word] = array.array("i")
-            postings[word].append(doc_id * 2 + in_title)
-        yield doc_path(doc_id), doc_file(record)
-        yield keys_path(doc_id), _json(sorted(shards))   # keys_file, without finding the terms again
-    for shard in list(by_shard):
-        yield shard_path(shard), _shard_bytes(by_shard.pop(shard))
+        if last is not None and doc_id <= last:
+            raise ValueError(f"index_files: ids must come in increasing order ({doc_id} after {last})")
+        last = doc_id
+        if week_of(doc_id) != week:
+            if week is not None:
+                yield from _week_files(week, results, named)
+            week, results, named = week_of(doc_id), {}, {}
+        value = doc_id * 2
+        found = terms(record)
+        for word, in_title in found.items():
+            values = get(word)
+            if values is None:
+                postings[word] = values = array.array("i")
+            values.append(value + in_title)
+        results[doc_id] = doc_entry(record)
+        named[doc_id] = sorted({word[:KEY_LENGTH] for word in found})   # keys_entry, terms found once
+    if week is not None:
+        yield from _week_files(week, results, named)
+    for shard, shard_words in itertools.groupby(sorted(postings), key=shard_key):
+        yield shard_path(shard), _json({"w": {word: _deltas(postings.pop(word)) for word in shard_words}})
 
 
 def is_search_file(path: str) -> bool:
@@ -251,6 +310,16 @@ def is_search_file(path: str) -> bool:
 
 
 # --- encoding ----------------------------------------------------------------------------------
+
+
+def _week_files(week: int, results: dict, named: dict) -> Iterator[tuple[str, bytes]]:
+    yield f"{DOCS_DIR}{week}.json", _week_bytes(results)
+    yield f"{KEYS_DIR}{week}.json", _week_bytes(named)
+
+
+def _week_bytes(entries: dict[int, object]) -> bytes | None:
+    """A d/ or k/ file: {"<id>": value} in id order; None when it holds no meeting."""
+    return _json({str(doc_id): entries[doc_id] for doc_id in sorted(entries)}) if entries else None
 
 
 def _postings(shard: str, docs: Iterable[tuple[int, MeetingRecord]]) -> dict[str, list[int]]:
@@ -264,12 +333,17 @@ def _postings(shard: str, docs: Iterable[tuple[int, MeetingRecord]]) -> dict[str
     return postings
 
 
+def _deltas(values) -> list[int]:
+    """Sorted distinct values, delta-coded (the first as it is)."""
+    return [values[0]] + [b - a for a, b in zip(values, values[1:])]
+
+
 def _shard_bytes(postings: dict[str, list[int]]) -> bytes | None:
     encoded = {}
     for word in sorted(postings):
         values = sorted(set(postings[word]))
         if values:
-            encoded[word] = [values[0]] + [b - a for a, b in zip(values, values[1:])]
+            encoded[word] = _deltas(values)
     return _json({"w": encoded}) if encoded else None
 
 

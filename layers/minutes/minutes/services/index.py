@@ -271,16 +271,15 @@ class Indexer:
         records = [full[k] for k in sorted(full) if full[k].listed]   # removed since: its update comes
         plan = search.plan_days(before=before, after=records, read_many=self._read_search)
         # In the plan's order, a folder at a time (the term shards, then d/, the k/ files last),
-        # each written whole before the next starts; within a folder, concurrently. The shards
-        # in the plan differ from what was just read: written without asking for their ETag.
+        # each written whole before the next starts; within a folder, concurrently. Every file
+        # in the plan differs from what was just read: written without asking for its ETag.
         for folder, step in itertools.groupby(plan, key=lambda item: item[0].rsplit("/", 1)[0]):
             step = list(step)
             gone = [object_key(path) for path, body in step if body is None]
             if gone:
                 self.site.delete_keys(gone)
             self.site.put_many([SiteFile(path, body, content_type(path)) for path, body in step
-                                if body is not None],
-                               etags={} if folder + "/" == search.TERMS_DIR else None)
+                                if body is not None], etags={})
 
     def _read_search(self, paths: list[str]) -> dict[str, bytes | None]:
         """Search files' bytes (None: no such file). A GET that finds nothing costs a call too,

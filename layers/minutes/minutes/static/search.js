@@ -1,7 +1,8 @@
 /* Minutes Pipeline: search over the prebuilt, chunked index (search/t/ and search/d/, see
-   minutes/search.py). A query fetches one term shard per word and the result files it shows,
-   never the whole index. Progressive: the page works without this file (it points to the
-   archive); with it, the form appears and searches. */
+   minutes/search.py). A query fetches one term shard per word and the result files (one per
+   week, d/<id div WEEK>.json) of the results it shows, never the whole index. Progressive: the
+   page works without this file (it points to the archive); with it, the form appears and
+   searches. */
 (function () {
   "use strict";
   var form = document.querySelector("form.search");
@@ -10,7 +11,8 @@
   var status = document.querySelector(".search-status");
   var list = document.querySelector(".search-results");
   var root = form.getAttribute("data-root").replace(/index\.html$/, "");
-  var shown = 50, shards = {}, docs = {}, latest = 0;
+  var shown = 50, shards = {}, weeks = {}, latest = 0;
+  var WEEK = 64 * 7;  // ids are day * 64 + rank; a d/ file holds 7 days (search.CHUNK_DAYS)
   var WORD = /[\p{L}\p{N}]+(?:['\u2019.+#-][\p{L}\p{N}]+)*/gu;
   var MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
                 "September", "October", "November", "December"];
@@ -64,8 +66,9 @@
   }
 
   function doc(id) {
-    docs[id] = docs[id] || json(root + "search/d/" + id + ".json");
-    return docs[id];
+    var week = Math.floor(id / WEEK);
+    weeks[week] = weeks[week] || json(root + "search/d/" + week + ".json");
+    return weeks[week].then(function (results) { return results[id]; });
   }
 
   function el(tag, cls, text) {
