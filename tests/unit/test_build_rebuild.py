@@ -297,3 +297,50 @@ def test_a_change_to_the_text_alone_remakes_the_page_and_the_feeds_not_the_listi
                               "/openxla/atom.xml", "/openxla/feed.xml"]
     assert result.records == build(src, tmp_path / "fresh", site_url=SITE, workers=1).records
     assert site_of(out) == site_of(tmp_path / "fresh")
+
+
+def test_a_correction_patches_only_the_search_shards_of_the_words_it_changed(src, tmp_path, monkeypatch):
+    """The rebuild has the corrected meeting's old record: its day holds the same meetings (the
+    same ids), so only the shards of the words it gained or lost are read and patched."""
+    out, cache = tmp_path / "site", tmp_path / "cache"
+    build(src, out, site_url=SITE, workers=1, cache_dir=cache)
+    patched = []
+    real = search._patch
+    monkeypatch.setattr(search, "_patch", lambda current, **kw: patched.append(kw) or real(current, **kw))
+    path = src / "openxla" / "2022-10-03-sync.md"
+    path.write_text(path.read_text().replace("- b\n", "- zebrafish\n"))   # "b" out, "zebrafish" in
+    build(src, out, site_url=SITE, workers=1, cache_dir=cache)
+    assert sorted(w for kw in patched for w in kw["added"]) == ["zebrafish"] and len(patched) == 2
+    build(src, tmp_path / "fresh", site_url=SITE, workers=1)
+    assert site_of(out) == site_of(tmp_path / "fresh")
+
+
+def test_random_corrections_to_generated_minutes_give_the_fresh_build(tmp_path):
+    """Words gained, lost, moved into a title, meetings added and removed on days with other
+    meetings: after each rebuild, the site (search shards included) is the fresh build's."""
+    import random
+
+    from bench.sitegen import generate
+    generated = generate(tmp_path / "gen", 40, seed=5)
+    src, out, cache = generated.minutes, tmp_path / "site", tmp_path / "cache"
+    build(src, out, site_url=SITE, workers=1, cache_dir=cache)
+    rng = random.Random(7)
+    paths = sorted(src.rglob("*.md"))
+    for step in range(6):
+        path = rng.choice(paths)
+        text = path.read_text()
+        lines = text.splitlines(keepends=True)
+        if step % 3 == 0:
+            del lines[rng.randrange(8, len(lines))]                     # words lost
+        elif step % 3 == 1:
+            lines.insert(rng.randrange(8, len(lines)), f"- quokka{step} and {rng.choice(lines).strip()}\n")
+        else:
+            lines[1] = lines[1].replace('title: "', f'title: "Quokka{step} ')   # into the title
+        path.write_text("".join(lines))
+        if step == 3:   # a new meeting on an existing meeting's day, and one removed
+            (path.parent / f"{path.stem}-extra.md").write_text(text)
+            paths[0].unlink()
+            paths = sorted(src.rglob("*.md"))
+        build(src, out, site_url=SITE, workers=1, cache_dir=cache)
+        build(src, tmp_path / f"fresh-{step}", site_url=SITE, workers=1)
+        assert site_of(out) == site_of(tmp_path / f"fresh-{step}"), step

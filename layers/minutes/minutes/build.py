@@ -390,7 +390,22 @@ def _write_search(records: list[MeetingRecord], idents: dict, whole: _Whole, cac
         except FileNotFoundError:
             return None
 
-    files = build_search.plan(before=before, after=records, changed=changed, whole=whole, read=read)
+    def whole_before(key: tuple[str, str]) -> MeetingRecord | None:
+        """The whole record the last build indexed (its store entry is removed only when
+        this build finishes)."""
+        digest, _, segment = previous[key][0].partition(":")
+        try:
+            outcome = load_record(cache.record_path(digest))[1]
+        except Exception:   # gone or damaged: the days are patched whole
+            return None
+        for item in outcome if isinstance(outcome, list) else ():
+            record = getattr(item, "record", None)
+            if record is not None and (record.group, record.meeting) == key:
+                return record if record.segment == segment else record.moved_to(segment)
+        return None
+
+    files = build_search.plan(before=before, after=records, changed=changed, whole=whole, read=read,
+                              whole_before=whole_before)
     for path in old_paths:
         if path not in files:
             writer.claim(path)

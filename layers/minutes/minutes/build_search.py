@@ -44,13 +44,18 @@ def fresh(records: Iterable[MeetingRecord],
 
 def plan(*, before: dict[tuple[str, str], Entry] | None, after: Iterable[MeetingRecord],
          changed: set[tuple[str, str]], whole: Callable[[tuple[str, str]], MeetingRecord],
-         read: Callable[[str], bytes | None]) -> dict[str, bytes | None]:
+         read: Callable[[str], bytes | None],
+         whole_before: Callable[[tuple[str, str]], MeetingRecord | None] = lambda key: None,
+         ) -> dict[str, bytes | None]:
     """The search files to write (path -> bytes) or remove (None).
 
     before: the listed meetings of the last build (None: there is no usable last index, start
     from an empty one); after: every record of this build (light ones are enough); changed: the
     (group, meeting) whose record is not the one the last build indexed; whole(key): its whole
-    record; read(path): a search file as the last build left it."""
+    record; read(path): a search file as the last build left it; whole_before(key): the whole
+    record the last build indexed, or None when it is gone. With it, a batch of days that
+    holds the same meetings as before (a correction, the common rebuild) patches only the
+    shards of the words that changed (_changed_shards), not every shard of those days."""
     now = {(r.group, r.meeting): Entry(r.group, r.meeting, r.date) for r in after if r.listed}
     if before is None:
         before, changed = {}, set(now)
@@ -76,16 +81,37 @@ def plan(*, before: dict[tuple[str, str], Entry] | None, after: Iterable[Meeting
         batch_days.append(day)
         size += len(days_after.get(day, ()))
         if size >= BATCH:
-            out.update(_apply(batch_days, days_before, days_after, whole, current))
+            only = _changed_shards(batch_days, days_before, days_after, touched, whole, whole_before)
+            out.update(_apply(batch_days, days_before, days_after, whole, current, only))
             batch_days, size = [], 0
     if batch_days:
-        out.update(_apply(batch_days, days_before, days_after, whole, current))
+        only = _changed_shards(batch_days, days_before, days_after, touched, whole, whole_before)
+        out.update(_apply(batch_days, days_before, days_after, whole, current, only))
     return out
 
 
-def _apply(days, days_before, days_after, whole, current) -> dict[str, bytes | None]:
+def _changed_shards(days, days_before, days_after, touched, whole, whole_before) -> set[str] | None:
+    """The shards whose postings for these days can differ, or None when any can: when each
+    day holds the same listed meetings as before (so every id stays), only the shards of the
+    words a changed meeting gained, lost or moved in or out of its title."""
+    shards: set[str] = set()
+    for day in days:
+        if {(e.group, e.meeting) for e in days_before.get(day, ())} != \
+                {(e.group, e.meeting) for e in days_after.get(day, ())}:
+            return None
+        for key in touched[day]:
+            old = whole_before(key)
+            if old is None:
+                return None
+            old_terms, new_terms = search.terms(old), search.terms(whole(key))
+            shards.update(search.shard_key(word) for word in old_terms.keys() | new_terms.keys()
+                          if old_terms.get(word) != new_terms.get(word))
+    return shards
+
+
+def _apply(days, days_before, days_after, whole, current, only) -> dict[str, bytes | None]:
     """One batch of days redone: their meetings before (light) and now (whole records)."""
     return dict(search.plan_days(
         before=[e for day in days for e in days_before.get(day, ())],
         after=[whole((e.group, e.meeting)) for day in days for e in days_after.get(day, ())],
-        read=current))
+        read=current, only=only))

@@ -202,7 +202,7 @@ def keys_entry(record: MeetingRecord) -> list[str]:
 
 
 def plan_days(*, before: Iterable, after: Iterable[MeetingRecord], read=None,
-              read_many=None) -> list[tuple[str, bytes | None]]:
+              read_many=None, only: set[str] | None = None) -> list[tuple[str, bytes | None]]:
     """The search files that make the index right again for some whole days: (path, new bytes
     or None to delete), in the order to write them; only files whose bytes differ from what
     was read.
@@ -212,6 +212,10 @@ def plan_days(*, before: Iterable, after: Iterable[MeetingRecord], read=None,
     those days now; read(path): the current bytes of a search file, or None; or instead
     read_many(paths): {path: bytes or None} for many at once (the index reads them
     concurrently, in two rounds: the d/ and k/ files of the days' weeks, then the shards).
+    only: the shards that may change, from a caller that knows every other shard keeps the
+    days' postings (the days hold the same meetings, so the same ids, and the words of those
+    that changed differ only in these shards: `minutes build`, which has their old records);
+    None: every shard the days' meetings are or were in is read and patched.
 
     Each day is redone whole (its ids out of every shard its k/ entries name or its meetings'
     words are in, then its meetings' postings in; its entries in the d/ and k/ files of its
@@ -244,6 +248,8 @@ def plan_days(*, before: Iterable, after: Iterable[MeetingRecord], read=None,
                 if int(doc_id) // DAY_SLOTS in days:
                     shards.update(named)
         kept[path] = {doc_id: value for doc_id, value in entries.items() if int(doc_id) // DAY_SLOTS not in days}
+    if only is not None:
+        shards &= only
     found = read_many([shard_path(shard) for shard in sorted(shards)])
     out: list[tuple[str, bytes | None]] = []
     for shard in sorted(shards):
