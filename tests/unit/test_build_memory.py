@@ -126,3 +126,38 @@ def test_postings_of_the_first_and_last_dates_python_holds_fit_the_index():
     for word, found in (("ancient", first), ("future", last)):
         (posting,) = json.loads(files[search.shard_path(search.shard_key(word))])["w"][word]
         assert posting == ids[(found.group, found.meeting)] * 2   # not in the title
+
+
+def test_with_two_processes_the_worker_makes_feeds_and_pages_and_the_bytes_are_the_same(
+        src, tmp_path, monkeypatch):  # noqa: F811
+    """After assembly one queue holds the feeds and the meeting pages: the worker takes them
+    from the front while the main process writes search and the other listings. The forked
+    worker inherits the patches below, so each records which process made what."""
+    from minutes import build as build_module
+    made = tmp_path / "made"
+    made.mkdir()
+
+    def noting(kind, original):
+        def wrapper(*args, **kwargs):
+            (made / f"{kind}-{os.getpid()}-{os.urandom(4).hex()}").touch()
+            return original(*args, **kwargs)
+        return wrapper
+
+    monkeypatch.setattr(build_module, "feed_files", noting("feeds", build_module.feed_files))
+    monkeypatch.setattr(build_module, "_render_pages", noting("pages", build_module._render_pages))
+    monkeypatch.setattr(build_module, "_assemble_one", noting("assemble", build_module._assemble_one))
+    build(src, tmp_path / "two", site_url=SITE, workers=2)
+    build(src, tmp_path / "one", site_url=SITE, workers=1)
+    by_kind: dict[str, list[int]] = {}
+    for name in os.listdir(made):
+        kind, pid, _ = name.split("-")
+        by_kind.setdefault(kind, []).append(int(pid))
+    workers = {pid for pids in by_kind.values() for pid in pids} - {os.getpid()}
+    assert workers, "no worker made anything"
+    # Every scope's feeds (/ and 3 groups) went through the queue in the two-process build (the
+    # one-process build makes them in its listing loop, through site.feed_files); the worker
+    # took work from the queue's front (the main process only helps from the back).
+    assert len(by_kind["feeds"]) == 4
+    assert workers & {*by_kind["feeds"], *by_kind["pages"]}
+    assert {k: v[0] for k, v in snapshot(tmp_path / "two").items()} == \
+           {k: v[0] for k, v in snapshot(tmp_path / "one").items()}

@@ -294,7 +294,8 @@ def _run_scribe_tool(name: str, args, work, *, summary: bool = False) -> int:
 
 
 def _build(args) -> int:
-    from .build import build, default_cache_dir, print_progress
+    from .build import build, default_cache_dir, print_progress, settle_heap
+    settle_heap()
     if not args.src.is_dir():
         print(f"minutes build: {args.src} is not a folder", file=sys.stderr)
         return EXIT_USAGE

@@ -70,10 +70,25 @@ def relative_url(target: str, *, base: str) -> str:
     here = page_dir(base)
     if fragment and not query and path == here + "index.html":
         return fragment                       # same page: just the anchor
-    rel = posixpath.relpath(path, here)
+    rel = _relpath(path, here)
     if ":" in rel.split("/", 1)[0]:          # "a:b" would read as a URL scheme
         rel = "./" + rel
     return rel + query + fragment
+
+
+def _relpath(path: str, start: str) -> str:
+    """posixpath.relpath, without its two os.getcwd() calls (abspath) for the site paths a
+    page links to, which are absolute and normal already (a page has dozens of links)."""
+    if not (path.startswith("/") and start.startswith("/")) or "/." in path or "/." in start \
+            or "//" in path or "//" in start:
+        return posixpath.relpath(path, start)
+    to, here = [p for p in path.split("/") if p], [p for p in start.split("/") if p]
+    common = 0
+    for a, b in zip(to, here):
+        if a != b:
+            break
+        common += 1
+    return "/".join([".."] * (len(here) - common) + to[common:]) or "."
 
 
 def rooted_url(target: str, *, prefix: str = "") -> str:

@@ -110,6 +110,12 @@ class PageRenderer:
         renderer.groups, renderer.newest = dict(groups), dict(newest)
         return renderer
 
+    def load_templates(self) -> None:
+        """Compile (or load from the bytecode cache) every site template now: processes forked
+        after this share them instead of each compiling its own."""
+        for name in self._env.list_templates(filter_func=lambda n: n.startswith("site/")):
+            self._env.get_template(name)
+
     def group_name(self, group: str) -> str:
         """"SIG OpenXLA" from group.yaml; without one, the folder name as it always was."""
         info = self.groups.get(group)

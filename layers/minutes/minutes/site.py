@@ -159,6 +159,9 @@ class Unit:
     shows: tuple[MeetingRecord, ...]
     make: Callable[[], list[SiteFile]]
     whole: bool = False
+    # A scope's feeds: feed_files(config, feed_scope, whole records of `shows`) is `make()`,
+    # so another process holding the whole records can make them (`minutes build` does).
+    feed_scope: str | None = None
 
 
 def listing_units(renderer: PageRenderer, records: list[MeetingRecord], *, feed_limit: int = 50,
@@ -220,7 +223,8 @@ def _feed_unit(config: SiteConfig, scope: str, members: list[MeetingRecord], lim
                whole: Callable[[MeetingRecord], MeetingRecord]) -> Unit:
     shown = tuple(feeds.feed_records(members, limit=limit))
     return Unit((f"{scope}feed.xml", f"{scope}atom.xml"), "", shown,
-                lambda: feed_files(config, scope, [whole(r) for r in shown], limit=limit), whole=True)
+                lambda: feed_files(config, scope, [whole(r) for r in shown], limit=limit),
+                whole=True, feed_scope=scope)
 
 
 def listing_files(renderer: PageRenderer, records: list[MeetingRecord], *,
