@@ -3,13 +3,14 @@
 Same code as the Lambda path (meeting.assemble, site.py's plan), no AWS and no state: feed ids
 and dates derive from the keys, so the same sources always give the same bytes.
 
-Every core works (from SOLO_BELOW meetings on; below, one process does it all): meetings are
-assembled in worker processes and the main process, which store each whole meeting
-(buildcache.py) and hand back a light copy without its rendered content; then the workers
-render and write the meeting pages, each read back from the store, while the main process makes
-the listings (archives, feeds, search, sitemap: site.listing_units) and writes each as it is
-made, so it never holds the whole site's listings or every meeting's content at once. Work for
-one process runs in it: no pool.
+Every core works (from SOLO_BELOW meetings to assemble on; below, one process does it all):
+meetings are assembled in worker processes and the main process, which store each whole
+meeting (buildcache.py) and hand back a light copy without its rendered content; then the
+workers make the feeds and render and write the meeting pages, each read back from the store,
+while the main process writes the search index and the other listings (archives, calendars,
+sitemaps: site.listing_units) as each is made, then renders the pages no worker has taken; so
+no process holds the whole site's listings or every meeting's content at once. Work for one
+process runs in it: no pool.
 With a cache folder, a rebuild reuses what has not changed, keyed by content hash: a source
 whose stat is unchanged is not read, a meeting whose files and code are the same is not parsed
 again, a page whose inputs are the same is not rendered again, and a file whose bytes are the
@@ -44,10 +45,11 @@ from .site import (SiteFile, all_neighbours, content_type, feed_files, listing_u
 _PAGES_PER_JOB = 16
 _ASSEMBLE_PER_JOB = 8
 _GC_YOUNG = 5_000   # allocations between collections of the youngest generation (Python: 700)
-# Below this many meetings a build runs in one process unless told otherwise (--jobs): a
-# second process costs ~35 MiB (a third of a 1,000-meeting build's memory) and pays only on
-# idle cores (decision 44: measured at 1,000 on two shared cores, one process was faster).
-SOLO_BELOW = 2_000
+# A build that assembles fewer meetings than this runs in one process unless told otherwise
+# (--jobs): a rebuild after a few changes starts no process. From here on, one process per
+# core: with the second phase shared (decision 49) two processes built 100 meetings in 1.6 s
+# instead of 2.3 and 1,000 in 6.1 s instead of 10.2, for ~20 MiB more (the worker's own pages).
+SOLO_BELOW = 50
 FEED_LIMIT = 50
 
 
@@ -324,12 +326,14 @@ def _build(src: Path, out: Path, *, site_url: str, max_bytes: int, workers: int 
         infos = groups(src, result)
         names = {group: info.name for group, info in infos.items()}
         jobs = _jobs(src, site_host, max_bytes, cache, names)
-        workers = max(1, workers or (1 if len(jobs) < SOLO_BELOW else os.cpu_count() or 1))
-        if workers > 1 and len(jobs) > 1:
+        cached = [cache.meeting(job.digest) for job in jobs]
+        todo = cached.count(None)
+        workers = max(1, workers or (1 if todo < SOLO_BELOW else os.cpu_count() or 1))
+        if workers > 1 and todo > 1:
             _renderer(*config).load_templates()   # before the workers are forked: shared
         with _Pool(workers) as pool:
-            assembled = _assemble_all(pool, jobs, site_host, max_bytes, cache, result, progress,
-                                      names)
+            assembled = _assemble_all(pool, jobs, cached, site_host, max_bytes, cache, result,
+                                      progress, names)
             records = _unique_segments([a.record for _, _, a in assembled])
             result.records = records
             writer = _Writer(out, cache)
@@ -550,18 +554,12 @@ def _jobs(src: Path, site_host: str, max_bytes: int, cache: BuildCache,
     return jobs
 
 
-def _assemble_all(pool: _Pool, jobs: list[_Job], site_host: str, max_bytes: int,
+def _assemble_all(pool: _Pool, jobs: list[_Job], outcomes: list, site_host: str, max_bytes: int,
                   cache: BuildCache, result: BuildResult, progress,
                   names: dict[str, str]) -> list[tuple[_Job, int, Assembled]]:
-    outcomes: list = [None] * len(jobs)
-    todo = []
-    for at, job in enumerate(jobs):
-        cached = cache.meeting(job.digest)
-        if cached is not None:
-            outcomes[at] = cached
-            result.reused += 1
-        else:
-            todo.append(at)
+    """`outcomes`: the cached light outcome of each job, None where it must be assembled."""
+    todo = [at for at, outcome in enumerate(outcomes) if outcome is None]
+    result.reused += len(jobs) - len(todo)
     work = [(site_host, jobs[at], max_bytes, names.get(keys.group_of_key(jobs[at].files[0][0])))
             for at in todo]
     done = len(jobs) - len(todo)
