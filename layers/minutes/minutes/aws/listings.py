@@ -20,6 +20,7 @@ from boto3.dynamodb.conditions import Key
 
 from ..model import MeetingRecord
 from .. import streams
+from .parallel import concurrently
 
 GROUPS = "#groups"
 _LIGHT = ("segment", "title", "date", "status", "summary", "feed_id")
@@ -107,18 +108,30 @@ class ListingsTable:
 
     def neighbours(self, record: MeetingRecord) -> tuple[MeetingRecord | None, MeetingRecord | None]:
         """(older, newer) listed meeting of the record's group, as the table has them now."""
-        if not record.listed:
-            return None, None
-        at = streams.streams_of(record)
-        position = next(iter(at.values()))
-        scope = f"/{record.group}/"
-        sides = []
-        for newer in (False, True):
-            found = [self.adjacent(s, position, newer=newer) for s in (scope, scope + streams.UPCOMING)]
-            found = [r for r in found if r is not None]
-            pick = min if newer else max
-            sides.append(pick(found, key=lambda r: streams.streams_of(r)["/"]) if found else None)
-        return sides[0], sides[1]
+        return self.neighbours_many([record])[0]
+
+    def neighbours_many(self, records: list[MeetingRecord]) -> list[tuple]:
+        """neighbours() of each record, in order; the four Queries each needs (either side, in
+        the group's stream and its upcoming stream) are asked once and run concurrently."""
+        def asks(record):
+            position = next(iter(streams.streams_of(record).values()))
+            scope = f"/{record.group}/"
+            return [(s, position, newer) for newer in (False, True) for s in (scope, scope + streams.UPCOMING)]
+        wanted = list(dict.fromkeys(a for r in records if r.listed for a in asks(r)))
+        found = dict(zip(wanted, concurrently(lambda ask: self.adjacent(ask[0], ask[1], newer=ask[2]),
+                                              wanted)))
+        answers = []
+        for record in records:
+            if not record.listed:
+                answers.append((None, None))
+                continue
+            sides = []
+            for newer in (False, True):
+                near = [found[a] for a in asks(record) if a[2] == newer and found[a] is not None]
+                pick = min if newer else max
+                sides.append(pick(near, key=lambda r: streams.streams_of(r)["/"]) if near else None)
+            answers.append((sides[0], sides[1]))
+        return answers
 
     def _query(self, stream: str, *, condition=None, forward: bool = True,
                limit: int | None = None) -> list[dict]:
@@ -128,7 +141,7 @@ class ListingsTable:
         while True:
             if limit is not None:
                 args["Limit"] = limit - len(items)
-            page = self._table.query(**args)
+            page = self._client.query(TableName=self._table.name, **args)   # thread-safe
             items += page.get("Items", [])
             if "LastEvaluatedKey" not in page or (limit is not None and len(items) >= limit):
                 return items

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from botocore.exceptions import ClientError
 
 from ..site import SiteFile
+from .parallel import concurrently
 
 _CACHE_HTML = "public, max-age=300"
 _CACHE_ASSET = "public, max-age=31536000, immutable"
@@ -148,7 +149,7 @@ class SiteStore:
     def put_many(self, items: list[SiteFile], *, etags: dict[str, str] | None = None) -> int:
         """put() of many files at once (a few at a time, concurrently); returns only when every
         one is written, and raises the first failure once the others have finished."""
-        written = _concurrently(lambda item: self._put(item, etags), items)
+        written = concurrently(lambda item: self._put(item, etags), items)
         self.writes += sum(written)
         self.skipped += len(written) - sum(written)
         return sum(written)
@@ -221,7 +222,7 @@ class SiteStore:
 
     def get_many(self, paths: list[str]) -> dict[str, bytes | None]:
         """get() of many files at once (a few at a time, concurrently)."""
-        return dict(zip(paths, _concurrently(self.get, paths)))
+        return dict(zip(paths, concurrently(self.get, paths)))
 
     def exists(self, path: str) -> bool:
         return self._etag(object_key(path)) is not None
@@ -233,20 +234,3 @@ class SiteStore:
             if exc.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
                 return None
             raise
-
-
-# boto3 clients are thread-safe; a few calls in flight hide S3's latency (~10-20 ms a call)
-# without exceeding the client's pool of 10 connections.
-_IN_FLIGHT = 8
-
-
-def _concurrently(call, items: list) -> list:
-    """call(item) for every item, a few at a time; the results in the items' order. Every call
-    has finished (or failed) before this returns or raises the first failure."""
-    if len(items) <= 1:
-        return [call(item) for item in items]
-    from concurrent.futures import ThreadPoolExecutor, wait
-    with ThreadPoolExecutor(max_workers=min(_IN_FLIGHT, len(items))) as pool:
-        futures = [pool.submit(call, item) for item in items]
-        wait(futures)
-    return [future.result() for future in futures]

@@ -15,8 +15,10 @@ finds its meetings already committed and re-renders from the same before/after p
 """
 from __future__ import annotations
 
+import functools
 import itertools
 import re
+import threading
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -24,6 +26,7 @@ from .. import search, streams
 from ..ical import calendar_path
 from ..aws.dynamo import MeetingsTable
 from ..aws.listings import ListingsTable, light_item, light_record
+from ..aws.parallel import concurrently
 from ..aws.s3 import SiteStore, object_key
 from ..group import newest_by_group
 from ..messages import GROUP_UPDATE, SiteUpdate
@@ -65,6 +68,7 @@ class Indexer:
         self._wrote_sitemap_index = False
         self._view = renderer   # the renderer with the groups' group.yaml, per batch
         self._lists: dict[str, SiteFile] = {}   # listing files to write once the batch is planned
+        self._unlisting = threading.Lock()
 
     def apply(self, updates: list[SiteUpdate]) -> IndexResult:
         before = (self.site.writes, self.site.skipped, self.site.deleted)
@@ -105,8 +109,9 @@ class Indexer:
         keys = list(dict.fromkeys((u.group, u.meeting) for u in updates))
         pointers = self.listings.pointers(keys)
         changes = []
+        records = self.meetings.many(keys)
         for group, meeting in keys:
-            record = self.meetings.get(group, meeting)
+            record = records.get((group, meeting))
             if record is not None and record.status == "removed":
                 record = None
             now = light(record)
@@ -124,21 +129,22 @@ class Indexer:
     def _meeting_pages(self, changes: list[_Change]) -> None:
         """The changed pages, and the pages on either side of where they are and were."""
         done = {(c.record.group, c.record.meeting) for c in changes if c.record is not None}
+        changed = [c.record for c in changes if c.record is not None]
+        entries = [e for c in changes for e in (c.now, c.was) if e is not None]
+        # The neighbours of every page and entry at once (concurrent Queries, each asked once:
+        # a new meeting's entry asks what its page asks), then of the pages around them.
+        sides = self.listings.neighbours_many(changed + entries)
+        pages = [meeting_file(self._view, r, *near) for r, near in zip(changed, sides)]
         around: dict[tuple[str, str], MeetingRecord] = {}
-        pages = []
-        for change in changes:
-            if change.record is not None:
-                pages.append(meeting_file(self._view, change.record,
-                                          *self.listings.neighbours(change.record)))
-            for entry in filter(None, (change.now, change.was)):
-                for side in self.listings.neighbours(entry):
-                    if side is not None and (side.group, side.meeting) not in done:
-                        around[(side.group, side.meeting)] = side
+        for near in sides[len(changed):]:
+            for side in near:
+                if side is not None and (side.group, side.meeting) not in done:
+                    around[(side.group, side.meeting)] = side
         full = self.meetings.many(around)
-        for key in sorted(full):
-            if not full[key].listed:   # removed or a draft since: its own update is queued,
-                continue               # and publish has already moved its page
-            pages.append(meeting_file(self._view, full[key], *self.listings.neighbours(full[key])))
+        # Removed or a draft since: its own update is queued, and publish has already moved its page.
+        kept = [full[key] for key in sorted(full) if full[key].listed]
+        pages += [meeting_file(self._view, r, *near)
+                  for r, near in zip(kept, self.listings.neighbours_many(kept))]
         self.site.put_many(pages)
 
     # --- lists, feeds, calendars, sitemaps ----------------------------------------------
@@ -149,8 +155,9 @@ class Indexer:
 
     def _unlist(self, path: str) -> None:
         """Delete a listing file now (and forget a version of it planned earlier)."""
-        self._lists.pop(path, None)
-        self.site.delete(path)
+        with self._unlisting:   # plans run concurrently (_scope); the store counts its deletes
+            self._lists.pop(path, None)
+            self.site.delete(path)
 
     def _touched(self, changes: list[_Change]) -> dict[str, dict[str, str | None]]:
         """scope -> stream -> the lowest position a change touches in it."""
@@ -163,7 +170,10 @@ class Indexer:
         return scopes
 
     def _scope(self, scope: str, touched: dict[str, str | None], changes: list[_Change]) -> None:
-        counts = self.listings.heads(scope)
+        group = None if scope == "/" else scope.strip("/")
+        counts, upcoming = concurrently(lambda read: read(), [
+            lambda: self.listings.heads(scope),
+            lambda: self.listings.entries(scope + streams.UPCOMING) if group else []])
         delta: dict[str, int] = defaultdict(int)
         for change in changes:
             for stream in streams.streams_of(change.now) if change.now else {}:
@@ -177,25 +187,29 @@ class Indexer:
             for year in {*years, *old_years}:
                 touched.setdefault(f"{scope}{year}/", None)
             touched.setdefault(scope, None)
-        group = None if scope == "/" else scope.strip("/")
         if group is not None and scope + streams.UPCOMING in touched:
             touched.setdefault(scope, None)   # the group's front page lists its upcoming meetings
-        upcoming = self.listings.entries(scope + streams.UPCOMING) if group else []
         listed = counts.get(scope, 0) + len(upcoming)
+        # Each stream's pages, each sitemap, the feeds and the calendar read their own entries
+        # and plan their own files: they run concurrently (each one's Queries in order).
+        plans = []
         for stream in sorted(touched):
             if streams.is_upcoming(stream):
                 continue
             keep = stream == "/" or (stream == scope and listed > 0)
-            self._stream(stream, counts.get(stream, 0), old.get(stream, 0), touched[stream],
-                         years=years, upcoming=upcoming if stream == scope else (), keep=keep)
+            plans.append(functools.partial(
+                self._stream, stream, counts.get(stream, 0), old.get(stream, 0), touched[stream],
+                years=years, upcoming=upcoming if stream == scope else (), keep=keep))
             year = streams.year_of(stream)
             if group is not None and year is not None:
-                self._group_sitemap(group, year, stream, counts.get(stream, 0))
+                plans.append(functools.partial(self._group_sitemap, group, year, stream,
+                                               counts.get(stream, 0)))
         if group is None:
-            self._feeds(scope, listed=True)
+            plans.append(functools.partial(self._feeds, scope, listed=True))
         else:
-            self._feeds(scope, listed=listed > 0)
-            self._calendar(group, listed > 0, upcoming)
+            plans.append(functools.partial(self._feeds, scope, listed=listed > 0))
+            plans.append(functools.partial(self._calendar, group, listed > 0, upcoming))
+        concurrently(lambda plan: plan(), plans)
         was_listed = old.get(scope, 0) + old.get(scope + streams.UPCOMING, 0) > 0
         if group is not None and (years != old_years or was_listed != (listed > 0)):
             self._sitemap_index()   # a group or one of its years appeared or went
@@ -337,13 +351,15 @@ class Indexer:
             self.site.delete_keys(stale)
 
     def _newest(self) -> dict:
-        """Each group's newest listed meeting (group.newest_by_group), two small reads a group."""
+        """Each group's newest listed meeting (group.newest_by_group): two small reads a group,
+        all at once."""
+        asks = [(group, stream) for group in self.listings.groups()
+                for stream in (f"/{group}/", f"/{group}/{streams.UPCOMING}")]
+        found = concurrently(lambda ask: self.listings.entries(ask[1], limit=1), asks)
         newest = {}
-        for group in self.listings.groups():
-            found = [e.date for s in (f"/{group}/", f"/{group}/{streams.UPCOMING}")
-                     for e in self.listings.entries(s, limit=1)]
-            if found:
-                newest[group] = max(found)
+        for (group, _), entries in zip(asks, found):
+            for entry in entries:
+                newest[group] = max(newest.get(group, entry.date), entry.date)
         return newest
 
 
