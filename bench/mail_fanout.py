@@ -108,22 +108,28 @@ class Phases:
     batches: int = 0
     expected_batches: int = 0
     not_sent: int = 0
+    errors: list = field(default_factory=list)   # what announce or deliver raised
 
     def wrap(self, notifier) -> None:
+        """Wraps the two methods, passing every argument on (notify's handler gives deliver its
+        `receipt`: a wrapper that dropped it made every batch fail, and a run sent nothing)."""
         announce, deliver = notifier.announce, notifier.deliver
 
-        def timed_announce(message):
+        def timed_announce(message, **options):
             tracemalloc.start()
             started, cpu = time.perf_counter(), time.process_time()
             try:
-                return announce(message)
+                return announce(message, **options)
+            except Exception as exc:
+                self.errors.append(f"announce: {type(exc).__name__}: {exc}")
+                raise
             finally:
                 self.announce_s += time.perf_counter() - started
                 self.announce_cpu_s += time.process_time() - cpu
                 self.announce_peak_kib = max(self.announce_peak_kib, tracemalloc.get_traced_memory()[1] / 1024)
                 tracemalloc.stop()
 
-        def timed_deliver(message):
+        def timed_deliver(message, **options):
             from minutes.services.notify import DeliveryResult
             self.batches += 1
             if self.deliver_batches is not None and self.batches > self.deliver_batches:
@@ -134,7 +140,10 @@ class Phases:
                 tracemalloc.start()
             started, cpu = time.perf_counter(), time.process_time()
             try:
-                return deliver(message)
+                return deliver(message, **options)
+            except Exception as exc:
+                self.errors.append(f"deliver: {type(exc).__name__}: {exc}")
+                raise
             finally:
                 self.deliver_s += time.perf_counter() - started
                 self.deliver_cpu_s += time.process_time() - cpu
@@ -268,7 +277,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  paced at this container's share of the account's quota ({result['rate']:g}/s): "
               f"{result['paced_s']:,.0f} s of waiting (= {sends:,} / rate; fake clock, not slept)")
     print(f"  AWS calls: {result['calls']}")
-    return 0 if ok and sends == sent else 1
+    if sends != sent or phases.errors:
+        print(f"  FAILED: {sent:,} recipients to send, {sends:,} SES sends; "
+              f"{len(phases.errors)} errors, first: {phases.errors[:1]}")
+    return 0 if ok and sends == sent and not phases.errors else 1
 
 
 if __name__ == "__main__":
