@@ -540,11 +540,12 @@ def _jobs(src: Path, site_host: str, max_bytes: int, cache: BuildCache,
           names: dict[str, str]) -> list[_Job]:
     jobs = []
     root = str(src)
+    prefix = os.path.join(root, "")
     meetings, kinds = _gather(root, cache.memo("kinds"))
     for rels in meetings.values():
         files = []
         for rel in rels:
-            key, path = keys.PREFIX + rel, os.path.join(root, rel)
+            key, path = keys.PREFIX + rel, prefix + rel
             files.append((key, path, cache.source_sha256(key, path)))
         group = keys.group_of_key(files[0][0]) if files else ""
         meeting = hashlib.sha256(repr((site_host, max_bytes, names.get(group), files and [

@@ -221,6 +221,7 @@ class BuildCache:
         self.version = hashlib.sha256(f"{code_version()}|{options!r}".encode()).hexdigest()
         self._records = self.folder / "records"
         self._records.mkdir(parents=True, exist_ok=True)
+        self._records_prefix = os.path.join(self._records, "")
         # Compiled templates (pages.py), checked against their source by jinja2 itself.
         self.templates = str(self.folder / "templates") if self.keeps else None
         if self.templates:
@@ -232,8 +233,9 @@ class BuildCache:
             # wrote and this one does not are still removed.
             state = {"files": {p: ("\0stale", "", -1, -1) for p in state["stale"]}}
         self._saved = state
-        self._old: dict[str, Written] = {p: Written._make(v) for p, v in state.get("files", {}).items()}
-        self._sources: dict[str, Seen] = {k: Seen._make(v) for k, v in state.get("sources", {}).items()}
+        # Plain tuples as loaded (a Written or Seen is made only for the entries asked for).
+        self._old: dict[str, tuple] = state.get("files", {})
+        self._sources: dict[str, tuple] = state.get("sources", {})
         self._memos = {name: state.get(name, {}) for name in MEMOS}
         self._new_memos = {name: {} for name in MEMOS}
         self._meetings: dict[str, tuple] = state.get("meetings", {})
@@ -256,7 +258,7 @@ class BuildCache:
         if old is not None and not racy and old[:4] == (
                 stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino):
             self._new_sources[key] = old
-            return old.sha256
+            return old[4]
         sha = file_sha256(path)
         self.hashed += 1
         self._new_sources[key] = Seen(stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino, sha)
@@ -279,13 +281,13 @@ class BuildCache:
 
     def record_path(self, digest: str) -> str:
         """Where the whole outcome of the meeting with this digest is stored."""
-        return os.path.join(self._records, self._key(digest) + ".pickle")
+        return f"{self._records_prefix}{self._key(digest)}.pickle"
 
     def meeting(self, digest: str):
         """The light outcome stored under `digest` (its whole one is at record_path), or None."""
         key = self._key(digest)
         light = self._meetings.get(key)
-        if light is None or not os.path.exists(os.path.join(self._records, key + ".pickle")):
+        if light is None or not os.path.exists(f"{self._records_prefix}{key}.pickle"):
             return None
         self._new_meetings[key] = light
         return light
@@ -310,22 +312,24 @@ class BuildCache:
         return list(self._old)
 
     def previous(self, path: str) -> Written | None:
-        return self._old.get(path)
+        old = self._old.get(path)
+        return None if old is None else Written._make(old)
 
     def still_written(self, path: str, target: str, *, inputs: str | None = None,
                       body: bytes | None = None) -> bool:
         """The file the last build wrote at `path`, from the same inputs (or with the same
         bytes), is still there untouched. With `inputs`, it is carried into this build."""
         old = self._old.get(path)
-        if old is None or (inputs is not None and old.inputs != inputs):
+        if old is None or (inputs is not None and old[0] != inputs):
             return False
-        if body is not None and (len(body) != old.size or hashlib.sha256(body).hexdigest() != old.sha256):
+        inputs_, sha, size, mtime_ns = old
+        if body is not None and (len(body) != size or hashlib.sha256(body).hexdigest() != sha):
             return False
         try:
             stat = os.stat(target)
         except OSError:
             return False
-        if (stat.st_size, stat.st_mtime_ns) != (old.size, old.mtime_ns):
+        if stat.st_size != size or stat.st_mtime_ns != mtime_ns:
             return False
         if inputs is not None:
             self._new[path] = old
