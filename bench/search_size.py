@@ -232,7 +232,7 @@ def main() -> int:
         touched = shard_for(new)
         rewritten = sum(shard_kb.get(shard_path(s), 0) for s in touched)
         print(f"one new meeting rewrites {len(touched)} of {len(shard_kb):,} shards "
-              f"({rewritten:.0f} of {sum(shard_kb.values()):,.0f} KB) and 1 result file "
+              f"({rewritten:.0f} of {sum(shard_kb.values()):,.0f} KB) and its week's result and keys files "
               f"(id {ids[(new.group, new.meeting)]}); Pagefind rebuilds everything")
         return 0 if worst <= TARGET_KB else 1
 

@@ -133,7 +133,7 @@ def shards_of_new_meeting(stack, keys_before: set[str]) -> set[str]:
     """The shards named by the k/ file of the new meeting's week (a week no meeting had)."""
     [new_keys] = [k for k in stack.site_keys() - keys_before if k.startswith("search/k/")]
     [shards] = json.loads(stack.s3.get_object(Bucket=stack.site_bucket, Key=new_keys)["Body"].read()).values()
-    return {f"search/t/{shard.encode().hex()}.json" for shard in shards}
+    return {f"search/t/{shard}.json" for shard in shards}
 
 
 def test_search_reads_only_the_shards_that_exist_and_writes_changed_shards_without_asking(stack):
@@ -164,8 +164,8 @@ def test_search_on_a_large_site_fetches_shards_past_the_first_page_of_the_listin
     monkeypatch.setattr(index, "SHARD_LISTING", 5)
     stack.publish(f"minutes/openxla/{OPENXLA[0]}.md", minutes_text("Roadmap review"))
     stack.drain()
-    for n in range(6):   # keys that sort before any word's shard (hex of U+0001...)
-        stack.s3.put_object(Bucket=stack.site_bucket, Key=f"search/t/01{n:04d}.json", Body=b"{}")
+    for n in range(6):   # keys that sort before any shard's (three hex digits)
+        stack.s3.put_object(Bucket=stack.site_bucket, Key=f"search/t/-{n:04d}.json", Body=b"{}")
     keys_before = stack.site_keys()
     calls = index_s3_calls(stack, f"minutes/openxla/{OPENXLA[1]}.md",
                            minutes_text("Roadmap triage", "Zanzibar quokkas reviewed the roadmap."))

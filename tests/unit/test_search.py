@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
+import re
 from pathlib import Path
 
 from minutes.model import MeetingRecord
 from minutes.pages import PageRenderer, SiteConfig
-from minutes.search import (_WORD, CHUNK_DAYS, DAY_SLOTS, MAX_WORD, doc_ids, doc_path, keys_path, plain_text, plan_days,
+from minutes.search import (_WORD, CHUNK_DAYS, DAY_SLOTS, MAX_WORD, SHARDS, doc_ids, doc_path, keys_path, plain_text, plan_days,
                             search_files, shard_file, shard_for, shard_key, shard_path, terms, week_of,
                             words)
 from tests.unit.test_pages import Tags
@@ -49,8 +50,10 @@ def test_a_meeting_is_found_by_the_words_of_its_title_group_date_and_text():
         "title": "Meeting sig", "date": "2022-09-20", "group": "openxla",
         "path": "/openxla/2022-09-20-sig/", "status": "published", "summary": "Short."}}
     assert json.loads(files[keys_path(meeting_id)]) == {str(meeting_id): sorted(shard_for(meeting))}
-    # Shards are named by the UTF-8 of their key: any script gives a safe file name.
-    assert shard_path("ста") == "/search/t/d181d182d0b0.json" and shard_key("v1.2") == "v1."
+    # A word's shard is the FNV-1a hash of its prefix's UTF-8 (the published test vectors:
+    # "a" 0xe40c292c, "foo" 0xa9f37ed7), modulo SHARDS: three hex digits whatever the script.
+    assert shard_key("a") == f"{0xe40c292c % SHARDS:03x}" and shard_key("foobar") == f"{0xa9f37ed7 % SHARDS:03x}"
+    assert shard_key("v1.2") == shard_key("v1.x") and re.fullmatch(r"/search/t/[0-9a-f]{3}\.json", shard_path(shard_key("ста")))
 
 
 def test_upcoming_meetings_are_searchable_drafts_never_and_the_files_are_deterministic():
@@ -220,16 +223,17 @@ def test_one_new_meeting_touches_only_the_shards_of_its_words():
     # Only the shards it goes into (its day had none), and its week's d/ and k/ files.
     assert sorted(io["read"]) == sorted(written + [doc_path(new_id), keys_path(new_id)])
     assert {p for p in io["written"] if not p.startswith("/search/t/")} == {doc_path(new_id), keys_path(new_id)}
-    assert shard_file("roa", [(doc_ids([new])[("openxla", new.meeting)], new)]) is not None
+    assert shard_file(shard_key("roadmap"), [(doc_ids([new])[("openxla", new.meeting)], new)]) is not None
 
 
 # --- the page ----------------------------------------------------------------------------------
 
 
 def test_the_script_finds_a_result_in_the_d_file_of_its_week():
-    """search.js computes the d/ file of an id itself: its week must be search.week_of's."""
+    """search.js computes the d/ file of an id and the shard of a word itself, with the same
+    constants (the browser tests run its hash on words of several scripts)."""
     script = (Path(__file__).parents[2] / "layers/minutes/minutes/static/search.js").read_text()
-    assert f"var WEEK = {DAY_SLOTS} * {CHUNK_DAYS};" in script
+    assert f"var WEEK = {DAY_SLOTS} * {CHUNK_DAYS};" in script and f"var SHARDS = {SHARDS};" in script
     first, last = doc_ids([record(day=dt.date(2024, 1, 1)), record(day=dt.date(2024, 1, 7))]).values()
     assert week_of(first) == week_of(last) == first // (DAY_SLOTS * CHUNK_DAYS)   # Monday to Sunday
     assert week_of(doc_ids([record(day=dt.date(2024, 1, 8))]).popitem()[1]) == week_of(first) + 1

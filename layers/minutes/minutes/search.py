@@ -1,11 +1,12 @@
 """The static search index, chunked so that a query downloads only what it needs (pure,
 deterministic: the same records give the same files).
 
-Files (under /search/), decision 37 and, for the weekly d/ and k/ files, 48:
-  t/<hex>.json   a term shard: for every word whose first three characters (code points) are
-                 the shard's key -- or the whole word, for words of one or two -- the meetings
-                 that have it, as {"w": {word: [delta-coded id*2+in_title, ...]}}; <hex> is the
-                 key's UTF-8 in hex (any script, a safe file name).
+Files (under /search/), decisions 37 and 48:
+  t/<shard>.json a term shard: the words whose prefix -- their first three characters (code
+                 points), or the whole word for words of one or two -- hashes to the shard
+                 (`shard_key`: FNV-1a of the prefix's UTF-8, modulo SHARDS, as three hex
+                 digits), each with the meetings that have it, as {"w": {word: [delta-coded
+                 id*2+in_title, ...]}}. At most SHARDS files, however large the vocabulary.
   d/<week>.json  what a result shows of each meeting of one week (`week_of(id)`: the ids of
                  CHUNK_DAYS days, Monday to Sunday), {"<id>": {title, date, group, path,
                  status, summary}}.
@@ -15,7 +16,8 @@ Files (under /search/), decision 37 and, for the weekly d/ and k/ files, 48:
 There is no manifest: a term whose shard does not exist matches nothing (the fetch gets 404).
 
 A query fetches one shard per word (1-2 letter words match whole words, longer ones also the
-start of words), intersects, ranks (a word of the title counts 10, elsewhere 1; then newest
+start of words; a word's prefix names its shard, which also holds the words of a few other
+prefixes), intersects, ranks (a word of the title counts 10, elsewhere 1; then newest
 first) and fetches the d/ files of the weeks of the results it shows (static/search.js).
 
 Ids: a meeting's id is day * 64 + its rank among that day's listed meetings (by group, then
@@ -57,6 +59,7 @@ KEYS_DIR = "/search/k/"
 MAX_WORD = 40
 DAY_SLOTS = 64
 KEY_LENGTH = 3
+SHARDS = 1024                       # t/ files at most (static/search.js has the same number)
 CHUNK_DAYS = 7                      # the d/ and k/ files hold a week each (static/search.js)
 _EPOCH = dt.date(1900, 1, 1).toordinal()
 _TAG = re.compile(r'<[^>"]*(?:"[^"]*"[^>"]*)*>')   # attribute values may hold '>'
@@ -104,11 +107,23 @@ def terms(record: MeetingRecord) -> dict[str, bool]:
 
 
 def shard_key(word: str) -> str:
-    return word[:KEY_LENGTH]
+    """The shard a word is in: its prefix's FNV-1a hash (32 bits, of the UTF-8) modulo SHARDS,
+    in hex (static/search.js computes the same)."""
+    prefix = word[:KEY_LENGTH]
+    shard = _SHARD_OF.get(prefix)
+    if shard is None:
+        value = 0x811C9DC5
+        for byte in prefix.encode("utf-8"):
+            value = ((value ^ byte) * 0x01000193) & 0xFFFFFFFF
+        shard = _SHARD_OF[prefix] = f"{value % SHARDS:03x}"
+    return shard
+
+
+_SHARD_OF: dict[str, str] = {}   # prefix -> shard (a few thousand prefixes; hashed once each)
 
 
 def shard_path(shard: str) -> str:
-    return f"{TERMS_DIR}{shard.encode('utf-8').hex()}.json"
+    return f"{TERMS_DIR}{shard}.json"
 
 
 def week_of(doc_id: int) -> int:
@@ -303,11 +318,14 @@ def index_files(docs: Iterable[tuple[int, MeetingRecord]]) -> Iterator[tuple[str
                 postings[word] = values = array.array("i")
             values.append(value + in_title)
         results[doc_id] = doc_entry(record)
-        named[doc_id] = sorted({word[:KEY_LENGTH] for word in found})   # keys_entry, terms found once
+        named[doc_id] = sorted({shard_key(prefix) for prefix in {word[:KEY_LENGTH] for word in found}})
     if week is not None:
         yield from _week_files(week, results, named)
-    for shard, shard_words in itertools.groupby(sorted(postings), key=shard_key):
-        yield shard_path(shard), _json({"w": {word: _deltas(postings.pop(word)) for word in shard_words}})
+    by_shard: dict[str, list[str]] = {}
+    for word in sorted(postings):
+        by_shard.setdefault(shard_key(word), []).append(word)
+    for shard in sorted(by_shard):
+        yield shard_path(shard), _json({"w": {word: _deltas(postings.pop(word)) for word in by_shard.pop(shard)}})
 
 
 def is_search_file(path: str) -> bool:

@@ -13,6 +13,7 @@
   var root = form.getAttribute("data-root").replace(/index\.html$/, "");
   var shown = 50, shards = {}, weeks = {}, latest = 0;
   var WEEK = 64 * 7;  // ids are day * 64 + rank; a d/ file holds 7 days (search.CHUNK_DAYS)
+  var SHARDS = 1024;  // t/ files (search.SHARDS)
   var WORD = /[\p{L}\p{N}]+(?:['\u2019.+#-][\p{L}\p{N}]+)*/gu;
   var MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
                 "September", "October", "November", "December"];
@@ -22,10 +23,12 @@
 
   function words(text) { return (text.toLowerCase().match(WORD) || []); }
 
-  function hex(text) {
-    var bytes = new TextEncoder().encode(text), out = "";
-    for (var i = 0; i < bytes.length; i++) out += (bytes[i] < 16 ? "0" : "") + bytes[i].toString(16);
-    return out;
+  // the shard of a prefix: FNV-1a (32 bits) of its UTF-8, modulo SHARDS, in hex (search.shard_key)
+  function shardOf(prefix) {
+    var bytes = new TextEncoder().encode(prefix), h = 0x811c9dc5;
+    for (var i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i], 0x01000193) >>> 0;
+    var name = (h % SHARDS).toString(16);
+    return "000".slice(name.length) + name;
   }
 
   function json(url, missing) {
@@ -38,7 +41,8 @@
 
   // word -> sorted values (id * 2 + 1 when the word is in the title), for one shard
   function shard(key) {
-    shards[key] = shards[key] || json(root + "search/t/" + hex(key) + ".json", { w: {} }).then(function (data) {
+    key = shardOf(key);
+    shards[key] = shards[key] || json(root + "search/t/" + key + ".json", { w: {} }).then(function (data) {
       var postings = {};
       Object.keys(data.w).forEach(function (word) {
         var sum = 0;
