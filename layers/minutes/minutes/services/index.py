@@ -22,7 +22,7 @@ import threading
 from collections import defaultdict
 from dataclasses import dataclass
 
-from .. import search, streams
+from .. import search, sitemap, streams
 from ..ical import calendar_path
 from ..aws.dynamo import MeetingsTable
 from ..aws.listings import ListingsTable, light_item, light_record
@@ -87,18 +87,26 @@ class Indexer:
         self._meeting_pages(changes)
         self._search(changes)
         scopes = self._touched(changes)
-        if "/" not in scopes and not self.site.exists("index.html"):
-            scopes["/"] = {"/": None}   # the first run lists nothing (a draft): the archive exists
+        # One probe (a HEAD) a batch: the sitemap index is the last file written (below), so
+        # while it is missing no batch has finished. Then the archive's front page and the
+        # sitemap index are made whatever the batch lists (the first run may list nothing: a
+        # draft), and a run that stopped half-way is finished by the next.
+        unfinished = not self.site.exists(sitemap.SITEMAP_PATH)
+        if unfinished:
+            scopes.setdefault("/", {"/": None})
         self._wrote_sitemap_index = False
         for scope, touched in sorted(scopes.items()):
             self._scope(scope, touched, changes)
-        if not self._wrote_sitemap_index and not self.site.exists("sitemap.xml"):
+        if unfinished and not self._wrote_sitemap_index:
             self._sitemap_index()
         for item in static_files(self._view):
             self._list(item)
         # The meeting pages are written already (before the lists that link to them); the
-        # listing files now, concurrently.
+        # listing files now, concurrently, the sitemap index (when it changed) after them.
+        last = self._lists.pop(sitemap.SITEMAP_PATH, None)
         self.site.put_many(list(self._lists.values()))
+        if last is not None:
+            self.site.put(last)
         self._lists = {}
         return IndexResult(self.site.writes - before[0], self.site.skipped - before[1],
                            self.site.deleted - before[2])
