@@ -321,12 +321,12 @@ def test_random_corrections_to_generated_minutes_give_the_fresh_build(tmp_path):
     import random
 
     from bench.sitegen import generate
-    generated = generate(tmp_path / "gen", 40, seed=5)
+    generated = generate(tmp_path / "gen", 20, seed=5)
     src, out, cache = generated.minutes, tmp_path / "site", tmp_path / "cache"
     build(src, out, site_url=SITE, workers=1, cache_dir=cache)
     rng = random.Random(7)
     paths = sorted(src.rglob("*.md"))
-    for step in range(6):
+    for step in range(4):
         path = rng.choice(paths)
         text = path.read_text()
         lines = text.splitlines(keepends=True)
