@@ -35,6 +35,7 @@ from pathlib import Path
 
 import psutil
 
+from bench.bytecode import compile_package
 from bench.sitegen import generate, touch_one
 
 SITE_URL = "https://bench.example.org"
@@ -194,6 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=9)
     parser.add_argument("--results", type=Path, help="also write the table to this Markdown file")
     args = parser.parse_args(argv)
+    compile_package()
     rows = []
     for n in (int(s) for s in args.sizes.split(",")):
         rows.append(bench_size(n, with_hugo=not args.no_hugo, seed=args.seed))
