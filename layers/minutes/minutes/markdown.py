@@ -137,6 +137,8 @@ _CONTAINER_NAMES = {comrak.BlockQuote: "blockquote", comrak.List: "list", comrak
 _PARAGRAPH, _HEADING = comrak.Paragraph, comrak.Heading
 _TEXT, _SOFT_BREAK, _LINE_BREAK, _CODE = comrak.Text, comrak.SoftBreak, comrak.LineBreak, comrak.Code
 _HTML_INLINE, _IMAGE, _LINK = comrak.HtmlInline, comrak.Image, comrak.Link
+_TABLE, _CODE_BLOCK, _HTML_BLOCK = comrak.Table, comrak.CodeBlock, comrak.HtmlBlock
+_THEMATIC_BREAK = comrak.ThematicBreak
 
 
 class _Walk:
@@ -150,67 +152,71 @@ class _Walk:
         self.raw_html = False
 
     def run(self, root) -> Parsed:
-        # (node, parent, parent's children, containers above, closing event or None)
+        # One frame per open container: (its children still to read, the container, its
+        # children as parsed, containers above them, the closing event or None). Children
+        # are read through an iterator, in this one loop: no tuple and no call per node.
+        blocks, html_blocks = self.blocks, self.html_blocks
+        append, inline = blocks.append, self._inline
+        deepest, deepest_line = 0, 0
         children = root.children
-        stack = [(child, root, children, 0, None) for child in reversed(children)]
-        while stack:
-            node, parent, siblings, depth, closing = stack.pop()
-            if closing is not None:
-                self.blocks.append(closing)
-                continue
-            self._block(node, parent, siblings, depth, stack)
+        frames = [(iter(children), root, children, 0, None)]
+        while frames:
+            nodes, parent, siblings, depth, closing = frames[-1]
+            for node in nodes:
+                node.parent = None
+                value = node.node_value
+                kind = type(value)
+                line = node.sourcepos.start.line - 1
+                if kind is _PARAGRAPH:
+                    if depth >= deepest:
+                        deepest, deepest_line = depth + 1, line
+                    append(Block("paragraph", line, inline(node.children, line)))
+                elif kind is _HEADING:
+                    if depth >= deepest:
+                        deepest, deepest_line = depth + 1, line
+                    self._heading(node, value, parent, siblings, line)
+                elif kind in _CONTAINERS:
+                    if depth > deepest:
+                        deepest, deepest_line = depth, line
+                    name = _CONTAINER_NAMES[kind]
+                    append(Block(name + "_open", line))
+                    inner = node.children
+                    frames.append((iter(inner), node, inner, depth + 1, Block(name + "_close", line)))
+                    break
+                elif kind is _TABLE:
+                    append(Block("table_open", line))
+                    for row in node.children:
+                        row.parent = None
+                        for cell in row.children:
+                            cell.parent = None
+                            cell_line = cell.sourcepos.start.line - 1
+                            append(Block("cell", cell_line, inline(cell.children, cell_line)))
+                elif kind is _CODE_BLOCK:
+                    append(Block("fence" if value.value.fenced else "code_block", line))
+                elif kind is _HTML_BLOCK:
+                    literal = value.value.literal
+                    block = Block("html_block", line, content=literal)
+                    append(block)
+                    html_blocks.append(block)
+                    defused = defuse(literal)
+                    if not self.raw_html and not defused.isspace():
+                        self.raw_html = bool(defused)
+                    if defused != literal:
+                        node.node_value = comrak.HtmlBlock(
+                            comrak.NodeHtmlBlock(value.value.block_type, defused))
+                elif kind is _THEMATIC_BREAK:
+                    append(Block("hr", line))
+                else:   # anything else holding blocks (no other extension is on): walk into it
+                    inner = node.children
+                    frames.append((iter(inner), node, inner, depth, None))
+                    break
+            else:   # this container's children are all read
+                frames.pop()
+                if closing is not None:
+                    append(closing)
+        self.deepest, self.deepest_line = deepest, deepest_line
         return Parsed(root, self.blocks, self.headings, self.links, self.deepest,
                       self.deepest_line, self.html_blocks, self.raw_html)
-
-    def _block(self, node, parent, siblings, depth, stack) -> None:
-        node.parent = None
-        value = node.node_value
-        kind = type(value)
-        line = node.sourcepos.start.line - 1
-        if kind is _PARAGRAPH:
-            if depth >= self.deepest:
-                self.deepest, self.deepest_line = depth + 1, line
-            self.blocks.append(Block("paragraph", line, self._inline(node.children, line)))
-        elif kind is _HEADING:
-            if depth >= self.deepest:
-                self.deepest, self.deepest_line = depth + 1, line
-            self._heading(node, value, parent, siblings, line)
-        elif kind in _CONTAINERS:
-            if depth > self.deepest:
-                self.deepest, self.deepest_line = depth, line
-            name = _CONTAINER_NAMES[kind]
-            self.blocks.append(Block(name + "_open", line))
-            children = node.children
-            stack.append((None, None, None, depth, Block(name + "_close", line)))
-            deeper = depth + 1
-            stack.extend([(child, node, children, deeper, None) for child in children[::-1]])
-        elif kind is comrak.Table:
-            self.blocks.append(Block("table_open", line))
-            for row in node.children:
-                row.parent = None
-                for cell in row.children:
-                    cell.parent = None
-                    cell_line = cell.sourcepos.start.line - 1
-                    self.blocks.append(Block("cell", cell_line,
-                                             self._inline(cell.children, cell_line)))
-        elif kind is comrak.CodeBlock:
-            self.blocks.append(Block("fence" if value.value.fenced else "code_block", line))
-        elif kind is comrak.HtmlBlock:
-            literal = value.value.literal
-            block = Block("html_block", line, content=literal)
-            self.blocks.append(block)
-            self.html_blocks.append(block)
-            defused = defuse(literal)
-            if not self.raw_html and not defused.isspace():
-                self.raw_html = bool(defused)
-            if defused != literal:
-                node.node_value = comrak.HtmlBlock(comrak.NodeHtmlBlock(value.value.block_type,
-                                                                        defused))
-        elif kind is comrak.ThematicBreak:
-            self.blocks.append(Block("hr", line))
-        else:   # anything else holding blocks (no other extension is on): walk into it
-            children = node.children
-            stack.extend((child, node, children, depth, None) for child in reversed(children))
 
     def _heading(self, node, value, parent, siblings, line) -> None:
         heading = value.value
@@ -226,6 +232,14 @@ class _Walk:
         `plain` collects what a reader sees; words and slug are `plain` less some of its
         pieces (raw HTML's visible words; those and line breaks), taken apart only when
         needed, since most inlines have neither and only headings need a slug."""
+        if len(children) == 1:      # most often one run of text: what the loop below makes of it
+            node = children[0]
+            value = node.node_value
+            if type(value) is _TEXT:
+                node.parent = None
+                text = value.value
+                shown = " ".join(text.split())
+                return Inline(shown, shown, text if slugged else "", ((line, text, False),))
         plain: list[str] = []
         runs = []
         hidden: list[int] = []      # indexes in plain of raw HTML's visible words
@@ -306,12 +320,21 @@ def _unlink(nodes) -> None:
 def href(url: str) -> str:
     """A link's destination as comrak writes it into the page (its escape_href): what the
     page header's resources must match."""
-    return urllib.parse.quote(url, safe="-_.+!*(),%#@?=;:/$~&'")
+    if _HREF_AS_IS.fullmatch(url):   # what quote() hands back unchanged, without encoding it
+        return url
+    return urllib.parse.quote(url, safe=_HREF_SAFE)
+
+
+_HREF_SAFE = "-_.+!*(),%#@?=;:/$~&'"
+# quote() leaves ASCII letters and digits, "_.-~" and `safe` as they are.
+_HREF_AS_IS = re.compile(r"[A-Za-z0-9_.~" + re.escape(_HREF_SAFE) + r"]*")
+_NOT_SLUG = re.compile(r"[^\w\- ]", re.UNICODE)
+_DASHES = re.compile(r"-{2,}")
 
 
 def anchor_slug(text: str) -> str:
-    slug = re.sub(r"[^\w\- ]", "", text.strip().lower(), flags=re.UNICODE).replace(" ", "-")
-    slug = re.sub(r"-{2,}", "-", slug).strip("-")[:64] or "section"
+    slug = _NOT_SLUG.sub("", text.strip().lower()).replace(" ", "-")
+    slug = _DASHES.sub("-", slug).strip("-")[:64] or "section"
     return f"{slug}-section" if slug in RESERVED_IDS else slug
 
 

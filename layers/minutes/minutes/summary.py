@@ -333,7 +333,8 @@ def _topic_headings(blocks: list[_Block], sections: dict[int, str]) -> list[str]
         if block.kind != "heading" or sections.get(index) != "topic":
             continue
         next_heading, said, substance = None, 0, False
-        for after in blocks[index + 1:]:
+        for position in range(index + 1, len(blocks)):   # no copy of the rest per heading
+            after = blocks[position]
             if after.kind == "heading":
                 next_heading = after
                 break
