@@ -151,17 +151,20 @@ def static_files(renderer: PageRenderer) -> list[SiteFile]:
 class Unit:
     """Listing files made together: `make()` gives exactly `paths`, and they depend on nothing
     but `label`, the records `shows` (in that order) and the renderer's settings and groups.
-    `minutes build` makes a unit again only when those differ from its last build's.
-    `whole`: its files show the whole records (content included: feeds), not only what a
-    light record holds (title, date, summary, links: listings, calendars, sitemaps)."""
+    `minutes build` makes a unit again only when those differ from its last build's."""
     paths: tuple[str, ...]
     label: str
     shows: tuple[MeetingRecord, ...]
     make: Callable[[], list[SiteFile]]
-    whole: bool = False
     # A scope's feeds: feed_files(config, feed_scope, whole records of `shows`) is `make()`,
     # so another process holding the whole records can make them (`minutes build` does).
     feed_scope: str | None = None
+
+    @property
+    def whole(self) -> bool:
+        """Its files show the whole records (content included: only feeds do), not only what
+        a light record holds (title, date, summary, links: listings, calendars, sitemaps)."""
+        return self.feed_scope is not None
 
 
 def listing_units(renderer: PageRenderer, records: list[MeetingRecord], *, feed_limit: int = 50,
@@ -224,7 +227,7 @@ def _feed_unit(config: SiteConfig, scope: str, members: list[MeetingRecord], lim
     shown = tuple(feeds.feed_records(members, limit=limit))
     return Unit((f"{scope}feed.xml", f"{scope}atom.xml"), "", shown,
                 lambda: feed_files(config, scope, [whole(r) for r in shown], limit=limit),
-                whole=True, feed_scope=scope)
+                feed_scope=scope)
 
 
 def listing_files(renderer: PageRenderer, records: list[MeetingRecord], *,
