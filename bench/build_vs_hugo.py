@@ -181,6 +181,19 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def record_results(path: Path, text: str) -> None:
+    """Put this run's table at the top of `path` (newest first, under the file's title and
+    opening paragraphs), keeping every earlier section: the file is the project's history of
+    these measurements, not only the last run's."""
+    section = (f"## `make bench-build`, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n\n"
+               f"{text}\n\nMachine: {machine()}. Peak memory: the tree's (decision 46), the "
+               "summed RSS in brackets; sampled every 20 ms.\n\n")
+    old = path.read_text("utf-8") if path.exists() else "# Benchmark results\n\n"
+    at = old.find("\n## ")
+    head, rest = (old, "") if at < 0 else (old[:at + 1], old[at + 1:])
+    path.write_text(head.rstrip("\n") + "\n\n" + section + rest, "utf-8")
+
+
 def machine() -> str:
     mem = psutil.virtual_memory().total / 2**30
     cpu = platform.processor() or platform.machine()
@@ -205,11 +218,7 @@ def main(argv: list[str] | None = None) -> int:
         text += "\n\n" + watch_table(rows)
     print(text)
     if args.results:
-        args.results.write_text(
-            "# Benchmark results\n\n`python -m bench.build_vs_hugo` (`make bench-build`): "
-            "`minutes build` against Hugo (the `hugo` package, same content, same run).\n\n"
-            f"{text}\n\nMachine: {machine()}. Peak memory is the resident set summed over "
-            "the process tree (workers included), sampled every 20 ms.\n", "utf-8")
+        record_results(args.results, text)
     return 0
 
 

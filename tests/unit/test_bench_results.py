@@ -1,0 +1,23 @@
+"""bench.build_vs_hugo --results keeps the results file's history (make bench-build writes it)."""
+from __future__ import annotations
+
+from bench.build_vs_hugo import record_results
+
+
+def test_a_run_goes_on_top_and_keeps_every_earlier_section(tmp_path):
+    path = tmp_path / "RESULTS.md"
+    path.write_text("# Benchmark results\n\nHow to read these.\n\n## Older run\n\n| a |\n\n## Oldest\n\nx\n")
+    record_results(path, "| new table |")
+    text = path.read_text()
+    assert text.startswith("# Benchmark results\n\nHow to read these.\n\n## `make bench-build`, ")
+    assert text.index("| new table |") < text.index("## Older run") < text.index("## Oldest")
+    assert text.endswith("## Older run\n\n| a |\n\n## Oldest\n\nx\n")
+    record_results(path, "| newer |")
+    assert path.read_text().index("| newer |") < path.read_text().index("| new table |")
+
+
+def test_a_missing_file_is_started(tmp_path):
+    path = tmp_path / "RESULTS.md"
+    record_results(path, "| t |")
+    assert path.read_text().startswith("# Benchmark results\n\n## `make bench-build`, ")
+    assert "| t |" in path.read_text()
