@@ -33,7 +33,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import psutil
 
 from bench.bytecode import compile_package
 from bench.sitegen import generate, touch_one
@@ -50,6 +49,7 @@ class Run:
 
 def tree_memory(root: psutil.Process) -> tuple[int, int]:
     """(RSS of root + USS of its descendants, sum of every RSS), 0 for what has already gone."""
+    import psutil   # a bench requirement (requirements/bench.txt), not the tests'
     tree, rss_sum = 0, 0
     try:
         tree = rss_sum = root.memory_info().rss
@@ -78,6 +78,7 @@ def hugo_binary() -> Path:
 
 def measure(argv: list[str]) -> Run:
     """Wall time and the peak memory of the process and all its descendants (see the top)."""
+    import psutil
     started = time.perf_counter()
     proc = psutil.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak = peak_sum = 0
@@ -195,7 +196,7 @@ def record_results(path: Path, text: str) -> None:
 
 
 def machine() -> str:
-    mem = psutil.virtual_memory().total / 2**30
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     cpu = platform.processor() or platform.machine()
     return (f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB, Python {platform.python_version()}, "
             f"load average {os.getloadavg()[0]:.1f} at the end")
