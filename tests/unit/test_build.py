@@ -202,3 +202,43 @@ def test_a_damaged_or_foreign_cache_is_a_cold_build_not_a_failure(src, tmp_path)
     assert site_bytes(out) == site_bytes(tmp_path / "fresh") and result.reused == 0
     other = build(src, out, site_url="https://other.example.org", workers=1, cache_dir=cache)
     assert other.reused == 0 and b"https://other.example.org/" in (out / "feed.xml").read_bytes()
+
+
+def test_a_record_whose_bytes_changed_in_the_store_is_never_read_as_a_record(src, tmp_path):
+    """Records are written straight into their pack (no temporary file and rename): one cut
+    short or altered (a build that died mid-write, a bad disk) must give a cold build, never a
+    page made from what is there. Here the bytes change so that the pickle would still load,
+    with other text: only the stored length and CRC tell."""
+    out, cache = tmp_path / "site", tmp_path / "cache"
+    build(src, out, site_url=SITE, workers=1, cache_dir=cache)
+    before = site_bytes(out)
+    (pack,) = [p for p in (cache / "records").iterdir() if b"October sync" in p.read_bytes()]
+    pack.write_bytes(pack.read_bytes().replace(b"October sync", b"Octobre sync"))
+    (out / "openxla" / "2022-10-18-sync" / "index.html").unlink()   # its page is made again
+    result = build(src, out, site_url=SITE, workers=1, cache_dir=cache)
+    assert site_bytes(out) == before and result.reused == 0
+    assert b"Octobre" not in b"".join(p.read_bytes() for p in (cache / "records").iterdir())
+    # Cut short: the same.
+    for pack in (cache / "records").iterdir():
+        pack.write_bytes(pack.read_bytes()[:-1])
+    (out / "openxla" / "2022-10-18-sync" / "index.html").unlink()
+    result = build(src, out, site_url=SITE, workers=1, cache_dir=cache)
+    assert site_bytes(out) == before and result.reused == 0
+
+
+def test_the_store_keeps_only_the_packs_the_state_names(src, tmp_path):
+    """A pack holds the records of the meetings one process assembled together; it goes when
+    none of them is used any more, and a pack no state names (left by a build that died) goes
+    at the next build's end."""
+    out, cache = tmp_path / "site", tmp_path / "cache"
+    build(src, out, site_url=SITE, workers=1, cache_dir=cache)
+    (cache / "records" / "0123456789abcdef.pack").write_bytes(b"left by a build that died")
+    write(src / "openxla" / "2022-10-18-sync.md", "# October sync, corrected\n\n- a\n- b\n- c\n")
+    build(src, out, site_url=SITE, workers=1, cache_dir=cache)
+    packs = {p.name: p.read_bytes() for p in (cache / "records").iterdir()}
+    assert "0123456789abcdef.pack" not in packs
+    assert [name for name, data in packs.items() if b"October sync, corrected" in data]
+    for group in src.iterdir():
+        shutil.rmtree(group)
+    build(src, out, site_url=SITE, workers=1, cache_dir=cache)
+    assert not list((cache / "records").iterdir())

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import build_search, keys, running_notes, search
-from .buildcache import BuildCache, Written, load_record, store_record
+from .buildcache import BuildCache, Written, load_record, store_records
 from .group import FILE_NAME as GROUP_FILE, GroupInfo, is_group_file, newest_by_group, parse_group
 from .meeting import Assembled, SourceFile, assemble
 from .model import MeetingRecord, free_segment
@@ -133,7 +133,6 @@ def groups(src: Path, result: "BuildResult") -> dict[str, GroupInfo]:
 class _Job:
     digest: str                              # of the files, the code and the options
     files: tuple[tuple[str, str, str], ...]  # (key, local path, sha256 of the bytes)
-    stored: str                              # where the worker stores the whole outcome
 
 
 def _light(item: Assembled) -> Assembled:
@@ -143,9 +142,9 @@ def _light(item: Assembled) -> Assembled:
     return replace(item, record=record, notes=())
 
 
-def _assemble_one(job: tuple[str, _Job, int, str | None]) -> tuple[str, list[Assembled] | list[Problem]]:
-    """One meeting, or every meeting of a running-notes file; or the problems rejecting it.
-    The whole outcome goes to the store; the light one comes back."""
+def _assemble_one(job: tuple[str, _Job, int, str | None]) -> tuple[tuple, tuple]:
+    """One meeting, or every meeting of a running-notes file; or the problems rejecting it:
+    (whole outcome, for the store; light outcome, to hand back)."""
     site_host, meeting, max_bytes, group_name = job
     name = meeting.files[0][0]
     try:
@@ -160,18 +159,20 @@ def _assemble_one(job: tuple[str, _Job, int, str | None]) -> tuple[str, list[Ass
                                 group_name=group_name)]
     except Rejected as rejected:
         problems = [p.in_file(name) for p in rejected.problems]
-        store_record(meeting.stored, (name, problems))
-        return name, problems
+        return (name, problems), (name, problems)
     # Attachment bytes are read again from SRC when written.
     outcome = [replace(item, attachments=tuple((SourceFile(source.key, b""), att)
                                                for source, att in item.attachments))
                for item in outcome]
-    store_record(meeting.stored, (name, outcome))
-    return name, [_light(item) for item in outcome]
+    return (name, outcome), (name, [_light(item) for item in outcome])
 
 
-def _assemble_many(jobs: list) -> list:
-    return [_assemble_one(job) for job in jobs]
+def _assemble_many(work: tuple[str, list]) -> list[tuple[tuple, tuple]]:
+    """A batch of meetings, their whole outcomes stored in one new pack (one file created per
+    batch, not per meeting): (light outcome, where its whole one is) of each."""
+    pack, jobs = work
+    done = [_assemble_one(job) for job in jobs]
+    return list(zip((light for _, light in done), store_records(pack, [whole for whole, _ in done])))
 
 
 @functools.lru_cache(maxsize=4)
@@ -182,7 +183,7 @@ def _renderer(site_url: str, subscribe_url: str | None, templates: str | None) -
 
 @dataclass(frozen=True)
 class _Page:
-    stored: str                  # the meeting's whole outcome in the store
+    stored: tuple                # where the meeting's whole outcome is in the store (load_record)
     at: int                      # which meeting of that outcome (a running-notes file has many)
     segment: str                 # its URL segment in this build (unique per group)
     around: tuple                # (previous, next), light
@@ -191,7 +192,7 @@ class _Page:
     old: Written | None          # what the last build wrote there
 
 
-def whole_record(stored: str, at: int, segment: str, loaded: dict | None = None) -> MeetingRecord:
+def whole_record(stored: tuple, at: int, segment: str, loaded: dict | None = None) -> MeetingRecord:
     """A meeting's whole record from the store, at its URL segment of this build."""
     if loaded is not None and stored in loaded:
         outcome = loaded[stored]
@@ -212,7 +213,7 @@ class _Feeds:
     """A scope's two feeds, to make and write in any process: the whole records it shows are
     read from the store there."""
     scope: str
-    shows: tuple[tuple[str, int, str], ...]                   # (stored, at, segment), in order
+    shows: tuple[tuple[tuple, int, str], ...]                 # (stored, at, segment), in order
     files: tuple[tuple[str, str, Written | None], ...]       # (path, target, old)
 
 
@@ -338,14 +339,15 @@ def _build(src: Path, out: Path, *, site_url: str, max_bytes: int, workers: int 
             result.records = records
             writer = _Writer(out, cache)
             stored = {(a.record.group, a.record.meeting): (job, at) for job, at, a in assembled}
+            where = {job.digest: cache.record_at(job.digest) for job, _, _ in assembled}
             looks = _looks(assembled, cache)
             shows = {(r.group, r.meeting): f"{looks[(r.group, r.meeting)]}:{r.segment}" for r in records}
-            pages = _plan_pages(records, writer, cache, stored, shows, names)
+            pages = _plan_pages(records, writer, cache, stored, where, shows, names)
             chunks = [pages[i:i + _PAGES_PER_JOB] for i in range(0, len(pages), _PAGES_PER_JOB)]
             state = (infos, newest_by_group(records))
             idents = {(r.group, r.meeting): (f"{stored[(r.group, r.meeting)][0].digest}:{r.segment}",
                                              r.date.toordinal(), r.listed) for r in records}
-            whole = _Whole(records, stored)
+            whole = _Whole(records, stored, where)
             renderer = _renderer(*config).with_groups(*state)
             units = _plan_listings(renderer, records, idents, shows, whole, writer)
             feeds = [_feeds_job(unit, whole, writer, cache) for unit in units
@@ -372,9 +374,10 @@ def _build(src: Path, out: Path, *, site_url: str, max_bytes: int, workers: int 
 class _Whole:
     """Whole records read from the store one at a time, by (group, meeting)."""
 
-    def __init__(self, records: list[MeetingRecord], stored: dict):
+    def __init__(self, records: list[MeetingRecord], stored: dict, where: dict):
         self._segments = {(r.group, r.meeting): r.segment for r in records}
         self._stored = stored
+        self._where = where
         self._loaded: dict = {}
 
     def __call__(self, key: tuple[str, str]) -> MeetingRecord:
@@ -383,7 +386,7 @@ class _Whole:
     def where(self, key: tuple[str, str]) -> tuple[str, int, str]:
         """(stored, at, segment): what whole_record needs, in any process."""
         job, at = self._stored[key]
-        return job.stored, at, self._segments[key]
+        return self._where[job.digest], at, self._segments[key]
 
 
 def _looks(assembled, cache: BuildCache) -> dict[tuple[str, str], str]:
@@ -472,7 +475,7 @@ def _write_search(records: list[MeetingRecord], idents: dict, whole: _Whole, cac
         this build finishes)."""
         digest, _, segment = previous[key][0].partition(":")
         try:
-            outcome = load_record(cache.record_path(digest))[1]
+            outcome = load_record(cache.record_at(digest))[1]
         except Exception:   # gone or damaged: the days are patched whole
             return None
         for item in outcome if isinstance(outcome, list) else ():
@@ -550,7 +553,7 @@ def _jobs(src: Path, site_host: str, max_bytes: int, cache: BuildCache,
         group = keys.group_of_key(files[0][0]) if files else ""
         meeting = hashlib.sha256(repr((site_host, max_bytes, names.get(group), files and [
             (k, d) for k, _, d in files])).encode()).hexdigest()
-        jobs.append(_Job(meeting, tuple(files), cache.record_path(meeting)))
+        jobs.append(_Job(meeting, tuple(files)))
     cache.keep_memo("kinds", kinds)
     return jobs
 
@@ -567,11 +570,11 @@ def _assemble_all(pool: _Pool, jobs: list[_Job], outcomes: list, site_host: str,
     # A few meetings per queued item: one meeting (~5 ms) costs about as much to hand over as
     # to assemble when the main process is busy (each hand-over waits for its GIL).
     size = max(1, min(_ASSEMBLE_PER_JOB, len(work) // (8 * pool.workers)))
-    chunks = [work[i:i + size] for i in range(0, len(work), size)]
+    chunks = [(cache.new_pack(), work[i:i + size]) for i in range(0, len(work), size)]
     for first, chunk in zip(range(0, len(work), size), pool.map(_assemble_many, chunks)):
-        for at, outcome in zip(todo[first:first + size], chunk):
+        for at, (outcome, where) in zip(todo[first:first + size], chunk):
             outcomes[at] = outcome
-            cache.keep_meeting(jobs[at].digest, outcome)
+            cache.keep_meeting(jobs[at].digest, outcome, where)
             done += 1
             if progress:
                 progress(done, len(jobs))
@@ -589,8 +592,8 @@ def _assemble_all(pool: _Pool, jobs: list[_Job], outcomes: list, site_host: str,
     return [(job, at, item) for job, at, item in assembled if id(item) in kept]
 
 
-def _plan_pages(records, writer: "_Writer", cache: BuildCache, stored: dict, shows: dict,
-                names: dict[str, str]) -> list[_Page]:
+def _plan_pages(records, writer: "_Writer", cache: BuildCache, stored: dict, where: dict,
+                shows: dict, names: dict[str, str]) -> list[_Page]:
     """The pages to render: every page, less (with a cache) those whose inputs (the whole
     record, what its neighbours' light records show, its group's name) are unchanged and whose
     file is still as written."""
@@ -607,7 +610,8 @@ def _plan_pages(records, writer: "_Writer", cache: BuildCache, stored: dict, sho
             continue
         writer.expect(path, inputs)
         job, at = stored[(record.group, record.meeting)]
-        todo.append(_Page(job.stored, at, record.segment, pair, path, target, cache.previous(path)))
+        todo.append(_Page(where[job.digest], at, record.segment, pair, path, target,
+                          cache.previous(path)))
     return todo
 
 

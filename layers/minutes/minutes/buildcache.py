@@ -15,8 +15,16 @@
   - files: every file the last build wrote (the inputs it was made from, sha256 of its bytes,
     size, mtime), so a page whose inputs are the same is not rendered again, a file whose bytes
     are the same is not written again, and the files the site no longer has can be removed.
-- records/<key>.pickle: one meeting's whole outcome (content included), written by the worker
-  that assembled it and read only when a page or feed made from it is rendered again.
+- records/<token>.pack: the whole outcomes (content included) of the few meetings one process
+  assembled together, one pickle after another, written once by that process (creating a file
+  cost more CPU than anything else a meeting's assembly did but its parse, walk, render and
+  summary: one file per meeting, through a temporary file and a rename, was ~0.5-0.8 s per
+  1,000 meetings). Each meeting's place (pack, offset, length, CRC-32 of its bytes) is kept
+  with its light outcome; a record is read only when a page, feed or search day made from it
+  is made again, and one whose bytes are not those written (a build that died while writing,
+  a damaged disk) is refused, never unpickled: the build then starts again cold. A pack stays
+  while any of its meetings is in the state, so a pack of N meetings holds at most N - 1 dead
+  ones.
 - templates/: the site's templates compiled (jinja2's bytecode cache, which checks each against
   its source), so that a rebuild does not compile them again.
 Everything here can be deleted at any time: the next build is then a cold one. Entries the
@@ -38,10 +46,11 @@ import shutil
 import sys
 import tempfile
 import time
+import zlib
 from pathlib import Path
 from typing import NamedTuple
 
-FORMAT = 3
+FORMAT = 4
 # Libraries whose version changes what a page looks like.
 _DEPENDENCIES = ("comrak-ext", "nh3", "Jinja2", "feedgen", "PyYAML", "lxml")
 # A file whose mtime or ctime is this close to the last scan may have changed again within the
@@ -238,7 +247,9 @@ class BuildCache:
         self._sources: dict[str, tuple] = state.get("sources", {})
         self._memos = {name: state.get(name, {}) for name in MEMOS}
         self._new_memos = {name: {} for name in MEMOS}
+        # meeting key -> (light outcome, (pack name, offset, length, crc32))
         self._meetings: dict[str, tuple] = state.get("meetings", {})
+        self._packs: dict[str, bool] = {}   # pack name -> exists (asked once per build)
         self._scanned_ns = state.get("scanned_ns", 0)
         self._listing = state.get("listing")
         self._new_listing: dict | None = None
@@ -279,22 +290,40 @@ class BuildCache:
     def _key(self, digest: str) -> str:
         return hashlib.sha256(f"{self.version}|{digest}".encode()).hexdigest()
 
-    def record_path(self, digest: str) -> str:
-        """Where the whole outcome of the meeting with this digest is stored."""
-        return f"{self._records_prefix}{self._key(digest)}.pickle"
+    def new_pack(self) -> str:
+        """A path no pack has, for the records of one batch of meetings (store_records)."""
+        return f"{self._records_prefix}{secrets.token_hex(8)}.pack"
 
     def meeting(self, digest: str):
-        """The light outcome stored under `digest` (its whole one is at record_path), or None."""
+        """The light outcome stored under `digest` (its whole one is at record_at), or None."""
         key = self._key(digest)
-        light = self._meetings.get(key)
-        if light is None or not os.path.exists(f"{self._records_prefix}{key}.pickle"):
+        saved = self._meetings.get(key)
+        if saved is None or not self._pack_exists(saved[1][0]):
             return None
-        self._new_meetings[key] = light
-        return light
+        self._new_meetings[key] = saved
+        return saved[0]
 
-    def keep_meeting(self, digest: str, light) -> None:
-        """Remember the light outcome of a meeting whose whole one the worker has stored."""
-        self._new_meetings[self._key(digest)] = light
+    def _pack_exists(self, name: str) -> bool:
+        found = self._packs.get(name)
+        if found is None:
+            found = self._packs[name] = os.path.exists(self._records_prefix + name)
+        return found
+
+    def keep_meeting(self, digest: str, light, where: tuple) -> None:
+        """Remember the light outcome of a meeting whose whole one a process has stored at
+        `where` (store_records)."""
+        pack, offset, length, crc = where
+        self._new_meetings[self._key(digest)] = (light, (os.path.basename(pack), offset, length, crc))
+
+    def record_at(self, digest: str) -> tuple | None:
+        """Where the whole outcome of the meeting with this digest is stored (for load_record):
+        by this build, or else by the last one (until this one finishes)."""
+        key = self._key(digest)
+        saved = self._new_meetings.get(key) or self._meetings.get(key)
+        if saved is None:
+            return None
+        name, offset, length, crc = saved[1]
+        return (self._records_prefix + name, offset, length, crc)
 
     # -- what the last build listed ----------------------------------------------------------
 
@@ -352,16 +381,13 @@ class BuildCache:
             return stale
         new = {"files": self._new, "sources": self._new_sources, "meetings": self._new_meetings,
                "listing": self._new_listing or {}, **self._new_memos}
-        if self._state.save(self.version, self._saved, new, self._started_ns):
-            for entry in os.scandir(self._records):
-                if entry.name.removesuffix(".pickle") not in self._new_meetings:
-                    os.unlink(entry.path)
-        else:   # the records this build no longer uses (a new base also removes strays)
-            for key in self._meetings.keys() - self._new_meetings.keys():
-                try:
-                    os.unlink(os.path.join(self._records, key + ".pickle"))
-                except FileNotFoundError:
-                    pass
+        self._state.save(self.version, self._saved, new, self._started_ns)
+        # The packs this build's state names stay; any other (an older build's, or one left
+        # by a build that died) goes.
+        live = {saved[1][0] for saved in self._new_meetings.values()}
+        for entry in os.scandir(self._records):
+            if entry.name not in live:
+                os.unlink(entry.path)
         return stale
 
     def discard(self) -> None:
@@ -370,14 +396,45 @@ class BuildCache:
             shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def load_record(path: str):
-    """The whole outcome a worker stored (build.py's workers and main process both read it)."""
-    with open(path, "rb") as handle:
-        return pickle.load(handle)
+class DamagedRecord(Exception):
+    """A stored record whose bytes are not those written."""
 
 
-def store_record(path: str, value) -> None:
-    _atomic_write(Path(path), pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+def load_record(where: tuple):
+    """The whole outcome a process stored (build.py's workers and main process both read it):
+    `where` is (pack path, offset, length, crc32), as record_at gives it. Raises OSError or
+    DamagedRecord when the bytes there are not those written."""
+    path, offset, length, crc = where
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        data = os.pread(fd, length, offset)
+    finally:
+        os.close(fd)
+    if len(data) != length or zlib.crc32(data) != crc:
+        raise DamagedRecord(f"{path} at {offset}: not the {length} bytes stored there")
+    return pickle.loads(data)
+
+
+def store_records(pack: str, values: list) -> list[tuple]:
+    """Write every value, pickled, into the new file `pack` (one file for a batch of meetings,
+    written directly: a pack is named by no state until the build that wrote it finishes, and
+    each record carries its length and CRC, so a pack cut short is never read as a record);
+    returns where each is (for load_record)."""
+    parts, where, offset = [], [], 0
+    for value in values:
+        data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        where.append((pack, offset, len(data), zlib.crc32(data)))
+        parts.append(data)
+        offset += len(data)
+    body = memoryview(b"".join(parts))
+    fd = os.open(pack, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    try:
+        done = 0
+        while done < len(body):
+            done += os.write(fd, body[done:])
+    finally:
+        os.close(fd)
+    return where
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
