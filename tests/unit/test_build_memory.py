@@ -166,18 +166,24 @@ def test_with_two_processes_the_worker_makes_feeds_and_pages_and_the_bytes_are_t
     monkeypatch.setattr(build_module, "feed_files", noting("feeds", build_module.feed_files))
     monkeypatch.setattr(build_module, "_render_pages", noting("pages", build_module._render_pages))
     monkeypatch.setattr(build_module, "_assemble_one", noting("assemble", build_module._assemble_one))
+    def made_by_kind() -> dict[str, list[int]]:
+        by_kind: dict[str, list[int]] = {}
+        for name in os.listdir(made):
+            kind, pid, _ = name.split("-")
+            by_kind.setdefault(kind, []).append(int(pid))
+            os.unlink(made / name)
+        return by_kind
+
     build(src, tmp_path / "two", site_url=SITE, workers=2)
+    by_kind = made_by_kind()
     build(src, tmp_path / "one", site_url=SITE, workers=1)
-    by_kind: dict[str, list[int]] = {}
-    for name in os.listdir(made):
-        kind, pid, _ = name.split("-")
-        by_kind.setdefault(kind, []).append(int(pid))
+    alone = made_by_kind()
     workers = {pid for pids in by_kind.values() for pid in pids} - {os.getpid()}
     assert workers, "no worker made anything"
-    # Every scope's feeds (/ and 3 groups) went through the queue in the two-process build (the
-    # one-process build makes them in its listing loop, through site.feed_files); the worker
+    # Every scope's feeds (/ and 3 groups) went through the queue, in either build; the worker
     # took work from the queue's front (the main process only helps from the back).
-    assert len(by_kind["feeds"]) == 4
+    assert len(by_kind["feeds"]) == len(alone["feeds"]) == 4
     assert workers & {*by_kind["feeds"], *by_kind["pages"]}
+    assert {pid for pids in alone.values() for pid in pids} == {os.getpid()}
     assert {k: v[0] for k, v in snapshot(tmp_path / "two").items()} == \
            {k: v[0] for k, v in snapshot(tmp_path / "one").items()}

@@ -3,6 +3,7 @@ byte for byte, and leaves every file whose bytes did not change untouched (same 
 inode): a sync to a bucket or a CDN then sends only what changed."""
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -344,3 +345,35 @@ def test_random_corrections_to_generated_minutes_give_the_fresh_build(tmp_path):
         build(src, out, site_url=SITE, workers=1, cache_dir=cache)
         build(src, tmp_path / f"fresh-{step}", site_url=SITE, workers=1)
         assert site_of(out) == site_of(tmp_path / f"fresh-{step}"), step
+
+
+def test_a_correction_makes_again_only_its_own_feed_entry(src, tmp_path, monkeypatch):
+    """Each scope's feeds keep their entries' bytes in the cache, by the store key of the whole
+    record each was made from: a correction makes its own entry again (once for its group's
+    feeds, once for the overall ones), not the entries the feeds show besides. A memo that
+    cannot be read is made again whole; the memo of a scope that is gone goes with it."""
+    from minutes import build as build_module, feeds
+    out, cache = tmp_path / "site", tmp_path / "cache"
+    build(src, out, site_url=SITE, workers=1, cache_dir=cache)
+    made = []
+    monkeypatch.setattr(build_module, "entry_parts", lambda records, **options: made.extend(
+        r.meeting for r in records) or feeds.entry_parts(records, **options))
+    path = src / "openxla" / "2022-10-03-sync.md"
+    path.write_text(path.read_text() + "- c\n")
+    build(src, out, site_url=SITE, workers=1, cache_dir=cache)
+    assert made == ["2022-10-03-sync", "2022-10-03-sync"]
+    build(src, tmp_path / "fresh", site_url=SITE, workers=1)
+    assert site_of(out) == site_of(tmp_path / "fresh")
+    assert len(list((cache / "feeds").iterdir())) == 4   # /, openxla, rust-lang, k8s
+    group_memo = cache / "feeds" / f"{hashlib.sha256(b'/openxla/').hexdigest()[:32]}.pickle"
+    group_memo.write_bytes(b"damaged")
+    made.clear()
+    path.write_text(path.read_text() + "- d\n")
+    build(src, out, site_url=SITE, workers=1, cache_dir=cache)
+    in_group = ["2022-09-20-community-meeting", *(f"2022-10-0{day}-sync" for day in range(1, 8))]
+    assert sorted(made) == sorted(["2022-10-03-sync", *in_group])
+    group_emptied(src)
+    build(src, out, site_url=SITE, workers=1, cache_dir=cache)
+    assert len(list((cache / "feeds").iterdir())) == 3
+    build(src, tmp_path / "fresh-2", site_url=SITE, workers=1)
+    assert site_of(out) == site_of(tmp_path / "fresh-2")

@@ -407,3 +407,55 @@ def test_heading_anchor_links_are_left_out_of_feed_content(kind):
     html = '<h2 id="notes">Notes <a class="header-anchor" href="#notes" rel="noopener">#</a></h2><p>x</p>'
     content = parsed(kind, [meeting("2022-09-20", content_html=html)]).entries[0].content[0].value
     assert "Notes" in content and "header-anchor" not in content
+
+
+# --- entries spliced into the document ----------------------------------------------------------
+
+def _feedgen_document(kind: str, records, **options) -> bytes:
+    """The document feedgen makes with every entry added to it (what feeds.py made before it
+    spliced entries made apart): the reference the splice must equal byte for byte."""
+    from minutes import feeds
+    options = {"site_url": SITE, "title": "All minutes", "description": "Every group's minutes",
+               "link_path": "/", "limit": 50, **options}
+    chosen = feeds.feed_records(records, limit=options.pop("limit"))
+    newest = max((feeds.entry_updated(r) for r in chosen), default=feeds.EPOCH)
+    fg = feeds._head(self_path=FEEDS[kind][1], updated=newest, self_type=(
+        "application/rss+xml" if kind == "rss" else "application/atom+xml"), **options)
+    for record in chosen:
+        feeds._add_entry(fg, record, site_url=SITE)
+    return fg.rss_str(pretty=True) if kind == "rss" else fg.atom_str(pretty=True)
+
+
+HOSTILE_ENTRIES = [
+    meeting("2022-09-20", title="a\r\nb <script>\x00\x0b\u2028c"),
+    meeting("2022-09-21", summary="", content_html=""),
+    meeting("2022-09-22", content_html="<p>    &lt;item&gt;\n    &lt;/item&gt;\n  &lt;entry&gt;"
+                                       "\n  &lt;/entry&gt;\n</p><pre>    </item>\n</pre>"),
+    meeting("2022-09-23", summary="]]> <entry> </channel>", content_html="<p>\u2028</p>\n\n\n"),
+    meeting("2022-09-24", group="g\u00e9 <x>", title="", content_html="<p>bell\x07 \ufffe</p>"),
+    meeting("2022-09-25", content_html='<p><a href="a b">x</a><img src="/p q.png" alt=""></p>'),
+]
+
+
+@pytest.mark.parametrize("kind", FEEDS)
+@pytest.mark.parametrize("count", [0, 1, 2, 6])
+def test_spliced_entries_give_feedgens_document_byte_for_byte(kind, count):
+    chosen = HOSTILE_ENTRIES[:count]
+    assert build(kind, chosen) == _feedgen_document(kind, chosen)
+    assert build(kind, chosen, limit=1) == _feedgen_document(kind, chosen, limit=1)
+
+
+def test_an_entrys_bytes_are_the_same_in_every_feed_that_shows_it(records):
+    """What a build keeps of an entry (feeds.entry_parts) is reused in any feed, in any place."""
+    from minutes import feeds
+    chosen = feeds.feed_records(records + HOSTILE_ENTRIES)
+    parts = dict(zip((r.meeting for r in chosen), feeds.entry_parts(chosen, site_url=SITE)))
+    alone = {r.meeting: feeds.entry_parts([r], site_url=SITE)[0] for r in chosen}
+    assert parts == alone
+    rss, atom = feeds.feed_documents(
+        records + HOSTILE_ENTRIES, site_url=SITE, title="All minutes", description="d",
+        rss_path="/feed.xml", atom_path="/atom.xml", parts=lambda shown: [alone[r.meeting] for r in shown])
+    assert (rss, atom) == feeds.feed_documents(
+        records + HOSTILE_ENTRIES, site_url=SITE, title="All minutes", description="d",
+        rss_path="/feed.xml", atom_path="/atom.xml")
+    assert rss == _feedgen_document("rss", records + HOSTILE_ENTRIES, description="d")

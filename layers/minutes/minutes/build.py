@@ -33,12 +33,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import build_search, keys, running_notes, search
-from .buildcache import BuildCache, Written, load_record, store_records
+from .buildcache import BuildCache, Written, load_memo, load_record, store_memo, store_records
 from .group import FILE_NAME as GROUP_FILE, GroupInfo, is_group_file, newest_by_group, parse_group
 from .meeting import Assembled, SourceFile, assemble
 from .model import MeetingRecord, free_segment
 from .pages import PageRenderer, SiteConfig
 from .problems import MinutesError, Problem, Rejected
+from .feeds import entry_parts
 from .site import (SiteFile, all_neighbours, content_type, feed_files, listing_units, meeting_file,
                    static_files)
 
@@ -210,11 +211,14 @@ def whole_record(stored: tuple, at: int, segment: str, loaded: dict | None = Non
 
 @dataclass(frozen=True)
 class _Feeds:
-    """A scope's two feeds, to make and write in any process: the whole records it shows are
-    read from the store there."""
+    """A scope's two feeds, to make and write in any process: the entries it shows are taken
+    from the scope's memo of entries (`memo`: the cache's file of the entries its feeds showed
+    last, by whole record) or made from the whole records, read from the store there."""
     scope: str
-    shows: tuple[tuple[tuple, int, str], ...]                 # (stored, at, segment), in order
+    records: tuple[MeetingRecord, ...]                        # light, in order
+    shows: tuple[tuple[tuple, int, str], ...]                 # (stored, at, segment) of each
     files: tuple[tuple[str, str, Written | None], ...]       # (path, target, old)
+    memo: str | None
 
 
 def _second_phase(job: tuple) -> list[tuple[str, Written, bool]]:
@@ -227,14 +231,50 @@ def _second_phase(job: tuple) -> list[tuple[str, Written, bool]]:
 
 
 def _render_feeds(config: tuple, work: _Feeds) -> list[tuple[str, Written, bool]]:
-    loaded: dict = {}
-    records = [whole_record(stored, at, segment, loaded) for stored, at, segment in work.shows]
-    made = {item.path: item for item in feed_files(_renderer(*config).config, work.scope, records,
-                                                    limit=FEED_LIMIT)}
+    """The scope's feeds: an entry whose whole record is the one the memo holds it for is
+    reused as it is (its bytes depend on the record and the site URL only, both named by the
+    key: the store's key holds the code version and the options); the others are made from
+    their whole records, and the memo then holds what the feeds show now."""
+    site = _renderer(*config).config
+    where = {(r.group, r.meeting): shown for r, shown in zip(work.records, work.shows)}
+    # A stored record's place names its bytes: a pack is written once under a name never used
+    # again, by a build of one code version and one set of options.
+    keys = {name: f"{os.path.basename(stored[0])}:{stored[1]}:{at}:{segment}"
+            for name, (stored, at, segment) in where.items()}
+    kept = _feed_memo(work.memo)
+    before = set(kept)
+    shown: dict[str, tuple[bytes, bytes]] = {}
+
+    def parts(chosen: list[MeetingRecord]) -> list[tuple[bytes, bytes]]:
+        names = [keys[(r.group, r.meeting)] for r in chosen]
+        missing = [r for r, name in zip(chosen, names) if name not in kept]
+        loaded: dict = {}
+        whole = [whole_record(*where[(r.group, r.meeting)], loaded) for r in missing]
+        for record, made in zip(missing, entry_parts(whole, site_url=site.site_url)):
+            kept[keys[(record.group, record.meeting)]] = made
+        shown.update((name, kept[name]) for name in names)
+        return [kept[name] for name in names]
+
+    made = {item.path: item for item in feed_files(site, work.scope, work.records,
+                                                    limit=FEED_LIMIT, parts=parts)}
+    if work.memo is not None and shown.keys() != before:
+        store_memo(work.memo, shown)
     if sorted(made) != sorted(path for path, _, _ in work.files):
         raise MinutesError(f"build: expected {sorted(p for p, _, _ in work.files)}, made {sorted(made)}")
     folders: set[str] = set()
     return [_put(path, target, made[path].body, old, folders) for path, target, old in work.files]
+
+
+def _feed_memo(path: str | None) -> dict[str, tuple[bytes, bytes]]:
+    """The entries a scope's feeds showed at the last build (key -> (RSS item, Atom entry)),
+    or nothing (no cache, none kept yet, or not readable: the entries are made again)."""
+    if path is None:
+        return {}
+    try:
+        memo = load_memo(path)
+    except Exception:
+        return {}
+    return memo if isinstance(memo, dict) else {}
 
 
 def _render_pages(job: tuple[tuple[str, str | None], tuple, list[_Page]]) -> list[tuple[str, Written, bool]]:
@@ -351,10 +391,10 @@ def _build(src: Path, out: Path, *, site_url: str, max_bytes: int, workers: int 
             renderer = _renderer(*config).with_groups(*state)
             units = _plan_listings(renderer, records, idents, shows, whole, writer)
             feeds = [_feeds_job(unit, whole, writer, cache) for unit in units
-                     if unit.feed_scope is not None] if pool.workers > 1 else []
+                     if unit.feed_scope is not None]
             # The workers make the feeds (the biggest listings) and then the pages, from the
             # front of the queue, while the main process makes the search index and the other
-            # listings; then it takes pages from the back.
+            # listings; then it takes pages from the back (one process: all of it, in turn).
             rendered = pool.map(_second_phase, [(config, state, work) for work in [*feeds, *chunks]])
             _write_search(records, idents, whole, cache, writer)
             _write_listings(renderer, units, writer, skip=feeds)
@@ -410,9 +450,11 @@ def _plan_listings(renderer: PageRenderer, records: list[MeetingRecord], idents:
     as written. Feeds read the whole records of the entries they show."""
     salt = hashlib.sha256(repr((sorted((g, repr(i)) for g, i in renderer.groups.items()),
                                 sorted(renderer.newest.items()))).encode()).hexdigest()
-    todo = []
+    todo, scopes = [], set()
     for unit in listing_units(renderer, records, feed_limit=FEED_LIMIT,
                               whole=lambda r: whole((r.group, r.meeting))):
+        if unit.feed_scope is not None:
+            scopes.add(unit.feed_scope)
         shown = ",".join(idents[(r.group, r.meeting)][0] for r in unit.shows) if unit.whole \
             else ",".join(shows[(r.group, r.meeting)] for r in unit.shows)
         inputs = hashlib.sha256(f"{salt}|{'|'.join(unit.paths)}|{unit.label}|{shown}".encode()).hexdigest()
@@ -422,13 +464,16 @@ def _plan_listings(renderer: PageRenderer, records: list[MeetingRecord], idents:
         for path in unit.paths:
             writer.expect(path, inputs)
         todo.append(unit)
+    writer.cache.keep_feed_memos(scopes)
     return todo
 
 
 def _feeds_job(unit, whole: "_Whole", writer: "_Writer", cache: BuildCache) -> _Feeds:
-    return _Feeds(unit.feed_scope, tuple(whole.where((r.group, r.meeting)) for r in unit.shows),
+    return _Feeds(unit.feed_scope, unit.shows,
+                  tuple(whole.where((r.group, r.meeting)) for r in unit.shows),
                   tuple((path, writer.target(path), cache.previous(path) if cache.keeps else None)
-                        for path in unit.paths))
+                        for path in unit.paths),
+                  cache.feed_memo(unit.feed_scope))
 
 
 def _write_listings(renderer: PageRenderer, units: list, writer: "_Writer", *,

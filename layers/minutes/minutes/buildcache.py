@@ -25,6 +25,9 @@
   a damaged disk) is refused, never unpickled: the build then starts again cold. A pack stays
   while any of its meetings is in the state, so a pack of N meetings holds at most N - 1 dead
   ones.
+- feeds/<scope hash>.pickle: the entries a scope's feeds show (each one's RSS item and Atom
+  entry, by the store key of its whole record), so that a rebuild makes again only the entries
+  whose record changed, not the fifty a feed shows.
 - templates/: the site's templates compiled (jinja2's bytecode cache, which checks each against
   its source), so that a rebuild does not compile them again.
 Everything here can be deleted at any time: the next build is then a cold one. Entries the
@@ -231,6 +234,10 @@ class BuildCache:
         self._records = self.folder / "records"
         self._records.mkdir(parents=True, exist_ok=True)
         self._records_prefix = os.path.join(self._records, "")
+        self._feeds = self.folder / "feeds"
+        self._feed_memos: set[str] | None = None
+        if self.keeps:
+            self._feeds.mkdir(exist_ok=True)
         # Compiled templates (pages.py), checked against their source by jinja2 itself.
         self.templates = str(self.folder / "templates") if self.keeps else None
         if self.templates:
@@ -335,6 +342,19 @@ class BuildCache:
     def keep_listing(self, listing: dict) -> None:
         self._new_listing = listing
 
+    # -- feed entries ----------------------------------------------------------------------
+
+    def feed_memo(self, scope: str) -> str | None:
+        """The file of the entries the feeds of `scope` show (build._render_feeds), or None
+        without a kept cache."""
+        if not self.keeps:
+            return None
+        return str(self._feeds / f"{hashlib.sha256(scope.encode()).hexdigest()[:32]}.pickle")
+
+    def keep_feed_memos(self, scopes: set[str]) -> None:
+        """The scopes this build has feeds for: the memos of others are removed."""
+        self._feed_memos = {os.path.basename(self.feed_memo(scope) or "") for scope in scopes}
+
     # -- written files ---------------------------------------------------------------------
 
     def old_paths(self) -> list[str]:
@@ -388,6 +408,10 @@ class BuildCache:
         for entry in os.scandir(self._records):
             if entry.name not in live:
                 os.unlink(entry.path)
+        if self._feed_memos is not None and self._feeds.is_dir():
+            for entry in os.scandir(self._feeds):
+                if entry.name not in self._feed_memos:
+                    os.unlink(entry.path)
         return stale
 
     def discard(self) -> None:
@@ -435,6 +459,16 @@ def store_records(pack: str, values: list) -> list[tuple]:
     finally:
         os.close(fd)
     return where
+
+
+def load_memo(path: str):
+    """A value store_memo kept (a scope's feed entries)."""
+    with open(path, "rb") as handle:
+        return pickle.load(handle)
+
+
+def store_memo(path: str, value) -> None:
+    _atomic_write(Path(path), pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def _atomic_write(path: Path, data: bytes) -> None:

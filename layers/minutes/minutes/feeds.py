@@ -7,11 +7,10 @@ characters, and leaves relative URLs alone; every one of those is handled here.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import re
 import urllib.parse
 from html import escape, unescape
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from minutes.model import MeetingRecord, sort_newest_first
 from minutes.links import (rewrite_attributes, start_tags_holding, url_attributes,
@@ -97,11 +96,8 @@ def absolutize_urls(html: str, base_url: str, *, site_url: str | None = None) ->
     return _URL_TAG.sub(lambda tag: rewrite_attributes(tag.group(0), _URL_ATTRIBUTES, value), html)
 
 
-@functools.lru_cache(maxsize=64)
 def entry_content(content_html: str, page_url: str, site_url: str) -> str:
-    """A record's content as feeds show it (absolute URLs, no heading '#' links): computed once
-    for a scope's RSS and Atom (a feed shows 50; each cached entry holds two copies of a
-    meeting's content, so a bigger cache only holds more memory)."""
+    """A record's content as feeds show it (absolute URLs, no heading '#' links)."""
     content = _xml_text(without_heading_anchors(content_html)).strip()
     return absolutize_urls(content, page_url, site_url=site_url) if content else ""
 
@@ -159,26 +155,92 @@ def rss_feed(records: Iterable[MeetingRecord], *, site_url: str, title: str, des
              self_path: str, link_path: str = "/", limit: int = 50,
              updated: dt.datetime | None = None) -> bytes:
     """RSS 2.0 document (with atom:link rel=self, content:encoded and dc:creator)."""
-    fg = _build(records, site_url=site_url, title=title, description=description,
-                self_path=self_path, link_path=link_path, limit=limit, updated=updated,
-                self_type="application/rss+xml")
-    return fg.rss_str(pretty=True)
+    return feed_documents(records, site_url=site_url, title=title, description=description,
+                          rss_path=self_path, atom_path=self_path, link_path=link_path,
+                          limit=limit, updated=updated)[0]
 
 
 def atom_feed(records: Iterable[MeetingRecord], *, site_url: str, title: str, description: str,
               self_path: str, link_path: str = "/", limit: int = 50,
               updated: dt.datetime | None = None) -> bytes:
     """Atom (RFC 4287) document; the feed id is the feed's own absolute URL."""
-    fg = _build(records, site_url=site_url, title=title, description=description,
-                self_path=self_path, link_path=link_path, limit=limit, updated=updated,
-                self_type="application/atom+xml")
-    return fg.atom_str(pretty=True)
+    return feed_documents(records, site_url=site_url, title=title, description=description,
+                          rss_path=self_path, atom_path=self_path, link_path=link_path,
+                          limit=limit, updated=updated)[1]
 
 
-def _build(records, *, site_url: str, title: str, description: str, self_path: str,
-           link_path: str, limit: int, updated: dt.datetime | None,
-           self_type: str) -> FeedGenerator:
+Parts = Callable[[list[MeetingRecord]], list[tuple[bytes, bytes]]]
+
+# How feedgen's documents, pretty-printed by lxml, close their list of entries; an entry's own
+# lines are indented deeper, and its text and attributes have every "<" escaped, so these
+# lines (and the entry boundaries below) are found only where lxml put them.
+_RSS_END = b"  </channel>\n</rss>\n"
+_ATOM_END = b"</feed>\n"
+_RSS_ITEM = (b"    <item>\n", b"    </item>\n")
+_ATOM_ENTRY = (b"  <entry>\n", b"  </entry>\n")
+
+
+def feed_documents(records: Iterable[MeetingRecord], *, site_url: str, title: str,
+                   description: str, rss_path: str, atom_path: str, link_path: str = "/",
+                   limit: int = 50, updated: dt.datetime | None = None,
+                   parts: Parts | None = None) -> tuple[bytes, bytes]:
+    """A scope's RSS and Atom documents. Each is feedgen's document without entries (its
+    lastBuildDate / updated the newest entry's) with the entries' own bytes spliced in where
+    feedgen puts them (entry_parts): byte for byte the document feedgen makes with the
+    entries. `parts(chosen)`: each chosen record's (RSS item, Atom entry), for a caller that
+    keeps them (`minutes build`: an unchanged entry is not made again); records may then be
+    light (no content). Default: entry_parts of the (whole) records."""
     chosen = feed_records(records, limit=limit)
+    made = parts(chosen) if parts is not None else entry_parts(chosen, site_url=site_url)
+    if len(made) != len(chosen):
+        raise ValueError(f"{len(chosen)} feed entries, {len(made)} made")
+    newest = max((entry_updated(r) for r in chosen), default=_utc(updated or EPOCH))
+    common = dict(site_url=site_url, title=title, description=description, link_path=link_path,
+                  updated=newest)
+    rss = _head(self_path=rss_path, self_type="application/rss+xml", **common).rss_str(pretty=True)
+    atom = _head(self_path=atom_path, self_type="application/atom+xml", **common).atom_str(pretty=True)
+    return (_splice(rss, _RSS_END, [item for item, _ in made]),
+            _splice(atom, _ATOM_END, [entry for _, entry in made]))
+
+
+def entry_parts(records: list[MeetingRecord], *, site_url: str) -> list[tuple[bytes, bytes]]:
+    """Each (whole) record's RSS <item> and Atom <entry>, as the lines any feed of this site
+    holds them: an entry's bytes depend on its record and the site URL only (the namespaces
+    are declared on the document's root, the same in every feed). Made in one feedgen
+    document of these entries, cut at the entries' boundaries."""
+    if not records:
+        return []
+    fg = _head(site_url=site_url, title=GENERATOR, description=GENERATOR, self_path="/",
+               link_path="/", updated=EPOCH, self_type="application/rss+xml")
+    for record in records:
+        _add_entry(fg, record, site_url=site_url)
+    items = _cut(fg.rss_str(pretty=True), _RSS_ITEM, _RSS_END)
+    entries = _cut(fg.atom_str(pretty=True), _ATOM_ENTRY, _ATOM_END)
+    if not len(items) == len(entries) == len(records):
+        raise ValueError(f"feedgen made {len(items)} items and {len(entries)} entries of {len(records)}")
+    return list(zip(items, entries))
+
+
+def _cut(document: bytes, bounds: tuple[bytes, bytes], end: bytes) -> list[bytes]:
+    start, stop = bounds
+    first = document.find(start)
+    if first < 0:
+        return []
+    body = document[first + len(start):len(document) - len(end)]
+    if not document.endswith(end) or not body.endswith(stop):
+        raise ValueError("feedgen's document does not end as expected")
+    return [start + part + stop for part in body[:-len(stop)].split(stop + start)]
+
+
+def _splice(head: bytes, end: bytes, entries: list[bytes]) -> bytes:
+    if not head.endswith(end):
+        raise ValueError("feedgen's document does not end as expected")
+    return b"".join([head[:-len(end)], *entries, end])
+
+
+def _head(*, site_url: str, title: str, description: str, self_path: str, link_path: str,
+          updated: dt.datetime, self_type: str) -> FeedGenerator:
+    """A feed without entries."""
     self_url = absolute_url(site_url, self_path)
     feed_title = _one_line(title) or GENERATOR
     from feedgen.feed import FeedGenerator
@@ -194,10 +256,8 @@ def _build(records, *, site_url: str, title: str, description: str, self_path: s
     fg.link(href=absolute_url(site_url, link_path), rel="alternate", type="text/html")
     fg.language(LANGUAGE)
     fg.generator(GENERATOR)
-    for record in chosen:
-        _add_entry(fg, record, site_url=site_url)
     # Sets atom:updated and rss:lastBuildDate, which otherwise default to the wall clock.
-    fg.updated(max((entry_updated(r) for r in chosen), default=_utc(updated or EPOCH)))
+    fg.updated(updated)
     return fg
 
 

@@ -94,15 +94,16 @@ def stream_files(renderer: PageRenderer, window: streams.Window, *, numbers: Ite
 
 
 def feed_files(config: SiteConfig, scope: str, records: Iterable[MeetingRecord], *,
-               limit: int) -> list[SiteFile]:
-    """RSS and Atom of a scope (`/` or `/<group>/`) from its newest published meetings (full
-    records: the feeds carry the minutes)."""
+               limit: int, parts: feeds.Parts | None = None) -> list[SiteFile]:
+    """RSS and Atom of a scope (`/` or `/<group>/`) from its newest published meetings (whole
+    records: the feeds carry the minutes; or light ones with `parts`, which gives the entries'
+    bytes: feeds.feed_documents)."""
     title = config.title if scope == "/" else f"{config.title}: {scope.strip('/')}"
-    records = list(records)
-    common = dict(site_url=config.site_url, title=title, link_path=scope, limit=limit,
-                  description=f"Meeting minutes published at {config.site_url}{scope}")
-    return [_file(f"{scope}feed.xml", feeds.rss_feed(records, self_path=f"{scope}feed.xml", **common)),
-            _file(f"{scope}atom.xml", feeds.atom_feed(records, self_path=f"{scope}atom.xml", **common))]
+    rss, atom = feeds.feed_documents(
+        records, site_url=config.site_url, title=title, link_path=scope, limit=limit,
+        description=f"Meeting minutes published at {config.site_url}{scope}",
+        rss_path=f"{scope}feed.xml", atom_path=f"{scope}atom.xml", parts=parts)
+    return [_file(f"{scope}feed.xml", rss), _file(f"{scope}atom.xml", atom)]
 
 
 def calendar_file(renderer: PageRenderer, group: str, held: Iterable[MeetingRecord],
