@@ -19,8 +19,9 @@ import re
 from collections.abc import Callable
 
 _SIMPLE_NAMES = ("p|em|strong|del|blockquote|ul|ol|li|pre|code|h[1-6]|table|thead|tbody|tr|th|td")
-# Every tag that is not a plain open or close tag of comrak's (or `</a>`): these are looked at.
-_TAG = re.compile(rf"<(?!(?:/?(?:{_SIMPLE_NAMES})|/a)>)[^<>]*>")
+# Every tag that is not a plain open or close tag of comrak's, `</a>` or a heading with its id
+# (what _SHAPES accepts as it is): these are looked at.
+_TAG = re.compile(rf'<(?!(?:/?(?:{_SIMPLE_NAMES})|/a|h[1-6] id="[\w-]*")>)[^<>]*>')
 # Tags written the same by nh3, or with the void element's slash dropped.
 _FIXED = {
     "<br />": "<br>", "<hr />": "<hr>",

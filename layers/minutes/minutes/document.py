@@ -626,9 +626,8 @@ def _tag_like_warnings(parsed, body: str, body_line: int) -> list[Problem]:
 def _section_warnings(parsed: Parsed, body_line: int) -> list[Problem]:
     found = []
     blocks = parsed.blocks
-    for here, block in enumerate(blocks):
-        if block.type != "heading":
-            continue
+    for heading in parsed.headings:   # each knows its place among the blocks
+        block, here = heading.block, heading.at
         nxt = blocks[here + 1] if here + 1 < len(blocks) else None
         empty = nxt is None or (nxt.type == "heading" and nxt.level <= block.level)
         if empty:

@@ -92,6 +92,7 @@ class HeadingNode:
     parent_children: list    # its parent's children as parsed (to leave it out of a page)
     parent: object
     anchor: str              # the id, unique in the document (the first H1's counts too)
+    at: int = 0              # its block's index in Parsed.blocks
 
 
 @dataclass(eq=False)
@@ -106,6 +107,7 @@ class Parsed:
     # Raw HTML that leaves more than whitespace once defused (comments gone, tag-like words
     # escaped): only then must the rendered page go through nh3 (render.py).
     raw_html: bool = False
+    inline_html: bool = False               # some inline holds raw HTML (a run marked as such)
 
 
 def parse(text: str) -> Parsed:
@@ -150,6 +152,7 @@ class _Walk:
         self.deepest, self.deepest_line = 0, 0
         self.slugs: set[str] = set()
         self.raw_html = False
+        self.inline_html = False
 
     def run(self, root) -> Parsed:
         # One frame per open container: (its children still to read, the container, its
@@ -170,7 +173,15 @@ class _Walk:
                 if kind is _PARAGRAPH:
                     if depth >= deepest:
                         deepest, deepest_line = depth + 1, line
-                    append(Block("paragraph", line, inline(node.children, line)))
+                    inner = node.children
+                    if len(inner) == 1 and type(text := inner[0].node_value) is _TEXT:
+                        # One run of text (most paragraphs): what _inline makes of it, here.
+                        inner[0].parent = None
+                        text = text.value
+                        shown = " ".join(text.split())
+                        append(Block("paragraph", line, Inline(shown, shown, "", ((line, text, False),))))
+                    else:
+                        append(Block("paragraph", line, inline(inner, line)))
                 elif kind is _HEADING:
                     if depth >= deepest:
                         deepest, deepest_line = depth + 1, line
@@ -216,16 +227,17 @@ class _Walk:
                     append(closing)
         self.deepest, self.deepest_line = deepest, deepest_line
         return Parsed(root, self.blocks, self.headings, self.links, self.deepest,
-                      self.deepest_line, self.html_blocks, self.raw_html)
+                      self.deepest_line, self.html_blocks, self.raw_html, self.inline_html)
 
     def _heading(self, node, value, parent, siblings, line) -> None:
         heading = value.value
         children = node.children
         inline = self._inline(children, line, slugged=True)
         block = Block("heading", line, inline, level=heading.level)
+        at = len(self.blocks)
         self.blocks.append(block)
         anchor = unique(anchor_slug(inline.slug), self.slugs)
-        self.headings.append(HeadingNode(block, node, children, heading, siblings, parent, anchor))
+        self.headings.append(HeadingNode(block, node, children, heading, siblings, parent, anchor, at))
 
     def _inline(self, children, line: int, *, slugged: bool = False) -> Inline:
         """Text of an inline tree, iteratively; raw HTML is defused in the AST on the way.
@@ -272,6 +284,7 @@ class _Walk:
             elif kind is _CODE:
                 plain.append(value.value.literal)
             elif kind is _HTML_INLINE:
+                self.inline_html = True
                 raw = value.value
                 runs.append((line, raw, True))
                 hidden.append(len(plain))
@@ -373,6 +386,8 @@ def visible_html(content: str) -> str:
 def tag_like_words(parsed: Parsed) -> list[tuple[int, str]]:
     """(0-based body line, word) of each tag-like word (`Vec<T>`, `<name>`) that rendering
     escapes to visible text: the browser would have swallowed it, the scribe may want code."""
+    if not parsed.html_blocks and not parsed.inline_html:
+        return []   # no raw HTML anywhere (most documents): nothing to look through
     found = []
     for block in parsed.blocks:
         if block.type == "html_block":

@@ -100,8 +100,9 @@ def render_markdown(text: str, *, drop_first_h1: bool = False, top_level: int = 
             heading.node.children = heading.children
         if dropped is not None:
             dropped.parent.children = dropped.parent_children
-    raw = _ID_MARKER.sub(r'<h\1 id="\2">', raw)
-    raw = _CELL_ALIGN.sub(r'<\1 style="text-align: \2">', raw)
+    raw = _with_ids(raw)
+    if ' align="' in raw:   # only a table's cells can hold one: most pages have none
+        raw = _CELL_ALIGN.sub(r'<\1 style="text-align: \2">', raw)
     missing: list[str] = []
     comrak_only = not parsed.raw_html
     if not html:
@@ -127,7 +128,28 @@ def _only_absolute_links(parsed: Parsed, text: str) -> bool:
         _SCHEME.match(href) or href.startswith(("#", "/")) for href, _ in parsed.links)
 
 
-_ID_MARKER = re.compile(rf"<h([1-6])>{markdown.ID_OPEN}([^{markdown.ID_CLOSE}<]*){markdown.ID_CLOSE}")
+def _with_ids(raw: str) -> str:
+    """comrak's HTML with each heading's id marker (`<hN>`, ID_OPEN, the anchor, ID_CLOSE: the
+    raw inline node render_markdown puts first in the heading) made its id attribute; what
+    `<h([1-6])>ID_OPEN([^ID_CLOSE<]*)ID_CLOSE` replaced by `<h\\1 id="\\2">` gives, found with
+    str.find (a marker character is rare: the body holds none, though an entity such as
+    `&#2;` can put one in text) instead of a pattern whose template is expanded per heading."""
+    opening = raw.find(markdown.ID_OPEN)
+    if opening < 0:
+        return raw
+    out, done = [], 0
+    while opening >= 0:
+        closing = raw.find(markdown.ID_CLOSE, opening)
+        if (closing >= 0 and opening >= 4 and raw.startswith("<h", opening - 4)
+                and raw[opening - 2] in "123456" and raw[opening - 1] == ">"
+                and "<" not in raw[opening + 1:closing]):
+            out += (raw[done:opening - 1], ' id="', raw[opening + 1:closing], '">')
+            done = closing + 1
+            opening = raw.find(markdown.ID_OPEN, done)
+        else:
+            opening = raw.find(markdown.ID_OPEN, opening + 1)
+    out.append(raw[done:])
+    return "".join(out)
 
 
 def _html(fragment: str) -> object:

@@ -89,6 +89,7 @@ information apologies regrets absent
 """.split())
 _AGENDA = re.compile(r"^\W*(?:meeting\s+)?(?:agenda|topics|discussion topics|agenda items|"
                      r"topics for discussion|items)\b\W*$", re.IGNORECASE)
+_AGENDA_WORD = re.compile(r"\bagenda\b", re.IGNORECASE)
 _FOLLOW_UPS = re.compile(r"^\W*(?:action items?|next steps|follow[- ]?ups?|todos?)\b",
                          re.IGNORECASE)
 
@@ -262,7 +263,7 @@ def _in(blocks, sections, block: _Block, *kinds: str) -> bool:
 def _agenda(blocks: list[_Block], sections: dict[int, str]) -> list[str]:
     """The items under an "Agenda" heading or label, or the time-boxed lines ("[10 min] ...")."""
     for index, block in enumerate(blocks):
-        heading = block.kind == "heading" and re.search(r"\bagenda\b", block.text, re.I) \
+        heading = block.kind == "heading" and _AGENDA_WORD.search(block.text) \
             and sections.get(index) != "logistics" and not block.text.lower().startswith("no ")
         label = block.kind == "para" and _AGENDA.match(block.text.rstrip(":"))
         if heading or label or (block.kind == "heading" and _AGENDA.match(block.text)):
