@@ -355,9 +355,10 @@ def test_a_correction_makes_again_only_its_own_feed_entry(src, tmp_path, monkeyp
     from minutes import build as build_module, feeds
     out, cache = tmp_path / "site", tmp_path / "cache"
     build(src, out, site_url=SITE, workers=1, cache_dir=cache)
-    made = []
+    made, documents = [], []
     monkeypatch.setattr(build_module, "entry_parts", lambda records, **options: made.extend(
-        r.meeting for r in records) or feeds.entry_parts(records, **options))
+        r.meeting for r in records) or documents.append(len(records)) or feeds.entry_parts(
+        records, **options))
     path = src / "openxla" / "2022-10-03-sync.md"
     path.write_text(path.read_text() + "- c\n")
     build(src, out, site_url=SITE, workers=1, cache_dir=cache)
@@ -368,10 +369,14 @@ def test_a_correction_makes_again_only_its_own_feed_entry(src, tmp_path, monkeyp
     group_memo = cache / "feeds" / f"{hashlib.sha256(b'/openxla/').hexdigest()[:32]}.pickle"
     group_memo.write_bytes(b"damaged")
     made.clear()
+    documents.clear()
+    monkeypatch.setattr(build_module, "_ENTRIES_PER_DOCUMENT", 3)
     path.write_text(path.read_text() + "- d\n")
     build(src, out, site_url=SITE, workers=1, cache_dir=cache)
     in_group = ["2022-09-20-community-meeting", *(f"2022-10-0{day}-sync" for day in range(1, 8))]
     assert sorted(made) == sorted(["2022-10-03-sync", *in_group])
+    # A few whole records at a time (feedgen's tree of a whole feed would stay in the process).
+    assert max(documents) == build_module._ENTRIES_PER_DOCUMENT == 3 and sum(documents) == 9
     group_emptied(src)
     build(src, out, site_url=SITE, workers=1, cache_dir=cache)
     assert len(list((cache / "feeds").iterdir())) == 3

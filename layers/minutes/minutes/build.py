@@ -44,6 +44,7 @@ from .site import (SiteFile, all_neighbours, content_type, feed_files, listing_u
                    static_files)
 
 _PAGES_PER_JOB = 16
+_ENTRIES_PER_DOCUMENT = 8
 _ASSEMBLE_PER_JOB = 8
 _GC_YOUNG = 5_000   # allocations between collections of the youngest generation (Python: 700)
 # A build that assembles fewer meetings than this runs in one process unless told otherwise
@@ -249,9 +250,12 @@ def _render_feeds(config: tuple, work: _Feeds) -> list[tuple[str, Written, bool]
         names = [keys[(r.group, r.meeting)] for r in chosen]
         missing = [r for r, name in zip(chosen, names) if name not in kept]
         loaded: dict = {}
-        whole = [whole_record(*where[(r.group, r.meeting)], loaded) for r in missing]
-        for record, made in zip(missing, entry_parts(whole, site_url=site.site_url)):
-            kept[keys[(record.group, record.meeting)]] = made
+        # A few at a time: feedgen's tree of fifty whole records would stay in the process.
+        for first in range(0, len(missing), _ENTRIES_PER_DOCUMENT):
+            batch = missing[first:first + _ENTRIES_PER_DOCUMENT]
+            whole = [whole_record(*where[(r.group, r.meeting)], loaded) for r in batch]
+            for record, made in zip(batch, entry_parts(whole, site_url=site.site_url)):
+                kept[keys[(record.group, record.meeting)]] = made
         shown.update((name, kept[name]) for name in names)
         return [kept[name] for name in names]
 
