@@ -22,6 +22,7 @@ NOT_ON_A_REBUILD = {
     "concurrent.futures": "worker processes (a rebuild's work runs in one)",
     "email": "mail (pulled in by importlib.metadata)",
     "multiprocessing": "worker processes",
+    "yaml": "front matter (these sources have none; nor group.yaml files)",
 }
 
 

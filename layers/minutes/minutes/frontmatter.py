@@ -5,34 +5,11 @@ loader keeps such values as strings so document.py can check them with a precise
 """
 from __future__ import annotations
 
+import functools
 import re
-
-import yaml
 
 _DECIMAL_INT = re.compile(r"^[-+]?(0|[1-9][0-9_]*)$")
 _FLOAT = re.compile(r"^[-+]?(\.[0-9]+|[0-9][0-9_]*(\.[0-9_]*)?)([eE][-+][0-9]+)?$")
-
-
-class _Loader(yaml.SafeLoader):
-    """SafeLoader that refuses aliases (alias bombs) and resolves only plain types."""
-
-    def compose_node(self, parent, index):
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            raise yaml.composer.ComposerError(
-                None, None, "anchors and aliases (*name) are not allowed in front matter",
-                event.start_mark)
-        return super().compose_node(parent, index)
-
-
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers
-            if tag not in ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:int",
-                           "tag:yaml.org,2002:float")]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_Loader.add_implicit_resolver("tag:yaml.org,2002:int", _DECIMAL_INT, list("-+0123456789"))
-_Loader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT, list("-+.0123456789"))
 
 
 class FrontMatterError(Exception):
@@ -68,15 +45,45 @@ def split(text: str) -> tuple[str | None, str, int]:
     return yaml_text, body, yaml_text.count("\n") + 2
 
 
-# libyaml (PyYAML's C parser) reads ordinary front matter ten times faster. It is used only
-# where it cannot answer differently: no alias (the pure loader refuses them), nesting too
-# shallow for the pure loader's recursion to fail, and a text it reads without error; anything
-# else, or any error, goes to the pure loader, whose messages and verdicts are the contract.
-_CLoader = None
-if getattr(yaml, "__with_libyaml__", False):
-    class _CLoader(yaml.CSafeLoader):   # type: ignore[no-redef]
-        pass
-    _CLoader.yaml_implicit_resolvers = _Loader.yaml_implicit_resolvers
+@functools.cache
+def _loaders():
+    """(yaml, the pure loader, the C loader or None), made on the first front matter read:
+    PyYAML costs a process ~30 ms to import, and most real minutes have no front matter, so a
+    build or a handler that meets none never imports it."""
+    import yaml
+
+    class _Loader(yaml.SafeLoader):
+        """SafeLoader that refuses aliases (alias bombs) and resolves only plain types."""
+
+        def compose_node(self, parent, index):
+            if self.check_event(yaml.AliasEvent):
+                event = self.peek_event()
+                raise yaml.composer.ComposerError(
+                    None, None, "anchors and aliases (*name) are not allowed in front matter",
+                    event.start_mark)
+            return super().compose_node(parent, index)
+
+    _Loader.yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers
+                if tag not in ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:int",
+                               "tag:yaml.org,2002:float")]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    _Loader.add_implicit_resolver("tag:yaml.org,2002:int", _DECIMAL_INT, list("-+0123456789"))
+    _Loader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT, list("-+.0123456789"))
+    # libyaml (PyYAML's C parser) reads ordinary front matter ten times faster. It is used only
+    # where it cannot answer differently: no alias (the pure loader refuses them), nesting too
+    # shallow for the pure loader's recursion to fail, and a text it reads without error;
+    # anything else, or any error, goes to the pure loader, whose messages and verdicts are the
+    # contract.
+    _CLoader = None
+    if getattr(yaml, "__with_libyaml__", False):
+        class _CLoader(yaml.CSafeLoader):   # type: ignore[no-redef]
+            pass
+        _CLoader.yaml_implicit_resolvers = _Loader.yaml_implicit_resolvers
+    return yaml, _Loader, _CLoader
+
+
 _NESTING_MARKS = ("\n", "[", "{", "-", "?")
 # Characters of plain front matter: keys, words, dates, quotes, lists. Tags (!), anchors and
 # aliases (& *), block scalars (| >), directives (%), reserved (@ `), tabs and control
@@ -86,6 +93,7 @@ _NOT_PLAIN = re.compile(r"""[^\w \n:\-.,/'"()\[\]{}#+=~;$^]""")
 
 def _load_fast(yaml_text: str):
     """The C parser's answer where it is the pure loader's; None (not a value) otherwise."""
+    yaml, _, _CLoader = _loaders()
     if (_CLoader is None or len(yaml_text) > 4000 or _NOT_PLAIN.search(yaml_text)
             or sum(yaml_text.count(mark) for mark in _NESTING_MARKS) >= 100):
         return None
@@ -99,6 +107,7 @@ def load(yaml_text: str):
     fast = _load_fast(yaml_text)
     if fast is not None:
         return fast[0]
+    yaml, _Loader, _ = _loaders()
     try:
         return yaml.load(yaml_text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
     except yaml.MarkedYAMLError as exc:
