@@ -177,7 +177,7 @@ def test_a_rebuild_indexes_only_the_changed_meetings_day_for_search(src, tmp_pat
     index_files = search.index_files
 
     def recording_fresh(docs):
-        return index_files((doc_id, record) for doc_id, record in docs
+        return index_files((doc_id, record, words) for doc_id, record, words in docs
                            if not indexed.append((record.group, record.meeting)))
 
     monkeypatch.setattr(search, "plan_days", recording)

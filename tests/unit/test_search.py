@@ -10,9 +10,9 @@ from pathlib import Path
 
 from minutes.model import MeetingRecord
 from minutes.pages import PageRenderer, SiteConfig
-from minutes.search import (_WORD, CHUNK_DAYS, DAY_SLOTS, MAX_WORD, SHARDS, doc_ids, doc_path, keys_path, plain_text, plan_days,
-                            search_files, shard_file, shard_for, shard_key, shard_path, terms, week_of,
-                            words)
+from minutes.search import (_WORD, CHUNK_DAYS, DAY_SLOTS, MAX_WORD, SHARDS, doc_ids, doc_path, index_files,
+                            keys_entry, keys_path, packed_terms, plain_text, plan_days, search_files,
+                            shard_file, shard_for, shard_key, shard_path, terms, week_of, words)
 from tests.unit.test_pages import Tags
 
 SITE = "https://minutes.example.org"
@@ -54,6 +54,28 @@ def test_a_meeting_is_found_by_the_words_of_its_title_group_date_and_text():
     # "a" 0xe40c292c, "foo" 0xa9f37ed7), modulo SHARDS: three hex digits whatever the script.
     assert shard_key("a") == f"{0xe40c292c % SHARDS:03x}" and shard_key("foobar") == f"{0xa9f37ed7 % SHARDS:03x}"
     assert shard_key("v1.2") == shard_key("v1.x") and re.fullmatch(r"/search/t/[0-9a-f]{3}\.json", shard_path(shard_key("ста")))
+
+
+def test_packed_words_are_the_terms_and_make_the_same_index_from_light_records():
+    """`minutes build` finds a meeting's words where it assembles it (packed_terms) and indexes
+    its light record with them: the same files as from the whole records."""
+    rng = random.Random(5)
+    vocabulary = ["Rust", "rust", "v1.2", "don't", "k8s", "naïve", "日本", "x" * 50, "a-b", "&amp;", "c++"]
+    records = []
+    for n in range(40):
+        text = " ".join(rng.choice(vocabulary) for _ in range(rng.randrange(1, 30)))
+        title = " ".join(rng.choice(vocabulary) for _ in range(rng.randrange(0, 4)))
+        records.append(record(day=dt.date(2022, 9, 1 + n % 9), slug=f"m{n}", group=f"g{n % 3}",
+                              title=title, content_html=f"<p>{text}</p><h2>{title}</h2>"))
+    for meeting in records:
+        packed = packed_terms(meeting)
+        assert {**dict.fromkeys(packed.other.split(), False), **dict.fromkeys(packed.title.split(), True)} \
+            == terms(meeting)
+        assert packed.shards.split() == keys_entry(meeting)
+    ids = doc_ids(records)
+    docs = sorted((ids[(r.group, r.meeting)], r) for r in records)
+    light = [(doc_id, r.with_changes(content_html=""), packed_terms(r)) for doc_id, r in docs]
+    assert dict(index_files(light)) == search_files(records)
 
 
 def test_upcoming_meetings_are_searchable_drafts_never_and_the_files_are_deterministic():

@@ -146,7 +146,10 @@ def _light(item: Assembled) -> Assembled:
 
 def _assemble_one(job: tuple[str, _Job, int, str | None]) -> tuple[tuple, tuple]:
     """One meeting, or every meeting of a running-notes file; or the problems rejecting it:
-    (whole outcome, for the store; light outcome, to hand back)."""
+    (whole outcome, for the store; light outcome, to hand back). The whole outcome carries the
+    search words of each listed meeting (found here, in whichever process assembles it: the
+    main process, which writes the index, reads them back instead of finding every meeting's
+    words alone)."""
     site_host, meeting, max_bytes, group_name = job
     name = meeting.files[0][0]
     try:
@@ -166,7 +169,8 @@ def _assemble_one(job: tuple[str, _Job, int, str | None]) -> tuple[tuple, tuple]
     outcome = [replace(item, attachments=tuple((SourceFile(source.key, b""), att)
                                                for source, att in item.attachments))
                for item in outcome]
-    return (name, outcome), (name, [_light(item) for item in outcome])
+    words = tuple(search.packed_terms(item.record) if item.record.listed else None for item in outcome)
+    return (name, outcome, words), (name, [_light(item) for item in outcome])
 
 
 def _assemble_many(work: tuple[str, list]) -> list[tuple[tuple, tuple]]:
@@ -208,6 +212,15 @@ def whole_record(stored: tuple, at: int, segment: str, loaded: dict | None = Non
             loaded[stored] = outcome
     record = outcome[at].record
     return record if record.segment == segment else record.moved_to(segment)
+
+
+def stored_words(stored: tuple, at: int) -> search.Words | None:
+    """The search words _assemble_one found for a meeting, from the store (None: not found)."""
+    try:
+        value = load_record(stored)
+    except Exception as problem:   # removed or damaged while building: start again cold
+        raise _DamagedCache(stored) from problem
+    return value[2][at] if len(value) > 2 else None
 
 
 @dataclass(frozen=True)
@@ -427,6 +440,11 @@ class _Whole:
     def __call__(self, key: tuple[str, str]) -> MeetingRecord:
         return whole_record(*self.where(key), self._loaded)
 
+    def words(self, key: tuple[str, str]) -> search.Words | None:
+        """Its search words as found where it was assembled (the store holds them with it)."""
+        stored, at, _ = self.where(key)
+        return stored_words(stored, at)
+
     def where(self, key: tuple[str, str]) -> tuple[str, int, str]:
         """(stored, at, segment): what whole_record needs, in any process."""
         job, at = self._stored[key]
@@ -501,11 +519,12 @@ def _write_search(records: list[MeetingRecord], idents: dict, whole: _Whole, cac
                   writer: "_Writer") -> None:
     """Write the search files. A rebuild patches the last build's index (when its files are
     all still as written) with the records that changed; other files stay as they are. Without
-    a usable last index, a new one is written as it is made."""
+    a usable last index, a new one is written as it is made, from each meeting's light record
+    and the words its assembly stored."""
     previous = cache.previous_listing() if cache.keeps else None
     old_paths = [p for p in cache.old_paths() if search.is_search_file(p)]
     if previous is None or not all(cache.still_written(p, writer.target(p)) for p in old_paths):
-        for path, body in build_search.fresh(records, whole):
+        for path, body in build_search.fresh(records, whole, whole.words):
             writer.write(SiteFile(path, body, content_type(path)))
         return
     before = {key: build_search.Entry(key[0], key[1], dt.date.fromordinal(day))

@@ -31,15 +31,22 @@ class Entry(NamedTuple):
     listed: bool = True
 
 
-def fresh(records: Iterable[MeetingRecord],
-          whole: Callable[[tuple[str, str]], MeetingRecord]) -> Iterator[tuple[str, bytes]]:
+def fresh(records: Iterable[MeetingRecord], whole: Callable[[tuple[str, str]], MeetingRecord],
+          words: Callable[[tuple[str, str]], search.Words | None] = lambda key: None,
+          ) -> Iterator[tuple[str, bytes]]:
     """Every file of a new index (path, bytes), as search.search_files would give them, from
-    the light records of a build; whole(key) is read when its meeting's words are wanted."""
+    the light records of a build; words(key): its meeting's packed words as its assembly found
+    them (the store keeps them with the meeting), else None and whole(key) is read for them."""
     listed = search.searchable(records)
     ids = search.doc_ids(listed)
-    chosen = sorted((ids[(r.group, r.meeting)], (r.group, r.meeting)) for r in listed
-                    if (r.group, r.meeting) in ids)
-    return search.index_files((doc_id, whole(key)) for doc_id, key in chosen)
+    light = {(r.group, r.meeting): r for r in listed}
+    chosen = sorted((ids[key], key) for key in light if key in ids)
+
+    def docs():
+        for doc_id, key in chosen:
+            packed = words(key)
+            yield (doc_id, light[key], packed) if packed is not None else (doc_id, whole(key), None)
+    return search.index_files(docs())
 
 
 def plan(*, before: dict[tuple[str, str], Entry] | None, after: Iterable[MeetingRecord],

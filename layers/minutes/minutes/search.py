@@ -48,7 +48,7 @@ import html
 import itertools
 import json
 import re
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, NamedTuple
 
 from .model import MeetingRecord
 
@@ -93,6 +93,28 @@ def words(text: str) -> list[str]:
             for word in findall(core):
                 found[word] = None
     return [word for word in found if len(word) <= MAX_WORD]
+
+
+class Words(NamedTuple):
+    """terms() of a meeting packed as three strings, which pickle at a small fraction of the
+    cost of a dict of hundreds of words: `minutes build` finds a meeting's words where it
+    assembles the meeting (in any process) and stores them with it, so the process writing the
+    index does not find every meeting's words alone. A word never holds whitespace (words()
+    splits on it), so spaces separate them."""
+    title: str     # the words of the title (terms() True), space-separated
+    other: str     # the other words (terms() False), space-separated
+    shards: str    # keys_entry(record): the shards its words are in, space-separated
+
+
+def packed_terms(record: MeetingRecord) -> Words:
+    found = terms(record)
+    return Words(" ".join([word for word, in_title in found.items() if in_title]),
+                 " ".join([word for word, in_title in found.items() if not in_title]),
+                 " ".join(_shards_of(found)))
+
+
+def _shards_of(found: Iterable[str]) -> list[str]:
+    return sorted({shard_key(prefix) for prefix in {word[:KEY_LENGTH] for word in found}})
 
 
 def terms(record: MeetingRecord) -> dict[str, bool]:
@@ -289,20 +311,21 @@ def search_files(records: Iterable[MeetingRecord]) -> dict[str, bytes]:
     """Every file of the search index (path -> bytes), for the listed records."""
     records = searchable(records)
     ids = doc_ids(records)
-    return dict(sorted(index_files(sorted(((ids[(r.group, r.meeting)], r) for r in records
+    return dict(sorted(index_files(sorted(((ids[(r.group, r.meeting)], r, None) for r in records
                                            if (r.group, r.meeting) in ids), key=lambda d: d[0]))))
 
 
-def index_files(docs: Iterable[tuple[int, MeetingRecord]]) -> Iterator[tuple[str, bytes]]:
-    """search_files's files from (id, listed record) pairs in id order, one record at a time
-    (so `docs` may load each when asked): a week's d/ and k/ files once its last meeting has
-    come, then every shard. What is held meanwhile is the postings (4 bytes each: every id of a
-    date Python can hold, times two, fits in a signed 32-bit int) and one week's entries, not
-    the records."""
+def index_files(docs: Iterable[tuple[int, MeetingRecord, Words | None]]) -> Iterator[tuple[str, bytes]]:
+    """search_files's files from (id, listed record, its packed_terms or None) in id order, one
+    record at a time (so `docs` may load each when asked): a week's d/ and k/ files once its
+    last meeting has come, then every shard. With its words given, a record needs only what a
+    result shows (doc_entry: a light record will do); without, its words are found from its
+    content. What is held meanwhile is the postings (4 bytes each: every id of a date Python
+    can hold, times two, fits in a signed 32-bit int) and one week's entries, not the records."""
     postings: dict[str, array.array] = {}
     get = postings.get
     week, results, named, last = None, {}, {}, None
-    for doc_id, record in docs:
+    for doc_id, record, packed in docs:
         if last is not None and doc_id <= last:
             raise ValueError(f"index_files: ids must come in increasing order ({doc_id} after {last})")
         last = doc_id
@@ -310,15 +333,16 @@ def index_files(docs: Iterable[tuple[int, MeetingRecord]]) -> Iterator[tuple[str
             if week is not None:
                 yield from _week_files(week, results, named)
             week, results, named = week_of(doc_id), {}, {}
-        value = doc_id * 2
-        found = terms(record)
-        for word, in_title in found.items():
-            values = get(word)
-            if values is None:
-                postings[word] = values = array.array("i")
-            values.append(value + in_title)
+        if packed is None:
+            packed = packed_terms(record)
+        for value, found in ((doc_id * 2, packed.other), (doc_id * 2 + 1, packed.title)):
+            for word in found.split():
+                values = get(word)
+                if values is None:
+                    postings[word] = values = array.array("i")
+                values.append(value)
         results[doc_id] = doc_entry(record)
-        named[doc_id] = sorted({shard_key(prefix) for prefix in {word[:KEY_LENGTH] for word in found}})
+        named[doc_id] = packed.shards.split()
     if week is not None:
         yield from _week_files(week, results, named)
     by_shard: dict[str, list[str]] = {}
