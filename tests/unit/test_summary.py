@@ -90,3 +90,24 @@ def test_front_matter_summary_wins():
                                      b"---\nsummary: What we decided.\n---\n## Agenda\n\n- Other\n- Thing\n")],
                          site_host="h")
     assert assembled.record.summary == "What we decided."
+
+
+def test_addresses_and_references_are_cut_as_the_patterns_cut_them():
+    """summary skips its address and reference patterns on texts that cannot hold one (most
+    blocks): on random strings of the characters that matter, cased and not, ASCII and not
+    (IGNORECASE folds 'ſ' to 's' and 'K' to 'k'), the result is the patterns' own."""
+    import random
+
+    from minutes import summary
+    pieces = ["www.", "WwW.", "http", "HTTPS", "httpſ", "://", ":/", "@", "a", "x.org", " ", "\t",
+              "#", "#12", "rust-lang/rfcs", "/", ".", ")", "é", "K", "w", "ww"]
+    rng = random.Random(7)
+    for _ in range(20_000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 10)))
+        for replacement in ("", " "):
+            assert summary._without_addresses(text, replacement) == summary._URL.sub(replacement, text)
+        expected = summary._URL.sub(" ", summary._REFERENCE.sub(" ", text))
+        summary._words.cache_clear()
+        words = tuple(w for w in (w.lower().strip("'’-") for w in summary._WORD.findall(expected))
+                      if len(w) > 1)
+        assert summary._words(text) == words

@@ -28,6 +28,17 @@ LIMIT = 240
 # pattern free to start anywhere (\S+@) rescans the rest of a long word from every character.
 _URL = re.compile(r"(?:https?://|www\.)[^\s<>\"]+?(?=[).,;:!?\]]*(?:\s|$))"
                   r"|(?<![^\s@])[^\s@]+@[^\s@]+\.\w+", re.IGNORECASE)
+
+
+def _without_addresses(text: str, replacement: str) -> str:
+    """_URL.sub(replacement, text); the pattern is not run on a text that cannot hold an address
+    (most blocks): one without '@' and '://', and ASCII without 'www.' in any case (outside
+    ASCII, IGNORECASE matches more than str.lower() folds)."""
+    if "@" not in text and "://" not in text and text.isascii() and "www." not in text.lower():
+        return text
+    return _URL.sub(replacement, text)
+
+
 _REFERENCE = re.compile(r"\b[\w.-]+/[\w.-]+#\d+\b|(?<!\w)#\d+\b")   # rust-lang/rfcs#2442, #53
 _WORD = re.compile(r"[^\W\d_][\w'’+-]*", re.UNICODE)
 # "Date: ...", "Time: ..." inside a short line: a pasted calendar invite.
@@ -94,7 +105,7 @@ _FOLLOW_UPS = re.compile(r"^\W*(?:action items?|next steps|follow[- ]?ups?|todos
                          re.IGNORECASE)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Block:
     kind: str            # heading | para | item
     text: str            # visible text, one line
@@ -108,7 +119,7 @@ class _Block:
 def summarize(parsed: Parsed, *, title: str = "", limit: int = LIMIT) -> str:
     """One line saying what the meeting was about, or "" when nothing in it says so."""
     blocks = _blocks(parsed)
-    sections = _section_kinds(blocks, title)
+    sections = _section_kinds(blocks, " ".join(title.split()).lower())
     for pick in (_agenda, _lead_paragraph, _topic_headings, _first_substance):
         parts = pick(blocks, sections)
         if parts:
@@ -168,7 +179,9 @@ def _blocks(parsed: Parsed) -> list[_Block]:
 def _words(text: str) -> tuple[str, ...]:
     """The words of a block's start (enough to judge it; a long paragraph costs no more)."""
     text = text[:400]
-    found = (w.lower().strip("'’-") for w in _WORD.findall(_URL.sub(" ", _REFERENCE.sub(" ", text))))
+    if "#" in text:   # each form of a reference holds one
+        text = _REFERENCE.sub(" ", text)
+    found = (w.lower().strip("'’-") for w in _WORD.findall(_without_addresses(text, " ")))
     return tuple(w for w in found if len(w) > 1)
 
 
@@ -212,11 +225,12 @@ def _is_substance(block: _Block, *, words: int) -> bool:
 
 
 def _heading_kind(block: _Block, title: str) -> str:
-    """logistics (skip its section) | generic (a container: Notes, Agenda) | title | topic."""
+    """logistics (skip its section) | generic (a container: Notes, Agenda) | title | topic.
+    `title`: the meeting's, its words joined by one space, lower case."""
     logistics, dated, generic = _heading_traits(block.text)
     if logistics:
         return "logistics"
-    if dated or " ".join(block.text.split()).lower() == " ".join(title.split()).lower():
+    if dated or " ".join(block.text.split()).lower() == title:
         return "title"   # the title, or a heading that mostly restates the date
     return "generic" if generic else "topic"
 
@@ -236,7 +250,8 @@ _DATE_LIKE = re.compile(r"\d{4}|\d{1,2}[/.]\d{1,2}")
 
 
 def _section_kinds(blocks: list[_Block], title: str) -> dict[int, str]:
-    """The kind of every heading; a section under a logistics heading is logistics too."""
+    """The kind of every heading; a section under a logistics heading is logistics too.
+    `title` as _heading_kind takes it."""
     kinds: dict[int, str] = {}
     stack: list[tuple[int, str]] = []   # (level, kind) of the open headings
     for index, block in enumerate(blocks):
@@ -330,18 +345,24 @@ def _lead_paragraph(blocks: list[_Block], sections: dict[int, str]) -> list[str]
 def _topic_headings(blocks: list[_Block], sections: dict[int, str]) -> list[str]:
     """Topic headings whose own section holds something of substance."""
     topics = []
-    for index, block in enumerate(blocks):
-        if block.kind != "heading" or sections.get(index) != "topic":
+    headings = [index for index, block in enumerate(blocks) if block.kind == "heading"]
+    for number, index in enumerate(headings):
+        block = blocks[index]
+        if sections.get(index) != "topic":
             continue
-        next_heading, said, substance = None, 0, False
-        for position in range(index + 1, len(blocks)):   # no copy of the rest per heading
-            after = blocks[position]
-            if after.kind == "heading":
-                next_heading = after
-                break
+        end = headings[number + 1] if number + 1 < len(headings) else len(blocks)
+        next_heading = blocks[end] if end < len(blocks) else None
+        said, substance = 0, False
+        for position in range(index + 1, end):   # no copy of the rest per heading
+            if substance and said >= 12:
+                break   # nothing later in the section changes either
+            text = blocks[position].text
+            words = _content_words(text, _LOGISTIC_WORDS)
             if said < 12:
-                said += len(_content_words(after.text, _LOGISTIC_WORDS))
-            substance = substance or _is_substance(after, words=2)
+                said += len(words)
+            # _is_substance(words=2), with the content words already at hand
+            substance = substance or (len(words) >= 2 and not _is_logistics(text)
+                                      and not _is_label_only(text))
         if next_heading is not None and next_heading.level > block.level and said < 12:
             continue   # a container ("Proposed FCPs"): the headings under it are the topics
         if substance:
@@ -372,7 +393,7 @@ def _first_substance(blocks: list[_Block], sections: dict[int, str]) -> list[str
 
 def _clean(text: str) -> str:
     """Without addresses, time boxes, numbering, check boxes and empty brackets."""
-    text = _URL.sub("", text)
+    text = _without_addresses(text, "")
     for pattern in (_ADMONITION, _CHECKBOX, _TIMEBOX, _ENUMERATOR):
         text = pattern.sub("", text)
     text = re.sub(r"\(\s*[|,;:\s]*\)|\[\s*[|,;:\s]*\]", "", text)
