@@ -27,13 +27,6 @@ _SLIDES_WORDS = re.compile(r"\b(?:slides?|slide deck|deck|presentation)\b", re.I
 _RECORDING_TEXT = re.compile(r"\brecording\b", re.I)
 _AGENDA = re.compile(r"agenda", re.I)
 _SPLIT_DROPS = re.compile(r"[\t\r\n]")
-# Any of the patterns classify() searches an href or a text with, as one alternation: a link
-# neither finds anything in (most links of real minutes) is none of the kinds, found with two
-# searches instead of up to eight.
-_MAYBE_HREF = re.compile("|".join(f"(?:{p.pattern})" for p in (
-    _RECORDING_URL, _SLIDES_URL, _AGENDA, _SPLIT_DROPS, _SLIDES_WORDS)), re.I)
-_MAYBE_TEXT = re.compile("|".join(f"(?:{p.pattern})" for p in (
-    _AGENDA, _RECORDING_TEXT, _SLIDES_WORDS)), re.I)
 _HOST_NAMES = {"youtube.com": "YouTube", "youtu.be": "YouTube", "vimeo.com": "Vimeo",
                "zoom.us": "Zoom", "docs.google.com": "Google Slides",
                "speakerdeck.com": "Speaker Deck", "slideshare.net": "SlideShare"}
@@ -74,8 +67,6 @@ def _classified(links: Iterable[tuple[str, str]], exclude: Iterable[str]) -> dic
 
 def classify(href: str, text: str) -> str | None:
     """What a link is, from its URL first and its text second."""
-    if _MAYBE_HREF.search(href) is None and _MAYBE_TEXT.search(text) is None:
-        return None
     if _RECORDING_URL.search(href):
         return "recording"
     if _SLIDES_URL.search(href):
