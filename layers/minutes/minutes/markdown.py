@@ -173,15 +173,7 @@ class _Walk:
                 if kind is _PARAGRAPH:
                     if depth >= deepest:
                         deepest, deepest_line = depth + 1, line
-                    inner = node.children
-                    if len(inner) == 1 and type(text := inner[0].node_value) is _TEXT:
-                        # One run of text (most paragraphs): what _inline makes of it, here.
-                        inner[0].parent = None
-                        text = text.value
-                        shown = " ".join(text.split())
-                        append(Block("paragraph", line, Inline(shown, shown, "", ((line, text, False),))))
-                    else:
-                        append(Block("paragraph", line, inline(inner, line)))
+                    append(Block("paragraph", line, inline(node.children, line)))
                 elif kind is _HEADING:
                     if depth >= deepest:
                         deepest, deepest_line = depth + 1, line
