@@ -1,5 +1,8 @@
 """Email (issue 9, target 5): per-recipient composition on one core, then a fan-out on moto.
 
+bodies    one meeting's two bodies (text and HTML, composed once per fan-out), over the corpus:
+          from the text form the render walk wrote, the HTML part in one pass (decision 57),
+          beside the reference, the same records as stored before text forms (html.parser).
 compose   messages per second for one meeting (the sample minutes, every part): the fast path
           notify uses (minutes.mailing: composed once, filled in per recipient) beside the
           reference, mail.meeting_email + as_bytes (the stdlib's policy and generator, what notify
@@ -66,7 +69,7 @@ def compose_rates() -> tuple[float, float, int]:
     from minutes.meeting import SourceFile, assemble
     sample = ROOT / "samples" / "2022-09-20-sig-openxla.md"
     record = assemble([SourceFile("minutes/openxla/2022-09-20-sig-openxla.md", sample.read_bytes())],
-                      site_host="minutes.example.org").record
+                      site_host="minutes.example.org", mail_text=True).record
     options = dict(sender="Minutes <minutes@example.org>", site_url=SITE, list_domain="minutes.example.org")
 
     def url(n: int) -> str:
@@ -78,6 +81,38 @@ def compose_rates() -> tuple[float, float, int]:
                                               unsubscribe_url=url(n), **options).as_bytes())
     size = len(mailing.message(recipient="reader@example.org", unsubscribe_url=url(0)))
     return fast, reference, size
+
+
+def bodies_rates(every: int = 3) -> tuple[float, float, int, int]:
+    """(ms per meeting from the text form, ms per meeting by the parse, meetings, of which
+    with a text form): both bodies of every `every`-th corpus meeting, interleaved, best of 3."""
+    from minutes import mail
+    from minutes.meeting import SourceFile, assemble
+    from minutes.problems import Rejected
+    from tests.support.corpus import corpus_files
+    records = []
+    for n, (key, path) in enumerate(sorted(corpus_files().items())):
+        if n % every == 0 and key.endswith(".md"):
+            try:
+                records.append(assemble([SourceFile(key, path.read_bytes())], site_host="minutes.example.org",
+                                        mail_text=True).record)
+            except Rejected:
+                continue
+    stored_before = [r.with_changes(content_text=None) for r in records]
+    compose = mail._meeting_bodies.__wrapped__      # uncached: once per meeting, as a fan-out
+
+    def run(batch) -> float:
+        started = time.process_time()
+        for record in batch:
+            compose(record, record.title or "t", record.group, SITE)
+        return time.process_time() - started
+    new, old = [], []
+    for _ in range(3):
+        new.append(run(records))
+        old.append(run(stored_before))
+    count = len(records)
+    return (min(new) * 1000 / count, min(old) * 1000 / count, count,
+            sum(r.content_text is not None for r in records))
 
 
 @dataclass
@@ -244,6 +279,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     ok = True
     if not args.no_compose:
+        new, old, count, with_text = bodies_rates()
+        print(f"bodies, one core, {count} corpus meetings ({with_text} with a text form): from the text form "
+              f"{new:.2f} ms CPU per meeting, by the parse (records stored before it) {old:.2f} ms: "
+              f"{old / new:.2f}x", flush=True)
         fast, reference, size = compose_rates()
         ok = fast >= TARGET_PER_S
         print(f"compose, one core, {size:,} byte messages: fast {fast:,.0f}/s ({1000 / fast:.3f} ms), "

@@ -39,7 +39,8 @@ import css_inline
 import jinja2
 from markupsafe import Markup
 
-from .links import without_heading_anchors
+from . import plaintext
+from .links import START_TAG, without_heading_anchors
 from .model import MeetingRecord
 from .problems import ConfigError, MinutesError
 
@@ -276,8 +277,7 @@ def _serialize(nodes) -> str:
         if isinstance(node, str):
             out.append(html.escape(node, quote=False))
             continue
-        attrs = "".join(f" {k}" if v is None else f' {k}="{html.escape(v)}"' for k, v in node.attrs.items())
-        out.append(f"<{node.tag}{attrs}>")
+        out.append(_start_tag(node))
         if node.tag not in _VOID:
             out.append(_serialize(node.children))
             out.append(f"</{node.tag}>")
@@ -307,9 +307,7 @@ def html_to_text(html_fragment: str, *, base_url: str) -> str:
 
 
 def _render_text(root: _Element, *, base_url: str) -> str:
-    text = "\n\n".join(_blocks(root, base_url))
-    lines = [line.rstrip() for line in text.split("\n")]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n")
+    return plaintext.document(_blocks(root, base_url))
 
 
 def _blocks(node: _Element, base: str) -> list[str]:
@@ -337,13 +335,7 @@ def _blocks(node: _Element, base: str) -> list[str]:
     return blocks
 
 
-def _collapse(text: str) -> str:
-    return re.sub(r"\s+", " ", text)
-
-
-def _clean_inline(text: str) -> str:
-    # Only <br> puts a newline here; everything else was collapsed to single spaces.
-    return "\n".join(" ".join(line.split()) for line in text.split("\n")).strip()
+_collapse, _clean_inline = plaintext.collapse, plaintext.clean_inline
 
 
 def _inline_text(node: _Element, base: str) -> str:
@@ -393,6 +385,40 @@ def _link_text(text: str, href: str | None, base: str) -> str:
     return f"{text} <{url}>"
 
 
+_IMAGE_MARK = re.compile(f"{plaintext.IMAGE}([^{plaintext.SEP}]*){plaintext.SEP}([^{plaintext.END}]*){plaintext.END}")
+_LINK_MARK = re.compile(f"{plaintext.LINK}([^{plaintext.SEP}]*){plaintext.SEP}([^{plaintext.END}]*){plaintext.END}")
+
+
+class _Unsure(Exception):
+    """The one-pass path cannot be sure of this record; the tree path makes its bodies."""
+
+
+def finish_text_form(text_form: str, *, base_url: str) -> str | None:
+    """A record's text form (ast_text.py) with each link and image as html_to_text writes it,
+    absolute against the page's URL: one pass each. None when a link would vanish (an anchor
+    to this page with no words: html_to_text would also close the gap it leaves), so the
+    caller reads the HTML instead."""
+    def image(match: re.Match) -> str:
+        src = _absolute(match.group(1), base_url)
+        if src is None:
+            raise _Unsure
+        return f"[{match.group(2).strip() or _alt_from_src(match.group(1)) or 'image'}] <{src}>"
+
+    def link(match: re.Match) -> str:
+        shown = _link_text(match.group(2), match.group(1), base_url)
+        if not shown:
+            raise _Unsure
+        return shown
+    try:
+        if plaintext.IMAGE in text_form:
+            text_form = _IMAGE_MARK.sub(image, text_form)
+        if plaintext.LINK in text_form:
+            text_form = _LINK_MARK.sub(link, text_form)
+    except _Unsure:
+        return None
+    return None if plaintext.MARKER.search(text_form) else text_form
+
+
 def _image_text(node: _Element, base: str) -> str:
     src = _absolute(node.attrs.get("src"), base)
     alt = (node.attrs.get("alt") or "").strip() or _alt_from_src(node.attrs.get("src") or "")
@@ -404,7 +430,7 @@ def _image_text(node: _Element, base: str) -> str:
 def _checkbox(node: _Element) -> str:
     if (node.attrs.get("type") or "").lower() != "checkbox":
         return ""
-    return "[x] " if "checked" in node.attrs else "[ ] "
+    return plaintext.checkbox("checked" in node.attrs)
 
 
 def _block(node: _Element, base: str) -> list[str]:
@@ -415,34 +441,24 @@ def _block(node: _Element, base: str) -> list[str]:
         text = _list(node, base, ordered=tag == "ol")
         return [text] if text else []
     if tag == "pre":
-        code = _text_of(node).strip("\n")
-        return [_indent(code, "    ")] if code.strip() else []
+        return plaintext.code_block(_text_of(node))
     if tag == "blockquote":
-        inner = "\n\n".join(_blocks(node, base))
-        return [_indent(inner, "> ", blank=">")] if inner else []
+        return plaintext.quote(_blocks(node, base))
     if tag == "hr":
-        return ["----------"]
+        return [plaintext.HR]
     if tag == "table":
         return _table(node, base)
     if tag == "dd":
         inner = "\n".join(_blocks(node, base))
-        return [_indent(inner, "    ")] if inner else []
+        return [plaintext.indent(inner, "    ")] if inner else []
     return _blocks(node, base)
 
 
 def _heading(node: _Element, base: str) -> list[str]:
-    text = " ".join(_inline_text(node, base).split())
-    if not text:
-        return []
-    level = int(node.tag[1])
-    if level <= 2:  # setext style, as people write it in plain-text mail
-        return [text + "\n" + ("=" if level == 1 else "-") * _width(text)]
-    return ["#" * level + " " + text]
+    return plaintext.heading(_inline_text(node, base), int(node.tag[1]))
 
 
-def _width(text: str) -> int:
-    """Columns the text takes in a monospaced font (CJK characters take two)."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+_width = plaintext.width
 
 
 def _list(node: _Element, base: str, *, ordered: bool) -> str:
@@ -451,13 +467,7 @@ def _list(node: _Element, base: str, *, ordered: bool) -> str:
     for child in node.children:
         if not isinstance(child, _Element) or child.tag != "li":
             continue
-        marker = f"{number}. " if ordered else "- "
-        body = "\n".join(_blocks(child, base))  # loose items are kept compact too
-        first, _, rest = body.partition("\n")
-        item = marker + first
-        if rest:
-            item += "\n" + _indent(rest, " " * len(marker))
-        items.append(item)
+        items.append(plaintext.list_item(f"{number}. " if ordered else "- ", _blocks(child, base)))
         number += 1
     return "\n".join(items)
 
@@ -470,13 +480,9 @@ def _start(node: _Element) -> int:
 
 
 def _table(node: _Element, base: str) -> list[str]:
-    rows = []
-    for row in _descendants(node, "tr"):
-        cells = [_inline_text(cell, base) for cell in row.children
-                 if isinstance(cell, _Element) and cell.tag in ("td", "th")]
-        if any(cells):
-            rows.append(" | ".join(cells))
-    return ["\n".join(rows)] if rows else []
+    return plaintext.table([[_inline_text(cell, base) for cell in row.children
+                             if isinstance(cell, _Element) and cell.tag in ("td", "th")]
+                            for row in _descendants(node, "tr")])
 
 
 def _descendants(node: _Element, tag: str):
@@ -486,10 +492,6 @@ def _descendants(node: _Element, tag: str):
                 yield child
             else:
                 yield from _descendants(child, tag)
-
-
-def _indent(text: str, prefix: str, *, blank: str = "") -> str:
-    return "\n".join(prefix + line if line else blank for line in text.split("\n"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -547,6 +549,66 @@ def _clean_attrs(node: _Element, base: str) -> bool:
             attrs["alt"] = _alt_from_src(attrs["src"]) or "image"
     node.attrs = attrs
     return True
+
+
+# The linear path for the HTML part: the record's fragment is the sanitiser's canonical
+# output (links.START_TAG), so its tags are found by pattern and rewritten where they stand,
+# as the feeds do. Anything of another shape (a comment, a tag this module would drop, a
+# self-closed element, a leading <h1>) goes through the tree above instead.
+_TAG_OR_END = re.compile(rf"{START_TAG.pattern}|</([a-z][a-z0-9-]*)>")
+_TAG_NAME = re.compile(r"<([a-z][a-z0-9-]*)")
+_ATTRIBUTE = re.compile(r'\s+([^\s"\'>/=]+)(?:="([^"]*)")?')
+_GLYPHS = {"[x] ": "\u2611 ", "[ ] ": "\u2610 "}
+
+
+def _mail_fragment(fragment: str, base: str) -> str | None:
+    """What _clean_for_mail makes of the fragment (the same tree, written by the sanitiser's
+    rules), in one pass over its tags; None when it is not of the canonical shape. A page
+    repeats most of its tags (<p>, <li>, </code>): each distinct one is worked out once."""
+    seen: dict[str, str | None] = {}
+    count = 0
+
+    def tag(match: re.Match) -> str:
+        nonlocal count
+        count += 1
+        written = match.group(0)
+        if written not in seen:
+            seen[written] = _mail_tag(written, match.group(1), base)
+        if seen[written] is None:
+            raise _Unsure
+        return seen[written]
+    try:
+        done = _TAG_OR_END.sub(tag, fragment)
+    except _Unsure:
+        return None
+    return done if count == fragment.count("<") else None   # else a '<' no pattern accounts for
+
+
+def _mail_tag(tag: str, end_name: str | None, base: str) -> str | None:
+    """One tag of the fragment as mail writes it ("" to leave it out), None if of another shape."""
+    if end_name is not None:
+        return None if end_name in _DROP_ELEMENTS else tag
+    name = _TAG_NAME.match(tag)
+    if name is None or name.group(1) in _DROP_ELEMENTS or not _NAME.match(name.group(1)):
+        return None
+    name = name.group(1)
+    if tag.endswith("/>") and name not in _VOID:
+        return None                                      # html.parser would close it at once
+    if len(tag) == len(name) + 2 and name not in ("input", "img"):
+        return tag                                       # <p>, <li>: nothing to rewrite
+    attrs = {m.group(1): None if m.group(2) is None else html.unescape(m.group(2))
+             for m in _ATTRIBUTE.finditer(tag, len(name) + 1)}
+    if any(key.lower() != key for key in attrs):
+        return None                                      # html.parser would fold its case
+    element = _Element(name, attrs)
+    if name == "input":
+        return _GLYPHS.get(_checkbox(element), "")
+    return _start_tag(element) if _clean_attrs(element, base) else ""
+
+
+def _start_tag(node: _Element) -> str:
+    return "<" + node.tag + "".join(f" {k}" if v is None else f' {k}="{html.escape(v)}"'
+                                    for k, v in node.attrs.items()) + ">"
 
 
 def _drop_title_heading(root: _Element, title: str) -> None:
@@ -691,10 +753,17 @@ def _bodies_with_slots(record: MeetingRecord, *, site_url: str, group_name: str 
 @functools.lru_cache(maxsize=16)
 def _meeting_bodies(record: MeetingRecord, title: str, group: str, site: str) -> tuple[str, str]:
     page_url = site + record.url_path
-    root = _parse(without_heading_anchors(record.content_html))
-    _drop_title_heading(root, title)
-    text_body = _render_text(root, base_url=page_url)
-    _clean_for_mail(root, page_url)
+    fragment = without_heading_anchors(record.content_html)
+    content = text_body = None
+    if record.content_text is not None and not fragment.lstrip().startswith("<h1"):
+        text_body = finish_text_form(record.content_text, base_url=page_url)
+        content = None if text_body is None else _mail_fragment(fragment, page_url)
+    if content is None:   # a record stored before text forms, or a fragment of another shape
+        root = _parse(fragment)
+        _drop_title_heading(root, title)
+        text_body = _render_text(root, base_url=page_url)
+        _clean_for_mail(root, page_url)
+        content = _serialize(root.children)
     context = {
         "title": title,
         "group_name": group,
@@ -714,7 +783,7 @@ def _meeting_bodies(record: MeetingRecord, title: str, group: str, site: str) ->
     text = env.get_template("email/meeting.txt.j2").render(
         body=text_body, underline="=" * _width(title), **context)
     page = env.get_template("email/meeting.html.j2").render(
-        content=Markup(_serialize(root.children)), subject=f"[{group}] {title}", **context)
+        content=Markup(content), subject=f"[{group}] {title}", **context)
     return text, _inliner().inline(page)
 
 

@@ -12,7 +12,7 @@ import re
 import urllib.parse
 from dataclasses import dataclass
 
-from . import keys
+from . import keys, plaintext
 from .document import DEFAULT_MAX_BYTES, Document, parse_document
 from .feeds import feed_id_for
 from .model import Attachment, Heading, MeetingRecord
@@ -42,24 +42,26 @@ class Assembled:
 def assemble(files: list[SourceFile], *, site_host: str, feed_id: str | None = None,
              published: dt.datetime | None = None, updated: dt.datetime | None = None,
              max_bytes: int = DEFAULT_MAX_BYTES, group_name: str | None = None,
-             verdict_only: bool = False) -> Assembled:
+             verdict_only: bool = False, mail_text: bool = False) -> Assembled:
     """Parse, check and render every file of one meeting. Raises Rejected with every error.
     `verdict_only` (minutes check): the same problems, but the record lacks what only pages,
-    feeds and mail read (its HTML, summary and page resources), half of the work."""
+    feeds and mail read (its HTML, summary and page resources), half of the work.
+    `mail_text` (publish): the record also carries its text form for mail (content_text)."""
     files = sorted(files, key=lambda f: f.key)
     first = keys.parse_key(files[0].key)
     docs, problems, attachments = _parse_all(files, first, max_bytes, group_name)
     return assemble_documents(first, docs, problems, attachments,
                               source_keys=tuple(f.key for f in files), site_host=site_host,
                               feed_id=feed_id, published=published, updated=updated,
-                              verdict_only=verdict_only)
+                              verdict_only=verdict_only, mail_text=mail_text)
 
 
 def assemble_documents(first: keys.MeetingKey, docs: dict[str, Document], problems: list[Problem],
                        attachments: list[SourceFile], *, source_keys: tuple[str, ...],
                        site_host: str, feed_id: str | None = None,
                        published: dt.datetime | None = None,
-                       updated: dt.datetime | None = None, verdict_only: bool = False) -> Assembled:
+                       updated: dt.datetime | None = None, verdict_only: bool = False,
+                       mail_text: bool = False) -> Assembled:
     """Parsed documents of one meeting -> its record (running_notes.py hands in a section)."""
     minutes_doc = _minutes_doc(docs)
     lead = minutes_doc or next(iter(docs.values()), None)
@@ -79,7 +81,8 @@ def assemble_documents(first: keys.MeetingKey, docs: dict[str, Document], proble
         size=len(source.data))) for source in attachments]
     published_at = published or _midnight(lead.date)
     links = {name.lower(): att for name, att in _attachment_map(attachments).items()}
-    html, headings, missing, linked = _content(docs, lead, links, verdict_only)
+    html, headings, missing, linked, text = _content(docs, lead, links, verdict_only,
+                                                     mail_text and not verdict_only)
     problems = list(problems) + [
         warning("missing-local-file", f"'{target}' is linked but was not uploaded.",
                 "Upload the file into the meeting folder, or link to where it lives.",
@@ -97,7 +100,8 @@ def assemble_documents(first: keys.MeetingKey, docs: dict[str, Document], proble
         published=published_at, updated=updated or published_at,
         warnings=tuple(p.message for p in problems if not p.is_info),
         resources=None if verdict_only else resources_of(
-            linked, exclude={att.url_path for _, att in attachments}))
+            linked, exclude={att.url_path for _, att in attachments}),
+        content_text=text)
     return Assembled(record, tuple(for_scribe(problems)), tuple(attachments), notify=lead.notify,
                      notes=tuple(p for p in problems if p.is_info))
 
@@ -154,9 +158,10 @@ def _attachment_map(attachments) -> dict[str, Attachment]:
 
 
 def _content(docs: dict[str, Document], lead: Document, links: dict[str, Attachment],
-             verdict_only: bool = False):
+             verdict_only: bool = False, mail_text: bool = False):
     """Minutes first, then agenda, attendees and other documents, each as its own section.
-    `verdict_only`: the headings and missing links, no HTML ("")."""
+    `verdict_only`: the headings and missing links, no HTML (""). `mail_text`: the same
+    sections as text (plaintext.document), None when any document has no text form."""
     def resolve(value: str, doc: Document) -> str | None:
         path = urllib.parse.unquote(value.split("#")[0].split("?")[0])
         found = links.get(posixpath.normpath(path).lstrip("./").lower())
@@ -168,25 +173,31 @@ def _content(docs: dict[str, Document], lead: Document, links: dict[str, Attachm
                         and d is not lead]
     ordered += [d for name, d in sorted(docs.items()) if d not in ordered]
     parts, headings, missing, linked = [], [], [], []
+    text: list[str] | None = [] if mail_text else None
     for doc in ordered:
         is_lead = doc is lead
         rendered = render_markdown(doc.body, drop_first_h1=doc.title_from_h1 and is_lead,
                                    resolve_link=lambda value, doc=doc: resolve(value, doc),
                                    top_level=2 if is_lead else 3, parsed=doc.parsed,
-                                   html=not verdict_only)
+                                   html=not verdict_only, mail_text=text is not None)
         missing += [(m, doc.key.key) for m in rendered.missing_links if _looks_like_file(m)]
         linked += rendered.links
+        title = None if is_lead else _SECTION_TITLES.get(doc.key.name.lower(),
+                                                         doc.key.name.rsplit(".", 1)[0])
+        if text is not None:   # a section is its heading, then its blocks (as in the HTML)
+            text = None if rendered.text is None else (
+                text + (plaintext.heading(title, 2) if title else []) + list(rendered.text))
         if is_lead:
             parts.append(rendered.html)
             headings += rendered.headings
             continue
         prefix = _section_id(doc)
-        title = _SECTION_TITLES.get(doc.key.name.lower(), doc.key.name.rsplit(".", 1)[0])
         if not verdict_only:
             body = re.sub(r'( id="|href="#)', rf"\g<1>{prefix}-", rendered.html)
             parts.append(f'<section aria-labelledby="{prefix}">\n<h2 id="{prefix}">{html.escape(title)}</h2>\n{body}</section>\n')
         headings.append(Heading(2, prefix, title))
-    return "".join(parts), tuple(headings), missing, linked
+    return ("".join(parts), tuple(headings), missing, linked,
+            None if text is None else plaintext.document(text))
 
 
 def _summary(docs: dict[str, Document], lead: Document) -> str:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field, replace
 
+from .plaintext import IMAGE, LINK
+
 
 @dataclass(frozen=True)
 class Attachment:
@@ -57,6 +59,11 @@ class MeetingRecord:
     # Found while rendering (render.py collects the links), so no page parses content_html
     # again. None: a record made before this field existed; pages then read content_html.
     resources: tuple[Resource, ...] | None = None
+    # The minutes as mail's text part, written while rendering (ast_text.py; links and images
+    # between plaintext's markers, made absolute by mail). None: not made (a build sends no
+    # mail; a record stored before it existed; a body only the HTML can tell): mail then
+    # reads content_html. Not part of equality: the same meeting, with or without it.
+    content_text: str | None = field(default=None, compare=False)
 
     @property
     def url_path(self) -> str:
@@ -80,8 +87,11 @@ class MeetingRecord:
         resources = None if self.resources is None else tuple(
             replace(r, href=new + r.href[len(old):]) if r.href.startswith(old) else r
             for r in self.resources)
+        text = None if self.content_text is None else self.content_text.replace(
+            LINK + old, LINK + new).replace(IMAGE + old, IMAGE + new)
         return replace(self, segment=segment, attachments=attachments, resources=resources,
-                       content_html=self.content_html.replace(f'"{old}', f'"{new}'))
+                       content_html=self.content_html.replace(f'"{old}', f'"{new}'),
+                       content_text=text)
 
 
 def free_segment(record: MeetingRecord, owner_of) -> str:

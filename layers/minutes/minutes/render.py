@@ -6,6 +6,7 @@ instead of being swallowed by the browser or the sanitiser.
 """
 from __future__ import annotations
 
+import html as html_entities
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,7 +14,8 @@ from dataclasses import dataclass
 import comrak
 import nh3
 
-from . import comrak_html, markdown
+from . import ast_text, comrak_html, markdown
+from .links import START_TAG
 from .markdown import MAX_NESTING, Parsed, tag_like_words  # noqa: F401  (the engine's surface)
 from .model import Heading
 
@@ -51,6 +53,9 @@ class Rendered:
     # (href as written in `html`, visible text) of every Markdown link, in text order: what
     # the page header's resources come from, without parsing `html` again.
     links: tuple[tuple[str, str], ...] = ()
+    # The body as mail's text part (ast_text.py: blocks, links and images between plaintext's
+    # markers), made only on request; None when not asked for or not certain.
+    text: tuple[str, ...] | None = None
 
 
 def parse_markdown(text: str) -> Parsed:
@@ -60,7 +65,7 @@ def parse_markdown(text: str) -> Parsed:
 
 def render_markdown(text: str, *, drop_first_h1: bool = False, top_level: int = 2,
                     resolve_link: Callable[[str], str | None] | None = None,
-                    parsed: Parsed | None = None, html: bool = True) -> Rendered:
+                    parsed: Parsed | None = None, html: bool = True, mail_text: bool = False) -> Rendered:
     """Render a Markdown body. `resolve_link` maps a relative link to a site path (or None).
 
     `parsed` is the body already parsed (document.py parses every body once to check it):
@@ -69,6 +74,7 @@ def render_markdown(text: str, *, drop_first_h1: bool = False, top_level: int = 
     HTML ("") nor links. The missing links come from the sanitiser's attribute filter: a page
     that can hold no relative href or src is not formatted at all, and the sanitiser runs only
     when the formatted page could hold one.
+    `mail_text=True` (publish: the record mails): also the body's text form, from the same AST.
     """
     parsed = markdown.parse(text) if parsed is None else parsed
     shown = parsed.headings
@@ -111,7 +117,49 @@ def render_markdown(text: str, *, drop_first_h1: bool = False, top_level: int = 
         return Rendered("", tuple(headings), summary_of(parsed), tuple(dict.fromkeys(missing)))
     clean = sanitize(raw, resolve_link=resolve_link, missing=missing, comrak_only=comrak_only)
     return Rendered(clean, tuple(headings), summary_of(parsed), tuple(dict.fromkeys(missing)),
-                    _links(parsed.links, resolve_link))
+                    _links(parsed.links, resolve_link),
+                    _text_form(parsed, clean, shown, shift, top_level, resolve_link) if mail_text else None)
+
+
+def _text_form(parsed: Parsed, clean: str, shown, shift: int, top_level: int,
+               resolve_link) -> tuple[str, ...] | None:
+    """The body's text blocks (ast_text.py), when the page agrees with them: every link and
+    image target and alt text they name is the one the sanitised page holds, in order (the
+    sanitiser may drop or keep a URL the AST alone cannot tell; then mail reads the HTML)."""
+    levels = dict.fromkeys((id(h.node) for h in parsed.headings), 0)
+    levels.update((id(h.node), _level(h, shift, top_level)) for h in shown)
+    found = ast_text.text_blocks(parsed.root, levels=levels,
+                                 target=lambda url: _target(url, resolve_link))
+    if found is None or found[1] != _page_attributes(clean):
+        return None
+    return tuple(found[0])
+
+
+def _target(url: str, resolve_link) -> str | None:
+    """A link's or image's URL as sanitize() writes it: relative ones resolved, None for a
+    scheme it drops."""
+    value = markdown.href(url)
+    scheme = _SCHEME.match(value)
+    if scheme:
+        return value if scheme.group(0)[:-1].lower() in _URL_SCHEMES else None
+    if not value.startswith(("#", "/")) and resolve_link:
+        return resolve_link(value) or value
+    return value
+
+
+_TEXT_ATTRIBUTE = re.compile(r'\s(href|src|alt)="([^"]*)"')
+
+
+def _page_attributes(clean: str) -> list[tuple[str, str]]:
+    """(name, value) of each href, src and alt in the sanitised page's tags, in order; an
+    empty URL and an in-page anchor (the headings' own '#' links among them) left out."""
+    found = []
+    for tag in START_TAG.finditer(clean):
+        for name, value in _TEXT_ATTRIBUTE.findall(tag.group(0)):
+            value = html_entities.unescape(value)
+            if name == "alt" or (value and not value.startswith("#")):
+                found.append((name, value))
+    return found
 
 
 def _level(heading, shift: int, top_level: int) -> int:

@@ -340,10 +340,11 @@ def _heading_of_the_section(problem: Problem, section: Section) -> bool:
 def assemble_sections(notes: RunningNotes, *, site_host: str, max_bytes: int = 1024 * 1024,
                       stored: dict[str, MeetingRecord] | None = None,
                       now: dt.datetime | None = None,
-                      verdict_only: bool = False) -> tuple[Assembled, ...]:
+                      verdict_only: bool = False, mail_text: bool = False) -> tuple[Assembled, ...]:
     """Every section as a meeting, newest first. `stored` holds what the Meetings table has
     (meeting -> record): a published section keeps its feed id and first publication.
-    `verdict_only` (minutes check): as meeting.assemble's, the same problems for less work.
+    `verdict_only` (minutes check): as meeting.assemble's, the same problems for less work;
+    `mail_text` (publish): as meeting.assemble's, each record with its text form for mail.
     Raises Rejected with the errors of every section: one bad section rejects the upload, so
     a rejected upload changes nothing."""
     stored = stored or {}
@@ -359,7 +360,7 @@ def assemble_sections(notes: RunningNotes, *, site_host: str, max_bytes: int = 1
             doc.key, {"minutes": doc}, list(doc.problems), [], source_keys=(notes.key.key,),
             site_host=site_host, feed_id=before.feed_id if before else None,
             published=(before.published if before and before.published else now), updated=now,
-            verdict_only=verdict_only))
+            verdict_only=verdict_only, mail_text=mail_text))
     if errors:
         raise Rejected(errors)
     return tuple(meetings)

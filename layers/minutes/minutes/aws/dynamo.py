@@ -337,12 +337,22 @@ def item_from_record(record: MeetingRecord) -> dict:
     for name in ("published", "updated"):
         if getattr(record, name):
             item[name] = getattr(record, name).isoformat()
+    if record.content_text is not None:
+        # Only while the item stays within MAX_ITEM_BYTES: a meeting that fits without its
+        # text form is never refused for it (mail reads content_html instead).
+        text_gz = gzip.compress(record.content_text.encode(), mtime=0)
+        with_text = {**item, "text_gz": text_gz}
+        if item_size(with_text) - 3 <= MAX_ITEM_BYTES:
+            return with_text
     return item
 
 
 def record_from_item(item: dict) -> MeetingRecord:
     content = item.get("content_gz")
     html = gzip.decompress(bytes(content.value if hasattr(content, "value") else content)).decode() if content else ""
+    text = item.get("text_gz")   # absent: stored before text forms, or too large to keep
+    if text is not None:
+        text = gzip.decompress(bytes(text.value if hasattr(text, "value") else text)).decode()
     return MeetingRecord(
         group=item["group"], meeting=item["meeting"], segment=item.get("segment", item["meeting"]),
         title=item.get("title", ""), date=dt.date.fromisoformat(item["date"]),
@@ -356,7 +366,8 @@ def record_from_item(item: dict) -> MeetingRecord:
         published=_datetime(item.get("published")), updated=_datetime(item.get("updated")),
         warnings=tuple(item.get("warnings", [])),
         resources=None if "resources" not in item else tuple(
-            Resource(r["kind"], r["href"], r["text"]) for r in item["resources"]))
+            Resource(r["kind"], r["href"], r["text"]) for r in item["resources"]),
+        content_text=text)
 
 
 def _datetime(value: str | None) -> dt.datetime | None:

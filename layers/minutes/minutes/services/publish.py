@@ -144,7 +144,7 @@ class Publisher:
                                  feed_id=existing.feed_id if existing else None,
                                  published=existing.published if existing and existing.published else now,
                                  updated=now, max_bytes=self.settings.max_size_bytes,
-                                 group_name=info.name if info else None)
+                                 group_name=info.name if info else None, mail_text=True)
         except Rejected as rejected:
             return self._reject(key, change, now, (*rejected.problems, *skipped))
         try:

@@ -50,7 +50,8 @@ class RunningNotesPublisher:
         p, now = self.p, self.p._clock()
         try:
             meetings = running_notes.assemble_sections(
-                notes, site_host=p.settings.site_host, max_bytes=p.settings.max_size_bytes, now=now)
+                notes, site_host=p.settings.site_host, max_bytes=p.settings.max_size_bytes, now=now,
+                mail_text=True)
             for meeting, section in zip(meetings, notes.sections):
                 try:
                     check_size(meeting.record)
@@ -184,7 +185,7 @@ class RunningNotesPublisher:
                     continue
                 meetings = running_notes.assemble_sections(
                     notes, site_host=self.p.settings.site_host,
-                    max_bytes=self.p.settings.max_size_bytes, now=now)
+                    max_bytes=self.p.settings.max_size_bytes, now=now, mail_text=True)
             except Rejected:
                 continue
             for meeting in meetings:
