@@ -168,7 +168,7 @@ def _assemble_one(job: tuple[str, _Job, int, str | None]) -> tuple[tuple, tuple]
     # Attachment bytes are read again from SRC when written.
     outcome = [replace(item, attachments=tuple((SourceFile(source.key, b""), att)
                                                for source, att in item.attachments))
-               for item in outcome]
+               if item.attachments else item for item in outcome]
     words = tuple(search.packed_terms(item.record) if item.record.listed else None for item in outcome)
     return (name, outcome, words), (name, [_light(item) for item in outcome])
 

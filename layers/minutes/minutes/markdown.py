@@ -121,14 +121,21 @@ def parse(text: str) -> Parsed:
 
 def _check_prefix_depth(text: str) -> None:
     """An upper bound of each line's nesting: its `>` and list markers, plus its indentation
-    over two (the least a nested list item indents by). Linear, and before any parsing."""
-    for match in _PREFIX.finditer(text):
-        prefix = match.group()
-        if 2 * len(prefix) <= MAX_PREFIX_DEPTH:
-            continue   # no character of it counts for more than 2 (a tab)
+    over two (the least a nested list item indents by). Linear, and before any parsing. No
+    character of a prefix counts for more than 2 (a tab), and a prefix never leaves its line:
+    only a line longer than MAX_PREFIX_DEPTH / 2 can be refused, so only those are looked at."""
+    lines = text.split("\n")
+    if max(map(len, lines)) * 2 <= MAX_PREFIX_DEPTH:
+        return   # most documents
+    for number, line in enumerate(lines):
+        if len(line) * 2 <= MAX_PREFIX_DEPTH:
+            continue
+        match = _PREFIX.match(line)
+        if match is None or 2 * len(prefix := match.group()) <= MAX_PREFIX_DEPTH:
+            continue
         depth = len(_MARKER.findall(prefix)) + (prefix.count(" ") + 4 * prefix.count("\t")) // 2
         if depth > MAX_PREFIX_DEPTH:
-            raise TooDeep(text.count("\n", 0, match.start()), depth)
+            raise TooDeep(number, depth)
 
 
 # --- the one walk ------------------------------------------------------------------------------
