@@ -107,10 +107,19 @@ class Words(NamedTuple):
 
 
 def packed_terms(record: MeetingRecord) -> Words:
-    found = terms(record)
-    return Words(" ".join([word for word, in_title in found.items() if in_title]),
-                 " ".join([word for word, in_title in found.items() if not in_title]),
-                 " ".join(_shards_of(found)))
+    """terms(record), packed (the same words in the same order, made without its dict)."""
+    title, rest = _title_and_rest(record)
+    if title:
+        seen = set(title)
+        rest = [word for word in rest if word not in seen]
+    return Words(" ".join(title), " ".join(rest), " ".join(_shards_of([*title, *rest])))
+
+
+def _title_and_rest(record: MeetingRecord) -> tuple[list[str], list[str]]:
+    """The words of the title, and those of the group, the date and the text of the minutes
+    (plain_text's words: tags are word boundaries, so taking them out is enough)."""
+    text = html.unescape(_TAG.sub(" ", record.content_html))
+    return words(record.title), words(f"{record.group} {record.date.isoformat()} {text}")
 
 
 def _shards_of(found: Iterable[str]) -> list[str]:
@@ -121,9 +130,9 @@ def terms(record: MeetingRecord) -> dict[str, bool]:
     """Every searchable word of a meeting -> whether it is in the title. The title, the group,
     the date (2022-09-20) and the text of the minutes (plain_text's words: tags are word
     boundaries, so taking them out is enough)."""
-    found = dict.fromkeys(words(record.title), True)
-    text = html.unescape(_TAG.sub(" ", record.content_html))
-    for word in words(f"{record.group} {record.date.isoformat()} {text}"):
+    title, rest = _title_and_rest(record)
+    found = dict.fromkeys(title, True)
+    for word in rest:
         found.setdefault(word, False)
     return found
 
