@@ -276,6 +276,21 @@ def test_a_meeting_that_fits_only_without_its_text_form_is_stored_without_it():
     assert "text_gz" not in item or item_size(item) - 3 <= MAX_ITEM_BYTES
 
 
+@pytest.mark.parametrize("text_form", [True, False])
+def test_links_to_the_site_keep_its_path_prefix(text_form):
+    """A site under a prefix: "/g/m/slides.pdf" joined onto the page's URL would drop it."""
+    record = record_of("See [slides](slides.pdf), [older](/g/2024-04-30/) and ![p](photo.png).\n",
+                       key="minutes/g/2024-05-07/NOTES.md",
+                       extra={"minutes/g/2024-05-07/slides.pdf": b"%PDF", "minutes/g/2024-05-07/photo.png": b"x"})
+    record = record if text_form else record.with_changes(content_text=None)
+    mail._meeting_bodies.cache_clear()
+    text, page = mail._bodies_with_slots(record, site_url=SITE, group_name=None)
+    for url in (f"{SITE}/g/2024-05-07/slides.pdf", f"{SITE}/g/2024-04-30/", f"{SITE}/g/2024-05-07/photo.png"):
+        assert f"<{url}>" in text and (f'href="{url}"' in page or f'src="{url}"' in page)
+    assert "https://minutes.example.org/g/" not in text + page
+    assert_same_email(record)
+
+
 def test_moving_a_meeting_moves_the_links_of_its_text_form():
     record = record_of("[slides](slides.pdf) ![p](photo.png)\n", key="minutes/g/2024-05-07/NOTES.md",
                        extra={"minutes/g/2024-05-07/slides.pdf": b"%PDF", "minutes/g/2024-05-07/photo.png": b"x"})

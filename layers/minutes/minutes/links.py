@@ -11,6 +11,7 @@ Canonical, Open Graph and feed URLs stay absolute (feeds.absolute_url).
 """
 from __future__ import annotations
 
+import html
 import posixpath
 import re
 import urllib.parse
@@ -104,6 +105,29 @@ def relative_fragment(fragment: str, *, base: str) -> str:
     def rooted(value: str) -> str:
         return relative_url(value, base=base) if value.startswith("/") and value[1:2] != "/" \
             else value
+
+    def tag(match: re.Match) -> str:
+        return rewrite_attributes(match.group(0), _ROOT_URL_ATTRIBUTES, rooted)
+    if 'href="/' not in fragment and 'src="/' not in fragment:
+        return fragment
+    return _ROOT_URL_TAG.sub(tag, fragment)
+
+
+def under_site(path: str, site_url: str) -> str:
+    """A site path as an absolute URL under `site_url`, which may have a path prefix
+    ("https://example.org/minutes"): what a page's relative link resolves to on the site.
+    Joined as "./path" (dot segments resolve under the site's root; "/x:y" is no scheme)."""
+    return urllib.parse.urljoin(site_url.rstrip("/") + "/", "./" + path[1:])
+
+
+def absolute_fragment(fragment: str, *, site_url: str) -> str:
+    """Root paths (href="/…", src="/…") of a sanitised fragment as absolute URLs under
+    `site_url`, in one pass (mail: a client resolves "/g/m/" against the host, dropping the
+    site's prefix)."""
+    def rooted(value: str) -> str:
+        if value.startswith("/") and value[1:2] != "/":
+            return html.escape(under_site(html.unescape(value), site_url))
+        return value
 
     def tag(match: re.Match) -> str:
         return rewrite_attributes(match.group(0), _ROOT_URL_ATTRIBUTES, rooted)

@@ -40,7 +40,7 @@ import jinja2
 from markupsafe import Markup
 
 from . import plaintext
-from .links import START_TAG, without_heading_anchors
+from .links import START_TAG, absolute_fragment, under_site, without_heading_anchors
 from .model import MeetingRecord
 from .problems import ConfigError, MinutesError
 
@@ -393,19 +393,24 @@ class _Unsure(Exception):
     """The one-pass path cannot be sure of this record; the tree path makes its bodies."""
 
 
-def finish_text_form(text_form: str, *, base_url: str) -> str | None:
+def finish_text_form(text_form: str, *, base_url: str, site_url: str | None = None) -> str | None:
     """A record's text form (ast_text.py) with each link and image as html_to_text writes it,
-    absolute against the page's URL: one pass each. None when a link would vanish (an anchor
-    to this page with no words: html_to_text would also close the gap it leaves), so the
-    caller reads the HTML instead."""
+    absolute against the page's URL (a root path under `site_url`, as absolute_fragment puts
+    the HTML's): one pass each. None when a link would vanish (an anchor to this page with no
+    words: html_to_text would also close the gap it leaves), so the caller reads the HTML."""
+    def rooted(target: str) -> str:
+        if site_url is not None and target.startswith("/") and target[1:2] != "/":
+            return under_site(target, site_url)
+        return target
+
     def image(match: re.Match) -> str:
-        src = _absolute(match.group(1), base_url)
+        src = _absolute(rooted(match.group(1)), base_url)
         if src is None:
             raise _Unsure
         return f"[{match.group(2).strip() or _alt_from_src(match.group(1)) or 'image'}] <{src}>"
 
     def link(match: re.Match) -> str:
-        shown = _link_text(match.group(2), match.group(1), base_url)
+        shown = _link_text(match.group(2), rooted(match.group(1)), base_url)
         if not shown:
             raise _Unsure
         return shown
@@ -753,10 +758,11 @@ def _bodies_with_slots(record: MeetingRecord, *, site_url: str, group_name: str 
 @functools.lru_cache(maxsize=16)
 def _meeting_bodies(record: MeetingRecord, title: str, group: str, site: str) -> tuple[str, str]:
     page_url = site + record.url_path
-    fragment = without_heading_anchors(record.content_html)
+    # Root paths under the site first: joined onto the page's URL they would lose its prefix.
+    fragment = absolute_fragment(without_heading_anchors(record.content_html), site_url=site)
     content = text_body = None
     if record.content_text is not None and not fragment.lstrip().startswith("<h1"):
-        text_body = finish_text_form(record.content_text, base_url=page_url)
+        text_body = finish_text_form(record.content_text, base_url=page_url, site_url=site)
         content = None if text_body is None else _mail_fragment(fragment, page_url)
     if content is None:   # a record stored before text forms, or a fragment of another shape
         root = _parse(fragment)
