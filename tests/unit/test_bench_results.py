@@ -1,7 +1,7 @@
 """bench.build_vs_hugo --results keeps the results file's history (make bench-build writes it)."""
 from __future__ import annotations
 
-from bench.build_vs_hugo import record_results
+from bench.build_vs_hugo import Run, median_run, record_results
 
 
 def test_a_run_goes_on_top_and_keeps_every_earlier_section(tmp_path):
@@ -21,3 +21,9 @@ def test_a_missing_file_is_started(tmp_path):
     record_results(path, "| t |")
     assert path.read_text().startswith("# Benchmark results\n\n## `make bench-build`, ")
     assert "| t |" in path.read_text()
+
+
+def test_the_rebuild_reported_is_the_median_time_with_the_highest_peak():
+    runs = [Run(0.48, 40, 50), Run(0.37, 45, 52), Run(0.40, 42, 55)]
+    assert median_run(runs) == Run(0.40, 45, 55)
+    assert median_run(runs[:1]) == runs[0]
