@@ -232,6 +232,20 @@ def test_a_reupload_updates_the_page_in_place_and_sends_no_second_email(stack):
     assert stack.queue_bodies("NotificationsQueue") == []
 
 
+def test_a_correction_without_a_text_form_removes_the_earlier_versions(stack):
+    # Mail sends a stored text form beside the HTML; a later version that has none (raw HTML
+    # in the body) must not leave the earlier text to be mailed with the new page.
+    key = "minutes/openxla/2024-05-07.md"
+    stack.publish(key, minutes_text("Plain meeting", "We agreed on the plain text."))
+    assert "text_gz" in stack.meeting_item("openxla", "2024-05-07")
+    raw = "<details><summary>Vote</summary>Seven for, none against.</details>"
+    assert stack.publish(key, minutes_text("Plain meeting", raw))["status"] == "published"
+    item = stack.meeting_item("openxla", "2024-05-07")
+    assert "text_gz" not in item
+    record = stack.meetings().get("openxla", "2024-05-07")
+    assert record.content_text is None and "Seven for" in record.content_html
+
+
 def test_a_reupload_months_later_sends_nothing_though_the_delivery_records_expired(stack):
     stack.subscribe("ada@example.org", ["openxla"])
     stack.publish(SAMPLE_KEY, sample_minutes())

@@ -101,6 +101,18 @@ def test_an_edit_of_an_older_section_updates_its_page_and_sends_nothing(stack):
     assert_site_is_a_fresh_build(stack)
 
 
+def test_a_section_edited_to_hold_raw_html_keeps_no_earlier_text_form(stack):
+    # Mail sends a stored text form beside the HTML: the earlier one must not outlive an edit
+    # that has none (a section with raw HTML mails from its HTML).
+    stack.publish(RUNNING, notes("Dec 31, 2024", "Dec 24, 2024"))
+    assert "text_gz" in meetings(stack)["2024-12-24@notes"]
+    stack.publish(RUNNING, notes("Dec 31, 2024", "Dec 24, 2024").replace(
+        b"- notes of Dec 24, 2024", b"<details><summary>Vote</summary>Seven for.</details>"))
+    item = meetings(stack)["2024-12-24@notes"]
+    assert "text_gz" not in item and "text_gz" in meetings(stack)["2024-12-31@notes"]
+    assert stack.meetings().get("sig-node", "2024-12-24@notes").content_text is None
+
+
 def test_a_section_that_disappears_is_removed_like_a_deleted_file(stack):
     stack.publish(RUNNING, notes("Dec 31, 2024", "Dec 24, 2024", "Dec 17, 2024"))
     stack.drain()

@@ -247,7 +247,8 @@ def _second_phase(job: tuple) -> list[tuple[str, Written, bool]]:
 def _render_feeds(config: tuple, work: _Feeds) -> list[tuple[str, Written, bool]]:
     """The scope's feeds: an entry whose whole record is the one the memo holds it for is
     reused as it is (its bytes depend on the record and the site URL only, both named by the
-    key: the store's key holds the code version and the options); the others are made from
+    key: the record's place in a pack written once, by one code version and set of options);
+    the others are made from
     their whole records, and the memo then holds what the feeds show now."""
     site = _renderer(*config).config
     where = {(r.group, r.meeting): shown for r, shown in zip(work.records, work.shows)}

@@ -26,7 +26,8 @@
   while any of its meetings is in the state, so a pack of N meetings holds at most N - 1 dead
   ones.
 - feeds/<scope hash>.pickle: the entries a scope's feeds show (each one's RSS item and Atom
-  entry, by the store key of its whole record), so that a rebuild makes again only the entries
+  entry, by the place of its whole record in its pack, which names the record for good: packs
+  are never rewritten and their names never reused), so that a rebuild makes again only the entries
   whose record changed, not the fifty a feed shows.
 - templates/: the site's templates compiled (jinja2's bytecode cache, which checks each against
   its source), so that a rebuild does not compile them again.

@@ -34,6 +34,10 @@ def _is_condition_failure(exc: ClientError) -> bool:
 # announced mark that other writes add to a meeting's item.
 MAX_ITEM_BYTES = 380 * 1024
 MAX_STORED_WARNINGS = 50  # the report has all of them; the record keeps the first few
+# Attributes item_from_record leaves out when a record has none: a write of a later version
+# must remove them, or the earlier version's value outlives it (an old text form would be
+# mailed beside the new HTML, and its bytes would take the item past what check_fits measured).
+OPTIONAL_ATTRS = ("time", "timezone", "text_gz")
 
 
 class RecordTooLarge(MinutesError):
@@ -129,7 +133,7 @@ class MeetingsTable:
             values[f":v{n}"] = value
             sets.append(f"#a{n} = if_not_exists(#a{n}, :v{n})" if attr in keep_first
                         else f"#a{n} = :v{n}")
-        removed = [attr for attr in ("time", "timezone") if attr not in item]
+        removed = [attr for attr in OPTIONAL_ATTRS if attr not in item]
         for n, attr in enumerate(removed):
             names[f"#r{n}"] = attr
         expression = "SET " + ", ".join(sets)

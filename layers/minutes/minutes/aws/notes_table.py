@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from botocore.exceptions import ClientError
 
 from ..model import MeetingRecord
-from .dynamo import (MAX_ITEM_BYTES, RecordTooLarge, is_guard_only, item_from_record, item_size,
-                     normalise_sequencer, record_from_item)
+from .dynamo import (MAX_ITEM_BYTES, OPTIONAL_ATTRS, RecordTooLarge, is_guard_only, item_from_record,
+                     item_size, normalise_sequencer, record_from_item)
 
 CONFLICT, STALE, WRITTEN = "conflict", "stale", "written"
 
@@ -124,7 +124,7 @@ class NotesTable:
                 names[f"#a{n}"], values[f":v{n}"] = attr, value
                 keep = attr in ("feed_id", "published")
                 sets.append(f"#a{n} = if_not_exists(#a{n}, :v{n})" if keep else f"#a{n} = :v{n}")
-            removes = [attr for attr in ("time", "timezone") if attr not in item]
+            removes = [attr for attr in OPTIONAL_ATTRS if attr not in item]
             names.update({f"#r{n}": attr for n, attr in enumerate(removes)})
         elif removed_at is not None:
             names.update({"#status": "status", "#updated": "updated"})
