@@ -28,6 +28,7 @@ import argparse
 import os
 import platform
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -117,7 +118,10 @@ def measure_watch(generated, out: Path, cache: Path, *, seed: int, changes: int 
     median of `changes`), the watcher started over the built site and cache."""
     argv = minutes_argv(generated.minutes, out, cache) + ["--watch", "--interval", "0.05"]
     took = []
-    with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) as proc:
+    # SIGINT as a terminal's Ctrl-C delivers it: `make bench &` starts its children with SIGINT
+    # ignored, and the watcher would never stop.
+    with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                          preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)) as proc:
         try:
             def built() -> str:
                 while True:
@@ -133,8 +137,12 @@ def measure_watch(generated, out: Path, cache: Path, *, seed: int, changes: int 
                 built()
                 took.append(time.perf_counter() - started)
         finally:
-            proc.send_signal(2)   # Ctrl-C
-            proc.wait(timeout=60)
+            proc.send_signal(signal.SIGINT)   # Ctrl-C
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                raise
     return sorted(took)[len(took) // 2]
 
 

@@ -5,8 +5,10 @@ is built by the next one."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -103,7 +105,12 @@ def test_the_watch_command_builds_again_after_a_change_and_stops_on_ctrl_c(src, 
     out, cache = tmp_path / "site", tmp_path / "cache"
     command = [sys.executable, "-m", "minutes.cli", "build", str(src), "--out", str(out),
                "--base-url", SITE, "--cache-dir", str(cache), "--watch", "--interval", "0.05"]
-    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
+    # SIGINT as a terminal's Ctrl-C delivers it: a shell starts a background job (a suite run
+    # with `&`) with SIGINT ignored, and the child would inherit that and never stop.
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)) as proc:
+        watchdog = threading.Timer(120, proc.kill)   # a line that never comes fails, not hangs
+        watchdog.start()
         try:
             lines = [proc.stdout.readline(), proc.stdout.readline()]
             assert lines[0].startswith("watching ") and lines[1].startswith("built ")
@@ -111,8 +118,13 @@ def test_the_watch_command_builds_again_after_a_change_and_stops_on_ctrl_c(src, 
             lines.append(proc.stdout.readline())
             assert f"({len(gather(src)) - 1} unchanged)" in lines[2]   # one meeting built again
         finally:
-            proc.send_signal(2)   # Ctrl-C
-            assert proc.wait(timeout=30) == 0
+            watchdog.cancel()
+            proc.send_signal(signal.SIGINT)   # Ctrl-C
+            try:
+                assert proc.wait(timeout=30) == 0
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                raise
     build(src, tmp_path / "fresh", site_url=SITE, workers=1)
     assert site_of(out) == site_of(tmp_path / "fresh")
 
