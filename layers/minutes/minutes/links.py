@@ -15,6 +15,7 @@ import html
 import posixpath
 import re
 import urllib.parse
+from collections.abc import Callable
 
 # nh3 writes canonical HTML: every '<' in text is "&lt;", attribute values are double-quoted and
 # hold no '"' ("&quot;"), so this pattern finds exactly the start tags of a sanitised fragment.
@@ -100,17 +101,22 @@ def rooted_url(target: str, *, prefix: str = "") -> str:
 _ROOT_URL_ATTRIBUTES = url_attributes("href", "src")
 
 
-def relative_fragment(fragment: str, *, base: str) -> str:
-    """Rewrite root paths (href="/…", src="/…") of a sanitised fragment relative to `base`."""
+def _rewrite_root_paths(fragment: str, convert: Callable[[str], str]) -> str:
+    """Each root path (href="/…", src="/…", not "//host") of a sanitised fragment through
+    `convert`, in one pass; the fragment as it is when it holds none."""
     def rooted(value: str) -> str:
-        return relative_url(value, base=base) if value.startswith("/") and value[1:2] != "/" \
-            else value
+        return convert(value) if value.startswith("/") and value[1:2] != "/" else value
 
     def tag(match: re.Match) -> str:
         return rewrite_attributes(match.group(0), _ROOT_URL_ATTRIBUTES, rooted)
     if 'href="/' not in fragment and 'src="/' not in fragment:
         return fragment
     return _ROOT_URL_TAG.sub(tag, fragment)
+
+
+def relative_fragment(fragment: str, *, base: str) -> str:
+    """Rewrite root paths (href="/…", src="/…") of a sanitised fragment relative to `base`."""
+    return _rewrite_root_paths(fragment, lambda value: relative_url(value, base=base))
 
 
 def under_site(path: str, site_url: str) -> str:
@@ -124,16 +130,8 @@ def absolute_fragment(fragment: str, *, site_url: str) -> str:
     """Root paths (href="/…", src="/…") of a sanitised fragment as absolute URLs under
     `site_url`, in one pass (mail: a client resolves "/g/m/" against the host, dropping the
     site's prefix)."""
-    def rooted(value: str) -> str:
-        if value.startswith("/") and value[1:2] != "/":
-            return html.escape(under_site(html.unescape(value), site_url))
-        return value
-
-    def tag(match: re.Match) -> str:
-        return rewrite_attributes(match.group(0), _ROOT_URL_ATTRIBUTES, rooted)
-    if 'href="/' not in fragment and 'src="/' not in fragment:
-        return fragment
-    return _ROOT_URL_TAG.sub(tag, fragment)
+    return _rewrite_root_paths(
+        fragment, lambda value: html.escape(under_site(html.unescape(value), site_url)))
 
 
 def site_path(href: str, *, page: str) -> str | None:
