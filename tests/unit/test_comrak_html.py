@@ -127,3 +127,39 @@ def test_a_page_with_raw_html_never_takes_the_fast_path(monkeypatch):
         assert not both(text, monkeypatch)[2]
     for text in ("<!-- a comment -->\n\ntext", "a <!-- x --> b"):
         assert not parse(text).raw_html
+
+
+def test_a_relative_link_is_resolved_by_each_page_while_the_rest_is_remembered():
+    """The memo holds only what the tag alone decides: the same relative link on two pages
+    goes through each page's filter (each resolves and records its own missing files)."""
+    raw = ('<p><a href="notes.pdf">n</a> <a href="https://x.org/a">x</a>'
+           ' <a class="header-anchor" href="#top">#</a> <img src="/g/a.png" alt="a" /></p>')
+    asked = []
+
+    def resolver(target):
+        def attribute_filter(tag, attr, value):
+            asked.append((target, value))
+            return target
+        return attribute_filter
+
+    first = comrak_html.clean(raw, resolver("/g/one/notes.pdf"))
+    second = comrak_html.clean(raw, resolver("/g/two/notes.pdf"))
+    assert 'href="/g/one/notes.pdf" rel="noopener"' in first
+    assert 'href="/g/two/notes.pdf" rel="noopener"' in second
+    assert asked == [("/g/one/notes.pdf", "notes.pdf"), ("/g/two/notes.pdf", "notes.pdf")]
+    assert first.replace("/g/one/", "/g/two/") == second
+    assert '<a href="https://x.org/a" rel="noopener">' in second
+    assert '<a class="header-anchor" href="#top" rel="noopener">' in second
+    assert '<img src="/g/a.png" alt="a">' in second
+    assert "notes.pdf" not in "".join(comrak_html._SAME_ON_EVERY_PAGE)
+
+
+def test_the_memo_stays_bounded_and_a_refused_tag_stays_refused(monkeypatch):
+    monkeypatch.setattr(comrak_html, "_MEMO_SIZE", 8)
+    for n in range(50):
+        page = f'<p><a href="https://x.org/{n}">x</a></p>'
+        assert comrak_html.clean(page, lambda tag, attr, value: value) == \
+            f'<p><a href="https://x.org/{n}" rel="noopener">x</a></p>'
+        assert len(comrak_html._SAME_ON_EVERY_PAGE) <= 8
+    for _ in range(2):   # refused, then refused again from the memo
+        assert comrak_html.clean('<p><a href="javascript:x">a</a></p>', lambda *a: a[2]) is None

@@ -38,7 +38,7 @@ _VALUE = r'"([^"<>]*)"'
 _SHAPES = re.compile(
     rf'<(?:(h[1-6]) id="[\w-]*"|ol start="\d{{1,9}}"|(code) class={_VALUE}'
     rf'|(a)(?: class="header-anchor")? href={_VALUE}(?: title={_VALUE})?'
-    rf'|(img) src={_VALUE} alt={_VALUE}(?: title={_VALUE}) /)>')
+    rf'|(img) src={_VALUE} alt={_VALUE}(?: title={_VALUE})? /)>')
 # A URL as comrak writes it (escape_href: anything else is percent-encoded).
 _URL_CHARS = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*\Z")
 # An absolute URL nh3 surely keeps: a plain host whose last label starts with a letter (a host
@@ -54,61 +54,98 @@ _ENTITIES = ("&amp;", "&lt;", "&gt;", "&quot;", "&#x27;")
 _QUOTE = "\x00"   # stands for an attribute's &quot; while text's become '"' (never in output)
 
 
+# What each tag becomes when that depends on the tag alone (every tag but a link or image to a
+# relative file, which the page's own filter resolves): the same links, anchors and code
+# classes recur from page to page (a group's repositories, its usual headings), and a dict
+# lookup is ~10x cheaper than working one out. Bounded: emptied when full.
+_SAME_ON_EVERY_PAGE: dict[str, str | None] = {}
+_MEMO_SIZE = 4096
+
+
+class _Unsure(Exception):
+    """A tag this module cannot vouch for: the page goes through nh3."""
+
+
 def clean(raw: str, attribute_filter: Callable[[str, str, str], str | None]) -> str | None:
     """`raw` (comrak's HTML of a page without raw HTML) as nh3.clean writes it, or None when
     any part of it is outside the shapes known here. `attribute_filter` is render's (it
-    resolves relative URLs and records missing ones), called as nh3 calls it."""
+    resolves relative URLs and records missing ones), called as nh3 calls it for every URL but
+    an in-page anchor (`#...`) or a root path (`/...`), which it keeps as they are."""
     if (raw.count("<") != raw.count(">") or "\r" in raw or _QUOTE in raw
             or raw.count("&") != sum(raw.count(entity) for entity in _ENTITIES)):
         return None
-    unsure = False
+    memo = _SAME_ON_EVERY_PAGE
 
     def tag(match: re.Match) -> str:
-        nonlocal unsure
         found = match.group()
-        fixed = _FIXED.get(found)
-        if fixed is not None:
-            return fixed
-        shape = _SHAPES.fullmatch(found)
-        if shape is None:
-            unsure = True
-            return found
-        heading, code, _, link, link_url, link_title, image, src, alt, image_title = shape.groups()
-        if heading or (code is None and link is None and image is None):
-            return found
-        if code:
-            return found.replace("&quot;", _QUOTE)
-        if link:
-            url = _url("a", link_url, attribute_filter)
-            if url is None:
-                unsure = True
-                return found
-            cls = ' class="header-anchor"' if found.startswith('<a class=') else ""
-            title = "" if link_title is None else f' title="{link_title}"'
-            return f'<a{cls} href="{url}"{title} rel="noopener">'.replace("&quot;", _QUOTE)
-        url = _url("img", src, attribute_filter)
-        if url is None:
-            unsure = True
-            return found
-        title = "" if image_title is None else f' title="{image_title}"'
-        return f'<img src="{url}" alt="{alt}"{title}>'.replace("&quot;", _QUOTE)
+        fixed = memo.get(found, found)   # a tag itself is never an output stored for another
+        if fixed is found:
+            fixed = _tag(found, attribute_filter)
+        if fixed is None:
+            raise _Unsure
+        return fixed
 
-    out = _TAG.sub(tag, raw)
-    if unsure or "&#x27;" in out:
+    try:
+        out = _TAG.sub(tag, raw)
+    except _Unsure:
+        return None
+    if "&#x27;" in out:
         return None
     return out.replace("&quot;", '"').replace(_QUOTE, "&quot;").replace("\xa0", "&nbsp;")
 
 
-def _url(element: str, written: str, attribute_filter) -> str | None:
-    """The URL attribute as nh3 writes it, or None when unsure (then nh3 decides)."""
+def _tag(found: str, attribute_filter) -> str | None:
+    """One tag as nh3 writes it (with attribute quotes as _QUOTE), or None when unsure; kept
+    in the memo when the page's filter had no say in it."""
+    fixed = _FIXED.get(found)
+    if fixed is not None:
+        return fixed
+    shape = _SHAPES.fullmatch(found)
+    if shape is None:
+        return _remember(found, None)
+    heading, code, _, link, link_url, link_title, image, src, alt, image_title = shape.groups()
+    if heading or (code is None and link is None and image is None):
+        return _remember(found, found)
+    if code:
+        return _remember(found, found.replace("&quot;", _QUOTE))
+    element, written = ("a", link_url) if link else ("img", src)
+    url, relative = _url(element, written, attribute_filter)
+    if url is None:
+        out = None
+    elif link:
+        cls = ' class="header-anchor"' if found.startswith('<a class=') else ""
+        title = "" if link_title is None else f' title="{link_title}"'
+        out = f'<a{cls} href="{url}"{title} rel="noopener">'.replace("&quot;", _QUOTE)
+    else:
+        title = "" if image_title is None else f' title="{image_title}"'
+        out = f'<img src="{url}" alt="{alt}"{title}>'.replace("&quot;", _QUOTE)
+    return out if relative else _remember(found, out)
+
+
+def _remember(found: str, out: str | None) -> str | None:
+    if len(_SAME_ON_EVERY_PAGE) >= _MEMO_SIZE:
+        _SAME_ON_EVERY_PAGE.clear()
+    _SAME_ON_EVERY_PAGE[found] = out
+    return out
+
+
+def _url(element: str, written: str, attribute_filter) -> tuple[str | None, bool]:
+    """The URL attribute as nh3 writes it, or None when unsure (then nh3 decides); and whether
+    the page's filter decided it (a relative file: not the same on every page)."""
     if not _URL_CHARS.match(written):
-        return None
+        return None, False
     value = html.unescape(written) if "&" in written else written
     if _SCHEME.match(value):
         if not _ABSOLUTE.match(value):
-            return None     # a scheme nh3 drops, or a host it may refuse: nh3 decides
-        return written.replace("&#x27;", "'")
+            return None, False   # a scheme nh3 drops, or a host it may refuse: nh3 decides
+        return written.replace("&#x27;", "'"), False
+    if value.startswith(("#", "/")):
+        return _escaped(value), False
     kept = attribute_filter(element, "src" if element == "img" else "href", value)
     if kept is None or _SCHEME.match(kept):
-        return None
-    return html.escape(kept, quote=False).replace('"', "&quot;").replace("\xa0", "&nbsp;")
+        return None, True
+    return _escaped(kept), True
+
+
+def _escaped(value: str) -> str:
+    return html.escape(value, quote=False).replace('"', "&quot;").replace("\xa0", "&nbsp;")
