@@ -1,0 +1,118 @@
+"""The cheaper ways feeds.py makes an entry give exactly what the plain ways give: the shortcut
+of absolutize_urls (the tag pass runs only when some value would change) against the tag pass
+itself, and _xml_text's byte check against the pattern, on random fragments, every corpus
+file and every hostile input, rendered as publish renders them."""
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from minutes import feeds
+from minutes.render import render_markdown
+from test_hostile import HOSTILE
+from tests.support.corpus import CORPUS
+
+SITES = ["https://minutes.example.org", "https://example.org/minutes"]
+PAGE = "/g/2022-09-20-sig/"
+SETTINGS = settings(max_examples=400, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+def tag_pass(html: str, site: str) -> str:
+    """What absolutize_urls made before its shortcut: every start tag's URLs rewritten."""
+    return feeds._rewrite_url_tags(html, feeds._url_rewriter(site + PAGE, site))
+
+
+def assert_same(html: str) -> None:
+    for site in SITES:
+        assert feeds.absolutize_urls(html, site + PAGE, site_url=site) == tag_pass(html, site)
+    assert feeds.absolutize_urls(html, SITES[0] + PAGE) == feeds._rewrite_url_tags(
+        html, feeds._url_rewriter(SITES[0] + PAGE, None))
+
+
+# Pieces of start tags, values and text that put URL attributes where a cheap search could
+# miss them: inside other values, in text, split across tags, right before a closing quote.
+PIECES = [
+    "<a ", "<img ", "<blockquote ", "<video ", ">", "/>", " ", "\n", "\t", '"', "=", "&amp;",
+    "&lt;", "&gt;", "&quot;", "&", "href", "src", "cite", "poster", "xhref", 'href="', 'src="',
+    ' href="', ' src="', ' cite="', ' poster="', 'alt="', ' title="', "https://", "http://",
+    "mailto:", "//", "/", "/.", "./", "../", "?", "#", "?#", "x", "é", "\u00a0", "a b", "%20",
+    "https://e.org/p", "/g/x.pdf", "#top", "pic.png", "href=", "src=", "</p>", "<p>",
+]
+fragments = st.lists(st.one_of(st.sampled_from(PIECES), st.text(max_size=6)), max_size=50).map("".join)
+
+
+@SETTINGS
+@given(fragments)
+def test_absolutize_urls_equals_the_tag_pass_on_random_fragments(html):
+    assert_same(html)
+
+
+# Well-formed start tags (as nh3 writes them: double-quoted values without '"') between text that
+# may hold anything but '<', URL attribute names and quotes included.
+URLISH = ["https://e.org/p", "/g/x.pdf", "pic.png", "#top", "mailto:a@b", " ", "x", "é", "&amp;",
+          "?#", "/.", "href=", "src=", "", "\n"]
+values = st.one_of(st.sampled_from(URLISH[:5]), st.lists(st.sampled_from(URLISH), max_size=3).map("".join))
+ATTRIBUTES = ["href", "src", "cite", "poster", "alt", "title", "rel"]
+start_tags = st.builds(
+    lambda name, attrs: f"<{name}" + "".join(f' {a}="{v}"' for a, v in attrs) + ">",
+    st.sampled_from(["a", "img", "q", "video", "p"]),
+    st.lists(st.tuples(st.sampled_from(ATTRIBUTES), values), max_size=4))
+texts = st.one_of(values, st.builds(lambda name, value, end: f' {name}="{value}{end}',
+                                    st.sampled_from(ATTRIBUTES), values, st.sampled_from(['"', ""])))
+tagged = st.lists(st.one_of(start_tags, texts), max_size=12).map("".join)
+
+
+@settings(SETTINGS, max_examples=500)
+@given(tagged)
+def test_absolutize_urls_equals_the_tag_pass_on_random_tags_and_text(html):
+    assert_same(html)
+
+
+@SETTINGS
+@given(st.lists(st.sampled_from(PIECES), max_size=40).map("".join))
+def test_absolutize_urls_equals_the_tag_pass_on_random_markdown(text):
+    assert_same(render_markdown(text).html)
+
+
+@pytest.mark.parametrize("html, changes", [
+    ('<a href="href=">x</a>', True),                             # a value ending in what starts one
+    ('<p>href="https://x.org/ t</p><a href="/y">y</a>', True),  # text opening a value over a tag
+    ('<img alt="x src=" src="a.png">', True), ('<a title="a href=" href="b">b</a>', True),
+    ('<a href=" https://e.org/">sp</a>', True), ('<a href="https://e.org/a/./b">dot</a>', False),
+    ('<a href="https://e.org/?#">q</a>', True), ('<a href="https://e.org/é">u</a>', False),
+    ('<a href="&#x2F;g/">ent</a>', True), ('<a href="">empty</a>', False),
+    ('<a href="https://e.org/&amp;x">amp</a>', False), ('<p>href="/x" src="y"</p>', False),
+])
+def test_absolutize_urls_equals_the_tag_pass_on_edge_cases(html, changes):
+    assert_same(html)
+    assert (feeds.absolutize_urls(html, SITES[0] + PAGE, site_url=SITES[0]) != html) is changes
+
+
+def test_absolutize_urls_equals_the_tag_pass_on_hostile_inputs():
+    for payload in HOSTILE:
+        for text in (payload, f"# T\n\n[a](x.pdf) {payload} ![i](/g/i.png)\n\n- {payload}\n"):
+            assert_same(render_markdown(text).html)
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus is not here")
+def test_absolutize_urls_equals_the_tag_pass_on_every_corpus_file():
+    files = sorted(CORPUS.rglob("*.md"))
+    assert len(files) >= 290
+    changed = 0
+    for path in files:
+        html = render_markdown(path.read_text(encoding="utf-8", errors="replace")).html
+        assert_same(html)
+        changed += tag_pass(html, SITES[0]) != html
+    assert changed >= 10   # the corpus has relative links: the tag pass is proved too
+
+
+ILLEGAL = ["\x00", "\x08", "\x0b", "\x0c", "\x0e", "\x1f", "\ud800", "\udfff", "\ufffe", "\uffff"]
+LEGAL = ["\t", "\n", "\r", " ", "a", "é", "\u2028", "\x7f", "\x85", "\ufffd", "\U0001f389", "\ue000"]
+
+
+@SETTINGS
+@given(st.lists(st.one_of(st.sampled_from(ILLEGAL + LEGAL), st.text(max_size=8)), max_size=40).map("".join))
+def test_xml_text_drops_exactly_what_the_pattern_drops(text):
+    assert feeds._xml_text(text) == feeds._XML_ILLEGAL.sub("", text)
