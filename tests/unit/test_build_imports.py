@@ -58,6 +58,40 @@ def test_a_rebuild_imports_only_what_its_path_uses(tmp_path):
     assert loaded(one_change, "feedgen")   # the change is in the feeds: the test sees imports
 
 
+def test_a_correction_that_keeps_the_front_matter_imports_no_yaml(tmp_path):
+    """The build cache remembers each meeting's parsed front matter by its text (decision 60):
+    a rebuild after a correction of the minutes alone reads it from there; a change to the
+    front matter itself is read by PyYAML again."""
+    src, out, cache = tmp_path / "src", tmp_path / "site", tmp_path / "cache"
+    for day in range(1, 6):
+        write(src / "wg" / f"2024-05-0{day}-sync.md",
+              f"---\ntitle: Sync {day}\ntags: [a, b]\n---\n\n- item {day}\n- b\n")
+    assert loaded(imported_by_build(src, out, cache), "yaml")   # cold: every meeting's is read
+    write(src / "wg" / "2024-05-03-sync.md", "---\ntitle: Sync 3\ntags: [a, b]\n---\n\n- item 3\n- b\n- c\n")
+    assert not loaded(imported_by_build(src, out, cache), "yaml")
+    write(src / "wg" / "2024-05-04-sync.md", "---\ntitle: Sync four\ntags: [a, b]\n---\n\n- item 4\n- b\n")
+    assert loaded(imported_by_build(src, out, cache), "yaml")
+    page = (out / "wg" / "2024-05-04-sync" / "index.html").read_text("utf-8")
+    assert "Sync four" in page
+
+
+def test_one_commands_parser_reads_its_arguments_as_the_whole_command_line_does():
+    """`minutes <command>` makes only that command's parser (argparse's others cost a one-shot
+    build ~5 ms): the same arguments give the same values, and the same help."""
+    from minutes import cli
+    lines = [["build", "src", "--out", "site", "--jobs", "2", "--no-cache"],
+             ["check", "a.md", "--format", "json", "-v"], ["upload", "a.md", "--bucket", "b"],
+             ["sync", "d", "--bucket", "b", "--delete"], ["demo"], ["serve", "site", "--port", "9"],
+             ["reindex", "--stack", "s"], ["subscribers", "list", "--group", "g"],
+             ["doctor", "--stack", "s", "--strict"], ["dlq", "replay", "--limit", "3"]]
+    assert sorted(argv[0] for argv in lines) == sorted(cli._COMMANDS)
+    for argv in lines:
+        one, every = cli._parser(argv[0]), cli._parser()
+        assert vars(one.parse_args(argv)) == vars(every.parse_args(argv))
+        assert one._subparsers._group_actions[0].choices[argv[0]].format_help() == \
+            every._subparsers._group_actions[0].choices[argv[0]].format_help()
+
+
 def test_the_code_version_reads_the_versions_importlib_metadata_gives():
     found = buildcache.installed_versions()
     for name in buildcache._DEPENDENCIES:

@@ -100,6 +100,19 @@ def rejected(src: Path) -> None:
     write(src / "openxla" / "2022-10-02-sync.md", "---\ntitel: typo\n---\n# Sync 2\n\n- a\n")
 
 
+def front_matter_kept(src: Path) -> None:
+    """The body corrected, the front matter as it was: its value comes from the cache's memo."""
+    write(src / "rust-lang" / "2019-05-02.md", "---\ndraft: true\n---\n# Draft\n\n- a\n- b, c\n")
+
+
+def front_matter_changed(src: Path) -> None:
+    write(src / "rust-lang" / "2019-05-02.md", "---\ndraft: false\ntitle: Lang\n---\n# Draft\n\n- a\n- b\n")
+
+
+def front_matter_broken(src: Path) -> None:
+    write(src / "rust-lang" / "2019-05-02.md", "---\ndraft: [true\n---\n# Draft\n\n- a\n- b\n")
+
+
 def same_stat_other_bytes(src: Path) -> None:
     """The same size and mtime, other bytes: only the ctime (which no program sets back) shows it."""
     path = src / "openxla" / "2022-10-06-sync.md"
@@ -113,7 +126,8 @@ def same_stat_other_bytes(src: Path) -> None:
 
 CHANGES = [edit, add, add_old, delete, rename, group_yaml, group_yaml_removed, draft_on,
            draft_off, attachment_changed, attachment_removed, running_notes_section, group_emptied,
-           rejected, same_stat_other_bytes]
+           rejected, front_matter_kept, front_matter_changed, front_matter_broken,
+           same_stat_other_bytes]
 
 
 @pytest.mark.parametrize("change", CHANGES, ids=[c.__name__ for c in CHANGES])

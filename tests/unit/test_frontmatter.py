@@ -67,3 +67,44 @@ def test_the_corpus_front_matter_reads_the_same():
             continue
         if yaml_text is not None and (found := fast(yaml_text)) is not None:
             assert found == pure(yaml_text), path
+
+
+def loaded(text: str):
+    """What load gives a text: ("value", value) or ("error", class, message, line, column)."""
+    try:
+        return "value", frontmatter.load(text)
+    except frontmatter.FrontMatterError as exc:
+        return "error", type(exc).__name__, str(exc), exc.line, exc.column
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_a_remembered_value_is_the_value_and_errors_are_never_remembered(seed, monkeypatch):
+    """`minutes build` keeps each meeting's parsed front matter (frontmatter.remembering): a
+    text remembered by one process answers another exactly as PyYAML does; a text that fails
+    is not kept, so it fails again with the same message."""
+    rng = random.Random(seed)
+    texts = ["\n".join(rng.choice(ATOMS) for _ in range(rng.randint(1, 6))) for _ in range(600)]
+    texts += ["title: x\n" * 500, "k: [" * 60 + "]" * 60]   # long (not kept), deep
+    expected = {text: loaded(text) for text in texts}
+    with frontmatter.remembering() as read:
+        assert {text: loaded(text) for text in texts} == expected
+    failing = {text for text, found in expected.items() if found[0] == "error"}
+    assert failing and not failing & read.keys()
+    assert "title: x\n" * 500 not in read
+    assert len(read) == len(set(texts) - failing) - 1
+    parsed = []
+    monkeypatch.setattr(frontmatter, "_load", lambda text, real=frontmatter._load: parsed.append(text) or real(text))
+    with frontmatter.remembering(read) as again:
+        assert {text: loaded(text) for text in texts} == expected
+    assert set(parsed) == failing | {"title: x\n" * 500}   # the rest came from the memo
+    assert again == read
+
+
+def test_a_remembered_value_changed_by_its_reader_stays_as_remembered():
+    with frontmatter.remembering() as read:
+        frontmatter.load("tags: [a, b]")
+    with frontmatter.remembering(read):
+        first = frontmatter.load("tags: [a, b]")
+        first["tags"].append("c")
+        assert frontmatter.load("tags: [a, b]") == {"tags": ["a", "b"]}
+    assert frontmatter._memo is None

@@ -32,7 +32,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from . import build_search, keys, running_notes, search
+from . import build_search, frontmatter, keys, running_notes, search
 from .buildcache import BuildCache, Written, load_memo, load_record, store_memo, store_records
 from .group import FILE_NAME as GROUP_FILE, GroupInfo, is_group_file, newest_by_group, parse_group
 from .meeting import Assembled, SourceFile, assemble
@@ -144,41 +144,44 @@ def _light(item: Assembled) -> Assembled:
     return replace(item, record=record, notes=())
 
 
-def _assemble_one(job: tuple[str, _Job, int, str | None]) -> tuple[tuple, tuple]:
+def _assemble_one(job: tuple[str, _Job, int, str | None, dict | None]) -> tuple[tuple, tuple, dict]:
     """One meeting, or every meeting of a running-notes file; or the problems rejecting it:
-    (whole outcome, for the store; light outcome, to hand back). The whole outcome carries the
-    search words of each listed meeting (found here, in whichever process assembles it: the
-    main process, which writes the index, reads them back instead of finding every meeting's
-    words alone)."""
-    site_host, meeting, max_bytes, group_name = job
+    (whole outcome, for the store; light outcome, to hand back; the front matter it read, to
+    remember). The whole outcome carries the search words of each listed meeting (found here,
+    in whichever process assembles it: the main process, which writes the index, reads them
+    back instead of finding every meeting's words alone). The job's last front matter (yaml
+    text -> value, pickled) answers the same text again without YAML (frontmatter.remembering)."""
+    site_host, meeting, max_bytes, group_name, front = job
     name = meeting.files[0][0]
-    try:
-        sources = [SourceFile(key, Path(path).read_bytes()) for key, path, _ in meeting.files]
-        notes = running_notes.split(name, sources[0].data, max_bytes=max_bytes) \
-            if len(sources) == 1 else None
-        if notes is not None:
-            outcome = list(running_notes.assemble_sections(notes, site_host=site_host,
-                                                           max_bytes=max_bytes))
-        else:
-            outcome = [assemble(sources, site_host=site_host, max_bytes=max_bytes,
-                                group_name=group_name)]
-    except Rejected as rejected:
-        problems = [p.in_file(name) for p in rejected.problems]
-        return (name, problems), (name, problems)
+    with frontmatter.remembering(front) as read:
+        try:
+            sources = [SourceFile(key, Path(path).read_bytes()) for key, path, _ in meeting.files]
+            notes = running_notes.split(name, sources[0].data, max_bytes=max_bytes) \
+                if len(sources) == 1 else None
+            if notes is not None:
+                outcome = list(running_notes.assemble_sections(notes, site_host=site_host,
+                                                               max_bytes=max_bytes))
+            else:
+                outcome = [assemble(sources, site_host=site_host, max_bytes=max_bytes,
+                                    group_name=group_name)]
+        except Rejected as rejected:
+            problems = [p.in_file(name) for p in rejected.problems]
+            return (name, problems), (name, problems), read
     # Attachment bytes are read again from SRC when written.
     outcome = [replace(item, attachments=tuple((SourceFile(source.key, b""), att)
                                                for source, att in item.attachments))
                if item.attachments else item for item in outcome]
     words = tuple(search.packed_terms(item.record) if item.record.listed else None for item in outcome)
-    return (name, outcome, words), (name, [_light(item) for item in outcome])
+    return (name, outcome, words), (name, [_light(item) for item in outcome]), read
 
 
-def _assemble_many(work: tuple[str, list]) -> list[tuple[tuple, tuple]]:
+def _assemble_many(work: tuple[str, list]) -> list[tuple[tuple, tuple, dict]]:
     """A batch of meetings, their whole outcomes stored in one new pack (one file created per
-    batch, not per meeting): (light outcome, where its whole one is) of each."""
+    batch, not per meeting): (light outcome, where its whole one is, front matter read) of each."""
     pack, jobs = work
     done = [_assemble_one(job) for job in jobs]
-    return list(zip((light for _, light in done), store_records(pack, [whole for whole, _ in done])))
+    return list(zip((light for _, light, _ in done), store_records(pack, [whole for whole, _, _ in done]),
+                    (read for _, _, read in done)))
 
 
 @functools.lru_cache(maxsize=4)
@@ -633,20 +636,28 @@ def _assemble_all(pool: _Pool, jobs: list[_Job], outcomes: list, site_host: str,
     """`outcomes`: the cached light outcome of each job, None where it must be assembled."""
     todo = [at for at, outcome in enumerate(outcomes) if outcome is None]
     result.reused += len(jobs) - len(todo)
-    work = [(site_host, jobs[at], max_bytes, names.get(keys.group_of_key(jobs[at].files[0][0])))
-            for at in todo]
+    # The front matter each meeting read last time (by its first source key): a reused one
+    # keeps it, an assembled one is given it and keeps what it reads now.
+    old_front = cache.memo("front")
+    front = {name: old_front[name] for job, outcome in zip(jobs, outcomes)
+             if outcome is not None and (name := job.files[0][0]) in old_front}
+    work = [(site_host, jobs[at], max_bytes, names.get(keys.group_of_key(jobs[at].files[0][0])),
+             old_front.get(jobs[at].files[0][0])) for at in todo]
     done = len(jobs) - len(todo)
     # A few meetings per queued item: one meeting (~5 ms) costs about as much to hand over as
     # to assemble when the main process is busy (each hand-over waits for its GIL).
     size = max(1, min(_ASSEMBLE_PER_JOB, len(work) // (8 * pool.workers)))
     chunks = [(cache.new_pack(), work[i:i + size]) for i in range(0, len(work), size)]
     for first, chunk in zip(range(0, len(work), size), pool.map(_assemble_many, chunks)):
-        for at, (outcome, where) in zip(todo[first:first + size], chunk):
+        for at, (outcome, where, read) in zip(todo[first:first + size], chunk):
             outcomes[at] = outcome
             cache.keep_meeting(jobs[at].digest, outcome, where)
+            if read:
+                front[jobs[at].files[0][0]] = read
             done += 1
             if progress:
                 progress(done, len(jobs))
+    cache.keep_memo("front", front)
     assembled = []
     for job, (name, outcome) in zip(jobs, outcomes):
         if outcome and isinstance(outcome[0], Assembled):

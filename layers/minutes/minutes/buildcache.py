@@ -8,7 +8,9 @@
     changed within a moment of the last scan ("racily clean", as git calls it) is hashed again;
   - kinds: what each source path's key says (the meeting it belongs to), so a rebuild parses
     only the keys of new paths; looks: per meeting, a hash of each light record (what listings
-    and prev/next links show), computed once per meeting;
+    and prev/next links show), computed once per meeting; front: per meeting (its first source
+    key), the front matter it read (yaml text -> value, pickled), so that a correction that
+    leaves the front matter alone is assembled without importing YAML (frontmatter.remembering);
   - meetings: per source meeting (keyed by the sha256 of its files' keys and bytes, the options
     and the code version) its outcome in light form: each record without its rendered content
     (what listings and prev/next links need), its warnings, or the problems rejecting it;
@@ -126,7 +128,7 @@ def file_sha256(path: str | Path) -> str:
         return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
-MEMOS = ("kinds", "looks")
+MEMOS = ("kinds", "looks", "front")
 _PARTS = ("files", "sources", "meetings", "listing", *MEMOS)
 
 
@@ -286,7 +288,7 @@ class BuildCache:
     def memo(self, name: str) -> dict:
         """One of MEMOS as the last build left it: what a value of the same code gives for a
         key (kinds: source path -> its meeting; looks: meeting digest -> hashes of its light
-        records)."""
+        records; front: a meeting's first source key -> {yaml text: value pickled})."""
         return self._memos[name]
 
     def keep_memo(self, name: str, memo: dict) -> None:

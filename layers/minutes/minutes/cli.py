@@ -50,7 +50,8 @@ def _positive_seconds(text: str) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = _parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = _parser(argv[0] if argv and argv[0] in _COMMANDS else None)
     args = parser.parse_args(argv)
     if not getattr(args, "run", None):
         parser.print_help()
@@ -58,10 +59,19 @@ def main(argv: list[str] | None = None) -> int:
     return args.run(args)
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The command line; with `command`, only that command's parser is made: the other nine
+    cost a one-shot `minutes build` ~5 ms of CPU (argparse asks gettext, which looks for a
+    translation file, for each of their help texts)."""
     parser = argparse.ArgumentParser(prog="minutes", description="Publish meeting minutes.")
     sub = parser.add_subparsers(metavar="COMMAND")
+    for name, add in _COMMANDS.items():
+        if command in (None, name):
+            add(sub)
+    return parser
 
+
+def _add_check(sub) -> None:
     check = sub.add_parser("check", help="check minutes files before uploading them")
     check.add_argument("files", nargs="+", type=Path, metavar="FILE",
                        help="a minutes file, or a folder: every meeting in it")
@@ -76,6 +86,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="the size limit the bucket enforces (default: 1 MiB)")
     check.set_defaults(run=_check)
 
+
+def _add_upload(sub) -> None:
     upload = sub.add_parser("upload", help="check, upload and wait for the verdict",
                             description="Check the files as publish would (nothing invalid is "
                             "uploaded), upload them to MinutesBucket, wait for each verdict "
@@ -87,6 +99,8 @@ def _parser() -> argparse.ArgumentParser:
     _bucket_options(upload)
     upload.set_defaults(run=_upload)
 
+
+def _add_sync(sub) -> None:
     sync = sub.add_parser("sync", help="mirror a folder of minutes into the bucket",
                           description="Upload what changed (MD5 against the object's ETag) in "
                           "DIR, laid out like the bucket's minutes/ (<group>/<date>-<topic>.md); "
@@ -97,6 +111,8 @@ def _parser() -> argparse.ArgumentParser:
     _bucket_options(sync)
     sync.set_defaults(run=_sync)
 
+
+def _add_build(sub) -> None:
     build = sub.add_parser("build", help="render a folder of minutes to a static site")
     build.add_argument("src", type=Path, metavar="SRC", help="folder laid out like minutes/: <group>/<date>-<slug>.md")
     build.add_argument("--out", type=Path, required=True, metavar="SITE")
@@ -115,15 +131,21 @@ def _parser() -> argparse.ArgumentParser:
                        help="with --watch: how often SRC is checked for changes (default 0.5)")
     build.set_defaults(run=_build)
 
+
+def _add_demo(sub) -> None:
     demo = sub.add_parser("demo", help="run the whole pipeline on AWS emulated in-process")
     demo.add_argument("--out", type=Path, default=Path("demo"))
     demo.set_defaults(run=_demo)
 
+
+def _add_serve(sub) -> None:
     serve = sub.add_parser("serve", help="preview a built site on localhost")
     serve.add_argument("site", type=Path, metavar="SITE")
     serve.add_argument("--port", type=int, default=8000)
     serve.set_defaults(run=_serve)
 
+
+def _add_reindex(sub) -> None:
     reindex = sub.add_parser(
         "reindex", help="rebuild the deployed site and its listings from the Meetings table",
         description="Rebuild ListingsTable and every site file from MeetingsTable (AWS credentials "
@@ -135,6 +157,8 @@ def _parser() -> argparse.ArgumentParser:
     reindex.add_argument("--region", help="AWS region (default: your AWS configuration's)")
     reindex.set_defaults(run=_reindex)
 
+
+def _add_subscribers(sub) -> None:
     subscribers = sub.add_parser("subscribers", help="list, add, import, remove or export subscribers",
                                  description="Manage the deployed Subscribers table (AWS credentials needed).")
     where = subscribers.add_mutually_exclusive_group()
@@ -162,6 +186,8 @@ def _parser() -> argparse.ArgumentParser:
     exporting.add_argument("--out", type=Path, help="file to write (default: standard output)")
     subscribers.set_defaults(run=_subscribers)
 
+
+def _add_doctor(sub) -> None:
     doctor = sub.add_parser("doctor", help="check a deployed stack and say what to fix",
                             description="Check a deployed stack: SES identity and sandbox, send quota, "
                                         "topic subscribers, buckets, the CloudFront distribution, alarms. "
@@ -172,6 +198,8 @@ def _parser() -> argparse.ArgumentParser:
     doctor.add_argument("--format", choices=("text", "json"), default="text")
     doctor.set_defaults(run=_doctor)
 
+
+def _add_dlq(sub) -> None:
     dlq = sub.add_parser("dlq", help="list or replay the dead-letter queues",
                          description="What failed for good (every dead-letter queue and failure "
                          "destination of the stack), and replay it: a queue message goes back "
@@ -186,7 +214,11 @@ def _parser() -> argparse.ArgumentParser:
     dlq.add_argument("--region", help="AWS region (default: your AWS configuration's)")
     dlq.add_argument("--limit", type=int, default=None, help="at most this many messages per queue")
     dlq.set_defaults(run=_dlq)
-    return parser
+
+
+_COMMANDS = {"check": _add_check, "upload": _add_upload, "sync": _add_sync, "build": _add_build,
+             "demo": _add_demo, "serve": _add_serve, "reindex": _add_reindex,
+             "subscribers": _add_subscribers, "doctor": _add_doctor, "dlq": _add_dlq}
 
 
 def _check(args) -> int:

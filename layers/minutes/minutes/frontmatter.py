@@ -5,8 +5,10 @@ loader keeps such values as strings so document.py can check them with a precise
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
+from collections.abc import Iterator
 
 _DECIMAL_INT = re.compile(r"^[-+]?(0|[1-9][0-9_]*)$")
 _FLOAT = re.compile(r"^[-+]?(\.[0-9]+|[0-9][0-9_]*(\.[0-9_]*)?)([eE][-+][0-9]+)?$")
@@ -103,7 +105,46 @@ def _load_fast(yaml_text: str):
         return None
 
 
+# While remembering(): (known, read), yaml text -> its value pickled (see there). Real front
+# matter is a few lines; a longer text is parsed each time rather than kept in the build cache.
+_REMEMBERED_UP_TO = 4000
+_memo: tuple[dict[str, bytes], dict[str, bytes]] | None = None
+
+
+@contextlib.contextmanager
+def remembering(known: dict[str, bytes] | None = None) -> Iterator[dict[str, bytes]]:
+    """Within it, load() answers a text of `known` (yaml text -> the value an earlier load gave
+    it, pickled) from there, without PyYAML; yields what every load within it read (the same
+    form), for next time. `minutes build` keeps each meeting's in its cache, so a rebuild after
+    a correction that left the front matter alone imports no YAML (decision 60). Only values
+    are remembered, never errors; the same text and the same code give the same value."""
+    global _memo
+    outer, _memo = _memo, (known or {}, {})
+    try:
+        yield _memo[1]
+    finally:
+        _memo = outer
+
+
 def load(yaml_text: str):
+    memo = _memo
+    if memo is None or len(yaml_text) > _REMEMBERED_UP_TO:
+        return _load(yaml_text)
+    import pickle   # only while remembering (a build): handlers never pay its import
+    known, read = memo
+    kept = known.get(yaml_text)
+    if kept is None:
+        value = _load(yaml_text)
+        try:
+            read[yaml_text] = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        except (RecursionError, TypeError, pickle.PicklingError):   # not a value to keep
+            pass
+        return value
+    read[yaml_text] = kept
+    return pickle.loads(kept)   # a value of its own: the memo's cannot be changed through it
+
+
+def _load(yaml_text: str):
     fast = _load_fast(yaml_text)
     if fast is not None:
         return fast[0]
