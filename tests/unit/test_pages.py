@@ -305,6 +305,47 @@ def test_table_of_contents_only_with_four_or_more_headings(renderer):
     assert len(four.find("ol")) == 3  # outline: the list and one nested list per h2 with h3 under it
 
 
+def _outline(headings) -> str:
+    """The table of contents as the nested outline it must be: each heading under the nearest
+    heading above it of a higher rank (a tree, written recursively)."""
+    roots, path = [], []
+    for heading in headings:
+        node = (heading, [])
+        while path and path[-1][0].level >= heading.level:
+            path.pop()
+        (path[-1][1] if path else roots).append(node)
+        path.append(node)
+
+    def write(nodes) -> str:
+        out = ""
+        for heading, children in nodes:
+            out += f'<li><a href="#{heading.anchor}">{heading.text}</a>'
+            out += f"<ol>\n{write(children)}</ol>\n</li>\n" if children else "</li>\n"
+        return out
+    return f'<h2>Contents</h2>\n<ol>\n{write(roots)}</ol>\n</nav>'
+
+
+@pytest.mark.parametrize("levels", [
+    (2, 3, 4, 2), (2, 4, 3, 2, 3), (4, 2, 3, 6, 2), (2, 2, 2, 2), (2, 3, 4, 5, 6),
+    (6, 5, 4, 3, 2), (3, 2, 4, 4, 3, 2, 2, 6)])
+def test_table_of_contents_nests_headings_as_an_outline(renderer, levels):
+    marks = tuple(Heading(level, f"h-{i}", f"Heading {i} <{level}>") for i, level in enumerate(levels))
+    html = renderer.meeting_page(record(headings=marks))
+    start = html.index("<h2>Contents</h2>")
+    assert html[start:html.index("</nav>", start) + 6] == _outline(marks).replace("<2>", "&lt;2&gt;") \
+        .replace("<3>", "&lt;3&gt;").replace("<4>", "&lt;4&gt;").replace("<5>", "&lt;5&gt;") \
+        .replace("<6>", "&lt;6&gt;")
+
+
+def test_table_of_contents_of_random_outlines_is_well_nested(renderer):
+    rng = random.Random(5)
+    for _ in range(200):
+        marks = tuple(Heading(rng.randint(2, 6), f"h-{i}", f"H{i}") for i in range(rng.randint(4, 14)))
+        html = renderer.meeting_page(record(headings=marks))
+        start = html.index("<h2>Contents</h2>")
+        assert html[start:html.index("</nav>", start) + 6] == _outline(marks)
+
+
 def test_previous_and_next_meeting_links(renderer):
     older, this, newer = (record(day=d) for d in days(3))
     tags = Tags(renderer.meeting_page(this, previous=older, next=newer), page=this.url_path)
