@@ -91,7 +91,7 @@ def test_write_site_refuses_to_leave_the_folder_or_write_twice(tmp_path):
                    tmp_path / "site")
 
 
-@pytest.mark.parametrize("link", ["openxla", "index.html", "openxla/2022/index.html"])
+@pytest.mark.parametrize("link", ["openxla", "openxla/2022", "index.html", "openxla/2022/index.html"])
 def test_a_symbolic_link_planted_in_the_site_folder_is_never_written_through(src, tmp_path, link, capsys):
     out, outside = tmp_path / "site", tmp_path / "outside"
     build(src, out, site_url=SITE, workers=1)

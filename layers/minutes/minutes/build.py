@@ -338,14 +338,21 @@ def _create(target: str, folders: set[str]) -> int:
     """`target` opened for writing (a file descriptor: no buffered file object for a write
     of known bytes), refusing to follow a symbolic link found inside the site
     folder (its root is resolved, so a folder without links is its own real path): a link
-    planted there would make the build write outside it. One realpath per folder."""
+    planted there would make the build write outside it. Each folder is checked once: one
+    lstat when its parent is already checked (a real folder holding a folder that is no link),
+    else its realpath (an lstat per part of the path), which finds the folders above it real too."""
     folder = os.path.dirname(target)
     if folder not in folders:
         os.makedirs(folder, exist_ok=True)
-        real = os.path.realpath(folder)
-        if real != folder:
-            raise MinutesError(f"refusing to write through a symbolic link: {folder} leads to {real};"
-                               " remove the link from the site folder")
+        parent = os.path.dirname(folder)
+        if parent not in folders or os.path.islink(folder):
+            real = os.path.realpath(folder)
+            if real != folder:
+                raise MinutesError(f"refusing to write through a symbolic link: {folder} leads to "
+                                   f"{real}; remove the link from the site folder")
+            while parent not in folders and parent != os.path.dirname(parent):
+                folders.add(parent)
+                parent = os.path.dirname(parent)
         folders.add(folder)
     try:
         return os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC,
