@@ -1,14 +1,18 @@
 """The cheaper ways feeds.py makes an entry give exactly what the plain ways give: the shortcut
 of absolutize_urls (the tag pass runs only when some value would change) against the tag pass
-itself, and _xml_text's byte check against the pattern, on random fragments, every corpus
-file and every hostile input, rendered as publish renders them."""
+itself, _xml_text's byte check against the pattern, and the entries feed_xml writes against
+feedgen's, on random input, every corpus file and every hostile input, rendered as publish
+renders them."""
 from __future__ import annotations
+
+import datetime as dt
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from minutes import feeds
+from minutes import feed_xml, feeds
+from minutes.model import MeetingRecord
 from minutes.render import render_markdown
 from test_hostile import HOSTILE
 from tests.support.corpus import CORPUS
@@ -116,3 +120,97 @@ LEGAL = ["\t", "\n", "\r", " ", "a", "é", "\u2028", "\x7f", "\x85", "\ufffd", "
 @given(st.lists(st.one_of(st.sampled_from(ILLEGAL + LEGAL), st.text(max_size=8)), max_size=40).map("".join))
 def test_xml_text_drops_exactly_what_the_pattern_drops(text):
     assert feeds._xml_text(text) == feeds._XML_ILLEGAL.sub("", text)
+
+
+# --- entries written directly (feed_xml) against feedgen's -------------------------------------
+
+UTC = dt.timezone.utc
+SITE = SITES[0]
+
+
+def record(**changes) -> MeetingRecord:
+    day = dt.date(2022, 9, 20)
+    fields = dict(group="openxla", meeting="2022-09-20-sig", segment="2022-09-20-sig", title="Sig",
+                  date=day, status="published", summary="What was decided.",
+                  content_html='<p>Notes <a href="slides.pdf">s</a></p>',
+                  feed_id=feeds.feed_id_for(site_host="minutes.example.org", group="openxla",
+                                            meeting="2022-09-20-sig", date=day),
+                  published=dt.datetime(2022, 9, 20, 18, tzinfo=UTC),
+                  updated=dt.datetime(2022, 9, 21, 9, 30, 5, tzinfo=UTC))
+    fields.update(changes)
+    return MeetingRecord(**fields)
+
+
+def assert_entries_equal_feedgens(records: list[MeetingRecord], site: str = SITE) -> int:
+    """entry_parts == what feedgen makes of the same entries, in one batch; a record feedgen (or
+    lxml) refuses is refused by entry_parts too, with the same error. Returns how many entries
+    were written directly, so a test shows the fast path was taken."""
+    made = []
+    for r in records:
+        try:
+            feeds._feedgen_parts([feeds._entry_fields(r, site_url=site)], site_url=site)
+        except Exception as problem:
+            with pytest.raises(type(problem)):
+                feeds.entry_parts([r], site_url=site)
+        else:
+            made.append(r)
+    expected = feeds._feedgen_parts([feeds._entry_fields(r, site_url=site) for r in made], site_url=site)
+    assert feeds.entry_parts(made, site_url=site) == expected
+    return sum(feed_xml.entry_xml(feeds._entry_fields(r, site_url=site)) is not None for r in made)
+
+
+TEXT = ["&", "<", ">", '"', "'", "\r", "\n", "\t", "\r\n", "]]>", "&amp;", "&#13;", "é", "\U0001f389",
+        "\u2028", "\x85", "\x7f", "\x00", "\x0b", "\ud800", "\ufffe", " ", "  ", "x", "<item>",
+        "    </item>\n", "  <entry>\n", "</channel>", "href=\"/a\"", "<a href=\"b.pdf\">b</a>"]
+texts = st.lists(st.one_of(st.sampled_from(TEXT), st.text(max_size=5)), max_size=12).map("".join)
+moments = st.one_of(
+    st.none(),
+    st.datetimes(min_value=dt.datetime(1, 1, 2), max_value=dt.datetime(9999, 12, 30),
+                 timezones=st.sampled_from([UTC, dt.timezone(dt.timedelta(hours=-7)),
+                                            dt.timezone(dt.timedelta(hours=5, minutes=30))])),
+    st.datetimes(min_value=dt.datetime(1, 1, 2), max_value=dt.datetime(9999, 12, 30)))
+records = st.builds(
+    record, title=texts, group=st.one_of(st.just("openxla"), texts), summary=texts,
+    content_html=st.one_of(texts, st.lists(st.sampled_from(PIECES + TEXT), max_size=30).map("".join)),
+    feed_id=st.one_of(st.just(""), st.just("tag:minutes.example.org,2022:openxla/2022-09-20-sig"),
+                      texts),
+    published=moments, updated=moments, date=st.dates(min_value=dt.date(1, 1, 2)))
+
+
+@settings(SETTINGS, max_examples=600)
+@given(st.lists(records, max_size=4))
+def test_entries_written_directly_equal_feedgens_on_random_records(chosen):
+    assert_entries_equal_feedgens(chosen)
+
+
+def test_entries_written_directly_equal_feedgens_on_hostile_records():
+    hostile = [
+        record(title="a\r\nb <script>\x00\x0b\u2028c", summary="]]> <entry> </channel>"),
+        record(summary="", content_html=""), record(summary=""), record(content_html="<p> </p>"),
+        record(content_html="<p>    &lt;item&gt;\n    &lt;/item&gt;\n  &lt;entry&gt;</p>\r\n"),
+        record(group="g\u00e9 <x> & \"q\"", title=""), record(group="\x00\x01"), record(feed_id="a\x0bb"),
+        record(content_html='<p><a href="a b">x</a><img src="/p q.png" alt="&quot;"></p>'),
+        record(published=dt.datetime(999, 12, 31, 23, 59, tzinfo=UTC)), record(published=None, updated=None),
+        record(updated=dt.datetime(2022, 9, 21, 9, 30, 5, 123, tzinfo=dt.timezone(dt.timedelta(hours=2)))),
+        record(updated=dt.datetime(2022, 9, 21, 9, 30)), record(title="\ud800", feed_id=""),
+    ]
+    assert assert_entries_equal_feedgens(hostile) >= 8
+    for site in SITES[1:] + ["http://x.test:8080/a%20b"]:
+        assert_entries_equal_feedgens(hostile, site)
+
+
+def test_entries_written_directly_equal_feedgens_on_hostile_markdown():
+    chosen = [record(content_html=render_markdown(f"# T\n\n[a](x.pdf) {p}\n\n- {p}\n").html,
+                     title=p, summary=p) for p in HOSTILE]
+    assert assert_entries_equal_feedgens(chosen) >= len(HOSTILE) // 2
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus is not here")
+def test_entries_written_directly_equal_feedgens_on_every_corpus_file():
+    files = sorted(CORPUS.rglob("*.md"))
+    for first in range(0, len(files), 25):
+        chosen = []
+        for path in files[first:first + 25]:
+            rendered = render_markdown(path.read_text(encoding="utf-8", errors="replace"))
+            chosen.append(record(title=path.stem, group=path.parent.name, content_html=rendered.html))
+        assert assert_entries_equal_feedgens(chosen) == len(chosen)

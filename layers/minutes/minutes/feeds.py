@@ -12,6 +12,7 @@ import urllib.parse
 from html import escape, unescape
 from typing import TYPE_CHECKING, Callable, Iterable
 
+from minutes.feed_xml import EntryFields, entry_xml
 from minutes.model import MeetingRecord, sort_newest_first
 from minutes.links import (rewrite_attributes, start_tags_holding, url_attributes,
                            without_heading_anchors)
@@ -243,18 +244,29 @@ def feed_documents(records: Iterable[MeetingRecord], *, site_url: str, title: st
 def entry_parts(records: list[MeetingRecord], *, site_url: str) -> list[tuple[bytes, bytes]]:
     """Each (whole) record's RSS <item> and Atom <entry>, as the lines any feed of this site
     holds them: an entry's bytes depend on its record and the site URL only (the namespaces
-    are declared on the document's root, the same in every feed). Made in one feedgen
-    document of these entries, cut at the entries' boundaries."""
-    if not records:
+    are declared on the document's root, the same in every feed). Written directly
+    (feed_xml.entry_xml: feedgen's bytes, without its tree) for the ordinary shape; any other
+    entry is made by feedgen."""
+    fields = [_entry_fields(record, site_url=site_url) for record in records]
+    made = [entry_xml(entry) for entry in fields]
+    odd = [i for i, parts in enumerate(made) if parts is None]
+    for i, parts in zip(odd, _feedgen_parts([fields[i] for i in odd], site_url=site_url)):
+        made[i] = parts
+    return made
+
+
+def _feedgen_parts(fields: list[EntryFields], *, site_url: str) -> list[tuple[bytes, bytes]]:
+    """The entries made in one feedgen document of them, cut at the entries' boundaries."""
+    if not fields:
         return []
     fg = _head(site_url=site_url, title=GENERATOR, description=GENERATOR, self_path="/",
                link_path="/", updated=EPOCH, self_type="application/rss+xml")
-    for record in records:
-        _add_entry(fg, record, site_url=site_url)
+    for entry in fields:
+        _add_fields(fg, entry)
     items = _cut(fg.rss_str(pretty=True), _RSS_ITEM, _RSS_END)
     entries = _cut(fg.atom_str(pretty=True), _ATOM_ENTRY, _ATOM_END)
-    if not len(items) == len(entries) == len(records):
-        raise ValueError(f"feedgen made {len(items)} items and {len(entries)} entries of {len(records)}")
+    if not len(items) == len(entries) == len(fields):
+        raise ValueError(f"feedgen made {len(items)} items and {len(entries)} entries of {len(fields)}")
     return list(zip(items, entries))
 
 
@@ -299,22 +311,35 @@ def _head(*, site_url: str, title: str, description: str, self_path: str, link_p
 
 
 def _add_entry(fg: FeedGenerator, record: MeetingRecord, *, site_url: str) -> None:
+    _add_fields(fg, _entry_fields(record, site_url=site_url))
+
+
+def _entry_fields(record: MeetingRecord, *, site_url: str) -> EntryFields:
+    """What an entry shows of a record, for feedgen and feed_xml alike."""
     page_url = absolute_url(site_url, record.url_path)
+    group = _one_line(record.group)
+    return EntryFields(
+        id=record.feed_id or _derived_id(record, site_url=site_url),
+        title=_one_line(record.title) or f"{record.group} meeting {record.date.isoformat()}",
+        page_url=page_url, published=entry_published(record), updated=entry_updated(record),
+        group=group, summary=_one_line(record.summary),
+        content=entry_content(record.content_html, page_url, site_url))
+
+
+def _add_fields(fg: FeedGenerator, entry: EntryFields) -> None:
     fe = fg.add_entry(order="append")  # default 'prepend' would reverse our order
-    fe.id(record.feed_id or _derived_id(record, site_url=site_url))  # also guid isPermaLink=false
-    fe.title(_one_line(record.title) or f"{record.group} meeting {record.date.isoformat()}")
-    fe.link(href=page_url, rel="alternate", type="text/html")
-    fe.published(entry_published(record))
-    fe.updated(entry_updated(record))  # always set: the default is now()
-    fe.author(name=_one_line(record.group))
-    fe.dc.dc_creator(_one_line(record.group))
-    fe.category(term=_one_line(record.group))
-    summary = _one_line(record.summary)
-    if summary:
-        fe.description(summary, isSummary=True)
-    content = entry_content(record.content_html, page_url, site_url)
-    if content:
-        fe.content(content, type="html")
+    fe.id(entry.id)  # also guid isPermaLink=false
+    fe.title(entry.title)
+    fe.link(href=entry.page_url, rel="alternate", type="text/html")
+    fe.published(entry.published)
+    fe.updated(entry.updated)  # always set: the default is now()
+    fe.author(name=entry.group)
+    fe.dc.dc_creator(entry.group)
+    fe.category(term=entry.group)
+    if entry.summary:
+        fe.description(entry.summary, isSummary=True)
+    if entry.content:
+        fe.content(entry.content, type="html")
 
 
 def _derived_id(record: MeetingRecord, *, site_url: str) -> str:
