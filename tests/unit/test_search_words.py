@@ -1,0 +1,139 @@
+"""`minutes build` finds each meeting's search words with search.packed_terms, a cheaper way to
+the words terms() defines (the word pattern over the text of the sanitised HTML, decision 48).
+Here the two are proved to agree: on random text of the characters that matter, on every
+corpus meeting, every hostile input, deep nesting, the benchmark's generated minutes and
+fragments aimed at the rules; and the index made from the packed words is the one made from
+the whole records, byte for byte."""
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+import pytest
+from hypothesis import given, settings, strategies as st
+from test_hostile import HOSTILE, NESTED
+
+from bench.sitegen import generate
+from minutes.meeting import SourceFile, assemble
+from minutes.model import MeetingRecord
+from minutes.problems import Rejected
+from minutes.search import (_WORD, MAX_WORD, _word_set, doc_ids, index_files, keys_entry, packed_terms,
+                            search_files, terms)
+from tests.support.corpus import CORPUS, corpus_files
+
+# Word characters of several scripts and cases, every connector, the punctuation words() strips,
+# whitespace str.split() knows (and the pattern does not join across), combining marks, digits
+# of other scripts, a final sigma and letters whose lower case is longer or ASCII.
+ALPHABET = ("aZ9_ \t\n\r\x0b\x0c\x1c\x1f\x85\xa0\u1680\u2000\u2028\u3000.'’+#-,;:!?()[]\"/<>&*…“”«»"
+            "éßΩΣσς日本٣½²\u0301\u200b\u200dİKÅǅ")
+
+
+def regex_words(text: str) -> set[str]:
+    """The definition: every match of the word pattern over the lower-cased text, long ones out."""
+    return {word for word in _WORD.findall(text.lower()) if len(word) <= MAX_WORD}
+
+
+def test_word_set_is_the_pattern_over_the_whole_text_on_random_text():
+    rng = random.Random(11)
+    texts = ["".join(rng.choice(ALPHABET) for _ in range(rng.randrange(80))) for _ in range(5000)]
+    texts += ["ΟΔΟΣ:Β ΟΔΟΣ. ΑΣ'Β", "a" * MAX_WORD + " " + "b" * (MAX_WORD + 1), "x-" * 30, "",
+              " \t\n ", "a.b.c.. .d '’x'’ -y- #z# c++ c# __init__ x_y v1.2.3. (k8s) «ça» ½x ²",
+              "İstanbul KELVIN K Straße ǅemal", "e\u0301t\u0301e\u0301 de\u0301ja\u0300"]
+    for text in texts:
+        assert _word_set(text) == regex_words(text), repr(text)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.sampled_from(ALPHABET) | st.characters(), max_size=120))
+def test_word_set_is_the_pattern_over_the_whole_text_on_any_text(text):
+    assert _word_set(text) == regex_words(text)
+
+
+def record_of(text: str, key: str = "minutes/g/2024-05-07-m.md") -> MeetingRecord:
+    return assemble([SourceFile(key, text.encode())], site_host="minutes.example.org").record
+
+
+def assert_packed_is_terms(record: MeetingRecord) -> None:
+    """Each word once, in the title or not as terms() says; the shards keys_entry names."""
+    packed = packed_terms(record)
+    title, other = packed.title.split(), packed.other.split()
+    assert len(set(title)) == len(title) and len(set(other)) == len(other)
+    assert {**dict.fromkeys(other, False), **dict.fromkeys(title, True)} == terms(record)
+    assert len(title) + len(other) == len(terms(record))
+    assert packed.shards.split() == keys_entry(record)
+
+
+def assert_same_index(records: list[MeetingRecord]) -> None:
+    """The index from light records and their packed words (a cold build) is the one
+    search_files makes from the whole records (the index service's way)."""
+    records = list({(r.group, r.meeting): r for r in records}.values())   # one per meeting
+    ids = doc_ids(records)
+    light = sorted(((ids[(r.group, r.meeting)], r.with_changes(content_html=""), packed_terms(r))
+                    for r in records if (r.group, r.meeting) in ids), key=lambda doc: doc[0])
+    assert dict(index_files(light)) == search_files(records)
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="the corpus is not here")
+def test_every_corpus_meeting_packs_its_terms_and_indexes_the_same():
+    records = []
+    for n, (key, path) in enumerate(corpus_files().items()):
+        if not key.endswith(".md"):
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        try:   # a meeting a day apart from the next, so that every one gets an id
+            record = record_of(text, key=key).with_changes(date=dt.date(2020, 1, 1) + dt.timedelta(days=n))
+        except Rejected:
+            continue
+        assert_packed_is_terms(record)
+        records.append(record)
+    assert len(records) >= 290
+    assert_same_index(records)
+
+
+@pytest.mark.parametrize("payload", HOSTILE)
+def test_hostile_minutes_pack_their_terms(payload):
+    try:
+        record = record_of(f"# Title {payload}\n\nIntro text.\n\n{payload}\n\nMore text.\n")
+    except Rejected:
+        return
+    assert_packed_is_terms(record)
+
+
+def test_hostile_minutes_index_the_same():
+    records = []
+    for n, payload in enumerate([*HOSTILE, *NESTED.values()]):
+        try:
+            records.append(record_of(f"Intro.\n\n{payload}\n", key=f"minutes/g/2024-05-07-m{n}.md")
+                           .with_changes(date=dt.date(2024, 1, 1) + dt.timedelta(days=n // 60)))
+        except Rejected:
+            continue
+    assert len(records) >= len(HOSTILE) // 2
+    for record in records:
+        assert_packed_is_terms(record)
+    assert_same_index(records)
+
+
+def test_generated_minutes_pack_their_terms_and_index_the_same(tmp_path):
+    generated = generate(tmp_path, 40, seed=4)
+    records = [record_of(generated.minutes.joinpath(key).read_text("utf-8"), key=f"minutes/{key}")
+               for key in generated.keys]
+    for record in records:
+        assert_packed_is_terms(record)
+    assert_same_index(records)
+
+
+@pytest.mark.parametrize("fragment", [
+    '<h2 id="a">StableHLO &amp; XLA</h2><p>We <em>agreed</em> on v1.2. We agreed!</p>',
+    '<pre><code>don&#39;t&lt;T&gt;b&amp;c&#x27;d &quot;q&quot; a&nbsp;b &amp;amp; &ltx &copy</code></pre>',
+    '<a title="a>b</p>c" href="#x">link</a>x<img alt="no words here" src="y.png">z',
+    "<p>foo</p>bar<br>baz<br/>qux<li>a-</li>-b</li><td>x.</td>.y",
+    "<p>" + "w" * (MAX_WORD + 1) + " " + "v" * MAX_WORD + "</p>",
+    "<p>ΟΔΟΣ:Β Ünïcode İstanbul K \u00a0x\u2003y\u3000z e\u0301t\u0301e\u0301</p>",
+    "", "<p></p>", "<p>&#32;&#10;&#0;&#x110000;&#xD800;</p>", "plain text, no tags",
+])
+@pytest.mark.parametrize("title", ["", "Weekly sync", "v1.2 Weekly weekly ΟΔΟΣ", "x" * 50])
+def test_edge_cases_pack_their_terms(fragment, title):
+    record = MeetingRecord(group="g-1", meeting="2022-09-20-m", segment="2022-09-20-m", title=title,
+                           date=dt.date(2022, 9, 20), summary="", content_html=fragment)
+    assert_packed_is_terms(record)
+    assert_same_index([record])
