@@ -1,8 +1,9 @@
 """A rebuild imports only what its path uses: `minutes build` after one change assembles and
-renders one meeting (the Markdown engine, templates) and remakes its feeds, but loads nothing
-for checking (unless a source is rejected), no second process's machinery (one process does a
-rebuild's work), and no importlib.metadata (the code version reads the installed versions from
-the names of the .dist-info folders). Behaviour, not time: bench/build_vs_hugo.py measures it."""
+renders one meeting (the Markdown engine, templates) and remakes its feeds (without feedgen and
+lxml: decision 61), but loads nothing for checking (unless a source is rejected), no second
+process's machinery (one process does a rebuild's work), and no importlib.metadata (the code
+version reads the installed versions from the names of the .dist-info folders). Behaviour, not
+time: bench/build_vs_hugo.py measures it."""
 from __future__ import annotations
 
 import importlib.metadata
@@ -48,14 +49,18 @@ def test_a_rebuild_imports_only_what_its_path_uses(tmp_path):
         write(src / "wg" / f"2024-05-0{day}-sync.md", f"# Sync {day}\n\n- item {day}\n- b\n")
     imported_by_build(src, out, cache)   # cold
     unchanged = imported_by_build(src, out, cache)
+    feed = (out / "wg" / "feed.xml").read_bytes()
     write(src / "wg" / "2024-05-03-sync.md", "# Sync 3\n\n- item 3\n- b\n- c\n")
     one_change = imported_by_build(src, out, cache)
     for modules in (unchanged, one_change):
         assert {name: loaded(modules, name) for name in NOT_ON_A_REBUILD} == \
                {name: set() for name in NOT_ON_A_REBUILD}
-    # Nothing changed: no feed is made again.
-    assert not loaded(unchanged, "feedgen") and not loaded(unchanged, "lxml")
-    assert loaded(one_change, "feedgen")   # the change is in the feeds: the test sees imports
+    # The change is in the feeds, made again without feedgen and lxml: feed_xml writes
+    # ordinary entries and documents (decision 61). The test sees imports: jinja2 made the page.
+    assert (out / "wg" / "feed.xml").read_bytes() != feed
+    assert loaded(one_change, "jinja2") and loaded(one_change, "minutes.feed_xml")
+    for modules in (unchanged, one_change):
+        assert not loaded(modules, "feedgen") and not loaded(modules, "lxml")
 
 
 def test_a_correction_that_keeps_the_front_matter_imports_no_yaml(tmp_path):

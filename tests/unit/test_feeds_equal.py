@@ -214,3 +214,48 @@ def test_entries_written_directly_equal_feedgens_on_every_corpus_file():
             rendered = render_markdown(path.read_text(encoding="utf-8", errors="replace"))
             chosen.append(record(title=path.stem, group=path.parent.name, content_html=rendered.html))
         assert assert_entries_equal_feedgens(chosen) == len(chosen)
+
+
+# --- documents' heads written directly (feed_xml) against feedgen's ----------------------------
+
+def assert_document_equals_feedgens(kind: str, **options) -> bool:
+    """feeds._document (written when it can be) == feedgen's document of the same head, or both
+    raise the same error; True when it was written directly."""
+    try:
+        fields = feeds._head_fields(self_type=feeds._SELF_TYPES[kind], **options)
+        fg = feeds._feedgen_head(fields)
+        expected = fg.rss_str(pretty=True) if kind == "rss" else fg.atom_str(pretty=True)
+    except Exception as problem:
+        with pytest.raises(type(problem)):
+            feeds._document(kind, **options)
+        return False
+    assert feeds._document(kind, **options) == expected
+    return (feed_xml.rss_document if kind == "rss" else feed_xml.atom_document)(fields) is not None
+
+
+site_urls = st.one_of(st.sampled_from(SITES + ["http://x.test:8080/a%20b", "https://e.org/a&b\"c<"]),
+                      texts.map(lambda t: "https://e.org/" + t))
+paths = st.one_of(st.sampled_from(["/", "/feed.xml", "/wg-a/atom.xml", "/g é/feed.xml"]), texts)
+
+
+@settings(SETTINGS, max_examples=300)
+@given(st.sampled_from(["rss", "atom"]), site_urls, texts, texts, paths, paths, moments)
+def test_documents_written_directly_equal_feedgens_on_random_heads(kind, site, title, description,
+                                                                   self_path, link_path, updated):
+    assert_document_equals_feedgens(kind, site_url=site, title=title, description=description,
+                                    self_path=self_path, link_path=link_path,
+                                    updated=updated or feeds.EPOCH)
+
+
+@pytest.mark.parametrize("kind", ["rss", "atom"])
+def test_documents_written_directly_equal_feedgens_on_hostile_heads(kind):
+    written = 0
+    for title, description in [("Meeting minutes", ""), ("a\r\nb <x> & \"q\" ]]>", "d\x00\ud800"),
+                               ("", ""), ("\u2028 é \U0001f389", "\t"), ("T", "D")]:
+        for site in SITES + ["http://x.test:8080/a%20b"]:
+            for updated in [feeds.EPOCH, dt.datetime(2022, 9, 21, 9, 30, 5, tzinfo=UTC),
+                            dt.datetime(999, 1, 1, tzinfo=UTC)]:
+                written += assert_document_equals_feedgens(
+                    kind, site_url=site, title=title, description=description,
+                    self_path="/wg/feed.xml", link_path="/wg/", updated=updated)
+    assert written >= 20

@@ -1,14 +1,16 @@
-"""One feed entry's RSS <item> and Atom <entry>, written as feedgen and lxml write them (pure).
+"""Feed entries (RSS <item>, Atom <entry>) and the documents around them, written as feedgen
+and lxml write them (pure).
 
 feedgen builds an lxml tree per entry and lxml serialises it: at 1,000 meetings that was about
 a third of the feeds' CPU, for entries whose shape never varies. Here the same lines are
 written directly: the same elements in feedgen's order, indented as lxml's pretty printer
-indents them, text and attributes escaped as libxml2 escapes them. Only the shape feeds.py
-gives every ordinary entry is written here (an id, a title and a group name, dates in years
-1000-9999, no character XML forbids); anything else goes through feedgen itself
-(feeds.entry_parts), so an odd record gets exactly what it got before, error included.
-tests/unit/test_feeds_equal.py proves these bytes equal to feedgen's on random and hostile
-entries, and on every entry of the bench site and the corpus.
+indents them, text and attributes escaped as libxml2 escapes them (and a build that makes
+only these never imports feedgen and lxml: ~0.02 s and ~5 MiB). Only the shape feeds.py
+gives every ordinary entry and document is written here (an id, a title and a group name,
+dates in years 1000-9999, no character XML forbids); anything else goes through feedgen
+itself (feeds.py), so an odd record gets exactly what it got before, error included.
+tests/unit/test_feeds_equal.py proves these bytes equal to feedgen's on random, hostile and
+corpus records and random documents.
 """
 from __future__ import annotations
 
@@ -67,16 +69,72 @@ def entry_xml(entry: EntryFields) -> tuple[bytes, bytes] | None:
     return b"".join(rss), b"".join(atom)
 
 
+_RSS_ROOT = (b"<?xml version='1.0' encoding='UTF-8'?>\n<rss xmlns:dc=\"http://purl.org/dc/elements/1.1/\" "
+             b"xmlns:atom=\"http://www.w3.org/2005/Atom\" "
+             b"xmlns:content=\"http://purl.org/rss/1.0/modules/content/\" version=\"2.0\">\n")
+_ATOM_ROOT = b"<?xml version='1.0' encoding='UTF-8'?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"en\">\n"
+
+
+class HeadFields(NamedTuple):
+    """What feeds._head sets on a feedgen document (its entries aside)."""
+    title: str                # one line, not empty
+    description: str          # one line, not empty
+    self_url: str
+    self_type: str
+    link_url: str             # the alternate (HTML) page
+    updated: dt.datetime      # UTC, whole seconds
+    language: str
+    generator: str
+
+
+def rss_document(head: HeadFields) -> bytes | None:
+    """feedgen's pretty-printed RSS document of `head` with no entries (feeds.py splices them
+    in before its last two lines), or None when `head` is not of the shape written here."""
+    if not _plain_head(head):
+        return None
+    return b"".join([
+        _RSS_ROOT, b"  <channel>\n    <title>", _text(head.title), b"</title>\n    <link>",
+        _text(head.link_url), b"</link>\n    <description>", _text(head.description),
+        b'</description>\n    <atom:link href="', _attribute(head.self_url), b'" rel="self" type="',
+        _attribute(head.self_type), b'"/>\n    <docs>http://www.rssboard.org/rss-specification</docs>\n'
+        b"    <generator>", _text(head.generator), b"</generator>\n    <language>",
+        _text(head.language), b"</language>\n    <lastBuildDate>", _rfc822(head.updated),
+        b"</lastBuildDate>\n  </channel>\n</rss>\n"])
+
+
+def atom_document(head: HeadFields) -> bytes | None:
+    """feedgen's pretty-printed Atom document of `head` with no entries, or None (as above)."""
+    if not _plain_head(head) or head.language != "en":
+        return None
+    return b"".join([
+        _ATOM_ROOT, b"  <id>", _text(head.self_url), b"</id>\n  <title>", _text(head.title),
+        b"</title>\n  <updated>", head.updated.isoformat().encode(), b"</updated>\n  <author>\n"
+        b"    <name>", _text(head.title), b'</name>\n  </author>\n  <link href="',
+        _attribute(head.self_url), b'" rel="self" type="', _attribute(head.self_type),
+        b'"/>\n  <link href="', _attribute(head.link_url), b'" rel="alternate" type="text/html"/>\n'
+        b"  <generator>", _text(head.generator), b"</generator>\n  <subtitle>",
+        _text(head.description), b"</subtitle>\n</feed>\n"])
+
+
+def _plain_head(head: HeadFields) -> bool:
+    return all(head[:5] + head[6:]) and _plain_moment(head.updated) and \
+        not any(_XML_ILLEGAL.search(text) for text in head[:5] + head[6:])
+
+
+def _plain_moment(moment: dt.datetime) -> bool:
+    """A time strftime writes with a four-digit year, in UTC, in whole seconds."""
+    return 1000 <= moment.year <= 9999 and not moment.microsecond and \
+        moment.utcoffset() == dt.timedelta(0)
+
+
 def _plain(entry: EntryFields) -> bool:
     """The shape written here: every element feedgen would write non-empty, dates whose year
     strftime writes with four digits, UTC, whole seconds, and no text lxml would refuse (the
     content is clean already, and the longest by far: not searched again)."""
     if not (entry.id and entry.title and entry.group and entry.page_url):
         return False
-    for moment in (entry.published, entry.updated):
-        if not 1000 <= moment.year <= 9999 or moment.microsecond or \
-                moment.utcoffset() != dt.timedelta(0):
-            return False
+    if not (_plain_moment(entry.published) and _plain_moment(entry.updated)):
+        return False
     return not any(_XML_ILLEGAL.search(text) for text in entry[:3] + entry[5:7])
 
 

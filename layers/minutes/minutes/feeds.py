@@ -12,7 +12,7 @@ import urllib.parse
 from html import escape, unescape
 from typing import TYPE_CHECKING, Callable, Iterable
 
-from minutes.feed_xml import EntryFields, entry_xml
+from minutes.feed_xml import EntryFields, HeadFields, atom_document, entry_xml, rss_document
 from minutes.model import MeetingRecord, sort_newest_first
 from minutes.links import (rewrite_attributes, start_tags_holding, url_attributes,
                            without_heading_anchors)
@@ -235,8 +235,8 @@ def feed_documents(records: Iterable[MeetingRecord], *, site_url: str, title: st
     newest = max((entry_updated(r) for r in chosen), default=_utc(updated or EPOCH))
     common = dict(site_url=site_url, title=title, description=description, link_path=link_path,
                   updated=newest)
-    rss = _head(self_path=rss_path, self_type="application/rss+xml", **common).rss_str(pretty=True)
-    atom = _head(self_path=atom_path, self_type="application/atom+xml", **common).atom_str(pretty=True)
+    rss = _document("rss", self_path=rss_path, **common)
+    atom = _document("atom", self_path=atom_path, **common)
     return (_splice(rss, _RSS_END, [item for item, _ in made]),
             _splice(atom, _ATOM_END, [entry for _, entry in made]))
 
@@ -287,26 +287,56 @@ def _splice(head: bytes, end: bytes, entries: list[bytes]) -> bytes:
     return b"".join([head[:-len(end)], *entries, end])
 
 
+_SELF_TYPES = {"rss": "application/rss+xml", "atom": "application/atom+xml"}
+
+
+def _document(kind: str, *, site_url: str, title: str, description: str, self_path: str,
+              link_path: str, updated: dt.datetime) -> bytes:
+    """A feed document (`rss` or `atom`) without entries: written directly (feed_xml), with
+    feedgen's bytes, or by feedgen for a head of any other shape."""
+    fields = _head_fields(site_url=site_url, title=title, description=description,
+                          self_path=self_path, link_path=link_path, updated=updated,
+                          self_type=_SELF_TYPES[kind])
+    written = (rss_document if kind == "rss" else atom_document)(fields)
+    if written is not None:
+        return written
+    fg = _feedgen_head(fields)
+    return fg.rss_str(pretty=True) if kind == "rss" else fg.atom_str(pretty=True)
+
+
 def _head(*, site_url: str, title: str, description: str, self_path: str, link_path: str,
           updated: dt.datetime, self_type: str) -> FeedGenerator:
-    """A feed without entries."""
-    self_url = absolute_url(site_url, self_path)
+    """A feed without entries, as feedgen makes it."""
+    return _feedgen_head(_head_fields(site_url=site_url, title=title, description=description,
+                                      self_path=self_path, link_path=link_path, updated=updated,
+                                      self_type=self_type))
+
+
+def _head_fields(*, site_url: str, title: str, description: str, self_path: str, link_path: str,
+                 updated: dt.datetime, self_type: str) -> HeadFields:
     feed_title = _one_line(title) or GENERATOR
+    return HeadFields(title=feed_title, description=_one_line(description) or feed_title,
+                      self_url=absolute_url(site_url, self_path), self_type=self_type,
+                      link_url=absolute_url(site_url, link_path), updated=updated,
+                      language=LANGUAGE, generator=GENERATOR)
+
+
+def _feedgen_head(head: HeadFields) -> FeedGenerator:
     from feedgen.feed import FeedGenerator
     fg = FeedGenerator()
     # dc:creator carries the author name in RSS (<author> there must be an e-mail address).
     fg.load_extension("dc", atom=False, rss=True)
-    fg.id(self_url)
-    fg.title(feed_title)
-    fg.description(_one_line(description) or feed_title)
-    fg.author(name=feed_title)  # RFC 4287: an empty feed still needs an author
+    fg.id(head.self_url)
+    fg.title(head.title)
+    fg.description(head.description)
+    fg.author(name=head.title)  # RFC 4287: an empty feed still needs an author
     # feedgen uses the *last* link as the RSS <channel><link>, so self goes first.
-    fg.link(href=self_url, rel="self", type=self_type)
-    fg.link(href=absolute_url(site_url, link_path), rel="alternate", type="text/html")
-    fg.language(LANGUAGE)
-    fg.generator(GENERATOR)
+    fg.link(href=head.self_url, rel="self", type=head.self_type)
+    fg.link(href=head.link_url, rel="alternate", type="text/html")
+    fg.language(head.language)
+    fg.generator(head.generator)
     # Sets atom:updated and rss:lastBuildDate, which otherwise default to the wall clock.
-    fg.updated(updated)
+    fg.updated(head.updated)
     return fg
 
 
