@@ -24,6 +24,7 @@ NOT_ON_A_REBUILD = {
     "email": "mail (pulled in by importlib.metadata)",
     "multiprocessing": "worker processes",
     "yaml": "front matter (these sources have none; nor group.yaml files)",
+    "minutes.running_notes": "running-notes files (every key here is dated: one meeting each)",
 }
 
 

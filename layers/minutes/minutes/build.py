@@ -32,7 +32,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from . import build_search, frontmatter, keys, running_notes, search
+from . import build_search, frontmatter, keys, search
 from .buildcache import BuildCache, Written, load_memo, load_record, store_memo, store_records
 from .group import FILE_NAME as GROUP_FILE, GroupInfo, is_group_file, newest_by_group, parse_group
 from .meeting import Assembled, SourceFile, assemble
@@ -156,10 +156,10 @@ def _assemble_one(job: tuple[str, _Job, int, str | None, dict | None]) -> tuple[
     with frontmatter.remembering(front) as read:
         try:
             sources = [SourceFile(key, Path(path).read_bytes()) for key, path, _ in meeting.files]
-            notes = running_notes.split(name, sources[0].data, max_bytes=max_bytes) \
-                if len(sources) == 1 else None
+            notes = _running_notes().split(name, sources[0].data, max_bytes=max_bytes) \
+                if len(sources) == 1 and keys.parse_key(name).may_hold_sections else None
             if notes is not None:
-                outcome = list(running_notes.assemble_sections(notes, site_host=site_host,
+                outcome = list(_running_notes().assemble_sections(notes, site_host=site_host,
                                                                max_bytes=max_bytes))
             else:
                 outcome = [assemble(sources, site_host=site_host, max_bytes=max_bytes,
@@ -488,8 +488,8 @@ def _plan_listings(renderer: PageRenderer, records: list[MeetingRecord], idents:
                               whole=lambda r: whole((r.group, r.meeting))):
         if unit.feed_scope is not None:
             scopes.add(unit.feed_scope)
-        shown = ",".join(idents[(r.group, r.meeting)][0] for r in unit.shows) if unit.whole \
-            else ",".join(shows[(r.group, r.meeting)] for r in unit.shows)
+        shown = ",".join([idents[(r.group, r.meeting)][0] for r in unit.shows]) if unit.whole \
+            else ",".join([shows[(r.group, r.meeting)] for r in unit.shows])
         inputs = hashlib.sha256(f"{salt}|{'|'.join(unit.paths)}|{unit.label}|{shown}".encode()).hexdigest()
         if not [path for path in unit.paths
                 if not writer.unchanged(path, writer.claim(path), inputs)]:
@@ -675,8 +675,17 @@ def _assemble_all(pool: _Pool, jobs: list[_Job], outcomes: list, site_host: str,
         else:
             result.rejected[name] = outcome
     # A running-notes section held by two files (the yearly archive move) is built once.
-    kept = {id(item) for item in running_notes.one_per_meeting([item for _, _, item in assembled])}
+    if not any(item.record.meeting.endswith(keys.NOTES_SUFFIX) for _, _, item in assembled):
+        return assembled
+    kept = {id(item) for item in _running_notes().one_per_meeting([item for _, _, item in assembled])}
     return [(job, at, item) for job, at, item in assembled if id(item) in kept]
+
+
+def _running_notes():
+    """running_notes.py, imported only for an archive that may hold running-notes files (an
+    undated key): its patterns and classes cost a one-shot rebuild of dated minutes ~5 ms."""
+    from . import running_notes
+    return running_notes
 
 
 def _plan_pages(records, writer: "_Writer", cache: BuildCache, stored: dict, where: dict,

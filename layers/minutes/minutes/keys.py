@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from .problems import Rejected, error
 
 PREFIX = "minutes/"
+# A running-notes section's meeting path: `<yyyy-mm-dd>[-n]@notes` (running_notes.py).
+NOTES_SUFFIX = "@notes"
 MINUTES_NAMES = ("notes.md", "minutes.md", "readme.md")  # the minutes of a folder meeting
 GROUP_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 # Site paths a group name would shadow (see pages.py / index service).
@@ -52,6 +54,13 @@ class MeetingKey:
     @property
     def is_markdown(self) -> bool:
         return self.key.lower().endswith(".md")
+
+    @property
+    def may_hold_sections(self) -> bool:
+        """Whether the file may be a running-notes file, one meeting per dated section
+        (running_notes.py, decision 23): only an undated Markdown file; a dated key is one
+        meeting, whatever its headings say."""
+        return not self.date and not self.is_folder and self.is_markdown
 
     @property
     def meeting_prefix(self) -> str:

@@ -25,7 +25,7 @@ from .meeting import Assembled, assemble_documents
 from .model import MeetingRecord
 from .problems import Problem, Rejected, error, warning
 
-SUFFIX = "@notes"          # marks a running-notes meeting in the Meetings table and feed ids
+SUFFIX = keys.NOTES_SUFFIX  # marks a running-notes meeting in the Meetings table and feed ids
 _ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 # A line that is only bold text, then a few words: what Google Docs exports make of a heading
@@ -112,7 +112,7 @@ def split(key: str | keys.MeetingKey, data: bytes, *,
     """The file's meetings, or None when it is not a running-notes file (then it is published,
     or rejected, as one meeting)."""
     meeting_key = key if isinstance(key, keys.MeetingKey) else keys.parse_key(key)
-    if meeting_key.date or meeting_key.is_folder or not meeting_key.is_markdown:
+    if not meeting_key.may_hold_sections:
         return None
     try:
         text, problems = read_text(data, max_bytes)
