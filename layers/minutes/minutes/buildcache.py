@@ -43,7 +43,6 @@ meeting's content at once.
 from __future__ import annotations
 
 import functools
-import gc
 import hashlib
 import os
 import pickle
@@ -158,7 +157,7 @@ class _State:
         when it was made by other code or options."""
         try:
             data = (self.folder / "state.pickle").read_bytes()
-            saved = _unpickle(data)
+            saved = pickle.loads(data)
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError,
                 ImportError, IndexError, TypeError, KeyError):
             return None
@@ -214,19 +213,6 @@ class _State:
         for path in self._journal_files():   # they followed the base just replaced
             path.unlink(missing_ok=True)
         return True
-
-
-def _unpickle(data: bytes):
-    """pickle.loads without the cycle collector: a state holds ~100 objects per meeting and no
-    cycle, and the collector would walk the young ones again every few thousand made (a third
-    of the state's load time at 1,000 meetings)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return pickle.loads(data)
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _changes(old: dict, new: dict) -> dict:
