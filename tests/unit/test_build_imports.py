@@ -25,6 +25,8 @@ NOT_ON_A_REBUILD = {
     "multiprocessing": "worker processes",
     "yaml": "front matter (these sources have none; nor group.yaml files)",
     "minutes.running_notes": "running-notes files (every key here is dated: one meeting each)",
+    "importlib.resources": "the site's static files (read beside pages.py: no zipfile import)",
+    "zipfile": "(what importlib.resources' readers import)",
 }
 
 
