@@ -17,7 +17,7 @@ import functools
 import hashlib
 import os
 import urllib.parse
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Iterable, Mapping, Sequence
 
 import jinja2
@@ -78,12 +78,6 @@ class _Pager:
     label: str                          # "Newest", "Page 3" (numbered from the oldest)
     prev_url: str | None                # newer
     next_url: str | None                # older
-
-
-@dataclass
-class _TocNode:
-    heading: Heading
-    children: list["_TocNode"] = field(default_factory=list)
 
 
 class PageRenderer:
@@ -162,7 +156,7 @@ class PageRenderer:
             group=record.group,
             noindex=record.status == "draft",
         )
-        toc = _toc_tree(record.headings) if len(record.headings) >= _TOC_MIN_HEADINGS else []
+        toc = _toc_items(record.headings) if len(record.headings) >= _TOC_MIN_HEADINGS else []
         attachments = {a.url_path for a in record.attachments}
         resources = (by_kind(record.resources) if record.resources is not None
                      else find_resources(record.content_html, exclude=attachments))
@@ -323,17 +317,28 @@ def _years(records: Iterable[MeetingRecord]) -> list[int]:
     return sorted({r.date.year for r in records}, reverse=True)
 
 
-def _toc_tree(headings: Sequence[Heading]) -> list[_TocNode]:
-    """Nest headings by level so the table of contents is a proper outline."""
-    roots: list[_TocNode] = []
-    stack: list[_TocNode] = []
+def _toc_items(headings: Sequence[Heading]) -> list[tuple[str, str, bool, range]]:
+    """The table of contents, headings nested by level (each under the nearest heading above
+    it of a higher rank), flat, for one loop in the template (a recursive loop costs jinja2 a
+    loop context and a call per level): (anchor, text, whether a nested list opens after it,
+    a range as long as the number of nested lists that close after it)."""
+    path: list[int] = []     # levels of the headings from the outline's root to the last one
+    closed = []              # how many of the path each heading closes as it arrives
     for heading in headings:
-        node = _TocNode(heading)
-        while stack and stack[-1].heading.level >= heading.level:
-            stack.pop()
-        (stack[-1].children if stack else roots).append(node)
-        stack.append(node)
-    return roots
+        count = 0
+        while path and path[-1] >= heading.level:
+            path.pop()
+            count += 1
+        closed.append(count)
+        path.append(heading.level)
+    closed.append(len(path))   # the end closes what is still open
+    items = []
+    for at, heading in enumerate(headings):
+        opens = at + 1 < len(headings) and headings[at + 1].level > heading.level
+        # A heading with no list of its own is the first thing the next arrival closes: the
+        # rest it closes are the lists of the headings above it.
+        items.append((heading.anchor, heading.text, opens, range(0 if opens else closed[at + 1] - 1)))
+    return items
 
 
 def long_date(date) -> str:
