@@ -70,6 +70,7 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench; status=$$?; $(BIN)/python -m bench.publish_at_scale || status=1; \
 	$(BIN)/python -m bench.cold_start || status=1; $(BIN)/python -m bench.mail_fanout || status=1; \
 	$(BIN)/python -m bench.search_size || status=1; $(BIN)/python -m bench.search_words || status=1; \
+	$(BIN)/python -m bench.feed_entries || status=1; \
 	$(BIN)/python -m bench.engines || status=1; \
 	$(MAKE) bench-build || status=1; exit $$status
 
