@@ -27,6 +27,8 @@ NOT_ON_A_REBUILD = {
     "minutes.running_notes": "running-notes files (every key here is dated: one meeting each)",
     "importlib.resources": "the site's static files (read beside pages.py: no zipfile import)",
     "zipfile": "(what importlib.resources' readers import)",
+    "zoneinfo": "time zones (none in these sources' front matter, no group.yaml, no calendar remade)",
+    "difflib": "did-you-mean hints (no unknown front-matter key)",
 }
 
 

@@ -7,11 +7,9 @@ scribe sees every problem of a file at once, not one per upload.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import html
 import itertools
 import re
-import zoneinfo
 from dataclasses import dataclass, field, replace
 
 from . import frontmatter, keys
@@ -298,6 +296,7 @@ def _check_fields(raw: dict, yaml_text: str, problems: list[Problem], key_dated:
     for name, value in raw.items():
         line = _key_line(yaml_text, name)
         if name not in KNOWN_KEYS:
+            import difflib   # only for an unknown key: most front matter has none
             close = difflib.get_close_matches(str(name).lower(), KNOWN_KEYS, n=1, cutoff=0.75)
             if close:
                 problems.append(error("front-matter-typo", f"Unknown front-matter key '{name}'.",
@@ -360,6 +359,7 @@ def _time_value(value):
 
 
 def _timezone_value(value):
+    import zoneinfo   # only for a `timezone:` key (with sysconfig, ~2 ms of every process)
     name = str(value).strip()
     try:
         zoneinfo.ZoneInfo(name)

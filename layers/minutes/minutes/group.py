@@ -25,11 +25,8 @@ the schedule as a recurring event (RRULE), so calendar apps show every future me
 """
 from __future__ import annotations
 
-import calendar
 import datetime as dt
-import difflib
 import re
-import zoneinfo
 from dataclasses import dataclass
 
 from . import keys
@@ -104,6 +101,7 @@ class Schedule:
 
 
 def _nth_weekday(year: int, month: int, weekday: int, nth: int) -> dt.date:
+    import calendar   # calendar, difflib and zoneinfo: only where a group.yaml needs them
     days = [d for d in calendar.Calendar().itermonthdates(year, month)
             if d.month == month and d.weekday() == weekday]
     return days[-1] if nth == -1 else days[nth - 1]
@@ -192,6 +190,7 @@ def _unknown(raw: dict, known: tuple[str, ...], text: str, problems: list[Proble
     for name in raw:
         if name in known:
             continue
+        import difflib
         close = difflib.get_close_matches(str(name).lower(), known, n=1, cutoff=0.75)
         if close:
             problems.append(error("group-typo", f"Unknown key '{where}{name}'.",
@@ -240,6 +239,7 @@ def _schedule(value, text: str, problems: list[Problem]) -> Schedule | None:
         bad("time", f"'{value.get('time')}' is not a time like 16:00.",
             "Write a 24-hour time in quotes: time: \"16:00\".")
     zone = str(value.get("timezone", "")).strip()
+    import zoneinfo
     try:
         zoneinfo.ZoneInfo(zone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):

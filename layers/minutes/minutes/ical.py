@@ -18,7 +18,6 @@ import hashlib
 import re
 import urllib.parse
 from typing import Iterable
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .feeds import absolute_url, entry_published, entry_updated
 from .group import GroupInfo
@@ -48,6 +47,7 @@ def group_calendar(records: Iterable[MeetingRecord], *, site_url: str, group: st
              # RFC 7986, and the older name most clients read: how often to poll.
              "REFRESH-INTERVAL;VALUE=DURATION:PT12H", "X-PUBLISHED-TTL:PT12H"]
     scheduled = info.next_meetings(newest, 1) if info and info.schedule else []
+    from zoneinfo import ZoneInfo   # only where a calendar is made: a rebuild often makes none
     zones = sorted({zone for r in chosen if (zone := _zone(r))}
                    | ({ZoneInfo(info.schedule.timezone)} if scheduled else set()), key=str)
     for zone in zones:
@@ -128,6 +128,7 @@ def _dtstart(record: MeetingRecord) -> str:
 def _zone(record: MeetingRecord) -> ZoneInfo | None:
     if not record.timezone or not _TIME.match(record.time or ""):
         return None
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
     try:
         return ZoneInfo(record.timezone)
     except (ZoneInfoNotFoundError, ValueError):
