@@ -42,6 +42,10 @@ def snapshot(out: Path) -> dict[str, tuple[bytes, int, int]]:
     return found
 
 
+def folders(out: Path) -> set[str]:
+    return {path.relative_to(out).as_posix() for path in out.rglob("*") if path.is_dir()}
+
+
 def edit(src: Path) -> None:
     write(src / "openxla" / "2022-10-03-sync.md", "# Sync 3, corrected\n\n- item 3\n- b\n- c\n")
 
@@ -146,6 +150,7 @@ def test_a_rebuild_after_a_change_is_a_fresh_build_and_touches_only_what_changed
     after = snapshot(out)
     expected = snapshot(tmp_path / "fresh")
     assert {k: v[0] for k, v in after.items()} == {k: v[0] for k, v in expected.items()}
+    assert folders(out) == folders(tmp_path / "fresh")   # no folder left empty behind
     assert result.rejected == fresh.rejected and result.warnings == fresh.warnings
     unchanged = [k for k in after if k in before and after[k][0] == before[k][0]]
     assert unchanged, "a change rewrote the whole site"
@@ -396,3 +401,18 @@ def test_a_correction_makes_again_only_its_own_feed_entry(src, tmp_path, monkeyp
     assert len(list((cache / "feeds").iterdir())) == 3
     build(src, tmp_path / "fresh-2", site_url=SITE, workers=1)
     assert site_of(out) == site_of(tmp_path / "fresh-2")
+
+
+def test_a_folder_emptied_of_site_files_keeps_what_else_is_in_it(src, tmp_path):
+    """Removing a meeting removes the folders its files leave empty, and no folder holding
+    anything the build did not make."""
+    out, cache = tmp_path / "site", tmp_path / "cache"
+    build(src, out, site_url=SITE, workers=1, cache_dir=cache)
+    owned, gone = out / "openxla" / "2022-10-01-sync", out / "openxla" / "2022-10-02-sync"
+    assert (owned / "index.html").is_file() and (gone / "index.html").is_file()
+    (owned / "notes.txt").write_text("the site's owner put this here")
+    for day in (1, 2):
+        (src / "openxla" / f"2022-10-0{day}-sync.md").unlink()
+    build(src, out, site_url=SITE, workers=1, cache_dir=cache)
+    assert (owned / "notes.txt").exists() and not (owned / "index.html").exists()
+    assert not gone.exists() and (out / "openxla" / "index.html").is_file()

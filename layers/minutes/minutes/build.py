@@ -793,12 +793,28 @@ class _Writer:
         self.wrote_elsewhere(path, written, wrote)
 
     def finish(self) -> tuple[int, int]:
+        emptied: set[str] = set()
         for stale in self.cache.finish():
             target = self.target(stale)
+            folder = os.path.dirname(target)
             if (target not in self.seen and os.path.isfile(target)
-                    and os.path.realpath(os.path.dirname(target)) == os.path.dirname(target)):
+                    and os.path.realpath(folder) == folder):
                 os.unlink(target)   # never through a linked folder: that file is not the site's
+                emptied.add(folder)
+        self._remove_empty(emptied)
         return self.written, len(self.seen)
+
+    def _remove_empty(self, folders: set[str]) -> None:
+        """Folders (and the folders above them, up to the site's root) that removing stale
+        files left empty: a fresh build of the same sources has no such folder. rmdir refuses
+        a folder holding anything, so whatever else is there stays."""
+        for folder in sorted(folders, key=len, reverse=True):   # deepest first
+            while folder.startswith(self._prefix) and folder not in self.folders:
+                try:
+                    os.rmdir(folder)
+                except OSError:     # not empty (or already gone with a deeper one's climb)
+                    break
+                folder = os.path.dirname(folder)
 
 
 def write_site(files: list[SiteFile], out: Path) -> int:
