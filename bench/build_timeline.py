@@ -7,7 +7,7 @@ other, or idle), and the critical path. Workers are forked after the wrapping, s
 their own phases (each event is appended to a file as it ends: a pool worker leaves by
 os._exit, so nothing can wait for the end).
 
-    python -m bench.build_timeline --meetings 1000 [--jobs 2] [--src DIR] [--keep DIR]
+    python -m bench.build_timeline --meetings 1000 [--jobs 2] [--src DIR]
 
 CPU times of a loaded machine are inflated; compare runs made in the same minute.
 """

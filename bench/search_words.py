@@ -1,4 +1,4 @@
-"""What a cold build pays to find its meetings' search words (decision 59): search.packed_terms
+"""What a cold build pays to find its meetings' search words (decision 62): search.packed_terms
 beside its anchor, the same words found the reference way (search.terms: words() over the
 text, as packed_terms did before), on the same generated meetings in the same run, interleaved.
 CPU seconds per 1,000 meetings of one process; the ratio is what to read.

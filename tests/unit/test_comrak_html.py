@@ -161,5 +161,9 @@ def test_the_memo_stays_bounded_and_a_refused_tag_stays_refused(monkeypatch):
         assert comrak_html.clean(page, lambda tag, attr, value: value) == \
             f'<p><a href="https://x.org/{n}" rel="noopener">x</a></p>'
         assert len(comrak_html._SAME_ON_EVERY_PAGE) <= 8
+    long = "https://x.org/" + "a" * 600   # a long tag is worked out each time, never kept
+    assert comrak_html.clean(f'<p><a href="{long}">x</a></p>', lambda tag, attr, value: value) == \
+        f'<p><a href="{long}" rel="noopener">x</a></p>'
+    assert long not in "".join(comrak_html._SAME_ON_EVERY_PAGE)
     for _ in range(2):   # refused, then refused again from the memo
         assert comrak_html.clean('<p><a href="javascript:x">a</a></p>', lambda *a: a[2]) is None

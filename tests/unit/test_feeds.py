@@ -422,7 +422,7 @@ def _feedgen_document(kind: str, records, **options) -> bytes:
     fg = feeds._head(self_path=FEEDS[kind][1], updated=newest, self_type=(
         "application/rss+xml" if kind == "rss" else "application/atom+xml"), **options)
     for record in chosen:
-        feeds._add_entry(fg, record, site_url=SITE)
+        feeds._add_fields(fg, feeds._entry_fields(record, site_url=SITE))
     return fg.rss_str(pretty=True) if kind == "rss" else fg.atom_str(pretty=True)
 
 

@@ -161,6 +161,11 @@ HOSTILE = [
     "<a href='x'>unclosed <b>tags <i>everywhere", "</div></p></body></html><script>alert(1)</script>",
     "<img src=`x` onerror=alert(1)>", "<img \"\"\"><script>alert(1)</script>\">",
     "<a href=\"http://ok\" target=_blank>x</a>", "<a href=\"//evil.example/\">x</a>",
+    # URLs urllib cannot read (an unclosed IPv6 host makes urljoin/urlsplit raise), as text,
+    # code, links, images and raw HTML: every page, feed and email must still be made
+    'text href="//[oops" x and `src="x://[y"` and cite="//["', "[a](//[x) [b](http://[q/agenda.pdf)",
+    "![p](//[x.png) <img src=\"//[y.png\" alt=\"\">", '<a href="//[x">y</a> <a href="https://[h/x.pdf">z</a>',
+    "<https://[auto/x> <a href=\"mailto://[m\">m</a>",
 ]
 
 

@@ -60,9 +60,12 @@ _QUOTE = "\x00"   # stands for an attribute's &quot; while text's become '"' (ne
 # What each tag becomes when that depends on the tag alone (every tag but a link or image to a
 # relative file, which the page's own filter resolves): the same links, anchors and code
 # classes recur from page to page (a group's repositories, its usual headings), and a dict
-# lookup is ~10x cheaper than working one out. Bounded: emptied when full.
+# lookup is ~10x cheaper than working one out. Bounded: emptied when full, and only tags of
+# at most _MEMO_TAG characters are kept (a page of long data: URLs must not pin megabytes),
+# so it holds ~4 MiB at most, ~0.3 MiB on real minutes.
 _SAME_ON_EVERY_PAGE: dict[str, str | None] = {}
 _MEMO_SIZE = 4096
+_MEMO_TAG = 512
 
 
 class _Unsure(Exception):
@@ -126,6 +129,8 @@ def _tag(found: str, attribute_filter) -> str | None:
 
 
 def _remember(found: str, out: str | None) -> str | None:
+    if len(found) > _MEMO_TAG:
+        return out
     if len(_SAME_ON_EVERY_PAGE) >= _MEMO_SIZE:
         _SAME_ON_EVERY_PAGE.clear()
     _SAME_ON_EVERY_PAGE[found] = out

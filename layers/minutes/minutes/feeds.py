@@ -115,7 +115,10 @@ def _url_rewriter(base_url: str, site_url: str | None) -> Callable[[str], str]:
 
     def value(raw: str) -> str:
         old = unescape(raw) if "&" in raw else raw
-        new = _resolve(old, site_url=root, page_url=base_url) if old else old
+        try:
+            new = _resolve(old, site_url=root, page_url=base_url) if old else old
+        except ValueError:   # no URL urllib can join (`//[x`: an unclosed IPv6 host): kept as written
+            return raw
         return raw if new == old else escape(new)
     return value
 
@@ -338,10 +341,6 @@ def _feedgen_head(head: HeadFields) -> FeedGenerator:
     # Sets atom:updated and rss:lastBuildDate, which otherwise default to the wall clock.
     fg.updated(head.updated)
     return fg
-
-
-def _add_entry(fg: FeedGenerator, record: MeetingRecord, *, site_url: str) -> None:
-    _add_fields(fg, _entry_fields(record, site_url=site_url))
 
 
 def _entry_fields(record: MeetingRecord, *, site_url: str) -> EntryFields:

@@ -366,8 +366,11 @@ def _absolute(url: str | None, base: str) -> str | None:
     """An absolute http(s)/mailto URL, or None for anything else (javascript:, data:, ...)."""
     if not url or not url.strip():
         return None
-    absolute = urljoin(base, url.strip())
-    return absolute if urlsplit(absolute).scheme in _URL_SCHEMES else None
+    try:
+        absolute = urljoin(base, url.strip())
+        return absolute if urlsplit(absolute).scheme in _URL_SCHEMES else None
+    except ValueError:   # no URL urllib can read (`//[x`: an unclosed IPv6 host): text, not a link
+        return None
 
 
 def _link_text(text: str, href: str | None, base: str) -> str:
@@ -514,7 +517,10 @@ _NAME = re.compile(r"^[a-z][a-z0-9_:.-]*$")
 
 def _alt_from_src(src: str) -> str:
     """'/g/m/%5BPublic%5D_team-photo.png' -> '[Public] team photo'."""
-    parts = urlsplit(src)
+    try:
+        parts = urlsplit(src)
+    except ValueError:   # `//[x.png` (an unclosed IPv6 host): no file name to show
+        return ""
     if parts.scheme not in ("", "http", "https"):
         return ""  # a data: URI has no file name, only noise
     name = unquote(parts.path.rstrip("/").rsplit("/", 1)[-1])
