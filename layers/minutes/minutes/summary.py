@@ -49,6 +49,20 @@ _ADMONITION = re.compile(r"^:::\s*\w*\s*")
 _CALL = re.compile(r"zoom|webex|meet\.google|teams\.(?:microsoft|live)|gotomeeting|bluejeans|"
                    r"jitsi|\bpwd=|passcode|password|\bpin\b|meeting id|dial[- ]?in|join (?:the|"
                    r"this|our) (?:call|meeting)|conference bridge", re.IGNORECASE)
+# A piece of every _CALL match, lower case: a text free of all of them holds no match.
+_CALL_PIECES = ("zoom", "webex", "meet.google", "teams.", "gotomeeting", "bluejeans", "jitsi",
+                "pwd=", "pass", "pin", "meeting id", "dial", "join ", "conference bridge")
+
+
+def _names_a_call(text: str) -> bool:
+    """bool(_CALL.search(text)); the pattern (no literal to skip to under IGNORECASE: it tries
+    every position) runs only on a text holding one of its pieces, or outside ASCII (where
+    IGNORECASE matches more than str.lower() folds)."""
+    if text.isascii():
+        lowered = text.lower()
+        if not any(piece in lowered for piece in _CALL_PIECES):
+            return False
+    return _CALL.search(text) is not None
 # "Date: ...", "Attendees: ...", "Meeting roles: ...": a label naming logistics.
 _LOGISTICS_LABEL = re.compile(
     r"^\W*(?:meeting\s+)?(?:date|dates|time|times|date/time|date\s*&\s*time|when|where|location|"
@@ -142,10 +156,25 @@ _ENDS_AN_ITEM = frozenset({"item_close", "heading", "fence", "code_block", "html
 
 def _blocks(parsed: Parsed) -> list[_Block]:
     blocks: list[_Block] = []
+    append = blocks.append
     depth, lists, list_ids, section = 0, 0, [], -1
     pending_item = False
     for block in parsed.blocks:
         kind = block.type
+        inline = block.inline
+        # The common blocks first (half a million per 1,000 meetings), each as the general
+        # path below would take it; _Block's fields given in order, not by name.
+        if inline is not None and kind == "paragraph":
+            text = inline.words
+            if pending_item and list_ids:
+                append(_Block("item", text, 0, depth, False, list_ids[-1], section))
+                pending_item = False
+            elif text:
+                append(_Block("para", text, 0, depth, False, 0, section))
+            continue
+        if inline is None and kind == "item_close":
+            pending_item = False
+            continue
         if kind == "list_open":
             depth += 1
             lists += 1
@@ -159,17 +188,17 @@ def _blocks(parsed: Parsed) -> list[_Block]:
             pending_item = True
         elif kind in _ENDS_AN_ITEM:
             pending_item = False   # an item that does not start with text has none of its own
-        if block.inline is None:
+        if inline is None:
             continue
-        text = block.inline.words
+        text = inline.words
         if kind == "heading":
-            blocks.append(_Block("heading", text, level=block.level))
+            append(_Block("heading", text, block.level))
             section = len(blocks) - 1
         elif pending_item and list_ids:
-            blocks.append(_Block("item", text, depth=depth, list_id=list_ids[-1], section=section))
+            append(_Block("item", text, 0, depth, False, list_ids[-1], section))
             pending_item = False
         elif text:
-            blocks.append(_Block("para", text, depth=depth, section=section))
+            append(_Block("para", text, 0, depth, False, 0, section))
     return blocks
 
 
@@ -181,8 +210,8 @@ def _words(text: str) -> tuple[str, ...]:
     text = text[:400]
     if "#" in text:   # each form of a reference holds one
         text = _REFERENCE.sub(" ", text)
-    found = (w.lower().strip("'’-") for w in _WORD.findall(_without_addresses(text, " ")))
-    return tuple(w for w in found if len(w) > 1)
+    found = [w.lower().strip("'’-") for w in _WORD.findall(_without_addresses(text, " "))]
+    return tuple([w for w in found if len(w) > 1])
 
 
 def _content_words(text: str, *vocabularies: frozenset[str]) -> list[str]:
@@ -198,7 +227,7 @@ def _skipping(vocabularies: tuple[frozenset[str], ...]) -> frozenset[str]:
 @functools.lru_cache(maxsize=4096)
 def _is_logistics(text: str) -> bool:
     """Call details, a logistics label, links only, the date again, or nothing at all."""
-    if _CALL.search(text, 0, 400) or _LOGISTICS_LABEL.match(text):
+    if _names_a_call(text[:400]) or _LOGISTICS_LABEL.match(text):
         return True
     if len(_words(text)) < 30 and _INLINE_LOGISTICS.search(text):
         return True
@@ -240,12 +269,13 @@ def _heading_traits(text: str) -> tuple[bool, bool, bool]:
     """What a heading's own text says (meetings repeat their headings): it names logistics;
     it mostly restates a date; it is a generic container."""
     words = _words(text)
-    logistics = bool(_CALL.search(text) or (words and set(words) & _LOGISTIC_HEADINGS and not
+    logistics = bool(_names_a_call(text) or (words and set(words) & _LOGISTIC_HEADINGS and not
                      _content_words(text, _LOGISTIC_HEADINGS, _LOGISTIC_WORDS, _GENERIC_WORDS)))
     topical = _content_words(text, _GENERIC_WORDS, _LOGISTIC_WORDS)
     return logistics, bool(_DATE_LIKE.search(text)) and not topical[2:], not topical
 
 
+_NOT_CONTENT = _DATE_WORDS | _LOGISTIC_WORDS   # what _content_words(text, _LOGISTIC_WORDS) skips
 _DATE_LIKE = re.compile(r"\d{4}|\d{1,2}[/.]\d{1,2}")
 
 
@@ -278,10 +308,16 @@ def _in(blocks, sections, block: _Block, *kinds: str) -> bool:
 def _agenda(blocks: list[_Block], sections: dict[int, str]) -> list[str]:
     """The items under an "Agenda" heading or label, or the time-boxed lines ("[10 min] ...")."""
     for index, block in enumerate(blocks):
-        heading = block.kind == "heading" and _AGENDA_WORD.search(block.text) \
-            and sections.get(index) != "logistics" and not block.text.lower().startswith("no ")
-        label = block.kind == "para" and _AGENDA.match(block.text.rstrip(":"))
-        if heading or label or (block.kind == "heading" and _AGENDA.match(block.text)):
+        kind = block.kind
+        if kind == "heading":
+            text = block.text
+            found = (_AGENDA_WORD.search(text) and sections.get(index) != "logistics"
+                     and not text.lower().startswith("no ")) or _AGENDA.match(text)
+        elif kind == "para":
+            found = _AGENDA.match(block.text.rstrip(":"))
+        else:
+            continue
+        if found:
             topics = [_clean(t) for t in _items_after(blocks, index) if _is_topic(t)]
             if topics:
                 return topics
@@ -357,7 +393,8 @@ def _topic_headings(blocks: list[_Block], sections: dict[int, str]) -> list[str]
             if substance and said >= 12:
                 break   # nothing later in the section changes either
             text = blocks[position].text
-            words = _content_words(text, _LOGISTIC_WORDS)
+            # _content_words(text, _LOGISTIC_WORDS), without its calls per block
+            words = [w for w in _words(text) if w not in _NOT_CONTENT]
             if said < 12:
                 said += len(words)
             # _is_substance(words=2), with the content words already at hand
@@ -391,13 +428,17 @@ def _first_substance(blocks: list[_Block], sections: dict[int, str]) -> list[str
 
 # --- text -------------------------------------------------------------------------------------
 
+_EMPTY_BRACKETS = re.compile(r"\(\s*[|,;:\s]*\)|\[\s*[|,;:\s]*\]")
+_SPACE_BEFORE_STOP = re.compile(r"\s+([,.;:!?])")
+
+
 def _clean(text: str) -> str:
     """Without addresses, time boxes, numbering, check boxes and empty brackets."""
     text = _without_addresses(text, "")
     for pattern in (_ADMONITION, _CHECKBOX, _TIMEBOX, _ENUMERATOR):
         text = pattern.sub("", text)
-    text = re.sub(r"\(\s*[|,;:\s]*\)|\[\s*[|,;:\s]*\]", "", text)
-    text = re.sub(r"\s+([,.;:!?])", r"\1", " ".join(text.split()))
+    text = _EMPTY_BRACKETS.sub("", text)
+    text = _SPACE_BEFORE_STOP.sub(r"\1", " ".join(text.split()))
     return text.strip(" -–—:;,|").strip()
 
 
