@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from minutes.build import build, gather, write_site
+from minutes.build import _create, build, gather, write_site
 from minutes.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE, main
 from minutes.problems import MinutesError
 from minutes.site import SiteFile
@@ -114,6 +114,17 @@ def test_a_symbolic_link_planted_in_the_site_folder_is_never_written_through(src
     assert main(["build", str(src), "--out", str(out), "--base-url", SITE, "--jobs", "1"]) == EXIT_USAGE
     assert "minutes build: refusing to write through a symbolic link" in capsys.readouterr().err
     assert {p.name: p.read_bytes() for p in outside.iterdir()} == before
+
+
+@pytest.mark.parametrize("below", ["new/index.html", "new/deeper/index.html", "index.html"])
+def test_a_linked_folder_is_refused_before_any_folder_is_made_through_it(tmp_path, below):
+    site, outside = tmp_path.resolve() / "site", tmp_path.resolve() / "outside"
+    site.mkdir()
+    outside.mkdir()
+    (site / "openxla").symlink_to(outside, target_is_directory=True)
+    with pytest.raises(MinutesError, match="refusing to write through a symbolic link"):
+        _create(str(site / "openxla" / below), set())
+    assert list(outside.iterdir()) == []
 
 
 def test_the_build_command(src, tmp_path, capsys):

@@ -334,22 +334,38 @@ def _put(path: str, target: str, body: bytes, old: Written | None,
     return path, Written("", sha, stat.st_size, stat.st_mtime_ns), True
 
 
+def _refuse_link(folder: str) -> None:
+    raise MinutesError(f"refusing to write through a symbolic link: {folder} leads to "
+                       f"{os.path.realpath(folder)}; remove the link from the site folder")
+
+
 def _create(target: str, folders: set[str]) -> int:
     """`target` opened for writing (a file descriptor: no buffered file object for a write
     of known bytes), refusing to follow a symbolic link found inside the site
     folder (its root is resolved, so a folder without links is its own real path): a link
-    planted there would make the build write outside it. Each folder is checked once: one
-    lstat when its parent is already checked (a real folder holding a folder that is no link),
-    else its realpath (an lstat per part of the path), which finds the folders above it real too."""
+    planted there would make the build write outside it. Each folder is checked once, before
+    anything is made in it: one lstat when its parent is already checked (a real folder
+    holding a folder that is no link), else the realpath of the nearest folder above it that
+    exists (an lstat per part of the path), which finds the folders above it real too."""
     folder = os.path.dirname(target)
     if folder not in folders:
-        os.makedirs(folder, exist_ok=True)
         parent = os.path.dirname(folder)
-        if parent not in folders or os.path.islink(folder):
-            real = os.path.realpath(folder)
-            if real != folder:
-                raise MinutesError(f"refusing to write through a symbolic link: {folder} leads to "
-                                   f"{real}; remove the link from the site folder")
+        if parent in folders:
+            if os.path.islink(folder):
+                _refuse_link(folder)
+            os.makedirs(folder, exist_ok=True)
+        else:
+            existing = parent
+            while not os.path.lexists(existing) and existing != os.path.dirname(existing):
+                existing = os.path.dirname(existing)
+            if os.path.lexists(folder):
+                existing = folder
+            if os.path.realpath(existing) != existing:
+                _refuse_link(existing)
+            if existing != folder:
+                os.makedirs(folder, exist_ok=True)   # below `existing`: new folders, no link
+                if os.path.realpath(folder) != folder:   # unless another process made one
+                    _refuse_link(folder)
             while parent not in folders and parent != os.path.dirname(parent):
                 folders.add(parent)
                 parent = os.path.dirname(parent)
