@@ -18,8 +18,8 @@ import datetime as dt
 import re
 from typing import NamedTuple
 
-# Characters XML 1.0 forbids (feeds._XML_ILLEGAL): lxml refuses text holding one.
-_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# Characters XML 1.0 forbids outright: lxml refuses text holding one (feeds.py drops them).
+XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 # strftime's %a and %b in the C locale, which feedgen's formatRFC2822 switches to.
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -118,7 +118,7 @@ def atom_document(head: HeadFields) -> bytes | None:
 
 def _plain_head(head: HeadFields) -> bool:
     return all(head[:5] + head[6:]) and _plain_moment(head.updated) and \
-        not any(_XML_ILLEGAL.search(text) for text in head[:5] + head[6:])
+        not any(XML_ILLEGAL.search(text) for text in head[:5] + head[6:])
 
 
 def _plain_moment(moment: dt.datetime) -> bool:
@@ -135,7 +135,7 @@ def _plain(entry: EntryFields) -> bool:
         return False
     if not (_plain_moment(entry.published) and _plain_moment(entry.updated)):
         return False
-    return not any(_XML_ILLEGAL.search(text) for text in entry[:3] + entry[5:7])
+    return not any(XML_ILLEGAL.search(text) for text in entry[:3] + entry[5:7])
 
 
 def _text(text: str) -> bytes:

@@ -12,7 +12,8 @@ import urllib.parse
 from html import escape, unescape
 from typing import TYPE_CHECKING, Callable, Iterable
 
-from minutes.feed_xml import EntryFields, HeadFields, atom_document, entry_xml, rss_document
+from minutes.feed_xml import (XML_ILLEGAL as _XML_ILLEGAL, EntryFields, HeadFields, atom_document,
+                              entry_xml, rss_document)
 from minutes.model import MeetingRecord, sort_newest_first
 from minutes.links import (rewrite_attributes, start_tags_holding, url_attributes,
                            without_heading_anchors)
@@ -26,8 +27,6 @@ EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 
 # Attributes that carry a URL in the sanitised fragment (nh3 allows these).
 _URL_ATTRS = frozenset({"href", "src", "cite", "poster"})
-# Characters XML 1.0 forbids outright; lxml raises on them rather than escaping.
-_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _C0_ILLEGAL = bytes(c for c in range(0x20) if c not in b"\t\n\r")   # its ASCII part
 # Controls that make no sense inside a one-line field (titles, names).
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
