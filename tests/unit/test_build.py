@@ -229,12 +229,21 @@ def test_a_record_whose_bytes_changed_in_the_store_is_never_read_as_a_record(src
     result = build(src, out, site_url=SITE, workers=1, cache_dir=cache)
     assert site_bytes(out) == before and result.reused == 0
     assert b"Octobre" not in b"".join(p.read_bytes() for p in (cache / "records").iterdir())
-    # Cut short: the same.
-    for pack in (cache / "records").iterdir():
-        pack.write_bytes(pack.read_bytes()[:-1])
+    # Cut short inside the record the page needs (its search words, a record of their own,
+    # follow it): the same.
+    (pack,) = [p for p in (cache / "records").iterdir() if b"October sync" in p.read_bytes()]
+    data = pack.read_bytes()
+    pack.write_bytes(data[:data.index(b"October sync") + 3])
     (out / "openxla" / "2022-10-18-sync" / "index.html").unlink()
     result = build(src, out, site_url=SITE, workers=1, cache_dir=cache)
     assert site_bytes(out) == before and result.reused == 0
+    # Its search words altered (read when the index is made anew: one of its files is gone).
+    (pack,) = [p for p in (cache / "records").iterdir() if b"october" in p.read_bytes()]
+    pack.write_bytes(pack.read_bytes().replace(b"october", b"octobre"))
+    next((out / "search").rglob("*.json")).unlink()
+    result = build(src, out, site_url=SITE, workers=1, cache_dir=cache)
+    assert site_bytes(out) == before and result.reused == 0
+    assert b"octobre" not in b"".join(p.read_bytes() for p in (cache / "records").iterdir())
 
 
 def test_the_store_keeps_only_the_packs_the_state_names(src, tmp_path):

@@ -149,7 +149,7 @@ def _assemble_one(job: tuple[str, _Job, int, str | None, dict | None]) -> tuple[
     (whole outcome, for the store; light outcome, to hand back; the front matter it read, to
     remember). The whole outcome carries the search words of each listed meeting (found here,
     in whichever process assembles it: the main process, which writes the index, reads them
-    back instead of finding every meeting's words alone). The job's last front matter (yaml
+    back instead of finding every meeting's words alone; _assemble_many stores them apart). The job's last front matter (yaml
     text -> value, pickled) answers the same text again without YAML (frontmatter.remembering)."""
     site_host, meeting, max_bytes, group_name, front = job
     name = meeting.files[0][0]
@@ -175,13 +175,19 @@ def _assemble_one(job: tuple[str, _Job, int, str | None, dict | None]) -> tuple[
     return (name, outcome, words), (name, [_light(item) for item in outcome]), read
 
 
-def _assemble_many(work: tuple[str, list]) -> list[tuple[tuple, tuple, dict]]:
+def _assemble_many(work: tuple[str, list]) -> list[tuple[tuple, tuple, tuple | None, dict]]:
     """A batch of meetings, their whole outcomes stored in one new pack (one file created per
-    batch, not per meeting): (light outcome, where its whole one is, front matter read) of each."""
+    batch, not per meeting), each followed by its search words as a record of their own (the
+    index reads those alone, not the whole outcome): (light outcome, where its whole one is,
+    where its words are or None, front matter read) of each."""
     pack, jobs = work
     done = [_assemble_one(job) for job in jobs]
-    return list(zip((light for _, light, _ in done), store_records(pack, [whole for whole, _, _ in done]),
-                    (read for _, _, read in done)))
+    values = []
+    for (name, outcome, *words), _, _ in done:
+        values += [(name, outcome), *words]
+    places = iter(store_records(pack, values))
+    return [(light, next(places), next(places) if len(whole) > 2 else None, read)
+            for whole, light, read in done]
 
 
 @functools.lru_cache(maxsize=4)
@@ -217,13 +223,16 @@ def whole_record(stored: tuple, at: int, segment: str, loaded: dict | None = Non
     return record if record.segment == segment else record.moved_to(segment)
 
 
-def stored_words(stored: tuple, at: int) -> search.Words | None:
-    """The search words _assemble_one found for a meeting, from the store (None: not found)."""
+def stored_words(stored: tuple | None, at: int) -> search.Words | None:
+    """The search words _assemble_one found for a meeting, from their own record in the store
+    (None: none stored)."""
+    if stored is None:
+        return None
     try:
         value = load_record(stored)
     except Exception as problem:   # removed or damaged while building: start again cold
         raise _DamagedCache(stored) from problem
-    return value[2][at] if len(value) > 2 else None
+    return value[at]
 
 
 @dataclass(frozen=True)
@@ -431,7 +440,7 @@ def _build(src: Path, out: Path, *, site_url: str, max_bytes: int, workers: int 
             state = (infos, newest_by_group(records))
             idents = {(r.group, r.meeting): (f"{stored[(r.group, r.meeting)][0].digest}:{r.segment}",
                                              r.date.toordinal(), r.listed) for r in records}
-            whole = _Whole(records, stored, where)
+            whole = _Whole(records, stored, where, cache)
             renderer = _renderer(*config).with_groups(*state)
             units = _plan_listings(renderer, records, idents, shows, whole, writer)
             feeds = [_feeds_job(unit, whole, writer, cache) for unit in units
@@ -458,19 +467,20 @@ def _build(src: Path, out: Path, *, site_url: str, max_bytes: int, workers: int 
 class _Whole:
     """Whole records read from the store one at a time, by (group, meeting)."""
 
-    def __init__(self, records: list[MeetingRecord], stored: dict, where: dict):
+    def __init__(self, records: list[MeetingRecord], stored: dict, where: dict, cache: BuildCache):
         self._segments = {(r.group, r.meeting): r.segment for r in records}
         self._stored = stored
         self._where = where
+        self._cache = cache
         self._loaded: dict = {}
 
     def __call__(self, key: tuple[str, str]) -> MeetingRecord:
         return whole_record(*self.where(key), self._loaded)
 
     def words(self, key: tuple[str, str]) -> search.Words | None:
-        """Its search words as found where it was assembled (the store holds them with it)."""
-        stored, at, _ = self.where(key)
-        return stored_words(stored, at)
+        """Its search words as found where it was assembled (the store holds them beside it)."""
+        job, at = self._stored[key]
+        return stored_words(self._cache.words_at(job.digest), at)
 
     def where(self, key: tuple[str, str]) -> tuple[str, int, str]:
         """(stored, at, segment): what whole_record needs, in any process."""
@@ -672,9 +682,9 @@ def _assemble_all(pool: _Pool, jobs: list[_Job], outcomes: list, site_host: str,
     size = max(1, min(_ASSEMBLE_PER_JOB, len(work) // (8 * pool.workers)))
     chunks = [(cache.new_pack(), work[i:i + size]) for i in range(0, len(work), size)]
     for first, chunk in zip(range(0, len(work), size), pool.map(_assemble_many, chunks)):
-        for at, (outcome, where, read) in zip(todo[first:first + size], chunk):
+        for at, (outcome, where, words, read) in zip(todo[first:first + size], chunk):
             outcomes[at] = outcome
-            cache.keep_meeting(jobs[at].digest, outcome, where)
+            cache.keep_meeting(jobs[at].digest, outcome, where, words)
             if read:
                 front[jobs[at].files[0][0]] = read
             done += 1

@@ -26,7 +26,8 @@
   is made again, and one whose bytes are not those written (a build that died while writing,
   a damaged disk) is refused, never unpickled: the build then starts again cold. A pack stays
   while any of its meetings is in the state, so a pack of N meetings holds at most N - 1 dead
-  ones.
+  ones. A listed meeting's search words follow its whole outcome as a record of their own, so
+  the index reads them without unpickling the content (decision 65).
 - feeds/<scope hash>.pickle: the entries a scope's feeds show (each one's RSS item and Atom
   entry, by the place of its whole record in its pack, which names the record for good: packs
   are never rewritten and their names never reused), so that a rebuild makes again only the entries
@@ -56,7 +57,7 @@ import zlib
 from pathlib import Path
 from typing import NamedTuple
 
-FORMAT = 4
+FORMAT = 5
 # Libraries whose version changes what a page looks like.
 _DEPENDENCIES = ("comrak-ext", "nh3", "Jinja2", "feedgen", "PyYAML", "lxml")
 # A file whose mtime or ctime is this close to the last scan may have changed again within the
@@ -257,7 +258,8 @@ class BuildCache:
         self._sources: dict[str, tuple] = state.get("sources", {})
         self._memos = {name: state.get(name, {}) for name in MEMOS}
         self._new_memos = {name: {} for name in MEMOS}
-        # meeting key -> (light outcome, (pack name, offset, length, crc32))
+        # meeting key -> (light outcome, (pack name, offset, length, crc32) of its whole one,
+        #                 (offset, length, crc32) of its search words in that pack, or None)
         self._meetings: dict[str, tuple] = state.get("meetings", {})
         self._packs: dict[str, bool] = {}   # pack name -> exists (asked once per build)
         self._keys: dict[str, str] = {}     # meeting digest -> its key in meetings
@@ -323,11 +325,12 @@ class BuildCache:
             found = self._packs[name] = os.path.exists(self._records_prefix + name)
         return found
 
-    def keep_meeting(self, digest: str, light, where: tuple) -> None:
+    def keep_meeting(self, digest: str, light, where: tuple, words: tuple | None = None) -> None:
         """Remember the light outcome of a meeting whose whole one a process has stored at
-        `where` (store_records)."""
+        `where` (store_records), and its search words at `words` (in the same pack) if any."""
         pack, offset, length, crc = where
-        self._new_meetings[self._key(digest)] = (light, (os.path.basename(pack), offset, length, crc))
+        self._new_meetings[self._key(digest)] = (light, (os.path.basename(pack), offset, length, crc),
+                                                 words and words[1:])
 
     def record_at(self, digest: str) -> tuple | None:
         """Where the whole outcome of the meeting with this digest is stored (for load_record):
@@ -338,6 +341,16 @@ class BuildCache:
             return None
         name, offset, length, crc = saved[1]
         return (self._records_prefix + name, offset, length, crc)
+
+    def words_at(self, digest: str) -> tuple | None:
+        """Where the search words of the meeting with this digest are stored (for load_record),
+        or None when none were: a record of their own beside its whole outcome, so the index
+        reads ~5 KB of words instead of unpickling ~20 KB of content per meeting."""
+        key = self._key(digest)
+        saved = self._new_meetings.get(key) or self._meetings.get(key)
+        if saved is None or saved[2] is None:
+            return None
+        return (self._records_prefix + saved[1][0], *saved[2])
 
     # -- what the last build listed ----------------------------------------------------------
 
