@@ -3,7 +3,12 @@ the words terms() defines (the word pattern over the text of the sanitised HTML,
 Here the two are proved to agree: on random text of the characters that matter, on every
 corpus meeting, every hostile input, deep nesting, the benchmark's generated minutes and
 fragments aimed at the rules; and the index made from the packed words is the one made from
-the whole records, byte for byte."""
+the whole records, byte for byte.
+
+A build takes a meeting's text from the Markdown walk when the page holds no raw HTML
+(Assembled.search_text, render.shown_text; decision 66): its words are proved to be those of
+the record's HTML on the same inputs, on random Markdown and folder meetings, and on the
+shapes that must fall back to the HTML (raw HTML, a heading id marker, a section's `id="`)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -17,8 +22,9 @@ from bench.sitegen import generate
 from minutes.meeting import SourceFile, assemble
 from minutes.model import MeetingRecord
 from minutes.problems import Rejected
-from minutes.search import (_WORD, MAX_WORD, _word_set, doc_ids, index_files, keys_entry, packed_terms,
-                            search_files, terms)
+from minutes.meeting import Assembled
+from minutes.search import (_WORD, MAX_WORD, _rest_text, _word_set, doc_ids, index_files, keys_entry,
+                            packed_terms, search_files, terms)
 from tests.support.corpus import CORPUS, corpus_files
 
 # Word characters of several scripts and cases, every connector, the punctuation words() strips,
@@ -50,7 +56,22 @@ def test_word_set_is_the_pattern_over_the_whole_text_on_any_text(text):
 
 
 def record_of(text: str, key: str = "minutes/g/2024-05-07-m.md") -> MeetingRecord:
-    return assemble([SourceFile(key, text.encode())], site_host="minutes.example.org").record
+    assembled = assemble([SourceFile(key, text.encode())], site_host="minutes.example.org")
+    assert_walk_words(assembled)
+    return assembled.record
+
+
+def assert_walk_words(assembled: Assembled) -> bool:
+    """When the walk gives the meeting's text, its words are those of the record's HTML, and
+    packed_terms gives the same Words from it; whether it gave one."""
+    record, shown = assembled.record, assembled.search_text
+    if shown is None:
+        return False
+    assert _word_set(f"{record.group} {record.date.isoformat()} {shown}") == _word_set(_rest_text(record))
+    new, old = packed_terms(record, shown), packed_terms(record)
+    assert (set(new.title.split()), set(new.other.split()), new.shards) == \
+        (set(old.title.split()), set(old.other.split()), old.shards)   # a Words' order means nothing
+    return True
 
 
 def assert_packed_is_terms(record: MeetingRecord) -> None:
@@ -75,18 +96,21 @@ def assert_same_index(records: list[MeetingRecord]) -> None:
 
 @pytest.mark.skipif(not CORPUS.is_dir(), reason="the corpus is not here")
 def test_every_corpus_meeting_packs_its_terms_and_indexes_the_same():
-    records = []
+    records, from_walk = [], 0
     for n, (key, path) in enumerate(corpus_files().items()):
         if not key.endswith(".md"):
             continue
-        text = path.read_text(encoding="utf-8", errors="replace")
-        try:   # a meeting a day apart from the next, so that every one gets an id
-            record = record_of(text, key=key).with_changes(date=dt.date(2020, 1, 1) + dt.timedelta(days=n))
+        try:
+            assembled = assemble([SourceFile(key, path.read_bytes())], site_host="minutes.example.org")
         except Rejected:
             continue
+        from_walk += assert_walk_words(assembled)
+        # a meeting a day apart from the next, so that every one gets an id
+        record = assembled.record.with_changes(date=dt.date(2020, 1, 1) + dt.timedelta(days=n))
         assert_packed_is_terms(record)
         records.append(record)
     assert len(records) >= 290
+    assert from_walk >= 200   # most corpus pages hold no raw HTML: the walk's text is proved
     assert_same_index(records)
 
 
@@ -137,3 +161,70 @@ def test_edge_cases_pack_their_terms(fragment, title):
                            date=dt.date(2022, 9, 20), summary="", content_html=fragment)
     assert_packed_is_terms(record)
     assert_same_index([record])
+
+
+# Pieces of Markdown that make every inline and block the walk reads, next to each other and
+# inside each other: emphasis, code, links (autolinks, references, relative, anchors, dropped
+# schemes), images (their alt is no text), entities, tables,
+# task lists, code blocks, headings (setext too), breaks, text that section ids are rewritten in.
+MARKDOWN_PIECES = list("ab Z9 *_~`[]()!&\\#-+.:/\n\t|\"'=") + [
+    "www.example.com", "http://x.y/a_b", "https://e.org/p?q=1&r=2", "mailto:a@b.c", "a@b.co",
+    "&amp;", "&copy;", "&#x27;", "&quot;", "&nbsp;", "&#0;", "&lt;b&gt;", "\u00a0",
+    "é", "ΟΔΟΣ", "日本", "![", "](", "~~", "**", "__", "\n\n", "- ", "> ", "1. ", "- [ ] ",
+    "- [x] ", "```", "```py\n", "~~~", "    ", "|-|", "| a | b |\n|---|:-:|\n| c | d |\n", "# ",
+    "## ", "\n===\n", "\n---\n", "  \n", "[x]: http://r.s\n", "[x]", "[a](b.pdf)", "[a](#h)",
+    "[a](/p)", "[a](javascript:x)", "![i](p.png \"t\")", 'id="', 'href="#', "don't", "v1.2", "c++",
+    "k8s", "x_y", "\\*", "\\<", "`x`", "``a ` b``", ">",
+]
+# Raw HTML and heading id markers: the page, not the walk's text, gives their words.
+FALLBACK_PIECES = ["<", "<b>", "</b>", "Vec<T>", "<!-- c -->", "<div>\n", "<br>", "&#2;", "&#3;"]
+
+
+def random_markdown(rng: random.Random) -> str:
+    """Random pieces; in one text of four, also those the walk's text does not stand for."""
+    pieces = MARKDOWN_PIECES + (FALLBACK_PIECES if rng.random() < 0.25 else [])
+    return "".join(rng.choice(pieces) for _ in range(rng.randint(1, 80)))
+
+
+def test_walk_words_are_the_pages_words_on_random_markdown():
+    """Random Markdown as one file, and folder meetings of up to four documents (the lead's
+    first H1 dropped, the others in sections under their titles)."""
+    rng = random.Random(66)
+    from_walk = fell_back = 0
+    for n in range(1200):
+        if n % 3:
+            files = [SourceFile("minutes/g/2024-05-07-m.md", random_markdown(rng).encode())]
+        else:
+            names = rng.sample(["NOTES.md", "AGENDA.md", "ATTENDEES.md", "other.md", "x y.md"],
+                               rng.randint(1, 4))
+            files = [SourceFile(f"minutes/g/2024-05-07-m/{name}", random_markdown(rng).encode())
+                     for name in names]
+        try:
+            assembled = assemble(files, site_host="minutes.example.org")
+        except Rejected:
+            continue
+        if assert_walk_words(assembled):
+            from_walk += 1
+        else:
+            fell_back += 1
+    assert from_walk >= 500 and fell_back >= 100   # both ways taken, often
+
+
+@pytest.mark.parametrize("files, known", [
+    # The first H1 is the title and not on the page: its words are not the page's either.
+    ({"NOTES.md": "# Hello world\n\nText *here*.\n"}, True),
+    ({"NOTES.md": "# `code_word` [link](x.pdf)\n\n## Second\n\nx![alt words](y.png)z\n"}, True),
+    ({"NOTES.md": "text<b>bold</b>more\n"}, False),                    # raw HTML: the page tells
+    ({"NOTES.md": "a<!-- gone -->b\n"}, False),                        # no tag left between a and b
+    ({"NOTES.md": "<div>\nblock\n</div>\n\ntext\n"}, False),
+    ({"NOTES.md": "# T\n\nx&#2;anchor&#3;y\n"}, False),               # an id marker in the text
+    ({"NOTES.md": 'a id="x" and href="#y"\n'}, True),                 # the lead's body is not rewritten
+    ({"NOTES.md": "notes\n", "AGENDA.md": 'a id="x"\n'}, False),      # a section's is
+    ({"NOTES.md": "notes\n", "AGENDA.md": "[x](#y) agenda\n", "slides notes.md": "s\n"}, True),
+])
+def test_walk_words_on_the_shapes_that_differ(files, known):
+    assembled = assemble([SourceFile(f"minutes/g/2024-05-07-m/{name}", text.encode())
+                          for name, text in files.items()], site_host="minutes.example.org")
+    assert assert_walk_words(assembled) is known
+    if known:   # the dropped title's words are not among the page's
+        assert "hello" not in _word_set(assembled.search_text)

@@ -141,7 +141,7 @@ def _light(item: Assembled) -> Assembled:
     """What the main process keeps of an assembled meeting: no rendered content (pages and
     feeds read it from the store when they are made), no infos."""
     record = item.record.with_changes(content_html="", headings=(), resources=None)
-    return replace(item, record=record, notes=())
+    return replace(item, record=record, notes=(), search_text=None)
 
 
 def _assemble_one(job: tuple[str, _Job, int, str | None, dict | None]) -> tuple[tuple, tuple, dict]:
@@ -167,11 +167,13 @@ def _assemble_one(job: tuple[str, _Job, int, str | None, dict | None]) -> tuple[
         except Rejected as rejected:
             problems = [p.in_file(name) for p in rejected.problems]
             return (name, problems), (name, problems), read
-    # Attachment bytes are read again from SRC when written.
+    words = tuple(search.packed_terms(item.record, item.search_text) if item.record.listed else None
+                  for item in outcome)
+    # Attachment bytes are read again from SRC when written; the search text is in the words.
     outcome = [replace(item, attachments=tuple((SourceFile(source.key, b""), att)
-                                               for source, att in item.attachments))
-               if item.attachments else item for item in outcome]
-    words = tuple(search.packed_terms(item.record) if item.record.listed else None for item in outcome)
+                                               for source, att in item.attachments),
+                       search_text=None)
+               if item.attachments or item.search_text is not None else item for item in outcome]
     return (name, outcome, words), (name, [_light(item) for item in outcome]), read
 
 

@@ -93,6 +93,7 @@ class HeadingNode:
     parent: object
     anchor: str              # the id, unique in the document (the first H1's counts too)
     at: int = 0              # its block's index in Parsed.blocks
+    pieces: tuple[int, int] = (0, 0)   # its text's pieces in Parsed.text: [start, end)
 
 
 @dataclass(eq=False)
@@ -108,6 +109,10 @@ class Parsed:
     # escaped): only then must the rendered page go through nh3 (render.py).
     raw_html: bool = False
     inline_html: bool = False               # some inline holds raw HTML (a run marked as such)
+    # Every piece of text the page shows, in order: each text node (comrak merges adjacent
+    # ones), inline code and code block as written. The page has a tag, or a line break, between
+    # any two (render.shown_text: the search words without reading the page back).
+    text: list[str] = field(default_factory=list)
 
 
 def parse(text: str) -> Parsed:
@@ -160,6 +165,7 @@ class _Walk:
         self.slugs: set[str] = set()
         self.raw_html = False
         self.inline_html = False
+        self.text: list[str] = []
 
     def run(self, root) -> Parsed:
         # One frame per open container: (its children still to read, the container, its
@@ -167,6 +173,7 @@ class _Walk:
         # are read through an iterator, in this one loop: no tuple and no call per node.
         blocks, html_blocks = self.blocks, self.html_blocks
         append, inline = blocks.append, self._inline
+        shown = self.text.append
         deepest, deepest_line = 0, 0
         children = root.children
         frames = [(iter(children), root, children, 0, None)]
@@ -202,7 +209,9 @@ class _Walk:
                             cell_line = cell.sourcepos.start.line - 1
                             append(Block("cell", cell_line, inline(cell.children, cell_line)))
                 elif kind is _CODE_BLOCK:
-                    append(Block("fence" if value.value.fenced else "code_block", line))
+                    code = value.value
+                    shown(code.literal)
+                    append(Block("fence" if code.fenced else "code_block", line))
                 elif kind is _HTML_BLOCK:
                     literal = value.value.literal
                     block = Block("html_block", line, content=literal)
@@ -226,17 +235,20 @@ class _Walk:
                     append(closing)
         self.deepest, self.deepest_line = deepest, deepest_line
         return Parsed(root, self.blocks, self.headings, self.links, self.deepest,
-                      self.deepest_line, self.html_blocks, self.raw_html, self.inline_html)
+                      self.deepest_line, self.html_blocks, self.raw_html, self.inline_html,
+                      self.text)
 
     def _heading(self, node, value, parent, siblings, line) -> None:
         heading = value.value
         children = node.children
+        first = len(self.text)
         inline = self._inline(children, line, slugged=True)
         block = Block("heading", line, inline, level=heading.level)
         at = len(self.blocks)
         self.blocks.append(block)
         anchor = unique(anchor_slug(inline.slug), self.slugs)
-        self.headings.append(HeadingNode(block, node, children, heading, siblings, parent, anchor, at))
+        self.headings.append(HeadingNode(block, node, children, heading, siblings, parent, anchor,
+                                         at, (first, len(self.text))))
 
     def _inline(self, children, line: int, *, slugged: bool = False) -> Inline:
         """Text of an inline tree, iteratively; raw HTML is defused in the AST on the way.
@@ -249,6 +261,7 @@ class _Walk:
             if type(value) is _TEXT:
                 node.parent = None
                 text = value.value
+                self.text.append(text)
                 shown = " ".join(text.split())
                 return Inline(shown, shown, text if slugged else "", ((line, text, False),))
         plain: list[str] = []
@@ -259,6 +272,7 @@ class _Walk:
         text_line = line
         stack = children[::-1]
         pop = stack.pop
+        piece = self.text.append
         while stack:
             node = pop()
             if node is None:          # the end of a link: its visible text is complete
@@ -271,7 +285,9 @@ class _Walk:
             if kind is _TEXT:
                 if start < 0:
                     start, text_line = len(plain), line
-                plain.append(value.value)
+                text = value.value
+                plain.append(text)
+                piece(text)
                 continue
             if start >= 0:
                 runs.append((text_line, "".join(plain[start:]), False))
@@ -281,7 +297,9 @@ class _Walk:
                 plain.append(" ")
                 line += 1
             elif kind is _CODE:
-                plain.append(value.value.literal)
+                text = value.value.literal
+                plain.append(text)
+                piece(text)
             elif kind is _HTML_INLINE:
                 self.inline_html = True
                 raw = value.value

@@ -37,6 +37,9 @@ class Assembled:
     attachments: tuple[tuple[SourceFile, Attachment], ...]
     notify: bool = True                    # the minutes' front matter may say `notify: false`
     notes: tuple[Problem, ...] = ()        # infos: only `minutes check --verbose` shows them
+    # The text whose words are those of record.content_html, from the Markdown walk
+    # (render.shown_text), for search.packed_terms; None when only the HTML tells. Not stored.
+    search_text: str | None = None
 
 
 def assemble(files: list[SourceFile], *, site_host: str, feed_id: str | None = None,
@@ -81,8 +84,8 @@ def assemble_documents(first: keys.MeetingKey, docs: dict[str, Document], proble
         size=len(source.data))) for source in attachments]
     published_at = published or _midnight(lead.date)
     links = {name.lower(): att for name, att in _attachment_map(attachments).items()}
-    html, headings, missing, linked, text = _content(docs, lead, links, verdict_only,
-                                                     mail_text and not verdict_only)
+    html, headings, missing, linked, text, search_text = _content(
+        docs, lead, links, verdict_only, mail_text and not verdict_only)
     problems = list(problems) + [
         warning("missing-local-file", f"'{target}' is linked but was not uploaded.",
                 "Upload the file into the meeting folder, or link to where it lives.",
@@ -103,7 +106,7 @@ def assemble_documents(first: keys.MeetingKey, docs: dict[str, Document], proble
             linked, exclude={att.url_path for _, att in attachments}),
         content_text=text)
     return Assembled(record, tuple(for_scribe(problems)), tuple(attachments), notify=lead.notify,
-                     notes=tuple(p for p in problems if p.is_info))
+                     notes=tuple(p for p in problems if p.is_info), search_text=search_text)
 
 
 def _parse_all(files, first: keys.MeetingKey, max_bytes, group_name: str | None = None):
@@ -161,7 +164,9 @@ def _content(docs: dict[str, Document], lead: Document, links: dict[str, Attachm
              verdict_only: bool = False, mail_text: bool = False):
     """Minutes first, then agenda, attendees and other documents, each as its own section.
     `verdict_only`: the headings and missing links, no HTML (""). `mail_text`: the same
-    sections as text (plaintext.document), None when any document has no text form."""
+    sections as text (plaintext.document), None when any document has no text form.
+    Last, the text whose words are those of the HTML (render.shown_text of each document and
+    the sections' titles), None when any document's are not known."""
     def resolve(value: str, doc: Document) -> str | None:
         path = urllib.parse.unquote(value.split("#")[0].split("?")[0])
         found = links.get(posixpath.normpath(path).lstrip("./").lower())
@@ -174,6 +179,7 @@ def _content(docs: dict[str, Document], lead: Document, links: dict[str, Attachm
     ordered += [d for name, d in sorted(docs.items()) if d not in ordered]
     parts, headings, missing, linked = [], [], [], []
     text: list[str] | None = [] if mail_text else None
+    shown: list[str] | None = None if verdict_only else []
     for doc in ordered:
         is_lead = doc is lead
         rendered = render_markdown(doc.body, drop_first_h1=doc.title_from_h1 and is_lead,
@@ -187,6 +193,8 @@ def _content(docs: dict[str, Document], lead: Document, links: dict[str, Attachm
         if text is not None:   # a section is its heading, then its blocks (as in the HTML)
             text = None if rendered.text is None else (
                 text + (plaintext.heading(title, 2) if title else []) + list(rendered.text))
+        if shown is not None:
+            shown = _shown(shown, rendered.search_text, title)
         if is_lead:
             parts.append(rendered.html)
             headings += rendered.headings
@@ -197,7 +205,17 @@ def _content(docs: dict[str, Document], lead: Document, links: dict[str, Attachm
             parts.append(f'<section aria-labelledby="{prefix}">\n<h2 id="{prefix}">{html.escape(title)}</h2>\n{body}</section>\n')
         headings.append(Heading(2, prefix, title))
     return ("".join(parts), tuple(headings), missing, linked,
-            None if text is None else plaintext.document(text))
+            None if text is None else plaintext.document(text),
+            None if shown is None else " ".join(shown))
+
+
+def _shown(shown: list[str], found: str | None, title: str | None) -> list[str] | None:
+    """The texts of the sections so far and this one's (its title, then its text), or None
+    when its words are not sure: a section's body has ' id="' and 'href="#' rewritten (below),
+    which in its text (nh3 writes a text's '"' as it is) would change its words."""
+    if found is None or (title is not None and ('id="' in found or 'href="#' in found)):
+        return None
+    return shown + [found] if title is None else shown + [title, found]
 
 
 def _summary(docs: dict[str, Document], lead: Document) -> str:

@@ -56,6 +56,9 @@ class Rendered:
     # The body as mail's text part (ast_text.py: blocks, links and images between plaintext's
     # markers), made only on request; None when not asked for or not certain.
     text: tuple[str, ...] | None = None
+    # The text `html` shows, its pieces joined by spaces where `html` has tags (shown_text):
+    # what the search words are found in without reading `html` back; None when unsure.
+    search_text: str | None = None
 
 
 def parse_markdown(text: str) -> Parsed:
@@ -118,7 +121,30 @@ def render_markdown(text: str, *, drop_first_h1: bool = False, top_level: int = 
     clean = sanitize(raw, resolve_link=resolve_link, missing=missing, comrak_only=comrak_only)
     return Rendered(clean, tuple(headings), summary_of(parsed), tuple(dict.fromkeys(missing)),
                     _links(parsed.links, resolve_link),
-                    _text_form(parsed, clean, shown, shift, top_level, resolve_link) if mail_text else None)
+                    _text_form(parsed, clean, shown, shift, top_level, resolve_link) if mail_text else None,
+                    shown_text(parsed, dropped))
+
+
+def shown_text(parsed: Parsed, dropped=None) -> str | None:
+    """The words of the page render_markdown makes of `parsed` (less the `dropped` heading),
+    as text: its text nodes, inline code and code blocks (markdown.Parsed.text) joined by
+    spaces. Between any two the page has a tag or a line break, and a tag is a word boundary
+    to search.terms, as a space is here; the page's text is theirs, escaped, and the tags the
+    sanitiser keeps or drops hold no text (an image's alt is an attribute). So the words are
+    those of the page (tests/unit/test_search_words.py proves it on the corpus, the hostile
+    inputs and random Markdown). None when the page holds raw HTML: what the sanitiser makes
+    of it only the page tells (decision 48), nor when a heading id marker is in the text
+    (an entity such as `&#2;` can put one there, and _with_ids reads them)."""
+    if parsed.inline_html or parsed.html_blocks:
+        return None
+    pieces = parsed.text
+    if dropped is not None:
+        start, end = dropped.pieces
+        pieces = pieces[:start] + pieces[end:]
+    text = " ".join(pieces)
+    if markdown.ID_OPEN in text or markdown.ID_CLOSE in text:
+        return None
+    return text
 
 
 def _text_form(parsed: Parsed, clean: str, shown, shift: int, top_level: int,

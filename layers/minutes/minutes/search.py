@@ -27,8 +27,10 @@ when a meeting of the same day sorting before it comes or goes. A day's 65th mee
 are left out of the search (they are still in the archive).
 
 Words: `terms(record)`, the words of its title, group, date and the text of its rendered
-minutes (content_html less its tags, entities decoded). The build and the index service both
-take them from the record's HTML, so the same record always gives the same words, whichever
+minutes (content_html less its tags, entities decoded). The index service takes them from the
+record's HTML; a cold build, from the Markdown walk's text when the page holds no raw HTML
+(`packed_terms(record, shown)`, decision 66), which has the same words (proved in
+tests/unit/test_search_words.py), so the same record always gives the same words, whichever
 path indexed it and whenever it was stored.
 
 Incremental updates (the index service): `plan_days(before=, after=, read=)` (or `read_many=`)
@@ -108,10 +110,13 @@ class Words(NamedTuple):
     shards: str    # keys_entry(record): the shards its words are in, space-separated
 
 
-def packed_terms(record: MeetingRecord) -> Words:
-    """terms(record), packed: the same words, found with fewer steps per token (_word_set)."""
+def packed_terms(record: MeetingRecord, shown: str | None = None) -> Words:
+    """terms(record), packed: the same words, found with fewer steps per token (_word_set).
+    `shown`: a text whose words are those of record.content_html (meeting.Assembled's
+    search_text, from the Markdown walk), which spares taking the tags out of the HTML."""
     title = _word_set(record.title)
-    rest = _word_set(_rest_text(record))
+    rest = _word_set(_rest_text(record) if shown is None
+                     else f"{record.group} {record.date.isoformat()} {shown}")
     rest -= title
     return Words(" ".join(title), " ".join(rest), " ".join(sorted(_shards(rest) | _shards(title))))
 
