@@ -511,6 +511,41 @@ def test_same_input_gives_same_bytes_whatever_the_order():
     assert build(records) == build(records)
 
 
+def test_the_parts_every_page_of_a_group_shares_are_made_once_and_change_nothing():
+    """The head's links, header, footer, group lines and form (_chrome.html.j2) are made once
+    per group and set of links: each page equals the page a fresh renderer makes alone."""
+    config = SiteConfig(site_url=SITE, per_page=2, subscribe_url=SUBSCRIBE)
+    shared = PageRenderer(config)
+    records = [record(day=d) for d in days(5)] + [record(group="jax", day=d) for d in days(3)]
+    for one in records:
+        assert shared.meeting_page(one) == PageRenderer(config).meeting_page(one)
+    assert len(shared._chromes) == 2            # one per group for its meeting pages
+    for scope in (shared.archive_pages, shared.year_pages):
+        assert scope(records) == getattr(PageRenderer(config), scope.__name__)(records)
+    assert shared.group_pages("jax", records) == PageRenderer(config).group_pages("jax", records)
+    assert shared.not_found_page() == PageRenderer(config).not_found_page()
+    assert shared.search_page() == PageRenderer(config).search_page()
+
+
+def test_the_shared_parts_use_only_the_links_they_are_keyed_by(renderer):
+    """Every part renders with url() answering only the links in the key: a part that linked
+    anywhere else could differ between pages that share it, and fails here instead."""
+    from minutes.links import page_linker
+    for group in ("openxla", None):
+        chrome = renderer._chrome(group, page_linker("/openxla/2022-09-20-sig/"))
+        parts = ["head", "header", "footer", "subscribe"] + (["group_line", "more", "follow"] if group else [])
+        assert all(getattr(chrome, part) for part in parts)
+
+
+def test_a_renderer_with_other_groups_shows_their_names_not_the_old_parts(renderer):
+    from minutes.group import GroupInfo
+    one = record()
+    assert "SIG OpenXLA" not in renderer.meeting_page(one)
+    named = renderer.with_groups({"openxla": GroupInfo(group="openxla", name="SIG OpenXLA")}, {})
+    assert named.meeting_page(one).count("SIG OpenXLA") >= 3       # header, group line, more
+    assert "SIG OpenXLA" not in renderer.meeting_page(one)
+
+
 # -- helpers -----------------------------------------------------------------------------
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import random
 import re
 import subprocess
 import sys
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from minutes.build import write_site
-from minutes.links import relative_fragment, relative_url, site_path, without_heading_anchors
+from minutes.links import page_linker, relative_fragment, relative_url, site_path, without_heading_anchors
 from minutes.model import Attachment, MeetingRecord
 from minutes.pages import PageRenderer, SiteConfig
 from minutes.preview import make_server, url_of
@@ -111,10 +112,36 @@ def test_every_internal_link_of_a_written_site_reaches_a_file(tmp_path):
 ])
 def test_relative_url(target, base, expected):
     assert relative_url(target, base=base) == expected
+    assert page_linker(base)(target) == expected
     path = target.split("#")[0].split("?")[0]
     if expected.startswith("#"):
         return
     assert site_path(expected, page=base) == (path + "index.html" if path.endswith("/") else path)
+
+
+def test_a_pages_linker_gives_what_relative_url_gives():
+    """page_linker splits the page's folder once and takes plain site paths its own way:
+    the same answer as relative_url for any pair, odd ones included (dot segments, empty
+    folders, queries, fragments, "a:b", relative bases), or the same error."""
+    rng = random.Random(5)
+    parts = ["g", "m", "index.html", "feed.xml", ".", "..", "", "x:y", "2022", "page", "a b",
+             "%2F", "g.x", "?q", "#f", "a?b#c", ":", "é"]
+
+    def path() -> str:
+        made = "/" + "/".join(rng.choice(parts) for _ in range(rng.randint(0, 4)))
+        made += "/" if rng.random() < 0.4 else ""
+        made = made.lstrip("/") if rng.random() < 0.1 else made
+        return made + (rng.choice(["?q=1", "#x", "?a#b"]) if rng.random() < 0.1 else "")
+
+    def outcome(call):
+        try:
+            return call()
+        except Exception as error:      # the same kind of error, where relative_url raises
+            return type(error)
+    for _ in range(20_000):
+        base, target = path(), path()
+        assert outcome(lambda: page_linker(base)(target)) == outcome(lambda: relative_url(target, base=base)), \
+            (base, target)
 
 
 def test_relative_fragment_rewrites_only_root_paths_in_tags():

@@ -78,6 +78,33 @@ def relative_url(target: str, *, base: str) -> str:
     return rel + query + fragment
 
 
+def page_linker(base: str) -> Callable[[str], str]:
+    """relative_url(target, base=base) for the many links of one page: the page's folder is
+    split once, and a plain site path (no query, fragment, dot segment or empty folder) is
+    compared with it folder by folder without the general steps. Anything else takes
+    relative_url's way."""
+    here = page_dir(base)
+    if here[:1] != "/" or "/." in here or "//" in here:
+        return lambda target: relative_url(target, base=base)
+    parts = here[1:-1].split("/") if here != "/" else []
+    depth = len(parts)
+
+    def link(target: str) -> str:
+        if target[:1] != "/" or "?" in target or "#" in target or "/." in target or "//" in target:
+            return relative_url(target, base=base)
+        to = (target + "index.html" if target[-1] == "/" else target)[1:].split("/")
+        common = 0
+        for a, b in zip(to, parts):
+            if a != b:
+                break
+            common += 1
+        if common < depth:
+            return "/".join([".."] * (depth - common) + to[common:])
+        rel = "/".join(to[common:]) or "."
+        return "./" + rel if ":" in rel.split("/", 1)[0] else rel    # "a:b" is no scheme
+    return link
+
+
 def _relpath(path: str, start: str) -> str:
     """posixpath.relpath, without its two os.getcwd() calls (abspath) for the site paths a
     page links to, which are absolute and normal already (a page has dozens of links)."""

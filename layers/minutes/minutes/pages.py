@@ -24,7 +24,7 @@ import jinja2
 
 from minutes import ical, search, streams
 from minutes.group import GroupInfo
-from minutes.links import relative_fragment, relative_url, rooted_url
+from minutes.links import page_linker, relative_fragment, rooted_url
 from minutes.model import Heading, MeetingRecord, order_key, sort_newest_first
 from minutes.resources import by_kind, find_resources
 
@@ -45,6 +45,7 @@ _TYPE_NAMES = {
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "Excel spreadsheet",
 }
 _TOC_MIN_HEADINGS = 4
+_CHROMES_KEPT = 1024     # a renderer's chromes: a few per group (its pages lie at a few depths)
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,7 @@ class PageRenderer:
         self._env = _environment(template_cache)
         self.groups: Mapping[str, GroupInfo] = {}   # from group.yaml files (group.py)
         self.newest: Mapping[str, dt.date] = {}     # each group's newest meeting: "next" follows it
+        self._chromes: dict[tuple, _Chrome] = {}
 
     def with_groups(self, groups: Mapping[str, GroupInfo],
                     newest: Mapping[str, dt.date]) -> "PageRenderer":
@@ -102,6 +104,7 @@ class PageRenderer:
         same sources give the same bytes (group.py)."""
         renderer = copy.copy(self)
         renderer.groups, renderer.newest = dict(groups), dict(newest)
+        renderer._chromes = {}          # its parts show the groups' names
         return renderer
 
     def load_templates(self) -> None:
@@ -200,7 +203,7 @@ class PageRenderer:
         page = _Page(title=title, heading=heading, description=description, path=path, group=group)
         return path + "index.html", self._render(
             "listing.html.j2", page, entries=list(entries), upcoming=soonest, pager=pager,
-            years=scope_years, current_year=year, subscribe_group=group or EVERY_GROUP,
+            years=scope_years, current_year=year,
             show_group=group is None)
 
     def stream_pages(self, stream: str, records: Iterable[MeetingRecord], *,
@@ -251,10 +254,10 @@ class PageRenderer:
     # -- helpers -------------------------------------------------------------------------
 
     def _render(self, template: str, page: _Page, **context) -> str:
+        url = self._linker(page)
         return self._env.get_template(f"site/{template}").render(
-            site=self.config, page=page, stylesheet_path=self.stylesheet_path,
-            feeds=self._feeds(page.group), url=self._linker(page), absolute=self._absolute,
-            calendar_path=ical.calendar_path, group_name=self.group_name,
+            site=self.config, page=page, chrome=self._chrome(page.group, url), url=url,
+            absolute=self._absolute, group_name=self.group_name,
             group_info=self.groups.get(page.group) if page.group else None,
             next_meetings=self.next_meetings(page.group) if page.group else [],
             group_cards=self._group_cards() if page.path == "/" else [], **context)
@@ -264,7 +267,27 @@ class PageRenderer:
         if page.path is None:
             prefix = urllib.parse.urlsplit(self.config.site_url).path
             return functools.partial(rooted_url, prefix=prefix)
-        return functools.partial(relative_url, base=page.path)
+        return page_linker(page.path)
+
+    def _chrome(self, group: str | None, url) -> "_Chrome":
+        """The parts of a page that only its group and its links to the site's fixed pages
+        decide (_chrome.html.j2): made once per (group, those links) and kept."""
+        targets = ["/", "/search/", "/feed.xml", "/atom.xml", self.stylesheet_path]
+        if group:
+            targets += [f"/{group}/", f"/{group}/feed.xml", f"/{group}/atom.xml",
+                        ical.calendar_path(group)]
+        links = tuple(map(url, targets))
+        chrome = self._chromes.get((group, links))
+        if chrome is None:
+            if len(self._chromes) >= _CHROMES_KEPT:
+                self._chromes.clear()
+            chrome = self._chromes[(group, links)] = _Chrome(
+                self._env.get_template("site/_chrome.html.j2"),
+                site=self.config, group=group, name=self.group_name(group) if group else None,
+                url=dict(zip(targets, links)).__getitem__, feeds=self._feeds(group),
+                stylesheet_path=self.stylesheet_path, form_group=group or EVERY_GROUP,
+                calendar_path=ical.calendar_path(group) if group else None)
+        return chrome
 
     def _absolute(self, path: str) -> str:
         return self.config.site_url + path
@@ -280,6 +303,18 @@ class PageRenderer:
                       (f"{group} meetings (iCalendar)", "text/calendar",
                        f"{url}{ical.calendar_path(group)}")]
         return feeds
+
+
+class _Chrome:
+    """The macros of _chrome.html.j2 given one page's variables, each rendered on first use."""
+
+    def __init__(self, template: jinja2.Template, **variables) -> None:
+        self._module = template.make_module(variables)
+
+    def __getattr__(self, name: str):
+        value = getattr(self._module, name)()    # an unknown part: AttributeError, as usual
+        setattr(self, name, value)
+        return value
 
 
 def _environment(template_cache: str | None = None) -> jinja2.Environment:
