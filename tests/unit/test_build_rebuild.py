@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from minutes import build_search, buildcache, search
+from minutes import build as build_module, build_search, buildcache, search
 from minutes.build import build, gather
 from tests.support.sources import PDF, write
 
@@ -170,6 +170,39 @@ def test_a_rebuild_with_nothing_changed_reads_no_source(src, tmp_path, monkeypat
     sources = sum(len(paths) for paths in gather(src).values())   # group.yaml is read each time
     assert (first.hashed, again.hashed, third.hashed) == (sources, 0, 1)
     assert (again.written, third.reused) == (0, len(gather(src)) - 1)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_source_the_last_build_did_not_see_is_read_once_where_its_meeting_is_assembled(
+        src, tmp_path, monkeypatch, workers):
+    """No stored meeting can hold it, so its meeting is assembled whatever its hash: the process
+    that assembles it hashes the bytes it reads (the main process used to read and hash every
+    source first, while the other cores waited: decision 65). The state then holds its hash."""
+    monkeypatch.setattr(buildcache, "_RACY_NS", -10**18)
+    log = tmp_path / "read.log"
+    real = buildcache.read_source
+
+    def read_source(path):   # noted in a file: a worker process reads too
+        with open(log, "a") as handle:
+            handle.write(path + "\n")
+        return real(path)
+    monkeypatch.setattr(build_module, "read_source", read_source)
+    monkeypatch.setattr(buildcache, "file_sha256", lambda path: pytest.fail(f"{path} hashed apart"))
+    monkeypatch.setattr(build_module, "SOLO_BELOW", 1)
+    out, cache = tmp_path / "site", tmp_path / "cache"
+    first = build(src, out, site_url=SITE, workers=workers, cache_dir=cache)
+    sources = sorted(str(p) for paths in gather(src).values() for p in paths)
+    assert sorted(log.read_text().split()) == sources and first.hashed == len(sources)
+    log.unlink()
+    again = build(src, out, site_url=SITE, workers=workers, cache_dir=cache)
+    assert (again.hashed, again.reused, again.written) == (0, len(gather(src)), 0)
+    assert not log.exists()
+    add(src)
+    third = build(src, out, site_url=SITE, workers=workers, cache_dir=cache)
+    assert log.read_text().split() == [str(src / "openxla" / "2022-10-09-sync.md")]
+    assert (third.hashed, third.reused) == (1, len(gather(src)) - 1)
+    build(src, tmp_path / "fresh", site_url=SITE, workers=1)
+    assert {k: v[0] for k, v in snapshot(out).items()} == {k: v[0] for k, v in snapshot(tmp_path / "fresh").items()}
 
 
 def test_a_racily_clean_source_is_hashed_again(src, tmp_path):

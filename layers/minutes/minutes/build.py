@@ -33,7 +33,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import build_search, frontmatter, keys, search
-from .buildcache import BuildCache, Written, load_memo, load_record, store_memo, store_records
+from .buildcache import (BuildCache, Written, load_memo, load_record, read_source, store_memo,
+                         store_records)
 from .group import FILE_NAME as GROUP_FILE, GroupInfo, is_group_file, newest_by_group, parse_group
 from .meeting import Assembled, SourceFile, assemble
 from .model import MeetingRecord, free_segment
@@ -133,8 +134,27 @@ def groups(src: Path, result: "BuildResult") -> dict[str, GroupInfo]:
 
 @dataclass(frozen=True)
 class _Job:
-    digest: str                              # of the files, the code and the options
-    files: tuple[tuple[str, str, str], ...]  # (key, local path, sha256 of the bytes)
+    digest: str | None                       # of the files, the code and the options
+    files: tuple[tuple[str, str, str | None], ...]  # (key, local path, sha256 of the bytes)
+    # A file the last build did not see has no sha256 yet (and the job no digest): the process
+    # that assembles it hashes the bytes it reads (_completed).
+
+
+def _job(site_host: str, max_bytes: int, group_name: str | None,
+         files: tuple[tuple[str, str, str | None], ...]) -> _Job:
+    if any(sha is None for _, _, sha in files):
+        return _Job(None, files)
+    return _Job(hashlib.sha256(repr((site_host, max_bytes, group_name, files and [
+        (k, d) for k, _, d in files])).encode()).hexdigest(), files)
+
+
+def _completed(job: _Job, seen: dict, site_host: str, max_bytes: int, group_name: str | None) -> _Job:
+    """The job with the hashes the assembling process found (seen: key -> buildcache.Seen)."""
+    if job.digest is not None:
+        return job
+    return _job(site_host, max_bytes, group_name,
+                tuple((key, path, sha if sha is not None else seen[key].sha256)
+                      for key, path, sha in job.files))
 
 
 def _light(item: Assembled) -> Assembled:
@@ -144,18 +164,27 @@ def _light(item: Assembled) -> Assembled:
     return replace(item, record=record, notes=(), search_text=None)
 
 
-def _assemble_one(job: tuple[str, _Job, int, str | None, dict | None]) -> tuple[tuple, tuple, dict]:
+def _assemble_one(job: tuple[str, _Job, int, str | None, dict | None]) -> tuple[tuple, tuple, dict, dict]:
     """One meeting, or every meeting of a running-notes file; or the problems rejecting it:
     (whole outcome, for the store; light outcome, to hand back; the front matter it read, to
-    remember). The whole outcome carries the search words of each listed meeting (found here,
-    in whichever process assembles it: the main process, which writes the index, reads them
-    back instead of finding every meeting's words alone; _assemble_many stores them apart). The job's last front matter (yaml
-    text -> value, pickled) answers the same text again without YAML (frontmatter.remembering)."""
+    remember; what it read of each source file the job had no hash of: key -> buildcache.Seen,
+    so a cold build reads and hashes each source once, here, not first in the main process
+    while the other cores wait). The whole outcome carries the search words of each listed
+    meeting (found here, in whichever process assembles it: the main process, which writes the
+    index, reads them back instead of finding every meeting's words alone; _assemble_many
+    stores them apart). The job's last front matter (yaml text -> value, pickled) answers the
+    same text again without YAML (frontmatter.remembering)."""
     site_host, meeting, max_bytes, group_name, front = job
     name = meeting.files[0][0]
+    sources, seen = [], {}
+    for key, path, sha in meeting.files:
+        if sha is None:
+            data, seen[key] = read_source(path)
+        else:
+            data = Path(path).read_bytes()
+        sources.append(SourceFile(key, data))
     with frontmatter.remembering(front) as read:
         try:
-            sources = [SourceFile(key, Path(path).read_bytes()) for key, path, _ in meeting.files]
             notes = _running_notes().split(name, sources[0].data, max_bytes=max_bytes) \
                 if len(sources) == 1 and keys.parse_key(name).may_hold_sections else None
             if notes is not None:
@@ -166,7 +195,7 @@ def _assemble_one(job: tuple[str, _Job, int, str | None, dict | None]) -> tuple[
                                     group_name=group_name)]
         except Rejected as rejected:
             problems = [p.in_file(name) for p in rejected.problems]
-            return (name, problems), (name, problems), read
+            return (name, problems), (name, problems), read, seen
     words = tuple(search.packed_terms(item.record, item.search_text) if item.record.listed else None
                   for item in outcome)
     # Attachment bytes are read again from SRC when written; the search text is in the words.
@@ -174,22 +203,22 @@ def _assemble_one(job: tuple[str, _Job, int, str | None, dict | None]) -> tuple[
                                                for source, att in item.attachments),
                        search_text=None)
                if item.attachments or item.search_text is not None else item for item in outcome]
-    return (name, outcome, words), (name, [_light(item) for item in outcome]), read
+    return (name, outcome, words), (name, [_light(item) for item in outcome]), read, seen
 
 
-def _assemble_many(work: tuple[str, list]) -> list[tuple[tuple, tuple, tuple | None, dict]]:
+def _assemble_many(work: tuple[str, list]) -> list[tuple[tuple, tuple, tuple | None, dict, dict]]:
     """A batch of meetings, their whole outcomes stored in one new pack (one file created per
     batch, not per meeting), each followed by its search words as a record of their own (the
     index reads those alone, not the whole outcome): (light outcome, where its whole one is,
-    where its words are or None, front matter read) of each."""
+    where its words are or None, front matter read, source files hashed) of each."""
     pack, jobs = work
     done = [_assemble_one(job) for job in jobs]
     values = []
-    for (name, outcome, *words), _, _ in done:
+    for (name, outcome, *words), _, _, _ in done:
         values += [(name, outcome), *words]
     places = iter(store_records(pack, values))
-    return [(light, next(places), next(places) if len(whole) > 2 else None, read)
-            for whole, light, read in done]
+    return [(light, next(places), next(places) if len(whole) > 2 else None, read, seen)
+            for whole, light, read, seen in done]
 
 
 @functools.lru_cache(maxsize=4)
@@ -422,14 +451,16 @@ def _build(src: Path, out: Path, *, site_url: str, max_bytes: int, workers: int 
         infos = groups(src, result)
         names = {group: info.name for group, info in infos.items()}
         jobs = _jobs(src, site_host, max_bytes, cache, names)
-        cached = [cache.meeting(job.digest) for job in jobs]
+        cached = [job.digest and cache.meeting(job.digest) for job in jobs]
         todo = cached.count(None)
         workers = max(1, workers or (1 if todo < SOLO_BELOW else os.cpu_count() or 1))
-        if workers > 1 and todo > 1:
-            _renderer(*config).load_templates()   # before the workers are forked: shared
+        # With workers, the templates are compiled once the workers have their first meetings
+        # (the main process's own start, while they assemble); a worker then loads them from
+        # the cache's bytecode when it first renders (decision 65).
+        meanwhile = (lambda: _renderer(*config).load_templates()) if workers > 1 and todo > 1 else None
         with _Pool(workers) as pool:
             assembled = _assemble_all(pool, jobs, cached, site_host, max_bytes, cache, result,
-                                      progress, names)
+                                      progress, names, meanwhile)
             records = _unique_segments([a.record for _, _, a in assembled])
             result.records = records
             writer = _Writer(out, cache)
@@ -658,17 +689,16 @@ def _jobs(src: Path, site_host: str, max_bytes: int, cache: BuildCache,
             key, path = keys.PREFIX + rel, prefix + rel
             files.append((key, path, cache.source_sha256(key, path)))
         group = keys.group_of_key(files[0][0]) if files else ""
-        meeting = hashlib.sha256(repr((site_host, max_bytes, names.get(group), files and [
-            (k, d) for k, _, d in files])).encode()).hexdigest()
-        jobs.append(_Job(meeting, tuple(files)))
+        jobs.append(_job(site_host, max_bytes, names.get(group), tuple(files)))
     cache.keep_memo("kinds", kinds)
     return jobs
 
 
 def _assemble_all(pool: _Pool, jobs: list[_Job], outcomes: list, site_host: str, max_bytes: int,
-                  cache: BuildCache, result: BuildResult, progress,
-                  names: dict[str, str]) -> list[tuple[_Job, int, Assembled]]:
-    """`outcomes`: the cached light outcome of each job, None where it must be assembled."""
+                  cache: BuildCache, result: BuildResult, progress, names: dict[str, str],
+                  meanwhile=None) -> list[tuple[_Job, int, Assembled]]:
+    """`outcomes`: the cached light outcome of each job, None where it must be assembled.
+    `meanwhile`: what the main process does once the work is queued, before it helps."""
     todo = [at for at, outcome in enumerate(outcomes) if outcome is None]
     result.reused += len(jobs) - len(todo)
     # The front matter each meeting read last time (by its first source key): a reused one
@@ -683,9 +713,16 @@ def _assemble_all(pool: _Pool, jobs: list[_Job], outcomes: list, site_host: str,
     # to assemble when the main process is busy (each hand-over waits for its GIL).
     size = max(1, min(_ASSEMBLE_PER_JOB, len(work) // (8 * pool.workers)))
     chunks = [(cache.new_pack(), work[i:i + size]) for i in range(0, len(work), size)]
-    for first, chunk in zip(range(0, len(work), size), pool.map(_assemble_many, chunks)):
-        for at, (outcome, where, words, read) in zip(todo[first:first + size], chunk):
+    results = pool.map(_assemble_many, chunks)
+    if meanwhile is not None:
+        meanwhile()
+    for first, chunk in zip(range(0, len(work), size), results):
+        for at, (outcome, where, words, read, seen) in zip(todo[first:first + size], chunk):
             outcomes[at] = outcome
+            for key, source in seen.items():
+                cache.saw_source(key, source)
+            jobs[at] = _completed(jobs[at], seen, site_host, max_bytes,
+                                  names.get(keys.group_of_key(jobs[at].files[0][0])))
             cache.keep_meeting(jobs[at].digest, outcome, where, words)
             if read:
                 front[jobs[at].files[0][0]] = read

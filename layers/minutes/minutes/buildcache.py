@@ -124,6 +124,16 @@ class Seen(NamedTuple):
     sha256: str
 
 
+def read_source(path: str) -> tuple[bytes, Seen]:
+    """A source file's bytes and what a scan notes of it (its stat, from the open file, and the
+    sha256 of exactly these bytes)."""
+    with open(path, "rb") as handle:
+        stat = os.fstat(handle.fileno())
+        data = handle.read()
+    return data, Seen(stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino,
+                      hashlib.sha256(data).hexdigest())
+
+
 def file_sha256(path: str | Path) -> str:
     with open(path, "rb") as handle:
         return hashlib.file_digest(handle, "sha256").hexdigest()
@@ -274,12 +284,17 @@ class BuildCache:
 
     # -- sources ---------------------------------------------------------------------------
 
-    def source_sha256(self, key: str, path: str) -> str:
-        """sha256 of a source file's bytes: from the last scan when its stat is unchanged."""
-        stat = os.stat(path)
+    def source_sha256(self, key: str, path: str) -> str | None:
+        """sha256 of a source file's bytes: from the last scan when its stat is unchanged;
+        None for a key the last build did not see (no stored meeting can hold it, so its
+        meeting is assembled whatever its hash: the process that reads it to assemble it
+        hashes it too, read_source, and the main process notes it, saw_source)."""
         old = self._sources.get(key)
+        if old is None:
+            return None
+        stat = os.stat(path)
         racy = max(stat.st_mtime_ns, stat.st_ctime_ns) >= self._scanned_ns - _RACY_NS
-        if old is not None and not racy and old[:4] == (
+        if not racy and old[:4] == (
                 stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino):
             self._new_sources[key] = old
             return old[4]
@@ -287,6 +302,11 @@ class BuildCache:
         self.hashed += 1
         self._new_sources[key] = Seen(stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino, sha)
         return sha
+
+    def saw_source(self, key: str, seen: "Seen") -> None:
+        """A source file another process read and hashed for this build (read_source)."""
+        self.hashed += 1
+        self._new_sources[key] = seen
 
     def memo(self, name: str) -> dict:
         """One of MEMOS as the last build left it: what a value of the same code gives for a
