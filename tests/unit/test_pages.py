@@ -516,10 +516,14 @@ def test_the_parts_every_page_of_a_group_shares_are_made_once_and_change_nothing
     per group and set of links: each page equals the page a fresh renderer makes alone."""
     config = SiteConfig(site_url=SITE, per_page=2, subscribe_url=SUBSCRIBE)
     shared = PageRenderer(config)
-    records = [record(day=d) for d in days(5)] + [record(group="jax", day=d) for d in days(3)]
+    records = [record(day=d) for d in days(5)] + [record(group="jax", day=d) for d in days(3)] + [
+        record(day=days(1)[0], slug="timed", time="09:30", timezone="America/New_York"),
+        record(day=days(1)[0], slug="utc", time="09:30"),
+        record(group="jax", day=dt.date(2030, 1, 1), slug="next", status="upcoming")]
     for one in records:
         assert shared.meeting_page(one) == PageRenderer(config).meeting_page(one)
     assert len(shared._chromes) == 2            # one per group for its meeting pages
+    assert len(shared._whens) == 5 + 2 + 1     # five days, two times on the first, one upcoming
     for scope in (shared.archive_pages, shared.year_pages):
         assert scope(records) == getattr(PageRenderer(config), scope.__name__)(records)
     assert shared.group_pages("jax", records) == PageRenderer(config).group_pages("jax", records)

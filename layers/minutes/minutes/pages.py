@@ -46,6 +46,7 @@ _TYPE_NAMES = {
 }
 _TOC_MIN_HEADINGS = 4
 _CHROMES_KEPT = 1024     # a renderer's chromes: a few per group (its pages lie at a few depths)
+_WHENS_KEPT = 16384      # date lines kept (~300 bytes each): one per meeting of a large archive
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,7 @@ class PageRenderer:
         self.groups: Mapping[str, GroupInfo] = {}   # from group.yaml files (group.py)
         self.newest: Mapping[str, dt.date] = {}     # each group's newest meeting: "next" follows it
         self._chromes: dict[tuple, _Chrome] = {}
+        self._whens: dict[tuple, str] = {}
 
     def with_groups(self, groups: Mapping[str, GroupInfo],
                     newest: Mapping[str, dt.date]) -> "PageRenderer":
@@ -201,10 +203,11 @@ class PageRenderer:
         scope_years = [(y, f"{scope}{y}/") for y in years] if number is None else []
         soonest = sorted(upcoming, key=order_key) if number is None else []
         page = _Page(title=title, heading=heading, description=description, path=path, group=group)
+        url = self._linker(page)
         return path + "index.html", self._render(
-            "listing.html.j2", page, entries=list(entries), upcoming=soonest, pager=pager,
-            years=scope_years, current_year=year,
-            show_group=group is None)
+            "listing.html.j2", page, url, entries=self._rows(entries, url),
+            upcoming=self._rows(soonest, url), pager=pager, years=scope_years,
+            current_year=year, show_group=group is None)
 
     def stream_pages(self, stream: str, records: Iterable[MeetingRecord], *,
                      years: Sequence[int] = (), upcoming: Sequence[MeetingRecord] = ()) -> dict[str, str]:
@@ -253,11 +256,27 @@ class PageRenderer:
 
     # -- helpers -------------------------------------------------------------------------
 
-    def _render(self, template: str, page: _Page, **context) -> str:
-        url = self._linker(page)
+    def when(self, record: MeetingRecord) -> str:
+        """A meeting's date line (the `when` macro), made once per date, time and zone."""
+        key = (record.date, record.time, record.timezone)
+        line = self._whens.get(key)
+        if line is None:
+            if len(self._whens) >= _WHENS_KEPT:
+                self._whens.clear()
+            line = self._whens[key] = self._env.get_template("site/_macros.html.j2").module.when(*key)
+        return line
+
+    def _rows(self, records: Iterable[MeetingRecord], url) -> list[tuple]:
+        """What each entry of a list shows beside its record: (record, its link, its date line,
+        its group's link, the group's name)."""
+        return [(record, url(record.url_path), self.when(record), url(f"/{record.group}/"),
+                 self.group_name(record.group)) for record in records]
+
+    def _render(self, template: str, page: _Page, url=None, **context) -> str:
+        url = url or self._linker(page)
         return self._env.get_template(f"site/{template}").render(
             site=self.config, page=page, chrome=self._chrome(page.group, url), url=url,
-            absolute=self._absolute, group_name=self.group_name,
+            when=self.when, absolute=self._absolute,
             group_info=self.groups.get(page.group) if page.group else None,
             next_meetings=self.next_meetings(page.group) if page.group else [],
             group_cards=self._group_cards() if page.path == "/" else [], **context)
