@@ -150,9 +150,9 @@ def test_postings_of_the_first_and_last_dates_python_holds_fit_the_index():
 
 def test_with_two_processes_the_worker_makes_feeds_and_pages_and_the_bytes_are_the_same(
         src, tmp_path, monkeypatch):  # noqa: F811
-    """After assembly one queue holds the feeds and the meeting pages: the worker takes them
-    from the front while the main process writes search and the other listings. The forked
-    worker inherits the patches below, so each records which process made what."""
+    """After assembly one queue holds the meeting pages and then the feeds: the worker takes
+    them from the front while the main process writes search and the other listings. The
+    forked worker inherits the patches below, so each records which process made what."""
     from minutes import build as build_module
     made = tmp_path / "made"
     made.mkdir()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import pickle
 from pathlib import Path
 
 import pytest
@@ -203,6 +204,18 @@ def test_a_source_the_last_build_did_not_see_is_read_once_where_its_meeting_is_a
     assert (third.hashed, third.reused) == (1, len(gather(src)) - 1)
     build(src, tmp_path / "fresh", site_url=SITE, workers=1)
     assert {k: v[0] for k, v in snapshot(out).items()} == {k: v[0] for k, v in snapshot(tmp_path / "fresh").items()}
+
+
+def test_the_light_records_hashes_made_where_they_were_assembled_are_the_main_process_ones(
+        src, tmp_path, monkeypatch):
+    """Listings and neighbours' pages are keyed by a hash of the light record (decision 47),
+    made by the process that assembled it: a worker's must be the one the main process makes
+    of the record it was handed, or a rebuild would remake listings for nothing."""
+    monkeypatch.setattr(build_module, "SOLO_BELOW", 1)
+    cache = tmp_path / "cache"
+    result = build(src, tmp_path / "site", site_url=SITE, workers=2, cache_dir=cache)
+    state = pickle.loads((cache / "state.pickle").read_bytes())
+    assert sorted(state["looks"].values()) == sorted(build_module._look(r) for r in result.records)
 
 
 def test_a_racily_clean_source_is_hashed_again(src, tmp_path):

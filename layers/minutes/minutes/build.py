@@ -6,10 +6,10 @@ and dates derive from the keys, so the same sources always give the same bytes.
 Every core works (from SOLO_BELOW meetings to assemble on; below, one process does it all):
 meetings are assembled in worker processes and the main process, which store each whole
 meeting (buildcache.py) and hand back a light copy without its rendered content; then the
-workers make the feeds and render and write the meeting pages, each read back from the store,
+workers render and write the meeting pages and make the feeds, each read back from the store,
 while the main process writes the search index and the other listings (archives, calendars,
-sitemaps: site.listing_units) as each is made, then renders the pages no worker has taken; so
-no process holds the whole site's listings or every meeting's content at once. Work for one
+sitemaps: site.listing_units) as each is made, then makes the feeds and pages no worker has
+taken; so no process holds the whole site's listings or every meeting's content at once. Work for one
 process runs in it: no pool.
 With a cache folder, a rebuild reuses what has not changed, keyed by content hash: a source
 whose stat is unchanged is not read, a meeting whose files and code are the same is not parsed
@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import gc
+import itertools
 import hashlib
 import os
 import posixpath
@@ -29,6 +30,7 @@ import sys
 import urllib.parse
 from collections import defaultdict
 from collections.abc import Iterator
+from typing import NamedTuple
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -164,6 +166,21 @@ def _light(item: Assembled) -> Assembled:
     return replace(item, record=record, notes=(), search_text=None)
 
 
+class _Done(NamedTuple):
+    """What the main process is handed back of an assembled meeting (_assemble_many)."""
+    light: tuple                  # (name, light outcome: a list of Assembled, or the problems)
+    where: tuple                  # where its whole outcome is stored (load_record)
+    words: tuple | None           # where its search words are stored, if any
+    read: dict                    # the front matter it read (frontmatter.remembering)
+    seen: dict                    # key -> buildcache.Seen of each source file it hashed
+    looks: tuple[str, ...]        # _look of each light record
+
+
+def _look(record: MeetingRecord) -> str:
+    """A hash of a light record: what listings and prev/next links show of it (_looks)."""
+    return hashlib.sha256(repr(record).encode()).hexdigest()
+
+
 def _assemble_one(job: tuple[str, _Job, int, str | None, dict | None]) -> tuple[tuple, tuple, dict, dict]:
     """One meeting, or every meeting of a running-notes file; or the problems rejecting it:
     (whole outcome, for the store; light outcome, to hand back; the front matter it read, to
@@ -206,18 +223,19 @@ def _assemble_one(job: tuple[str, _Job, int, str | None, dict | None]) -> tuple[
     return (name, outcome, words), (name, [_light(item) for item in outcome]), read, seen
 
 
-def _assemble_many(work: tuple[str, list]) -> list[tuple[tuple, tuple, tuple | None, dict, dict]]:
+def _assemble_many(work: tuple[str, list]) -> list[_Done]:
     """A batch of meetings, their whole outcomes stored in one new pack (one file created per
     batch, not per meeting), each followed by its search words as a record of their own (the
-    index reads those alone, not the whole outcome): (light outcome, where its whole one is,
-    where its words are or None, front matter read, source files hashed) of each."""
+    index reads those alone, not the whole outcome). The light records' hashes are made here
+    too, in whichever process assembles them, not in the main process between the phases."""
     pack, jobs = work
     done = [_assemble_one(job) for job in jobs]
     values = []
     for (name, outcome, *words), _, _, _ in done:
         values += [(name, outcome), *words]
     places = iter(store_records(pack, values))
-    return [(light, next(places), next(places) if len(whole) > 2 else None, read, seen)
+    return [_Done(light, next(places), next(places) if len(whole) > 2 else None, read, seen,
+                  tuple(_look(item.record) for item in light[1] if isinstance(item, Assembled)))
             for whole, light, read, seen in done]
 
 
@@ -459,18 +477,24 @@ def _build(src: Path, out: Path, *, site_url: str, max_bytes: int, workers: int 
         # the cache's bytecode when it first renders (decision 65).
         meanwhile = (lambda: _renderer(*config).load_templates()) if workers > 1 and todo > 1 else None
         with _Pool(workers) as pool:
+            found: dict[str, str] = {}
             assembled = _assemble_all(pool, jobs, cached, site_host, max_bytes, cache, result,
-                                      progress, names, meanwhile)
+                                      progress, names, meanwhile, found)
             records = _unique_segments([a.record for _, _, a in assembled])
             result.records = records
             writer = _Writer(out, cache)
             stored = {(a.record.group, a.record.meeting): (job, at) for job, at, a in assembled}
             where = {job.digest: cache.record_at(job.digest) for job, _, _ in assembled}
-            looks = _looks(assembled, cache)
+            looks = _looks(assembled, cache, found)
             shows = {(r.group, r.meeting): f"{looks[(r.group, r.meeting)]}:{r.segment}" for r in records}
             pages = _plan_pages(records, writer, cache, stored, where, shows, names)
             chunks = [pages[i:i + _PAGES_PER_JOB] for i in range(0, len(pages), _PAGES_PER_JOB)]
             state = (infos, newest_by_group(records))
+            # The workers render the pages, from the front of the queue, as soon as they are
+            # planned; the main process plans the listings, queues the feeds behind the pages,
+            # makes the search index and the other listings, then takes queued items from the
+            # back, feeds first (one process: all of it, in turn).
+            rendered_pages = pool.map(_second_phase, [(config, state, work) for work in chunks])
             idents = {(r.group, r.meeting): (f"{stored[(r.group, r.meeting)][0].digest}:{r.segment}",
                                              r.date.toordinal(), r.listed) for r in records}
             whole = _Whole(records, stored, where, cache)
@@ -478,13 +502,10 @@ def _build(src: Path, out: Path, *, site_url: str, max_bytes: int, workers: int 
             units = _plan_listings(renderer, records, idents, shows, whole, writer)
             feeds = [_feeds_job(unit, whole, writer, cache) for unit in units
                      if unit.feed_scope is not None]
-            # The workers make the feeds (the biggest listings) and then the pages, from the
-            # front of the queue, while the main process makes the search index and the other
-            # listings; then it takes pages from the back (one process: all of it, in turn).
-            rendered = pool.map(_second_phase, [(config, state, work) for work in [*feeds, *chunks]])
+            rendered_feeds = pool.map(_second_phase, [(config, state, work) for work in feeds])
             _write_search(records, idents, whole, cache, writer)
             _write_listings(renderer, units, writer, skip=feeds)
-            for files in rendered:
+            for files in itertools.chain(rendered_feeds, rendered_pages):
                 for path, written, wrote in files:
                     writer.wrote_elsewhere(path, written, wrote)
         cache.keep_listing(idents)
@@ -521,14 +542,15 @@ class _Whole:
         return self._where[job.digest], at, self._segments[key]
 
 
-def _looks(assembled, cache: BuildCache) -> dict[tuple[str, str], str]:
+def _looks(assembled, cache: BuildCache, found: dict) -> dict[tuple[str, str], str]:
     """(group, meeting) -> a hash of its light record (what listings and prev/next links show
-    of it), computed once per meeting (a memo in the cache): a change to the text of the
-    minutes alone then leaves alone every listing but the feeds, and the neighbours' pages."""
+    of it), computed once per meeting (a memo in the cache; `found`: those made where the
+    meetings were just assembled): a change to the text of the minutes alone then leaves alone
+    every listing but the feeds, and the neighbours' pages."""
     old, new, out = cache.memo("looks"), {}, {}
     for job, at, item in assembled:
         key = f"{job.digest}:{at}"
-        look = new[key] = old.get(key) or hashlib.sha256(repr(item.record).encode()).hexdigest()
+        look = new[key] = found.get(key) or old.get(key) or _look(item.record)
         out[(item.record.group, item.record.meeting)] = look
     cache.keep_memo("looks", new)
     return out
@@ -696,9 +718,10 @@ def _jobs(src: Path, site_host: str, max_bytes: int, cache: BuildCache,
 
 def _assemble_all(pool: _Pool, jobs: list[_Job], outcomes: list, site_host: str, max_bytes: int,
                   cache: BuildCache, result: BuildResult, progress, names: dict[str, str],
-                  meanwhile=None) -> list[tuple[_Job, int, Assembled]]:
+                  meanwhile=None, looks: dict | None = None) -> list[tuple[_Job, int, Assembled]]:
     """`outcomes`: the cached light outcome of each job, None where it must be assembled.
-    `meanwhile`: what the main process does once the work is queued, before it helps."""
+    `meanwhile`: what the main process does once the work is queued, before it helps.
+    `looks`: filled with the _look of each assembled meeting, by "<job digest>:<at>"."""
     todo = [at for at, outcome in enumerate(outcomes) if outcome is None]
     result.reused += len(jobs) - len(todo)
     # The front matter each meeting read last time (by its first source key): a reused one
@@ -717,15 +740,17 @@ def _assemble_all(pool: _Pool, jobs: list[_Job], outcomes: list, site_host: str,
     if meanwhile is not None:
         meanwhile()
     for first, chunk in zip(range(0, len(work), size), results):
-        for at, (outcome, where, words, read, seen) in zip(todo[first:first + size], chunk):
-            outcomes[at] = outcome
-            for key, source in seen.items():
+        for at, made in zip(todo[first:first + size], chunk):
+            outcomes[at] = made.light
+            for key, source in made.seen.items():
                 cache.saw_source(key, source)
-            jobs[at] = _completed(jobs[at], seen, site_host, max_bytes,
+            jobs[at] = _completed(jobs[at], made.seen, site_host, max_bytes,
                                   names.get(keys.group_of_key(jobs[at].files[0][0])))
-            cache.keep_meeting(jobs[at].digest, outcome, where, words)
-            if read:
-                front[jobs[at].files[0][0]] = read
+            cache.keep_meeting(jobs[at].digest, made.light, made.where, made.words)
+            if looks is not None:
+                looks.update((f"{jobs[at].digest}:{n}", look) for n, look in enumerate(made.looks))
+            if made.read:
+                front[jobs[at].files[0][0]] = made.read
             done += 1
             if progress:
                 progress(done, len(jobs))
