@@ -146,8 +146,9 @@ def _check_prefix_depth(text: str) -> None:
 # --- the one walk ------------------------------------------------------------------------------
 
 _CONTAINERS = (comrak.BlockQuote, comrak.List, comrak.Item, comrak.TaskItem)
-_CONTAINER_NAMES = {comrak.BlockQuote: "blockquote", comrak.List: "list", comrak.Item: "item",
-                    comrak.TaskItem: "item"}
+_CONTAINER_EVENTS = {kind: (f"{name}_open", f"{name}_close") for kind, name in (
+    (comrak.BlockQuote, "blockquote"), (comrak.List, "list"), (comrak.Item, "item"),
+    (comrak.TaskItem, "item"))}
 _PARAGRAPH, _HEADING = comrak.Paragraph, comrak.Heading
 _TEXT, _SOFT_BREAK, _LINE_BREAK, _CODE = comrak.Text, comrak.SoftBreak, comrak.LineBreak, comrak.Code
 _HTML_INLINE, _IMAGE, _LINK = comrak.HtmlInline, comrak.Image, comrak.Link
@@ -187,7 +188,16 @@ class _Walk:
                 if kind is _PARAGRAPH:
                     if depth >= deepest:
                         deepest, deepest_line = depth + 1, line
-                    append(Block("paragraph", line, inline(node.children, line)))
+                    inner = node.children
+                    if len(inner) == 1 and type(text := inner[0].node_value) is _TEXT:
+                        # one run of text (most paragraphs): what _inline makes of it
+                        inner[0].parent = None
+                        text = text.value
+                        shown(text)
+                        plain = " ".join(text.split())
+                        append(Block("paragraph", line, Inline(plain, plain, "", ((line, text, False),))))
+                    else:
+                        append(Block("paragraph", line, inline(inner, line)))
                 elif kind is _HEADING:
                     if depth >= deepest:
                         deepest, deepest_line = depth + 1, line
@@ -195,10 +205,19 @@ class _Walk:
                 elif kind in _CONTAINERS:
                     if depth > deepest:
                         deepest, deepest_line = depth, line
-                    name = _CONTAINER_NAMES[kind]
-                    append(Block(name + "_open", line))
+                    opens, closes = _CONTAINER_EVENTS[kind]
+                    append(Block(opens, line))
                     inner = node.children
-                    frames.append((iter(inner), node, inner, depth + 1, Block(name + "_close", line)))
+                    if len(inner) == 1 and type((only := inner[0]).node_value) is _PARAGRAPH:
+                        # a tight item's one paragraph (most items): read here, with no frame
+                        only.parent = None
+                        at = only.sourcepos.start.line - 1
+                        if depth + 1 >= deepest:
+                            deepest, deepest_line = depth + 2, at
+                        append(Block("paragraph", at, inline(only.children, at)))
+                        append(Block(closes, line))
+                        continue
+                    frames.append((iter(inner), node, inner, depth + 1, Block(closes, line)))
                     break
                 elif kind is _TABLE:
                     append(Block("table_open", line))
