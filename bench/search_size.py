@@ -184,7 +184,7 @@ QUERIES: list[str] = []
 
 def main() -> int:
     from tests.browser.chromium import Chromium
-    from minutes.search import doc_ids, shard_for, shard_path
+    from minutes.search import doc_ids, file_key, shard_count, shard_for, shard_path
     global QUERIES
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -229,7 +229,7 @@ def main() -> int:
         # One more meeting (the newest): the files the index rewrites.
         new = records[-1]
         ids = doc_ids(records)
-        touched = shard_for(new)
+        touched = {file_key(shard, shard_count(len(records))) for shard in shard_for(new)}
         rewritten = sum(shard_kb.get(shard_path(s), 0) for s in touched)
         print(f"one new meeting rewrites {len(touched)} of {len(shard_kb):,} shards "
               f"({rewritten:.0f} of {sum(shard_kb.values()):,.0f} KB) and its week's result and keys files "

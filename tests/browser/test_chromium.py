@@ -4,6 +4,7 @@ serious or critical accessibility violation, in the light and the dark colour sc
 from __future__ import annotations
 
 import json
+import threading
 import urllib.parse
 import time
 
@@ -120,12 +121,18 @@ def test_axe_finds_no_serious_or_critical_violations(browser, site_server, axe_s
     assert not problems, "\n".join(problems)
 
 
+def _count(site) -> int:
+    """How many term files the built index has (its meta.json)."""
+    from minutes.search import meta_count
+    return meta_count((site / "search" / "meta.json").read_bytes())
+
+
 def _expected_hits(site, query_terms: list[str]) -> set[int]:
     """The ids a query must find, read from the built index files as search.js reads them."""
-    from minutes.search import shard_key, shard_path
+    from minutes.search import word_path
     found = None
     for term in query_terms:
-        path = site / shard_path(shard_key(term)).lstrip("/")
+        path = site / word_path(term, _count(site)).lstrip("/")
         shard = json.loads(path.read_bytes())["w"] if path.exists() else {}
         ids = set()
         for word, deltas in shard.items():
@@ -139,21 +146,26 @@ def _expected_hits(site, query_terms: list[str]) -> set[int]:
 
 
 def test_a_query_fetches_one_shard_per_word_and_finds_what_the_index_holds(browser, site_server, corpus_site):
-    """The corpus index has hundreds of shards; a three-word query (one of them a prefix, one a
-    short whole word) loads exactly its three shards and the week files of the results it shows,
-    and shows every result it found (each read out of its week's file)."""
-    from minutes.search import doc_path, shard_key, shard_path
+    """The corpus index has one term file per ~10 listed meetings (meta.json says how many); a
+    three-word query (one of them a prefix, one a short whole word) loads meta.json, exactly its
+    words' term files and the week files of the results it shows, and shows every result it
+    found (each read out of its week's file)."""
+    from minutes.search import doc_path, shard_count, word_path
     query = ["meeting", "roadm", "xla"]
     expected = _expected_hits(corpus_site, query)
     assert 3 <= len(expected) <= 50
-    assert sum(1 for _ in (corpus_site / "search" / "t").iterdir()) > 500
+    files = _count(corpus_site)
+    listed = sum(len(json.loads(p.read_bytes())) for p in (corpus_site / "search" / "d").iterdir())
+    assert files == shard_count(listed) >= 16 and len({word_path(t, files) for t in query}) == 3
+    assert sum(1 for _ in (corpus_site / "search" / "t").iterdir()) == files
     browser.open(site_server("/search/?q=" + "+".join(query)))
     count = wait_for(browser, "document.querySelectorAll('.search-results .entry').length")
     assert count == len(expected)
     assert text(browser, ".search-status") == f"{len(expected)} meetings match."
     fetched = browser.evaluate("performance.getEntriesByType('resource').map(e => new URL(e.name).pathname)")
     shards = sorted(p for p in fetched if p.startswith("/search/t/"))
-    assert shards == sorted(shard_path(shard_key(t)) for t in query)
+    assert shards == sorted(word_path(t, files) for t in query)
+    assert [p for p in fetched if p == "/search/meta.json"] == ["/search/meta.json"]
     weeks = sorted(p for p in fetched if p.startswith("/search/d/"))
     assert weeks == sorted({doc_path(doc_id) for doc_id in expected})   # each result's week, once
     shown = browser.evaluate("Array.from(document.querySelectorAll('.search-results .entry-title a'))"
@@ -162,13 +174,42 @@ def test_a_query_fetches_one_shard_per_word_and_finds_what_the_index_holds(brows
     assert sorted(shown) == sorted(p + "index.html" for p in paths)
 
 
-def test_the_script_names_each_word_s_shard_as_the_index_does(browser, site_server):
-    """search.js hashes a word's prefix (its UTF-8) to its shard as search.shard_key does: words
-    of several scripts, digits and joiners each fetch the shard the index put them in (a shard
-    that does not exist is fetched too, and matches nothing)."""
-    from minutes.search import shard_key, shard_path, words
-    query = words("Straße 日本語 ünïcode v1.2 c++ k8s δοκιμή x 2024-01-01 émoji🙂")
-    browser.open(site_server("/search/?q=" + urllib.parse.quote_plus(" ".join(query))))
+QUERY = "Straße 日本語 ünïcode v1.2 c++ k8s δοκιμή x 2024-01-01 émoji🙂"
+
+
+def _fetched_term_files(browser, url: str) -> list[str]:
+    from minutes.search import words
+    browser.open(url + "?q=" + urllib.parse.quote_plus(" ".join(words(QUERY))))
     wait_for(browser, "/match/.test(document.querySelector('.search-status').textContent)")
     fetched = browser.evaluate("performance.getEntriesByType('resource').map(e => new URL(e.name).pathname)")
-    assert sorted(p for p in fetched if p.startswith("/search/t/")) == sorted({shard_path(shard_key(t)) for t in query})
+    return sorted(p for p in fetched if p.startswith("/search/t/"))
+
+
+def test_the_script_names_each_word_s_shard_as_the_index_does(browser, site_server, corpus_site, tmp_path,
+                                                              monkeypatch):
+    """search.js hashes a word's prefix (its UTF-8) to its shard as search.shard_key does, then
+    takes it modulo the count meta.json gives: words of several scripts, digits and joiners each
+    fetch the file the index put them in (a file that does not exist is fetched too, and matches
+    nothing), on the corpus site and on a site of SHARDS term files (a hash's every bit)."""
+    from minutes import search
+    from minutes.build import build
+    from minutes.preview import make_server, url_of
+    query = search.words(QUERY)
+    assert _fetched_term_files(browser, site_server("/search/")) == sorted(
+        {search.word_path(t, _count(corpus_site)) for t in query})
+    src = tmp_path / "src" / "polyglot"
+    src.mkdir(parents=True)
+    (src / "2024-01-01-sync.md").write_text(f"# Sync\n\n{QUERY}\n", "utf-8")
+    monkeypatch.setattr(search, "PER_SHARD", 0)   # SHARDS term files, however few the meetings
+    build(tmp_path / "src", tmp_path / "site", site_url="https://minutes.example.org", workers=1)
+    assert _count(tmp_path / "site") == search.SHARDS
+    server = make_server(tmp_path / "site", port=0, quiet=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        assert _fetched_term_files(browser, url_of(server, "/search/")) == sorted(
+            {search.word_path(t, search.SHARDS) for t in query})
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from minutes import runtime
+from minutes import runtime, search
 
 from tests.support.aws import SAMPLE_KEY, load_event, minutes_text, sample_minutes
 
@@ -136,10 +136,12 @@ def shards_of_new_meeting(stack, keys_before: set[str]) -> set[str]:
     return {f"search/t/{shard}.json" for shard in shards}
 
 
-def test_search_reads_only_the_shards_that_exist_and_writes_changed_shards_without_asking(stack):
+def test_search_reads_only_the_shards_that_exist_and_writes_changed_shards_without_asking(stack, monkeypatch):
     """The search update (search.plan_days): one page of the shard folder's listing, then a GET
     of only the shards that exist among the new meeting's; no HEAD before writing a shard (the
-    plan holds only shards whose bytes changed), and every shard of the new meeting is written."""
+    plan holds only shards whose bytes changed), and every shard of the new meeting is written.
+    SHARDS term files (as from 5,121 listed meetings on), so most words have a file of their own."""
+    monkeypatch.setattr(search, "PER_SHARD", 0)
     stack.publish(f"minutes/openxla/{OPENXLA[0]}.md", minutes_text("Roadmap review"))
     stack.drain()
     keys_before = stack.site_keys()
@@ -162,6 +164,7 @@ def test_search_on_a_large_site_fetches_shards_past_the_first_page_of_the_listin
     page's last key may exist, so they are fetched (a 404 for the new ones), with one listing."""
     from minutes.services import index
     monkeypatch.setattr(index, "SHARD_LISTING", 5)
+    monkeypatch.setattr(search, "PER_SHARD", 0)   # SHARDS term files
     stack.publish(f"minutes/openxla/{OPENXLA[0]}.md", minutes_text("Roadmap review"))
     stack.drain()
     for n in range(6):   # keys that sort before any shard's (three hex digits)

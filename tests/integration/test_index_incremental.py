@@ -10,7 +10,7 @@ import random
 
 import pytest
 
-from minutes import runtime
+from minutes import runtime, search
 from minutes.aws.dynamo import MeetingsTable
 from minutes.aws.listings import ListingsTable
 from minutes.aws.s3 import SiteStore
@@ -129,14 +129,84 @@ def one_publish_calls(n: int, groups: int) -> tuple[CallCounter, CallCounter]:
 LARGE = (990, 9) if os.environ.get("SCALE_LONG") else (330, 3)
 
 
-def test_one_publish_makes_the_same_calls_into_an_archive_of_210_and_of_a_larger_one(aws_environment):
+def test_one_publish_makes_the_same_calls_into_an_archive_of_210_and_of_a_larger_one(aws_environment,
+                                                                                     monkeypatch):
     """Both archives are larger than every window a publish reads (a page of 20, 50 feed
     entries, 100 calendar events, a year of one group) and span the same three years (front
     pages link every year); in neither does the new meeting fill a page. 2 groups of 105
-    meetings, then more groups of 110 (LARGE)."""
+    meetings, then more groups of 110 (LARGE). The search index has SHARDS term files at both
+    sizes, as every archive of more than 5,120 listed meetings has: below that the count
+    follows the archive (decision 64), so a meeting's words fall in fewer files on a smaller
+    one (fewer writes, never more), and a publish that crosses a power of two re-shards once
+    (test_a_publish_that_crosses_a_power_of_two_re_shards_once)."""
+    monkeypatch.setattr(search, "PER_SHARD", 0)
     small, large = one_publish_calls(210, groups=2), one_publish_calls(LARGE[0], groups=LARGE[1])
     for when, (a, b) in {"publish": (small[0], large[0]), "index": (small[1], large[1])}.items():
         assert a.calls == b.calls, when
         assert (a.items_read, a.s3_writes, a.dynamodb_reads) == (b.items_read, b.s3_writes,
                                                                  b.dynamodb_reads), when
     assert small[1].count("Scan") == 0 and small[1].s3_writes > 0
+
+
+def search_calls(stack: Harness, key: str, body: bytes | None) -> list[tuple[str, str]]:
+    """Publish (or, without a body, delete) one meeting and run the index (small_indexer: the
+    harness's client), recording the S3 calls the index makes on search files."""
+    if body is None:
+        assert stack.invoke_publish(stack.delete_event(key))["status"] == "removed"
+    else:
+        assert stack.publish(key, body)["status"] == "published"
+    calls: list[tuple[str, str]] = []
+
+    def record(params, model, **_):
+        calls.append((model.name, params.get("Key") or params.get("Prefix") or ""))
+
+    events = stack.s3.meta.events
+    events.register("before-parameter-build.s3", record, unique_id="search-calls")
+    try:
+        stack.drain()
+    finally:
+        events.unregister("before-parameter-build.s3", unique_id="search-calls")
+    return [(name, key) for name, key in calls if key.startswith("search/")]
+
+
+def term_files(stack: Harness) -> set[str]:
+    return {k for k in stack.site_keys() if k.startswith("search/t/")}
+
+
+def meta(stack: Harness) -> dict:
+    return json.loads(stack.s3.get_object(Bucket=stack.site_bucket, Key="search/meta.json")["Body"].read())
+
+
+def test_a_publish_that_crosses_a_power_of_two_re_shards_once(stack):
+    """The count of term files follows the number of listed meetings (search.shard_count: 1 up
+    to PER_SHARD meetings, 2 up to twice that, ...). The publish that crosses a power of two
+    lists the term folder whole, reads every term file and writes the index of the new count
+    (meta.json last), once; the publishes on either side of it touch only their words' files.
+    A delete back across it merges them again. After each, the site is a whole build's."""
+    indexer = small_indexer(stack)
+    runtime.provide(indexer=indexer)
+    keys = [f"minutes/alpha/2024-{1 + n // 28:02d}-{1 + n % 28:02d}-sync.md" for n in range(search.PER_SHARD + 2)]
+    for n, key in enumerate(keys[:search.PER_SHARD]):
+        upload(stack, key, minutes_text(f"Sync {n}", f"Topic{n} roadmap review compiler release notes."))
+    assert term_files(stack) == {"search/t/000.json"}
+    assert meta(stack) == {"shards": 1}
+
+    crossing = search_calls(stack, keys[search.PER_SHARD], minutes_text("Sync 10", "Zebrafish roadmap."))
+    full_listings = [key for name, key in crossing if name == "ListObjectsV2"]
+    assert full_listings.count("search/t/") == 2   # the re-shard's listing, then the plan's page
+    assert ("PutObject", "search/meta.json") in crossing
+    assert term_files(stack) == {"search/t/000.json", "search/t/001.json"}
+    assert meta(stack) == {"shards": 2}
+    assert_site_is_a_whole_build(stack, indexer)
+
+    after = search_calls(stack, keys[search.PER_SHARD + 1], minutes_text("Sync 11", "Quokka roadmap."))
+    assert [key for name, key in after if name == "ListObjectsV2"] == ["search/t/"]   # the plan's page only
+    assert ("PutObject", "search/meta.json") not in after
+    assert_site_is_a_whole_build(stack, indexer)
+
+    search_calls(stack, keys[0], None)                  # 11 listed: still two files
+    assert meta(stack) == {"shards": 2}
+    search_calls(stack, keys[1], None)                  # 10 listed: one file again
+    assert term_files(stack) == {"search/t/000.json"}
+    assert meta(stack) == {"shards": 1}
+    assert_site_is_a_whole_build(stack, indexer)

@@ -144,7 +144,7 @@ def test_postings_of_the_first_and_last_dates_python_holds_fit_the_index():
     files = search.search_files([first, last])
     ids = search.doc_ids([first, last])
     for word, found in (("ancient", first), ("future", last)):
-        (posting,) = json.loads(files[search.shard_path(search.shard_key(word))])["w"][word]
+        (posting,) = json.loads(files[search.word_path(word, search.meta_count(files[search.META_PATH]))])["w"][word]
         assert posting == ids[(found.group, found.meeting)] * 2   # not in the title
 
 

@@ -241,9 +241,9 @@ def test_a_rebuild_indexes_only_the_changed_meetings_day_for_search(src, tmp_pat
 
     index_files = search.index_files
 
-    def recording_fresh(docs):
-        return index_files((doc_id, record, words) for doc_id, record, words in docs
-                           if not indexed.append((record.group, record.meeting)))
+    def recording_fresh(docs, **options):
+        return index_files(((doc_id, record, words) for doc_id, record, words in docs
+                            if not indexed.append((record.group, record.meeting))), **options)
 
     monkeypatch.setattr(search, "plan_days", recording)
     monkeypatch.setattr(search, "index_files", recording_fresh)
@@ -369,6 +369,7 @@ def test_a_correction_patches_only_the_search_shards_of_the_words_it_changed(src
     """The rebuild has the corrected meeting's old record: its day holds the same meetings (the
     same ids), so only the shards of the words it gained or lost are read and patched."""
     out, cache = tmp_path / "site", tmp_path / "cache"
+    monkeypatch.setattr(search, "PER_SHARD", 0)   # SHARDS term files, however few the meetings
     build(src, out, site_url=SITE, workers=1, cache_dir=cache)
     patched = []
     real = search._patch
@@ -462,3 +463,29 @@ def test_a_folder_emptied_of_site_files_keeps_what_else_is_in_it(src, tmp_path):
     build(src, out, site_url=SITE, workers=1, cache_dir=cache)
     assert (owned / "notes.txt").exists() and not (owned / "index.html").exists()
     assert not gone.exists() and (out / "openxla" / "index.html").is_file()
+
+
+def test_a_rebuild_that_crosses_a_power_of_two_cuts_the_index_into_the_new_count(src, tmp_path):
+    """The count of term files follows the number of listed meetings (search.shard_count): a
+    rebuild whose archive crosses a power of two writes the index of the new count (and
+    removes the term files it no longer has), the same bytes as a fresh build, both ways."""
+    out, cache = tmp_path / "site", tmp_path / "cache"
+    build(src, out, site_url=SITE, workers=1, cache_dir=cache)
+
+    def count() -> int:
+        return search.meta_count((out / "search" / "meta.json").read_bytes())
+
+    assert count() == search.shard_count(17) == 2
+    added = [src / "openxla" / f"2023-01-0{day}-extra.md" for day in range(1, 5)]
+    for path in added:
+        write(path, f"# Extra {path.stem}\n\n- zebrafish {path.stem}\n")
+    build(src, out, site_url=SITE, workers=1, cache_dir=cache)
+    build(src, tmp_path / "fresh-4", site_url=SITE, workers=1)
+    assert count() == search.shard_count(21) == 4 and site_of(out) == site_of(tmp_path / "fresh-4")
+    assert {p.name for p in (out / "search" / "t").iterdir()} <= {f"{n:03x}.json" for n in range(4)}
+    for path in added:
+        path.unlink()
+    build(src, out, site_url=SITE, workers=1, cache_dir=cache)
+    build(src, tmp_path / "fresh-2", site_url=SITE, workers=1)
+    assert count() == 2 and site_of(out) == site_of(tmp_path / "fresh-2")
+    assert {p.name for p in (out / "search" / "t").iterdir()} <= {"000.json", "001.json"}

@@ -10,9 +10,11 @@ from pathlib import Path
 
 from minutes.model import MeetingRecord
 from minutes.pages import PageRenderer, SiteConfig
-from minutes.search import (_WORD, CHUNK_DAYS, DAY_SLOTS, MAX_WORD, SHARDS, doc_ids, doc_path, index_files,
-                            keys_entry, keys_path, packed_terms, plain_text, plan_days, search_files,
-                            shard_file, shard_for, shard_key, shard_path, terms, week_of, words)
+from minutes.search import (_WORD, CHUNK_DAYS, DAY_SLOTS, MAX_WORD, META_PATH, PER_SHARD, SHARDS, doc_ids,
+                            doc_path, file_key, index_files, keys_entry, keys_path, meta_count, meta_file,
+                            needs_reshard, packed_terms, plain_text, plan_days, reshard_steps, search_files,
+                            searchable, shard_count, shard_file, shard_for, shard_key, shard_path, terms,
+                            week_of, word_path, words)
 from tests.unit.test_pages import Tags
 
 SITE = "https://minutes.example.org"
@@ -26,7 +28,7 @@ def record(day=dt.date(2022, 9, 20), slug="sig", group="openxla", **changes) -> 
 
 def postings(files: dict[str, bytes], word: str) -> list[tuple[int, bool]]:
     """(id, in title) of the meetings with this word, read as search.js reads them."""
-    data = files.get(shard_path(shard_key(word)))
+    data = files.get(word_path(word, meta_count(files.get(META_PATH))))
     if data is None:
         return []
     total, found = 0, []
@@ -75,7 +77,7 @@ def test_packed_words_are_the_terms_and_make_the_same_index_from_light_records()
     ids = doc_ids(records)
     docs = sorted((ids[(r.group, r.meeting)], r) for r in records)
     light = [(doc_id, r.with_changes(content_html=""), packed_terms(r)) for doc_id, r in docs]
-    assert dict(index_files(light)) == search_files(records)
+    assert dict(index_files(light, listed=len(searchable(records)))) == search_files(records)
 
 
 def test_upcoming_meetings_are_searchable_drafts_never_and_the_files_are_deterministic():
@@ -150,19 +152,32 @@ def random_record(rng: random.Random, n: int) -> MeetingRecord:
                   content_html=f"<p>{text}</p>", status=rng.choice(["published"] * 4 + ["draft", "upcoming"]))
 
 
+def reshard_first(files: dict[str, bytes], listed: int) -> tuple[dict[str, bytes], list]:
+    """What the index service does before a plan when the count of term files changes: the
+    files after every term file is moved, and the writes that moved them (in order)."""
+    if not needs_reshard(files.get(META_PATH), listed):
+        return files, []
+    moves = [item for step in reshard_steps({p: b for p, b in files.items() if p.startswith("/search/t/")}, listed)
+             for item in step]
+    return write(files, moves), moves
+
+
 def plan_change(files: dict[str, bytes], before: list[MeetingRecord], after: list[MeetingRecord],
                 changed: set, reads: list | None = None) -> list:
-    """What the index service does for one change set: plan_days with the listed meetings of
-    the touched days before (light) and now (full records), reading the current files."""
+    """What the index service does for one change set: a re-shard when the number of listed
+    meetings crosses a power of two, then plan_days with the listed meetings of the touched
+    days before (light) and now (full records), reading the current files."""
     days = {r.date for r in before + after if (r.group, r.meeting) in changed}
+    listed = len(searchable(after))
+    files, moves = reshard_first(files, listed)
 
     def read(path):
         if reads is not None:
             reads.append(path)
         return files.get(path)
 
-    return plan_days(before=[r for r in before if r.date in days and r.listed],
-                     after=[r for r in after if r.date in days], read=read)
+    return moves + plan_days(before=[r for r in before if r.date in days and r.listed],
+                             after=[r for r in after if r.date in days], listed=listed, read=read)
 
 
 def write(files: dict[str, bytes], plan: list) -> dict[str, bytes]:
@@ -204,11 +219,14 @@ def test_patching_the_touched_days_gives_the_bytes_of_a_fresh_index():
     rng = random.Random(7)
     records: list[MeetingRecord] = []
     files = search_files(records)
+    counts = set()
     for step in range(120):
         before = list(records)
         changed = random_change(rng, records, step)
         files, _ = apply_change(files, before, records, changed)
         assert files == search_files(records), f"step {step}"
+        counts.add(meta_count(files.get(META_PATH)))
+    assert counts >= {1, 2, 4}   # the archive grew across powers of two: re-shards were planned
 
 
 def test_a_plan_applied_again_or_retried_after_failing_halfway_converges():
@@ -229,6 +247,7 @@ def test_a_plan_applied_again_or_retried_after_failing_halfway_converges():
         assert write(files, again) == files, f"step {step}"
         retried += len(plan) > 1
     assert retried > 50   # most steps really were cut halfway through a plan of several files
+    assert meta_count(files.get(META_PATH)) >= 4
 
 
 def test_one_new_meeting_touches_only_the_shards_of_its_words():
@@ -239,13 +258,15 @@ def test_one_new_meeting_touches_only_the_shards_of_its_words():
     updated, io = apply_change(files, archive, archive + [new], {("openxla", new.meeting)})
     new_id = doc_ids([new])[("openxla", new.meeting)]
     assert updated == search_files(archive + [new])
+    count = shard_count(401)
+    assert count == shard_count(400) == meta_count(files[META_PATH]) == 64   # no re-shard here
     shards = sum(p.startswith("/search/t/") for p in files)
     written = [p for p in io["written"] if p.startswith("/search/t/")]
-    assert len(written) == len(shard_for(new)) and len(written) < shards / 10
+    assert len(written) == len({file_key(shard, count) for shard in shard_for(new)}) and len(written) < shards / 4
     # Only the shards it goes into (its day had none), and its week's d/ and k/ files.
-    assert sorted(io["read"]) == sorted(written + [doc_path(new_id), keys_path(new_id)])
+    assert sorted(io["read"]) == sorted(written + [META_PATH, doc_path(new_id), keys_path(new_id)])
     assert {p for p in io["written"] if not p.startswith("/search/t/")} == {doc_path(new_id), keys_path(new_id)}
-    assert shard_file(shard_key("roadmap"), [(doc_ids([new])[("openxla", new.meeting)], new)]) is not None
+    assert shard_file(file_key(shard_key("roadmap"), count), [(new_id, new)], count=count) is not None
 
 
 # --- the page ----------------------------------------------------------------------------------
@@ -286,8 +307,9 @@ def test_read_many_gives_the_plan_read_gives_asking_for_the_week_files_then_the_
         before = list(records)
         changed = random_change(rng, records, step)
         days = {r.date for r in before + records if (r.group, r.meeting) in changed}
+        files, _ = reshard_first(files, len(searchable(records)))
         args = dict(before=[r for r in before if r.date in days and r.listed],
-                    after=[r for r in records if r.date in days])
+                    after=[r for r in records if r.date in days], listed=len(searchable(records)))
         rounds: list[list[str]] = []
 
         def read_many(paths):
@@ -298,8 +320,96 @@ def test_read_many_gives_the_plan_read_gives_asking_for_the_week_files_then_the_
         assert plan == plan_days(**args, read=files.get), f"step {step}"
         listed_days = {r.date for r in args["before"] + args["after"] if r.listed}
         weeks = {(d.toordinal() - dt.date(1900, 1, 1).toordinal()) // CHUNK_DAYS for d in listed_days}
-        assert len(rounds) == 2 and sorted(rounds[0]) == sorted(f"/search/{f}/{w}.json" for f in "dk" for w in weeks)
+        assert len(rounds) == 2 and sorted(rounds[0]) == sorted([META_PATH] + [f"/search/{f}/{w}.json"
+                                                                               for f in "dk" for w in weeks])
         assert all(p.startswith("/search/t/") for p in rounds[1])
         assert {p for p, _ in plan if p.startswith("/search/t/")} <= set(rounds[1])
         files = write(files, plan)
     assert files == search_files(records)
+
+
+# --- the count of term files follows the archive (decision 64) ----------------------------------
+
+
+def test_the_count_of_term_files_is_a_power_of_two_that_follows_the_listed_meetings():
+    """About PER_SHARD listed meetings a file (so each stays about the size it has at 10,000
+    meetings), a power of two (it divides SHARDS), never more than SHARDS."""
+    assert [shard_count(n) for n in (0, 1, PER_SHARD, PER_SHARD + 1, 1_000, 5_120, 5_121, 10_000, 10**6)] \
+        == [1, 1, 1, 2, 128, 512, 1024, 1024, 1024]
+    previous = 1
+    for listed in range(0, 12_000, 7):
+        count = shard_count(listed)
+        assert count & (count - 1) == 0 and SHARDS % count == 0 and count >= previous
+        assert count == SHARDS or listed <= count * PER_SHARD < 2 * listed + 2 * PER_SHARD
+        previous = count
+    # A word's file is its shard_key modulo the count (search.js computes the same).
+    assert file_key("3ff", 1024) == "3ff" and file_key("3ff", 128) == "07f" and file_key("3ff", 1) == "000"
+    assert word_path("roadmap", 64) == shard_path(f"{int(shard_key('roadmap'), 16) % 64:03x}")
+
+
+def test_meta_file_names_the_count_and_exists_only_while_something_is_listed():
+    assert meta_file(0) is None and json.loads(meta_file(1_000)) == {"shards": 128}
+    assert meta_count(None) == SHARDS                       # an index made before meta.json
+    for bad in (b"", b"{", b"[]", b'{"shards": 3}', b'{"shards": 0}', b'{"shards": 2048}', b'{"shards": "8"}'):
+        assert meta_count(bad) == SHARDS, bad
+    records = [record(day=dt.date(2024, 1, 1) + dt.timedelta(days=n), slug=f"m{n}") for n in range(25)]
+    files = search_files(records)
+    assert json.loads(files[META_PATH]) == {"shards": 4}
+    assert {p for p in files if p.startswith("/search/t/")} <= {shard_path(f"{n:03x}") for n in range(4)}
+    assert search_files([record(status="draft")]) == {}
+
+
+def archive(n: int, *, start: int = 0) -> list[MeetingRecord]:
+    return [record(day=dt.date(2020, 1, 1) + dt.timedelta(days=3 * k), slug=f"m{k}",
+                   content_html=f"<p>{TEXTS[k % len(TEXTS)]} word{k} other{k % 7} {'x' * (k % 5)}y</p>")
+            for k in range(start, start + n)]
+
+
+def test_a_re_shard_moves_every_word_as_it_is_growing_and_shrinking():
+    """reshard_steps of an index of one count into another gives the fresh index's term files
+    of that count, and meta.json last; a file new to the count is written before the files it
+    comes from are replaced, and a file the count no longer has is deleted after them."""
+    for small, large in ((10, 11), (40, 41), (80, 200), (1, 700)):
+        for before, after in ((small, large), (large, small)):
+            old, new = search_files(archive(before)), search_files(archive(after))
+            terms_before = {p: b for p, b in old.items() if p.startswith("/search/t/")}
+            steps = reshard_steps(terms_before, after)
+            assert needs_reshard(old[META_PATH], after) and steps[-1] == [(META_PATH, new[META_PATH])]
+            # Re-cut only: every word keeps its postings, so with the same meetings listed the
+            # files are those of a fresh index of `before` meetings at the new count.
+            moved = write(old, [item for step in steps for item in step])
+            ids = doc_ids(archive(before))
+            same = dict(index_files([(ids[(r.group, r.meeting)], r, None) for r in archive(before)], listed=after))
+            assert {p: b for p, b in moved.items() if p.startswith("/search/t/")} \
+                == {p: b for p, b in same.items() if p.startswith("/search/t/")}, (before, after)
+            kinds = [("new" if path not in old else "replaced" if body is not None else "deleted")
+                     for step in steps[:-1] for path, body in step]
+            assert kinds == sorted(kinds, key=["new", "replaced", "deleted"].index), (before, after)
+            assert not needs_reshard(moved[META_PATH], after)
+
+
+def test_a_re_shard_cut_short_anywhere_and_done_again_converges():
+    """The index writes a re-shard's steps one after another; a crash may stop it after any
+    write. Done again from what it left (meta.json still names the old count until the last
+    step), it gives the same files; so does the whole change planned again after it."""
+    rng = random.Random(13)
+    for before, after in ((10, 11), (11, 10), (20, 41), (41, 20), (3, 90), (90, 3)):
+        old_records, new_records = archive(before), archive(after)
+        changed = {(r.group, r.meeting) for r in old_records + new_records} - \
+            {(r.group, r.meeting) for r in old_records if r in new_records}
+        files = search_files(old_records)
+        plan = plan_change(files, old_records, new_records, changed)
+        for _ in range(12):
+            cut = rng.randrange(len(plan) + 1)
+            half = write(files, plan[:cut])
+            assert write(half, plan_change(half, old_records, new_records, changed)) == search_files(new_records), \
+                (before, after, cut)
+
+
+def test_files_under_t_that_are_not_term_files_are_left_alone_by_a_re_shard():
+    files = search_files(archive(30))
+    terms_before = {p: b for p, b in files.items() if p.startswith("/search/t/")}
+    terms_before["/search/t/-0001.json"] = b"{}"
+    terms_before["/search/t/notes.txt"] = b"not json"
+    touched = {path for step in reshard_steps(terms_before, 5) for path, _ in step}
+    assert not touched & {"/search/t/-0001.json", "/search/t/notes.txt"}

@@ -21,7 +21,7 @@ from minutes.model import Attachment, MeetingRecord
 from minutes.pages import PageRenderer, SiteConfig
 from minutes.preview import make_server, url_of
 from minutes.resources import classify, find_resources
-from minutes.search import shard_key, shard_path
+from minutes.search import META_PATH, meta_count, word_path
 from minutes.site import SiteFile, content_type, listing_files, whole_site
 
 SITE = "https://minutes.example.org"
@@ -45,10 +45,12 @@ RECORDS = [record(), record(day=dt.date(2022, 10, 4), slug="next"), record(group
 def test_listing_files_include_calendars_search_robots_404_and_assets():
     renderer = PageRenderer(SiteConfig(site_url=SITE))
     files = {f.path: f for f in listing_files(renderer, RECORDS)}
+    count = meta_count(files[META_PATH].body)
     for path, kind in [("/openxla/meetings.ics", "text/calendar; charset=utf-8"),
                        ("/jax/meetings.ics", "text/calendar; charset=utf-8"),
                        ("/search/index.html", "text/html; charset=utf-8"),
-                       (shard_path(shard_key("openxla")), "application/json"),
+                       (word_path("openxla", count), "application/json"),
+                       (META_PATH, "application/json"),
                        ("/robots.txt", "text/plain; charset=utf-8"),
                        ("/404.html", "text/html; charset=utf-8"),
                        (renderer.stylesheet_path, "text/css; charset=utf-8"),
@@ -238,7 +240,8 @@ def test_preview_server_serves_index_for_directories_right_types_and_the_404(bui
         assert fetch(url_of(server, "/openxla/feed.xml"))[1] == "application/rss+xml; charset=utf-8"
         assert fetch(url_of(server, "/openxla/atom.xml"))[1] == "application/atom+xml; charset=utf-8"
         assert fetch(url_of(server, "/openxla/meetings.ics"))[1] == "text/calendar; charset=utf-8"
-        assert fetch(url_of(server, shard_path(shard_key("openxla"))))[1] == "application/json"
+        assert fetch(url_of(server, word_path("openxla", meta_count((built / "search/meta.json").read_bytes()))))[1] \
+            == "application/json"
         status, kind, body = fetch(url_of(server, "/no/such/page/"))
         assert status == 404 and b"Page not found" in body
     finally:

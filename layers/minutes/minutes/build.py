@@ -615,13 +615,6 @@ def _write_search(records: list[MeetingRecord], idents: dict, whole: _Whole, cac
     and the words its assembly stored."""
     previous = cache.previous_listing() if cache.keeps else None
     old_paths = [p for p in cache.old_paths() if search.is_search_file(p)]
-    if previous is None or not all(cache.still_written(p, writer.target(p)) for p in old_paths):
-        for path, body in build_search.fresh(records, whole, whole.words):
-            writer.write(SiteFile(path, body, content_type(path)))
-        return
-    before = {key: build_search.Entry(key[0], key[1], dt.date.fromordinal(day))
-              for key, (_, day, listed) in previous.items() if listed}
-    changed = {key for key in idents.keys() | previous.keys() if previous.get(key) != idents.get(key)}
 
     def read(path: str) -> bytes | None:
         try:
@@ -629,6 +622,17 @@ def _write_search(records: list[MeetingRecord], idents: dict, whole: _Whole, cac
                 return handle.read()
         except FileNotFoundError:
             return None
+
+    # A new index when the last one is gone, changed since, or cut into another count of term
+    # files (the archive crossed a power of two: every term file changes anyway).
+    if previous is None or not all(cache.still_written(p, writer.target(p)) for p in old_paths) \
+            or search.needs_reshard(read(search.META_PATH), len(search.searchable(records))):
+        for path, body in build_search.fresh(records, whole, whole.words):
+            writer.write(SiteFile(path, body, content_type(path)))
+        return
+    before = {key: build_search.Entry(key[0], key[1], dt.date.fromordinal(day))
+              for key, (_, day, listed) in previous.items() if listed}
+    changed = {key for key in idents.keys() | previous.keys() if previous.get(key) != idents.get(key)}
 
     def whole_before(key: tuple[str, str]) -> MeetingRecord | None:
         """The whole record the last build indexed (its store entry is removed only when

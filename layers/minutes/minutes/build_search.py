@@ -46,7 +46,7 @@ def fresh(records: Iterable[MeetingRecord], whole: Callable[[tuple[str, str]], M
         for doc_id, key in chosen:
             packed = words(key)
             yield (doc_id, light[key], packed) if packed is not None else (doc_id, whole(key), None)
-    return search.index_files(docs())
+    return search.index_files(docs(), listed=len(listed))
 
 
 def plan(*, before: dict[tuple[str, str], Entry] | None, after: Iterable[MeetingRecord],
@@ -62,7 +62,9 @@ def plan(*, before: dict[tuple[str, str], Entry] | None, after: Iterable[Meeting
     record; read(path): a search file as the last build left it; whole_before(key): the whole
     record the last build indexed, or None when it is gone. With it, a batch of days that
     holds the same meetings as before (a correction, the common rebuild) patches only the
-    shards of the words that changed (_changed_shards), not every shard of those days."""
+    shards of the words that changed (_changed_shards), not every shard of those days. The
+    last index must have the term files of this build's count (search.needs_reshard false:
+    the build makes a fresh index otherwise)."""
     now = {(r.group, r.meeting): Entry(r.group, r.meeting, r.date) for r in after if r.listed}
     if before is None:
         before, changed = {}, set(now)
@@ -89,11 +91,11 @@ def plan(*, before: dict[tuple[str, str], Entry] | None, after: Iterable[Meeting
         size += len(days_after.get(day, ()))
         if size >= BATCH:
             only = _changed_shards(batch_days, days_before, days_after, touched, whole, whole_before)
-            out.update(_apply(batch_days, days_before, days_after, whole, current, only))
+            out.update(_apply(batch_days, days_before, days_after, whole, current, only, len(now)))
             batch_days, size = [], 0
     if batch_days:
         only = _changed_shards(batch_days, days_before, days_after, touched, whole, whole_before)
-        out.update(_apply(batch_days, days_before, days_after, whole, current, only))
+        out.update(_apply(batch_days, days_before, days_after, whole, current, only, len(now)))
     return out
 
 
@@ -116,9 +118,9 @@ def _changed_shards(days, days_before, days_after, touched, whole, whole_before)
     return shards
 
 
-def _apply(days, days_before, days_after, whole, current, only) -> dict[str, bytes | None]:
+def _apply(days, days_before, days_after, whole, current, only, listed) -> dict[str, bytes | None]:
     """One batch of days redone: their meetings before (light) and now (whole records)."""
     return dict(search.plan_days(
         before=[e for day in days for e in days_before.get(day, ())],
         after=[whole((e.group, e.meeting)) for day in days for e in days_after.get(day, ())],
-        read=current, only=only))
+        listed=listed, read=current, only=only))

@@ -1,18 +1,23 @@
 """The static search index, chunked so that a query downloads only what it needs (pure,
 deterministic: the same records give the same files).
 
-Files (under /search/), decisions 37 and 48:
+Files (under /search/), decisions 37, 48 and 64:
+  meta.json      {"shards": count}: how many term shards there are (`shard_count` of the
+                 number of listed meetings: a power of two, about PER_SHARD meetings each, at
+                 most SHARDS); absent while nothing is listed, and read as SHARDS when absent.
   t/<shard>.json a term shard: the words whose prefix -- their first three characters (code
                  points), or the whole word for words of one or two -- hashes to the shard
                  (`shard_key`: FNV-1a of the prefix's UTF-8, modulo SHARDS, as three hex
-                 digits), each with the meetings that have it, as {"w": {word: [delta-coded
-                 id*2+in_title, ...]}}. At most SHARDS files, however large the vocabulary.
+                 digits; the file is that key modulo the count, `file_key`), each with the
+                 meetings that have it, as {"w": {word: [delta-coded id*2+in_title, ...]}}.
+                 At most SHARDS files, however large the vocabulary.
   d/<week>.json  what a result shows of each meeting of one week (`week_of(id)`: the ids of
                  CHUNK_DAYS days, Monday to Sunday), {"<id>": {title, date, group, path,
                  status, summary}}.
   k/<week>.json  the shards each meeting of one week has words in, {"<id>": [shard, ...]} (read
-                 by the index, never by readers), so that a change can take a meeting out of
-                 them without its old text.
+                 by the index, never by readers; shard_key's names, whatever the count: the
+                 count divides SHARDS), so that a change can take a meeting out of them
+                 without its old text.
 There is no manifest: a term whose shard does not exist matches nothing (the fetch gets 404).
 
 A query fetches one shard per word (1-2 letter words match whole words, longer ones also the
@@ -33,11 +38,13 @@ record's HTML; a cold build, from the Markdown walk's text when the page holds n
 tests/unit/test_search_words.py), so the same record always gives the same words, whichever
 path indexed it and whenever it was stored.
 
-Incremental updates (the index service): `plan_days(before=, after=, read=)` (or `read_many=`)
-redoes the days a change set touches: it needs the listed meetings of those days as they were
+Incremental updates (the index service): `plan_days(before=, after=, listed=, read=)` (or
+`read_many=`, and `read_terms=` for a change of the count) redoes the days a change set touches: it needs the listed meetings of those days as they were
 (light entries are enough) and as they are (full records: their words), and a way to read the
 current files. It touches only the shards those meetings' words are in, before (from the k/
-files) and after (`shard_for`), and the d/ and k/ files of their weeks. Whatever the sequence,
+files) and after (`shard_for`), and the d/ and k/ files of their weeks; when the number of
+listed meetings moves the count across a power of two, it first re-shards every term file into
+the new count (`reshard`: the words of each file are moved, not found again). Whatever the sequence,
 and however often a plan is applied, the files equal `search_files(all records)`
 (tests/unit/test_search.py). `shard_file(shard, docs)` builds one shard from scratch.
 """
@@ -62,7 +69,9 @@ KEYS_DIR = "/search/k/"
 MAX_WORD = 40
 DAY_SLOTS = 64
 KEY_LENGTH = 3
-SHARDS = 1024                       # t/ files at most (static/search.js has the same number)
+SHARDS = 1024                       # t/ files at most; shard_key's modulus (and search.js's)
+PER_SHARD = 10                      # listed meetings per term shard, about (1,024 at 10,000)
+META_PATH = "/search/meta.json"
 CHUNK_DAYS = 7                      # the d/ and k/ files hold a week each (static/search.js)
 _EPOCH = dt.date(1900, 1, 1).toordinal()
 _TAG = re.compile(r'<[^>"]*(?:"[^"]*"[^>"]*)*>')   # attribute values may hold '>'
@@ -189,8 +198,47 @@ _SHARD_OF: dict[str, str] = {}   # prefix -> shard (a few thousand prefixes; has
 _PREFIX = operator.itemgetter(slice(0, KEY_LENGTH))
 
 
+def shard_count(listed: int) -> int:
+    """How many term shards an index of `listed` listed meetings has: the smallest power of two
+    with at most PER_SHARD meetings a shard, at most SHARDS. A pure function of what is listed,
+    so a fresh build and any sequence of changes agree on it; a power of two divides SHARDS,
+    so a file is a shard_key modulo the count, and a change of count splits each file in two
+    or merges two into one."""
+    count = 1
+    while count < SHARDS and count * PER_SHARD < listed:
+        count *= 2
+    return count
+
+
+def file_key(shard: str, count: int) -> str:
+    """The term file that holds shard_key `shard` when there are `count` files."""
+    return shard if count == SHARDS else f"{int(shard, 16) % count:03x}"
+
+
+def word_path(word: str, count: int) -> str:
+    """The term file holding a word, in an index of `count` shards (search.js's shard())."""
+    return shard_path(file_key(shard_key(word), count))
+
+
 def shard_path(shard: str) -> str:
     return f"{TERMS_DIR}{shard}.json"
+
+
+def meta_file(listed: int) -> bytes | None:
+    """meta.json for an index of `listed` listed meetings (None: no file, nothing is listed)."""
+    return _json({"shards": shard_count(listed)}) if listed else None
+
+
+def meta_count(data: bytes | None) -> int:
+    """The count of term shards a meta.json says; SHARDS without one (an index made before the
+    count followed the archive had SHARDS files, and an index without meta.json has none)."""
+    if not data:
+        return SHARDS
+    try:
+        count = json.loads(data)["shards"]
+    except (ValueError, KeyError, TypeError):
+        return SHARDS
+    return count if isinstance(count, int) and 0 < count <= SHARDS and SHARDS % count == 0 else SHARDS
 
 
 def week_of(doc_id: int) -> int:
@@ -236,18 +284,18 @@ def shard_for(record: MeetingRecord) -> set[str]:
     return {shard_key(word) for word in terms(record)} if record.listed else set()
 
 
-def shard_file(shard: str, docs: Iterable[tuple[int, MeetingRecord]]) -> bytes | None:
-    """The shard's file from (id, record) of the meetings with words in it (others are
-    ignored); None when no word falls in it (the file should not exist)."""
-    return _shard_bytes(_postings(shard, docs))
+def shard_file(shard: str, docs: Iterable[tuple[int, MeetingRecord]], *, count: int = SHARDS) -> bytes | None:
+    """The term file `shard` (a file_key of `count` files) from (id, record) of the meetings
+    with words in it (others are ignored); None when no word falls in it (no file)."""
+    return _shard_bytes(_postings(shard, docs, count))
 
 
 def patch_shard(shard: str, current: bytes | None, *, days: Iterable[int],
-                add: Iterable[tuple[int, MeetingRecord]] = ()) -> bytes | None:
-    """The shard's file with every id of the given days (day numbers, id // DAY_SLOTS) taken
+                add: Iterable[tuple[int, MeetingRecord]] = (), count: int = SHARDS) -> bytes | None:
+    """The term file with every id of the given days (day numbers, id // DAY_SLOTS) taken
     out and the (id, record) pairs of `add` put in: when `add` is every listed meeting of those
     days, the same bytes shard_file would give, however often it is applied."""
-    return _patch(current, days=set(days), added=_postings(shard, add))
+    return _patch(current, days=set(days), added=_postings(shard, add, count))
 
 
 def _patch(current: bytes | None, *, days: set[int], added: dict[str, list[int]]) -> bytes | None:
@@ -283,7 +331,7 @@ def keys_entry(record: MeetingRecord) -> list[str]:
     return sorted(shard_for(record))
 
 
-def plan_days(*, before: Iterable, after: Iterable[MeetingRecord], read=None,
+def plan_days(*, before: Iterable, after: Iterable[MeetingRecord], listed: int, read=None,
               read_many=None, only: set[str] | None = None) -> list[tuple[str, bytes | None]]:
     """The search files that make the index right again for some whole days: (path, new bytes
     or None to delete), in the order to write them; only files whose bytes differ from what
@@ -291,9 +339,11 @@ def plan_days(*, before: Iterable, after: Iterable[MeetingRecord], read=None,
 
     before: the listed meetings of those days as the index last had them (records or light
     entries with group, meeting, date); after: the full records of every listed meeting of
-    those days now; read(path): the current bytes of a search file, or None; or instead
-    read_many(paths): {path: bytes or None} for many at once (the index reads them
-    concurrently, in two rounds: the d/ and k/ files of the days' weeks, then the shards).
+    those days now; listed: how many meetings the whole archive lists now (the term files are
+    those of shard_count(listed): when needs_reshard, do reshard_steps first); read(path): the
+    current bytes of a search file, or None; or instead read_many(paths): {path: bytes or
+    None} for many at once (the index reads them concurrently, in two rounds: meta.json and
+    the d/ and k/ files of the days' weeks, then the shards).
     only: the shards that may change, from a caller that knows every other shard keeps the
     days' postings (the days hold the same meetings, so the same ids, and the words of those
     that changed differ only in these shards: `minutes build`, which has their old records);
@@ -302,9 +352,11 @@ def plan_days(*, before: Iterable, after: Iterable[MeetingRecord], read=None,
     Each day is redone whole (its ids out of every shard its k/ entries name or its meetings'
     words are in, then its meetings' postings in; its entries in the d/ and k/ files of its
     week replaced), so applying the plan twice, or again after a write failed halfway, gives
-    the same files: term shards are written first and the k/ files last, so while a retry is
-    owed, the k/ files still name every shard an old id may be in."""
+    the same files: term shards are written first and the k/ files last (then meta.json, when
+    the archive starts or stops listing anything), so while a retry is owed, the k/ files
+    still name every shard an old id may be in."""
     before, after = list(before), searchable(after)
+    count = shard_count(listed)
     new_ids = doc_ids(after)
     days = {(r.date.toordinal() - _EPOCH) for r in [*before, *after]}
     weeks = sorted({day // CHUNK_DAYS for day in days})
@@ -315,12 +367,14 @@ def plan_days(*, before: Iterable, after: Iterable[MeetingRecord], read=None,
     for doc_id, record in docs:
         found = terms(record)
         for word, in_title in found.items():
-            added.setdefault(shard_key(word), {}).setdefault(word, []).append(doc_id * 2 + in_title)
+            added.setdefault(file_key(shard_key(word), count), {}).setdefault(word, []).append(doc_id * 2 + in_title)
         own[doc_id] = sorted({shard_key(word) for word in found})   # keys_entry, terms found once
     if read_many is None:
         def read_many(paths):
             return {path: read(path) for path in paths}
-    week_files = read_many([f"{folder}{week}.json" for folder in (KEYS_DIR, DOCS_DIR) for week in weeks])
+    week_files = read_many([META_PATH] + [f"{folder}{week}.json" for folder in (KEYS_DIR, DOCS_DIR)
+                                          for week in weeks])
+    meta = week_files.pop(META_PATH)
     kept: dict[str, dict[str, object]] = {}      # path -> the entries of the days not redone
     shards = set(added)
     for path, data in week_files.items():
@@ -328,10 +382,10 @@ def plan_days(*, before: Iterable, after: Iterable[MeetingRecord], read=None,
         if path.startswith(KEYS_DIR):
             for doc_id, named in entries.items():
                 if int(doc_id) // DAY_SLOTS in days:
-                    shards.update(named)
+                    shards.update(file_key(key, count) for key in named)
         kept[path] = {doc_id: value for doc_id, value in entries.items() if int(doc_id) // DAY_SLOTS not in days}
     if only is not None:
-        shards &= only
+        shards &= {file_key(key, count) for key in only}
     found = read_many([shard_path(shard) for shard in sorted(shards)])
     out: list[tuple[str, bytes | None]] = []
     for shard in sorted(shards):
@@ -349,7 +403,44 @@ def plan_days(*, before: Iterable, after: Iterable[MeetingRecord], read=None,
             data = _week_bytes(entries)
             if data != week_files[path]:
                 out.append((path, data))
+    if meta_file(listed) != meta:
+        out.append((META_PATH, meta_file(listed)))
     return out
+
+
+def needs_reshard(meta: bytes | None, listed: int) -> bool:
+    """Whether the term files (as meta.json says) are not those of `listed` listed meetings:
+    then reshard_steps comes before plan_days."""
+    return meta_count(meta) != shard_count(listed)
+
+
+def reshard_steps(terms_files: dict[str, bytes], listed: int) -> list[list[tuple[str, bytes | None]]]:
+    """Every term file of an index (path -> bytes: everything under t/) moved to the files of
+    shard_count(listed), then meta.json: steps of (path, bytes or None to delete), each to be
+    written whole before the next starts. The words and their postings move as they are: a
+    power of two splits each file in two or merges two into one. Files new to the count are
+    written first, then those replaced, then those it no longer has are deleted, then meta.json:
+    so a re-shard cut short at any point and done again from what it left finds every word in
+    one file or two, with the same postings, and takes their union (meta.json still names the
+    count of before until every term file is moved). Files under t/ that are not term files
+    (another name) are left alone."""
+    count = shard_count(listed)
+    postings: dict[str, dict[str, set[int]]] = {}
+    for path, data in terms_files.items():
+        if _TERM_FILE.fullmatch(path) is None or not data:
+            continue
+        for word, values in _read_shard(data).items():
+            postings.setdefault(file_key(shard_key(word), count), {}).setdefault(word, set()).update(values)
+    moved = {shard_path(shard): _shard_bytes({word: sorted(values) for word, values in found.items()})
+             for shard, found in sorted(postings.items())}
+    steps = [[(path, body) for path, body in moved.items() if path not in terms_files],
+             [(path, body) for path, body in moved.items() if path in terms_files and body != terms_files[path]],
+             [(path, None) for path in sorted(terms_files) if _TERM_FILE.fullmatch(path) and path not in moved],
+             [(META_PATH, meta_file(listed))]]
+    return [step for step in steps if step]
+
+
+_TERM_FILE = re.compile(re.escape(TERMS_DIR) + r"[0-9a-f]{3}\.json")
 
 
 def search_files(records: Iterable[MeetingRecord]) -> dict[str, bytes]:
@@ -357,13 +448,16 @@ def search_files(records: Iterable[MeetingRecord]) -> dict[str, bytes]:
     records = searchable(records)
     ids = doc_ids(records)
     return dict(sorted(index_files(sorted(((ids[(r.group, r.meeting)], r, None) for r in records
-                                           if (r.group, r.meeting) in ids), key=lambda d: d[0]))))
+                                           if (r.group, r.meeting) in ids), key=lambda d: d[0]),
+                                   listed=len(records))))
 
 
-def index_files(docs: Iterable[tuple[int, MeetingRecord, Words | None]]) -> Iterator[tuple[str, bytes]]:
+def index_files(docs: Iterable[tuple[int, MeetingRecord, Words | None]], *,
+                listed: int) -> Iterator[tuple[str, bytes]]:
     """search_files's files from (id, listed record, its packed_terms or None) in id order, one
-    record at a time (so `docs` may load each when asked): a week's d/ and k/ files once its
-    last meeting has come, then every shard. With its words given, a record needs only what a
+    record at a time (so `docs` may load each when asked), in an archive of `listed` listed
+    meetings (the count of shards follows it): a week's d/ and k/ files once its last meeting
+    has come, then every shard, then meta.json. With its words given, a record needs only what a
     result shows (doc_entry: a light record will do); without, its words are found from its
     content. What is held meanwhile is the postings (4 bytes each: every id of a date Python
     can hold, times two, fits in a signed 32-bit int) and one week's entries, not the records."""
@@ -390,16 +484,20 @@ def index_files(docs: Iterable[tuple[int, MeetingRecord, Words | None]]) -> Iter
         named[doc_id] = packed.shards.split()
     if week is not None:
         yield from _week_files(week, results, named)
+    count = shard_count(listed)
     by_shard: dict[str, list[str]] = {}
     for word in sorted(postings):
-        by_shard.setdefault(shard_key(word), []).append(word)
+        by_shard.setdefault(file_key(shard_key(word), count), []).append(word)
     for shard in sorted(by_shard):
         yield shard_path(shard), _json({"w": {word: _deltas(postings.pop(word)) for word in by_shard.pop(shard)}})
+    meta = meta_file(listed)
+    if meta is not None:
+        yield META_PATH, meta
 
 
 def is_search_file(path: str) -> bool:
     """A file search_files makes (the index prunes those its plan no longer has)."""
-    return path.startswith((TERMS_DIR, DOCS_DIR, KEYS_DIR)) and path.endswith(".json")
+    return path == META_PATH or path.startswith((TERMS_DIR, DOCS_DIR, KEYS_DIR)) and path.endswith(".json")
 
 
 # --- encoding ----------------------------------------------------------------------------------
@@ -415,13 +513,13 @@ def _week_bytes(entries: dict[int, object]) -> bytes | None:
     return _json({str(doc_id): entries[doc_id] for doc_id in sorted(entries)}) if entries else None
 
 
-def _postings(shard: str, docs: Iterable[tuple[int, MeetingRecord]]) -> dict[str, list[int]]:
+def _postings(shard: str, docs: Iterable[tuple[int, MeetingRecord]], count: int) -> dict[str, list[int]]:
     postings: dict[str, list[int]] = {}
     for doc_id, record in docs:
         if not record.listed:
             continue
         for word, in_title in terms(record).items():
-            if shard_key(word) == shard:
+            if file_key(shard_key(word), count) == shard:
                 postings.setdefault(word, []).append(doc_id * 2 + in_title)
     return postings
 

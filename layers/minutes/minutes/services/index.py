@@ -291,17 +291,33 @@ class Indexer:
         before += [c.was for c in changes if c.was is not None]
         full = self.meetings.many((e.group, e.meeting) for e in after)
         records = [full[k] for k in sorted(full) if full[k].listed]   # removed since: its update comes
-        plan = search.plan_days(before=before, after=records, read_many=self._read_search)
+        # The count of term files follows the number of listed meetings (committed above); when
+        # it crosses a power of two, every term file is moved first (decision 64).
+        listed = self.listings.heads("/").get("/", 0)
+        meta = self.site.get(search.META_PATH)
+        if search.needs_reshard(meta, listed):
+            terms = self.site.get_many(["/" + key for key in self.site.etags(object_key(search.TERMS_DIR))])
+            for step in search.reshard_steps(terms, listed):
+                self._write_search(step)
+            meta = search.meta_file(listed)
+
+        def read_many(paths: list[str]) -> dict[str, bytes | None]:   # meta.json is known
+            found = self._read_search([path for path in paths if path != search.META_PATH])
+            return {path: meta if path == search.META_PATH else found[path] for path in paths}
+        plan = search.plan_days(before=before, after=records, listed=listed, read_many=read_many)
         # In the plan's order, a folder at a time (the term shards, then d/, the k/ files last),
-        # each written whole before the next starts; within a folder, concurrently. Every file
-        # in the plan differs from what was just read: written without asking for its ETag.
+        # each written whole before the next starts; within a folder, concurrently.
         for folder, step in itertools.groupby(plan, key=lambda item: item[0].rsplit("/", 1)[0]):
-            step = list(step)
-            gone = [object_key(path) for path, body in step if body is None]
-            if gone:
-                self.site.delete_keys(gone)
-            self.site.put_many([SiteFile(path, body, content_type(path)) for path, body in step
-                                if body is not None], etags={})
+            self._write_search(list(step))
+
+    def _write_search(self, step: list[tuple[str, bytes | None]]) -> None:
+        """Search files written concurrently, then those to delete. Every file in a plan differs
+        from what was just read: written without asking for its ETag."""
+        self.site.put_many([SiteFile(path, body, content_type(path)) for path, body in step
+                            if body is not None], etags={})
+        gone = [object_key(path) for path, body in step if body is None]
+        if gone:
+            self.site.delete_keys(gone)
 
     def _read_search(self, paths: list[str]) -> dict[str, bytes | None]:
         """Search files' bytes (None: no such file). A GET that finds nothing costs a call too,

@@ -1,6 +1,7 @@
-/* Minutes Pipeline: search over the prebuilt, chunked index (search/t/ and search/d/, see
-   minutes/search.py). A query fetches one term shard per word and the result files (one per
-   week, d/<id div WEEK>.json) of the results it shows, never the whole index. Progressive: the
+/* Minutes Pipeline: search over the prebuilt, chunked index (search/meta.json, search/t/ and
+   search/d/, see minutes/search.py). A query fetches the count of term shards (once), one term
+   shard per word and the result files (one per week, d/<id div WEEK>.json) of the results it
+   shows, never the whole index. Progressive: the
    page works without this file (it points to the archive); with it, the form appears and
    searches. */
 (function () {
@@ -13,7 +14,8 @@
   var root = form.getAttribute("data-root").replace(/index\.html$/, "");
   var shown = 50, shards = {}, weeks = {}, latest = 0;
   var WEEK = 64 * 7;  // ids are day * 64 + rank; a d/ file holds 7 days (search.CHUNK_DAYS)
-  var SHARDS = 1024;  // t/ files (search.SHARDS)
+  var SHARDS = 1024;  // the hash's modulus (search.SHARDS); search/meta.json says how many t/ files
+  var count = null;   // a promise of that count (no meta.json: an index of SHARDS files)
   var WORD = /[\p{L}\p{N}]+(?:['\u2019.+#-][\p{L}\p{N}]+)*/gu;
   var MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
                 "September", "October", "November", "December"];
@@ -23,11 +25,12 @@
 
   function words(text) { return (text.toLowerCase().match(WORD) || []); }
 
-  // the shard of a prefix: FNV-1a (32 bits) of its UTF-8, modulo SHARDS, in hex (search.shard_key)
-  function shardOf(prefix) {
+  // the file of a prefix: FNV-1a (32 bits) of its UTF-8, modulo SHARDS (search.shard_key), modulo
+  // the count of files (search.file_key: a power of two that divides SHARDS), in hex
+  function shardOf(prefix, files) {
     var bytes = new TextEncoder().encode(prefix), h = 0x811c9dc5;
     for (var i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i], 0x01000193) >>> 0;
-    var name = (h % SHARDS).toString(16);
+    var name = (h % SHARDS % files).toString(16);
     return "000".slice(name.length) + name;
   }
 
@@ -40,17 +43,22 @@
   }
 
   // word -> sorted values (id * 2 + 1 when the word is in the title), for one shard
-  function shard(key) {
-    key = shardOf(key);
-    shards[key] = shards[key] || json(root + "search/t/" + key + ".json", { w: {} }).then(function (data) {
-      var postings = {};
-      Object.keys(data.w).forEach(function (word) {
-        var sum = 0;
-        postings[word] = data.w[word].map(function (delta) { return (sum += delta); });
+  function shard(prefix) {
+    count = count || json(root + "search/meta.json", { shards: SHARDS }).then(function (meta) {
+      return meta.shards;
+    }, function (error) { count = null; throw error; });  // asked again by the next query
+    return count.then(function (files) {
+      var key = shardOf(prefix, files);
+      shards[key] = shards[key] || json(root + "search/t/" + key + ".json", { w: {} }).then(function (data) {
+        var postings = {};
+        Object.keys(data.w).forEach(function (word) {
+          var sum = 0;
+          postings[word] = data.w[word].map(function (delta) { return (sum += delta); });
+        });
+        return postings;
       });
-      return postings;
+      return shards[key];
     });
-    return shards[key];
   }
 
   // id -> in title, for the meetings with a word that is the term (1-2 letters) or starts with it
