@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import shutil
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -244,6 +245,32 @@ def test_a_record_whose_bytes_changed_in_the_store_is_never_read_as_a_record(src
     result = build(src, out, site_url=SITE, workers=1, cache_dir=cache)
     assert site_bytes(out) == before and result.reused == 0
     assert b"octobre" not in b"".join(p.read_bytes() for p in (cache / "records").iterdir())
+
+
+def test_a_process_appends_its_meetings_to_one_pack_until_it_holds_pack_meetings(src, tmp_path,
+                                                                               monkeypatch):
+    """Creating files is the dearest thing a build does here: a process fills one pack with
+    the batches it assembles, up to PACK_MEETINGS meetings, instead of one pack per batch. A
+    later build never appends to an earlier build's pack (a pack's place names one record for
+    good: the feed memo's key)."""
+    import math
+    import pickle
+    from minutes import buildcache
+    monkeypatch.setattr(buildcache, "PACK_MEETINGS", 4)
+    out, cache = tmp_path / "site", tmp_path / "cache"
+    build(src, out, site_url=SITE, workers=1, cache_dir=cache)
+    state = pickle.loads((cache / "state.pickle").read_bytes())
+    per_pack = Counter(entry[1][0] for entry in state["meetings"].values())
+    assert max(per_pack.values()) == 4
+    assert len(per_pack) == math.ceil(sum(per_pack.values()) / 4) == len(list((cache / "records").iterdir()))
+    before = {p.name: p.read_bytes() for p in (cache / "records").iterdir()}
+    write(src / "openxla" / "2022-10-18-sync.md", "# October sync, corrected\n\n- a\n- b\n- c\n")
+    build(src, out, site_url=SITE, workers=1, cache_dir=cache)
+    after = {p.name: p.read_bytes() for p in (cache / "records").iterdir()}
+    assert {name: after[name] for name in before if name in after} == \
+           {name: data for name, data in before.items() if name in after}
+    (new,) = [name for name in after if name not in before]   # the correction's, of this build
+    assert b"October sync, corrected" in after[new]
 
 
 def test_the_store_keeps_only_the_packs_the_state_names(src, tmp_path):

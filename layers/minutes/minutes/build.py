@@ -224,16 +224,17 @@ def _assemble_one(job: tuple[str, _Job, int, str | None, dict | None]) -> tuple[
 
 
 def _assemble_many(work: tuple[str, list]) -> list[_Done]:
-    """A batch of meetings, their whole outcomes stored in one new pack (one file created per
-    batch, not per meeting), each followed by its search words as a record of their own (the
-    index reads those alone, not the whole outcome). The light records' hashes are made here
+    """A batch of meetings, their whole outcomes stored at the end of the pack this process is
+    filling (store_records: a file per PACK_MEETINGS meetings, not one per meeting), each
+    followed by its search words as a record of their own (the index reads those alone, not
+    the whole outcome). The light records' hashes are made here
     too, in whichever process assembles them, not in the main process between the phases."""
-    pack, jobs = work
+    packs, jobs = work
     done = [_assemble_one(job) for job in jobs]
     values = []
     for (name, outcome, *words), _, _, _ in done:
         values += [(name, outcome), *words]
-    places = iter(store_records(pack, values))
+    places = iter(store_records(packs, values, meetings=len(jobs)))
     return [_Done(light, next(places), next(places) if len(whole) > 2 else None, read, seen,
                   tuple(_look(item.record) for item in light[1] if isinstance(item, Assembled)))
             for whole, light, read, seen in done]
@@ -694,7 +695,9 @@ class _Pool:
         own: dict[int, object] = {}   # results of the items the main process took
         end = len(items)              # items from `end` on are the main process's
         for at, future in enumerate(futures):
-            while end > at + 1 and not future.done():
+            # Down to the item awaited itself: one still queued (behind another queue's items,
+            # say) is made here rather than waited for.
+            while end > at and not future.done():
                 if not futures[end - 1].cancel():   # a worker has it, so every item before it too
                     end = at + 1
                     break
@@ -739,7 +742,8 @@ def _assemble_all(pool: _Pool, jobs: list[_Job], outcomes: list, site_host: str,
     # A few meetings per queued item: one meeting (~5 ms) costs about as much to hand over as
     # to assemble when the main process is busy (each hand-over waits for its GIL).
     size = max(1, min(_ASSEMBLE_PER_JOB, len(work) // (8 * pool.workers)))
-    chunks = [(cache.new_pack(), work[i:i + size]) for i in range(0, len(work), size)]
+    packs = cache.new_packs()
+    chunks = [(packs, work[i:i + size]) for i in range(0, len(work), size)]
     results = pool.map(_assemble_many, chunks)
     if meanwhile is not None:
         meanwhile()
