@@ -216,6 +216,24 @@ def test_a_damaged_or_foreign_cache_is_a_cold_build_not_a_failure(src, tmp_path)
     assert other.reused == 0 and b"https://other.example.org/" in (out / "feed.xml").read_bytes()
 
 
+def test_a_meeting_deleted_before_a_build_that_finds_the_cache_damaged_leaves_the_site(src, tmp_path):
+    """The build starts again cold without the damaged records, but still knows what the last
+    build wrote: the deleted meeting's page and folder go, as they would from a sound cache."""
+    out, cache = tmp_path / "site", tmp_path / "cache"
+    build(src, out, site_url=SITE, workers=1, cache_dir=cache)
+    assert (out / "openxla" / "2022-10-18-sync" / "index.html").is_file()
+    (src / "openxla" / "2022-10-18-sync.md").unlink()
+    # Found damaged when the meeting before it has its page made again (its "next" link goes).
+    for entry in (cache / "records").iterdir():
+        entry.write_bytes(b"not a pickle")
+    result = build(src, out, site_url=SITE, workers=1, cache_dir=cache)
+    build(src, tmp_path / "fresh", site_url=SITE, workers=1)
+    assert result.reused == 0 and not (out / "openxla" / "2022-10-18-sync").exists()
+    assert site_bytes(out) == site_bytes(tmp_path / "fresh")
+    # The next build has a sound cache again and reuses it.
+    assert build(src, out, site_url=SITE, workers=1, cache_dir=cache).written == 0
+
+
 def test_a_record_whose_bytes_changed_in_the_store_is_never_read_as_a_record(src, tmp_path):
     """Records are written straight into their pack (no temporary file and rename): one cut
     short or altered (a build that died mid-write, a bad disk) must give a cold build, never a

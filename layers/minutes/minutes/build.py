@@ -25,7 +25,6 @@ import itertools
 import hashlib
 import os
 import posixpath
-import shutil
 import sys
 import urllib.parse
 from collections import defaultdict
@@ -35,8 +34,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import build_search, frontmatter, keys, search
-from .buildcache import (BuildCache, Written, load_memo, load_record, read_source, store_memo,
-                         store_records)
+from .buildcache import (BuildCache, Written, load_memo, load_record, read_source, start_again,
+                         store_memo, store_records)
 from .group import FILE_NAME as GROUP_FILE, GroupInfo, is_group_file, newest_by_group, parse_group
 from .meeting import Assembled, SourceFile, assemble
 from .model import MeetingRecord, free_segment
@@ -456,14 +455,20 @@ def build(src: Path, out: Path, *, site_url: str, max_bytes: int = 1024 * 1024,
     except _DamagedCache:
         if cache_dir is None:
             raise
-        shutil.rmtree(cache_dir, ignore_errors=True)
+        start_again(Path(cache_dir), options=_cache_options(site_url, subscribe_url, max_bytes))
         return _build(src, out, cache_dir=cache_dir, **options)
+
+
+def _cache_options(site_url: str, subscribe_url: str | None, max_bytes: int) -> tuple:
+    """What else than the code makes a stored record or file: a change makes every page again."""
+    return (site_url, subscribe_url, max_bytes)
 
 
 def _build(src: Path, out: Path, *, site_url: str, max_bytes: int, workers: int | None, progress,
            subscribe_url: str | None, cache_dir: Path | None) -> BuildResult:
     site_host = urllib.parse.urlsplit(site_url).hostname or "localhost"
-    cache = BuildCache(Path(cache_dir) if cache_dir else None, options=(site_url, subscribe_url, max_bytes))
+    cache = BuildCache(Path(cache_dir) if cache_dir else None,
+                       options=_cache_options(site_url, subscribe_url, max_bytes))
     config = (site_url, subscribe_url, cache.templates)
     try:
         result = BuildResult()

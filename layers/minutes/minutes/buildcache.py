@@ -461,6 +461,20 @@ class BuildCache:
             shutil.rmtree(self.folder, ignore_errors=True)
 
 
+def start_again(folder: Path, *, options: tuple) -> None:
+    """Empty a cache whose records could not be read, keeping only the paths the last build
+    wrote, as a state of other code would leave them (every page is made again): the cold
+    build that follows still removes the files it no longer makes, such as the page of a
+    meeting deleted since. Without them a deleted meeting's page would stay for good."""
+    written = BuildCache(folder, options=options).old_paths()
+    shutil.rmtree(folder, ignore_errors=True)
+    if written:
+        folder.mkdir(parents=True, exist_ok=True)
+        _atomic_write(folder / "state.pickle",
+                      pickle.dumps({"format": None, "files": dict.fromkeys(written)},
+                                   protocol=pickle.HIGHEST_PROTOCOL))
+
+
 class DamagedRecord(Exception):
     """A stored record whose bytes are not those written."""
 
