@@ -18,7 +18,8 @@ Files (under /search/), decisions 37, 48 and 64:
                  by the index, never by readers; shard_key's names, whatever the count: the
                  count divides SHARDS), so that a change can take a meeting out of them
                  without its old text.
-There is no manifest: a term whose shard does not exist matches nothing (the fetch gets 404).
+There is no list of words or shards: a term whose shard does not exist matches nothing (the
+fetch gets 404).
 
 A query fetches one shard per word (1-2 letter words match whole words, longer ones also the
 start of words; a word's prefix names its shard, which also holds the words of a few other
@@ -39,13 +40,14 @@ tests/unit/test_search_words.py), so the same record always gives the same words
 path indexed it and whenever it was stored.
 
 Incremental updates (the index service): `plan_days(before=, after=, listed=, read=)` (or
-`read_many=`, and `read_terms=` for a change of the count) redoes the days a change set touches: it needs the listed meetings of those days as they were
-(light entries are enough) and as they are (full records: their words), and a way to read the
-current files. It touches only the shards those meetings' words are in, before (from the k/
-files) and after (`shard_for`), and the d/ and k/ files of their weeks; when the number of
-listed meetings moves the count across a power of two, it first re-shards every term file into
-the new count (`reshard`: the words of each file are moved, not found again). Whatever the sequence,
-and however often a plan is applied, the files equal `search_files(all records)`
+`read_many=`) redoes the days a change set touches: it needs the listed meetings of those days
+as they were (light entries are enough) and as they are (full records: their words), how many
+meetings the archive lists, and a way to read the current files. It touches only the shards
+those meetings' words are in, before (from the k/ files) and after (`shard_for`), and the d/
+and k/ files of their weeks. When the number of listed meetings moves the count across a power
+of two (`needs_reshard`), the caller first moves every term file to the new count
+(`reshard_steps`: words and postings move as they are, not found again). Whatever the
+sequence, and however often a plan is applied, the files equal `search_files(all records)`
 (tests/unit/test_search.py). `shard_file(shard, docs)` builds one shard from scratch.
 """
 from __future__ import annotations
