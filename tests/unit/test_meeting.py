@@ -90,6 +90,16 @@ def test_links_between_documents_of_a_folder_meeting_reach_their_sections():
     assert 'href="/openxla/2022-10-18-sync/"' in html
 
 
+def test_a_sections_ids_are_prefixed_in_its_tags_and_its_text_is_left_as_written():
+    html = assemble([src(FOLDER + "NOTES.md", "# T\n\nnotes\n"),
+                     src(FOLDER + "AGENDA.md", '## Layout\n\nUse id="main" and href="#top", '
+                                               '`<a id="x">`, [up](#layout)\n\n    id="in-code"\n')],
+                    site_host="h").record.content_html
+    assert 'Use id="main" and href="#top", <code>&lt;a id="x"&gt;</code>' in html
+    assert '<pre><code>id="in-code"' in html
+    assert 'id="agenda-layout"' in html and 'href="#agenda-layout"' in html
+
+
 def test_a_link_out_of_minutes_is_left_alone():
     html = assemble([src("minutes/g/2024-05-07.md", "# T\n\n[x](../../../etc/passwd.md)\n")],
                     site_host="h").record.content_html

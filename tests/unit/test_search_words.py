@@ -218,8 +218,8 @@ def test_walk_words_are_the_pages_words_on_random_markdown():
     ({"NOTES.md": "a<!-- gone -->b\n"}, False),                        # no tag left between a and b
     ({"NOTES.md": "<div>\nblock\n</div>\n\ntext\n"}, False),
     ({"NOTES.md": "# T\n\nx&#2;anchor&#3;y\n"}, False),               # an id marker in the text
-    ({"NOTES.md": 'a id="x" and href="#y"\n'}, True),                 # the lead's body is not rewritten
-    ({"NOTES.md": "notes\n", "AGENDA.md": 'a id="x"\n'}, False),      # a section's is
+    ({"NOTES.md": 'a id="x" and href="#y"\n'}, True),
+    ({"NOTES.md": "notes\n", "AGENDA.md": 'a id="x" and href="#y"\n'}, True),   # in text: as written
     ({"NOTES.md": "notes\n", "AGENDA.md": "[x](#y) agenda\n", "slides notes.md": "s\n"}, True),
 ])
 def test_walk_words_on_the_shapes_that_differ(files, known):

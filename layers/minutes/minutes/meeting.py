@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from . import keys, plaintext
 from .document import DEFAULT_MAX_BYTES, Document, parse_document
 from .feeds import feed_id_for
+from .links import START_TAG
 from .model import Attachment, Heading, MeetingRecord
 from .problems import Problem, Rejected, error, for_scribe, warning
 from .render import render_markdown
@@ -201,7 +202,7 @@ def _content(docs: dict[str, Document], lead: Document, links: dict[str, Attachm
             continue
         prefix = _section_id(doc)
         if not verdict_only:
-            body = re.sub(r'( id="|href="#)', rf"\g<1>{prefix}-", rendered.html)
+            body = _in_section(rendered.html, prefix)
             parts.append(f'<section aria-labelledby="{prefix}">\n<h2 id="{prefix}">{html.escape(title)}</h2>\n{body}</section>\n')
         headings.append(Heading(2, prefix, title))
     return ("".join(parts), tuple(headings), missing, linked,
@@ -209,11 +210,22 @@ def _content(docs: dict[str, Document], lead: Document, links: dict[str, Attachm
             None if shown is None else " ".join(shown))
 
 
+_SECTION_ANCHORS = re.compile(r'( id="|href="#)')
+
+
+def _in_section(fragment: str, prefix: str) -> str:
+    """A section's fragment with its ids and links to them given the section's prefix, so they
+    stay apart from the other documents' on one page. Only in tags: the text keeps what the
+    scribe wrote (the renderer writes a text's '"' as it is, so `id="main"` can be text)."""
+    def tag(found: re.Match) -> str:
+        return _SECTION_ANCHORS.sub(rf"\g<1>{prefix}-", found[0])
+    return START_TAG.sub(tag, fragment) if 'id="' in fragment or 'href="#' in fragment else fragment
+
+
 def _shown(shown: list[str], found: str | None, title: str | None) -> list[str] | None:
     """The texts of the sections so far and this one's (its title, then its text), or None
-    when its words are not sure: a section's body has ' id="' and 'href="#' rewritten (below),
-    which in its text (nh3 writes a text's '"' as it is) would change its words."""
-    if found is None or (title is not None and ('id="' in found or 'href="#' in found)):
+    when its words are not known."""
+    if found is None:
         return None
     return shown + [found] if title is None else shown + [title, found]
 
