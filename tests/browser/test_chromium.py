@@ -213,3 +213,58 @@ def test_the_script_names_each_word_s_shard_as_the_index_does(browser, site_serv
         server.shutdown()
         server.server_close()
         thread.join(5)
+
+
+def test_search_on_a_page_open_across_a_re_shard_asks_for_the_count_again_and_finds_moved_words(browser, tmp_path):
+    """search.js reads meta.json once a page; the index may re-shard meanwhile (decision 64).
+    Growing, the word's old file is still there without it; shrinking, its file is gone (404):
+    either way the term matches nothing, so the script asks for the count again (once a query)
+    and finds the word in its file of the new count."""
+    from minutes import search
+    from minutes.build import build
+    from minutes.preview import make_server, url_of
+    animals = ["quokka", "zebrafish", "marmot", "ocelot", "narwhal", "axolotl", "pangolin", "tapir",
+               "okapi", "dugong", "wombat", "gecko"]
+    stay = next(w for w in animals if search.word_path(w, 2) == "/search/t/000.json")
+    moved = next(w for w in animals if search.word_path(w, 2) == "/search/t/001.json")
+    src = tmp_path / "src" / "zoo"
+    src.mkdir(parents=True)
+    for n in range(search.PER_SHARD):                      # one term file
+        (src / f"2024-01-{n + 1:02d}-sync.md").write_text(f"# Sync {n}\n\n{stay} {moved} day{n}\n", "utf-8")
+    site = tmp_path / "site"
+    build(tmp_path / "src", site, site_url="https://minutes.example.org", workers=1)
+    assert _count(site) == 1
+
+    def re_shard(listed: int) -> None:   # what the index writes, step by step, to the served files
+        terms = {f"/search/t/{p.name}": p.read_bytes() for p in (site / "search" / "t").iterdir()}
+        for step in search.reshard_steps(terms, listed, meta=(site / "search" / "meta.json").read_bytes()):
+            for path, body in step:
+                target = site / path.lstrip("/")
+                target.unlink() if body is None else target.write_bytes(body)
+
+    def query(word: str) -> str:
+        browser.evaluate(f"""(() => {{ const i = document.querySelector("input[name=q]");
+            i.value = {json.dumps(word)}; i.form.requestSubmit(); return 1; }})()""")
+        wait_for(browser, f"/“{word}”|match/.test(document.querySelector('.search-status').textContent)"
+                          f" && !/Searching/.test(document.querySelector('.search-status').textContent)")
+        return text(browser, ".search-status")
+
+    server = make_server(site, port=0, quiet=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        browser.open(url_of(server, "/search/"))
+        assert query(stay) == f"{search.PER_SHARD} meetings match."     # the count (1) is read
+        re_shard(search.PER_SHARD + 1)                                 # 2 files: `moved` left 000
+        assert _count(site) == 2 and moved.encode() not in (site / "search/t/000.json").read_bytes()
+        assert query(moved) == f"{search.PER_SHARD} meetings match."
+        browser.open(url_of(server, "/search/"))
+        assert query(stay) == f"{search.PER_SHARD} meetings match."     # the count (2) is read
+        re_shard(search.PER_SHARD)                                     # 1 file: 001 is gone
+        assert not (site / "search/t/001.json").exists()
+        assert query(moved) == f"{search.PER_SHARD} meetings match."
+        assert query("nowhere") == "No meeting matches “nowhere”."
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)

@@ -210,3 +210,50 @@ def test_a_publish_that_crosses_a_power_of_two_re_shards_once(stack):
     assert term_files(stack) == {"search/t/000.json"}
     assert meta(stack) == {"shards": 1}
     assert_site_is_a_whole_build(stack, indexer)
+
+
+def test_a_re_shard_cut_short_and_dead_lettered_leaves_no_stale_file_once_later_batches_and_the_replay_run(stack):
+    """The crossing publish dies after writing the new term file (its meta.json write fails on
+    every try), so its message is dead-lettered with meta.json naming the old count. Later
+    batches bring the count back below the boundary: the file the cut left is deleted, not
+    merged back (with a deleted meeting's words) at the next crossing; the replay of the dead
+    message, and a crossing after it, leave a whole build's site."""
+    from botocore.exceptions import ClientError
+
+    from minutes.aws.deadletters import DeadLetterQueues
+    indexer = small_indexer(stack)
+    runtime.provide(indexer=indexer)
+    keys = [f"minutes/alpha/2024-{1 + n // 28:02d}-{1 + n % 28:02d}-sync.md" for n in range(search.PER_SHARD + 4)]
+    for n, key in enumerate(keys[:search.PER_SHARD]):
+        upload(stack, key, minutes_text(f"Sync {n}", f"Topic{n} roadmap review compiler release notes."))
+
+    def fail_the_move(params, **_):
+        if params.get("Key") == "search/meta.json" and b'"from"' in params.get("Body", b""):
+            raise ClientError({"Error": {"Code": "InternalError", "Message": "injected"},
+                               "ResponseMetadata": {"HTTPStatusCode": 500}}, "PutObject")
+    events = stack.s3.meta.events
+    events.register("before-parameter-build.s3.PutObject", fail_the_move, unique_id="cut-the-move")
+    try:
+        upload(stack, keys[search.PER_SHARD], minutes_text("Sync 10", "Zebrafish roadmap."))
+    finally:
+        events.unregister("before-parameter-build.s3.PutObject", unique_id="cut-the-move")
+    assert stack.queue_depth("SiteUpdatesDeadLetterQueue") == 1
+    assert term_files(stack) == {"search/t/000.json", "search/t/001.json"} and meta(stack) == {"shards": 1}
+
+    remove(stack, keys[0])                                  # 10 listed (the dead one committed)
+    remove(stack, keys[1])                                  # 9: one file, the cut's file deleted
+    assert term_files(stack) == {"search/t/000.json"} and meta(stack) == {"shards": 1}
+
+    queues = DeadLetterQueues(stack.sqs, invoke=lambda arn, payload: stack.cloud.invoke_async(
+        stack.cloud.function_for_arn(arn), payload))
+    assert len(queues.replay(stack.ref("SiteUpdatesDeadLetterQueue"))) == 1
+    stack.drain()
+    assert_site_is_a_whole_build(stack, indexer)
+    for n, key in enumerate(keys[search.PER_SHARD + 1:]):   # 12 listed: the next crossing
+        upload(stack, key, minutes_text(f"Sync {n + 11}", "Quokka release."))
+    assert meta(stack) == {"shards": 2} and len(term_files(stack)) == 2
+    assert_site_is_a_whole_build(stack, indexer)
+    # meta.json is revalidated by every reader (a re-shard changes it); term files are cached.
+    cached = {key: stack.s3.head_object(Bucket=stack.site_bucket, Key=key)["CacheControl"]
+              for key in ("search/meta.json", "search/t/001.json")}
+    assert cached == {"search/meta.json": "no-cache", "search/t/001.json": "public, max-age=300"}

@@ -13,7 +13,7 @@ from minutes.pages import PageRenderer, SiteConfig
 from minutes.search import (_WORD, CHUNK_DAYS, DAY_SLOTS, MAX_WORD, META_PATH, PER_SHARD, SHARDS, doc_ids,
                             doc_path, file_key, index_files, keys_entry, keys_path, meta_count, meta_file,
                             needs_reshard, packed_terms, plain_text, plan_days, reshard_steps, search_files,
-                            searchable, shard_count, shard_file, shard_for, shard_key, shard_path, terms,
+                            searchable, shard_count, stray_terms, shard_file, shard_for, shard_key, shard_path, terms,
                             week_of, word_path, words)
 from tests.unit.test_pages import Tags
 
@@ -153,13 +153,16 @@ def random_record(rng: random.Random, n: int) -> MeetingRecord:
 
 
 def reshard_first(files: dict[str, bytes], listed: int) -> tuple[dict[str, bytes], list]:
-    """What the index service does before a plan when the count of term files changes: the
-    files after every term file is moved, and the writes that moved them (in order)."""
-    if not needs_reshard(files.get(META_PATH), listed):
-        return files, []
-    moves = [item for step in reshard_steps({p: b for p, b in files.items() if p.startswith("/search/t/")}, listed)
-             for item in step]
-    return write(files, moves), moves
+    """What the index service does before a plan: when the count of term files changes or a
+    move was cut short (meta.json marks it), every term file is moved; then the term files the
+    count does not have are deleted. The files after that, and the writes (in order)."""
+    moves = []
+    if needs_reshard(files.get(META_PATH), listed):
+        moves = [item for step in reshard_steps({p: b for p, b in files.items() if p.startswith("/search/t/")},
+                                                listed, meta=files.get(META_PATH)) for item in step]
+    files = write(files, moves)
+    stray = [(path, None) for path in stray_terms(files, meta_count(files.get(META_PATH)))]
+    return write(files, stray), moves + stray
 
 
 def plan_change(files: dict[str, bytes], before: list[MeetingRecord], after: list[MeetingRecord],
@@ -367,25 +370,42 @@ def archive(n: int, *, start: int = 0) -> list[MeetingRecord]:
 
 def test_a_re_shard_moves_every_word_as_it_is_growing_and_shrinking():
     """reshard_steps of an index of one count into another gives the fresh index's term files
-    of that count, and meta.json last; a file new to the count is written before the files it
-    comes from are replaced, and a file the count no longer has is deleted after them."""
+    of that count, and meta.json {"shards": count} last but the deletes. In every step, the
+    home files of the count meta.json names hold every word's postings (decision 64's order):
+    growing, the new files come before meta.json names them and the old files are cut after;
+    shrinking, the merged files are written while meta.json still names the old count."""
     for small, large in ((10, 11), (40, 41), (80, 200), (1, 700)):
         for before, after in ((small, large), (large, small)):
             old, new = search_files(archive(before)), search_files(archive(after))
             terms_before = {p: b for p, b in old.items() if p.startswith("/search/t/")}
-            steps = reshard_steps(terms_before, after)
-            assert needs_reshard(old[META_PATH], after) and steps[-1] == [(META_PATH, new[META_PATH])]
+            steps = reshard_steps(terms_before, after, meta=old[META_PATH])
+            assert needs_reshard(old[META_PATH], after)
+            assert [item for item in steps[-1] if item[0] == META_PATH or item[1] is not None] in \
+                ([(META_PATH, new[META_PATH])], [])
             # Re-cut only: every word keeps its postings, so with the same meetings listed the
             # files are those of a fresh index of `before` meetings at the new count.
-            moved = write(old, [item for step in steps for item in step])
             ids = doc_ids(archive(before))
             same = dict(index_files([(ids[(r.group, r.meeting)], r, None) for r in archive(before)], listed=after))
-            assert {p: b for p, b in moved.items() if p.startswith("/search/t/")} \
+            files = dict(old)
+            for step in steps:
+                files = write(files, step)
+                assert home_postings(files) == home_postings(old), (before, after, step)
+            assert {p: b for p, b in files.items() if p.startswith("/search/t/")} \
                 == {p: b for p, b in same.items() if p.startswith("/search/t/")}, (before, after)
-            kinds = [("new" if path not in old else "replaced" if body is not None else "deleted")
-                     for step in steps[:-1] for path, body in step]
-            assert kinds == sorted(kinds, key=["new", "replaced", "deleted"].index), (before, after)
-            assert not needs_reshard(moved[META_PATH], after)
+            assert files[META_PATH] == new[META_PATH] and not needs_reshard(files[META_PATH], after)
+
+
+def home_postings(files: dict[str, bytes]) -> dict[str, list[int]]:
+    """What a reader finds: each word's postings in its home file under the count meta.json
+    names (search.js: the file of the word's prefix), copies elsewhere ignored."""
+    count, found = meta_count(files.get(META_PATH)), {}
+    for path, data in files.items():
+        if path.startswith("/search/t/"):
+            for word, deltas in json.loads(data)["w"].items():
+                if word_path(word, count) == path:
+                    assert word not in found
+                    found[word] = deltas
+    return found
 
 
 def test_a_re_shard_cut_short_anywhere_and_done_again_converges():
@@ -411,5 +431,97 @@ def test_files_under_t_that_are_not_term_files_are_left_alone_by_a_re_shard():
     terms_before = {p: b for p, b in files.items() if p.startswith("/search/t/")}
     terms_before["/search/t/-0001.json"] = b"{}"
     terms_before["/search/t/notes.txt"] = b"not json"
-    touched = {path for step in reshard_steps(terms_before, 5) for path, _ in step}
+    touched = {path for step in reshard_steps(terms_before, 5, meta=files[META_PATH]) for path, _ in step}
     assert not touched & {"/search/t/-0001.json", "/search/t/notes.txt"}
+
+
+def test_a_re_shard_cut_short_then_dead_lettered_leaves_nothing_once_later_batches_run():
+    """The index dies after the re-shard's first writes (meta.json still names the old count),
+    the message is dead-lettered, and a later batch brings the count back below the boundary:
+    the files the cut left are deleted (they are past the count), not merged back at the next
+    crossing; a replay of the dead message then gives a fresh index's files."""
+    a10, a11 = archive(10), archive(11)
+    files = search_files(a10)                                          # one term file
+    steps = reshard_steps({p: b for p, b in files.items() if p.startswith("/search/t/")}, 11,
+                          meta=files[META_PATH])
+    cut = write(files, steps[0])                                       # then the run died
+    assert sorted(p for p in cut if p.startswith("/search/t/")) == ["/search/t/000.json", "/search/t/001.json"]
+    a9 = a10[1:]                                                       # meeting 0 deleted: 9 listed
+    later = write(cut, plan_change(cut, a10, a9, {(r.group, r.meeting) for r in a10[:1] + a11[10:]}))
+    assert later == search_files(a9)
+    grown = a9 + archive(3, start=20)                                  # 12: the next crossing
+    again = write(later, plan_change(later, a9, grown, {(r.group, r.meeting) for r in archive(3, start=20)}))
+    assert again == search_files(grown)
+    assert write(again, plan_change(again, a10, grown, {(r.group, r.meeting) for r in a11[10:]})) == again
+
+
+def test_any_sequence_of_cut_and_dead_lettered_batches_converges_once_they_are_replayed():
+    """Changes that move the archive back and forth across powers of two; some batches are
+    cut after any write and dead-lettered (the next batches run over what they left), then
+    replayed a few batches later. After every batch no term file is past the count and every
+    word a reader finds in its home file has the postings of the term files' union of home
+    copies; once every dead batch is replayed, the files are a fresh index's."""
+    rng = random.Random(17)
+    records: list[MeetingRecord] = []
+    files = search_files(records)
+    dead: list[tuple[list, set]] = []
+    target, cuts, counts = 12, 0, set()
+    for step in range(260):
+        if rng.random() < 0.08:
+            target = rng.choice([3, 9, 12, 19, 22, 39, 42])
+        before = list(records)
+        if len(records) < target and rng.random() < 0.8:
+            records.append(random_record(rng, step))
+            changed = {(records[-1].group, records[-1].meeting)}
+        elif len(records) > target and rng.random() < 0.8:
+            gone = records.pop(rng.randrange(len(records)))
+            changed = {(gone.group, gone.meeting)}
+        else:
+            changed = random_change(rng, records, step)
+        if changed & {key for _, keys in dead for key in keys}:
+            # A meeting of a dead batch changes again: that batch is replayed first (a dead
+            # batch cut before its k/ files, then its meeting changed again, would leave the
+            # postings of the version in between: plan_days finds a meeting's shards from the
+            # k/ files and its words now, decision 42; not a matter of the count).
+            for old_before, old_changed in dead:
+                files = write(files, plan_change(files, old_before, before, old_changed))
+            dead = []
+        plan = plan_change(files, before, records, changed)
+        if rng.random() < 0.25 and plan:
+            files = write(files, plan[:rng.randrange(len(plan))])      # cut, then dead-lettered
+            dead.append((before, changed))
+            cuts += 1
+        else:
+            files = write(files, plan)
+        count = meta_count(files.get(META_PATH))
+        counts.add(count)
+        assert not stray_terms(files, count) or needs_reshard(files.get(META_PATH), len(searchable(records))), step
+        if dead and rng.random() < 0.3 or step == 259:
+            for old_before, old_changed in dead:                       # the dead-letter queue replayed
+                files = write(files, plan_change(files, old_before, records, old_changed))
+            dead = []
+            files = write(files, plan_change(files, before, records, changed))   # and the last batch's retry
+            assert files == search_files(records), step
+    assert cuts > 40 and counts >= {1, 2, 4}
+
+
+def test_a_re_shard_reads_each_word_from_its_home_file_under_the_count_meta_json_names():
+    """A copy of a word outside its home file (a leftover of a move), or a file past the count,
+    is ignored: its postings may be stale (a meeting deleted since), and must not come back."""
+    files = search_files(archive(30))                                  # 4 files
+    terms_before = {p: b for p, b in files.items() if p.startswith("/search/t/")}
+    home = word_path("roadmap", 4)
+    elsewhere = next(p for p in sorted(terms_before) if p != home)
+    stale = json.loads(terms_before[elsewhere])
+    stale["w"]["roadmap"] = [7]                                        # a stale copy
+    del terms_before[elsewhere]
+    terms_before[elsewhere] = json.dumps(stale).encode()               # read after the home copy
+    terms_before["/search/t/007.json"] = b'{"w":{"ghost":[7]}}'        # past the count
+    for listed in (5, 30, 41, 90):
+        moved = write({**files, **terms_before}, [item for step in reshard_steps(terms_before, listed,
+                                                                                  meta=files[META_PATH])
+                                                   for item in step])
+        same = dict(index_files([(i, r, None) for r in archive(30) for i in [doc_ids(archive(30))[(r.group, r.meeting)]]],
+                                listed=listed))
+        assert {p: b for p, b in moved.items() if p.startswith("/search/t/")} == \
+            {p: b for p, b in same.items() if p.startswith("/search/t/")}, listed

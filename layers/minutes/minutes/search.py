@@ -5,6 +5,7 @@ Files (under /search/), decisions 37, 48 and 64:
   meta.json      {"shards": count}: how many term shards there are (`shard_count` of the
                  number of listed meetings: a power of two, about PER_SHARD meetings each, at
                  most SHARDS); absent while nothing is listed, and read as SHARDS when absent.
+                 While a re-shard is under way it also holds "from" or "to" (reshard_steps).
   t/<shard>.json a term shard: the words whose prefix -- their first three characters (code
                  points), or the whole word for words of one or two -- hashes to the shard
                  (`shard_key`: FNV-1a of the prefix's UTF-8, modulo SHARDS, as three hex
@@ -45,10 +46,13 @@ as they were (light entries are enough) and as they are (full records: their wor
 meetings the archive lists, and a way to read the current files. It touches only the shards
 those meetings' words are in, before (from the k/ files) and after (`shard_for`), and the d/
 and k/ files of their weeks. When the number of listed meetings moves the count across a power
-of two (`needs_reshard`), the caller first moves every term file to the new count
-(`reshard_steps`: words and postings move as they are, not found again). Whatever the
-sequence, and however often a plan is applied, the files equal `search_files(all records)`
-(tests/unit/test_search.py). `shard_file(shard, docs)` builds one shard from scratch.
+of two, or meta.json marks a move cut short (`needs_reshard`), the caller first moves every
+term file to the new count (`reshard_steps`: words and postings move as they are, not found
+again; under the count meta.json names, a word's postings are those of its home file, and
+the steps keep those complete); and on every run it deletes the term files numbered at or
+past the count (`stray_terms`: a cut move's). Whatever the sequence, however often a plan is
+applied, and whatever plan was cut and dead-lettered then replayed later, the files equal
+`search_files(all records)` (tests/unit/test_search.py). `shard_file(shard, docs)` builds one shard from scratch.
 """
 from __future__ import annotations
 
@@ -411,34 +415,81 @@ def plan_days(*, before: Iterable, after: Iterable[MeetingRecord], listed: int, 
 
 
 def needs_reshard(meta: bytes | None, listed: int) -> bool:
-    """Whether the term files (as meta.json says) are not those of `listed` listed meetings:
-    then reshard_steps comes before plan_days."""
-    return meta_count(meta) != shard_count(listed)
+    """Whether the term files (as meta.json says) are not those of `listed` listed meetings, or
+    a move was cut short (meta.json still marks it): then reshard_steps comes before plan_days."""
+    return meta_count(meta) != shard_count(listed) or _moving(meta)
 
 
-def reshard_steps(terms_files: dict[str, bytes], listed: int) -> list[list[tuple[str, bytes | None]]]:
-    """Every term file of an index (path -> bytes: everything under t/) moved to the files of
-    shard_count(listed), then meta.json: steps of (path, bytes or None to delete), each to be
-    written whole before the next starts. The words and their postings move as they are: a
-    power of two splits each file in two or merges two into one. Files new to the count are
-    written first, then those replaced, then those it no longer has are deleted, then meta.json:
-    so a re-shard cut short at any point and done again from what it left finds every word in
-    one file or two, with the same postings, and takes their union (meta.json still names the
-    count of before until every term file is moved). Files under t/ that are not term files
-    (another name) are left alone."""
-    count = shard_count(listed)
-    postings: dict[str, dict[str, set[int]]] = {}
+def _moving(meta: bytes | None) -> bool:
+    """meta.json marks a re-shard under way (a key besides "shards": "from" or "to")."""
+    try:
+        return isinstance(found := json.loads(meta), dict) and found.keys() != {"shards"} if meta else False
+    except ValueError:
+        return False
+
+
+def term_number(path: str) -> int | None:
+    """A term file's number (t/<hex>.json), None for any other path."""
+    return int(path[len(TERMS_DIR):len(TERMS_DIR) + 3], 16) if _TERM_FILE.fullmatch(path) else None
+
+
+def stray_terms(paths: Iterable[str], count: int) -> list[str]:
+    """The term files among `paths` that an index of `count` files does not have (numbered
+    `count` or more: left by a re-shard cut short); the index deletes them on every run."""
+    return sorted(p for p in paths if (n := term_number(p)) is not None and n >= count)
+
+
+def reshard_steps(terms_files: dict[str, bytes], listed: int, *,
+                  meta: bytes | None) -> list[list[tuple[str, bytes | None]]]:
+    """Every term file of an index (path -> bytes: everything under t/; `meta` its meta.json)
+    moved to the files of shard_count(listed): steps of (path, bytes or None to delete), each
+    to be written whole before the next starts. The last step's meta.json is clean_meta(count)
+    ({"shards": count}, even when nothing is listed: plan_days then removes it).
+
+    Authority: under the count M that meta.json names, a word's postings are those of its home
+    file, file_key(shard_key(word), M); a copy in any other file is a leftover of a move and is
+    ignored (files numbered M or more are ignored whole). The steps keep the home files of the
+    count meta.json names complete at every point, so a re-shard cut short anywhere, then done
+    again, or followed by later batches that change the count again, reads the same postings:
+      growing M -> B: the files [M, B) (the words whose home they become), then meta.json
+        {"shards": B, "from": M}, then the files [0, M) rewritten with only their own words,
+        then {"shards": B};
+      shrinking M -> B: meta.json {"shards": M, "to": B}, then the merged files [0, B), then
+        {"shards": B}, then the files [B, M) deleted.
+    A meta.json marked "from"/"to" makes the next run re-shard again (needs_reshard) whatever
+    the count, which clears every leftover copy. The marker steps are left out when the step
+    after them changes nothing. Memory: one group of files at a time is decoded (growing, a
+    file and the files it splits into; shrinking, the files that merge into one), not the
+    whole index. Files under t/ that are not term files (another name) are left alone."""
+    old, count = meta_count(meta), shard_count(listed)
+    low = min(old, count)
+    own: dict[int, list[tuple[str, bytes]]] = {}
     for path, data in terms_files.items():
-        if _TERM_FILE.fullmatch(path) is None or not data:
-            continue
-        for word, values in _read_shard(data).items():
-            postings.setdefault(file_key(shard_key(word), count), {}).setdefault(word, set()).update(values)
-    moved = {shard_path(shard): _shard_bytes({word: sorted(values) for word, values in found.items()})
-             for shard, found in sorted(postings.items())}
-    steps = [[(path, body) for path, body in moved.items() if path not in terms_files],
-             [(path, body) for path, body in moved.items() if path in terms_files and body != terms_files[path]],
-             [(path, None) for path in sorted(terms_files) if _TERM_FILE.fullmatch(path) and path not in moved],
-             [(META_PATH, meta_file(listed))]]
+        number = term_number(path)
+        if number is not None and number < old and data:
+            own.setdefault(number % low, []).append((path, data))
+    moved: dict[str, bytes | None] = {}
+    for group in range(low):
+        by_file: dict[int, dict[str, list[int]]] = {}
+        for path, data in own.get(group, ()):
+            number = term_number(path)
+            for word, values in _read_shard(data).items():
+                key = int(shard_key(word), 16)
+                if key % old == number:   # its home copy; any other is a leftover
+                    by_file.setdefault(key % count, {})[word] = values
+        for number in range(group, count, low):
+            moved[shard_path(f"{number:03x}")] = _shard_bytes(by_file.pop(number, {}))
+    changed = [(path, body) for path, body in sorted(moved.items()) if terms_files.get(path) != body]
+    stale = [(path, None) for path in stray_terms(terms_files, count)]
+    high = [(p, b) for p, b in changed if term_number(p) >= old]
+    rest = [(p, b) for p, b in changed if term_number(p) < old]
+    final = [(META_PATH, _json({"shards": count}))]
+    if count > old:
+        marked = [[(META_PATH, _json({"shards": count, "from": old}))], rest] if rest else []
+        steps = [high, *marked, final, stale]
+    else:
+        marked = [[(META_PATH, _json({"shards": old, "to": count}))], rest] if rest else []
+        steps = [*marked, final, stale]
     return [step for step in steps if step]
 
 

@@ -9,11 +9,15 @@ from dataclasses import dataclass
 
 from botocore.exceptions import ClientError
 
+from ..search import META_PATH
 from ..site import SiteFile
 from .parallel import concurrently
 
 _CACHE_HTML = "public, max-age=300"
 _CACHE_ASSET = "public, max-age=31536000, immutable"
+# meta.json names the count of term files: a re-shard changes it and every word's file with it,
+# so a reader must not keep an old copy (search.js fetches it again when a term file is missing).
+_CACHE_REVALIDATE = "no-cache"
 
 
 @dataclass(frozen=True)
@@ -159,7 +163,8 @@ class SiteStore:
         md5 = hashlib.md5(item.body, usedforsecurity=False)
         if (etags.get(key) if etags is not None else self._etag(key)) == md5.hexdigest():
             return False
-        cache = _CACHE_ASSET if item.path.startswith("/assets/") else _CACHE_HTML
+        cache = (_CACHE_ASSET if item.path.startswith("/assets/") else
+                 _CACHE_REVALIDATE if item.path == META_PATH else _CACHE_HTML)
         self._s3.put_object(Bucket=self._bucket, Key=key, Body=item.body,
                             ContentType=item.content_type, CacheControl=cache,
                             ContentMD5=base64.b64encode(md5.digest()).decode())

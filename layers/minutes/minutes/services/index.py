@@ -69,6 +69,7 @@ class Indexer:
         self._view = renderer   # the renderer with the groups' group.yaml, per batch
         self._lists: dict[str, SiteFile] = {}   # listing files to write once the batch is planned
         self._unlisting = threading.Lock()
+        self._term_keys: tuple[list[str], bool] = ([], False)   # the shard folder's first page
 
     def apply(self, updates: list[SiteUpdate]) -> IndexResult:
         before = (self.site.writes, self.site.skipped, self.site.deleted)
@@ -292,14 +293,28 @@ class Indexer:
         full = self.meetings.many((e.group, e.meeting) for e in after)
         records = [full[k] for k in sorted(full) if full[k].listed]   # removed since: its update comes
         # The count of term files follows the number of listed meetings (committed above); when
-        # it crosses a power of two, every term file is moved first (decision 64).
+        # it crosses a power of two, or a move was cut short (meta.json marks it), every term
+        # file is moved first (decision 64).
         listed = self.listings.heads("/").get("/", 0)
         meta = self.site.get(search.META_PATH)
         if search.needs_reshard(meta, listed):
             terms = self.site.get_many(["/" + key for key in self.site.etags(object_key(search.TERMS_DIR))])
-            for step in search.reshard_steps(terms, listed):
+            for step in search.reshard_steps(terms, listed, meta=meta):
                 self._write_search(step)
-            meta = search.meta_file(listed)
+                meta = dict(step).get(search.META_PATH, meta)
+        # Term files the count does not have (a re-shard cut short left them): deleted on every
+        # run, from the one listing of the shard folder that _read_search uses anyway.
+        keys, complete = self.site.first_keys(object_key(search.TERMS_DIR), SHARD_LISTING)
+        count = search.meta_count(meta)
+        if not complete and count < search.SHARDS:   # more than a page: only when strays exist
+            keys = sorted(self.site.etags(object_key(search.TERMS_DIR)))
+            complete = True
+        stray = search.stray_terms(["/" + key for key in keys], count)
+        if stray:
+            self._write_search([(path, None) for path in stray])
+            gone = {object_key(path) for path in stray}
+            keys = [key for key in keys if key not in gone]
+        self._term_keys = (keys, complete)
 
         def read_many(paths: list[str]) -> dict[str, bytes | None]:   # meta.json is known
             found = self._read_search([path for path in paths if path != search.META_PATH])
@@ -326,7 +341,7 @@ class Indexer:
         and only those it has, or that sort after its last key, are fetched (decision 42)."""
         wanted = list(paths)
         if any(path.startswith(search.TERMS_DIR) for path in paths):
-            listed, complete = self.site.first_keys(object_key(search.TERMS_DIR), SHARD_LISTING)
+            listed, complete = self._term_keys   # listed by _search, after any re-shard
             existing, last = set(listed), (listed[-1] if listed and not complete else None)
             wanted = [path for path in paths if not path.startswith(search.TERMS_DIR)
                       or object_key(path) in existing or (last is not None and object_key(path) > last)]

@@ -1,5 +1,6 @@
 /* Minutes Pipeline: search over the prebuilt, chunked index (search/meta.json, search/t/ and
-   search/d/, see minutes/search.py). A query fetches the count of term shards (once), one term
+   search/d/, see minutes/search.py). A query fetches the count of term shards (once; again when
+   a word matches nothing, as a re-shard changes the count and a page may outlive it), one term
    shard per word and the result files (one per week, d/<id div WEEK>.json) of the results it
    shows, never the whole index. Progressive: the
    page works without this file (it points to the archive); with it, the form appears and
@@ -16,6 +17,8 @@
   var WEEK = 64 * 7;  // ids are day * 64 + rank; a d/ file holds 7 days (search.CHUNK_DAYS)
   var SHARDS = 1024;  // the hash's modulus (search.SHARDS); search/meta.json says how many t/ files
   var count = null;   // a promise of that count (no meta.json: an index of SHARDS files)
+  var known = null;   // the count last read
+  var recounted = false;  // it changed while the page was open: term files are revalidated since
   var WORD = /[\p{L}\p{N}]+(?:['\u2019.+#-][\p{L}\p{N}]+)*/gu;
   var MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
                 "September", "October", "November", "December"];
@@ -34,22 +37,30 @@
     return "000".slice(name.length) + name;
   }
 
-  function json(url, missing) {
-    return fetch(url).then(function (r) {
+  function json(url, missing, options) {
+    return fetch(url, options).then(function (r) {
       if (r.status === 404 && missing !== undefined) return missing;  // no such shard: no match
       if (!r.ok) throw new Error(r.status);
       return r.json();
     });
   }
 
-  // word -> sorted values (id * 2 + 1 when the word is in the title), for one shard
-  function shard(prefix) {
-    count = count || json(root + "search/meta.json", { shards: SHARDS }).then(function (meta) {
-      return meta.shards;
-    }, function (error) { count = null; throw error; });  // asked again by the next query
-    return count.then(function (files) {
-      var key = shardOf(prefix, files);
-      shards[key] = shards[key] || json(root + "search/t/" + key + ".json", { w: {} }).then(function (data) {
+  // the count of term files; asked of the server again (never the browser's copy) when `again`
+  function files(again) {
+    if (again || !count) {
+      count = json(root + "search/meta.json", { shards: SHARDS }, { cache: "no-cache" }).then(function (meta) {
+        recounted = recounted || (known !== null && known !== meta.shards);
+        return (known = meta.shards);
+      }, function (error) { count = null; throw error; });  // asked again by the next query
+    }
+    return count;
+  }
+
+  // word -> sorted values (id * 2 + 1 when the word is in the title), for one shard of a count
+  function shard(prefix, n) {
+    var key = shardOf(prefix, n), name = n + "/" + key;
+    shards[name] = shards[name] || json(root + "search/t/" + key + ".json", { w: {} },
+                                        recounted ? { cache: "no-cache" } : undefined).then(function (data) {
         var postings = {};
         Object.keys(data.w).forEach(function (word) {
           var sum = 0;
@@ -57,14 +68,14 @@
         });
         return postings;
       });
-      return shards[key];
-    });
+    return shards[name];
   }
 
-  // id -> in title, for the meetings with a word that is the term (1-2 letters) or starts with it
-  function matches(term) {
+  // id -> in title, for the meetings with a word that is the term (1-2 letters) or starts with
+  // it, in the term files of `n`
+  function matchesIn(term, n) {
     var letters = Array.from(term), whole = letters.length < 3;
-    return shard(letters.slice(0, 3).join("")).then(function (postings) {
+    return shard(letters.slice(0, 3).join(""), n).then(function (postings) {
       var found = new Map();
       Object.keys(postings).forEach(function (word) {
         if (whole ? word !== term : word.lastIndexOf(term, 0) !== 0) return;
@@ -74,6 +85,19 @@
         });
       });
       return found;
+    });
+  }
+
+  // matchesIn the count meta.json names; a term that matches nothing (its file missing, or a
+  // word moved to a file of a newer count) asks for the count again, once a query (`recount`),
+  // and is looked up again if it changed
+  function matches(term, recount) {
+    return files(false).then(function (n) {
+      return matchesIn(term, n).then(function (found) {
+        if (found.size) return found;
+        recount.asked = recount.asked || files(true);
+        return recount.asked.then(function (now) { return now === n ? found : matchesIn(term, now); });
+      });
     });
   }
 
@@ -135,7 +159,8 @@
     var mine = ++latest;
     if (!terms.length) { list.textContent = ""; status.textContent = ""; return; }
     status.textContent = "Searching\u2026";
-    Promise.all(terms.map(matches)).then(function (found) {
+    var recount = {};
+    Promise.all(terms.map(function (term) { return matches(term, recount); })).then(function (found) {
       var hits = rank(found);
       return Promise.all(hits.slice(0, shown).map(function (h) { return doc(h.id); })).then(function (meetings) {
         if (mine !== latest) return;  // a newer query has started
