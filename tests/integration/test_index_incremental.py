@@ -257,3 +257,58 @@ def test_a_re_shard_cut_short_and_dead_lettered_leaves_no_stale_file_once_later_
     cached = {key: stack.s3.head_object(Bucket=stack.site_bucket, Key=key)["CacheControl"]
               for key in ("search/meta.json", "search/t/001.json")}
     assert cached == {"search/meta.json": "no-cache", "search/t/001.json": "public, max-age=300"}
+
+
+def test_random_publishes_and_deletes_across_a_boundary_some_cut_and_dead_lettered_then_replayed(stack):
+    """Publishes and deletes that move the archive back and forth across 10/11 listed meetings
+    (one term file / two); some index runs are cut after a random number of search writes and
+    dead-lettered (every retry fails), and later batches run over what they left. After each
+    replay of the dead-letter queue the site is a whole build's."""
+    from botocore.exceptions import ClientError
+
+    from minutes.aws.deadletters import DeadLetterQueues
+    indexer = small_indexer(stack)
+    runtime.provide(indexer=indexer)
+    queues = DeadLetterQueues(stack.sqs, invoke=lambda arn, payload: stack.cloud.invoke_async(
+        stack.cloud.function_for_arn(arn), payload))
+    rng = random.Random(5)
+    pool = [f"minutes/alpha/2024-03-{1 + n:02d}-sync.md" for n in range(14)]
+    live: list[str] = []
+    dead: set[str] = set()
+    cuts = 0
+    for n in range(9):
+        upload(stack, pool[n], minutes_text(f"Sync {n}", f"Topic{n} roadmap {rng.choice(['quokka', 'tapir'])}."))
+        live.append(pool[n])
+    for step in range(16):
+        grow = len(live) <= 10 if step % 6 < 3 else len(live) < 10
+        free = [k for k in pool if k not in live and k not in dead]
+        key = rng.choice(free) if grow and free else rng.choice([k for k in live if k not in dead])
+        left = [rng.randrange(1, 8)] if rng.random() < 0.5 else None   # search writes let through
+
+        def cut(params, model, **_):
+            if left is not None and params.get("Key", params.get("Prefix", "search/")).startswith("search/") \
+                    and model.name in ("PutObject", "DeleteObjects"):
+                if left[0] <= 0:
+                    raise ClientError({"Error": {"Code": "InternalError", "Message": "injected"},
+                                       "ResponseMetadata": {"HTTPStatusCode": 500}}, model.name)
+                left[0] -= 1
+        events, depth = stack.s3.meta.events, stack.queue_depth("SiteUpdatesDeadLetterQueue")
+        events.register("before-parameter-build.s3", cut, unique_id="cut-search")
+        try:
+            if key in live:
+                remove(stack, key)
+                live.remove(key)
+            else:
+                upload(stack, key, minutes_text(f"Sync {step}", f"Step{step} roadmap {rng.choice(['okapi', 'gecko'])}."))
+                live.append(key)
+        finally:
+            events.unregister("before-parameter-build.s3", unique_id="cut-search")
+        if stack.queue_depth("SiteUpdatesDeadLetterQueue") > depth:
+            dead.add(key)
+            cuts += 1
+        if dead and (rng.random() < 0.3 or step == 15):
+            assert len(queues.replay(stack.ref("SiteUpdatesDeadLetterQueue"))) == len(dead)
+            stack.drain()
+            dead = set()
+            assert_site_is_a_whole_build(stack, indexer)
+    assert cuts >= 3 and not dead
