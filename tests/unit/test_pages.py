@@ -494,8 +494,9 @@ def test_assets_carry_their_content_hash(renderer):
     js = assets[renderer.search_script_path]
     assert renderer.search_script_path == f"/assets/search.{hashlib.sha256(js).hexdigest()[:8]}.js"
     # "a few KB of JavaScript": what a reader downloads is the compressed file; the raw bound
-    # leaves room for the comments that explain it
-    assert 0 < len(js) < 8 * 1024 and len(gzip.compress(js)) < 3 * 1024
+    # leaves room for the comments that explain it. 3.5 KB since the count of term files is
+    # read from meta.json and read again after a re-shard (decision 64): 2.7 -> 3.1 KB.
+    assert 0 < len(js) < 8 * 1024 and len(gzip.compress(js)) < 3.5 * 1024
 
 
 def test_same_input_gives_same_bytes_whatever_the_order():

@@ -1,10 +1,7 @@
-/* Minutes Pipeline: search over the prebuilt, chunked index (search/meta.json, search/t/ and
-   search/d/, see minutes/search.py). A query fetches the count of term shards (once; again when
-   a word matches nothing, as a re-shard changes the count and a page may outlive it), one term
-   shard per word and the result files (one per week, d/<id div WEEK>.json) of the results it
-   shows, never the whole index. Progressive: the
-   page works without this file (it points to the archive); with it, the form appears and
-   searches. */
+/* Minutes Pipeline: search over the chunked index (search/meta.json, t/, d/: minutes/search.py).
+   A query fetches the count of term files (again when a word matches nothing: a re-shard may
+   change it while the page is open), one term file per word and the week files of the results
+   it shows, never the whole index. Without this file the page points to the archive. */
 (function () {
   "use strict";
   var form = document.querySelector("form.search");
@@ -15,10 +12,10 @@
   var root = form.getAttribute("data-root").replace(/index\.html$/, "");
   var shown = 50, shards = {}, weeks = {}, latest = 0;
   var WEEK = 64 * 7;  // ids are day * 64 + rank; a d/ file holds 7 days (search.CHUNK_DAYS)
-  var SHARDS = 1024;  // the hash's modulus (search.SHARDS); search/meta.json says how many t/ files
-  var count = null;   // a promise of that count (no meta.json: an index of SHARDS files)
+  var SHARDS = 1024;  // the hash's modulus (search.SHARDS)
+  var count = null;   // a promise of the count of t/ files (no meta.json: SHARDS)
   var known = null;   // the count last read
-  var recounted = false;  // it changed while the page was open: term files are revalidated since
+  var recounted = false;  // it changed while open: term files are revalidated since
   var WORD = /[\p{L}\p{N}]+(?:['\u2019.+#-][\p{L}\p{N}]+)*/gu;
   var MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
                 "September", "October", "November", "December"];
@@ -88,9 +85,8 @@
     });
   }
 
-  // matchesIn the count meta.json names; a term that matches nothing (its file missing, or a
-  // word moved to a file of a newer count) asks for the count again, once a query (`recount`),
-  // and is looked up again if it changed
+  // matchesIn the named count; a term matching nothing asks for the count again (once a
+  // query) and is looked up again if it changed
   function matches(term, recount) {
     return files(false).then(function (n) {
       return matchesIn(term, n).then(function (found) {
