@@ -161,6 +161,31 @@ def test_a_rebuild_after_a_change_is_a_fresh_build_and_touches_only_what_changed
     assert result.written == len(changed)
 
 
+@pytest.mark.parametrize("cached", [True, False], ids=["cached", "cold"])
+def test_a_hard_link_to_a_site_file_keeps_its_bytes_when_the_build_changes_the_file(
+        src, tmp_path, cached):
+    # A snapshot of the site made with `cp -al` (or `rsync --link-dest`) shares its files'
+    # inodes with the site: the build must make a new file where it changes one, never
+    # write through the link into the snapshot.
+    out, snapshot_dir = tmp_path / "site", tmp_path / "snapshot"
+    cache = tmp_path / "cache" if cached else None
+    build(src, out, site_url=SITE, workers=1, cache_dir=cache)
+    shared = {}
+    for path in sorted(p for p in out.rglob("*") if p.is_file()):
+        copy = snapshot_dir / path.relative_to(out)
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        os.link(path, copy)
+        shared[copy] = path.read_bytes()
+    edit(src)
+    build(src, out, site_url=SITE, workers=1, cache_dir=cache)
+    changed = [copy for copy in shared if (out / copy.relative_to(snapshot_dir)).read_bytes() != shared[copy]]
+    assert changed                                            # the edit did change site files
+    assert {copy: copy.read_bytes() for copy in shared} == shared
+    build(src, tmp_path / "fresh", site_url=SITE, workers=1)
+    assert {k: v[0] for k, v in snapshot(out).items()} == \
+        {k: v[0] for k, v in snapshot(tmp_path / "fresh").items()}
+
+
 def test_a_rebuild_with_nothing_changed_reads_no_source(src, tmp_path, monkeypatch):
     monkeypatch.setattr(buildcache, "_RACY_NS", -10**18)
     out, cache = tmp_path / "site", tmp_path / "cache"

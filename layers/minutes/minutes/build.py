@@ -428,14 +428,23 @@ def _create(target: str, folders: set[str]) -> int:
                 folders.add(parent)
                 parent = os.path.dirname(parent)
         folders.add(folder)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
     try:
-        return os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC,
-                       0o666)
-    except OSError as problem:
+        fd = os.open(target, flags, 0o666)
+    except OSError:
         if os.path.islink(target):
             raise MinutesError(f"refusing to write through a symbolic link: {target} leads to "
                                f"{os.path.realpath(target)}; remove the link from the site folder") from None
         raise
+    if os.fstat(fd).st_nlink > 1:
+        # A hard link: another name (a snapshot made by `cp -al` or `rsync --link-dest`, say)
+        # shares these bytes. Truncating would rewrite that copy too, so the name is unlinked
+        # and made afresh; checked before any byte changes.
+        os.close(fd)
+        os.unlink(target)
+        return os.open(target, flags | os.O_EXCL, 0o666)
+    os.ftruncate(fd, 0)
+    return fd
 
 
 class _DamagedCache(Exception):
