@@ -139,6 +139,8 @@ NESTING = [
     "- > q\n", "- [ ] task\n- [x] done\n  - [ ] sub\n", "-\n- \n- a\n", "- # h\n- ```\n  c\n  ```\n",
     "- a\n  b\n- *c* `d`\n", "> > > deep\n\npara\n", "- " * 39 + "x\n", "- " * 38 + "x\n",
     "> " * 39 + "x\n", "- a\n" + "  - b\n" * 3 + "\n# after\n", "| a |\n|---|\n| - b |\n",
+    # an item whose one paragraph starts on a later line than the item (decision 68)
+    "-\n  a\n", "1.\n   a `b`\n", "- x\n-\n  y\n", "> -\n>   q\n",
 ]
 
 
@@ -154,3 +156,29 @@ def test_generated_and_random_markdown_walk_as_before(tmp_path):
     rng = random.Random(67)
     for _ in range(1500):
         assert_walks_as_before(random_markdown(rng))
+
+
+def _slug_as_before(text: str) -> str:
+    """anchor_slug without its memo: the definition."""
+    slug = markdown._NOT_SLUG.sub("", text.strip().lower()).replace(" ", "-")
+    slug = markdown._DASHES.sub("-", slug).strip("-")[:64] or "section"
+    return f"{slug}-section" if slug in markdown.RESERVED_IDS else slug
+
+
+def test_heading_slugs_are_kept_but_never_change(monkeypatch):
+    """A heading's slug is kept per text (decision 68): the same slug as without the memo,
+    asked once or again, for reserved ids, empty and long texts, Unicode and random text; the
+    memo is bounded and does not keep long texts."""
+    monkeypatch.setattr(markdown, "_SLUGS", {})
+    monkeypatch.setattr(markdown, "_SLUG_MEMO_SIZE", 50)
+    rng = random.Random(68)
+    alphabet = "aZ -_—é3#&<`*Ǆİ\t"
+    texts = ["Agenda", "main", " Main ", "TOC", "", "   ", "---", "a -- b", "x" * 300, "ﬁle Ǆ",
+             "Content", "header-", *("".join(rng.choice(alphabet) for _ in range(rng.randint(0, 80)))
+                                     for _ in range(400))]
+    for text in texts:
+        for _ in range(2):   # the second time from the memo
+            assert markdown.anchor_slug(text) == _slug_as_before(text), text
+        assert len(markdown._SLUGS) <= 50
+    assert len(markdown._SLUGS) >= 2
+    assert "x" * 300 not in markdown._SLUGS
