@@ -64,14 +64,14 @@ def _words_before(text):
     return tuple(w for w in found if len(w) > 1)
 
 
-def _agenda_before(blocks, sections):
+def _agenda_before(blocks, sections, limit=None):   # the limit was _join's alone
     S = summary
     for index, block in enumerate(blocks):
         heading = block.kind == "heading" and S._AGENDA_WORD.search(block.text) \
             and sections.get(index) != "logistics" and not block.text.lower().startswith("no ")
         label = block.kind == "para" and S._AGENDA.match(block.text.rstrip(":"))
         if heading or label or (block.kind == "heading" and S._AGENDA.match(block.text)):
-            topics = [S._clean(t) for t in S._items_after(blocks, index) if S._is_topic(t)]
+            topics = [S._clean(t) for t in _items_after_before(blocks, index) if S._is_topic(t)]
             if topics:
                 return topics
     boxed = [i for i, b in enumerate(blocks) if b.kind != "heading" and S._TIMEBOX.match(b.text)]
@@ -82,13 +82,37 @@ def _agenda_before(blocks, sections):
             if S._is_topic(text) and not S._is_label_only(text):
                 topics.append(S._clean(text))
             else:
-                topics += [S._clean(t) for t in S._items_after(blocks, index, first_list_only=True)
+                topics += [S._clean(t) for t in _items_after_before(blocks, index, first_list_only=True)
                            if S._is_topic(t)]
         return topics
     return []
 
 
-def _topic_headings_before(blocks, sections):
+def _items_after_before(blocks, index, *, first_list_only=False):   # as at main ebfa453
+    S = summary
+    found, base, list_id = [], None, None
+    for position in range(index + 1, len(blocks)):
+        block = blocks[position]
+        if block.kind == "heading":
+            break
+        if block.kind != "item":
+            if first_list_only and list_id is not None:
+                break
+            continue
+        if base is None:
+            base, list_id = block.depth, block.list_id
+        if first_list_only and block.list_id != list_id and block.depth <= base:
+            break
+        if block.depth == base:
+            if block.nested and (S._is_label_only(block.text) or not S._is_topic(block.text)):
+                continue
+            found.append(block.text)
+        elif block.depth == base + 1 and S._container_above(blocks, position, base):
+            found.append(block.text)
+    return found
+
+
+def _topic_headings_before(blocks, sections, limit=None):
     S = summary
     topics = []
     headings = [index for index, block in enumerate(blocks) if block.kind == "heading"]
@@ -153,12 +177,13 @@ def _clear_caches():
 def _the_way_before():
     now = {name: getattr(summary, name) for name in
            ("_blocks", "_words", "_agenda", "_topic_headings", "_clean", "_is_logistics",
-            "_heading_traits")}
+            "_heading_traits", "_items_after")}
     _clear_caches()   # no verdict made with the new _words may be reused
     summary._blocks, summary._agenda = _blocks_before, _agenda_before
     summary._topic_headings, summary._clean = _topic_headings_before, _clean_before
     summary._words = _words_before
     summary._is_logistics, summary._heading_traits = _is_logistics_before, _heading_traits_before
+    summary._items_after = _items_after_before
     try:
         yield
     finally:
@@ -172,6 +197,10 @@ def _fields(blocks):
 
 
 TITLES = ("", "Weekly sync", "Agenda")
+# The line's length: the choices stop when their parts fill it (summary._Parts), so a short
+# line stops them early, after one part or two (and at a part's length: the limit 12 and a
+# 12-character part).
+LIMITS = (summary.LIMIT, 12, 60)
 
 
 def assert_same(texts: list[str]) -> int:
@@ -182,13 +211,34 @@ def assert_same(texts: list[str]) -> int:
             parsed.append(parse_markdown(text))
         except Exception:   # noqa: BLE001 -- too deep etc.: assembly rejects it before any summary
             continue
-    now = [(summary.summarize(p, title=t), summary.agenda_summary(p), _fields(summary._blocks(p)))
-           for p in parsed for t in TITLES]
+    cases = [(t, summary.LIMIT) for t in TITLES] + [("Weekly sync", n) for n in LIMITS[1:]]
+
+    def made():
+        return [([summary.summarize(p, title=t, limit=n) for t, n in cases],
+                 summary.agenda_summary(p), _fields(summary._blocks(p))) for p in parsed]
+    now = made()
     with _the_way_before():
-        before = [(summary.summarize(p, title=t), summary.agenda_summary(p),
-                   _fields(_blocks_before(p))) for p in parsed for t in TITLES]
+        before = made()
     assert now == before
     return len(parsed)
+
+
+def test_a_full_line_stops_the_choices():
+    """The topic headings of a long meeting stop once they fill the line (else this proves
+    nothing about stopping early), and stop at the same line the way before makes."""
+    text = "".join(f"## Topic number {n} of the release plan\n\nWe talked about part {n} of the "
+                   f"release plan and its schedule.\n\n" for n in range(40))
+    parsed = parse_markdown(text)
+    blocks = summary._blocks(parsed)
+    sections = summary._section_kinds(blocks, "")
+    picked = summary._topic_headings(blocks, sections, summary.LIMIT)
+    assert 2 <= len(picked) < 40 and picked.full()
+    assert len(summary._topic_headings(blocks, sections, 10_000)) == 40
+    with _the_way_before():
+        whole = summary._topic_headings(blocks, sections)
+    assert len(whole) == 40 and whole[:len(picked)] == picked
+    assert summary._join(picked, summary.LIMIT) == summary._join(whole, summary.LIMIT)
+    assert summary.summarize(parsed).endswith("…")
 
 
 def test_the_way_before_is_what_it_says():

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from .markdown import Parsed
@@ -135,10 +136,33 @@ def summarize(parsed: Parsed, *, title: str = "", limit: int = LIMIT) -> str:
     blocks = _blocks(parsed)
     sections = _section_kinds(blocks, " ".join(title.split()).lower())
     for pick in (_agenda, _lead_paragraph, _topic_headings, _first_substance):
-        parts = pick(blocks, sections)
+        parts = pick(blocks, sections, limit)
         if parts:
             return _join(parts, limit)
     return ""
+
+
+class _Parts(list):
+    """The parts a choice has picked, in order, knowing when they fill the line: when _join's
+    text of them is already longer than `limit` and made of two parts or more, a later part
+    only adds text after the cut (and stops no '.' from being stripped: each is stripped),
+    so _join gives the same line without it, and the rest of the meeting need not be judged
+    (a long meeting's topic headings fill the line after a few; bench minutes hold ~8)."""
+
+    def __init__(self, limit: int):
+        super().__init__()
+        self._limit, self._seen, self._length = limit, set(), -2
+
+    def full(self) -> bool:
+        return len(self._seen) >= 2 and self._length > self._limit
+
+    def add(self, part: str) -> bool:
+        """Adds the part; whether the line is full now."""
+        self.append(part)
+        if part and part not in self._seen:
+            self._seen.add(part)
+            self._length += len(part.rstrip(".;:")) + 2   # '; ' before every part but the first
+        return self.full()
 
 
 def agenda_summary(parsed: Parsed, *, limit: int = LIMIT) -> str:
@@ -305,8 +329,9 @@ def _in(blocks, sections, block: _Block, *kinds: str) -> bool:
 
 # --- the four choices ------------------------------------------------------------------------
 
-def _agenda(blocks: list[_Block], sections: dict[int, str]) -> list[str]:
-    """The items under an "Agenda" heading or label, or the time-boxed lines ("[10 min] ...")."""
+def _agenda(blocks: list[_Block], sections: dict[int, str], limit: int = LIMIT) -> list[str]:
+    """The items under an "Agenda" heading or label, or the time-boxed lines ("[10 min] ...");
+    no more of them than fill a line of `limit` characters (_Parts)."""
     for index, block in enumerate(blocks):
         kind = block.kind
         if kind == "heading":
@@ -318,26 +343,33 @@ def _agenda(blocks: list[_Block], sections: dict[int, str]) -> list[str]:
         else:
             continue
         if found:
-            topics = [_clean(t) for t in _items_after(blocks, index) if _is_topic(t)]
+            topics = _Parts(limit)
+            for text in _items_after(blocks, index):
+                if _is_topic(text) and topics.add(_clean(text)):
+                    break
             if topics:
                 return topics
     boxed = [i for i, b in enumerate(blocks) if b.kind != "heading" and _TIMEBOX.match(b.text)]
     if len(boxed) >= 2:
-        topics = []
+        topics = _Parts(limit)
         for index in boxed:
             text = _TIMEBOX.sub("", blocks[index].text)
             if _is_topic(text) and not _is_label_only(text):
-                topics.append(_clean(text))
+                topics.add(_clean(text))
             else:   # "Technical presentations:" -> the presentations listed under it
-                topics += [_clean(t) for t in _items_after(blocks, index, first_list_only=True)
-                           if _is_topic(t)]
+                for item in _items_after(blocks, index, first_list_only=True):
+                    if _is_topic(item) and topics.add(_clean(item)):
+                        break
+            if topics.full():
+                break
         return topics
     return []
 
 
-def _items_after(blocks: list[_Block], index: int, *, first_list_only: bool = False) -> list[str]:
-    """The top-level items of the lists after blocks[index], up to the next heading."""
-    found, base, list_id = [], None, None
+def _items_after(blocks: list[_Block], index: int, *, first_list_only: bool = False) -> Iterator[str]:
+    """The top-level items of the lists after blocks[index], up to the next heading, as they
+    are needed (the agenda stops taking them when the line is full)."""
+    base, list_id = None, None
     for position in range(index + 1, len(blocks)):
         block = blocks[position]
         if block.kind == "heading":
@@ -353,10 +385,9 @@ def _items_after(blocks: list[_Block], index: int, *, first_list_only: bool = Fa
         if block.depth == base:
             if block.nested and (_is_label_only(block.text) or not _is_topic(block.text)):
                 continue   # a container ("Discussion topics"): its sub-items follow
-            found.append(block.text)
+            yield block.text
         elif block.depth == base + 1 and _container_above(blocks, position, base):
-            found.append(block.text)
-    return found
+            yield block.text
 
 
 def _container_above(blocks: list[_Block], position: int, base: int) -> bool:
@@ -366,7 +397,7 @@ def _container_above(blocks: list[_Block], position: int, base: int) -> bool:
     return False
 
 
-def _lead_paragraph(blocks: list[_Block], sections: dict[int, str]) -> list[str]:
+def _lead_paragraph(blocks: list[_Block], sections: dict[int, str], limit: int = LIMIT) -> list[str]:
     """A paragraph of substance before the first topic heading: a document's lead."""
     for index, block in enumerate(blocks):
         if block.kind == "heading" and sections.get(index) == "topic":
@@ -378,9 +409,10 @@ def _lead_paragraph(blocks: list[_Block], sections: dict[int, str]) -> list[str]
     return []
 
 
-def _topic_headings(blocks: list[_Block], sections: dict[int, str]) -> list[str]:
-    """Topic headings whose own section holds something of substance."""
-    topics = []
+def _topic_headings(blocks: list[_Block], sections: dict[int, str], limit: int = LIMIT) -> list[str]:
+    """Topic headings whose own section holds something of substance; no more of them than
+    fill a line of `limit` characters (_Parts: the sections after those are not read)."""
+    topics = _Parts(limit)
     headings = [index for index, block in enumerate(blocks) if block.kind == "heading"]
     for number, index in enumerate(headings):
         block = blocks[index]
@@ -402,12 +434,12 @@ def _topic_headings(blocks: list[_Block], sections: dict[int, str]) -> list[str]
                                       and not _is_label_only(text))
         if next_heading is not None and next_heading.level > block.level and said < 12:
             continue   # a container ("Proposed FCPs"): the headings under it are the topics
-        if substance:
-            topics.append(_clean(block.text))
+        if substance and topics.add(_clean(block.text)):
+            break
     return topics
 
 
-def _first_substance(blocks: list[_Block], sections: dict[int, str]) -> list[str]:
+def _first_substance(blocks: list[_Block], sections: dict[int, str], limit: int = LIMIT) -> list[str]:
     """The first block of substance; a list item brings its substantial siblings along.
     Follow-ups (action items) count only when nothing else does."""
     passes = ((("none", "generic", "topic", "title"), 3), (("follow-ups",), 3),
