@@ -253,6 +253,28 @@ def test_a_plan_applied_again_or_retried_after_failing_halfway_converges():
     assert meta_count(files.get(META_PATH)) >= 4
 
 
+def test_a_batch_cut_anywhere_and_dead_lettered_whose_meeting_changes_again_leaves_nothing_stale():
+    """Version 2 of a meeting is cut after any of its writes and dead-lettered; version 3
+    (other words again) runs over what it left; then the dead batch is replayed. The index is
+    a fresh index's after version 3 and after the replay: no posting of version 2 stays in a
+    shard that neither version 1 nor version 3 uses."""
+    others = archive(150)                                  # 16 term files
+    was = record(day=others[4].date, slug="edited", content_html="<p>alpha beta gamma delta</p>")
+    v2 = was.with_changes(content_html="<p>" + " ".join(f"{a}{b}{c}middle" for a in "fhkpsw" for b in "aeiou"
+                                                        for c in "lnrt") + "</p>")   # many prefixes
+    v3 = was.with_changes(content_html="<p>omega</p>")
+    key = {(was.group, was.meeting)}
+    start = search_files([*others, was])
+    plan = plan_change(start, [*others, was], [*others, v2], key)
+    assert len(plan) > 10
+    for cut in range(len(plan) + 1):
+        files = write(start, plan[:cut])
+        files = write(files, plan_change(files, [*others, v2], [*others, v3], key))   # v3 runs
+        assert files == search_files([*others, v3]), cut
+        files = write(files, plan_change(files, [*others, was], [*others, v3], key))  # the replay
+        assert files == search_files([*others, v3]), cut
+
+
 def test_one_new_meeting_touches_only_the_shards_of_its_words():
     archive = [record(day=dt.date(2020, 1, 1) + dt.timedelta(weeks=n), slug=f"m{n}",
                       content_html=f"<p>{TEXTS[n % len(TEXTS)]} word{n} other{n % 50}</p>") for n in range(400)]
@@ -465,12 +487,20 @@ def test_any_sequence_of_cut_and_dead_lettered_batches_converges_once_they_are_r
     records: list[MeetingRecord] = []
     files = search_files(records)
     dead: list[tuple[list, set]] = []
-    target, cuts, counts = 12, 0, set()
+    target, cuts, counts, again = 12, 0, set(), 0
     for step in range(260):
         if rng.random() < 0.08:
             target = rng.choice([3, 9, 12, 19, 22, 39, 42])
         before = list(records)
-        if len(records) < target and rng.random() < 0.8:
+        in_dead = [at for at, r in enumerate(records) if (r.group, r.meeting) in
+                   {key for _, keys in dead for key in keys}]
+        if in_dead and rng.random() < 0.3:    # a meeting of a dead batch changes again
+            at = rng.choice(in_dead)
+            records[at] = random_record(rng, step).with_changes(
+                group=records[at].group, meeting=records[at].meeting, segment=records[at].segment,
+                date=records[at].date)
+            changed = {(records[at].group, records[at].meeting)}
+        elif len(records) < target and rng.random() < 0.8:
             records.append(random_record(rng, step))
             changed = {(records[-1].group, records[-1].meeting)}
         elif len(records) > target and rng.random() < 0.8:
@@ -478,14 +508,8 @@ def test_any_sequence_of_cut_and_dead_lettered_batches_converges_once_they_are_r
             changed = {(gone.group, gone.meeting)}
         else:
             changed = random_change(rng, records, step)
-        if changed & {key for _, keys in dead for key in keys}:
-            # A meeting of a dead batch changes again: that batch is replayed first (a dead
-            # batch cut before its k/ files, then its meeting changed again, would leave the
-            # postings of the version in between: plan_days finds a meeting's shards from the
-            # k/ files and its words now, decision 42; not a matter of the count).
-            for old_before, old_changed in dead:
-                files = write(files, plan_change(files, old_before, before, old_changed))
-            dead = []
+        # The k/ files a cut batch left must still name every shard its postings went to.
+        again += bool(changed & {key for _, keys in dead for key in keys})
         plan = plan_change(files, before, records, changed)
         if rng.random() < 0.25 and plan:
             files = write(files, plan[:rng.randrange(len(plan))])      # cut, then dead-lettered
@@ -502,7 +526,7 @@ def test_any_sequence_of_cut_and_dead_lettered_batches_converges_once_they_are_r
             dead = []
             files = write(files, plan_change(files, before, records, changed))   # and the last batch's retry
             assert files == search_files(records), step
-    assert cuts > 40 and counts >= {1, 2, 4}
+    assert cuts > 40 and counts >= {1, 2, 4} and again > 5
 
 
 def test_a_re_shard_reads_each_word_from_its_home_file_under_the_count_meta_json_names():

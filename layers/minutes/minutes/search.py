@@ -358,9 +358,11 @@ def plan_days(*, before: Iterable, after: Iterable[MeetingRecord], listed: int, 
     Each day is redone whole (its ids out of every shard its k/ entries name or its meetings'
     words are in, then its meetings' postings in; its entries in the d/ and k/ files of its
     week replaced), so applying the plan twice, or again after a write failed halfway, gives
-    the same files: term shards are written first and the k/ files last (then meta.json, when
-    the archive starts or stops listing anything), so while a retry is owed, the k/ files
-    still name every shard an old id may be in."""
+    the same files. The order keeps the k/ files naming every shard a day's ids may be in,
+    whichever write a batch stops at: first the k/ files that must name more shards (the old
+    entries and the new, together), then the term shards, the d/ files, the k/ files as they
+    end (only where a shard was dropped), then meta.json (when the archive starts or stops
+    listing anything)."""
     before, after = list(before), searchable(after)
     count = shard_count(listed)
     new_ids = doc_ids(after)
@@ -382,18 +384,38 @@ def plan_days(*, before: Iterable, after: Iterable[MeetingRecord], listed: int, 
                                           for week in weeks])
     meta = week_files.pop(META_PATH)
     kept: dict[str, dict[str, object]] = {}      # path -> the entries of the days not redone
+    named_before: dict[str, dict[int, list[str]]] = {}   # k/ path -> the days' entries as read
     shards = set(added)
     for path, data in week_files.items():
         entries = json.loads(data) if data else {}
         if path.startswith(KEYS_DIR):
-            for doc_id, named in entries.items():
-                if int(doc_id) // DAY_SLOTS in days:
-                    shards.update(file_key(key, count) for key in named)
+            named_before[path] = {int(doc_id): named for doc_id, named in entries.items()
+                                  if int(doc_id) // DAY_SLOTS in days}
+            for named in named_before[path].values():
+                shards.update(file_key(key, count) for key in named)
         kept[path] = {doc_id: value for doc_id, value in entries.items() if int(doc_id) // DAY_SLOTS not in days}
     if only is not None:
         shards &= {file_key(key, count) for key in only}
     found = read_many([shard_path(shard) for shard in sorted(shards)])
+    # The k/ files first name every shard the days' ids were or will be in (the union of
+    # both), so a batch cut after some shard writes and dead-lettered leaves k/ files that still
+    # name every shard holding its postings, even if the meeting changes again before the
+    # replay (the next run removes the days' ids from every shard they name). Where the
+    # meetings only gain shards (a new meeting: the common publish) this is the k/ file's
+    # one write, and the final one below finds its bytes already there.
     out: list[tuple[str, bytes | None]] = []
+    written = dict(week_files)
+    for week in weeks:
+        path = f"{KEYS_DIR}{week}.json"
+        union = {int(doc_id): value for doc_id, value in kept[path].items()}
+        union.update(named_before[path])
+        for doc_id, _ in docs:
+            if week_of(doc_id) == week:
+                union[doc_id] = sorted({*union.get(doc_id, []), *own[doc_id]})
+        data = _week_bytes(union)
+        if data != written[path]:
+            out.append((path, data))
+            written[path] = data
     for shard in sorted(shards):
         current = found[shard_path(shard)]
         patched = _patch(current, days=days, added=added.get(shard, {}))
@@ -407,7 +429,7 @@ def plan_days(*, before: Iterable, after: Iterable[MeetingRecord], listed: int, 
             entries.update((doc_id, entry(doc_id, record)) for doc_id, record in docs
                            if week_of(doc_id) == week)
             data = _week_bytes(entries)
-            if data != week_files[path]:
+            if data != written[path]:
                 out.append((path, data))
     if meta_file(listed) != meta:
         out.append((META_PATH, meta_file(listed)))

@@ -320,8 +320,9 @@ class Indexer:
             found = self._read_search([path for path in paths if path != search.META_PATH])
             return {path: meta if path == search.META_PATH else found[path] for path in paths}
         plan = search.plan_days(before=before, after=records, listed=listed, read_many=read_many)
-        # In the plan's order, a folder at a time (the term shards, then d/, the k/ files last),
-        # each written whole before the next starts; within a folder, concurrently.
+        # In the plan's order, a folder at a time (k/ files that name more shards, the term
+        # shards, d/, the k/ files as they end), each written whole before the next starts;
+        # within a folder, concurrently.
         for folder, step in itertools.groupby(plan, key=lambda item: item[0].rsplit("/", 1)[0]):
             self._write_search(list(step))
 
