@@ -108,3 +108,75 @@ def test_a_remembered_value_changed_by_its_reader_stays_as_remembered():
         first["tags"].append("c")
         assert frontmatter.load("tags: [a, b]") == {"tags": ["a", "b"]}
     assert frontmatter._memo is None
+
+
+# --- plain `key: value` lines, read without PyYAML (decision 69) ------------------------------
+
+KEYS = ["title", "date", "time", "k", "_x", "a1", "Title", "on", "Yes", "NULL", "y", "n", "off",
+        "x" * 100, "x" * 101, "é", "a-b", "1a"]
+VALUES = ["x", "Weekly sync", '"wg-api sync 2014-01-11"', "2014-01-11", "2023-02-30", "8:00",
+          "18:00", "12:30:45", '"8:00"', "'8:00'", "1_000", "0x1F", "0o17", "1e3", "1.5", "1.",
+          "-1", "+1", "01", "0", "yes", "Off", "NULL", "Null", "nULL", "~", "", "a  b", "a ",
+          " a", "a: b", "a:b", "a:", "a #b", "a#b", "it's", "'it''s'", '"q"', "'q'", '"a \\" b"',
+          '"a # b"', "'a: b'", '"é中"', "é中", "x,y", "[a]", "{a}", "(a)", "a=b", "=", "<<",
+          "a - b", "- a", "? a", "a ? b", "a $^ ;", "Ⅻ", "a\u00a0b", '"x" y', "'x' y", '"x"y']
+
+
+def plain_text(rng: random.Random) -> str:
+    lines = []
+    for _ in range(rng.randint(1, 3)):
+        key = rng.choice(KEYS[:7] if rng.random() < 0.8 else KEYS)
+        if rng.random() < 0.75:
+            value = rng.choice(VALUES)
+        else:
+            value = "".join(rng.choice(PLAIN) for _ in range(rng.randint(1, 12)))
+        lines.append(f"{key}: {value}" if rng.random() < 0.95 else f"{key}:{value}")
+        if rng.random() < 0.05:
+            lines.append(rng.choice(["", "  more", "# note", "- a"]))
+    return "\n".join(lines) + ("\n" if rng.random() < 0.95 else "")
+
+
+def test_plain_lines_are_read_without_pyyaml_as_pyyaml_reads_them():
+    assert frontmatter._load_plain('title: "wg-api sync 2014-01-11"\ndate: 2014-01-11\n') == {
+        "title": "wg-api sync 2014-01-11", "date": "2014-01-11"}
+    assert frontmatter._load_plain("title: Weekly: sync\n") is None   # PyYAML's error, not ours
+    for text in ("on: x\n", "k: 1.5\n", "k: x\nk: y\n", "k: x #c\n", "k: x \n", "tags: [a]\n"):
+        assert frontmatter._load_plain(text) is None, text
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_plain_lines_answer_as_the_pure_loader_wherever_they_answer(seed):
+    rng = random.Random(seed)
+    texts = [plain_text(rng) for _ in range(4000)]
+    used = 0
+    for text in texts:
+        found = frontmatter._load_plain(text)
+        if found is not None:
+            used += 1
+            assert ("value", found) == pure(text), text
+            assert frontmatter.load(text) == found
+    assert used > 250   # the generator reaches the plain path (and the rest: below)
+    assert used < len(texts) - 2000
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus is not here")
+def test_the_corpus_plain_front_matter_reads_the_same():
+    for path in sorted(CORPUS.rglob("*.md")):
+        text = path.read_text("utf-8", errors="replace").replace("\r\n", "\n")
+        try:
+            yaml_text, _, _ = frontmatter.split(text)
+        except frontmatter.FrontMatterError:
+            continue
+        if yaml_text is not None and (found := frontmatter._load_plain(yaml_text)) is not None:
+            assert ("value", found) == pure(yaml_text), path
+
+
+def test_plain_front_matter_imports_no_yaml():
+    import subprocess
+    import sys
+    code = ("import sys; from minutes import frontmatter; "
+            "v = frontmatter.load('title: \"Weekly sync\"\\ndate: 2024-05-07\\ntime: 18:00\\n'); "
+            "print(v, 'yaml' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                         text=True).stdout
+    assert out.strip() == "{'title': 'Weekly sync', 'date': '2024-05-07', 'time': '18:00'} False"

@@ -144,7 +144,48 @@ def load(yaml_text: str):
     return pickle.loads(kept)   # a value of its own: the memo's cannot be changed through it
 
 
+# Front matter as scribes and generators write it: `key: value` lines and nothing else (a
+# title, a date, a time; the bench's and most real front matter), read without PyYAML (its
+# import and its scanner, composer and constructor in Python cost more than the rest of the
+# document's checks). Only where the answer is surely the pure loader's: a key of ASCII word
+# characters; ': ' then a value that is double-quoted with no '"' or '\\' in it, single-quoted
+# with no "'" in it, or plain, starting with an ASCII letter or digit, with no ': ', '#', flow
+# brackets or trailing space, and resolved to no other type (the loader's own int and float
+# patterns above; its bool and null words, any case); every key once. Anything else (lists,
+# comments, blank lines, continuation lines, ...) goes to PyYAML as before.
+# tests/unit/test_frontmatter.py compares it with the pure loader on generated front matter.
+_PLAIN_LINE = re.compile(
+    r"""([A-Za-z_][A-Za-z0-9_]{0,99}): (?:"([^"\\\n]*)"|'([^'\n]*)'"""
+    r"""|([A-Za-z0-9](?:[\w.,/()+=~;$^'"-]|[ ]+(?=[^ \n])|:(?=[^ \n]))*))\n""")
+_NOT_A_STRING = frozenset({"yes", "no", "true", "false", "on", "off", "null", "y", "n", "~", ""})
+
+
+def _load_plain(yaml_text: str) -> dict[str, str] | None:
+    """The value of front matter made of plain `key: value` lines, or None (not a value) when
+    it is anything else and PyYAML must read it."""
+    if not yaml_text.endswith("\n") or _NOT_PLAIN.search(yaml_text):
+        return None
+    found: dict[str, str] = {}
+    at, end = 0, len(yaml_text)
+    match = _PLAIN_LINE.match
+    while at < end:
+        line = match(yaml_text, at)
+        if line is None:
+            return None
+        key, double, single, plain = line.groups()
+        if plain is not None and (plain.lower() in _NOT_A_STRING or _FLOAT.match(plain)):
+            return None   # a bool, null, float or int (every _DECIMAL_INT is a _FLOAT too)
+        if key in found or key.lower() in _NOT_A_STRING:
+            return None   # a repeated key, or one read as a bool or null
+        found[key] = plain if plain is not None else double if double is not None else single
+        at = line.end()
+    return found or None
+
+
 def _load(yaml_text: str):
+    plain = _load_plain(yaml_text)
+    if plain is not None:
+        return plain
     fast = _load_fast(yaml_text)
     if fast is not None:
         return fast[0]
