@@ -211,3 +211,46 @@ def test_with_two_processes_the_worker_makes_feeds_and_pages_and_the_bytes_are_t
     assert {pid for pids in alone.values() for pid in pids} == {os.getpid()}
     assert {k: v[0] for k, v in snapshot(tmp_path / "two").items()} == \
            {k: v[0] for k, v in snapshot(tmp_path / "one").items()}
+
+
+def test_each_process_empties_what_assembling_memoised_before_its_second_phase(
+        src, tmp_path, monkeypatch):  # noqa: F811
+    """The memos of assembly (summary's block words, comrak_html's tags: ~5 MiB per process
+    at 1,000 meetings) are emptied in each process once its assembling is over, so its pages,
+    feeds and the search index reuse that space (decision 72); the bytes are the same."""
+    from minutes import build as build_module, comrak_html, summary
+    seen = tmp_path / "seen"
+    seen.mkdir()
+
+    def memo_sizes() -> int:
+        return sum(memo.cache_info().currsize for memo in
+                   (summary._words, summary._is_logistics, summary._heading_traits)) \
+            + len(comrak_html._SAME_ON_EVERY_PAGE)
+
+    def noting(kind, original):
+        def wrapper(*args, **kwargs):
+            (seen / f"{kind}-{os.getpid()}-{memo_sizes()}-{os.urandom(4).hex()}").touch()
+            return original(*args, **kwargs)
+        return wrapper
+
+    assembled = build_module._assemble_one
+
+    def assembling(*args, **kwargs):
+        made = assembled(*args, **kwargs)
+        (seen / f"assembled-{os.getpid()}-{memo_sizes()}-{os.urandom(4).hex()}").touch()
+        return made
+
+    monkeypatch.setattr(build_module, "_assemble_one", assembling)
+    for name in ("_render_pages", "_render_feeds", "_write_search", "_write_listings"):
+        monkeypatch.setattr(build_module, name, noting(name, getattr(build_module, name)))
+    build(src, tmp_path / "two", site_url=SITE, workers=2)
+    found = [name.split("-")[:3] for name in os.listdir(seen)]
+    assert {kind for kind, _, _ in found} == {"assembled", "_render_pages", "_render_feeds",
+                                              "_write_search", "_write_listings"}
+    assert any(int(size) > 0 for kind, _, size in found if kind == "assembled")   # memos were in use
+    assert {(kind, size) for kind, _, size in found if kind != "assembled"} <= \
+           {(kind, "0") for kind in ("_render_pages", "_render_feeds", "_write_search", "_write_listings")}
+    assert {pid for _, pid, _ in found} - {str(os.getpid())}, "no worker made anything"
+    build(src, tmp_path / "one", site_url=SITE, workers=1)
+    assert {k: v[0] for k, v in snapshot(tmp_path / "two").items()} == \
+           {k: v[0] for k, v in snapshot(tmp_path / "one").items()}

@@ -137,6 +137,11 @@ def _remember(found: str, out: str | None) -> str | None:
     return out
 
 
+def forget() -> None:
+    """Empty the memo of tags (a process that has rendered its meetings; decision 72)."""
+    _SAME_ON_EVERY_PAGE.clear()
+
+
 def _url(element: str, written: str, attribute_filter) -> tuple[str | None, bool]:
     """The URL attribute as nh3 writes it, or None when unsure (then nh3 decides); and whether
     the page's filter decided it (a relative file: not the same on every page)."""
