@@ -346,6 +346,63 @@ def test_table_of_contents_of_random_outlines_is_well_nested(renderer):
         assert html[start:html.index("</nav>", start) + 6] == _outline(marks)
 
 
+# The table of contents as meeting.html.j2 wrote it before pages.toc_html (decision 70): the
+# items from pages' old flat outline, through a jinja2 loop with autoescape. toc_html must give
+# these bytes for any headings.
+_OLD_TOC_LOOP = """{% for anchor, text, opens, closes in toc %}
+<li><a href="#{{ anchor }}">{{ text }}</a>
+{%- if opens %}
+<ol>
+{% else %}
+</li>
+{% endif %}
+{% for _ in closes %}
+</ol>
+</li>
+{% endfor %}
+{% endfor %}
+"""
+
+
+def _old_toc_items(headings):
+    path, closed = [], []
+    for heading in headings:
+        count = 0
+        while path and path[-1] >= heading.level:
+            path.pop()
+            count += 1
+        closed.append(count)
+        path.append(heading.level)
+    closed.append(len(path))
+    items = []
+    for at, heading in enumerate(headings):
+        opens = at + 1 < len(headings) and headings[at + 1].level > heading.level
+        items.append((heading.anchor, heading.text, opens, range(0 if opens else closed[at + 1] - 1)))
+    return items
+
+
+def test_table_of_contents_items_are_what_the_template_loop_wrote():
+    import jinja2
+
+    from minutes.pages import toc_html
+    loop = jinja2.Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True,
+                              keep_trailing_newline=True).from_string(_OLD_TOC_LOOP)
+    rng = random.Random(70)
+    alphabet = ["a", "Z", " ", "&", "<", ">", '"', "'", "&amp;", "<b>", "\u00e9", "\u2028", "\n",
+                "\t", "{{", "%}", "#", "\x00", "\ud800", "&#39;", "\U0001f600"]
+    cases = [(), (Heading(2, "a", "A"),), tuple(Heading(level, f"h{i}", HOSTILE) for i, level
+                                                in enumerate((6, 5, 4, 3, 2, 1, 1, 6)))]
+    for _ in range(600):
+        count = rng.randint(1, 30)
+        cases.append(tuple(
+            Heading(rng.randint(1, 6), "".join(rng.choices(alphabet, k=rng.randint(0, 6))),
+                    "".join(rng.choices(alphabet, k=rng.randint(0, 12)))) for _ in range(count)))
+    for marks in cases:
+        made = toc_html(marks)
+        assert str(made) == loop.render(toc=_old_toc_items(marks)), marks
+        assert made.__html__() == str(made)   # markup: the page places it as it is
+
+
 def test_previous_and_next_meeting_links(renderer):
     older, this, newer = (record(day=d) for d in days(3))
     tags = Tags(renderer.meeting_page(this, previous=older, next=newer), page=this.url_path)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Iterable, Mapping, Sequence
 
 import jinja2
+from markupsafe import Markup
 
 from minutes import ical, search, streams
 from minutes.group import GroupInfo
@@ -161,7 +162,7 @@ class PageRenderer:
             group=record.group,
             noindex=record.status == "draft",
         )
-        toc = _toc_items(record.headings) if len(record.headings) >= _TOC_MIN_HEADINGS else []
+        toc = toc_html(record.headings) if len(record.headings) >= _TOC_MIN_HEADINGS else ""
         attachments = {a.url_path for a in record.attachments}
         resources = (by_kind(record.resources) if record.resources is not None
                      else find_resources(record.content_html, exclude=attachments))
@@ -371,28 +372,37 @@ def _years(records: Iterable[MeetingRecord]) -> list[int]:
     return sorted({r.date.year for r in records}, reverse=True)
 
 
-def _toc_items(headings: Sequence[Heading]) -> list[tuple[str, str, bool, range]]:
-    """The table of contents, headings nested by level (each under the nearest heading above
-    it of a higher rank), flat, for one loop in the template (a recursive loop costs jinja2 a
-    loop context and a call per level): (anchor, text, whether a nested list opens after it,
-    a range as long as the number of nested lists that close after it)."""
-    path: list[int] = []     # levels of the headings from the outline's root to the last one
-    closed = []              # how many of the path each heading closes as it arrives
-    for heading in headings:
-        count = 0
-        while path and path[-1] >= heading.level:
-            path.pop()
-            count += 1
-        closed.append(count)
-        path.append(heading.level)
-    closed.append(len(path))   # the end closes what is still open
-    items = []
+def toc_html(headings: Sequence[Heading]) -> Markup:
+    """The table of contents' list items, headings nested by level (each under the nearest
+    heading above it of a higher rank), for meeting.html.j2 to place inside its <nav> and <ol>.
+    Written here rather than in a template loop: its steps and escapes per heading were the
+    dearest part of a meeting page after the layout (decision 70). Anchors and texts (plain
+    strings) are escaped as the template would escape them (_escape)."""
+    out = []
+    open_levels: list[int] = []     # levels of the headings whose nested list is open
+    last = len(headings) - 1
     for at, heading in enumerate(headings):
-        opens = at + 1 < len(headings) and headings[at + 1].level > heading.level
-        # A heading with no list of its own is the first thing the next arrival closes: the
-        # rest it closes are the lists of the headings above it.
-        items.append((heading.anchor, heading.text, opens, range(0 if opens else closed[at + 1] - 1)))
-    return items
+        level = heading.level
+        out.append(f'<li><a href="#{_escape(heading.anchor)}">{_escape(heading.text)}</a>')
+        following = headings[at + 1].level if at < last else None
+        if following is not None and following > level:
+            out.append("<ol>\n")               # its own nested list opens
+            open_levels.append(level)
+            continue
+        out.append("</li>\n")
+        # The next heading closes the nested lists of the headings above it of its rank or
+        # lower, each with the item holding it; the end closes every one.
+        while open_levels and (following is None or open_levels[-1] >= following):
+            open_levels.pop()
+            out.append("</ol>\n</li>\n")
+    return Markup("".join(out))
+
+
+def _escape(text: str) -> str:
+    """markupsafe.escape of a plain string, as a plain string: its pure-Python replacements, in
+    its order (markupsafe/_native.py), without making a Markup of each (twice as dear)."""
+    return text.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;") \
+        .replace("'", "&#39;").replace('"', "&#34;")
 
 
 def long_date(date) -> str:
