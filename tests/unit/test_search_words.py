@@ -228,3 +228,27 @@ def test_walk_words_on_the_shapes_that_differ(files, known):
     assert assert_walk_words(assembled) is known
     if known:   # the dropped title's words are not among the page's
         assert "hello" not in _word_set(assembled.search_text)
+
+
+def fnv_shard(word: str) -> str:
+    """shard_key's definition, written out here: FNV-1a (32 bits) of the prefix's UTF-8."""
+    value = 0x811C9DC5
+    for byte in word[:3].encode("utf-8"):
+        value = ((value ^ byte) * 0x01000193) & 0xFFFFFFFF
+    return f"{value % 1024:03x}"
+
+
+def test_prefixes_not_seen_yet_are_hashed_where_they_are_missed(monkeypatch):
+    # packed_terms looks each prefix up in C (the memo's __getitem__); a prefix the process has
+    # not seen is hashed by the memo's __missing__ alone, amid prefixes it has seen.
+    from minutes import search
+    monkeypatch.setattr(search, "_SHARD_OF", search._ShardMemo({"sta": search._SHARD_OF["sta"]}))
+    text = "<p>Stable stablehlo ста́тус 日本語 v1.2 don't x ab Ωmega naïve</p>"
+    record = MeetingRecord(group="openxla", meeting="2022-09-20-sig", segment="2022-09-20-sig",
+                           title="Standup naïve", date=dt.date(2022, 9, 20), summary="",
+                           content_html=text)
+    packed = packed_terms(record)
+    found = set(packed.title.split()) | set(packed.other.split())
+    assert {"stable", "stablehlo", "日本語", "v1.2", "don't", "x", "ab", "ωmega", "naïve"} <= found
+    assert packed.shards.split() == sorted({fnv_shard(word) for word in found})
+    assert set(search._SHARD_OF) == {word[:3] for word in found} | {"sta"}

@@ -137,12 +137,9 @@ def packed_terms(record: MeetingRecord, shown: str | None = None) -> Words:
 
 
 def _shards(found: set[str]) -> set[str]:
-    """{shard_key(word) for word in found}: one look-up per distinct prefix."""
-    prefixes = set(map(_PREFIX, found))
-    shards = set(map(_SHARD_OF.get, prefixes))
-    if None in shards:   # a prefix not seen yet in this process
-        shards = set(map(shard_key, prefixes))
-    return shards
+    """{shard_key(word) for word in found}: one look-up per distinct prefix (a prefix not seen
+    yet in this process is hashed by _ShardMemo.__missing__, alone)."""
+    return set(map(_SHARD_OF.__getitem__, set(map(_PREFIX, found))))
 
 
 def _word_set(text: str) -> set[str]:
@@ -190,17 +187,22 @@ def terms(record: MeetingRecord) -> dict[str, bool]:
 def shard_key(word: str) -> str:
     """The shard a word is in: its prefix's FNV-1a hash (32 bits, of the UTF-8) modulo SHARDS,
     in hex (static/search.js computes the same)."""
-    prefix = word[:KEY_LENGTH]
-    shard = _SHARD_OF.get(prefix)
-    if shard is None:
+    return _SHARD_OF[word[:KEY_LENGTH]]
+
+
+class _ShardMemo(dict):
+    """prefix -> shard_key, each prefix hashed once per process (a few thousand prefixes): a
+    look-up that misses computes it here, so callers map over prefixes in C (`__getitem__`)."""
+
+    def __missing__(self, prefix: str) -> str:
         value = 0x811C9DC5
         for byte in prefix.encode("utf-8"):
             value = ((value ^ byte) * 0x01000193) & 0xFFFFFFFF
-        shard = _SHARD_OF[prefix] = f"{value % SHARDS:03x}"
-    return shard
+        shard = self[prefix] = f"{value % SHARDS:03x}"
+        return shard
 
 
-_SHARD_OF: dict[str, str] = {}   # prefix -> shard (a few thousand prefixes; hashed once each)
+_SHARD_OF = _ShardMemo()
 _PREFIX = operator.itemgetter(slice(0, KEY_LENGTH))
 
 
