@@ -549,3 +549,24 @@ def test_a_re_shard_reads_each_word_from_its_home_file_under_the_count_meta_json
                                 listed=listed))
         assert {p: b for p, b in moved.items() if p.startswith("/search/t/")} == \
             {p: b for p, b in same.items() if p.startswith("/search/t/")}, listed
+
+
+def test_k_files_written_from_the_packed_shards_are_the_json_of_their_names():
+    # index_files writes a k/ file from each meeting's Words.shards string as it is (no split,
+    # no per-name encoding); the bytes must be json.dumps of the names, whatever the string.
+    from minutes.search import _keys_bytes
+    rng = random.Random(71)
+    keys = [f"{n:03x}" for n in range(SHARDS)]
+
+    def reference(named):
+        return json.dumps({str(i): named[i].split() for i in sorted(named)}, ensure_ascii=False,
+                          separators=(",", ":")).encode()
+    for _ in range(300):
+        named = {rng.randrange(10**6): " ".join(sorted(rng.sample(keys, rng.randrange(0, 40))))
+                 for _ in range(rng.randrange(1, 6))}
+        assert _keys_bytes(named) == reference(named)
+    odd = [" 0a1", "0a1 ", "0a1  0b2", "0a1\t0b2", 'a"b', "a\\b", "é1f", "日本", "a\nb", "a\x00b", "  ", ""]
+    for text in odd:
+        named = {5: "001 002", 3: text}
+        assert _keys_bytes(named) == reference(named), text
+    assert _keys_bytes({}) is None

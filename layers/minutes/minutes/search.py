@@ -558,7 +558,7 @@ def index_files(docs: Iterable[tuple[int, MeetingRecord, Words | None]], *,
                     postings[word] = values = array.array("i")
                 values.append(value)
         results[doc_id] = doc_entry(record)
-        named[doc_id] = packed.shards.split()
+        named[doc_id] = packed.shards
     if week is not None:
         yield from _week_files(week, results, named)
     count = shard_count(listed)
@@ -580,9 +580,31 @@ def is_search_file(path: str) -> bool:
 # --- encoding ----------------------------------------------------------------------------------
 
 
-def _week_files(week: int, results: dict, named: dict) -> Iterator[tuple[str, bytes]]:
+def _week_files(week: int, results: dict, named: dict[int, str]) -> Iterator[tuple[str, bytes]]:
+    """A week's d/ file, and its k/ file from each meeting's packed shards (Words.shards)."""
     yield f"{DOCS_DIR}{week}.json", _week_bytes(results)
-    yield f"{KEYS_DIR}{week}.json", _week_bytes(named)
+    yield f"{KEYS_DIR}{week}.json", _keys_bytes(named)
+
+
+def _keys_bytes(named: dict[int, str]) -> bytes | None:
+    """_week_bytes of {id: shards.split()}, written from the packed strings as they are: a
+    meeting names ~300 shards, and splitting and encoding each (10,000 meetings: 3 million
+    strings) was most of the cost of the k/ files. The bytes are the same when the names are
+    letters and digits (nothing JSON escapes) one space apart (no empty name): packed_terms's
+    shard keys always are; anything else is encoded the general way."""
+    if not named:
+        return None
+    entries = []
+    for doc_id in sorted(named):
+        shards = named[doc_id]
+        listed = f'["{shards.replace(" ", _BETWEEN)}"]' if shards else "[]"
+        if shards and ('""' in listed or not shards.replace(" ", "").isalnum()):
+            return _week_bytes({key: value.split() for key, value in named.items()})
+        entries.append(f'"{doc_id}":{listed}')
+    return ("{" + ",".join(entries) + "}").encode()
+
+
+_BETWEEN = '","'
 
 
 def _week_bytes(entries: dict[int, object]) -> bytes | None:
@@ -602,8 +624,8 @@ def _postings(shard: str, docs: Iterable[tuple[int, MeetingRecord]], count: int)
 
 
 def _deltas(values) -> list[int]:
-    """Sorted distinct values, delta-coded (the first as it is)."""
-    return [values[0]] + [b - a for a, b in zip(values, values[1:])]
+    """Sorted distinct values, delta-coded (the first as it is; the differences made in C)."""
+    return [values[0], *map(operator.sub, values[1:], values)]
 
 
 def _shard_bytes(postings: dict[str, list[int]]) -> bytes | None:
