@@ -139,6 +139,23 @@ def _topic_headings_before(blocks, sections, limit=None):
     return topics
 
 
+def _section_kinds_before(blocks, title):   # as at main 7849c8e: every heading, at once
+    S = summary
+    kinds = {}
+    stack = []
+    for index, block in enumerate(blocks):
+        if block.kind != "heading":
+            continue
+        while stack and stack[-1][0] >= block.level:
+            stack.pop()
+        kind = S._heading_kind(block, title)
+        if kind == "generic" and S._FOLLOW_UPS.match(block.text):
+            kind = "follow-ups"
+        kinds[index] = kind
+        stack.append((block.level, kind))
+    return kinds
+
+
 def _is_logistics_before(text):
     S = summary
     if S._CALL.search(text, 0, 400) or S._LOGISTICS_LABEL.match(text):
@@ -177,13 +194,13 @@ def _clear_caches():
 def _the_way_before():
     now = {name: getattr(summary, name) for name in
            ("_blocks", "_words", "_agenda", "_topic_headings", "_clean", "_is_logistics",
-            "_heading_traits", "_items_after")}
+            "_heading_traits", "_items_after", "_section_kinds")}
     _clear_caches()   # no verdict made with the new _words may be reused
     summary._blocks, summary._agenda = _blocks_before, _agenda_before
     summary._topic_headings, summary._clean = _topic_headings_before, _clean_before
     summary._words = _words_before
     summary._is_logistics, summary._heading_traits = _is_logistics_before, _heading_traits_before
-    summary._items_after = _items_after_before
+    summary._items_after, summary._section_kinds = _items_after_before, _section_kinds_before
     try:
         yield
     finally:
@@ -215,7 +232,10 @@ def assert_same(texts: list[str]) -> int:
 
     def made():
         return [([summary.summarize(p, title=t, limit=n) for t, n in cases],
-                 summary.agenda_summary(p), _fields(summary._blocks(p))) for p in parsed]
+                 summary.agenda_summary(p), _fields(blocks := summary._blocks(p)),
+                 [(kinds := summary._section_kinds(blocks, "weekly sync")).get(i) for i in
+                  range(-2, len(blocks) + 2)] + [kinds.get(b.section, "none") for b in blocks])
+                for p in parsed]
     now = made()
     with _the_way_before():
         before = made()

@@ -310,24 +310,33 @@ _NOT_CONTENT = _DATE_WORDS | _LOGISTIC_WORDS   # what _content_words(text, _LOGI
 _DATE_LIKE = re.compile(r"\d{4}|\d{1,2}[/.]\d{1,2}")
 
 
-def _section_kinds(blocks: list[_Block], title: str) -> dict[int, str]:
-    """The kind of every heading; a section under a logistics heading is logistics too.
-    `title` as _heading_kind takes it."""
-    kinds: dict[int, str] = {}
-    stack: list[tuple[int, str]] = []   # (level, kind) of the open headings
-    for index, block in enumerate(blocks):
-        if block.kind != "heading":
-            continue
-        while stack and stack[-1][0] >= block.level:
-            stack.pop()
-        # Not inherited from the heading above: scribes pick levels freely ("### Next release"
-        # right under "## Attendees" is a topic of its own).
-        kind = _heading_kind(block, title)
-        if kind == "generic" and _FOLLOW_UPS.match(block.text):
-            kind = "follow-ups"
-        kinds[index] = kind
-        stack.append((block.level, kind))
-    return kinds
+def _section_kinds(blocks: list[_Block], title: str) -> _SectionKinds:
+    """The kind of every heading (`get`, as a dict's: None or the default for any other
+    index); a block's section kind is its heading's (_in). `title` as _heading_kind takes it."""
+    return _SectionKinds(blocks, title)
+
+
+class _SectionKinds:
+    """Each heading's kind, judged when a choice first asks for it: no kind depends on another
+    heading's (scribes pick levels freely: "### Next release" right under "## Attendees" is a
+    topic of its own), and a summary is often found long before the last heading (_Parts)."""
+
+    __slots__ = ("_blocks", "_title", "_kinds")
+
+    def __init__(self, blocks: list[_Block], title: str):
+        self._blocks, self._title, self._kinds = blocks, title, {}
+
+    def get(self, index: int, default: str | None = None) -> str | None:
+        kind = self._kinds.get(index)
+        if kind is None:
+            if not 0 <= index < len(self._blocks) or self._blocks[index].kind != "heading":
+                return default
+            block = self._blocks[index]
+            kind = _heading_kind(block, self._title)
+            if kind == "generic" and _FOLLOW_UPS.match(block.text):
+                kind = "follow-ups"
+            self._kinds[index] = kind
+        return kind
 
 
 def _in(blocks, sections, block: _Block, *kinds: str) -> bool:
@@ -336,7 +345,7 @@ def _in(blocks, sections, block: _Block, *kinds: str) -> bool:
 
 # --- the four choices ------------------------------------------------------------------------
 
-def _agenda(blocks: list[_Block], sections: dict[int, str], limit: int = LIMIT) -> list[str]:
+def _agenda(blocks: list[_Block], sections: _SectionKinds, limit: int = LIMIT) -> list[str]:
     """The items under an "Agenda" heading or label, or the time-boxed lines ("[10 min] ...");
     no more of them than fill a line of `limit` characters (_Parts)."""
     for index, block in enumerate(blocks):
@@ -404,7 +413,7 @@ def _container_above(blocks: list[_Block], position: int, base: int) -> bool:
     return False
 
 
-def _lead_paragraph(blocks: list[_Block], sections: dict[int, str], limit: int = LIMIT) -> list[str]:
+def _lead_paragraph(blocks: list[_Block], sections: _SectionKinds, limit: int = LIMIT) -> list[str]:
     """A paragraph of substance before the first topic heading: a document's lead."""
     for index, block in enumerate(blocks):
         if block.kind == "heading" and sections.get(index) == "topic":
@@ -416,7 +425,7 @@ def _lead_paragraph(blocks: list[_Block], sections: dict[int, str], limit: int =
     return []
 
 
-def _topic_headings(blocks: list[_Block], sections: dict[int, str], limit: int = LIMIT) -> list[str]:
+def _topic_headings(blocks: list[_Block], sections: _SectionKinds, limit: int = LIMIT) -> list[str]:
     """Topic headings whose own section holds something of substance; no more of them than
     fill a line of `limit` characters (_Parts: the sections after those are not read)."""
     topics = _Parts(limit)
@@ -446,7 +455,7 @@ def _topic_headings(blocks: list[_Block], sections: dict[int, str], limit: int =
     return topics
 
 
-def _first_substance(blocks: list[_Block], sections: dict[int, str], limit: int = LIMIT) -> list[str]:
+def _first_substance(blocks: list[_Block], sections: _SectionKinds, limit: int = LIMIT) -> list[str]:
     """The first block of substance; a list item brings its substantial siblings along.
     Follow-ups (action items) count only when nothing else does."""
     passes = ((("none", "generic", "topic", "title"), 3), (("follow-ups",), 3),
