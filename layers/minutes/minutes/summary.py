@@ -244,10 +244,12 @@ def _content_words(text: str, *vocabularies: frozenset[str]) -> list[str]:
 
 
 def forget() -> None:
-    """Empty the memos of block texts (a process that has assembled its meetings: the space,
-    ~4 MiB at 1,000 meetings, then serves its pages and feeds; decision 72)."""
-    for memo in (_words, _is_logistics, _heading_traits):
-        memo.cache_clear()
+    """Empty every memo of this module (block texts' words and traits: a process that has
+    assembled its meetings; the space, ~4 MiB at 1,000 meetings, then serves its pages and
+    feeds; decision 72)."""
+    for value in list(globals().values()):
+        if callable(getattr(value, "cache_clear", None)):
+            value.cache_clear()
 
 
 @functools.lru_cache(maxsize=16)
