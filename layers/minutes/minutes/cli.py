@@ -117,7 +117,9 @@ def _add_build(sub) -> None:
     build.add_argument("src", type=Path, metavar="SRC", help="folder laid out like minutes/: <group>/<date>-<slug>.md")
     build.add_argument("--out", type=Path, required=True, metavar="SITE")
     build.add_argument("--base-url", default="http://localhost:8000")
-    build.add_argument("--jobs", type=int, default=None, help="processes (default: one below 2,000 meetings, else one per core)")
+    build.add_argument("--jobs", type=int, default=None,
+                       help="processes (default: one when fewer than 50 meetings are to be "
+                            "assembled, as in most rebuilds, else one per core)")
     build.add_argument("--subscribe-url", default=None, metavar="URL",
                        help="the subscriptions API (SUBSCRIPTIONS_URL), to show the subscribe form "
                             "exactly as the deployed site does")
