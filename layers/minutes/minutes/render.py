@@ -89,6 +89,29 @@ def render_markdown(text: str, *, drop_first_h1: bool = False, top_level: int = 
         # Nothing can be missing: the headings are all a verdict needs, and nothing is formatted.
         return Rendered("", tuple(Heading(_level(h, shift, top_level), h.anchor, h.block.inline.plain)
                                   for h in shown), summary_of(parsed), ())
+    if parsed.html_blocks or parsed.inline_html or (dropped is not None and dropped.parent is not parsed.root):
+        raw, headings = _formatted(parsed, shown, dropped, shift, top_level)
+    else:
+        raw, headings = _with_headings(parsed, dropped, shift, top_level)
+    if ' align="' in raw:   # only a table's cells can hold one: most pages have none
+        raw = _CELL_ALIGN.sub(r'<\1 style="text-align: \2">', raw)
+    missing: list[str] = []
+    comrak_only = not parsed.raw_html
+    if not html:
+        if may_link_relative(raw):
+            sanitize(raw, resolve_link=resolve_link, missing=missing, comrak_only=comrak_only)
+        return Rendered("", tuple(headings), summary_of(parsed), tuple(dict.fromkeys(missing)))
+    clean = sanitize(raw, resolve_link=resolve_link, missing=missing, comrak_only=comrak_only)
+    return Rendered(clean, tuple(headings), summary_of(parsed), tuple(dict.fromkeys(missing)),
+                    _links(parsed.links, resolve_link),
+                    _text_form(parsed, clean, shown, shift, top_level, resolve_link) if mail_text else None,
+                    shown_text(parsed, dropped))
+
+
+def _formatted(parsed: Parsed, shown, dropped, shift: int, top_level: int):
+    """comrak's HTML of the tree, each shown heading set at its level, with its id (a marker
+    _with_ids makes the attribute) and its '#' link, the dropped H1 left out; the tree is put
+    back as it was."""
     headings = []
     try:
         for heading in shown:
@@ -109,20 +132,35 @@ def render_markdown(text: str, *, drop_first_h1: bool = False, top_level: int = 
             heading.node.children = heading.children
         if dropped is not None:
             dropped.parent.children = dropped.parent_children
-    raw = _with_ids(raw)
-    if ' align="' in raw:   # only a table's cells can hold one: most pages have none
-        raw = _CELL_ALIGN.sub(r'<\1 style="text-align: \2">', raw)
-    missing: list[str] = []
-    comrak_only = not parsed.raw_html
-    if not html:
-        if may_link_relative(raw):
-            sanitize(raw, resolve_link=resolve_link, missing=missing, comrak_only=comrak_only)
-        return Rendered("", tuple(headings), summary_of(parsed), tuple(dict.fromkeys(missing)))
-    clean = sanitize(raw, resolve_link=resolve_link, missing=missing, comrak_only=comrak_only)
-    return Rendered(clean, tuple(headings), summary_of(parsed), tuple(dict.fromkeys(missing)),
-                    _links(parsed.links, resolve_link),
-                    _text_form(parsed, clean, shown, shift, top_level, resolve_link) if mail_text else None,
-                    shown_text(parsed, dropped))
+    return _with_ids(raw), headings
+
+
+def _with_headings(parsed: Parsed, dropped, shift: int, top_level: int):
+    """What _formatted makes, written on comrak's HTML of the tree as parsed (decision 68:
+    setting each heading in the tree and back cost as much as formatting the page). The body
+    holds no raw HTML, so each `<hN>` of the page is a heading's, in the order of
+    parsed.headings, and its text holds no `</hN>`; the dropped H1 is the document's own
+    child, and comrak ends every block there with a line break, so leaving it out of the tree
+    leaves its `<h1>` to its line break out of the page. (An id marker in the text, from an
+    entity, is left as it is both ways: _with_ids reads only one right after a heading's tag,
+    where _formatted puts its own.)"""
+    page = comrak.format_html(parsed.root, markdown.EXTENSIONS, None, markdown.RENDER)
+    out, done, headings = [], 0, []
+    for heading in parsed.headings:
+        written = heading.block.level
+        start = page.index(f"<h{written}>", done)
+        end = page.index(f"</h{written}>", start)
+        if heading is dropped:
+            out.append(page[done:start])
+            done = end + len("</hN>\n")
+            continue
+        level, anchor = _level(heading, shift, top_level), heading.anchor
+        out += (page[done:start], f'<h{level} id="{anchor}">', page[start + len("<hN>"):end],
+                f' <a class="header-anchor" href="#{anchor}">#</a></h{level}>')
+        done = end + len("</hN>")
+        headings.append(Heading(level, anchor, heading.block.inline.plain))
+    out.append(page[done:])
+    return "".join(out), headings
 
 
 def shown_text(parsed: Parsed, dropped=None) -> str | None:
