@@ -218,7 +218,7 @@ def test_each_process_empties_what_assembling_memoised_before_its_second_phase(
     """The memos of assembly (summary's block words, comrak_html's tags: ~5 MiB per process
     at 1,000 meetings) are emptied in each process once its assembling is over, so its pages,
     feeds and the search index reuse that space (decision 72); the bytes are the same."""
-    from minutes import build as build_module, comrak_html, summary
+    from minutes import build as build_module, comrak_html, markdown, summary
     seen = tmp_path / "seen"
     seen.mkdir()
 
@@ -226,7 +226,8 @@ def test_each_process_empties_what_assembling_memoised_before_its_second_phase(
     assert len(memos) >= 3   # summary's lru_caches, whatever their names
 
     def memo_sizes() -> int:
-        return sum(memo.cache_info().currsize for memo in memos) + len(comrak_html._SAME_ON_EVERY_PAGE)
+        return (sum(memo.cache_info().currsize for memo in memos) + len(comrak_html._SAME_ON_EVERY_PAGE)
+                + len(markdown._SLUGS))
 
     def noting(kind, original):
         def wrapper(*args, **kwargs):

@@ -240,12 +240,14 @@ def _assemble_many(work: tuple[str, list]) -> list[_Done]:
 
 
 def _forget_assembly() -> None:
-    """Empty what assembling memoised (block texts' words, tags' HTML: ~5 MiB at 1,000
-    meetings, in each process that assembled) once this process's assembling is over, so its
-    pages, feeds and search index reuse the space instead of growing past it (decision 72)."""
-    from . import comrak_html, summary
+    """Empty what assembling memoised (block texts' words, tags' HTML, heading slugs: ~5 MiB
+    at 1,000 meetings, in each process that assembled) once this process's assembling is
+    over, so its pages, feeds and search index reuse the space instead of growing past it
+    (decision 72)."""
+    from . import comrak_html, markdown, summary
     summary.forget()
     comrak_html.forget()
+    markdown.forget()
 
 
 @functools.lru_cache(maxsize=4)

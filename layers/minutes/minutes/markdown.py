@@ -412,6 +412,11 @@ _SLUGS: dict[str, str] = {}
 _SLUG_MEMO_SIZE, _SLUG_MEMO_TEXT = 4096, 256
 
 
+def forget() -> None:
+    """Empty the memo of heading slugs (a process that has parsed its meetings; decision 72)."""
+    _SLUGS.clear()
+
+
 def unique(slug: str, taken: set[str]) -> str:
     found, number = slug, 1
     while found in taken:
