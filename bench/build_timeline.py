@@ -43,7 +43,7 @@ def _note(log: str, name: str, fn):
         finally:
             label = name
             if name == "_second_phase":
-                label = "feeds" if type(args[0][2]).__name__ == "_Feeds" else "pages"
+                label = {"_Feeds": "feeds", "_Search": "search"}.get(type(args[0][2]).__name__, "pages")
             event = (os.getpid(), label, wall, time.perf_counter(), time.process_time() - cpu)
             with open(log, "a") as handle:
                 handle.write(json.dumps(event) + "\n")

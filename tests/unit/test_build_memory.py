@@ -243,15 +243,15 @@ def test_each_process_empties_what_assembling_memoised_before_its_second_phase(
         return made
 
     monkeypatch.setattr(build_module, "_assemble_one", assembling)
-    for name in ("_render_pages", "_render_feeds", "_write_search", "_write_listings"):
+    for name in ("_render_pages", "_render_feeds", "_make_search", "_write_listings"):
         monkeypatch.setattr(build_module, name, noting(name, getattr(build_module, name)))
     build(src, tmp_path / "two", site_url=SITE, workers=2)
     found = [name.split("-")[:3] for name in os.listdir(seen)]
     assert {kind for kind, _, _ in found} == {"assembled", "_render_pages", "_render_feeds",
-                                              "_write_search", "_write_listings"}
+                                              "_make_search", "_write_listings"}
     assert any(int(size) > 0 for kind, _, size in found if kind == "assembled")   # memos were in use
     assert {(kind, size) for kind, _, size in found if kind != "assembled"} <= \
-           {(kind, "0") for kind in ("_render_pages", "_render_feeds", "_write_search", "_write_listings")}
+           {(kind, "0") for kind in ("_render_pages", "_render_feeds", "_make_search", "_write_listings")}
     assert {pid for _, pid, _ in found} - {str(os.getpid())}, "no worker made anything"
     build(src, tmp_path / "one", site_url=SITE, workers=1)
     assert {k: v[0] for k, v in snapshot(tmp_path / "two").items()} == \

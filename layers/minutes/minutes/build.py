@@ -307,13 +307,41 @@ class _Feeds:
     memo: str | None
 
 
+@dataclass(frozen=True)
+class _Search:
+    """A new search index, to make and write in any process (decision 71): each listed
+    meeting's id, light record (what a result shows) and where its words are stored (else
+    where its whole record is, to find them), in id order."""
+    docs: tuple[tuple[int, MeetingRecord, tuple | None, tuple], ...]   # (id, light, words at, whole at)
+    listed: int
+    prefix: str                                      # the site folder, with a final separator
+    old: dict                                        # path -> Written: the last build's search files
+
+
+def _make_search(work: _Search) -> list[tuple[str, Written, bool]]:
+    """Make and write a new search index (search.index_files: one whole record at most held at
+    a time, and the postings), each file as it is made."""
+    loaded: dict = {}
+
+    def docs():
+        for doc_id, record, words_at, whole_at in work.docs:
+            packed = stored_words(*words_at) if words_at is not None else None
+            yield (doc_id, record, packed) if packed is not None \
+                else (doc_id, whole_record(*whole_at, loaded), None)
+    folders: set[str] = set()
+    return [_put(path, _target(work.prefix, path), body, work.old.get(path), folders)
+            for path, body in search.index_files(docs(), listed=work.listed)]
+
+
 def _second_phase(job: tuple) -> list[tuple[str, Written, bool]]:
     """What any process can make once every meeting is assembled: a chunk of meeting pages,
-    or a scope's feeds. (path, what is there now, written?) of each file."""
+    a scope's feeds, or a new search index. (path, what is there now, written?) of each file."""
     config, state, work = job
     _forget_assembly()   # a worker's first item: its assembling is over
     if isinstance(work, _Feeds):
         return _render_feeds(config, work)
+    if isinstance(work, _Search):
+        return _make_search(work)
     return _render_pages((config, state, work))
 
 
@@ -515,26 +543,35 @@ def _build(src: Path, out: Path, *, site_url: str, max_bytes: int, workers: int 
             where = {job.digest: cache.record_at(job.digest) for job, _, _ in assembled}
             looks = _looks(assembled, cache, found)
             shows = {(r.group, r.meeting): f"{looks[(r.group, r.meeting)]}:{r.segment}" for r in records}
+            whole = _Whole(records, stored, where, cache)
+            # A new search index is one queued item, the first (a worker takes it while the
+            # main process plans; decision 71); a rebuild's patch is made by the main process.
+            fresh = _fresh_search(records, whole, cache, writer)
+            searched = pool.map(_second_phase, [(config, None, fresh)]) if fresh else ()
             pages = _plan_pages(records, writer, cache, stored, where, shows, names)
             chunks = [pages[i:i + _PAGES_PER_JOB] for i in range(0, len(pages), _PAGES_PER_JOB)]
             state = (infos, newest_by_group(records))
             # The workers render the pages, from the front of the queue, as soon as they are
             # planned; the main process plans the listings, queues the feeds behind the pages,
-            # makes the search index and the other listings, then takes queued items from the
-            # back, feeds first (one process: all of it, in turn).
+            # patches the search index (a rebuild) and makes the other listings, then takes
+            # queued items from the back, feeds first (one process: all of it, in turn).
             rendered_pages = pool.map(_second_phase, [(config, state, work) for work in chunks])
             idents = {(r.group, r.meeting): (f"{stored[(r.group, r.meeting)][0].digest}:{r.segment}",
                                              r.date.toordinal(), r.listed) for r in records}
-            whole = _Whole(records, stored, where, cache)
             renderer = _renderer(*config).with_groups(*state)
             units = _plan_listings(renderer, records, idents, shows, whole, writer)
             feeds = [_feeds_job(unit, whole, writer, cache) for unit in units
                      if unit.feed_scope is not None]
             rendered_feeds = pool.map(_second_phase, [(config, state, work) for work in feeds])
-            _write_search(records, idents, whole, cache, writer)
+            if not fresh:
+                _write_search(records, idents, whole, cache, writer)
             _write_listings(renderer, units, writer, skip=feeds)
             for files in itertools.chain(rendered_feeds, rendered_pages):
                 for path, written, wrote in files:
+                    writer.wrote_elsewhere(path, written, wrote)
+            for files in searched:   # its paths are known once it is made: claimed here
+                for path, written, wrote in files:
+                    writer.claim(path)
                     writer.wrote_elsewhere(path, written, wrote)
         cache.keep_listing(idents)
         _write_attachments(assembled, records, writer)
@@ -561,8 +598,14 @@ class _Whole:
 
     def words(self, key: tuple[str, str]) -> search.Words | None:
         """Its search words as found where it was assembled (the store holds them beside it)."""
+        return stored_words(*self.words_at(key)) if self.words_at(key) else None
+
+    def words_at(self, key: tuple[str, str]) -> tuple | None:
+        """(stored, at): where its search words are, for stored_words in any process; None
+        when none were stored."""
         job, at = self._stored[key]
-        return stored_words(self._cache.words_at(job.digest), at)
+        stored = self._cache.words_at(job.digest)
+        return None if stored is None else (stored, at)
 
     def where(self, key: tuple[str, str]) -> tuple[str, int, str]:
         """(stored, at, segment): what whole_record needs, in any process."""
@@ -635,29 +678,44 @@ def _write_listings(renderer: PageRenderer, units: list, writer: "_Writer", *,
             writer.write(item)
 
 
+def _fresh_search(records: list[MeetingRecord], whole: _Whole, cache: BuildCache,
+                  writer: "_Writer") -> _Search | None:
+    """A new search index to make, or None when the last build's can be patched (it is there,
+    all its files still as written, with the term files of this build's count). A new one is
+    made from each meeting's light record and the words its assembly stored."""
+    previous = cache.previous_listing() if cache.keeps else None
+    old_paths = [p for p in cache.old_paths() if search.is_search_file(p)]
+    # A new index when the last one is gone, changed since, or cut into another count of term
+    # files (the archive crossed a power of two: every term file changes anyway).
+    if previous is not None and all(cache.still_written(p, writer.target(p)) for p in old_paths) \
+            and not search.needs_reshard(_read_site(writer, search.META_PATH),
+                                         len(search.searchable(records))):
+        return None
+    light = {(r.group, r.meeting): r for r in records}
+    return _Search(tuple((doc_id, light[key], whole.words_at(key), whole.where(key))
+                         for doc_id, key in build_search.fresh_order(records)),
+                   len(search.searchable(records)), writer.prefix,
+                   {p: cache.previous(p) for p in old_paths} if cache.keeps else {})
+
+
+def _read_site(writer: "_Writer", path: str) -> bytes | None:
+    try:
+        with open(writer.target(path), "rb") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return None
+
+
 def _write_search(records: list[MeetingRecord], idents: dict, whole: _Whole, cache: BuildCache,
                   writer: "_Writer") -> None:
-    """Write the search files. A rebuild patches the last build's index (when its files are
-    all still as written) with the records that changed; other files stay as they are. Without
-    a usable last index, a new one is written as it is made, from each meeting's light record
-    and the words its assembly stored."""
-    previous = cache.previous_listing() if cache.keeps else None
+    """Patch the last build's search index (_fresh_search found it usable) with the records
+    that changed; other files stay as they are."""
+    previous = cache.previous_listing()
     old_paths = [p for p in cache.old_paths() if search.is_search_file(p)]
 
     def read(path: str) -> bytes | None:
-        try:
-            with open(writer.target(path), "rb") as handle:
-                return handle.read()
-        except FileNotFoundError:
-            return None
+        return _read_site(writer, path)
 
-    # A new index when the last one is gone, changed since, or cut into another count of term
-    # files (the archive crossed a power of two: every term file changes anyway).
-    if previous is None or not all(cache.still_written(p, writer.target(p)) for p in old_paths) \
-            or search.needs_reshard(read(search.META_PATH), len(search.searchable(records))):
-        for path, body in build_search.fresh(records, whole, whole.words):
-            writer.write(SiteFile(path, body, content_type(path)))
-        return
     before = {key: build_search.Entry(key[0], key[1], dt.date.fromordinal(day))
               for key, (_, day, listed) in previous.items() if listed}
     changed = {key for key in idents.keys() | previous.keys() if previous.get(key) != idents.get(key)}
@@ -708,8 +766,9 @@ class _Pool:
 
     def map(self, fn, items: list) -> Iterator:
         """fn(item) of each item, in order. The items are queued at once; the main process
-        helps when it asks for the results."""
-        if self.workers <= 1 or len(items) < 2:
+        helps when it asks for the results. One item alone goes to a worker only when the
+        workers are already started."""
+        if self.workers <= 1 or len(items) < (2 if self._pool is None else 1):
             return map(fn, items)
         if self._pool is None:
             import concurrent.futures   # only when there is work for a second process
@@ -862,6 +921,19 @@ def _unique_segments(records: list[MeetingRecord]) -> list[MeetingRecord]:
     return unique
 
 
+def _target(prefix: str, path: str) -> str:
+    """The file for site path `path` in the site folder `prefix` (with a final separator), in
+    any process. Site paths come from checked keys; normalising (not resolving: no disk access
+    per file) is enough to refuse one that climbs out."""
+    relative = path.lstrip("/")
+    if (not relative or relative[0] == "." or relative[-1] == "/" or "/." in relative
+            or "//" in relative or "%" in relative or "\0" in relative):
+        relative = posixpath.normpath(urllib.parse.unquote(relative))   # else: nothing to normalise
+    if relative in ("", ".", "..") or relative.startswith(("../", "/")) or "\0" in relative:
+        raise MinutesError(f"refusing to write outside {prefix[:-1]}: {path}")
+    return prefix + relative   # os.path.join's result, without its cost per file
+
+
 class _Writer:
     """Writes site files under `out`: refuses a path outside it or a path planned twice, and
     (with a cache) leaves alone a file whose bytes are already there, and removes the files
@@ -869,7 +941,7 @@ class _Writer:
 
     def __init__(self, out: Path, cache: BuildCache):
         self.root = str(out.resolve())
-        self._prefix = os.path.join(self.root, "")
+        self.prefix = self._prefix = os.path.join(self.root, "")
         self.cache = cache
         self.seen: set[str] = set()
         self.folders: set[str] = set()
@@ -877,15 +949,7 @@ class _Writer:
         self._inputs: dict[str, str] = {}
 
     def target(self, path: str) -> str:
-        # Site paths come from checked keys; normalising (not resolving: no disk access per
-        # file) is enough to refuse one that climbs out.
-        relative = path.lstrip("/")
-        if (not relative or relative[0] == "." or relative[-1] == "/" or "/." in relative
-                or "//" in relative or "%" in relative or "\0" in relative):
-            relative = posixpath.normpath(urllib.parse.unquote(relative))   # else: nothing to normalise
-        if relative in ("", ".", "..") or relative.startswith(("../", "/")) or "\0" in relative:
-            raise MinutesError(f"refusing to write outside {self.root}: {path}")
-        return self._prefix + relative   # os.path.join's result, without its cost per file
+        return _target(self._prefix, path)
 
     def claim(self, path: str) -> str:
         """The file for site path `path`, which no other file of this build may have."""

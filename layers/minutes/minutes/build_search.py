@@ -38,15 +38,22 @@ def fresh(records: Iterable[MeetingRecord], whole: Callable[[tuple[str, str]], M
     the light records of a build; words(key): its meeting's packed words as its assembly found
     them (the store keeps them with the meeting), else None and whole(key) is read for them."""
     listed = search.searchable(records)
-    ids = search.doc_ids(listed)
     light = {(r.group, r.meeting): r for r in listed}
-    chosen = sorted((ids[key], key) for key in light if key in ids)
+    chosen = fresh_order(listed)
 
     def docs():
         for doc_id, key in chosen:
             packed = words(key)
             yield (doc_id, light[key], packed) if packed is not None else (doc_id, whole(key), None)
     return search.index_files(docs(), listed=len(listed))
+
+
+def fresh_order(records: Iterable[MeetingRecord]) -> list[tuple[int, tuple[str, str]]]:
+    """(id, (group, meeting)) of every listed meeting that has an id, in id order: the order
+    search.index_files takes them in."""
+    listed = search.searchable(records)
+    ids = search.doc_ids(listed)
+    return sorted((ids[key], key) for key in dict.fromkeys((r.group, r.meeting) for r in listed) if key in ids)
 
 
 def plan(*, before: dict[tuple[str, str], Entry] | None, after: Iterable[MeetingRecord],
