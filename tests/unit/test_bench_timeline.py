@@ -8,7 +8,8 @@ from bench.sitegen import generate
 from minutes import build
 
 
-def test_the_timeline_shows_both_processes_assembling_then_making_the_second_phase(tmp_path):
+def test_the_timeline_shows_both_processes_assembling_then_making_the_second_phase(tmp_path, monkeypatch):
+    monkeypatch.setattr(build, "QUEUED_SEARCH_FROM", 1)   # the search index a queued item here too
     src = generate(tmp_path / "gen", 60, seed=3).minutes
     log = tmp_path / "events.jsonl"
     log.touch()

@@ -307,3 +307,36 @@ def test_the_store_keeps_only_the_packs_the_state_names(src, tmp_path):
         shutil.rmtree(group)
     build(src, out, site_url=SITE, workers=1, cache_dir=cache)
     assert not list((cache / "records").iterdir())
+
+
+def test_a_search_index_queued_to_a_worker_is_the_one_the_main_process_makes(src, tmp_path, monkeypatch):
+    """From QUEUED_SEARCH_FROM listed meetings a cold build's search index is the first queued
+    item of the second phase (decision 71), made by whichever process takes it: the same site,
+    and a cache that patches it on the next build as if the main process had written it."""
+    import os
+    from minutes import build as build_module
+    build(src, tmp_path / "main", site_url=SITE, workers=1)
+    made = tmp_path / "made"
+    made.mkdir()
+    make_search = build_module._make_search
+
+    def noting(work):
+        (made / str(os.getpid())).touch()
+        return make_search(work)
+    monkeypatch.setattr(build_module, "_make_search", noting)
+    monkeypatch.setattr(build_module, "QUEUED_SEARCH_FROM", 1)
+    out, cache = tmp_path / "queued", tmp_path / "cache"
+    build(src, out, site_url=SITE, workers=2, cache_dir=cache)
+    assert [p.name for p in made.iterdir()] != [str(os.getpid())]   # a worker made it
+    assert site_bytes(out) == site_bytes(tmp_path / "main")
+    assert any(path.startswith("search/t/") for path in site_bytes(out))
+    # The next build finds every search file as written, so it patches the index.
+    for entry in made.iterdir():
+        entry.unlink()
+    path = src / "openxla" / "2022-10-18-sync.md"
+    path.write_text(path.read_text() + "\n- zanzibar\n")
+    build(src, out, site_url=SITE, workers=2, cache_dir=cache)
+    assert not list(made.iterdir())
+    build(src, tmp_path / "fresh", site_url=SITE, workers=1)
+    assert site_bytes(out) == site_bytes(tmp_path / "fresh")
+    assert any(b"zanzibar" in body for name, body in site_bytes(out).items() if name.startswith("search/t/"))

@@ -307,6 +307,13 @@ class _Feeds:
     memo: str | None
 
 
+# From this many listed meetings a cold build's search index is a queued item (decision 71):
+# below it the second phase is balanced already (each scope's feeds, capped at FEED_LIMIT
+# entries, are a larger share of the queue), and a worker making the index while the main
+# process plans the listings raised the tree's peak by ~2 MiB at 1,000 meetings.
+QUEUED_SEARCH_FROM = 5_000
+
+
 @dataclass(frozen=True)
 class _Search:
     """A new search index, to make and write in any process (decision 71): each listed
@@ -544,10 +551,12 @@ def _build(src: Path, out: Path, *, site_url: str, max_bytes: int, workers: int 
             looks = _looks(assembled, cache, found)
             shows = {(r.group, r.meeting): f"{looks[(r.group, r.meeting)]}:{r.segment}" for r in records}
             whole = _Whole(records, stored, where, cache)
-            # A new search index is one queued item, the first (a worker takes it while the
-            # main process plans; decision 71); a rebuild's patch is made by the main process.
+            # A large new search index is one queued item, the first (a worker takes it while
+            # the main process plans; decision 71); a smaller one, and a rebuild's patch, are
+            # made by the main process after it has queued the feeds, as before.
             fresh = _fresh_search(records, whole, cache, writer)
-            searched = pool.map(_second_phase, [(config, None, fresh)]) if fresh else ()
+            queued = fresh is not None and fresh.listed >= QUEUED_SEARCH_FROM
+            searched = pool.map(_second_phase, [(config, None, fresh)]) if queued else []
             pages = _plan_pages(records, writer, cache, stored, where, shows, names)
             chunks = [pages[i:i + _PAGES_PER_JOB] for i in range(0, len(pages), _PAGES_PER_JOB)]
             state = (infos, newest_by_group(records))
@@ -563,8 +572,10 @@ def _build(src: Path, out: Path, *, site_url: str, max_bytes: int, workers: int 
             feeds = [_feeds_job(unit, whole, writer, cache) for unit in units
                      if unit.feed_scope is not None]
             rendered_feeds = pool.map(_second_phase, [(config, state, work) for work in feeds])
-            if not fresh:
+            if fresh is None:
                 _write_search(records, idents, whole, cache, writer)
+            elif not queued:
+                searched = [_make_search(fresh)]
             _write_listings(renderer, units, writer, skip=feeds)
             for files in itertools.chain(rendered_feeds, rendered_pages):
                 for path, written, wrote in files:
