@@ -607,13 +607,9 @@ class _Whole:
     def __call__(self, key: tuple[str, str]) -> MeetingRecord:
         return whole_record(*self.where(key), self._loaded)
 
-    def words(self, key: tuple[str, str]) -> search.Words | None:
-        """Its search words as found where it was assembled (the store holds them beside it)."""
-        return stored_words(*self.words_at(key)) if self.words_at(key) else None
-
     def words_at(self, key: tuple[str, str]) -> tuple | None:
-        """(stored, at): where its search words are, for stored_words in any process; None
-        when none were stored."""
+        """(stored, at): where its search words are (the store holds them beside its whole
+        outcome), for stored_words in any process; None when none were stored."""
         job, at = self._stored[key]
         stored = self._cache.words_at(job.digest)
         return None if stored is None else (stored, at)
