@@ -29,7 +29,7 @@ SITE_URL = "https://bench.example.org"
 # (object, attribute): the phases noted. Module functions are looked up by name when called,
 # so wrapping the module's attribute is enough (the pool pickles them by name, too).
 _MAIN_PHASES = ("_jobs", "_assemble_all", "_unique_segments", "_looks", "_plan_pages",
-                "_plan_listings", "_feeds_job", "_write_search", "_write_listings",
+                "_plan_listings", "_second_phase_jobs", "_write_search", "_write_listings",
                 "_write_attachments", "groups")
 _ANY_PHASES = ("_assemble_many", "_second_phase")
 

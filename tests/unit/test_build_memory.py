@@ -204,8 +204,9 @@ def test_with_two_processes_the_worker_makes_feeds_and_pages_and_the_bytes_are_t
     alone = made_by_kind()
     workers = {pid for pids in by_kind.values() for pid in pids} - {os.getpid()}
     assert workers, "no worker made anything"
-    # Every scope's feeds (/ and 3 groups) went through the queue, in either build; the worker
-    # took work from the queue's front (the main process only helps from the back).
+    # Every scope's feeds (/ and 3 groups) went through the queue, in either build (a group's
+    # with the pages of the meetings they show); the worker took work from the queue's front
+    # (the main process only helps from the back).
     assert len(by_kind["feeds"]) == len(alone["feeds"]) == 4
     assert workers & {*by_kind["feeds"], *by_kind["pages"]}
     assert {pid for pids in alone.values() for pid in pids} == {os.getpid()}

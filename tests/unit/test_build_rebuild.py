@@ -440,9 +440,10 @@ def test_random_corrections_to_generated_minutes_give_the_fresh_build(tmp_path):
 
 def test_a_correction_makes_again_only_its_own_feed_entry(src, tmp_path, monkeypatch):
     """Each scope's feeds keep their entries' bytes in the cache, by the store key of the whole
-    record each was made from: a correction makes its own entry again (once for its group's
-    feeds, once for the overall ones), not the entries the feeds show besides. A memo that
-    cannot be read is made again whole; the memo of a scope that is gone goes with it."""
+    record each was made from: a correction makes its own entry again (once with its page for
+    its group's feeds, once for the overall ones), not the entries the feeds show besides. A
+    memo that cannot be read is made again whole; the memo of a scope that is gone goes with
+    it."""
     from minutes import build as build_module, feeds
     out, cache = tmp_path / "site", tmp_path / "cache"
     build(src, out, site_url=SITE, workers=1, cache_dir=cache)
@@ -465,6 +466,7 @@ def test_a_correction_makes_again_only_its_own_feed_entry(src, tmp_path, monkeyp
     path.write_text(path.read_text() + "- d\n")
     build(src, out, site_url=SITE, workers=1, cache_dir=cache)
     in_group = ["2022-09-20-community-meeting", *(f"2022-10-0{day}-sync" for day in range(1, 8))]
+    # The corrected one with its page, the others of its group read again, and for "/".
     assert sorted(made) == sorted(["2022-10-03-sync", *in_group])
     # A few whole records at a time (feedgen's tree of a whole feed would stay in the process).
     assert max(documents) == build_module._ENTRIES_PER_DOCUMENT == 3 and sum(documents) == 9
@@ -473,6 +475,52 @@ def test_a_correction_makes_again_only_its_own_feed_entry(src, tmp_path, monkeyp
     assert len(list((cache / "feeds").iterdir())) == 3
     build(src, tmp_path / "fresh-2", site_url=SITE, workers=1)
     assert site_of(out) == site_of(tmp_path / "fresh-2")
+
+
+@pytest.mark.parametrize("limit", [3, 50])
+def test_a_cold_build_reads_each_whole_record_once_and_makes_each_feed_entry_once(
+        src, tmp_path, monkeypatch, limit):
+    """Each group's feeds are made with the pages of the meetings they show: a meeting's whole
+    record is read once, for its page and its entry in its group's feeds (decision 70); the
+    site-wide feeds read those they show again. With a feed limit below a group's size the
+    pages no feed shows are made apart. The feeds are what site.feed_files makes of the whole
+    records, and a correction makes its entry again, for its group's feeds with its page and
+    for the site-wide feeds."""
+    from minutes import feeds, site
+    from minutes.pages import SiteConfig
+    monkeypatch.setattr(build_module, "FEED_LIMIT", limit)
+    made, read, wholes = [], [], {}
+    monkeypatch.setattr(build_module, "entry_parts", lambda records, **options: made.extend(
+        r.url_path for r in records) or feeds.entry_parts(records, **options))
+    original = build_module.whole_record
+
+    def reading(stored, at, segment, loaded=None):
+        record = original(stored, at, segment, loaded)
+        read.append(record.url_path)
+        wholes[record.url_path] = record
+        return record
+
+    monkeypatch.setattr(build_module, "whole_record", reading)
+    out, cache = tmp_path / "site", tmp_path / "cache"
+    result = build(src, out, site_url=SITE, workers=1, cache_dir=cache)
+    config = SiteConfig(site_url=SITE)
+    scopes = ["/", *sorted({f"/{r.group}/" for r in result.records if r.listed})]
+    shown = {scope: feeds.feed_records([r for r in wholes.values() if scope in ("/", f"/{r.group}/")],
+                                       limit=limit) for scope in scopes}
+    assert len(shown["/"]) == min(limit, len(feeds.feed_records(result.records, limit=99)))
+    site_wide = [r.url_path for r in shown["/"]]
+    assert sorted(read) == sorted([*(r.url_path for r in result.records), *site_wide])
+    assert sorted(made) == sorted([*(r.url_path for scope in scopes[1:] for r in shown[scope]),
+                                   *site_wide])
+    for scope in scopes:
+        for item in site.feed_files(config, scope, shown[scope], limit=limit):
+            assert (out / item.key).read_bytes() == item.body, item.path
+    made.clear()
+    write(src / "openxla" / "2022-10-07-sync.md", "# Sync 7, corrected\n\n- item 7\n- b\n")
+    build(src, out, site_url=SITE, workers=1, cache_dir=cache)
+    assert made == ["/openxla/2022-10-07-sync/", "/openxla/2022-10-07-sync/"]
+    build(src, tmp_path / "fresh", site_url=SITE, workers=2)
+    assert site_of(out) == site_of(tmp_path / "fresh")
 
 
 def test_a_folder_emptied_of_site_files_keeps_what_else_is_in_it(src, tmp_path):

@@ -21,7 +21,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import gc
-import itertools
 import hashlib
 import os
 import posixpath
@@ -297,14 +296,24 @@ def stored_words(stored: tuple | None, at: int) -> search.Words | None:
 
 @dataclass(frozen=True)
 class _Feeds:
-    """A scope's two feeds, to make and write in any process: the entries it shows are taken
-    from the scope's memo of entries (`memo`: the cache's file of the entries its feeds showed
-    last, by whole record) or made from the whole records, read from the store there."""
+    """A scope's two feeds, to make and write in any process, with the pages to render of the
+    meetings they show (`pages`: each whole record is read from the store once, for its page
+    and its entry). The entries are taken from the scope's memo of entries (`memo`: the
+    cache's file of the entries its feeds showed last, by whole record), made with the pages,
+    or made from the whole records, read from the store there."""
     scope: str
     records: tuple[MeetingRecord, ...]                        # light, in order
     shows: tuple[tuple[tuple, int, str], ...]                 # (stored, at, segment) of each
     files: tuple[tuple[str, str, Written | None], ...]       # (path, target, old)
     memo: str | None
+    pages: tuple[_Page, ...] = ()
+
+
+def _entry_name(stored: tuple, at: int, segment: str) -> str:
+    """What names a feed entry's bytes: the place of the whole record it is made from. A
+    stored record's place names its bytes: a pack is written once under a name never used
+    again, by a build of one code version and one set of options."""
+    return f"{os.path.basename(stored[0])}:{stored[1]}:{at}:{segment}"
 
 
 # From this many listed meetings a cold build's search index is a queued item (decision 71):
@@ -342,53 +351,63 @@ def _make_search(work: _Search) -> list[tuple[str, Written, bool]]:
 
 def _second_phase(job: tuple) -> list[tuple[str, Written, bool]]:
     """What any process can make once every meeting is assembled: a chunk of meeting pages,
-    a scope's feeds, or a new search index. (path, what is there now, written?) of each file."""
+    a scope's feeds and the pages of the meetings they show, or a new search index. (path,
+    what is there now, written?) of each file."""
     config, state, work = job
     _forget_assembly()   # a worker's first item: its assembling is over
     if isinstance(work, _Feeds):
-        return _render_feeds(config, work)
+        return _render_feeds(config, state, work)
     if isinstance(work, _Search):
         return _make_search(work)
     return _render_pages((config, state, work))
 
 
-def _render_feeds(config: tuple, work: _Feeds) -> list[tuple[str, Written, bool]]:
-    """The scope's feeds: an entry whose whole record is the one the memo holds it for is
-    reused as it is (its bytes depend on the record and the site URL only, both named by the
-    key: the record's place in a pack written once, by one code version and set of options);
-    the others are made from
-    their whole records, and the memo then holds what the feeds show now."""
+def _render_feeds(config: tuple, state: tuple, work: _Feeds) -> list[tuple[str, Written, bool]]:
+    """The pages of `work.pages`, then the scope's feeds. An entry whose whole record is the
+    one the memo holds it for is reused as it is (its bytes depend on the record and the site
+    URL only, both named by its _entry_name); an entry whose page is rendered here is made
+    from the whole record read for the page; the others are made from their whole records,
+    and the memo then holds what the feeds show now."""
     site = _renderer(*config).config
     where = {(r.group, r.meeting): shown for r, shown in zip(work.records, work.shows)}
-    # A stored record's place names its bytes: a pack is written once under a name never used
-    # again, by a build of one code version and one set of options.
-    keys = {name: f"{os.path.basename(stored[0])}:{stored[1]}:{at}:{segment}"
-            for name, (stored, at, segment) in where.items()}
+    keys = {name: _entry_name(*shown) for name, shown in where.items()}
     kept = _feed_memo(work.memo)
     before = set(kept)
     shown: dict[str, tuple[bytes, bytes]] = {}
+    out: list[tuple[str, Written, bool]] = []
+    folders: set[str] = set()
+    loaded: dict = {}   # the last outcome read (a running-notes file's meetings share one)
+    if work.pages:
+        renderer = _renderer(*config).with_groups(*state)
+        for page in work.pages:
+            record = whole_record(page.stored, page.at, page.segment, loaded)
+            out.append(_put(page.path, page.target, meeting_file(renderer, record, *page.around).body,
+                            page.old, folders))
+            name = _entry_name(page.stored, page.at, page.segment)
+            if name not in kept:
+                kept[name] = entry_parts([record], site_url=site.site_url)[0]
 
     def parts(chosen: list[MeetingRecord]) -> list[tuple[bytes, bytes]]:
         names = [keys[(r.group, r.meeting)] for r in chosen]
         missing = [r for r, name in zip(chosen, names) if name not in kept]
-        loaded: dict = {}
         # A few at a time: feedgen's tree of fifty whole records would stay in the process.
         for first in range(0, len(missing), _ENTRIES_PER_DOCUMENT):
             batch = missing[first:first + _ENTRIES_PER_DOCUMENT]
             whole = [whole_record(*where[(r.group, r.meeting)], loaded) for r in batch]
-            for record, made in zip(batch, entry_parts(whole, site_url=site.site_url)):
-                kept[keys[(record.group, record.meeting)]] = made
+            for record, entry in zip(batch, entry_parts(whole, site_url=site.site_url)):
+                kept[keys[(record.group, record.meeting)]] = entry
         shown.update((name, kept[name]) for name in names)
         return [kept[name] for name in names]
 
-    made = {item.path: item for item in feed_files(site, work.scope, work.records,
-                                                    limit=FEED_LIMIT, parts=parts)}
+    documents = {item.path: item for item in feed_files(site, work.scope, work.records,
+                                                        limit=FEED_LIMIT, parts=parts)}
     if work.memo is not None and shown.keys() != before:
         store_memo(work.memo, shown)
-    if sorted(made) != sorted(path for path, _, _ in work.files):
-        raise MinutesError(f"build: expected {sorted(p for p, _, _ in work.files)}, made {sorted(made)}")
-    folders: set[str] = set()
-    return [_put(path, target, made[path].body, old, folders) for path, target, old in work.files]
+    if sorted(documents) != sorted(path for path, _, _ in work.files):
+        raise MinutesError(f"build: expected {sorted(p for p, _, _ in work.files)}, "
+                           f"made {sorted(documents)}")
+    out += [_put(path, target, documents[path].body, old, folders) for path, target, old in work.files]
+    return out
 
 
 def _feed_memo(path: str | None) -> dict[str, tuple[bytes, bytes]]:
@@ -558,26 +577,23 @@ def _build(src: Path, out: Path, *, site_url: str, max_bytes: int, workers: int 
             queued = fresh is not None and fresh.listed >= QUEUED_SEARCH_FROM
             searched = pool.map(_second_phase, [(config, None, fresh)]) if queued else []
             pages = _plan_pages(records, writer, cache, stored, where, shows, names)
-            chunks = [pages[i:i + _PAGES_PER_JOB] for i in range(0, len(pages), _PAGES_PER_JOB)]
             state = (infos, newest_by_group(records))
-            # The workers render the pages, from the front of the queue, as soon as they are
-            # planned; the main process plans the listings, queues the feeds behind the pages,
-            # patches the search index (a rebuild) and makes the other listings, then takes
-            # queued items from the back, feeds first (one process: all of it, in turn).
-            rendered_pages = pool.map(_second_phase, [(config, state, work) for work in chunks])
             idents = {(r.group, r.meeting): (f"{stored[(r.group, r.meeting)][0].digest}:{r.segment}",
                                              r.date.toordinal(), r.listed) for r in records}
             renderer = _renderer(*config).with_groups(*state)
             units = _plan_listings(renderer, records, idents, shows, whole, writer)
-            feeds = [_feeds_job(unit, whole, writer, cache) for unit in units
-                     if unit.feed_scope is not None]
-            rendered_feeds = pool.map(_second_phase, [(config, state, work) for work in feeds])
+            # The workers take the queue from the front (the feeds, each group's with the pages
+            # of the meetings they show, then the other pages) while the main process patches
+            # the search index (a rebuild) and makes the other listings, then takes queued items
+            # from the back (one process: all of it, in turn).
+            work = _second_phase_jobs(units, pages, whole, writer, cache)
+            rendered = pool.map(_second_phase, [(config, state, item) for item in work])
             if fresh is None:
                 _write_search(records, idents, whole, cache, writer)
             elif not queued:
                 searched = [_make_search(fresh)]
-            _write_listings(renderer, units, writer, skip=feeds)
-            for files in itertools.chain(rendered_feeds, rendered_pages):
+            _write_listings(renderer, units, writer)
+            for files in rendered:
                 for path, written, wrote in files:
                     writer.wrote_elsewhere(path, written, wrote)
             for files in searched:   # its paths are known once it is made: claimed here
@@ -660,23 +676,43 @@ def _plan_listings(renderer: PageRenderer, records: list[MeetingRecord], idents:
     return todo
 
 
-def _feeds_job(unit, whole: "_Whole", writer: "_Writer", cache: BuildCache) -> _Feeds:
+def _feeds_job(unit, whole: "_Whole", writer: "_Writer", cache: BuildCache,
+               pages: tuple[_Page, ...] = ()) -> _Feeds:
     return _Feeds(unit.feed_scope, unit.shows,
                   tuple(whole.where((r.group, r.meeting)) for r in unit.shows),
                   tuple((path, writer.target(path), cache.previous(path) if cache.keeps else None)
                         for path in unit.paths),
-                  cache.feed_memo(unit.feed_scope))
+                  cache.feed_memo(unit.feed_scope), pages)
 
 
-def _write_listings(renderer: PageRenderer, units: list, writer: "_Writer", *,
-                    skip: list[_Feeds]) -> None:
-    """Static files and the planned listing units (less the feeds another process makes),
+def _second_phase_jobs(units: list, pages: list[_Page], whole: "_Whole", writer: "_Writer",
+                       cache: BuildCache) -> list:
+    """The planned feeds and pages as jobs, in the order to take them: the site-wide feeds;
+    each group's feeds with the pages to render of the meetings they show (their whole records
+    are read once, for the page and the entry); the other pages, _PAGES_PER_JOB a job, in
+    their planned order. The site-wide feeds make their entries again from the whole records
+    (the groups' feeds make the same ones): handing them over from the groups' jobs would
+    hold them in the main process until its end, at its peak (decision 70)."""
+    unplaced = {page.path: page for page in pages}
+    feeds = []
+    for unit in units:
+        if unit.feed_scope is None:
+            continue
+        own = () if unit.feed_scope == "/" else tuple(
+            unplaced.pop(r.url_path + "index.html") for r in unit.shows
+            if r.url_path + "index.html" in unplaced)
+        feeds.append(_feeds_job(unit, whole, writer, cache, own))
+    rest = [page for page in pages if page.path in unplaced]
+    return [*feeds, *(rest[i:i + _PAGES_PER_JOB] for i in range(0, len(rest), _PAGES_PER_JOB))]
+
+
+def _write_listings(renderer: PageRenderer, units: list, writer: "_Writer") -> None:
+    """Static files and the planned listing units but the feeds (_render_feeds makes them),
     each written as it is made: one unit's files are held at a time."""
     for item in static_files(renderer):
         writer.write(item)
-    elsewhere = {path for feeds in skip for path, _, _ in feeds.files}
     for unit in units:
-        if elsewhere.intersection(unit.paths):
+        if unit.feed_scope is not None:
             continue
         made = unit.make()
         if sorted(item.path for item in made) != sorted(unit.paths):
