@@ -3,6 +3,7 @@ updated one change at a time, and the progressive page around it."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import random
 import re
@@ -10,8 +11,8 @@ from pathlib import Path
 
 from minutes.model import MeetingRecord
 from minutes.pages import PageRenderer, SiteConfig
-from minutes.search import (_WORD, CHUNK_DAYS, DAY_SLOTS, MAX_WORD, META_PATH, PER_SHARD, SHARDS, doc_ids,
-                            doc_path, file_key, index_files, keys_entry, keys_path, meta_count, meta_file,
+from minutes.search import (_WORD, CHUNK_DAYS, DAY_SLOTS, KEYS_DIR, MAX_WORD, META_PATH, PER_SHARD, SHARDS,
+                            doc_ids, doc_path, file_key, index_files, keys_entry, keys_path, meta_count, meta_file,
                             needs_reshard, packed_terms, plain_text, plan_days, reshard_steps, search_files,
                             searchable, shard_count, stray_terms, shard_file, shard_for, shard_key, shard_path, terms,
                             week_of, word_path, words)
@@ -179,8 +180,18 @@ def plan_change(files: dict[str, bytes], before: list[MeetingRecord], after: lis
             reads.append(path)
         return files.get(path)
 
-    return moves + plan_days(before=[r for r in before if r.date in days and r.listed],
-                             after=[r for r in after if r.date in days], listed=listed, read=read)
+    plan = plan_days(before=[r for r in before if r.date in days and r.listed],
+                     after=[r for r in after if r.date in days], listed=listed, read=read)
+    assert_one_write_per_path_a_step(plan)
+    return moves + plan
+
+
+def assert_one_write_per_path_a_step(plan: list) -> None:
+    """The index writes a plan a folder at a time, the files of a step concurrently: a path
+    twice in one step would leave whichever write landed last."""
+    for folder, step in itertools.groupby(plan, key=lambda item: item[0].rsplit("/", 1)[0]):
+        paths = [path for path, _ in step]
+        assert len(paths) == len(set(paths)), (folder, paths)
 
 
 def write(files: dict[str, bytes], plan: list) -> dict[str, bytes]:
@@ -273,6 +284,21 @@ def test_a_batch_cut_anywhere_and_dead_lettered_whose_meeting_changes_again_leav
         assert files == search_files([*others, v3]), cut
         files = write(files, plan_change(files, [*others, was], [*others, v3], key))  # the replay
         assert files == search_files([*others, v3]), cut
+
+
+def test_a_batch_whose_shards_are_already_written_writes_its_k_file_once():
+    """A batch cut before its k/ write by the order of before (term shards, d/, k/ last), replayed
+    once the k/ files are written first: its shards and d/ file are already right, so the plan
+    is the k/ file alone, once (twice in one step, the last write to land would win)."""
+    v1 = record(content_html="<p>alpha beta</p>")
+    v2 = record(content_html="<p>alpha gamma</p>")
+    assert set(keys_entry(v1)) - set(keys_entry(v2)) and set(keys_entry(v2)) - set(keys_entry(v1))
+    files, done = search_files([v1]), search_files([v2])
+    cut = {p: b for p, b in done.items() if not p.startswith(KEYS_DIR)}
+    cut.update({p: b for p, b in files.items() if p.startswith(KEYS_DIR)})
+    plan = plan_days(before=[v1], after=[v2], listed=1, read=cut.get)
+    assert [path for path, _ in plan] == [p for p in done if p.startswith(KEYS_DIR)]
+    assert write(cut, plan) == done
 
 
 def test_one_new_meeting_touches_only_the_shards_of_its_words():

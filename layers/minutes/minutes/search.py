@@ -399,15 +399,23 @@ def plan_days(*, before: Iterable, after: Iterable[MeetingRecord], listed: int, 
     if only is not None:
         shards &= {file_key(key, count) for key in only}
     found = read_many([shard_path(shard) for shard in sorted(shards)])
-    # The k/ files first name every shard the days' ids were or will be in (the union of
-    # both), so a batch cut after some shard writes and dead-lettered leaves k/ files that still
-    # name every shard holding its postings, even if the meeting changes again before the
-    # replay (the next run removes the days' ids from every shard they name). Where the
-    # meetings only gain shards (a new meeting: the common publish) this is the k/ file's
-    # one write, and the final one below finds its bytes already there.
+    terms_out: list[tuple[str, bytes | None]] = []
+    for shard in sorted(shards):
+        current = found[shard_path(shard)]
+        patched = _patch(current, days=days, added=added.get(shard, {}))
+        if patched != current:   # the shards of the day's other meetings mostly stay the same
+            terms_out.append((shard_path(shard), patched))
+    # Before any term shard is written, the k/ files name every shard the days' ids were or
+    # will be in (the union of both), so a batch cut after some shard writes and
+    # dead-lettered leaves k/ files that still name every shard holding its postings, even
+    # if the meeting changes again before the replay (the next run removes the days' ids
+    # from every shard they name). Where the meetings only gain shards (a new meeting: the
+    # common publish) this is the k/ file's one write, and the final one below finds its
+    # bytes already there. With no term shard to write, nothing needs it: the k/ file is
+    # then written once, never twice in one step (the index writes a folder's files at once).
     out: list[tuple[str, bytes | None]] = []
     written = dict(week_files)
-    for week in weeks:
+    for week in weeks if terms_out else ():
         path = f"{KEYS_DIR}{week}.json"
         union = {int(doc_id): value for doc_id, value in kept[path].items()}
         union.update(named_before[path])
@@ -418,11 +426,7 @@ def plan_days(*, before: Iterable, after: Iterable[MeetingRecord], listed: int, 
         if data != written[path]:
             out.append((path, data))
             written[path] = data
-    for shard in sorted(shards):
-        current = found[shard_path(shard)]
-        patched = _patch(current, days=days, added=added.get(shard, {}))
-        if patched != current:   # the shards of the day's other meetings mostly stay the same
-            out.append((shard_path(shard), patched))
+    out += terms_out
     for folder, entry in ((DOCS_DIR, lambda doc_id, record: doc_entry(record)),
                           (KEYS_DIR, lambda doc_id, record: own[doc_id])):
         for week in weeks:
