@@ -502,14 +502,18 @@ def _create(target: str, folders: set[str]) -> int:
             raise MinutesError(f"refusing to write through a symbolic link: {target} leads to "
                                f"{os.path.realpath(target)}; remove the link from the site folder") from None
         raise
-    if os.fstat(fd).st_nlink > 1:
+    stat = os.fstat(fd)
+    if stat.st_nlink > 1:
         # A hard link: another name (a snapshot made by `cp -al` or `rsync --link-dest`, say)
         # shares these bytes. Truncating would rewrite that copy too, so the name is unlinked
         # and made afresh; checked before any byte changes.
         os.close(fd)
         os.unlink(target)
         return os.open(target, flags | os.O_EXCL, 0o666)
-    os.ftruncate(fd, 0)
+    if stat.st_size:
+        # Only a file that has bytes: on ext4 a truncation to zero marks the file to be
+        # flushed when it is closed (auto_da_alloc), which a new file must not pay.
+        os.ftruncate(fd, 0)
     return fd
 
 
