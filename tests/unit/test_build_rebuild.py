@@ -186,6 +186,26 @@ def test_a_hard_link_to_a_site_file_keeps_its_bytes_when_the_build_changes_the_f
         {k: v[0] for k, v in snapshot(tmp_path / "fresh").items()}
 
 
+def test_a_file_the_rebuild_changes_is_made_afresh_so_a_reader_keeps_its_whole_old_bytes(src, tmp_path):
+    # A changed file is unlinked and made again, never truncated in place (decision 73): a
+    # server that opened it before the rebuild still reads the old bytes whole.
+    out, cache = tmp_path / "site", tmp_path / "cache"
+    build(src, out, site_url=SITE, workers=1, cache_dir=cache)
+    before = snapshot(out)
+    handles = {path: (out / path).open("rb") for path in before}
+    try:
+        edit(src)
+        build(src, out, site_url=SITE, workers=1, cache_dir=cache)
+        after = snapshot(out)
+        changed = [path for path in before if path in after and after[path][0] != before[path][0]]
+        assert "openxla/2022-10-03-sync/index.html" in changed and "feed.xml" in changed
+        assert {path: handles[path].read() for path in changed} == {path: before[path][0] for path in changed}
+        assert all(after[path][2] != before[path][2] for path in changed)   # new files
+    finally:
+        for handle in handles.values():
+            handle.close()
+
+
 def test_a_rebuild_with_nothing_changed_reads_no_source(src, tmp_path, monkeypatch):
     monkeypatch.setattr(buildcache, "_RACY_NS", -10**18)
     out, cache = tmp_path / "site", tmp_path / "cache"
