@@ -29,6 +29,7 @@ NOT_ON_A_REBUILD = {
     "zipfile": "(what importlib.resources' readers import)",
     "zoneinfo": "time zones (none in these sources' front matter, no group.yaml, no calendar remade)",
     "difflib": "did-you-mean hints (no unknown front-matter key)",
+    "html.parser": "a stored record without its resources (resources.find_resources; decision 73)",
 }
 
 

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from . import frontmatter, keys
+from .lazy_re import lazy
 from .group import default_name, made_up_title
 from .problems import Problem, Rejected, error, for_scribe, info, warning
 from .markdown import MAX_NESTING, MAX_PREFIX_DEPTH, Parsed, TooDeep, parse, tag_like_words
@@ -20,11 +21,11 @@ from .markdown import MAX_NESTING, MAX_PREFIX_DEPTH, Parsed, TooDeep, parse, tag
 DEFAULT_MAX_BYTES = 1024 * 1024
 KNOWN_KEYS = ("title", "date", "time", "timezone", "group", "attendees", "tags", "summary",
               "draft", "notify")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
+_CONTROL = lazy(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
 _HTML_DOCUMENT = re.compile(r"\A\s*(<!doctype\s+html|<html[\s>])", re.IGNORECASE)
-_HACKMD_SOURCE = re.compile(r'<div id="doc" class="markdown-body[^"]*"[^>]*>(.*?)</div>', re.DOTALL)
+_HACKMD_SOURCE = lazy(r'<div id="doc" class="markdown-body[^"]*"[^>]*>(.*?)</div>', re.DOTALL)
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
-_PLACEHOLDER = re.compile(r"YYYY-MM-DD|\{\{\s*[\w.]+\s*\}\}|<(?:date|DATE|meeting[- ]date)>")
+_PLACEHOLDER = lazy(r"YYYY-MM-DD|\{\{\s*[\w.]+\s*\}\}|<(?:date|DATE|meeting[- ]date)>")
 # A fence line, found after its line break ("\n" first: a literal the regex engine can skip to).
 _FENCE = re.compile(r"\n {0,3}(`{3,}|~{3,})")
 # Each of _PLACEHOLDER's forms holds one of these: a body with none is searched no further.
@@ -216,16 +217,16 @@ def _without_controls(text: str) -> tuple[str, list[Problem]]:
 # Each with an upper bound of its count from str.count (C speed): a pattern is only run when
 # the bound is over its limit, which real minutes never are.
 _COMPLEXITY_LIMITS = (
-    ("lines", re.compile(r"\n"), 50_000, ("\n",)),
-    ("headings", re.compile(r"^ {0,3}#{1,6}(?:[ \t]|$)", re.MULTILINE), 2_000, ("#",)),
-    ("list items", re.compile(r"^[ \t>]*(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$)", re.MULTILINE), 10_000,
+    ("lines", lazy(r"\n"), 50_000, ("\n",)),
+    ("headings", lazy(r"^ {0,3}#{1,6}(?:[ \t]|$)", re.MULTILINE), 2_000, ("#",)),
+    ("list items", lazy(r"^[ \t>]*(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$)", re.MULTILINE), 10_000,
      ("\n",)),
-    ("'[' (link brackets)", re.compile(r"\["), 10_000, ("[",)),
-    ("'*' or '_' (emphasis marks)", re.compile(r"[*_]"), 30_000, ("*", "_")),
-    ("bare web addresses", re.compile(r"(?:https?://|www\.)"), 5_000, ("://", "www.")),
-    ("table rows", re.compile(r"^ {0,3}\|", re.MULTILINE), 10_000, ("|",)),
-    ("'<' (tags)", re.compile(r"<"), 30_000, ("<",)),
-    ("'`' (code marks)", re.compile(r"`"), 20_000, ("`",)),
+    ("'[' (link brackets)", lazy(r"\["), 10_000, ("[",)),
+    ("'*' or '_' (emphasis marks)", lazy(r"[*_]"), 30_000, ("*", "_")),
+    ("bare web addresses", lazy(r"(?:https?://|www\.)"), 5_000, ("://", "www.")),
+    ("table rows", lazy(r"^ {0,3}\|", re.MULTILINE), 10_000, ("|",)),
+    ("'<' (tags)", lazy(r"<"), 30_000, ("<",)),
+    ("'`' (code marks)", lazy(r"`"), 20_000, ("`",)),
 )
 
 

@@ -10,8 +10,10 @@ import functools
 import re
 from collections.abc import Iterator
 
-_DECIMAL_INT = re.compile(r"^[-+]?(0|[1-9][0-9_]*)$")
-_FLOAT = re.compile(r"^[-+]?(\.[0-9]+|[0-9][0-9_]*(\.[0-9_]*)?)([eE][-+][0-9]+)?$")
+from .lazy_re import lazy
+
+_DECIMAL_INT = lazy(r"^[-+]?(0|[1-9][0-9_]*)$")
+_FLOAT = lazy(r"^[-+]?(\.[0-9]+|[0-9][0-9_]*(\.[0-9_]*)?)([eE][-+][0-9]+)?$")
 
 
 class FrontMatterError(Exception):
@@ -71,8 +73,8 @@ def _loaders():
                                "tag:yaml.org,2002:float")]
         for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
     }
-    _Loader.add_implicit_resolver("tag:yaml.org,2002:int", _DECIMAL_INT, list("-+0123456789"))
-    _Loader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT, list("-+.0123456789"))
+    _Loader.add_implicit_resolver("tag:yaml.org,2002:int", _DECIMAL_INT.compiled(), list("-+0123456789"))
+    _Loader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT.compiled(), list("-+.0123456789"))
     # libyaml (PyYAML's C parser) reads ordinary front matter ten times faster. It is used only
     # where it cannot answer differently: no alias (the pure loader refuses them), nesting too
     # shallow for the pure loader's recursion to fail, and a text it reads without error;
@@ -90,7 +92,7 @@ _NESTING_MARKS = ("\n", "[", "{", "-", "?")
 # Characters of plain front matter: keys, words, dates, quotes, lists. Tags (!), anchors and
 # aliases (& *), block scalars (| >), directives (%), reserved (@ `), tabs and control
 # characters are read by the pure loader, where the two parsers were seen to differ.
-_NOT_PLAIN = re.compile(r"""[^\w \n:\-.,/'"()\[\]{}#+=~;$^]""")
+_NOT_PLAIN = lazy(r"""[^\w \n:\-.,/'"()\[\]{}#+=~;$^]""")
 
 
 def _load_fast(yaml_text: str):
@@ -154,7 +156,7 @@ def load(yaml_text: str):
 # patterns above; its bool and null words, any case); every key once. Anything else (lists,
 # comments, blank lines, continuation lines, ...) goes to PyYAML as before.
 # tests/unit/test_frontmatter.py compares it with the pure loader on generated front matter.
-_PLAIN_LINE = re.compile(
+_PLAIN_LINE = lazy(
     r"""([A-Za-z_][A-Za-z0-9_]{0,99}): (?:"([^"\\\n]*)"|'([^'\n]*)'"""
     r"""|([A-Za-z0-9](?:[\w.,/()+=~;$^'"-]|[ ]+(?=[^ \n])|:(?=[^ \n]))*))\n""")
 _NOT_A_STRING = frozenset({"yes", "no", "true", "false", "on", "off", "null", "y", "n", "~", ""})

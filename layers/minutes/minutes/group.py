@@ -30,6 +30,7 @@ import re
 from dataclasses import dataclass
 
 from . import keys
+from .lazy_re import lazy
 from .problems import Problem, Rejected, error, warning
 
 FILE_NAME = "group.yaml"
@@ -42,8 +43,8 @@ LINK_LABELS = {"chat": "Chat", "mailing_list": "Mailing list", "recordings": "Re
                "notes": "Meeting notes"}
 TOP_KEYS = ("name", "description", "schedule", "links")
 SCHEDULE_KEYS = ("weekday", "time", "timezone", "cadence", "starts", "week")
-_TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
-_URL = re.compile(r"^(?:https?://|mailto:)[^\s<>\"]+$", re.IGNORECASE)
+_TIME = lazy(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+_URL = lazy(r"^(?:https?://|mailto:)[^\s<>\"]+$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)

@@ -21,12 +21,13 @@ from typing import Iterable
 
 from .feeds import absolute_url, entry_published, entry_updated
 from .group import GroupInfo
+from .lazy_re import lazy
 from .model import MeetingRecord
 
 PRODID = "-//Minutes Pipeline//Meeting minutes//EN"
 FILE_NAME = "meetings.ics"
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
-_TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?$")
+_CONTROL = lazy("[\x00-\x08\x0b-\x1f\x7f]")
+_TIME = lazy(r"^([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?$")
 
 
 def calendar_path(group: str) -> str:

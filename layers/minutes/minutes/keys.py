@@ -11,6 +11,7 @@ import re
 import urllib.parse
 from dataclasses import dataclass
 
+from .lazy_re import lazy
 from .problems import Rejected, error
 
 PREFIX = "minutes/"
@@ -27,7 +28,7 @@ ATTACHMENT_TYPES = {
 }
 # 2022-09-20, 20220920, 2022.09.20, 2022_09_20, not inside a longer run of digits.
 _DATE_TOKEN = re.compile(r"(?<!\d)((?:19|20)\d\d)([-._]?)(\d\d)\2(\d\d)(?!\d)")
-_YMD_DIRS = re.compile(r"(?:^|/)((?:19|20)\d\d)/(\d\d)/(\d\d)(?:/|$)")
+_YMD_DIRS = lazy(r"(?:^|/)((?:19|20)\d\d)/(\d\d)/(\d\d)(?:/|$)")
 _SLUG_JUNK = re.compile(r"[^a-z0-9]+")
 _KEY_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 

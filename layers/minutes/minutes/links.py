@@ -17,28 +17,31 @@ import re
 import urllib.parse
 from collections.abc import Callable
 
+from .lazy_re import lazy
+
 # nh3 writes canonical HTML: every '<' in text is "&lt;", attribute values are double-quoted and
 # hold no '"' ("&quot;"), so this pattern finds exactly the start tags of a sanitised fragment.
-START_TAG = re.compile(r'<[a-zA-Z][a-zA-Z0-9-]*(?:\s+[^\s"\'>/=]+(?:="[^"]*")?)*\s*/?>')
+_START_TAG = r'<[a-zA-Z][a-zA-Z0-9-]*(?:\s+[^\s"\'>/=]+(?:="[^"]*")?)*\s*/?>'
+START_TAG = lazy(_START_TAG)
 
 
-def start_tags_holding(attribute: str) -> re.Pattern:
+def start_tags_holding(attribute: str) -> lazy:
     """START_TAG, but only the tags that hold `attribute` (the start of a pattern a caller
     rewrites in the tag) outside their quoted values: the rest would be handed back unchanged,
     and most tags of a page (p, li, em, code) hold no URL."""
-    return re.compile(START_TAG.pattern.replace(
+    return lazy(_START_TAG.replace(
         "<[a-zA-Z][a-zA-Z0-9-]*", f'<[a-zA-Z][a-zA-Z0-9-]*(?=(?:[^>"]|"[^"]*")*?{attribute})', 1))
 
 
 _ROOT_URL_TAG = start_tags_holding(r'\s(?:href|src)="/(?!/)')
 
 
-def url_attributes(*names: str) -> re.Pattern:
+def url_attributes(*names: str) -> lazy:
     """Where the value of an attribute named in `names` starts, in a start tag."""
-    return re.compile(rf'\s(?:{"|".join(names)})="')
+    return lazy(rf'\s(?:{"|".join(names)})="')
 
 
-def rewrite_attributes(tag: str, attributes: re.Pattern, rewrite) -> str:
+def rewrite_attributes(tag: str, attributes: lazy, rewrite) -> str:
     """A start tag (a START_TAG match) with the value of each attribute `attributes` finds
     (url_attributes) passed through `rewrite(value as written) -> value as written`, the rest
     kept byte for byte. Only a match after an even number of '"' starts an attribute: an odd
@@ -184,7 +187,7 @@ def _split(target: str) -> tuple[str, str, str]:
 # The '#' link render.py puts beside each heading of a page (after a space, also removed).
 # Found by its literal start (a pattern opening with an optional space is tried at every
 # character); the link ends with '>', so the space before one is never part of another.
-_HEADING_ANCHOR = re.compile(r'<a class="header-anchor" href="#[^"]*"[^>]*>#</a>')
+_HEADING_ANCHOR = lazy(r'<a class="header-anchor" href="#[^"]*"[^>]*>#</a>')
 
 
 def without_heading_anchors(fragment: str) -> str:

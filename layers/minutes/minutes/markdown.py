@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 
 import comrak
 
+from .lazy_re import lazy
+
 MAX_NESTING = 40           # lists and quotes nested MAX_NESTING - 2 deep are refused (too-deep)
 # A bound on what the native parser is ever given: far above MAX_NESTING (so every real
 # document gets the exact too-deep verdict from the AST), far below what crashes comrak's
@@ -46,11 +48,11 @@ picture plaintext pre progress q rp rt rtc ruby s samp script search section sel
 source span strike strong style sub summary sup svg table tbody td template textarea tfoot th
 thead time title tr track tt u ul var video wbr xmp image
 """.split())
-TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)((?:\s[^<>]*)?)(/?)>")
-COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
+TAG = lazy(r"<(/?)([A-Za-z][A-Za-z0-9-]*)((?:\s[^<>]*)?)(/?)>")
+COMMENT = lazy(r"<!--.*?(?:-->|\Z)", re.DOTALL)
 # A line's container prefix: quote marks, and list markers (each followed by a space or tab).
-_PREFIX = re.compile(r"^[ \t]*(?:(?:>|(?:[-*+]|\d{1,9}[.)])(?=[ \t]|$))[ \t]*)+", re.MULTILINE)
-_MARKER = re.compile(r">|(?:[-*+]|\d{1,9}[.)])(?=[ \t]|$)")
+_PREFIX = lazy(r"^[ \t]*(?:(?:>|(?:[-*+]|\d{1,9}[.)])(?=[ \t]|$))[ \t]*)+", re.MULTILINE)
+_MARKER = lazy(r">|(?:[-*+]|\d{1,9}[.)])(?=[ \t]|$)")
 
 
 class TooDeep(ValueError):

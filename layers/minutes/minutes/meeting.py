@@ -16,6 +16,7 @@ from . import keys, plaintext
 from .document import DEFAULT_MAX_BYTES, Document, parse_document
 from .feeds import feed_id_for
 from .links import START_TAG
+from .lazy_re import lazy
 from .model import Attachment, Heading, MeetingRecord
 from .problems import Problem, Rejected, error, for_scribe, warning
 from .render import render_markdown
@@ -210,7 +211,7 @@ def _content(docs: dict[str, Document], lead: Document, links: dict[str, Attachm
             None if shown is None else " ".join(shown))
 
 
-_SECTION_ANCHORS = re.compile(r'( id="|href="#)')
+_SECTION_ANCHORS = lazy(r'( id="|href="#)')
 
 
 def _in_section(fragment: str, prefix: str) -> str:

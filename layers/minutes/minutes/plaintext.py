@@ -12,16 +12,17 @@ replaces them in one pass (mail.finish_text_form).
 """
 from __future__ import annotations
 
-import re
 import unicodedata
+
+from .lazy_re import lazy
 
 # Control characters no body holds, and none that str.split() takes for whitespace (\x1c-\x1f).
 LINK, IMAGE, SEP, END = "\x0e", "\x0f", "\x10", "\x11"
-MARKER = re.compile(f"[{LINK}{IMAGE}{SEP}{END}]")
+MARKER = lazy(f"[{LINK}{IMAGE}{SEP}{END}]")
 HR = "----------"
 
-_SPACES = re.compile(r"\s+")
-_BLANK_LINES = re.compile(r"\n{3,}")
+_SPACES = lazy(r"\s+")
+_BLANK_LINES = lazy(r"\n{3,}")
 
 
 def collapse(text: str) -> str:

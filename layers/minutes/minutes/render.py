@@ -16,6 +16,7 @@ import nh3
 
 from . import ast_text, comrak_html, markdown
 from .links import START_TAG
+from .lazy_re import lazy
 from .markdown import MAX_NESTING, Parsed, tag_like_words  # noqa: F401  (the engine's surface)
 from .model import Heading
 
@@ -33,7 +34,7 @@ _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 _URL_SCHEMES = frozenset({"http", "https", "mailto"})
 _TASK_CLASS = "task-list-item-checkbox"
 _INPUT = re.compile(r"<input\b[^>]*>")
-_TASK_BOX = re.compile(r'\btype="checkbox"')
+_TASK_BOX = lazy(r'\btype="checkbox"')
 # A table cell's alignment, the only style nh3 keeps (on th/td). The site's Content-Security-
 # Policy allows no inline style, so it becomes a class the stylesheets define. nh3 output is
 # canonical: a '<t' inside a tag only opens a cell, and attribute values hold no '"'.
@@ -41,7 +42,7 @@ _CELL_STYLE = re.compile(r'(<t[hd]\b[^>]*?) style="([^"]*)"')
 _ALIGNMENTS = ("left", "right", "center")
 # comrak writes a GFM table column's alignment as the old `align` attribute: made the style
 # above first, so one rule turns both into the class.
-_CELL_ALIGN = re.compile(r'<(t[hd]) align="(left|right|center)">')
+_CELL_ALIGN = lazy(r'<(t[hd]) align="(left|right|center)">')
 
 
 @dataclass(frozen=True)
@@ -211,7 +212,7 @@ def _target(url: str, resolve_link) -> str | None:
     return value
 
 
-_TEXT_ATTRIBUTE = re.compile(r'\s(href|src|alt)="([^"]*)"')
+_TEXT_ATTRIBUTE = lazy(r'\s(href|src|alt)="([^"]*)"')
 
 
 def _page_attributes(clean: str) -> list[tuple[str, str]]:
@@ -295,7 +296,7 @@ def _links(links: list[tuple[str, str]], resolve_link) -> tuple[tuple[str, str],
 # On UTF-8 bytes: bytes.lower() folds ASCII only, as the HTML parser does (str.lower() would
 # make a Kelvin sign a 'k'), and literal prefixes let the regex engine skip ahead (10x faster).
 _VALUE = rb"""[\t\n\f\r ]*=[\t\n\f\r ]*["']?(?:[a-z][a-z0-9+.-]*:|[#/])"""
-_ABSOLUTE_HREF, _ABSOLUTE_SRC = re.compile(rb"href" + _VALUE), re.compile(rb"src" + _VALUE)
+_ABSOLUTE_HREF, _ABSOLUTE_SRC = lazy(rb"href" + _VALUE), lazy(rb"src" + _VALUE)
 
 
 def may_link_relative(raw: str) -> bool:

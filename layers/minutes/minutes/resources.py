@@ -8,25 +8,25 @@ from __future__ import annotations
 
 import re
 import urllib.parse
-from html.parser import HTMLParser
 from typing import Iterable
 
+from .lazy_re import lazy
 from .model import Resource
 
 KINDS = ("slides", "recording", "agenda")   # in the order the page shows them
 MAX_PER_KIND = 8
 
-_RECORDING_URL = re.compile(
+_RECORDING_URL = lazy(
     r"^https?://(?:[\w-]+\.)*(?:youtube\.com/(?:watch|live|embed|playlist)|youtu\.be/|vimeo\.com/\d"
     r"|(?:[\w-]+\.)?zoom\.us/rec/)", re.I)
-_SLIDES_URL = re.compile(
+_SLIDES_URL = lazy(
     r"^https?://(?:docs\.google\.com/presentation/|(?:www\.)?speakerdeck\.com/|(?:www\.)?slideshare\.net/)"
     r"|\.(?:pptx?|key|odp)(?:$|[?#])", re.I)
 # A PDF may be a paper or a report: it counts as slides only when its name or text says so.
-_SLIDES_WORDS = re.compile(r"\b(?:slides?|slide deck|deck|presentation)\b", re.I)
-_RECORDING_TEXT = re.compile(r"\brecording\b", re.I)
-_AGENDA = re.compile(r"agenda", re.I)
-_SPLIT_DROPS = re.compile(r"[\t\r\n]")
+_SLIDES_WORDS = lazy(r"\b(?:slides?|slide deck|deck|presentation)\b", re.I)
+_RECORDING_TEXT = lazy(r"\brecording\b", re.I)
+_AGENDA = lazy(r"agenda", re.I)
+_SPLIT_DROPS = lazy(r"[\t\r\n]")
 _HOST_NAMES = {"youtube.com": "YouTube", "youtu.be": "YouTube", "vimeo.com": "Vimeo",
                "zoom.us": "Zoom", "docs.google.com": "Google Slides",
                "speakerdeck.com": "Speaker Deck", "slideshare.net": "SlideShare"}
@@ -129,31 +129,5 @@ def _label(href: str, text: str) -> str:
 
 
 def _links(fragment: str) -> list[tuple[str, str]]:
-    parser = _Anchors()
-    parser.feed(fragment)
-    parser.close()
-    return parser.links
-
-
-class _Anchors(HTMLParser):
-    """(href, text) of every <a href> in a fragment."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.links: list[tuple[str, str]] = []
-        self._open: list[list[str]] = []   # [href, text] of the anchors being read
-
-    def handle_starttag(self, tag, attrs) -> None:
-        if tag == "a":
-            href = dict(attrs).get("href")
-            self._open.append([href or "", ""])
-
-    def handle_endtag(self, tag) -> None:
-        if tag == "a" and self._open:
-            href, text = self._open.pop()
-            if href:
-                self.links.append((href, text))
-
-    def handle_data(self, data) -> None:
-        for item in self._open:
-            item[1] += data
+    from .anchors import links_of   # html.parser: only for a record stored without its resources
+    return links_of(fragment)

@@ -66,6 +66,7 @@ import operator
 import re
 from typing import Iterable, Iterator, NamedTuple
 
+from .lazy_re import lazy
 from .model import MeetingRecord
 
 PAGE_PATH = "/search/"
@@ -81,7 +82,7 @@ META_PATH = "/search/meta.json"
 CHUNK_DAYS = 7                      # the d/ and k/ files hold a week each (static/search.js)
 _EPOCH = dt.date(1900, 1, 1).toordinal()
 _TAG = re.compile(r'<[^>"]*(?:"[^"]*"[^>"]*)*>')   # attribute values may hold '>'
-_BLOCK_END = re.compile(r"</(?:p|li|h[1-6]|td|th|pre|blockquote|div|section)>|<br\s*/?>", re.I)
+_BLOCK_END = lazy(r"</(?:p|li|h[1-6]|td|th|pre|blockquote|div|section)>|<br\s*/?>", re.I)
 _WORD = re.compile(r"[^\W_]+(?:['’.+#-][^\W_]+)*")
 # Characters that are never part of a word (_WORD joins words only with a connector between two
 # word characters): stripped from the ends of a whitespace-separated token, what is left is one
@@ -521,7 +522,7 @@ def reshard_steps(terms_files: dict[str, bytes], listed: int, *,
     return [step for step in steps if step]
 
 
-_TERM_FILE = re.compile(re.escape(TERMS_DIR) + r"[0-9a-f]{3}\.json")
+_TERM_FILE = lazy(re.escape(TERMS_DIR) + r"[0-9a-f]{3}\.json")
 
 
 def search_files(records: Iterable[MeetingRecord]) -> dict[str, bytes]:
