@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.metadata
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -125,3 +126,40 @@ def test_the_bench_runs_the_package_from_fresh_bytecode_that_leaves_the_build_ca
         assert int.from_bytes(header[8:12], "little") == int(source.stat().st_mtime) & 0xFFFFFFFF, source
         assert int.from_bytes(header[12:16], "little") == source.stat().st_size & 0xFFFFFFFF, source
     assert buildcache.code_version.__wrapped__() == before
+
+
+def test_the_remembered_code_version_is_the_code_version_until_a_package_file_changes(tmp_path, monkeypatch):
+    """A rebuild takes the code version from the cache folder (decision 73) while the package's
+    files keep their stat: it is the digest code_version() makes, made again when a file
+    changes (its stat: here the same size and mtime, another ctime), when one was changed within
+    the racy window, or when the installed versions differ."""
+    package = tmp_path / "package"
+    for name, text in [("a.py", "A = 1\n"), ("templates/page.html", "<p>{{ x }}</p>\n"),
+                       ("__pycache__/a.cpython-311.pyc", "bytecode: not part of it")]:
+        (package / name).parent.mkdir(parents=True, exist_ok=True)
+        (package / name).write_text(text)
+    made, digest = [], buildcache._code_digest
+    monkeypatch.setattr(buildcache, "_code_digest", lambda *args: made.append(args) or digest(*args))
+    monkeypatch.setattr(buildcache, "_RACY_NS", 0)
+    memo = tmp_path / "code.pickle"
+
+    def remembered() -> str:
+        return buildcache.remembered_code_version.__wrapped__(memo, str(package))
+
+    def hashed() -> str:
+        return digest(str(package), ["a.py", os.path.join("templates", "page.html")],
+                      buildcache.installed_versions())
+
+    first = remembered()
+    assert (first, len(made)) == (hashed(), 1)
+    assert (remembered(), len(made)) == (first, 1)                   # from the memo
+    stat = (package / "a.py").stat()
+    (package / "a.py").write_text("A = 2\n")
+    os.utime(package / "a.py", ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    second = remembered()
+    assert (second, len(made)) == (hashed(), 2) and second != first
+    assert (remembered(), len(made)) == (second, 2)
+    monkeypatch.setattr(buildcache, "_RACY_NS", 10**18)              # every file "just changed"
+    assert (remembered(), len(made)) == (second, 3)
+    monkeypatch.setattr(buildcache, "installed_versions", lambda: {"jinja2": "0.0"})
+    assert remembered() != second and len(made) == 4

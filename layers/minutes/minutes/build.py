@@ -944,6 +944,8 @@ def _plan_pages(records, writer: "_Writer", cache: BuildCache, stored: dict, whe
 def _write_attachments(assembled, records: list[MeetingRecord], writer: "_Writer") -> None:
     by_meeting = {(r.group, r.meeting): r for r in records}
     for job, _, item in assembled:
+        if not item.attachments:   # most meetings: nothing to look up
+            continue
         record = by_meeting[(item.record.group, item.record.meeting)]
         final = {a.name: a for a in record.attachments}
         local = {key: (path, digest) for key, path, digest in job.files}
