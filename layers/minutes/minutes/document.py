@@ -28,8 +28,9 @@ _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 _PLACEHOLDER = lazy(r"YYYY-MM-DD|\{\{\s*[\w.]+\s*\}\}|<(?:date|DATE|meeting[- ]date)>")
 # A fence line, found after its line break ("\n" first: a literal the regex engine can skip to).
 _FENCE = re.compile(r"\n {0,3}(`{3,}|~{3,})")
-# Each of _PLACEHOLDER's forms holds one of these: a body with none is searched no further.
-_PLACEHOLDER_MARKS = ("YYYY-MM-DD", "{{", "<date>", "<DATE>", "<meeting-date>", "<meeting date>")
+# Each of _PLACEHOLDER's forms holds one of these (the four angle forms end in 'date>' or
+# 'DATE>'): a body with none is searched no further.
+_PLACEHOLDER_MARKS = ("{{", "date>", "YYYY-MM-DD", "DATE>")
 _MONTHS = {m: i for i, m in enumerate(
     ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}
 _TEXT_DATE = re.compile(
@@ -214,28 +215,30 @@ def _without_controls(text: str) -> tuple[str, list[Problem]]:
 # What makes the (pure Python) Markdown parser slow, with limits far above real minutes (the
 # corpus's largest counts: 6,068 lines, 59 headings, 2,075 list items, 2,166 emphasis marks). Checked before parsing, so hostile input is
 # rejected in milliseconds with its own code, not by a Lambda timeout.
-# Each with an upper bound of its count from str.count (C speed): a pattern is only run when
-# the bound is over its limit, which real minutes never are.
+# Each with two upper bounds of its count: the body's length over the fewest characters a
+# match takes (matches do not overlap; those of a pattern anchored at a line start are a line
+# break apart, so take two), then one from str.count (C speed). A pattern is only run when both
+# bounds are over its limit, which real minutes never are.
 _COMPLEXITY_LIMITS = (
-    ("lines", lazy(r"\n"), 50_000, ("\n",)),
-    ("headings", lazy(r"^ {0,3}#{1,6}(?:[ \t]|$)", re.MULTILINE), 2_000, ("#",)),
+    ("lines", lazy(r"\n"), 50_000, 1, ("\n",)),
+    ("headings", lazy(r"^ {0,3}#{1,6}(?:[ \t]|$)", re.MULTILINE), 2_000, 2, ("#",)),
     ("list items", lazy(r"^[ \t>]*(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$)", re.MULTILINE), 10_000,
-     ("\n",)),
-    ("'[' (link brackets)", lazy(r"\["), 10_000, ("[",)),
-    ("'*' or '_' (emphasis marks)", lazy(r"[*_]"), 30_000, ("*", "_")),
-    ("bare web addresses", lazy(r"(?:https?://|www\.)"), 5_000, ("://", "www.")),
-    ("table rows", lazy(r"^ {0,3}\|", re.MULTILINE), 10_000, ("|",)),
-    ("'<' (tags)", lazy(r"<"), 30_000, ("<",)),
-    ("'`' (code marks)", lazy(r"`"), 20_000, ("`",)),
+     2, ("\n",)),
+    ("'[' (link brackets)", lazy(r"\["), 10_000, 1, ("[",)),
+    ("'*' or '_' (emphasis marks)", lazy(r"[*_]"), 30_000, 1, ("*", "_")),
+    ("bare web addresses", lazy(r"(?:https?://|www\.)"), 5_000, 4, ("://", "www.")),
+    ("table rows", lazy(r"^ {0,3}\|", re.MULTILINE), 10_000, 2, ("|",)),
+    ("'<' (tags)", lazy(r"<"), 30_000, 1, ("<",)),
+    ("'`' (code marks)", lazy(r"`"), 20_000, 1, ("`",)),
 )
 
 
 def _check_complexity(body: str, body_line: int) -> None:
     problems = []
-    for what, pattern, limit, marks in _COMPLEXITY_LIMITS:
+    for what, pattern, limit, shortest, marks in _COMPLEXITY_LIMITS:
         # lines: one more than the line breaks (a list item needs a line of its own). No mark
         # occurs more often than the body has characters.
-        if len(body) + 1 <= limit or sum(body.count(mark) for mark in marks) + 1 <= limit:
+        if len(body) + 1 <= limit * shortest or sum(body.count(mark) for mark in marks) + 1 <= limit:
             continue
         found = pattern.findall(body, 0, len(body))
         if len(found) > limit:

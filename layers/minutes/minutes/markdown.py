@@ -131,6 +131,8 @@ def _check_prefix_depth(text: str) -> None:
     over two (the least a nested list item indents by). Linear, and before any parsing. No
     character of a prefix counts for more than 2 (a tab), and a prefix never leaves its line:
     only a line longer than MAX_PREFIX_DEPTH / 2 can be refused, so only those are looked at."""
+    if not _may_nest_too_deep(text):
+        return   # most documents
     lines = text.split("\n")
     if max(map(len, lines)) * 2 <= MAX_PREFIX_DEPTH:
         return   # most documents
@@ -143,6 +145,33 @@ def _check_prefix_depth(text: str) -> None:
         depth = len(_MARKER.findall(prefix)) + (prefix.count(" ") + 4 * prefix.count("\t")) // 2
         if depth > MAX_PREFIX_DEPTH:
             raise TooDeep(number, depth)
+
+
+_LONG_LINE = MAX_PREFIX_DEPTH // 2   # a line of more characters is looked at
+# Every character _PREFIX can match, but the decimal digits outside ASCII (\d's too).
+_PREFIX_CHARS = " \t>-*+.)0123456789"
+
+
+def _may_nest_too_deep(text: str) -> bool:
+    """Whether a line of `text` could start with a prefix of more than _LONG_LINE characters,
+    the only kind _check_prefix_depth can refuse; found without splitting the text into lines
+    (bodies often hold lines that long, paragraphs written without line breaks). The last line
+    break within each stretch of _LONG_LINE + 1 characters starts the next stretch; a stretch
+    without one starts a longer line, and that line's prefix is shorter unless the stretch is
+    all characters a prefix can hold."""
+    at, size = 0, len(text)
+    while size - at > _LONG_LINE:
+        end = at + _LONG_LINE + 1
+        newline = text.rfind("\n", at, end)
+        if newline < 0:
+            rest = text[at:end].lstrip(_PREFIX_CHARS)
+            if not rest or rest[0].isdecimal():
+                return True
+            newline = text.find("\n", end)
+            if newline < 0:
+                return False
+        at = newline + 1
+    return False
 
 
 # --- the one walk ------------------------------------------------------------------------------
@@ -176,7 +205,7 @@ class _Walk:
         # are read through an iterator, in this one loop: no tuple and no call per node.
         blocks, html_blocks = self.blocks, self.html_blocks
         append, inline = blocks.append, self._inline
-        shown = self.text.append
+        shown, one_line = self.text.append, _one_line
         deepest, deepest_line = 0, 0
         children = root.children
         frames = [(iter(children), root, children, 0, None)]
@@ -196,7 +225,7 @@ class _Walk:
                         inner[0].parent = None
                         text = text.value
                         shown(text)
-                        plain = " ".join(text.split())
+                        plain = one_line(text)
                         append(Block("paragraph", line, Inline(plain, plain, "", ((line, text, False),))))
                     else:
                         append(Block("paragraph", line, inline(inner, line)))
@@ -222,7 +251,7 @@ class _Walk:
                             inner[0].parent = None
                             text = text.value
                             shown(text)
-                            plain = " ".join(text.split())
+                            plain = one_line(text)
                             append(Block("paragraph", at, Inline(plain, plain, "", ((at, text, False),))))
                         else:
                             append(Block("paragraph", at, inline(inner, at)))
@@ -292,7 +321,7 @@ class _Walk:
                 node.parent = None
                 text = value.value
                 self.text.append(text)
-                shown = " ".join(text.split())
+                shown = _one_line(text)
                 return Inline(shown, shown, text if slugged else "", ((line, text, False),))
         plain: list[str] = []
         runs = []
@@ -353,10 +382,21 @@ class _Walk:
                 stack.extend(node.children[::-1])
         if start >= 0:
             runs.append((text_line, "".join(plain[start:]), False))
-        shown = " ".join("".join(plain).split())
-        words = shown if not hidden else " ".join(_without(plain, hidden).split())
+        shown = _one_line("".join(plain))
+        words = shown if not hidden else _one_line(_without(plain, hidden))
         slug = _without(plain, hidden + breaks) if slugged else ""
         return Inline(shown, words, slug, tuple(runs))
+
+
+def _one_line(text: str) -> str:
+    """The text on one line, each run of whitespace one space: `" ".join(text.split())`. Most
+    texts are that already (a text node holds no line break), and a printable text has no
+    whitespace but ' ' (every other character str.split splits on is a control or separator,
+    which str.isprintable refuses), so such a text without a double, leading or trailing space
+    is its own answer, with no list of its words made and joined again."""
+    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+        return text
+    return " ".join(text.split())
 
 
 def _without(pieces: list[str], indexes: list[int]) -> str:
