@@ -266,3 +266,23 @@ def test_minutes_serve_command_previews_a_site(built):
 def test_minutes_serve_refuses_a_folder_that_is_not_a_built_site(tmp_path):
     from minutes.cli import main
     assert main(["serve", str(tmp_path), "--port", "0"]) == 2
+
+
+def test_a_records_order_key_is_made_from_its_own_fields_whatever_it_was_before():
+    """order_key is kept in the record once made (decision 73): a record made from another
+    (moved, changed) has its own, a pickled one keeps the same, and none of it is a field
+    (equality, repr and the stored fields are the record's alone)."""
+    import pickle
+
+    from minutes.model import order_key
+
+    record = MeetingRecord(group="g", meeting="2024-05-07-sync", segment="2024-05-07-sync",
+                           title="Sync", date=dt.date(2024, 5, 7), time="08:00")
+    plain = repr(record)
+    assert order_key(record) == "2024-05-07 08:00 g 2024-05-07-sync"
+    moved = record.moved_to("2024-05-07-sync-2")
+    later = record.with_changes(date=dt.date(2024, 5, 8), time=None)
+    assert (order_key(moved), order_key(later)) == ("2024-05-07 08:00 g 2024-05-07-sync-2",
+                                                    "2024-05-08  g 2024-05-07-sync")
+    again = pickle.loads(pickle.dumps(record))
+    assert again == record and order_key(again) == order_key(record) and repr(record) == plain
