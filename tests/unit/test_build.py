@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -137,6 +139,29 @@ def test_the_build_command(src, tmp_path, capsys):
     (src / "k8s" / "weekly.md").unlink()
     assert main(["build", str(src), "--out", str(out), "--base-url", SITE, "--jobs", "1"]) == EXIT_OK
     assert main(["build", str(tmp_path / "nope"), "--out", str(out)]) == EXIT_USAGE
+
+
+def test_the_build_program_ends_with_its_code_and_all_it_printed(src, tmp_path):
+    """Run as the `minutes` program, a build ends the process at once (cli._end_now, no
+    interpreter teardown): its exit code, every line it printed and its site still come out,
+    with one process or two."""
+    command = [sys.executable, "-c", "import sys; from minutes.cli import main; sys.exit(main())",
+               "build", str(src), "--out", str(tmp_path / "site"), "--base-url", SITE,
+               "--cache-dir", str(tmp_path / "cache")]
+    for jobs, code in (("1", EXIT_INVALID), ("2", EXIT_INVALID)):
+        done = subprocess.run([*command, "--jobs", jobs], capture_output=True, text=True, timeout=120)
+        assert done.returncode == code, done.stderr
+        assert "built 7 meetings" in done.stdout and "1 rejected" in done.stdout
+        assert "error date-missing" in done.stderr
+    (src / "k8s" / "weekly.md").unlink()
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert done.returncode == EXIT_OK and "(0 rejected" in done.stdout, done.stderr
+    assert site_bytes(tmp_path / "site") == site_bytes(_fresh(src, tmp_path / "fresh"))
+
+
+def _fresh(src: Path, out: Path) -> Path:
+    build(src, out, site_url=SITE, workers=1)
+    return out
 
 
 # -- rebuilds: the cache folder -------------------------------------------------------------

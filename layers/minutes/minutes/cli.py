@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import os
 import sys
 from pathlib import Path
 
@@ -50,13 +51,28 @@ def _positive_seconds(text: str) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
+    program = argv is None   # run as the `minutes` command, not called with arguments
     argv = sys.argv[1:] if argv is None else argv
     parser = _parser(argv[0] if argv and argv[0] in _COMMANDS else None)
     args = parser.parse_args(argv)
     if not getattr(args, "run", None):
         parser.print_help()
         return EXIT_USAGE
-    return args.run(args)
+    code = args.run(args)
+    if program and args.run is _build:
+        _end_now(code)
+    return code
+
+
+def _end_now(code: int):
+    """End the process without taking the interpreter down object by object: a build leaves
+    tens of MiB of objects (records, memos, frozen imports) whose freeing took 14-28 ms of a
+    cold build's ~2 s, and a one-shot rebuild's share is larger; the kernel takes the pages
+    back at once (4 ms). What the command printed is flushed first; nothing else is pending
+    (the build has saved its cache and stopped its workers)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def _parser(command: str | None = None) -> argparse.ArgumentParser:
