@@ -4,6 +4,7 @@ back must give the same strings, and _blocks the same blocks, on every corpus me
 hostile input, the benchmark's generated minutes and random Markdown made of summary shapes."""
 from __future__ import annotations
 
+import functools
 import re
 from contextlib import contextmanager
 
@@ -198,8 +199,10 @@ def _the_way_before():
     _clear_caches()   # no verdict made with the new _words may be reused
     summary._blocks, summary._agenda = _blocks_before, _agenda_before
     summary._topic_headings, summary._clean = _topic_headings_before, _clean_before
-    summary._words = _words_before
-    summary._is_logistics, summary._heading_traits = _is_logistics_before, _heading_traits_before
+    # Memoized as they were (lru_cache(4096) at 44441c0), each with a cache of its own here.
+    summary._words = functools.lru_cache(maxsize=4096)(_words_before)
+    summary._is_logistics = functools.lru_cache(maxsize=4096)(_is_logistics_before)
+    summary._heading_traits = functools.lru_cache(maxsize=4096)(_heading_traits_before)
     summary._items_after, summary._section_kinds = _items_after_before, _section_kinds_before
     try:
         yield
@@ -231,11 +234,15 @@ def assert_same(texts: list[str]) -> int:
     cases = [(t, summary.LIMIT) for t in TITLES] + [("Weekly sync", n) for n in LIMITS[1:]]
 
     def made():
-        return [([summary.summarize(p, title=t, limit=n) for t, n in cases],
-                 summary.agenda_summary(p), _fields(blocks := summary._blocks(p)),
-                 [(kinds := summary._section_kinds(blocks, "weekly sync")).get(i) for i in
-                  range(-2, len(blocks) + 2)] + [kinds.get(b.section, "none") for b in blocks])
-                for p in parsed]
+        return [made_of(p) for p in parsed]
+
+    def made_of(p):
+        blocks = summary._blocks(p)
+        kinds = summary._section_kinds(blocks, "weekly sync")   # once: the eager way is O(blocks)
+        return ([summary.summarize(p, title=t, limit=n) for t, n in cases],
+                summary.agenda_summary(p), _fields(blocks),
+                [kinds.get(i) for i in range(-2, len(blocks) + 2)]      # each judged first here,
+                + [kinds.get(b.section, "none") for b in blocks])        # then asked again
     now = made()
     with _the_way_before():
         before = made()
@@ -265,7 +272,9 @@ def test_the_way_before_is_what_it_says():
     """The context above really swaps the functions (else every comparison is of one thing)."""
     with _the_way_before():
         assert summary._blocks is _blocks_before and summary._clean is _clean_before
-        assert summary._is_logistics is _is_logistics_before
+        assert summary._is_logistics.__wrapped__ is _is_logistics_before
+        assert summary._words.__wrapped__ is _words_before
+        assert summary._heading_traits.__wrapped__ is _heading_traits_before
     assert summary._blocks is not _blocks_before
 
 
