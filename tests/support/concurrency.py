@@ -11,6 +11,8 @@ import boto3
 
 from minutes import runtime
 
+from tests.support.models import sharing_models
+
 
 def atomic_dynamodb(monkeypatch) -> None:
     """DynamoDB applies each request to an item atomically: a conditional write cannot
@@ -40,16 +42,11 @@ class PerThread:
         return getattr(self._local.service, name)
 
 
-_MODELS = boto3.session.Session()._session.get_component("data_loader")
-
-
 def container_session() -> boto3.session.Session:
     """A boto3 session of its own (its own clients, connections and credentials), reading the
     service models (botocore's JSON files, the same in every container) through one shared
     loader: parsing them again per thread cost ~0.16 s of CPU each, not concurrency."""
-    session = boto3.session.Session()
-    session._session.register_component("data_loader", _MODELS)
-    return session
+    return sharing_models(boto3.session.Session())
 
 
 def publisher(session):
