@@ -132,7 +132,8 @@ def test_the_remembered_code_version_is_the_code_version_until_a_package_file_ch
     """A rebuild takes the code version from the cache folder (decision 73) while the package's
     files keep their stat: it is the digest code_version() makes, made again when a file
     changes (its stat: here the same size and mtime, another ctime), when one was changed within
-    the racy window, or when the installed versions differ."""
+    the racy window, or when the installed versions differ; a process that builds into many
+    cache folders reads the package once."""
     package = tmp_path / "package"
     for name, text in [("a.py", "A = 1\n"), ("templates/page.html", "<p>{{ x }}</p>\n"),
                        ("__pycache__/a.cpython-311.pyc", "bytecode: not part of it")]:
@@ -153,6 +154,8 @@ def test_the_remembered_code_version_is_the_code_version_until_a_package_file_ch
     first = remembered()
     assert (first, len(made)) == (hashed(), 1)
     assert (remembered(), len(made)) == (first, 1)                   # from the memo
+    elsewhere = buildcache.remembered_code_version.__wrapped__(tmp_path / "other.pickle", str(package))
+    assert (elsewhere, len(made)) == (first, 1)      # another cache folder: this process's digest
     stat = (package / "a.py").stat()
     (package / "a.py").write_text("A = 2\n")
     os.utime(package / "a.py", ns=(stat.st_atime_ns, stat.st_mtime_ns))

@@ -74,16 +74,31 @@ _PACKAGE = os.path.dirname(os.path.realpath(__file__))
 def code_version() -> str:
     """sha256 of the minutes package's own files (code, templates, assets) and of the versions
     of the libraries that shape the output."""
-    return _code_digest(_PACKAGE, _package_files(_PACKAGE), installed_versions())
+    return _hashed(_PACKAGE)["version"]
 
 
-def _package_files(package: str) -> list[str]:
-    """Every file of the package (no bytecode), relative, in the order the digest takes them."""
+@functools.cache
+def _hashed(package: str) -> dict:
+    """What the package's files and the installed versions were when this process read them
+    (_looked), with their digest: once per process."""
+    scanned_ns = time.time_ns()
+    found = _looked(package)
+    return {**found, "scanned_ns": scanned_ns,
+            "version": _code_digest(package, list(found["stats"]), found["versions"])}
+
+
+def _looked(package: str) -> dict:
+    """The stat of every file of the package (no bytecode), in the order the digest takes
+    them, and the installed versions."""
     found = []
     for folder, subfolders, names in os.walk(package):
         subfolders[:] = [name for name in subfolders if name != "__pycache__"]
         found += [os.path.relpath(os.path.join(folder, name), package) for name in names]
-    return sorted(found, key=lambda path: path.split(os.sep))
+    stats = {}
+    for path in sorted(found, key=lambda path: path.split(os.sep)):
+        stat = os.stat(os.path.join(package, path))
+        stats[path] = (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)
+    return {"stats": stats, "versions": installed_versions()}
 
 
 def _code_digest(package: str, files: list[str], versions: dict[str, str]) -> str:
@@ -103,25 +118,23 @@ def remembered_code_version(memo: Path, package: str = _PACKAGE) -> str:
     has the stat it had when the memo was written and the installed versions are the same, as
     a rebuild takes a source's hash (a file changed within _RACY_NS of the memo is read again):
     reading and hashing the package's ~100 files (~0.9 MB) cost a one-shot rebuild ~4 ms, their
-    stats ~0.3 ms. Once per process, as code_version: a long-running `--watch` keeps the
-    version of the code it runs."""
-    started_ns = time.time_ns()
-    files, versions = _package_files(package), installed_versions()
-    stats = {}
-    for path in files:
-        stat = os.stat(os.path.join(package, path))
-        stats[path] = (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)
+    stats ~0.3 ms. Otherwise the digest this process made (each cache folder of a process that
+    builds many is not a new read), or a new one; the memo then holds it. Once per process,
+    as code_version: a long-running `--watch` keeps the version of the code it runs."""
+    now = _looked(package)
     try:
         with open(memo, "rb") as handle:
             known = pickle.load(handle)
-        if (known["stats"] == stats and known["versions"] == versions
-                and all(max(stat[1:3]) < known["scanned_ns"] - _RACY_NS for stat in stats.values())):
+        if (known["stats"], known["versions"]) == (now["stats"], now["versions"]) and all(
+                max(stat[1:3]) < known["scanned_ns"] - _RACY_NS for stat in now["stats"].values()):
             return known["version"]
     except Exception:   # none yet, or unreadable: made again
         pass
-    version = _code_digest(package, files, versions)
-    _atomic_dump(memo, {"stats": stats, "versions": versions, "scanned_ns": started_ns, "version": version})
-    return version
+    made = _hashed(package)
+    if (made["stats"], made["versions"]) != (now["stats"], now["versions"]):   # changed since
+        made = _hashed.__wrapped__(package)
+    _atomic_dump(memo, made)
+    return made["version"]
 
 
 def _normal(name: str) -> str:
