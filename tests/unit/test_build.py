@@ -4,6 +4,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections import Counter
 from pathlib import Path
 
@@ -86,12 +87,16 @@ def test_the_same_sources_give_the_same_bytes(src, tmp_path):
     assert [k for k in one if one[k] != two[k]] == []
 
 
-def test_write_site_refuses_to_leave_the_folder_or_write_twice(tmp_path):
+def test_write_site_refuses_to_leave_the_folder_or_write_twice(tmp_path, monkeypatch):
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
     with pytest.raises(MinutesError):
         write_site([SiteFile("/g/x/../../../outside.txt", b"x", "text/plain")], tmp_path / "site")
     with pytest.raises(MinutesError):
         write_site([SiteFile("/a.txt", b"1", "text/plain"), SiteFile("/a.txt", b"2", "text/plain")],
                    tmp_path / "site")
+    assert list(temporary.iterdir()) == []   # the refused writes left no temporary store behind
 
 
 @pytest.mark.parametrize("link", ["openxla", "openxla/2022", "index.html", "openxla/2022/index.html"])

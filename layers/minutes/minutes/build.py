@@ -1057,10 +1057,14 @@ class _Writer:
 def write_site(files: list[SiteFile], out: Path) -> int:
     """Write every file under `out`; refuse a path outside it or a path written twice."""
     cache = BuildCache(None, options=())
-    writer = _Writer(Path(out), cache)
-    for item in files:
-        writer.write(item)
-    return writer.finish()[0]
+    try:
+        writer = _Writer(Path(out), cache)
+        for item in files:
+            writer.write(item)
+        return writer.finish()[0]
+    except BaseException:
+        cache.discard()   # its temporary store, as a failed build's
+        raise
 
 
 def settle_heap() -> None:
