@@ -304,17 +304,7 @@ def test_a_rendered_meeting_page_leaves_no_cycle_holding_its_record():
         Resource("slides", "/openxla/2022-09-20-sig/deck.pdf", "Deck"),
         Resource("recording", "https://video.example/v", "Video")))
     renderer.meeting_page(page, previous=None, next=None)   # the templates' first use
-    gc.collect()
-    gc.disable()
-    gc.set_debug(gc.DEBUG_SAVEALL)
-    try:
-        html = renderer.meeting_page(page, previous=None, next=None)
-        gc.collect()
-        held = [type(o).__name__ for o in gc.garbage]
-    finally:
-        gc.set_debug(0)
-        gc.garbage.clear()
-        gc.enable()
+    html, held = _with_cycle_garbage(lambda: renderer.meeting_page(page, previous=None, next=None))
     assert 'href="deck.pdf"' in html and 'href="https://video.example/v"' in html
     assert "Context" not in held, held   # the page's context, and with it the record, went at once
 
@@ -328,15 +318,20 @@ def test_a_listing_page_leaves_no_cycle_to_the_collector():
     units = [u for u in site.listing_units(renderer, many(), feed_limit=5) if u.feed_scope is None]
     paged = [u for u in units if any('class="pagination"' in i.body.decode() for i in u.make())]
     assert paged, "no listing with pagination among the units"
+    made, held = _with_cycle_garbage(lambda: [item for unit in paged for item in unit.make()])
+    assert made and "Context" not in held, held
+
+
+def _with_cycle_garbage(make):
+    """make()'s result, and the type names of the objects it left to the cycle collector."""
     gc.collect()
     gc.disable()
     gc.set_debug(gc.DEBUG_SAVEALL)
     try:
-        made = [item for unit in paged for item in unit.make()]
+        made = make()
         gc.collect()
-        held = [type(o).__name__ for o in gc.garbage]
+        return made, [type(o).__name__ for o in gc.garbage]
     finally:
         gc.set_debug(0)
         gc.garbage.clear()
         gc.enable()
-    assert made and "Context" not in held, held
