@@ -376,3 +376,34 @@ def test_a_search_index_queued_to_a_worker_is_the_one_the_main_process_makes(src
     build(src, tmp_path / "fresh", site_url=SITE, workers=1)
     assert site_bytes(out) == site_bytes(tmp_path / "fresh")
     assert any(b"zanzibar" in body for name, body in site_bytes(out).items() if name.startswith("search/t/"))
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_source_that_is_a_symbolic_link_is_rejected_not_followed(src, tmp_path, workers):
+    """A link planted in SRC (a Markdown file, or a meeting folder's attachment) would publish
+    a file from anywhere on the machine that builds: it is rejected with its own code, in a
+    cold build and a rebuild alike, and nothing of the file it leads to reaches the site."""
+    secret = tmp_path / "secret.md"
+    secret.write_text("# Secret\n\nhunter2-private-key\n")
+    (src / "openxla" / "2022-11-01-linked.md").symlink_to(secret)
+    (src / "openxla" / "2022-09-20-community-meeting" / "notes.pdf").symlink_to(secret)
+    out, cache = tmp_path / "site", tmp_path / "cache"
+    for _ in range(2):   # cold, then a rebuild from the cache
+        result = build(src, out, site_url=SITE, workers=workers, cache_dir=cache)
+        linked = {name: [(p.code, p.file) for p in problems] for name, problems in result.rejected.items()
+                  if any(p.code == "linked-source" for p in problems)}
+        assert linked == {
+            "minutes/openxla/2022-11-01-linked.md": [
+                ("linked-source", "minutes/openxla/2022-11-01-linked.md")],
+            "minutes/openxla/2022-09-20-community-meeting/AGENDA.md": [
+                ("linked-source", "minutes/openxla/2022-09-20-community-meeting/notes.pdf")]}
+        assert not any(b"hunter2" in body for body in site_bytes(out).values())
+    message = result.rejected["minutes/openxla/2022-11-01-linked.md"][0]
+    assert "symbolic link" in message.message and "instead of the link" in message.hint
+    # The link replaced by the file itself: published, as any source.
+    (src / "openxla" / "2022-11-01-linked.md").unlink()
+    (src / "openxla" / "2022-11-01-linked.md").write_bytes(secret.read_bytes())
+    build(src, out, site_url=SITE, workers=workers, cache_dir=cache)
+    build(src, tmp_path / "fresh", site_url=SITE, workers=1)
+    assert site_bytes(out) == site_bytes(tmp_path / "fresh")
+    assert any(b"hunter2" in body for body in site_bytes(out).values())

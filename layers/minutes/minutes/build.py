@@ -19,6 +19,7 @@ same is not written again.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import functools
 import gc
 import hashlib
@@ -33,13 +34,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import build_search, frontmatter, keys, search
-from .buildcache import (BuildCache, Written, load_memo, load_record, read_source, start_again,
+from .buildcache import (BuildCache, Written, link_seen, load_memo, load_record, read_source, start_again,
                          store_memo, store_records)
 from .group import FILE_NAME as GROUP_FILE, GroupInfo, is_group_file, newest_by_group, parse_group
 from .meeting import Assembled, SourceFile, assemble
 from .model import MeetingRecord, free_segment
 from .pages import PageRenderer, SiteConfig
-from .problems import MinutesError, Problem, Rejected
+from .problems import MinutesError, Problem, Rejected, error
 from .feeds import entry_parts
 from .site import (SiteFile, all_neighbours, content_type, feed_files, listing_units, meeting_file,
                    static_files)
@@ -191,13 +192,21 @@ def _assemble_one(job: tuple[str, _Job, int, str | None, dict | None]) -> tuple[
     same text again without YAML (frontmatter.remembering)."""
     site_host, meeting, max_bytes, group_name, front = job
     name = meeting.files[0][0]
-    sources, seen = [], {}
+    sources, seen, linked = [], {}, None
     for key, path, sha in meeting.files:
+        try:
+            data, read_seen = read_source(path)
+        except OSError as failed:
+            if failed.errno != errno.ELOOP:
+                raise
+            data, read_seen = b"", link_seen(path)
+            linked = linked or key
         if sha is None:
-            data, seen[key] = read_source(path)
-        else:
-            data = Path(path).read_bytes()
+            seen[key] = read_seen
         sources.append(SourceFile(key, data))
+    if linked is not None:
+        problems = [_linked_source(linked)]
+        return (name, problems), (name, problems), {}, seen
     with frontmatter.remembering(front) as read:
         try:
             notes = _running_notes().split(name, sources[0].data, max_bytes=max_bytes) \
@@ -219,6 +228,13 @@ def _assemble_one(job: tuple[str, _Job, int, str | None, dict | None]) -> tuple[
                        search_text=None)
                if item.attachments or item.search_text is not None else item for item in outcome]
     return (name, outcome, words), (name, [_light(item) for item in outcome]), read, seen
+
+
+def _linked_source(key: str) -> Problem:
+    return error("linked-source", f"{key} is a symbolic link: minutes build reads only regular "
+                 "files under SRC, so that a link cannot publish a file from elsewhere on the "
+                 "machine that builds", "put the file itself there instead of the link",
+                 file=key)
 
 
 def _assemble_many(work: tuple[str, list]) -> list[_Done]:

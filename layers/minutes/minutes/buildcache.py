@@ -57,6 +57,7 @@ import tempfile
 import time
 import zlib
 from pathlib import Path
+from stat import S_ISLNK
 from typing import NamedTuple
 
 FORMAT = 5
@@ -178,12 +179,22 @@ class Seen(NamedTuple):
 
 def read_source(path: str) -> tuple[bytes, Seen]:
     """A source file's bytes and what a scan notes of it (its stat, from the open file, and the
-    sha256 of exactly these bytes)."""
-    with open(path, "rb") as handle:
+    sha256 of exactly these bytes). A symbolic link is not followed (OSError, errno ELOOP): a
+    link planted in SRC would publish a file from anywhere on the machine that builds."""
+    with open(os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC), "rb") as handle:
         stat = os.fstat(handle.fileno())
         data = handle.read()
     return data, Seen(stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino,
                       hashlib.sha256(data).hexdigest())
+
+
+def link_seen(path: str) -> Seen:
+    """What a scan notes of a symbolic link, without following it: its own stat, and a hash of
+    where it leads (a link is rejected, and the rejection is remembered until the link changes;
+    a file put in its place has its own stat, so it is read)."""
+    stat = os.lstat(path)
+    where = hashlib.sha256(b"symbolic link to " + os.fsencode(os.readlink(path))).hexdigest()
+    return Seen(stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino, where)
 
 
 def file_sha256(path: str | Path) -> str:
@@ -345,16 +356,19 @@ class BuildCache:
         old = self._sources.get(key)
         if old is None:
             return None
-        stat = os.stat(path)
+        stat = os.lstat(path)   # a symbolic link is not followed (read_source refuses it)
         racy = max(stat.st_mtime_ns, stat.st_ctime_ns) >= self._scanned_ns - _RACY_NS
         if not racy and old[:4] == (
                 stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino):
             self._new_sources[key] = old
             return old[4]
-        sha = file_sha256(path)
+        if S_ISLNK(stat.st_mode):
+            seen = link_seen(path)
+        else:
+            seen = Seen(stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino, file_sha256(path))
         self.hashed += 1
-        self._new_sources[key] = Seen(stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino, sha)
-        return sha
+        self._new_sources[key] = seen
+        return seen.sha256
 
     def saw_source(self, key: str, seen: "Seen") -> None:
         """A source file another process read and hashed for this build (read_source)."""
