@@ -15,6 +15,7 @@ $(STAMP): requirements/dev.txt requirements/constraints.txt layers/minutes/requi
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --disable-pip-version-check -r requirements/dev.txt -c requirements/constraints.txt
 	$(BIN)/pip install -q --disable-pip-version-check --no-deps -e layers/minutes
+	$(BIN)/python -m minutes.compiled_templates   # as pip compiles .pyc (decision 83)
 	touch $@
 
 # SAM CLI pins an older boto3 than the functions need, so it lives in its own venv.

@@ -1,4 +1,5 @@
-"""The bytecode of the package a benchmark times (no third-party imports: the tests use it)."""
+"""The bytecode of the package a benchmark times, templates included (the tests use it: no bench
+-only imports)."""
 from __future__ import annotations
 
 import compileall
@@ -15,4 +16,6 @@ def compile_package() -> Path:
     package = Path(importlib.util.find_spec("minutes").submodule_search_locations[0])
     if not compileall.compile_dir(str(package), quiet=1):
         raise SystemExit(f"could not compile {package}")
+    from minutes.compiled_templates import compile_all
+    compile_all()                   # and its templates, as `make` does when it installs them
     return package

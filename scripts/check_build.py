@@ -1,6 +1,6 @@
 """After `sam build`: each function's handler imports from the built layer alone, in a clean
-interpreter (no site-packages, no user environment), every module of the layer has the
-bytecode Lambda will load (its /opt is read-only: a module without it is compiled again on
+interpreter (no site-packages, no user environment), every module and template of the layer
+has the bytecode Lambda will load (its /opt is read-only: a module without it is compiled again on
 every cold start; layers/minutes/Makefile), and the layer's size is reported against Lambda's
 limit, unzipped and zipped. Run by `make build`; exits non-zero when a check fails.
 
@@ -30,6 +30,12 @@ for module in pkgutil.walk_packages(minutes.__path__, "minutes."):
 leaked = sorted(m.__file__ for m in list(sys.modules.values())
                 if getattr(m, "__file__", None) and "site-packages" in m.__file__)
 assert not leaked, leaked
+import jinja2                        # and every template is loaded compiled, as the layer ships it
+def refuse(self, source, name=None, *args, **kwargs):
+    raise SystemExit(f"template {{name}} has no compiled form in the layer (layers/minutes/Makefile)")
+jinja2.Environment.compile = refuse
+from minutes.compiled_templates import load_all
+assert load_all() >= 19
 """
 
 
@@ -78,7 +84,7 @@ def main(build: Path) -> int:
             failed += 1
             print(f"FAIL {function.name}: {done.stderr.strip().splitlines()[-1] if done.stderr else done.returncode}")
         else:
-            print(f"ok   {function.name}: its handler and every minutes module import from the layer alone "
+            print(f"ok   {function.name}: its handler, every minutes module and every compiled template load from the layer alone "
                   "(python -I -S)")
     missing = without_bytecode(layer)
     if missing:

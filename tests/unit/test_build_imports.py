@@ -128,7 +128,9 @@ def test_the_bench_runs_the_package_from_fresh_bytecode_that_leaves_the_build_ca
         assert header[:4] == importlib.util.MAGIC_NUMBER, source
         assert int.from_bytes(header[8:12], "little") == int(source.stat().st_mtime) & 0xFFFFFFFF, source
         assert int.from_bytes(header[12:16], "little") == source.stat().st_size & 0xFFFFFFFF, source
-    assert fresh_version() == before
+    compiled = list((package / "templates" / "__pycache__").glob("site-*.cache"))
+    assert len(compiled) == len(list((package / "templates" / "site").glob("*.j2")))
+    assert fresh_version() == before      # nor are the compiled templates (compiled_templates.py)
 
 
 def test_the_remembered_code_version_is_the_code_version_until_a_package_file_changes(tmp_path, monkeypatch):

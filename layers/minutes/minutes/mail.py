@@ -40,6 +40,7 @@ import jinja2
 from markupsafe import Markup
 
 from . import plaintext
+from .compiled_templates import SHIPPED, CompiledTemplates
 from .links import START_TAG, absolute_fragment, under_site, without_heading_anchors
 from .model import MeetingRecord
 from .problems import ConfigError, MinutesError
@@ -638,8 +639,14 @@ def _drop_title_heading(root: _Element, title: str) -> None:
 
 @functools.cache
 def _environment() -> jinja2.Environment:
+    return environment()
+
+
+def environment(writable: str | None = None, shipped: str | None = SHIPPED) -> jinja2.Environment:
+    """The email templates, compiled ones from `writable` or the package's (compiled_templates.py)."""
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(_TEMPLATES),
+        bytecode_cache=CompiledTemplates("email", writable, shipped),
         # Escape everything except the plain-text template, which is not HTML.
         autoescape=lambda name: not (name or "").endswith(".txt.j2"),
         undefined=jinja2.StrictUndefined,

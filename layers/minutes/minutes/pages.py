@@ -24,6 +24,7 @@ import jinja2
 from markupsafe import Markup
 
 from minutes import ical, search, streams
+from minutes.compiled_templates import SHIPPED, CompiledTemplates
 from minutes.group import GroupInfo
 from minutes.links import page_linker, relative_fragment, rooted_url
 from minutes.model import Heading, MeetingRecord, order_key, sort_newest_first
@@ -94,7 +95,7 @@ class PageRenderer:
         # The hash in the name lets an asset be cached forever; a change gets a new URL.
         self.stylesheet_path = _hashed("/assets/style.css", self._css)
         self.search_script_path = _hashed("/assets/search.js", self._js)
-        self._env = _environment(template_cache)
+        self._env = environment(template_cache)
         self.groups: Mapping[str, GroupInfo] = {}   # from group.yaml files (group.py)
         self.newest: Mapping[str, dt.date] = {}     # each group's newest meeting: "next" follows it
         self._chromes: dict[tuple, _Chrome] = {}
@@ -337,10 +338,12 @@ class _Chrome:
         return value
 
 
-def _environment(template_cache: str | None = None) -> jinja2.Environment:
+def environment(writable: str | None = None, shipped: str | None = SHIPPED) -> jinja2.Environment:
+    """The site's templates, compiled ones taken from `writable` (a build cache's folder) or
+    the package's own (compiled_templates.py)."""
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("minutes", "templates"),
-        bytecode_cache=jinja2.FileSystemBytecodeCache(template_cache) if template_cache else None,
+        bytecode_cache=CompiledTemplates("site", writable, shipped),
         autoescape=True,                 # every template is HTML; content_html is opted in with |safe
         undefined=jinja2.StrictUndefined,  # a typo in a template fails the build, not the page
         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,

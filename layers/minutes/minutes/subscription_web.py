@@ -122,9 +122,19 @@ def wants_json(event) -> bool:
 
 @functools.cache
 def _environment() -> "jinja2.Environment":
+    return environment()
+
+
+def environment(writable: str | None = None,
+                shipped: str | None = str(_TEMPLATES / "__pycache__")) -> "jinja2.Environment":
+    """The subscription pages' templates, compiled ones from `writable` or the package's
+    (compiled_templates.SHIPPED, not imported here: the JSON answers do not load jinja2)."""
     import jinja2  # only pages need it, not the JSON answers
+    from .compiled_templates import CompiledTemplates
+    cache = CompiledTemplates("subscriptions", writable, shipped)
     return jinja2.Environment(loader=jinja2.FileSystemLoader(_TEMPLATES), autoescape=True,
-                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+                              bytecode_cache=cache, undefined=jinja2.StrictUndefined,
+                              trim_blocks=True, lstrip_blocks=True)
 
 
 class Pages:

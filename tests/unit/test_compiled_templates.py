@@ -1,0 +1,104 @@
+"""Templates compiled where the package is installed (compiled_templates.py, decision 83)."""
+import datetime as dt
+import shutil
+
+import jinja2
+import pytest
+
+from minutes import compiled_templates, mail, pages, subscription_web
+from minutes.compiled_templates import CompiledTemplates, compile_all
+
+@pytest.fixture
+def no_compiling(monkeypatch):
+    def refuse(self, source, name=None, *args, **kwargs):
+        raise AssertionError(f"{name} was compiled")
+    return lambda: monkeypatch.setattr(jinja2.Environment, "compile", refuse)
+
+
+def test_every_template_is_compiled_into_the_folder_and_loaded_from_it_without_compiling(
+        tmp_path, no_compiling):
+    count = compile_all(str(tmp_path))
+    assert count == len(pages.environment().list_templates(filter_func=lambda n: n.endswith(".j2")))
+    assert len(list(tmp_path.glob("*.cache"))) == count
+    no_compiling()
+    for env, prefix in ((pages.environment(shipped=str(tmp_path)), "site/"),
+                        (mail.environment(shipped=str(tmp_path)), "email/"),
+                        (subscription_web.environment(shipped=str(tmp_path)), "subscriptions/")):
+        for name in env.list_templates(filter_func=lambda n: n.startswith(prefix) and n.endswith(".j2")):
+            assert env.get_template(name).name == name
+
+
+def test_pages_rendered_from_compiled_templates_are_the_same_bytes(tmp_path, no_compiling):
+    from tests.unit.test_build_memory import record
+    compile_all(str(tmp_path))
+    meeting = record(dt.date(2022, 9, 20), "sig", "openxla", "budget review")
+
+    def pages_of(renderer):
+        return [renderer.meeting_page(meeting, previous=None, next=None),
+                renderer.not_found_page(), renderer.search_page(),
+                *renderer.archive_pages([meeting]).values()]
+    fresh = pages_of(pages.PageRenderer(pages.SiteConfig(site_url="https://example.org")))
+    no_compiling()
+    renderer = pages.PageRenderer(pages.SiteConfig(site_url="https://example.org"))
+    renderer._env = pages.environment(shipped=str(tmp_path))
+    assert pages_of(renderer) == fresh and all(fresh)
+
+
+def _own_templates(folder, text):
+    (folder / "page.j2").parent.mkdir(parents=True, exist_ok=True)
+    (folder / "page.j2").write_text(text)
+
+
+def _env(templates, writable=None, shipped=None):
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates)),
+                              bytecode_cache=CompiledTemplates("t", writable, shipped))
+
+
+def test_an_edited_template_is_compiled_afresh_never_served_stale(tmp_path):
+    templates, compiled = tmp_path / "templates", tmp_path / "compiled"
+    compiled.mkdir()
+    _own_templates(templates, "old {{ x }}")
+    assert _env(templates, writable=str(compiled)).get_template("page.j2").render(x=1) == "old 1"
+    _own_templates(templates, "new {{ x }}")
+    assert _env(templates, shipped=str(compiled)).get_template("page.j2").render(x=1) == "new 1"
+
+
+def test_the_key_is_the_name_not_the_path_so_templates_compiled_in_one_folder_run_from_another(
+        tmp_path, no_compiling):
+    """The layer is compiled in sam build's folder and runs from /opt/python."""
+    built, deployed, compiled = tmp_path / "build", tmp_path / "opt", tmp_path / "compiled"
+    compiled.mkdir()
+    _own_templates(built, "{{ x }} here")
+    _env(built, writable=str(compiled)).get_template("page.j2")
+    shutil.copytree(built, deployed)
+    no_compiling()
+    assert _env(deployed, shipped=str(compiled)).get_template("page.j2").render(x=2) == "2 here"
+
+
+def test_a_damaged_or_foreign_compiled_template_is_compiled_afresh(tmp_path):
+    templates, compiled = tmp_path / "templates", tmp_path / "compiled"
+    compiled.mkdir()
+    _own_templates(templates, "{{ x }}!")
+    _env(templates, writable=str(compiled)).get_template("page.j2")
+    (file,) = compiled.glob("*.cache")
+    file.write_bytes(b"from another jinja2 or Python" + file.read_bytes()[40:])
+    assert _env(templates, shipped=str(compiled)).get_template("page.j2").render(x=3) == "3!"
+
+
+def test_only_the_writable_folder_is_written_and_a_missing_one_is_not_an_error(tmp_path):
+    templates, shipped, writable = tmp_path / "templates", tmp_path / "shipped", tmp_path / "cache"
+    shipped.mkdir(), writable.mkdir()
+    _own_templates(templates, "{{ x }}")
+    _env(templates, shipped=str(shipped)).get_template("page.j2")
+    _env(templates, shipped=str(tmp_path / "absent")).get_template("page.j2")
+    assert list(shipped.iterdir()) == []
+    _env(templates, writable=str(writable), shipped=str(shipped)).get_template("page.j2")
+    assert [p.suffix for p in writable.iterdir()] == [".cache"] and list(shipped.iterdir()) == []
+
+
+def test_the_package_ships_its_compiled_templates_where_the_environments_look():
+    """`make` compiles them (the venv's install step); the layer's Makefile does the same."""
+    assert compiled_templates.SHIPPED.endswith("/minutes/templates/__pycache__")
+    assert pages.environment().bytecode_cache.folders == [compiled_templates.SHIPPED]
+    assert mail.environment().bytecode_cache.folders == [compiled_templates.SHIPPED]
+    assert subscription_web.environment().bytecode_cache.folders == [compiled_templates.SHIPPED]
