@@ -49,6 +49,19 @@ def test_word_set_is_the_pattern_over_the_whole_text_on_random_text():
         assert _word_set(text) == regex_words(text), repr(text)
 
 
+def test_word_set_is_the_pattern_over_text_of_every_ascii_character():
+    """_word_set makes ASCII punctuation spaces on the text's UTF-8 bytes first: every ASCII
+    character beside the word characters and connectors, text outside ASCII (whose bytes are
+    all 0x80 and over) and lone surrogates leave the words as the pattern finds them."""
+    rng = random.Random(12)
+    alphabet = [chr(c) for c in range(128)] + list("’éΩ日٣\u0301\ud800\udfff\x85\xa0") + ["a"] * 40
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randrange(60))) for _ in range(6000)]
+    texts += ["(note: typeof(foo)) \"quoted\" https://example.org/a-b/c.d?x=1&y_z=2 word, end.",
+              "don't v1.2 c++ c# k8s -x- 'y' #z a_b a/b a\\b a|b a~b a`b a@b a$b a%b a^b a=b"]
+    for text in texts:
+        assert _word_set(text) == regex_words(text), repr(text)
+
+
 @settings(max_examples=400, deadline=None)
 @given(st.text(alphabet=st.sampled_from(ALPHABET) | st.characters(), max_size=120))
 def test_word_set_is_the_pattern_over_the_whole_text_on_any_text(text):

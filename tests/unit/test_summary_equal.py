@@ -5,6 +5,7 @@ hostile input, the benchmark's generated minutes and random Markdown made of sum
 from __future__ import annotations
 
 import functools
+import random
 import re
 from contextlib import contextmanager
 
@@ -341,3 +342,27 @@ def test_every_call_piece_the_pattern_matches_is_found(piece):
     """The pieces above reach the pattern (else the property test proves only 'no')."""
     for text in (piece, f"x {piece} y", f"{piece.upper()}.", f"a ſ {piece}"):
         assert summary._names_a_call(text) == bool(summary._CALL.search(text))
+
+
+# Pieces of the words _words finds: letters, digits, the connectors it takes ("'’+-_") at
+# either end and inside, one-letter words, references, addresses, text outside ASCII.
+WORD_PIECES = ["a", "B", "c", "Zz", "1", "42", "_", "'", "’", "+", "-", "--", "c++", "c+-",
+               "don't", "students'", "x-", "-y", "a-b", "k8s", "#53", "rust-lang/rfcs#2442",
+               "a@b.org", "https://x.org/a", "www.", " ", "\n", ".", ",", ":", "(", ")", "é",
+               "ſ", "İ", "ΟΔΟΣ", "\u00a0", "٣"]
+
+
+def test_words_are_as_before_on_random_and_corpus_texts():
+    """_words (an ASCII text lower-cased first, one pattern that leaves out what was stripped
+    and one-letter words) gives the words the way before gave, ASCII or not."""
+    rng = random.Random(5)
+    texts = ["".join(rng.choice(WORD_PIECES) for _ in range(rng.randrange(40)))
+             for _ in range(20_000)]
+    texts += ["x" * 399 + "-ab", "x" * 398 + "a'b c", "A" * 500]
+    if CORPUS.is_dir():
+        for path in corpus_files().values():
+            parsed = parse_markdown(path.read_bytes().decode("utf-8", "replace"))
+            texts += [b.inline.words for b in parsed.blocks if b.inline is not None]
+    assert sum(t[:400].isascii() for t in texts) > len(texts) // 3   # both ways are taken
+    for text in texts:
+        assert summary._words.__wrapped__(text) == _words_before(text), repr(text)

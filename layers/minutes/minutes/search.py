@@ -88,6 +88,14 @@ _WORD = re.compile(r"[^\W_]+(?:['’.+#-][^\W_]+)*")
 # word characters): stripped from the ends of a whitespace-separated token, what is left is one
 # word when it is all word characters (str.isalnum is exactly _WORD's [^\W_]).
 _NOT_WORD = ",.;:!?()[]{}\"'’*/\\|<>=~`@$%^&+#-_…“”‘«»"
+# Every ASCII character that is neither a word character nor a connector, as a space: the
+# pattern treats all such characters alike (it never takes one), so over the text with them
+# made spaces it finds the same words, and most tokens with punctuation at an end (`word,`,
+# `(note:`, `"quoted"`) or inside (`typeof(foo)`, a URL's '/') split into plain words that
+# need no pattern (_word_set). On UTF-8 bytes (a table, whatever else the text holds): no
+# byte of a character outside ASCII is below 0x80.
+_PUNCTUATION = bytes(c for c in range(128) if not chr(c).isalnum() and chr(c) not in "'.+#-")
+_TO_SPACE = bytes.maketrans(_PUNCTUATION, b" " * len(_PUNCTUATION))
 
 
 # --- words -------------------------------------------------------------------------------------
@@ -149,8 +157,11 @@ def _word_set(text: str) -> set[str]:
     pattern's word character) is one word as it is, and the word pattern runs once over the
     other tokens, joined by spaces. A match never holds whitespace and the pattern looks at
     nothing before its start, so over any tokens, alone or joined, it finds what it finds over
-    the whole text (tests/unit/test_search_words.py proves the equality)."""
-    tokens = set(text.lower().split())
+    the whole text (tests/unit/test_search_words.py proves the equality). The text's ASCII
+    punctuation is made spaces first (_TO_SPACE): a third of the distinct tokens of the bench's
+    minutes hold some, and most of those become plain words that way."""
+    tokens = set(text.lower().encode("utf-8", "surrogatepass").translate(_TO_SPACE)
+                 .decode("utf-8", "surrogatepass").split())
     found = set(filter(str.isalnum, tokens))
     if len(found) != len(tokens):
         found.update(_WORD.findall(" ".join(tokens.difference(found))))
