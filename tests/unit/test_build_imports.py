@@ -171,3 +171,32 @@ def test_the_remembered_code_version_is_the_code_version_until_a_package_file_ch
     assert (remembered(), len(made)) == (second, 3)
     monkeypatch.setattr(buildcache, "installed_versions", lambda: {"jinja2": "0.0"})
     assert remembered() != second and len(made) == 4
+
+
+def test_the_build_command_loads_no_openssl_and_publishes_the_same_sha256(tmp_path):
+    """`minutes build` imports hashlib without OpenSSL (decision 82: libcrypto was 3.4 MiB of
+    the build's resident memory): no _hashlib, no libcrypto mapped, in a cold build with two
+    processes. The sha256 digests the site shows (asset file names, calendar UIDs) are Python's
+    own then: the site is byte for byte the one this process (OpenSSL loaded) builds."""
+    from minutes.build import build
+    src, out, cache = tmp_path / "src", tmp_path / "site", tmp_path / "cache"
+    for day in range(1, 10):
+        write(src / ("wg" if day % 2 else "tf") / f"2024-05-0{day}-sync.md",
+              f"# Sync {day}\n\n- item {day}\n- [link](https://example.org/{day})\n")
+    code = ("import json, sys\nfrom minutes import cli\n"
+            f"code = cli.main(['build', {str(src)!r}, '--out', {str(out)!r}, '--base-url', {SITE!r},"
+            f" '--cache-dir', {str(cache)!r}, '--jobs', '2'])\n"
+            "maps = open('/proc/self/maps').read()\n"
+            "print(json.dumps([code, sys.modules.get('_hashlib') is None, 'libcrypto' in maps,"
+            " 'hashlib' in sys.modules]))")
+    lines = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                           text=True).stdout.splitlines()
+    assert json.loads(lines[-1]) == [0, True, False, True]
+    import _hashlib   # noqa: F401 (this process has OpenSSL's digests, as the reference)
+    build(src, tmp_path / "reference", site_url=SITE, workers=1)
+    assert site_files(out) == site_files(tmp_path / "reference")
+    assert any(".ics" in name for name in site_files(out))
+
+
+def site_files(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}

@@ -3,14 +3,13 @@ byte for byte, and leaves every file whose bytes did not change untouched (same 
 inode): a sync to a bucket or a CDN then sends only what changed."""
 from __future__ import annotations
 
-import hashlib
 import os
 import pickle
 from pathlib import Path
 
 import pytest
 
-from minutes import build as build_module, build_search, buildcache, search
+from minutes import build as build_module, build_search, buildcache, hashes, search
 from minutes.build import build, gather
 from tests.support.sources import PDF, write
 
@@ -233,7 +232,7 @@ def test_a_source_the_last_build_did_not_see_is_read_once_where_its_meeting_is_a
             handle.write(path + "\n")
         return real(path)
     monkeypatch.setattr(build_module, "read_source", read_source)
-    monkeypatch.setattr(buildcache, "file_sha256", lambda path: pytest.fail(f"{path} hashed apart"))
+    monkeypatch.setattr(buildcache, "file_digest", lambda path: pytest.fail(f"{path} hashed apart"))
     monkeypatch.setattr(build_module, "SOLO_BELOW", 1)
     out, cache = tmp_path / "site", tmp_path / "cache"
     first = build(src, out, site_url=SITE, workers=workers, cache_dir=cache)
@@ -483,7 +482,7 @@ def test_a_correction_makes_again_only_its_own_feed_entry(src, tmp_path, monkeyp
     build(src, tmp_path / "fresh", site_url=SITE, workers=1)
     assert site_of(out) == site_of(tmp_path / "fresh")
     assert len(list((cache / "feeds").iterdir())) == 4   # /, openxla, rust-lang, k8s
-    group_memo = cache / "feeds" / f"{hashlib.sha256(b'/openxla/').hexdigest()[:32]}.pickle"
+    group_memo = cache / "feeds" / f"{hashes.digest(b'/openxla/')[:32]}.pickle"
     group_memo.write_bytes(b"damaged")
     made.clear()
     documents.clear()

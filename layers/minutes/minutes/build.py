@@ -33,7 +33,7 @@ from typing import NamedTuple
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from . import build_search, frontmatter, keys, search
+from . import build_search, frontmatter, hashes, keys, search
 from .buildcache import (BuildCache, Written, link_seen, load_memo, load_record, read_source, start_again,
                          store_memo, store_records)
 from .group import FILE_NAME as GROUP_FILE, GroupInfo, is_group_file, newest_by_group, parse_group
@@ -136,8 +136,8 @@ def groups(src: Path, result: "BuildResult") -> dict[str, GroupInfo]:
 @dataclass(frozen=True)
 class _Job:
     digest: str | None                       # of the files, the code and the options
-    files: tuple[tuple[str, str, str | None], ...]  # (key, local path, sha256 of the bytes)
-    # A file the last build did not see has no sha256 yet (and the job no digest): the process
+    files: tuple[tuple[str, str, str | None], ...]  # (key, local path, digest of the bytes)
+    # A file the last build did not see has no digest yet (and the job no digest): the process
     # that assembles it hashes the bytes it reads (_completed).
 
 
@@ -145,8 +145,8 @@ def _job(site_host: str, max_bytes: int, group_name: str | None,
          files: tuple[tuple[str, str, str | None], ...]) -> _Job:
     if any(sha is None for _, _, sha in files):
         return _Job(None, files)
-    return _Job(hashlib.sha256(repr((site_host, max_bytes, group_name, files and [
-        (k, d) for k, _, d in files])).encode()).hexdigest(), files)
+    return _Job(hashes.digest(repr((site_host, max_bytes, group_name, files and [
+        (k, d) for k, _, d in files])).encode()), files)
 
 
 def _completed(job: _Job, seen: dict, site_host: str, max_bytes: int, group_name: str | None) -> _Job:
@@ -154,7 +154,7 @@ def _completed(job: _Job, seen: dict, site_host: str, max_bytes: int, group_name
     if job.digest is not None:
         return job
     return _job(site_host, max_bytes, group_name,
-                tuple((key, path, sha if sha is not None else seen[key].sha256)
+                tuple((key, path, sha if sha is not None else seen[key].digest)
                       for key, path, sha in job.files))
 
 
@@ -177,7 +177,7 @@ class _Done(NamedTuple):
 
 def _look(record: MeetingRecord) -> str:
     """A hash of a light record: what listings and prev/next links show of it (_looks)."""
-    return hashlib.sha256(repr(record).encode()).hexdigest()
+    return hashes.digest(repr(record).encode())
 
 
 def _assemble_one(job: tuple[str, _Job, int, str | None, dict | None]) -> tuple[tuple, tuple, dict, dict]:
@@ -455,8 +455,8 @@ def _put(path: str, target: str, body: bytes, old: Written | None,
          folders: set[str]) -> tuple[str, Written, bool]:
     """Write `body` at `target` unless the last build's file there already has these bytes.
     `folders`: those already made and checked by this caller."""
-    sha = hashlib.sha256(body).hexdigest()
-    if old is not None and old.size == len(body) and old.sha256 == sha:
+    sha = hashes.digest(body)
+    if old is not None and old.size == len(body) and old.digest == sha:
         try:
             stat = os.stat(target)
             if (stat.st_size, stat.st_mtime_ns) == (old.size, old.mtime_ns):
@@ -675,8 +675,8 @@ def _plan_listings(renderer: PageRenderer, records: list[MeetingRecord], idents:
     meetings it shows: by their whole record's identity for a unit that shows content, the
     feeds, else by their light record's) differ from the last build's or whose files are not
     as written. Feeds read the whole records of the entries they show."""
-    salt = hashlib.sha256(repr((sorted((g, repr(i)) for g, i in renderer.groups.items()),
-                                sorted(renderer.newest.items()))).encode()).hexdigest()
+    salt = hashes.digest(repr((sorted((g, repr(i)) for g, i in renderer.groups.items()),
+                                sorted(renderer.newest.items()))).encode())
     todo, scopes = [], set()
     for unit in listing_units(renderer, records, feed_limit=FEED_LIMIT,
                               whole=lambda r: whole((r.group, r.meeting))):
@@ -684,7 +684,7 @@ def _plan_listings(renderer: PageRenderer, records: list[MeetingRecord], idents:
             scopes.add(unit.feed_scope)
         shown = ",".join([idents[(r.group, r.meeting)][0] for r in unit.shows]) if unit.whole \
             else ",".join([shows[(r.group, r.meeting)] for r in unit.shows])
-        inputs = hashlib.sha256(f"{salt}|{'|'.join(unit.paths)}|{unit.label}|{shown}".encode()).hexdigest()
+        inputs = hashes.digest(f"{salt}|{'|'.join(unit.paths)}|{unit.label}|{shown}".encode())
         if not [path for path in unit.paths
                 if not writer.unchanged(path, writer.claim(path), inputs)]:
             continue
@@ -864,7 +864,7 @@ def _jobs(src: Path, site_host: str, max_bytes: int, cache: BuildCache,
         files = []
         for rel in rels:
             key, path = keys.PREFIX + rel, prefix + rel
-            files.append((key, path, cache.source_sha256(key, path)))
+            files.append((key, path, cache.source_digest(key, path)))
         group = keys.group_of_key(files[0][0]) if files else ""
         jobs.append(_job(site_host, max_bytes, names.get(group), tuple(files)))
     cache.keep_memo("kinds", kinds)

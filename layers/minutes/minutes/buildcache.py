@@ -2,7 +2,7 @@
 
 - state.pickle, read whole by every build, and the journal that follows it (state-<n>.pickle:
   what each later build changed; see _State):
-  - sources: each source file's stat (size, mtime_ns, ctime_ns, inode) and sha256, so a rebuild
+  - sources: each source file's stat (size, mtime_ns, ctime_ns, inode) and digest, so a rebuild
     hashes only the files whose stat changed (git's index does the same). ctime cannot be set
     back by a program, so rewriting a file and restoring its mtime is still seen; a file
     changed within a moment of the last scan ("racily clean", as git calls it) is hashed again;
@@ -11,10 +11,10 @@
     and prev/next links show), computed once per meeting; front: per meeting (its first source
     key), the front matter it read (yaml text -> value, pickled), so that a correction that
     leaves the front matter alone is assembled without importing YAML (frontmatter.remembering);
-  - meetings: per source meeting (keyed by the sha256 of its files' keys and bytes, the options
+  - meetings: per source meeting (keyed by the digest of its files' keys and bytes, the options
     and the code version) its outcome in light form: each record without its rendered content
     (what listings and prev/next links need), its warnings, or the problems rejecting it;
-  - files: every file the last build wrote (the inputs it was made from, sha256 of its bytes,
+  - files: every file the last build wrote (the inputs it was made from, digest of its bytes,
     size, mtime), so a page whose inputs are the same is not rendered again, a file whose bytes
     are the same is not written again, and the files the site no longer has can be removed.
 - records/<build token>-<token>.pack: the whole outcomes (content included) of up to
@@ -42,6 +42,7 @@ last build did not use are removed, so the folder holds one site.
 Without a cache folder (`build(cache_dir=None)`, the tests, the soak) the same store lives in a
 temporary folder for the length of the build: the main process still never holds every
 meeting's content at once.
+Every digest here is hashes.digest (BLAKE2b, no OpenSSL; decision 82).
 """
 from __future__ import annotations
 
@@ -60,7 +61,9 @@ from pathlib import Path
 from stat import S_ISLNK
 from typing import NamedTuple
 
-FORMAT = 5
+from . import hashes
+
+FORMAT = 6   # 6: digests are BLAKE2b (decision 82), no longer sha256
 # Libraries whose version changes what a page looks like.
 _DEPENDENCIES = ("comrak-ext", "nh3", "Jinja2", "feedgen", "PyYAML", "lxml")
 # A file whose mtime or ctime is this close to the last scan may have changed again within the
@@ -73,7 +76,7 @@ _PACKAGE = os.path.dirname(os.path.realpath(__file__))
 
 @functools.cache
 def code_version() -> str:
-    """sha256 of the minutes package's own files (code, templates, assets) and of the versions
+    """The digest of the minutes package's own files (code, templates, assets) and of the versions
     of the libraries that shape the output."""
     return _hashed(_PACKAGE)["version"]
 
@@ -103,7 +106,8 @@ def _looked(package: str) -> dict:
 
 
 def _code_digest(package: str, files: list[str], versions: dict[str, str]) -> str:
-    digest = hashlib.sha256(f"format {FORMAT}".encode())
+    digest = hashes.new_digest()
+    digest.update(f"format {FORMAT}".encode())
     for path in files:
         with open(os.path.join(package, path), "rb") as handle:
             digest.update(path.replace(os.sep, "/").encode() + b"\0" + handle.read())
@@ -163,7 +167,7 @@ def installed_versions() -> dict[str, str]:
 
 class Written(NamedTuple):
     inputs: str        # what the file was made from ("" when only its bytes count)
-    sha256: str
+    digest: str        # of its bytes
     size: int
     mtime_ns: int
 
@@ -174,18 +178,18 @@ class Seen(NamedTuple):
     mtime_ns: int
     ctime_ns: int
     inode: int
-    sha256: str
+    digest: str        # of its bytes
 
 
 def read_source(path: str) -> tuple[bytes, Seen]:
     """A source file's bytes and what a scan notes of it (its stat, from the open file, and the
-    sha256 of exactly these bytes). A symbolic link is not followed (OSError, errno ELOOP): a
+    digest of exactly these bytes). A symbolic link is not followed (OSError, errno ELOOP): a
     link planted in SRC would publish a file from anywhere on the machine that builds."""
     with open(os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC), "rb") as handle:
         stat = os.fstat(handle.fileno())
         data = handle.read()
     return data, Seen(stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino,
-                      hashlib.sha256(data).hexdigest())
+                      hashes.digest(data))
 
 
 def link_seen(path: str) -> Seen:
@@ -193,13 +197,13 @@ def link_seen(path: str) -> Seen:
     where it leads (a link is rejected, and the rejection is remembered until the link changes;
     a file put in its place has its own stat, so it is read)."""
     stat = os.lstat(path)
-    where = hashlib.sha256(b"symbolic link to " + os.fsencode(os.readlink(path))).hexdigest()
+    where = hashes.digest(b"symbolic link to " + os.fsencode(os.readlink(path)))
     return Seen(stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino, where)
 
 
-def file_sha256(path: str | Path) -> str:
+def file_digest(path: str | Path) -> str:
     with open(path, "rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
+        return hashlib.file_digest(handle, hashes.new_digest).hexdigest()
 
 
 MEMOS = ("kinds", "looks", "front")
@@ -310,7 +314,7 @@ class BuildCache:
         self._records = self.folder / "records"
         self._records.mkdir(parents=True, exist_ok=True)
         code = remembered_code_version(self.folder / "code.pickle") if self.keeps else code_version()
-        self.version = hashlib.sha256(f"{code}|{options!r}".encode()).hexdigest()
+        self.version = hashes.digest(f"{code}|{options!r}".encode())
         self._records_prefix = os.path.join(self._records, "")
         self._feeds = self.folder / "feeds"
         self._feed_memos: set[str] | None = None
@@ -348,8 +352,8 @@ class BuildCache:
 
     # -- sources ---------------------------------------------------------------------------
 
-    def source_sha256(self, key: str, path: str) -> str | None:
-        """sha256 of a source file's bytes: from the last scan when its stat is unchanged;
+    def source_digest(self, key: str, path: str) -> str | None:
+        """The digest of a source file's bytes: from the last scan when its stat is unchanged;
         None for a key the last build did not see (no stored meeting can hold it, so its
         meeting is assembled whatever its hash: the process that reads it to assemble it
         hashes it too, read_source, and the main process notes it, saw_source)."""
@@ -365,10 +369,10 @@ class BuildCache:
         if S_ISLNK(stat.st_mode):
             seen = link_seen(path)
         else:
-            seen = Seen(stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino, file_sha256(path))
+            seen = Seen(stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino, file_digest(path))
         self.hashed += 1
         self._new_sources[key] = seen
-        return seen.sha256
+        return seen.digest
 
     def saw_source(self, key: str, seen: "Seen") -> None:
         """A source file another process read and hashed for this build (read_source)."""
@@ -390,7 +394,7 @@ class BuildCache:
     def _key(self, digest: str) -> str:
         key = self._keys.get(digest)
         if key is None:   # asked twice per meeting (meeting, record_at): hashed once
-            key = self._keys[digest] = hashlib.sha256(f"{self.version}|{digest}".encode()).hexdigest()
+            key = self._keys[digest] = hashes.digest(f"{self.version}|{digest}".encode())
         return key
 
     def new_packs(self) -> str:
@@ -457,7 +461,7 @@ class BuildCache:
         without a kept cache."""
         if not self.keeps:
             return None
-        return str(self._feeds / f"{hashlib.sha256(scope.encode()).hexdigest()[:32]}.pickle")
+        return str(self._feeds / f"{hashes.digest(scope.encode())[:32]}.pickle")
 
     def keep_feed_memos(self, scopes: set[str]) -> None:
         """The scopes this build has feeds for: the memos of others are removed."""
@@ -480,7 +484,7 @@ class BuildCache:
         if old is None or (inputs is not None and old[0] != inputs):
             return False
         inputs_, sha, size, mtime_ns = old
-        if body is not None and (len(body) != size or hashlib.sha256(body).hexdigest() != sha):
+        if body is not None and (len(body) != size or hashes.digest(body) != sha):
             return False
         try:
             stat = os.stat(target)
@@ -494,7 +498,7 @@ class BuildCache:
 
     def wrote(self, path: str, target: str, body: bytes, inputs: str) -> None:
         stat = os.stat(target)
-        self._new[path] = Written(inputs, hashlib.sha256(body).hexdigest(), stat.st_size, stat.st_mtime_ns)
+        self._new[path] = Written(inputs, hashes.digest(body), stat.st_size, stat.st_mtime_ns)
 
     def carried(self, path: str, written: Written) -> None:
         """A file a worker wrote (or found already there) for this build."""
