@@ -42,7 +42,7 @@ from .model import MeetingRecord, free_segment
 from .pages import PageRenderer, SiteConfig
 from .problems import MinutesError, Problem, Rejected, error
 from .feeds import entry_parts
-from .site import (SiteFile, all_neighbours, content_type, feed_files, listing_units, meeting_file,
+from .site import (SiteFile, all_neighbours, content_type, feed_pieces, listing_units, meeting_file,
                    static_files)
 
 _PAGES_PER_JOB = 16
@@ -415,14 +415,13 @@ def _render_feeds(config: tuple, state: tuple, work: _Feeds) -> list[tuple[str, 
         shown.update((name, kept[name]) for name in names)
         return [kept[name] for name in names]
 
-    documents = {item.path: item for item in feed_files(site, work.scope, work.records,
-                                                        limit=FEED_LIMIT, parts=parts)}
+    documents = dict(feed_pieces(site, work.scope, work.records, limit=FEED_LIMIT, parts=parts))
     if work.memo is not None and shown.keys() != before:
         store_memo(work.memo, shown)
     if sorted(documents) != sorted(path for path, _, _ in work.files):
         raise MinutesError(f"build: expected {sorted(p for p, _, _ in work.files)}, "
                            f"made {sorted(documents)}")
-    out += [_put(path, target, documents[path].body, old, folders) for path, target, old in work.files]
+    out += [_put(path, target, documents[path], old, folders) for path, target, old in work.files]
     return out
 
 
@@ -451,12 +450,14 @@ def _render_pages(job: tuple[tuple[str, str | None], tuple, list[_Page]]) -> lis
     return out
 
 
-def _put(path: str, target: str, body: bytes, old: Written | None,
+def _put(path: str, target: str, body: bytes | list[bytes], old: Written | None,
          folders: set[str]) -> tuple[str, Written, bool]:
-    """Write `body` at `target` unless the last build's file there already has these bytes.
-    `folders`: those already made and checked by this caller."""
-    sha = hashes.digest(body)
-    if old is not None and old.size == len(body) and old.digest == sha:
+    """Write `body` (bytes, or the pieces they are the join of: a feed, feeds.feed_pieces) at
+    `target` unless the last build's file there already has these bytes. `folders`: those
+    already made and checked by this caller."""
+    pieces = [body] if isinstance(body, bytes) else body
+    sha = hashes.digest(body) if isinstance(body, bytes) else hashes.digest_of_pieces(pieces)
+    if old is not None and old.size == sum(map(len, pieces)) and old.digest == sha:
         try:
             stat = os.stat(target)
             if (stat.st_size, stat.st_mtime_ns) == (old.size, old.mtime_ns):
@@ -465,9 +466,10 @@ def _put(path: str, target: str, body: bytes, old: Written | None,
             pass
     fd = _create(target, folders)
     try:
-        view, done = memoryview(body), 0
-        while done < len(body):
-            done += os.write(fd, view[done:])
+        for piece in pieces:
+            view, done = memoryview(piece), 0
+            while done < len(piece):
+                done += os.write(fd, view[done:])
         stat = os.fstat(fd)
     finally:
         os.close(fd)

@@ -98,12 +98,19 @@ def feed_files(config: SiteConfig, scope: str, records: Iterable[MeetingRecord],
     """RSS and Atom of a scope (`/` or `/<group>/`) from its newest published meetings (whole
     records: the feeds carry the minutes; or light ones with `parts`, which gives the entries'
     bytes: feeds.feed_documents)."""
+    return [_file(path, b"".join(pieces)) for path, pieces in feed_pieces(config, scope, records,
+                                                                          limit=limit, parts=parts)]
+
+
+def feed_pieces(config: SiteConfig, scope: str, records: Iterable[MeetingRecord], *,
+                limit: int, parts: feeds.Parts | None = None) -> list[tuple[str, list[bytes]]]:
+    """feed_files' paths, each with its bytes as the pieces they join (feeds.feed_pieces)."""
     title = config.title if scope == "/" else f"{config.title}: {scope.strip('/')}"
-    rss, atom = feeds.feed_documents(
+    rss, atom = feeds.feed_pieces(
         records, site_url=config.site_url, title=title, link_path=scope, limit=limit,
         description=f"Meeting minutes published at {config.site_url}{scope}",
         rss_path=f"{scope}feed.xml", atom_path=f"{scope}atom.xml", parts=parts)
-    return [_file(f"{scope}feed.xml", rss), _file(f"{scope}atom.xml", atom)]
+    return [(f"{scope}feed.xml", rss), (f"{scope}atom.xml", atom)]
 
 
 def calendar_file(renderer: PageRenderer, group: str, held: Iterable[MeetingRecord],
