@@ -146,9 +146,10 @@ def packed_terms(record: MeetingRecord, shown: str | None = None) -> Words:
 
 
 def _shards(found: set[str]) -> set[str]:
-    """{shard_key(word) for word in found}: one look-up per distinct prefix (a prefix not seen
-    yet in this process is hashed by _ShardMemo.__missing__, alone)."""
-    return set(map(_SHARD_OF.__getitem__, set(map(_PREFIX, found))))
+    """{shard_key(word) for word in found}: a look-up per word's prefix (a prefix not seen yet
+    in this process is hashed by _ShardMemo.__missing__, alone), with no set of the prefixes
+    made first (as dear as the look-ups it would save)."""
+    return set(map(_SHARD_OF.__getitem__, map(_PREFIX, found)))
 
 
 def _word_set(text: str) -> set[str]:
