@@ -34,6 +34,8 @@ def test_a_bad_pattern_fails_as_re_compile_does_at_its_first_use():
 # Modules whose module-level patterns are all lazy: importing them compiles nothing.
 ALL_LAZY = ("minutes.plaintext", "minutes.resources", "minutes.links", "minutes.group",
             "minutes.ical")
+# document.py's patterns that an ordinary meeting's assembly never uses: lazy too.
+DOCUMENT_RARE = ("_CONTROL", "_HACKMD_SOURCE", "_PLACEHOLDER")
 
 
 def test_importing_the_build_compiles_none_of_the_lazy_modules_patterns():
@@ -52,12 +54,15 @@ def test_importing_the_build_compiles_none_of_the_lazy_modules_patterns():
         from minutes import document
         at_import = list(seen)
         limits = [str(pattern.pattern) for _, pattern, *_ in document._COMPLEXITY_LIMITS]
-        print(json.dumps([at_import, limits]))"""
-    found, limits = json.loads(subprocess.run([sys.executable, "-c", code], check=True,
-                                              capture_output=True, text=True).stdout)
+        rare = [str(getattr(document, name).pattern) for name in %r]
+        print(json.dumps([at_import, limits, rare]))""" % (DOCUMENT_RARE,)
+    found, limits, rare = json.loads(subprocess.run([sys.executable, "-c", code], check=True,
+                                                    capture_output=True, text=True).stdout)
     modules = [module for module, _ in found]
     assert any(module.startswith("minutes.") for module in modules)   # the count sees ours
     assert [module for module in modules if module in ALL_LAZY] == []
     # document.py's limits on hostile input: compiled only for a text over one of them (their
     # .pattern, asked for here after the count, compiles them through lazy_re).
     assert len(limits) >= 9 and not {source for _, source in found} & set(limits)
+    # and its patterns for rare text (control characters, a HackMD page, placeholders).
+    assert len(rare) == len(DOCUMENT_RARE) and not {source for _, source in found} & set(rare)
