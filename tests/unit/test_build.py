@@ -358,8 +358,7 @@ def test_a_search_index_queued_to_a_worker_is_the_one_the_main_process_makes(src
     # The main process takes back a queued item no worker has started: on a loaded machine it
     # could take the index, and this test is about the one a worker makes. Waiting for the
     # workers' results pins that (test_build_memory tests the taking back).
-    monkeypatch.setattr(build_module._Pool, "_results",
-                        staticmethod(lambda fn, items, futures: (f.result() for f in futures)))
+    monkeypatch.setattr(build_module._Pool, "_results", lambda pool, items: map(pool._await, items))
     out, cache = tmp_path / "queued", tmp_path / "cache"
     build(src, out, site_url=SITE, workers=2, cache_dir=cache)
     makers = [p.name for p in made.iterdir()]

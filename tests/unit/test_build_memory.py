@@ -134,10 +134,10 @@ def test_the_main_process_takes_an_item_it_waits_for_rather_than_wait_behind_the
 
 
 def test_below_solo_below_meetings_a_build_starts_no_process(src, tmp_path, monkeypatch):  # noqa: F811
-    import concurrent.futures
+    from minutes.forkpool import ForkPool
     started = []
-    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor",
-                        lambda *a, **k: started.append(k) or pytest.fail("a pool was started"))
+    monkeypatch.setattr(ForkPool, "_start",
+                        lambda pool: started.append(pool) or pytest.fail("a worker was started"))
     build(src, tmp_path / "site", site_url=SITE)
     assert started == []
 
@@ -146,20 +146,19 @@ def test_the_process_count_follows_the_meetings_to_assemble_not_the_archive(src,
                                                                             monkeypatch):  # noqa: F811
     """From SOLO_BELOW meetings to assemble a build uses every core; a rebuild that assembles
     fewer (one change in a big archive) starts no process, however big the archive."""
-    import concurrent.futures
     from minutes import build as build_module
-    real, started = concurrent.futures.ProcessPoolExecutor, []
-    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor",
-                        lambda *a, **k: started.append(k) or real(*a, **k))
+    from minutes.forkpool import ForkPool
+    real, started = ForkPool._start, []
+    monkeypatch.setattr(ForkPool, "_start", lambda pool: started.append(pool.workers) or real(pool))
     monkeypatch.setattr(build_module, "SOLO_BELOW", 10)
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
     out, cache = tmp_path / "site", tmp_path / "cache"
     build(src, out, site_url=SITE, cache_dir=cache)          # 18 meetings to assemble
-    assert started == [{"max_workers": 1}]
+    assert started == [2]   # the main process and one worker
     (src / "openxla" / "2022-10-03-sync.md").write_text("# Sync 3, corrected\n\n- item 3\n")
     result = build(src, out, site_url=SITE, cache_dir=cache)   # one
     assert result.reused == len(build_module.gather(src)) - 1   # sources: one was assembled
-    assert started == [{"max_workers": 1}]
+    assert started == [2]
 
 
 def test_postings_of_the_first_and_last_dates_python_holds_fit_the_index():

@@ -42,6 +42,7 @@ from .model import MeetingRecord, free_segment
 from .pages import PageRenderer, SiteConfig
 from .problems import MinutesError, Problem, Rejected, error
 from .feeds import entry_parts
+from .forkpool import ForkPool
 from .site import (SiteFile, all_neighbours, content_type, feed_pieces, listing_units, meeting_file,
                    static_files)
 
@@ -578,7 +579,7 @@ def _build(src: Path, out: Path, *, site_url: str, max_bytes: int, workers: int 
         # (the main process's own start, while they assemble); a worker then loads them from
         # the cache's bytecode when it first renders (decision 65).
         meanwhile = (lambda: _renderer(*config).load_templates()) if workers > 1 and todo > 1 else None
-        with _Pool(workers) as pool:
+        with _Pool(workers, site=str(out), doing=_doing) as pool:
             found: dict[str, str] = {}
             assembled = _assemble_all(pool, jobs, cached, site_host, max_bytes, cache, result,
                                       progress, names, meanwhile, found)
@@ -809,51 +810,12 @@ def _write_search(records: list[MeetingRecord], idents: dict, whole: _Whole, cac
             writer.write(SiteFile(path, body, content_type(path)))
 
 
-class _Pool:
-    """`workers` processes in all: the main process and workers - 1 worker processes (forked
-    only when there is work for more than one: a rebuild that assembles one meeting and renders
-    three pages runs in the main process alone). The workers take items from the front of the
-    queue while the main process, when it has nothing else to do, takes them from the back: so
-    every process works, and none is started just to wait (two cores: two processes, not three,
-    each ~45 MiB)."""
+_Pool = ForkPool   # the main process and workers - 1 forked workers (forkpool.py)
 
-    def __init__(self, workers: int):
-        self.workers = workers
-        self._pool = None
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        if self._pool is not None:
-            self._pool.shutdown(cancel_futures=True)
-
-    def map(self, fn, items: list) -> Iterator:
-        """fn(item) of each item, in order. The items are queued at once; the main process
-        helps when it asks for the results. One item alone goes to a worker only when the
-        workers are already started."""
-        if self.workers <= 1 or len(items) < (2 if self._pool is None else 1):
-            return map(fn, items)
-        if self._pool is None:
-            import concurrent.futures   # only when there is work for a second process
-            self._pool = concurrent.futures.ProcessPoolExecutor(max_workers=self.workers - 1)
-        futures = [self._pool.submit(fn, item) for item in items]
-        return self._results(fn, items, futures)
-
-    @staticmethod
-    def _results(fn, items: list, futures: list) -> Iterator:
-        own: dict[int, object] = {}   # results of the items the main process took
-        end = len(items)              # items from `end` on are the main process's
-        for at, future in enumerate(futures):
-            # Down to the item awaited itself: one still queued (behind another queue's items,
-            # say) is made here rather than waited for.
-            while end > at and not future.done():
-                if not futures[end - 1].cancel():   # a worker has it, so every item before it too
-                    end = at + 1
-                    break
-                end -= 1
-                own[end] = fn(items[end])
-            yield own.pop(at) if at in own else future.result()
+def _doing(fn) -> str:
+    """What the build was doing when a worker ran `fn`, in words (WorkerDied)."""
+    return "assembling meetings" if fn is _assemble_many else "writing pages and feeds"
 
 
 def _jobs(src: Path, site_host: str, max_bytes: int, cache: BuildCache,

@@ -1,0 +1,329 @@
+"""The worker processes of `minutes build`: forked once, sharing a queue with the main process.
+
+The workers take items from the front of the queue while the main process, when it waits for
+a result, takes them from the back (build._Pool's design, decision 49). A worker that ends
+before it has handed back its results (the kernel's out-of-memory killer, `kill -9`, a crash)
+stops the pool at once with worker_death.WorkerDied: each worker has its own two pipes, and
+only that worker holds the write end of its result pipe, so its end is seen as the end of that
+pipe (even in the middle of a result), never waited for.
+
+Not concurrent.futures.ProcessPoolExecutor (used until decision 80): on Python 3.11 a worker
+killed while sending a result leaves the executor's thread in os.read for ever (every worker
+and the main process hold the write end of the one result pipe, so no end of file comes),
+and one killed while the main process had taken items back (Future.cancel) makes that thread
+die of InvalidStateError before it stops the other workers (fixed in 3.12); its queues also
+share process-wide locks that a killed worker may leave held. multiprocessing.Pool waits for
+a lost item for ever (bpo-22393); loky starts fresh interpreters (no fork: each worker would
+import everything again, and not share the main process's pages).
+"""
+from __future__ import annotations
+
+import os
+import pickle
+import struct
+import threading
+from collections import deque
+
+_QUEUED, _SENT, _MINE, _DONE = range(4)
+_AHEAD = 2   # items a worker is sent ahead: one to make, one waiting (it never waits for this process)
+_HEADER = struct.Struct("!Q")
+
+
+class _Item:
+    __slots__ = ("fn", "arg", "state", "value", "failed")
+
+    def __init__(self, fn, arg):
+        self.fn, self.arg, self.state, self.value, self.failed = fn, arg, _QUEUED, None, None
+
+
+class _Remote(Exception):
+    """The traceback of an exception raised in a worker (its __cause__ in this process)."""
+
+    def __str__(self) -> str:
+        return f"\n{self.args[0]}"
+
+
+class _Worker:
+    def __init__(self, context, others: list):
+        tasks_read, self.tasks = os.pipe()
+        self.results, results_write = os.pipe()
+        self.process = context.Process(target=_serve, daemon=True,
+                                       args=(tasks_read, results_write,
+                                             [self.tasks, self.results, *others]))
+        self.process.start()
+        os.close(tasks_read)
+        os.close(results_write)
+        os.set_blocking(self.tasks, False)
+        self.sent: deque[_Item] = deque()   # in the order it answers them
+        self.out = bytearray()              # bytes to send it, as its pipe takes them
+        self.writing = False                # waiting for its pipe to take them
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def ended(self) -> tuple[int, int | None]:
+        self.process.join(timeout=2)   # its pipe ends a moment before it can be waited for
+        return self.pid, self.process.exitcode
+
+
+class ForkPool:
+    """`workers` processes in all: the main process and workers - 1 forked worker processes,
+    started by the first map with work for two."""
+
+    def __init__(self, workers: int, *, site: str | None = None, doing=None):
+        self.workers = workers
+        self.site = site          # the site folder being written (WorkerDied names it)
+        self.doing = doing or (lambda fn: "building")   # fn -> what the build is doing, in words
+        self._workers: list[_Worker] = []
+        self._queue: deque[_Item] = deque()
+        self._lock = threading.Condition()
+        # (ended workers: (pid, exit code), fn being made) once one ended, or what failed here
+        self._died = None
+        self._closing = False
+        self._thread = None
+        self._wake = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    @property
+    def started(self) -> bool:
+        return bool(self._workers)
+
+    def map(self, fn, items: list):
+        """fn(item) of each item, in order. The items are queued at once; the main process
+        helps when it asks for the results. One item alone goes to a worker only when the
+        workers are already started."""
+        if self.workers <= 1 or len(items) < (1 if self._workers else 2):
+            return map(fn, items)
+        if not self._workers:
+            self._start()
+        queued = [_Item(fn, item) for item in items]
+        with self._lock:
+            self._raise_if_died()
+            self._queue.extend(queued)
+        self._poke()
+        return self._results(queued)
+
+    def _results(self, items: list[_Item]):
+        end = len(items)   # items from `end` on are taken by the main process or sent
+        for at, item in enumerate(items):
+            # Down to the item awaited itself: one still queued (behind another queue's items,
+            # say) is made here rather than waited for.
+            while end > at and item.state != _DONE:
+                last = items[end - 1]
+                with self._lock:
+                    if last.state != _QUEUED:   # a worker has it, so every item before it too
+                        end = at + 1
+                        break
+                    last.state = _MINE
+                end -= 1
+                last.value, last.state = last.fn(last.arg), _DONE
+            yield self._await(item)
+
+    def _await(self, item: _Item):
+        """The item's result, once made (by a worker or here)."""
+        with self._lock:
+            while item.state != _DONE and self._died is None:
+                self._lock.wait()
+            self._raise_if_died()
+        if item.failed is not None:
+            raise item.failed
+        value, item.value = item.value, None
+        return value
+
+    def _raise_if_died(self) -> None:
+        if isinstance(self._died, BaseException):
+            raise self._died
+        if self._died is not None:
+            from .worker_death import WorkerDied   # imported only when one has ended
+            ended, fn = self._died
+            raise WorkerDied.of(ended, self.doing(fn), self.site)
+
+    def _start(self) -> None:
+        import multiprocessing
+        context = multiprocessing.get_context("fork")
+        for _ in range(self.workers - 1):   # each closes the pipes of those forked before it
+            self._workers.append(_Worker(context, [fd for w in self._workers
+                                                   for fd in (w.tasks, w.results)]))
+        self._wake = os.pipe()
+        os.set_blocking(self._wake[1], False)
+        self._thread = threading.Thread(target=self._dispatch, name="minutes-forkpool", daemon=True)
+        self._thread.start()
+
+    def _poke(self) -> None:
+        try:
+            os.write(self._wake[1], b"!")
+        except BlockingIOError:   # already woken
+            pass
+
+    def _dispatch(self) -> None:
+        """This process's thread that sends the queued items to the workers and takes their
+        results: until close(), or until a worker ends (its result pipe ends)."""
+        import selectors   # not imported by a build that starts no worker
+        selector = selectors.DefaultSelector()
+        selector.register(self._wake[0], selectors.EVENT_READ)
+        for worker in self._workers:
+            selector.register(worker.results, selectors.EVENT_READ, worker)
+        worker = None
+        try:
+            while True:
+                with self._lock:
+                    if self._closing and not any(w.sent for w in self._workers):
+                        return
+                    self._hand_out()
+                for each in self._workers:
+                    if each.out and not each.writing:
+                        selector.register(each.tasks, selectors.EVENT_WRITE, each)
+                        each.writing = True
+                for key, _ in selector.select():
+                    worker = key.data
+                    if worker is None:
+                        os.read(self._wake[0], 4096)
+                    elif key.fd == worker.tasks:
+                        try:
+                            del worker.out[:os.write(worker.tasks, worker.out)]
+                        except BlockingIOError:   # full again: when it can take more
+                            pass
+                        if not worker.out:
+                            selector.unregister(worker.tasks)
+                            worker.writing = False
+                    else:
+                        self._took(worker, _read_framed(worker.results))
+                    worker = None
+        except (EOFError, BrokenPipeError) as ended:   # a worker ended: its pipes did
+            if worker is None:
+                self._stopped(failed=ended)
+            else:
+                self._stopped(ended=[worker.ended()])
+        except BaseException as failed:   # noqa: BLE001 - told to the main process, not lost here
+            self._stopped(failed=failed)
+        finally:
+            selector.close()
+
+    def _hand_out(self) -> None:
+        """Queued items to the workers, one each in turn, until each has _AHEAD to answer
+        (under the lock)."""
+        for ahead in range(1, _AHEAD + 1):
+            for worker in self._workers:
+                while len(worker.sent) < ahead and self._queue:
+                    item = self._queue.popleft()
+                    if item.state != _QUEUED:   # the main process took it
+                        continue
+                    item.state = _SENT
+                    worker.sent.append(item)
+                    worker.out += _framed(_dumps((item.fn, item.arg)))
+                    item.arg = None
+
+    def _took(self, worker: _Worker, answer: bytes) -> None:
+        try:
+            failed, value = pickle.loads(answer)
+        except Exception as unreadable:   # noqa: BLE001 - that item's failure
+            failed, value = True, (unreadable, "")
+        if failed:
+            value, text = value
+            value.__cause__ = _Remote(text) if text else value.__cause__
+        with self._lock:
+            item = worker.sent.popleft()
+            item.state = _DONE
+            if failed:
+                item.failed = value
+            else:
+                item.value = value
+            self._lock.notify_all()
+
+    def _stopped(self, *, ended: list | None = None, failed: BaseException | None = None) -> None:
+        """The pool cannot go on: a worker ended (every worker that has, with how), or this
+        thread failed; the main process raises it at its next wait."""
+        with self._lock:
+            if ended is not None:
+                ended += [w.ended() for w in self._workers
+                          if w.process.exitcode is not None and w.pid != ended[0][0]]
+                fn = next((item.fn for w in self._workers for item in w.sent), None)
+                self._died = (ended, fn)
+            else:
+                self._died = failed
+            self._lock.notify_all()
+
+    def close(self) -> None:
+        """Stop the workers: each finishes what it was sent (all of it ended when one has)."""
+        if not self._workers:
+            return
+        with self._lock:
+            self._closing = True
+            for item in self._queue:
+                if item.state == _QUEUED:
+                    item.state = _MINE   # never made
+            self._queue.clear()
+        self._poke()
+        self._thread.join()
+        for worker in self._workers:
+            if self._died is not None and worker.process.exitcode is None:
+                worker.process.kill()
+            for fd in (worker.tasks, worker.results):
+                os.close(fd)   # a worker reads the end of its tasks pipe as the order to stop
+        for worker in self._workers:
+            worker.process.join()
+        os.close(self._wake[0])
+        os.close(self._wake[1])
+        self._workers = []
+
+
+def _dumps(value) -> bytes:
+    return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _framed(data: bytes) -> bytes:
+    return _HEADER.pack(len(data)) + data
+
+
+def _read_exactly(fd: int, size: int) -> bytes:
+    parts, left = [], size
+    while left:
+        part = os.read(fd, min(left, 1 << 20))
+        if not part:
+            raise EOFError
+        parts.append(part)
+        left -= len(part)
+    return b"".join(parts)
+
+
+def _read_framed(fd: int) -> bytes:
+    (size,) = _HEADER.unpack(_read_exactly(fd, _HEADER.size))
+    return _read_exactly(fd, size)
+
+
+def _serve(tasks: int, results: int, inherited: list[int]) -> None:
+    """A worker: fn(arg) of each item read from `tasks`, written to `results` as (failed,
+    value), until the end of `tasks`."""
+    import signal
+    # Ctrl-C is the main process's to handle: it stops the build once the workers have
+    # answered what they were sent (each ends when its tasks pipe does).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for fd in inherited:   # the main process's ends: the end of `tasks` is seen when it closes
+        os.close(fd)
+    while True:
+        try:
+            fn, arg = pickle.loads(_read_framed(tasks))
+        except EOFError:
+            return
+        try:
+            answer = _dumps((False, fn(arg)))
+        except BaseException as failed:   # handed back as it is, with its traceback
+            answer = _failure(failed)
+        view, done = memoryview(_framed(answer)), 0
+        while done < len(view):
+            done += os.write(results, view[done:])
+
+
+def _failure(failed: BaseException) -> bytes:
+    import traceback
+    text = "".join(traceback.format_exception(failed))
+    try:
+        return _dumps((True, (failed, text)))
+    except Exception:   # not picklable: its type and text
+        return _dumps((True, (RuntimeError(f"{type(failed).__name__}: {failed}"), text)))

@@ -1,0 +1,80 @@
+"""A worker process of `minutes build` killed from outside (SIGKILL: the out-of-memory killer,
+`kill -9`) in the middle of a build: the build stops at once with one message that names the
+process and the signal, and says what to do, exit code 2; the cache and the site folder stay
+such that running the command again gives exactly a fresh build's site (decision 80)."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bench.sitegen import generate
+from minutes.cli import EXIT_OK, EXIT_USAGE
+
+from tests.unit.test_build import site_bytes
+
+SITE = "https://minutes.example.org"
+
+
+def children(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (from /proc: no psutil here)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry))
+    return found
+
+
+def build_command(src: Path, out: Path, cache: Path) -> list[str]:
+    return [sys.executable, "-m", "minutes.cli", "build", str(src), "--out", str(out),
+            "--base-url", SITE, "--jobs", "2", "--cache-dir", str(cache)]
+
+
+def test_a_worker_killed_mid_build_stops_it_with_one_message_and_a_rerun_completes_the_site(tmp_path):
+    generate(tmp_path / "g", 120, seed=80)
+    src = tmp_path / "g" / "minutes"
+    out, cache = tmp_path / "site", tmp_path / "cache"
+    # A first build, so the second one changes a site and a cache it must leave consistent.
+    first = subprocess.run(build_command(src, out, cache), capture_output=True, text=True, timeout=120)
+    assert first.returncode == EXIT_OK, first.stderr
+    for path in sorted(src.rglob("*.md"))[::3]:   # a third of the meetings change
+        path.write_text(path.read_text() + "\n- one more item\n")
+    running = subprocess.Popen(build_command(src, out, cache), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not (workers := children(running.pid)):   # forked when it starts assembling
+            assert running.poll() is None and time.monotonic() < deadline, "no worker started"
+            time.sleep(0.002)
+        # Held still while its worker is killed: so the kill lands mid-build, not after it.
+        os.kill(running.pid, signal.SIGSTOP)
+        (worker,) = workers
+        os.kill(worker, signal.SIGKILL)
+        os.kill(running.pid, signal.SIGCONT)
+        stdout, stderr = running.communicate(timeout=60)   # a hang fails here
+    finally:
+        running.kill()
+    assert running.returncode == EXIT_USAGE
+    assert stdout == ""
+    assert "Traceback" not in stderr
+    message = stderr[stderr.index("minutes build:"):]
+    assert message.startswith(f"minutes build: worker process {worker} was killed by SIGKILL "
+                              "(the signal the kernel's out-of-memory killer sends")
+    assert f"{out} may now hold some files of this build" in message
+    assert "Run the same command again" in message and "--jobs 1" in message
+    assert stderr.count("minutes build:") == 1
+    # The same command again completes the site: what a fresh build makes, byte for byte.
+    again = subprocess.run(build_command(src, out, cache), capture_output=True, text=True, timeout=120)
+    assert again.returncode == EXIT_OK, again.stderr
+    fresh = subprocess.run(build_command(src, tmp_path / "fresh", tmp_path / "fresh-cache"),
+                           capture_output=True, text=True, timeout=120)
+    assert fresh.returncode == EXIT_OK, fresh.stderr
+    assert site_bytes(out) == site_bytes(tmp_path / "fresh")

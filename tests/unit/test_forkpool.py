@@ -1,0 +1,112 @@
+"""The worker processes of `minutes build` (minutes/forkpool.py): results in order, a worker's
+exception handed back, and a worker that ends in the middle of the work stops the pool with
+WorkerDied at once, never a hang (decision 80). Each death is run in a process of its own,
+with a time limit: a hang fails the test instead of stopping the suite."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from minutes.forkpool import ForkPool
+
+
+def _double(item: int) -> tuple[int, int]:
+    time.sleep(0.01)   # long enough for the worker to take its share
+    return item * 2, os.getpid()
+
+
+def _fail_first(item: int) -> int:
+    if item == 0:
+        raise ValueError(f"no {item}")
+    time.sleep(0.2)   # the main process's item, while the worker fails the first
+    return item
+
+
+def test_results_come_back_in_order_from_both_processes():
+    with ForkPool(2) as pool:
+        first = list(pool.map(_double, list(range(40))))
+        second = list(pool.map(_double, [5]))   # one item, once started: to the worker too
+    assert [value for value, _ in first] == [i * 2 for i in range(40)]
+    assert second[0][0] == 10
+    assert len({pid for _, pid in first + second}) == 2
+
+
+def test_an_exception_raised_in_a_worker_reaches_the_caller_with_its_traceback():
+    with ForkPool(2) as pool:
+        with pytest.raises(ValueError, match="no 0") as raised:
+            list(pool.map(_fail_first, [0, 1]))   # the worker takes the first
+    assert "_fail" in str(raised.value.__cause__)   # the worker's traceback
+
+
+def run_script(body: str) -> subprocess.CompletedProcess:
+    """`body` run by a new Python (the pool forks it), killed if it takes over 60 s."""
+    code = textwrap.dedent("""\
+        import os, signal, sys, time
+        from minutes.forkpool import ForkPool
+        from minutes.worker_death import WorkerDied
+        """) + textwrap.dedent(body)
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+
+
+def test_a_worker_killed_in_the_middle_of_sending_a_result_stops_the_pool_at_once():
+    """What made a build hang in os.read: a worker that dies after the start of a result
+    (here it writes half of one, through its real result pipe, then kills itself)."""
+    done = run_script("""
+        def half_then_die(item):
+            if item == 0:   # the worker's first item
+                results = sys._getframe(1).f_locals["results"]   # forkpool._serve's pipe
+                os.write(results, (1_000_000).to_bytes(8, "big") + b"x" * 1000)
+                os.kill(os.getpid(), signal.SIGKILL)
+            time.sleep(0.05)
+            return item
+        pool = ForkPool(2, site="/tmp/site", doing=lambda fn: "testing")
+        try:
+            with pool:
+                list(pool.map(half_then_die, list(range(8))))
+        except WorkerDied as died:
+            print(died)
+        print("exit codes:", [w.process.exitcode for w in pool._workers] or "all reaped")
+        """)
+    assert done.returncode == 0, done.stderr
+    assert "was killed by SIGKILL" in done.stdout and "while testing" in done.stdout
+    assert "/tmp/site may now hold" in done.stdout
+    assert "exit codes: all reaped" in done.stdout
+    assert "Traceback" not in done.stderr
+
+
+def test_a_worker_killed_from_outside_is_named_with_its_signal_and_the_others_stopped():
+    done = run_script("""
+        def wait_or_not(item):
+            time.sleep(30 if item == 0 else 0)   # the first worker's item: until it is killed
+            return item
+        pool = ForkPool(3)   # two workers
+        try:
+            with pool:
+                results = pool.map(wait_or_not, [0, 1])
+                workers = list(pool._workers)
+                time.sleep(0.3)
+                os.kill(workers[0].pid, signal.SIGKILL)
+                print("killed", workers[0].pid, flush=True)
+                list(results)
+        except WorkerDied as died:
+            print(died)
+        print("ended:", [w.process.exitcode for w in workers])
+        """)
+    assert done.returncode == 0, done.stderr
+    killed = next(line.split()[1] for line in done.stdout.splitlines() if line.startswith("killed"))
+    assert f"worker process {killed} was killed by SIGKILL" in done.stdout
+    assert "ended: [-9, -9]" in done.stdout   # the other one stopped too, not left running
+    assert "Traceback" not in done.stderr
+
+
+def test_how_a_worker_ended_in_words():
+    from minutes.worker_death import how_it_ended
+    assert how_it_ended(-signal.SIGKILL).startswith("was killed by SIGKILL (the signal the kernel's")
+    assert how_it_ended(-signal.SIGSEGV) == "was killed by SIGSEGV (it crashed)"
+    assert how_it_ended(3) == "exited with code 3"
