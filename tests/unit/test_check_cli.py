@@ -245,10 +245,10 @@ def test_same_names_in_different_folders_are_different_meetings(tmp_path, capsys
     assert sorted(v["meta"]["title"] for v in verdicts) == ["converters", "operators"]
 
 
-def test_a_folder_finds_what_rglob_would_and_keys_symlinks_by_their_targets(tmp_path, capsys):
+def test_a_folder_finds_what_rglob_would_and_keys_symlinks_by_their_own_place(tmp_path, capsys):
     """The folder walk (os.walk, each folder resolved once) finds the files rglob("*") finds,
     hidden ones left out, and keys each file as key_for(the file) does: a symlinked file by
-    where it points, a symlinked folder not entered."""
+    its own place (and rejects it, as minutes build does), a symlinked folder not entered."""
     from minutes.check import expand
     root = make_tree(tmp_path / "here")
     elsewhere = write(tmp_path / "minutes" / "rust" / "2024-01-02-sync.md", GOOD)
@@ -264,7 +264,7 @@ def test_a_folder_finds_what_rglob_would_and_keys_symlinks_by_their_targets(tmp_
     _, verdicts = run_json(capsys, str(root))
     files = {v["file"]: v["key"] for v in verdicts}
     assert files[str(root / "minutes" / "openxla" / "2022-11-01-linked.md")] == \
-        key_for(root / "minutes" / "openxla" / "2022-11-01-linked.md") == "minutes/rust/2024-01-02-sync.md"
+        key_for(root / "minutes" / "openxla" / "2022-11-01-linked.md") == "minutes/openxla/2022-11-01-linked.md"
     assert all(key == key_for(Path(file)) for file, key in files.items() if not Path(file).is_dir())
 
 
@@ -294,3 +294,38 @@ def test_many_meetings_are_checked_on_every_core_with_the_same_verdicts_in_order
     assert len(serial) >= 16   # enough to take the parallel path
     parallel = check_paths(folders, workers=2)
     assert [v.as_dict() for v in parallel] == [v.as_dict() for v in serial]
+
+
+def test_check_rejects_a_linked_markdown_file_or_attachment_exactly_as_build_does(tmp_path, capsys):
+    """Decision 78: minutes build rejects a source that is a symbolic link (linked-source); the
+    check says the same, with the same code, message, hint and file, without reading the
+    file the link leads to (it keyed such a file by its target: a key-shape error about
+    minutes/etc/, or a linked attachment passed)."""
+    from minutes.build import build
+    from minutes.check import check_paths
+    src = tmp_path / "minutes"
+    write(src / "openxla" / "2022-10-18-sync.md", GOOD)
+    meeting = src / "openxla" / "2022-09-20-community-meeting"
+    write(meeting / "NOTES.md", GOOD)
+    secret = write(tmp_path / "elsewhere" / "secret.md", "# Secret\n\n- hunter2\n- b\n")
+    (src / "openxla" / "2022-11-01-linked.md").symlink_to(secret)            # out of the tree
+    (src / "openxla" / "2022-11-02-inside.md").symlink_to(src / "openxla" / "2022-10-18-sync.md")
+    (meeting / "notes.pdf").symlink_to(secret)                               # an attachment
+    by_build = build(src, tmp_path / "site", site_url="https://minutes.example.org", workers=1).rejected
+    verdicts = check_paths([src])
+
+    def said(problems) -> set[tuple]:
+        return {(p.code, p.message, p.hint, p.file) for p in problems}
+    assert said(p for v in verdicts for p in v.problems) == \
+        said(p for problems in by_build.values() for p in problems)
+    assert {p.file for v in verdicts for p in v.problems if p.code == "linked-source"} == {
+        "minutes/openxla/2022-11-01-linked.md", "minutes/openxla/2022-11-02-inside.md",
+        "minutes/openxla/2022-09-20-community-meeting/notes.pdf"}
+    assert [v.valid for v in verdicts].count(True) == 1   # 2022-10-18-sync
+    # Each given alone, as the scribe would: the same problem.
+    code = main(["check", str(src / "openxla" / "2022-11-01-linked.md"), str(meeting / "NOTES.md")])
+    out = capsys.readouterr().out
+    assert code == EXIT_INVALID
+    assert out.count("error linked-source: ") == 2 and "key-shape" not in out and "hunter2" not in out
+    assert f"{meeting / 'notes.pdf'}:1:1: error linked-source: " \
+           "minutes/openxla/2022-09-20-community-meeting/notes.pdf is a symbolic link" in out

@@ -37,7 +37,7 @@ from . import build_search, frontmatter, hashes, keys, search
 from .buildcache import (BuildCache, Written, link_seen, load_memo, load_record, read_source, start_again,
                          store_memo, store_records)
 from .group import FILE_NAME as GROUP_FILE, GroupInfo, is_group_file, newest_by_group, parse_group
-from .meeting import Assembled, SourceFile, assemble
+from .meeting import Assembled, SourceFile, assemble, linked_source
 from .model import MeetingRecord, free_segment
 from .pages import PageRenderer, SiteConfig
 from .problems import MinutesError, Problem, Rejected, error
@@ -206,7 +206,7 @@ def _assemble_one(job: tuple[str, _Job, int, str | None, dict | None]) -> tuple[
             seen[key] = read_seen
         sources.append(SourceFile(key, data))
     if linked is not None:
-        problems = [_linked_source(linked)]
+        problems = [linked_source(linked)]
         return (name, problems), (name, problems), {}, seen
     with frontmatter.remembering(front) as read:
         try:
@@ -229,13 +229,6 @@ def _assemble_one(job: tuple[str, _Job, int, str | None, dict | None]) -> tuple[
                        search_text=None)
                if item.attachments or item.search_text is not None else item for item in outcome]
     return (name, outcome, words), (name, [_light(item) for item in outcome]), read, seen
-
-
-def _linked_source(key: str) -> Problem:
-    return error("linked-source", f"{key} is a symbolic link: minutes build reads only regular "
-                 "files under SRC, so that a link cannot publish a file from elsewhere on the "
-                 "machine that builds", "put the file itself there instead of the link",
-                 file=key)
 
 
 def _assemble_many(work: tuple[str, list]) -> list[_Done]:

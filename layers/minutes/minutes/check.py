@@ -12,7 +12,7 @@ from pathlib import Path
 from . import keys, running_notes
 from .document import DEFAULT_MAX_BYTES
 from .group import FILE_NAME as GROUP_FILE, is_group_file, parse_group
-from .meeting import SourceFile, assemble
+from .meeting import SourceFile, assemble, linked_source
 from .problems import Problem, Rejected
 
 
@@ -59,8 +59,9 @@ def key_for(path: Path) -> str:
     - any other file: `minutes/<its folder's name>/<its name>`.
     A folder name standing in for the group is made URL-safe (`Meeting Notes` -> meeting-notes):
     it is a guess at the group, and a scribe's local folder name is not worth an error.
+    A symbolic link is keyed by its own place, not where it leads (it is rejected: decision 78).
     """
-    return _key_for_resolved(path.resolve())
+    return _key_for_resolved(_resolve(path, {}))
 
 
 def _key_for_resolved(path: Path) -> str:
@@ -197,9 +198,10 @@ def _meetings(paths: list[Path], key: str | None,
 
 
 def _resolve(file: Path, folders: dict[Path, Path]) -> Path:
-    """file.resolve(), with each folder resolved once (resolving is a system call per path
-    segment, for every file): a file that is not a symlink is its resolved folder / its name."""
-    if file.name in ("", ".", "..") or file.is_symlink():
+    """The file's place: its folder resolved (once per folder: resolving is a system call per
+    path segment, for every file) / its name. A symbolic link is not followed: its key is
+    that of its own place, as `minutes build` sees it, and it is rejected (_check_meeting)."""
+    if file.name in ("", ".", ".."):
         return file.resolve()
     parent = file.parent
     if parent not in folders:
@@ -222,6 +224,9 @@ def _attachments_beside(file: Path) -> list[Path]:
 def _check_meeting(meeting: _Meeting, site_host: str, max_bytes: int) -> Verdict:
     file, key = _verdict_name(meeting)
     paths = tuple((k, str(p)) for k, p in meeting.files)
+    linked = next((k for k, p in meeting.files if p.is_symlink()), None)
+    if linked is not None:   # never read, as minutes build does not read it (decision 78)
+        return Verdict(file, key, (linked_source(linked),), None, paths)
     sources = [SourceFile(k, p.read_bytes()) for k, p in meeting.files]   # each read once
     if len(sources) == 1:
         found = _check_running_notes(file, key, sources[0].data, str(meeting.files[0][1]),

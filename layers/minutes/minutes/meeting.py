@@ -32,6 +32,15 @@ class SourceFile:
     data: bytes
 
 
+def linked_source(key: str) -> Problem:
+    """The file at `key` is a symbolic link: never read, its meeting rejected (decision 78),
+    by `minutes build` and `minutes check` alike."""
+    return error("linked-source", f"{key} is a symbolic link: minutes build reads only regular "
+                 "files under SRC, so that a link cannot publish a file from elsewhere on the "
+                 "machine that builds", "put the file itself there instead of the link",
+                 file=key)
+
+
 @dataclass(frozen=True)
 class Assembled:
     record: MeetingRecord
