@@ -11,7 +11,7 @@ Not concurrent.futures.ProcessPoolExecutor (used until decision 80): on Python 3
 killed while sending a result leaves the executor's thread in os.read for ever (every worker
 and the main process hold the write end of the one result pipe, so no end of file comes),
 and one killed while the main process had taken items back (Future.cancel) makes that thread
-die of InvalidStateError before it stops the other workers (fixed in 3.12); its queues also
+die of InvalidStateError before it stops the other workers; its queues also
 share process-wide locks that a killed worker may leave held. multiprocessing.Pool waits for
 a lost item for ever (bpo-22393); loky starts fresh interpreters (no fork: each worker would
 import everything again, and not share the main process's pages).
