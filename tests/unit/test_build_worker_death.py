@@ -11,9 +11,12 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from bench.sitegen import generate
 from minutes.cli import EXIT_OK, EXIT_USAGE
 
+from tests.support.sources import write
 from tests.unit.test_build import site_bytes
 
 SITE = "https://minutes.example.org"
@@ -77,4 +80,31 @@ def test_a_worker_killed_mid_build_stops_it_with_one_message_and_a_rerun_complet
     fresh = subprocess.run(build_command(src, tmp_path / "fresh", tmp_path / "fresh-cache"),
                            capture_output=True, text=True, timeout=120)
     assert fresh.returncode == EXIT_OK, fresh.stderr
+    assert site_bytes(out) == site_bytes(tmp_path / "fresh")
+
+
+def test_a_page_a_failed_build_wrote_goes_when_its_meeting_is_gone_before_the_next_build(tmp_path, monkeypatch):
+    """A build that stops after writing pages (a dead worker, Ctrl-C, a full disk) leaves the
+    cache as the last finished build left it, and the site folder holding what it wrote: the
+    page of a meeting new since then must still go when that meeting is deleted before the
+    next build, or the site would keep it for good (a fresh build has no such page)."""
+    from minutes import build as build_module
+    from minutes.build import build
+    from minutes.problems import MinutesError
+    src, out, cache = tmp_path / "src", tmp_path / "site", tmp_path / "cache"
+    for day in (1, 2, 3):
+        write(src / "wg" / f"2024-05-0{day}-sync.md", f"# Sync {day}\n\n- item {day}\n- b\n- c\n")
+    build(src, out, site_url=SITE, workers=1, cache_dir=cache)
+    new = write(src / "other" / "2024-05-09-kickoff.md", "# Kickoff\n\n- a\n- b\n- c\n")
+
+    def stop(*args, **kwargs):
+        raise MinutesError("stopped after the pages (injected)")
+    with monkeypatch.context() as patched:
+        patched.setattr(build_module, "_write_attachments", stop)
+        with pytest.raises(MinutesError, match="injected"):
+            build(src, out, site_url=SITE, workers=1, cache_dir=cache)
+    assert (out / "other" / "2024-05-09-kickoff" / "index.html").is_file()   # it wrote them
+    new.unlink()
+    build(src, out, site_url=SITE, workers=1, cache_dir=cache)
+    build(src, tmp_path / "fresh", site_url=SITE, workers=1)
     assert site_bytes(out) == site_bytes(tmp_path / "fresh")

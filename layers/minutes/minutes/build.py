@@ -560,6 +560,7 @@ def _build(src: Path, out: Path, *, site_url: str, max_bytes: int, workers: int 
     cache = BuildCache(Path(cache_dir) if cache_dir else None,
                        options=_cache_options(site_url, subscribe_url, max_bytes))
     config = (site_url, subscribe_url, cache.templates)
+    writer = None
     try:
         result = BuildResult()
         infos = groups(src, result)
@@ -621,7 +622,7 @@ def _build(src: Path, out: Path, *, site_url: str, max_bytes: int, workers: int 
         result.hashed = cache.hashed
         return result
     except BaseException:
-        cache.discard()
+        cache.discard(writer.claimed if writer is not None else [])   # what it may have written
         raise
 
 
@@ -965,6 +966,7 @@ class _Writer:
         self.prefix = self._prefix = os.path.join(self.root, "")
         self.cache = cache
         self.seen: set[str] = set()
+        self.claimed: list[str] = []   # site paths, as seen holds their files
         self.folders: set[str] = set()
         self.written = 0
         self._inputs: dict[str, str] = {}
@@ -978,6 +980,7 @@ class _Writer:
         if target in self.seen:
             raise MinutesError(f"two files want the same path: {path}")
         self.seen.add(target)
+        self.claimed.append(path)
         return target
 
     def unchanged(self, path: str, target: str, inputs: str) -> bool:

@@ -208,6 +208,9 @@ def file_digest(path: str | Path) -> str:
 
 MEMOS = ("kinds", "looks", "front")
 _PARTS = ("files", "sources", "meetings", "listing", *MEMOS)
+# A file a build may have written, with nothing known of it: made again if it is part of the
+# next build's site, else removed.
+_STALE = ("\0stale", "", -1, -1)
 
 
 class _State:
@@ -329,7 +332,7 @@ class BuildCache:
         if "stale" in state:
             # Other code or options: every page is made again, but files the last build
             # wrote and this one does not are still removed.
-            state = {"files": {p: ("\0stale", "", -1, -1) for p in state["stale"]}}
+            state = {"files": dict.fromkeys(state["stale"], _STALE)}
         self._saved = state
         # Plain tuples as loaded (a Written or Seen is made only for the entries asked for).
         self._old: dict[str, tuple] = state.get("files", {})
@@ -526,10 +529,24 @@ class BuildCache:
                     os.unlink(entry.path)
         return stale
 
-    def discard(self) -> None:
-        """A build that failed: a temporary store goes; a kept one stays as the last build left it."""
+    def discard(self, written: list[str] | tuple = ()) -> None:
+        """A build that failed: a temporary store goes; a kept one stays as the last finished
+        build left it, but for the site files this one may have written (`written`) that the
+        last one had not: they are remembered as stale, so the next build removes those it does
+        not make (the page of a meeting deleted before the next build would stay for good)."""
         if not self.keeps:
             shutil.rmtree(self.folder, ignore_errors=True)
+            return
+        old = self._saved.get("files", {})
+        unknown = [path for path in written if path not in old]
+        if not unknown:
+            return
+        new = {part: self._saved.get(part) or {} for part in _PARTS}
+        new["files"] = {**old, **dict.fromkeys(unknown, _STALE)}
+        try:
+            self._state.save(self.version, self._saved, new, self._saved.get("scanned_ns", 0))
+        except OSError:   # the failure being reported matters more (the cache can be deleted)
+            pass
 
 
 def start_again(folder: Path, *, options: tuple) -> None:
