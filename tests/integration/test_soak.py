@@ -33,3 +33,22 @@ def test_after_any_sequence_of_events_the_site_is_a_fresh_build_and_mail_went_on
         problems = check()
         assert not problems, "\n".join([replay, *problems[:25]])
     print(f"soak: {soak.log.summary()}")
+
+
+def test_the_mail_check_reads_every_page_of_the_meetings_table(stack, monkeypatch):
+    """DynamoDB answers a Scan one page (1 MB) at a time, and a long soak's Meetings table
+    spans several: the mail check once read the first page only, so every email of a meeting
+    on a later page "named 0 meetings" (SOAK_SEED=1580191971 SOAK_OPS=2000). moto's page is
+    made small here so that a short run spans pages, as a long one does at 1 MB."""
+    monkeypatch.setattr("moto.dynamodb.models.table.RESULT_SIZE_LIMIT", 20_000)
+    soak = Soak(stack, 20261128)
+    soak.run(30)
+    soak.settle()
+
+    first_page = stack.table("MeetingsTable").scan(ConsistentRead=True)
+    assert "LastEvaluatedKey" in first_page, "the table fits in one page: the test proves nothing"
+    on_first = {(i["group"], i["meeting"]) for i in first_page["Items"]}
+    announced_later = [i for i in stack.items("MeetingsTable")
+                       if "announced_at" in i and (i["group"], i["meeting"]) not in on_first]
+    assert announced_later, "no meeting past the first page was announced: the test proves nothing"
+    assert soak.email_differences() == []

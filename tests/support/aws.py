@@ -285,6 +285,16 @@ class Harness:
     def table(self, logical_id: str):
         return self.dynamodb.Table(self.ref(logical_id))
 
+    def items(self, logical_id: str) -> list[dict]:
+        """Every item of a table: a Scan answers a page (1 MB) at a time."""
+        table, args, items = self.table(logical_id), {"ConsistentRead": True}, []
+        while True:
+            page = table.scan(**args)
+            items += page["Items"]
+            if "LastEvaluatedKey" not in page:
+                return items
+            args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
     def meeting_item(self, group: str, meeting: str) -> dict | None:
         return self.table("MeetingsTable").get_item(
             Key={"group": group, "meeting": meeting}, ConsistentRead=True).get("Item")
