@@ -108,3 +108,33 @@ def test_a_page_a_failed_build_wrote_goes_when_its_meeting_is_gone_before_the_ne
     build(src, out, site_url=SITE, workers=1, cache_dir=cache)
     build(src, tmp_path / "fresh", site_url=SITE, workers=1)
     assert site_bytes(out) == site_bytes(tmp_path / "fresh")
+
+
+@pytest.mark.parametrize("finished_before", [False, True], ids=["first-build", "after-a-build"])
+def test_a_search_index_a_failed_build_wrote_is_made_again_not_patched(tmp_path, monkeypatch,
+                                                                       finished_before):
+    """A build stopped after it wrote a new search index and before it claimed the index's
+    files (they are claimed once made): the next build must not patch that index as if the
+    last finished build had made it, or a meeting deleted meanwhile stays searchable (the
+    reviewer's finding: its words in search/d/ and search/t/ for good)."""
+    from minutes import build as build_module
+    from minutes.build import build
+    src, out, cache = tmp_path / "src", tmp_path / "site", tmp_path / "cache"
+    write(src / "wg" / "2024-01-01-a.md", "# A\n\nWe talked about alpha at length today.\n")
+    if finished_before:
+        build(src, out, site_url=SITE, workers=1, cache_dir=cache)
+    gone = write(src / "wg" / "2024-03-04-b.md", "# B\n\nWe talked about zebrasecretword today.\n")
+    write(src / "wg" / "2024-05-06-c.md", "# C\n\nWe talked about gamma at length today.\n")
+
+    def stop(*args, **kwargs):
+        raise KeyboardInterrupt("Ctrl-C while the listings are written (injected)")
+    with monkeypatch.context() as patched:
+        patched.setattr(build_module, "_write_listings", stop)
+        with pytest.raises(KeyboardInterrupt, match="injected"):
+            build(src, out, site_url=SITE, workers=1, cache_dir=cache)
+    assert any(b"zebrasecretword" in p.read_bytes() for p in (out / "search").rglob("*.json"))
+    gone.unlink()
+    build(src, out, site_url=SITE, workers=1, cache_dir=cache)
+    build(src, tmp_path / "fresh", site_url=SITE, workers=1)
+    assert site_bytes(out) == site_bytes(tmp_path / "fresh")
+    assert not any(b"zebrasecretword" in p.read_bytes() for p in out.rglob("*") if p.is_file())

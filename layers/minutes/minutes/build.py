@@ -622,7 +622,7 @@ def _build(src: Path, out: Path, *, site_url: str, max_bytes: int, workers: int 
         result.hashed = cache.hashed
         return result
     except BaseException:
-        cache.discard(writer.claimed if writer is not None else [])   # what it may have written
+        cache.discard(_may_have_written(writer))
         raise
 
 
@@ -802,6 +802,23 @@ def _write_search(records: list[MeetingRecord], idents: dict, whole: _Whole, cac
     for path, body in files.items():
         if body is not None:
             writer.write(SiteFile(path, body, content_type(path)))
+
+
+def _may_have_written(writer: "_Writer | None") -> list[str]:
+    """The site files a failed build may have written: those it claimed, and every search file
+    there, whoever wrote it (a new index's files are claimed only once it is made, and a worker
+    may have made it): the next build must not take a half-written index as the last one's."""
+    if writer is None:
+        return []
+    found = list(writer.claimed)
+    for folder in (search.TERMS_DIR, search.DOCS_DIR, search.KEYS_DIR):
+        try:
+            found += [folder + name for name in os.listdir(writer.target(folder))]
+        except OSError:          # no such folder: nothing of it written
+            continue
+    if os.path.lexists(writer.target(search.META_PATH)):
+        found.append(search.META_PATH)
+    return found
 
 
 _Pool = ForkPool   # the main process and workers - 1 forked workers (forkpool.py)
