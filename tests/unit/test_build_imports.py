@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from minutes import buildcache
@@ -119,6 +120,7 @@ def test_the_bench_runs_the_package_from_fresh_bytecode_that_leaves_the_build_ca
     def fresh_version() -> str:   # read and hashed again, past both of the process's memos
         return buildcache._hashed.__wrapped__(buildcache._PACKAGE)["version"]
     before = fresh_version()
+    started = time.time_ns()
     package = compile_package()
     sources = sorted(package.rglob("*.py"))
     assert len(sources) > 30
@@ -130,6 +132,7 @@ def test_the_bench_runs_the_package_from_fresh_bytecode_that_leaves_the_build_ca
         assert int.from_bytes(header[12:16], "little") == source.stat().st_size & 0xFFFFFFFF, source
     compiled = list((package / "templates" / "__pycache__").glob("site-*.cache"))
     assert len(compiled) == len(list((package / "templates" / "site").glob("*.j2")))
+    assert all(path.stat().st_mtime_ns >= started for path in compiled)     # compiled by it
     assert fresh_version() == before      # nor are the compiled templates (compiled_templates.py)
 
 

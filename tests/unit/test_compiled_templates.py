@@ -102,3 +102,43 @@ def test_the_package_ships_its_compiled_templates_where_the_environments_look():
     assert pages.environment().bytecode_cache.folders == [compiled_templates.SHIPPED]
     assert mail.environment().bytecode_cache.folders == [compiled_templates.SHIPPED]
     assert subscription_web.environment().bytecode_cache.folders == [compiled_templates.SHIPPED]
+
+
+def test_an_environment_with_other_options_or_another_jinja2_never_takes_the_compiled_code(
+        tmp_path, monkeypatch):
+    """The reviewer's finding: keyed by name alone, a change of trim_blocks in pages.py left
+    every page as the old option made it, even after compiling again."""
+    templates, compiled = tmp_path / "templates", tmp_path / "compiled"
+    compiled.mkdir()
+    _own_templates(templates, "{% if x %}\nyes\n{% endif %}\n")
+
+    def render(**options):
+        env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates)),
+                                 bytecode_cache=CompiledTemplates("t", str(compiled)), **options)
+        return env.get_template("page.j2").render(x=1)
+    assert render() == "\nyes\n"
+    assert render(trim_blocks=True) == "yes\n"
+    assert render() == "\nyes\n"
+    compiled_files = set(compiled.iterdir())
+    monkeypatch.setattr(jinja2, "__version__", "9.9.9")
+    assert render() == "\nyes\n" and set(compiled.iterdir()) > compiled_files   # compiled anew
+
+
+def test_a_compiled_template_cut_short_is_compiled_afresh_not_a_crash(tmp_path):
+    templates, compiled = tmp_path / "templates", tmp_path / "compiled"
+    compiled.mkdir()
+    _own_templates(templates, "{{ x }} and more text {{ x }}")
+    _env(templates, writable=str(compiled)).get_template("page.j2")
+    (file,) = compiled.glob("*.cache")
+    whole = file.read_bytes()
+    for size in (16, 40, len(whole) - 5):
+        file.write_bytes(whole[:size])
+        assert _env(templates, shipped=str(compiled)).get_template("page.j2").render(x=4) == "4 and more text 4"
+
+
+def test_compiling_again_replaces_every_compiled_file(tmp_path):
+    """`python -m minutes.compiled_templates` after a change leaves exactly the current ones."""
+    (tmp_path / "site-0000.cache").write_bytes(b"from an older package")
+    count = compile_all(str(tmp_path))
+    assert not (tmp_path / "site-0000.cache").exists()
+    assert len(list(tmp_path.glob("*.cache"))) == count

@@ -128,3 +128,12 @@ def test_an_empty_group_is_still_a_valid_calendar():
     assert icalendar.Calendar.from_ical(data)["VERSION"] == "2.0"
     assert not events(data)
     assert re.search(rb"X-WR-CALNAME:openxla meetings\r\n", data)
+
+
+def test_uid_bytes_are_pinned_as_published_calendars_hold_them():
+    """A calendar app keys its copy of an event by UID: a UID made another way (another digest:
+    decision 82 changed the build's own digests beside this one) would duplicate every event in
+    every subscribed calendar. The first 32 hex digits of sha256 of the feed id, at its host."""
+    assert event_uid(record(), site_url=SITE) == "c9e69d77c0742839bfe2b673677e35fd@minutes.example.org"
+    tagged = record().with_changes(feed_id="tag:lists.example.org,2022:wg/x")
+    assert event_uid(tagged, site_url=SITE) == "c099c4493a1429ea3635e75c3d7983f4@lists.example.org"

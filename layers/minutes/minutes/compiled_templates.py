@@ -10,11 +10,12 @@ folders, in order:
   (`python -m minutes.compiled_templates`: `make` runs it for the virtual environment and the
   layer's Makefile for Lambda, whose /opt is read-only; decision 83).
 
-A compiled template is used only when its source's checksum, jinja2's version and Python's
-magic number all match (jinja2's Bucket checks each), so an edited template is compiled afresh,
-never served stale. Keys are the environment's label and the template's name, not its path:
-jinja2's default key adds the file's absolute path, and the layer is compiled in one folder and
-run from another (/opt/python).
+A compiled template is used only when its source's checksum and Python's version match (jinja2's
+Bucket checks them) and so do jinja2's version and the environment's options (in the key), so an
+edited template or a changed environment is compiled afresh, never served stale; a damaged file
+is compiled afresh too. Keys are jinja2's version, the environment's options and the template's
+name, not its path: jinja2's default key is the name and the file's absolute path, and the layer
+is compiled in one folder and run from another (/opt/python).
 """
 from __future__ import annotations
 
@@ -29,12 +30,19 @@ SHIPPED = os.path.join(os.path.dirname(__file__), "templates", "__pycache__")
 
 class CompiledTemplates(jinja2.BytecodeCache):
     def __init__(self, label: str, writable: str | None = None, shipped: str | None = SHIPPED):
-        self.label = label                # one per environment: their settings change the code
+        self.label = label                # names the files: one label per environment
         self.folders = [f for f in (writable, shipped) if f]
         self.writable = writable
 
-    def get_cache_key(self, name: str, filename: str | None = None) -> str:
-        return hashlib.sha1(f"{self.label}|{name}".encode()).hexdigest()
+    def get_bucket(self, environment: jinja2.Environment, name: str, filename: str | None,
+                   source: str) -> jinja2.bccache.Bucket:
+        """As jinja2's, but keyed by what shapes the compiled code besides the source (which
+        the bucket checks): jinja2's own version (its Bucket checks only its bytecode format's
+        number and Python's), the environment's options, and the template's name; not its path."""
+        bucket = jinja2.bccache.Bucket(environment, _key(environment, name),
+                                       self.get_source_checksum(source))
+        self.load_bytecode(bucket)
+        return bucket
 
     def _path(self, folder: str, bucket: jinja2.bccache.Bucket) -> str:
         return os.path.join(folder, f"{self.label}-{bucket.key}.cache")
@@ -46,12 +54,33 @@ class CompiledTemplates(jinja2.BytecodeCache):
                     bucket.load_bytecode(handle)    # resets the bucket on any mismatch
             except (FileNotFoundError, NotADirectoryError, PermissionError):
                 continue
+            except Exception:       # damaged (cut short, overwritten): compiled afresh instead
+                bucket.reset()
+                continue
             if bucket.code is not None:
                 return
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         if self.writable:
             write_atomically(self._path(self.writable, bucket), bucket)
+
+
+# What an Environment's compiled code depends on besides the template's source (jinja2 3.1:
+# Environment.__init__'s syntax and compiler options; autoescape may depend on the name).
+_OPTIONS = ("block_start_string", "block_end_string", "variable_start_string",
+            "variable_end_string", "comment_start_string", "comment_end_string",
+            "line_statement_prefix", "line_comment_prefix", "trim_blocks", "lstrip_blocks",
+            "newline_sequence", "keep_trailing_newline", "optimized", "is_async")
+
+
+def _key(environment: jinja2.Environment, name: str) -> str:
+    escape = environment.autoescape
+    options = [getattr(environment, option) for option in _OPTIONS]
+    finalize = environment.finalize   # the compiler calls it in the code it makes
+    options += [escape(name) if callable(escape) else escape, sorted(environment.extensions),
+                sorted(environment.filters), sorted(environment.tests),
+                getattr(finalize, "__qualname__", finalize), jinja2.__version__, name]
+    return hashlib.sha1(repr(options).encode()).hexdigest()
 
 
 def write_atomically(path: str, bucket: jinja2.bccache.Bucket) -> None:
@@ -84,8 +113,12 @@ def load_all(writable: str | None = None, shipped: str | None = SHIPPED) -> int:
 
 
 def compile_all(folder: str = SHIPPED) -> int:
-    """Compile every template into `folder` (where an installed package keeps them)."""
+    """Compile every template into `folder` (where an installed package keeps them), afresh:
+    the folder then holds exactly the current templates' compiled forms."""
     os.makedirs(folder, exist_ok=True)
+    for entry in os.scandir(folder):
+        if entry.name.endswith(".cache"):
+            os.unlink(entry.path)
     return load_all(writable=folder, shipped=None)
 
 
