@@ -227,10 +227,10 @@ def test_a_source_the_last_build_did_not_see_is_read_once_where_its_meeting_is_a
     log = tmp_path / "read.log"
     real = buildcache.read_source
 
-    def read_source(path):   # noted in a file: a worker process reads too
+    def read_source(path, limit=None):   # noted in a file: a worker process reads too
         with open(log, "a") as handle:
             handle.write(path + "\n")
-        return real(path)
+        return real(path, limit)
     monkeypatch.setattr(build_module, "read_source", read_source)
     monkeypatch.setattr(buildcache, "file_digest", lambda path: pytest.fail(f"{path} hashed apart"))
     monkeypatch.setattr(build_module, "SOLO_BELOW", 1)

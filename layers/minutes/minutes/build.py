@@ -37,7 +37,7 @@ from . import build_search, frontmatter, hashes, keys, search
 from .buildcache import (BuildCache, Written, link_seen, load_memo, load_record, read_source, start_again,
                          store_memo, store_records)
 from .group import FILE_NAME as GROUP_FILE, GroupInfo, is_group_file, newest_by_group, parse_group
-from .meeting import Assembled, SourceFile, assemble, linked_source
+from .meeting import Assembled, SourceFile, assemble, linked_source, read_limit
 from .model import MeetingRecord, free_segment
 from .pages import PageRenderer, SiteConfig
 from .problems import MinutesError, Problem, Rejected, error
@@ -196,7 +196,7 @@ def _assemble_one(job: tuple[str, _Job, int, str | None, dict | None]) -> tuple[
     sources, seen, linked = [], {}, None
     for key, path, sha in meeting.files:
         try:
-            data, read_seen = read_source(path)
+            data, read_seen = read_source(path, read_limit(key))
         except OSError as failed:
             if failed.errno != errno.ELOOP:
                 raise
@@ -204,7 +204,8 @@ def _assemble_one(job: tuple[str, _Job, int, str | None, dict | None]) -> tuple[
             linked = linked or key
         if sha is None:
             seen[key] = read_seen
-        sources.append(SourceFile(key, data))
+        sources.append(SourceFile(key, data) if data is not None
+                       else SourceFile(key, b"", read_seen.size))
     if linked is not None:
         problems = [linked_source(linked)]
         return (name, problems), (name, problems), {}, seen
@@ -839,7 +840,7 @@ def _jobs(src: Path, site_host: str, max_bytes: int, cache: BuildCache,
         files = []
         for rel in rels:
             key, path = keys.PREFIX + rel, prefix + rel
-            files.append((key, path, cache.source_digest(key, path)))
+            files.append((key, path, cache.source_digest(key, path, read_limit(key))))
         group = keys.group_of_key(files[0][0]) if files else ""
         jobs.append(_job(site_host, max_bytes, names.get(group), tuple(files)))
     cache.keep_memo("kinds", kinds)

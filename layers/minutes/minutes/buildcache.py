@@ -181,15 +181,23 @@ class Seen(NamedTuple):
     digest: str        # of its bytes
 
 
-def read_source(path: str) -> tuple[bytes, Seen]:
+def read_source(path: str, limit: int | None = None) -> tuple[bytes | None, Seen]:
     """A source file's bytes and what a scan notes of it (its stat, from the open file, and the
-    digest of exactly these bytes). A symbolic link is not followed (OSError, errno ELOOP): a
-    link planted in SRC would publish a file from anywhere on the machine that builds."""
+    digest of exactly these bytes); None for the bytes of a file larger than `limit`, which is
+    not read (its digest is its size's, unread_digest). A symbolic link is not followed
+    (OSError, errno ELOOP): a link planted in SRC would publish a file from anywhere on the
+    machine that builds."""
     with open(os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC), "rb") as handle:
         stat = os.fstat(handle.fileno())
-        data = handle.read()
+        data = None if limit is not None and stat.st_size > limit else handle.read()
     return data, Seen(stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino,
-                      hashes.digest(data))
+                      unread_digest(stat.st_size) if data is None else hashes.digest(data))
+
+
+def unread_digest(size: int) -> str:
+    """The digest noted for a file not read (over its read limit): only its size tells what
+    its meeting becomes (meeting.read_limit)."""
+    return hashes.digest(b"not read: %d bytes" % size)
 
 
 def link_seen(path: str) -> Seen:
@@ -355,11 +363,12 @@ class BuildCache:
 
     # -- sources ---------------------------------------------------------------------------
 
-    def source_digest(self, key: str, path: str) -> str | None:
+    def source_digest(self, key: str, path: str, limit: int | None = None) -> str | None:
         """The digest of a source file's bytes: from the last scan when its stat is unchanged;
         None for a key the last build did not see (no stored meeting can hold it, so its
         meeting is assembled whatever its hash: the process that reads it to assemble it
-        hashes it too, read_source, and the main process notes it, saw_source)."""
+        hashes it too, read_source, and the main process notes it, saw_source). A file larger
+        than `limit` is not read (read_source)."""
         old = self._sources.get(key)
         if old is None:
             return None
@@ -372,7 +381,9 @@ class BuildCache:
         if S_ISLNK(stat.st_mode):
             seen = link_seen(path)
         else:
-            seen = Seen(stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino, file_digest(path))
+            digest = unread_digest(stat.st_size) if limit is not None and stat.st_size > limit \
+                else file_digest(path)
+            seen = Seen(stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino, digest)
         self.hashed += 1
         self._new_sources[key] = seen
         return seen.digest

@@ -12,7 +12,7 @@ from pathlib import Path
 from . import keys, running_notes
 from .document import DEFAULT_MAX_BYTES
 from .group import FILE_NAME as GROUP_FILE, is_group_file, parse_group
-from .meeting import SourceFile, assemble, linked_source
+from .meeting import SourceFile, assemble, linked_source, read_limit
 from .problems import Problem, Rejected
 
 
@@ -227,7 +227,7 @@ def _check_meeting(meeting: _Meeting, site_host: str, max_bytes: int) -> Verdict
     linked = next((k for k, p in meeting.files if p.is_symlink()), None)
     if linked is not None:   # never read, as minutes build does not read it (decision 78)
         return Verdict(file, key, (linked_source(linked),), None, paths)
-    sources = [SourceFile(k, p.read_bytes()) for k, p in meeting.files]   # each read once
+    sources = [_source(k, p) for k, p in meeting.files]   # each read once, if at all
     if len(sources) == 1:
         found = _check_running_notes(file, key, sources[0].data, str(meeting.files[0][1]),
                                      site_host, max_bytes)
@@ -241,6 +241,15 @@ def _check_meeting(meeting: _Meeting, site_host: str, max_bytes: int) -> Verdict
     meta = {"title": record.title, "date": record.date.isoformat(), "group": record.group,
             "slug": record.segment, "url_path": record.url_path, "status": record.status}
     return Verdict(file, key, assembled.problems, meta, paths, assembled.notes)
+
+
+def _source(key: str, path: Path) -> SourceFile:
+    """The file as `minutes build` reads it: one over its read limit is not read, only its
+    size is noted (meeting.read_limit)."""
+    limit = read_limit(key)
+    if limit is not None and (size := path.stat().st_size) > limit:
+        return SourceFile(key, b"", size)
+    return SourceFile(key, path.read_bytes())
 
 
 def _check_running_notes(file: str, key: str, data: bytes, path: str, site_host: str,

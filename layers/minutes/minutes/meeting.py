@@ -24,12 +24,25 @@ from .resources import resources_of
 from .summary import agenda_summary, summarize
 
 _SECTION_TITLES = {"agenda.md": "Agenda", "attendees.md": "Attendees"}
+# Attachments larger than this are listed with a warning, not read or served.
+MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024
 
 
 @dataclass(frozen=True)
 class SourceFile:
     key: str
     data: bytes
+    size: int | None = None   # set, with data b"", when the file was not read (read_limit)
+
+
+def read_limit(key: str) -> int | None:
+    """The size above which the file at `key` is not read, as the pipeline never reads it
+    (services/publish.py): None (always read) for Markdown, MAX_ATTACHMENT_BYTES for an
+    attachment the site serves, 0 for any other file (only its name is used). `minutes build`
+    and `minutes check` decide by the file's stat, so a 3 GB deck costs no memory."""
+    if key.lower().endswith(".md"):
+        return None
+    return MAX_ATTACHMENT_BYTES if keys.attachment_type(key) else 0
 
 
 def linked_source(key: str) -> Problem:
@@ -136,10 +149,12 @@ def _parse_all(files, first: keys.MeetingKey, max_bytes, group_name: str | None 
                 continue
             docs[key.name.lower() or "minutes"] = doc
             problems += [p.in_file(source.key) for p in doc.problems]
-        elif keys.attachment_type(key.name):
-            attachments.append(source)
-        else:
+        elif not keys.attachment_type(key.name):
             problems.append(unserved(source.key))
+        elif (size := len(source.data) if source.size is None else source.size) > MAX_ATTACHMENT_BYTES:
+            problems.append(too_big(source.key, size, MAX_ATTACHMENT_BYTES))
+        else:
+            attachments.append(source)
     if errors:
         raise Rejected(errors + [p for p in problems if p.is_error])
     return docs, problems, attachments

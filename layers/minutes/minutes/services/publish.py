@@ -19,7 +19,7 @@ from ..aws.queues import Notifications, SiteUpdates
 from ..aws.s3 import MinutesStore, SiteStore
 from ..aws.sns import ScribeNotices
 from ..group import GroupInfo, default_name, group_of, is_group_file, made_up_title, parse_group
-from ..meeting import Assembled, SourceFile, assemble, too_big, unserved
+from ..meeting import MAX_ATTACHMENT_BYTES, Assembled, SourceFile, assemble, too_big, unserved
 from ..messages import GROUP_UPDATE, Announce, ObjectChange, SiteUpdate  # noqa: F401 (ObjectChange: its input)
 from ..model import MeetingRecord, free_segment
 from ..pages import PageRenderer
@@ -30,8 +30,6 @@ from ..site import SiteFile, meeting_file
 from .running_notes import RunningNotesPublisher
 
 
-# Attachments larger than this are listed with a warning, not read or served.
-MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024
 # Rounds of re-reading a folder meeting that changed while it was being published.
 _FOLDER_ROUNDS = 3
 
