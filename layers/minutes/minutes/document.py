@@ -275,6 +275,10 @@ def _front_matter(text: str, problems: list[Problem], *,
                               "of names. Remove the nested brackets.",
                               exc.line + 1 if exc.line else 1, 1))
         return {}, None, 1
+    except frontmatter.NotACharacter as exc:
+        problems.append(error("not-a-character", f"Front matter: {exc}.", frontmatter.SURROGATE_HINT,
+                              exc.line + 1 if exc.line else 1, 1))
+        return {}, None, 1
     except frontmatter.FrontMatterError as exc:
         problems.append(error("front-matter-yaml", f"Front matter is not valid YAML: {exc}.",
                               "Fix the YAML between the two '---' lines (quote values containing "
@@ -365,9 +369,13 @@ def _date_value(value):
     if not match:
         return _Bad(f"'{value}' is not a date in the form YYYY-MM-DD.", "Write e.g. date: 2024-05-07.")
     try:
-        return dt.date(*(int(g) for g in match.groups()))
+        day = dt.date(*(int(g) for g in match.groups()))
     except ValueError:
         return _Bad(f"{text} is not a real day.", "Check the month and the day.", "date-invalid")
+    if not keys.FIRST_YEAR <= day.year <= keys.LAST_YEAR:
+        return _Bad(f"{text} is not in the years {keys.FIRST_YEAR}-{keys.LAST_YEAR} that meetings "
+                    "can have.", "Check the year: write e.g. date: 2024-05-07.", "date-invalid")
+    return day
 
 
 def _time_value(value):

@@ -31,6 +31,22 @@ class TooDeep(FrontMatterError):
     pass
 
 
+# How to write what the scribe meant, for every reader of YAML that refuses NotACharacter.
+SURROGATE_HINT = ("Write the character itself (e.g. é or 😀), or a full escape of it such as "
+                  "\"\\U0001F600\" (not two \"\\uD83D\\uDE00\" halves); or remove the escape.")
+
+
+class NotACharacter(FrontMatterError):
+    """A value (or key) holds a lone UTF-16 surrogate, which only an escape such as "\\ud800"
+    can write: no UTF-8 page, feed, search index or DynamoDB item can hold it."""
+
+    def __init__(self, field: str, escape: str, line: int | None):
+        super().__init__(f"'{field}' holds the escape {escape}, half of a UTF-16 surrogate pair, "
+                         "which is not a character", line)
+        self.field = field
+        self.escape = escape
+
+
 # Front matter starts with a `key:` line (after blank and `#` comment lines) or is empty.
 # A file that opens with `---` and then prose opens with a Markdown horizontal rule instead.
 _OPENS_LIKE_YAML = re.compile(r"(?:[ \t]*(?:#[^\n]*)?\n)*(?:---|\.\.\.|[\w\"'][^\n:]*:(?:[ \t]|$))",
@@ -184,7 +200,50 @@ def _load_plain(yaml_text: str) -> dict[str, str] | None:
     return found or None
 
 
+# Only a double-quoted escape makes a surrogate: the text itself is strict UTF-8, and PyYAML's
+# reader refuses a surrogate written as itself.
+_SURROGATE = lazy(r"[\ud800-\udfff]")
+_SURROGATE_ESCAPE = lazy(r"\\(?:u[dD][89a-fA-F][0-9a-fA-F]{2}|U0000[dD][89a-fA-F][0-9a-fA-F]{2})")
+
+
+def _surrogate_in(value, field: str) -> tuple[str, str] | None:
+    """(the field, its first surrogate) of the first string holding one, keys too; or None."""
+    if isinstance(value, str):
+        found = _SURROGATE.search(value)
+        return (field, found.group()) if found else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            name = f"{field}.{key}" if field else str(key)
+            hit = _surrogate_in(key, field or "a key") or _surrogate_in(item, name)
+            if hit:
+                return hit
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            hit = _surrogate_in(item, f"{field}[{index + 1}]")
+            if hit:
+                return hit
+    return None
+
+
+def _refuse_surrogates(yaml_text: str, value):
+    if "\\" in yaml_text:   # no backslash, no escape, no surrogate: the usual case costs this
+        try:
+            hit = _surrogate_in(value, "")
+        except RecursionError:
+            raise TooDeep("the front matter is nested too deeply", _deep_line(yaml_text)) from None
+        if hit:
+            field, char = hit
+            at = _SURROGATE_ESCAPE.search(yaml_text)
+            raise NotACharacter(field, f"\\u{ord(char):04x}",
+                                yaml_text.count("\n", 0, at.start()) + 1 if at else None)
+    return value
+
+
 def _load(yaml_text: str):
+    return _refuse_surrogates(yaml_text, _parse(yaml_text))
+
+
+def _parse(yaml_text: str):
     plain = _load_plain(yaml_text)
     if plain is not None:
         return plain

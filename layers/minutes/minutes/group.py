@@ -159,6 +159,9 @@ def parse_group(data: bytes, *, key: str) -> tuple[GroupInfo, list[Problem]]:
     from . import frontmatter   # YAML: only where a group.yaml is read, not for stored groups
     try:
         raw = frontmatter.load(text)
+    except frontmatter.NotACharacter as exc:
+        raise Rejected([error("not-a-character", f"group.yaml: {exc}.", frontmatter.SURROGATE_HINT,
+                              exc.line or 1, 1)]) from None
     except frontmatter.FrontMatterError as exc:
         raise Rejected([error("group-yaml", f"group.yaml is not valid YAML: {exc}.",
                               "Write 'key: value' lines (quote values containing ':' or '#'); "
@@ -257,6 +260,10 @@ def _schedule(value, text: str, problems: list[Problem]) -> Schedule | None:
         except ValueError:
             bad("starts", f"'{value['starts']}' is not a date like 2024-01-09.",
                 "Write the date of one meeting: starts: 2024-01-09.")
+        if starts is not None and not keys.FIRST_YEAR <= starts.year <= keys.LAST_YEAR:
+            bad("starts", f"{starts.isoformat()} is not in the years {keys.FIRST_YEAR}-"
+                f"{keys.LAST_YEAR} that meetings can have.",
+                "Check the year; write the date of one meeting: starts: 2024-01-09.")
     week = None
     if cadence == "monthly":
         nth = str(value.get("week", "first")).strip().lower()

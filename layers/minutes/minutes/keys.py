@@ -27,6 +27,10 @@ ATTACHMENT_TYPES = {
     ".jpeg": "image/jpeg", ".webp": "image/webp", ".gif": "image/gif",
 }
 # 2022-09-20, 20220920, 2022.09.20, 2022_09_20, not inside a longer run of digits.
+# The years a meeting can have: a date in a file name is 19xx or 20xx (_DATE_TOKEN), and front
+# matter and group.yaml are held to the same (a search id counts days from 1900-01-01; a
+# schedule or a calendar of 9999 runs past the last date Python has).
+FIRST_YEAR, LAST_YEAR = 1900, 2099
 _DATE_TOKEN = re.compile(r"(?<!\d)((?:19|20)\d\d)([-._]?)(\d\d)\2(\d\d)(?!\d)")
 _YMD_DIRS = lazy(r"(?:^|/)((?:19|20)\d\d)/(\d\d)/(\d\d)(?:/|$)")
 _SLUG_JUNK = re.compile(r"[^a-z0-9]+")
