@@ -111,6 +111,11 @@ def test_bad_files_are_rejected_with_a_clear_code(data, code):
     assert code in [c for c, _ in rejected(data)]
 
 
+def test_invalid_yaml_is_reported_on_its_own_line():
+    # group.yaml has no '---' line above it, unlike front matter: the YAML's line is the file's
+    assert rejected(b"name: SIG\ndescription: a: b\n") == [("group-yaml", 2)]
+
+
 def test_a_bad_group_name_is_rejected():
     assert [c for c, _ in rejected(GOOD, key="minutes/assets/group.yaml")] == ["group-name"]
 

@@ -166,7 +166,7 @@ def parse_group(data: bytes, *, key: str) -> tuple[GroupInfo, list[Problem]]:
         raise Rejected([error("group-yaml", f"group.yaml is not valid YAML: {exc}.",
                               "Write 'key: value' lines (quote values containing ':' or '#'); "
                               "see the example in docs/groups.md.",
-                              exc.line + 1 if exc.line else 1, exc.column or 1)]) from None
+                              exc.line or 1, exc.column or 1)]) from None   # no '---' line above
     if not isinstance(raw, dict):
         raise Rejected([error("group-yaml", "group.yaml must be 'key: value' lines.",
                               "Start with e.g. 'name: SIG Docs'.", 1, 1)])
