@@ -53,6 +53,11 @@ def _positive_seconds(text: str) -> float:
 def main(argv: list[str] | None = None) -> int:
     program = argv is None   # run as the `minutes` command, not called with arguments
     argv = sys.argv[1:] if argv is None else argv
+    for stream in (sys.stdout, sys.stderr):
+        # A file name not in UTF-8 (its bytes lone surrogates) is printed escaped, not a
+        # crash; stdout is strict under a UTF-8 locale such as en_US.UTF-8.
+        if callable(getattr(stream, "reconfigure", None)):
+            stream.reconfigure(errors="backslashreplace")
     parser = _parser(argv[0] if argv and argv[0] in _COMMANDS else None)
     args = parser.parse_args(argv)
     if not getattr(args, "run", None):

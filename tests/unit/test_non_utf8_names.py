@@ -1,0 +1,66 @@
+"""A meeting or attachment whose file name is not UTF-8 (os.fsdecode makes its bytes lone
+surrogates): `minutes build` and `minutes check` reject it with key-not-utf8 and build the
+rest; they crashed in feeds.feed_id_for's quote (UnicodeEncodeError)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from minutes import keys
+from minutes.build import build
+from minutes.check import check_paths
+from minutes.cli import EXIT_INVALID, main
+from minutes.problems import Rejected
+from tests.support.sources import PDF
+
+SITE = "https://minutes.example.org"
+MEETING = os.fsdecode(b"wg/2024-01-02-caf\xe9.md")
+ATTACHMENT = os.fsdecode(b"wg/2024-01-03-f/r\xe9sum\xe9.pdf")
+
+
+def sources(tmp_path: Path) -> Path:
+    src = tmp_path / "src"
+    (src / "wg" / "2024-01-03-f").mkdir(parents=True)
+    (src / "wg" / "2024-01-01-ok.md").write_bytes(b"# Ok\n\nsome text here\n")
+    (src / MEETING).write_bytes(b"# Cafe\n\nsome text here\n")
+    (src / "wg" / "2024-01-03-f" / "NOTES.md").write_bytes(b"# F\n\nsome text here\n")
+    (src / ATTACHMENT).write_bytes(PDF)
+    return src
+
+
+def test_a_key_not_in_utf8_is_rejected_with_a_printable_message():
+    with pytest.raises(Rejected) as caught:
+        keys.parse_key("minutes/" + MEETING)
+    [problem] = caught.value.problems
+    assert problem.code == "key-not-utf8"
+    assert "'minutes/wg/2024-01-02-caf\ufffd.md' is not UTF-8" in problem.message
+    problem.message.encode("utf-8")   # no lone surrogate left to print
+    assert keys.parse_key("minutes/wg/2024-01-02-café.md").meeting == "2024-01-02-café"
+
+
+def test_build_rejects_each_such_file_and_builds_the_rest(tmp_path):
+    src, out = sources(tmp_path), tmp_path / "site"
+    result = build(src, out, site_url=SITE, workers=1)
+    assert {key: [p.code for p in problems] for key, problems in result.rejected.items()} == {
+        "minutes/" + MEETING: ["key-not-utf8"], "minutes/" + ATTACHMENT: ["key-not-utf8"]}
+    assert (out / "wg" / "2024-01-01-ok" / "index.html").is_file()
+    assert sorted(p.name for p in (out / "wg" / "2024-01-03-f").iterdir()) == ["index.html"]
+    assert not any("caf" in p.name for p in (out / "wg").iterdir())
+
+
+def test_check_rejects_them(tmp_path):
+    verdicts = {v.key: v for v in check_paths([sources(tmp_path)], workers=1)}
+    assert [p.code for p in verdicts["minutes/" + MEETING].problems] == ["key-not-utf8"]
+    assert [p.code for p in verdicts["minutes/wg/2024-01-03-f/NOTES.md"].problems] == ["key-not-utf8"]
+    assert verdicts["minutes/wg/2024-01-01-ok.md"].valid
+
+
+@pytest.mark.parametrize("command", ["build", "check"])
+def test_the_commands_report_it_and_exit_invalid(tmp_path, capsys, command):
+    src = sources(tmp_path)
+    args = [command, str(src)] + (["--out", str(tmp_path / "site"), "--no-cache"] if command == "build" else [])
+    assert main(args) == EXIT_INVALID
+    captured = capsys.readouterr()
+    assert "key-not-utf8" in captured.out + captured.err and "Traceback" not in captured.err
