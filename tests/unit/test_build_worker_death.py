@@ -88,7 +88,6 @@ def test_a_page_a_failed_build_wrote_goes_when_its_meeting_is_gone_before_the_ne
     cache as the last finished build left it, and the site folder holding what it wrote: the
     page of a meeting new since then must still go when that meeting is deleted before the
     next build, or the site would keep it for good (a fresh build has no such page)."""
-    from minutes import build as build_module
     from minutes.build import build
     from minutes.problems import MinutesError
     src, out, cache = tmp_path / "src", tmp_path / "site", tmp_path / "cache"
@@ -97,12 +96,8 @@ def test_a_page_a_failed_build_wrote_goes_when_its_meeting_is_gone_before_the_ne
     build(src, out, site_url=SITE, workers=1, cache_dir=cache)
     new = write(src / "other" / "2024-05-09-kickoff.md", "# Kickoff\n\n- a\n- b\n- c\n")
 
-    def stop(*args, **kwargs):
-        raise MinutesError("stopped after the pages (injected)")
-    with monkeypatch.context() as patched:
-        patched.setattr(build_module, "_write_attachments", stop)
-        with pytest.raises(MinutesError, match="injected"):
-            build(src, out, site_url=SITE, workers=1, cache_dir=cache)
+    _build_stopped_in("_write_attachments", MinutesError("stopped after the pages (injected)"),
+                      monkeypatch, src, out, cache)
     assert (out / "other" / "2024-05-09-kickoff" / "index.html").is_file()   # it wrote them
     new.unlink()
     build(src, out, site_url=SITE, workers=1, cache_dir=cache)
@@ -117,7 +112,6 @@ def test_a_search_index_a_failed_build_wrote_is_made_again_not_patched(tmp_path,
     files (they are claimed once made): the next build must not patch that index as if the
     last finished build had made it, or a meeting deleted meanwhile stays searchable (the
     reviewer's finding: its words in search/d/ and search/t/ for good)."""
-    from minutes import build as build_module
     from minutes.build import build
     src, out, cache = tmp_path / "src", tmp_path / "site", tmp_path / "cache"
     write(src / "wg" / "2024-01-01-a.md", "# A\n\nWe talked about alpha at length today.\n")
@@ -126,15 +120,23 @@ def test_a_search_index_a_failed_build_wrote_is_made_again_not_patched(tmp_path,
     gone = write(src / "wg" / "2024-03-04-b.md", "# B\n\nWe talked about zebrasecretword today.\n")
     write(src / "wg" / "2024-05-06-c.md", "# C\n\nWe talked about gamma at length today.\n")
 
-    def stop(*args, **kwargs):
-        raise KeyboardInterrupt("Ctrl-C while the listings are written (injected)")
-    with monkeypatch.context() as patched:
-        patched.setattr(build_module, "_write_listings", stop)
-        with pytest.raises(KeyboardInterrupt, match="injected"):
-            build(src, out, site_url=SITE, workers=1, cache_dir=cache)
+    _build_stopped_in("_write_listings", KeyboardInterrupt("Ctrl-C while the listings are written (injected)"),
+                      monkeypatch, src, out, cache)
     assert any(b"zebrasecretword" in p.read_bytes() for p in (out / "search").rglob("*.json"))
     gone.unlink()
     build(src, out, site_url=SITE, workers=1, cache_dir=cache)
     build(src, tmp_path / "fresh", site_url=SITE, workers=1)
     assert site_bytes(out) == site_bytes(tmp_path / "fresh")
     assert not any(b"zebrasecretword" in p.read_bytes() for p in out.rglob("*") if p.is_file())
+
+
+def _build_stopped_in(step: str, failure: BaseException, monkeypatch, src, out, cache) -> None:
+    """A build with a cache folder that fails with `failure` when it reaches build.`step`."""
+    from minutes import build as build_module
+
+    def stop(*args, **kwargs):
+        raise failure
+    with monkeypatch.context() as patched:
+        patched.setattr(build_module, step, stop)
+        with pytest.raises(type(failure), match="injected"):
+            build_module.build(src, out, site_url=SITE, workers=1, cache_dir=cache)
