@@ -332,12 +332,34 @@ def info_to_dict(info: GroupInfo) -> dict:
 
 
 def info_from_dict(data: dict) -> GroupInfo:
+    """A stored group as it was stored (strict: a malformed item raises). `refused_today`
+    says whether today's rules would still take it."""
     s = data.get("schedule")
     schedule = Schedule(int(s["weekday"]), s["time"], s["timezone"], s["cadence"],
                         dt.date.fromisoformat(s["starts"]) if s.get("starts") else None,
                         int(s["week"]) if s.get("week") is not None else None) if s else None
     return GroupInfo(data["group"], data["name"], data.get("description", ""), schedule,
                      tuple((label, url) for label, url in data.get("links", [])))
+
+
+def refused_today(info: GroupInfo) -> str | None:
+    """What today's rules refuse in a group stored before them (decision 84: a year outside
+    1900-2099, a lone surrogate), said for the log; None when it is fine. Such an item predates
+    the rule: parse_group refuses the same file now, so `minutes build` shows the group as
+    without group.yaml, and the pipeline must too (decision 89)."""
+    starts = info.schedule.starts if info.schedule else None
+    if starts is not None and not keys.FIRST_YEAR <= starts.year <= keys.LAST_YEAR:
+        return (f"schedule.starts {starts.isoformat()} is not in the years {keys.FIRST_YEAR}-"
+                f"{keys.LAST_YEAR}")
+    texts = [info.name, info.description, *(part for pair in info.links for part in pair)]
+    if info.schedule:
+        texts += [info.schedule.time, info.schedule.timezone, info.schedule.cadence]
+    for text in texts:
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return f"{text.encode('utf-8', 'backslashreplace').decode()!r} holds a lone surrogate"
+    return None
 
 
 def made_up_title(name: str, date: dt.date) -> str:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 
-from ..group import GroupInfo, info_from_dict, info_to_dict
+from ..group import GroupInfo, info_from_dict, info_to_dict, refused_today
 from ..model import Attachment, Heading, MeetingRecord, Resource
 from ..problems import MinutesError
 
@@ -248,14 +248,24 @@ class MeetingsTable:
 
     def group_infos(self) -> dict[str, GroupInfo]:
         """Every group's stored group.yaml (one Query, whatever the archive's size)."""
-        return {i["meeting"]: info_from_dict(json.loads(i["info"]))
-                for i in self._query(KeyConditionExpression=Key("group").eq(GROUPS))
-                if "info" in i}
+        infos = {i["meeting"]: _readable(i["meeting"], i["info"])
+                 for i in self._query(KeyConditionExpression=Key("group").eq(GROUPS))
+                 if "info" in i}
+        return {group: info for group, info in infos.items() if info is not None}
 
-    def group_info(self, group: str) -> GroupInfo | None:
+    def group_info(self, group: str, *, as_stored: bool = False) -> GroupInfo | None:
+        """A group's stored group.yaml; None without one, or (unless `as_stored`) when today's
+        rules refuse what was stored before them (then shown as without it, as build does)."""
         item = self._table.get_item(Key={"group": GROUPS, "meeting": group},
                                     ConsistentRead=True).get("Item")
-        return info_from_dict(json.loads(item["info"])) if item and "info" in item else None
+        if not item or "info" not in item:
+            return None
+        if not as_stored:
+            return _readable(group, item["info"])
+        try:
+            return info_from_dict(json.loads(item["info"]))
+        except (ValueError, KeyError, TypeError):
+            return None
 
     def put_group(self, info: GroupInfo | None, *, key: str, sequencer: str) -> bool:
         """Store (or, with None, forget) a group's group.yaml unless a later event for `key`
@@ -303,6 +313,26 @@ class MeetingsTable:
             if "LastEvaluatedKey" not in page:
                 return items
             args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _readable(group: str, stored: str) -> GroupInfo | None:
+    """A stored group.yaml, or None (with a warning in the log) when it cannot be read or
+    today's rules refuse it: an item stored before decision 84 with `starts: 9999-12-27` made
+    every later publish to its group crash. Shown as without group.yaml, as `minutes build`
+    shows a group whose group.yaml it rejects (decision 89)."""
+    try:
+        info = info_from_dict(json.loads(stored))
+        refused = refused_today(info)
+    except (ValueError, KeyError, TypeError) as exc:
+        info, refused = None, f"the stored item cannot be read ({exc!r})"
+    if refused is None:
+        return info
+    import logging
+    logging.getLogger("minutes").warning(
+        "stored group.yaml of group %r ignored: %s; the group is shown as without group.yaml "
+        "(as minutes build shows it) until a corrected minutes/%s/group.yaml is uploaded",
+        group, refused, group)
+    return None
 
 
 GROUPS = "#groups"   # the partition holding group.yaml items: never a group name (keys.py)

@@ -261,7 +261,9 @@ class Publisher:
                 self.minutes.tag(change.key, found.version_id, {"minutes-status": REJECTED})
                 return self._tell(self._verdict(REJECTED, change, when=now,
                                                 problems=tuple(rejected.problems)), group=group)
-        before = self.meetings.group_info(group)
+        # The names titles were made with: the stored one, and the default while a stored
+        # group refused by today's rules was shown as without it (decision 89).
+        before = {self.meetings.group_info(group, as_stored=True), self.meetings.group_info(group)}
         if not self.meetings.put_group(info, key=change.key, sequencer=change.sequencer):
             return self._verdict(STALE, change, when=now)
         self._retitle(group, before, info)
@@ -273,15 +275,15 @@ class Publisher:
                                         url=self.settings.page_url(f"/{group}/"),
                                         problems=tuple(problems)), group=group)
 
-    def _retitle(self, group: str, before: GroupInfo | None, after: GroupInfo | None) -> None:
+    def _retitle(self, group: str, before: set[GroupInfo | None], after: GroupInfo | None) -> None:
         """Minutes without a heading are titled "<Group> meeting <date>": when the group's name
         changes, so do those titles (as a fresh build would make them)."""
-        old, new = (before.name if before else default_name(group)), \
-            (after.name if after else default_name(group))
-        if old == new:
+        new = after.name if after else default_name(group)
+        old = {info.name if info else default_name(group) for info in before} - {new}
+        if not old:
             return
         for record in self.meetings.group(group):
-            if record.title == made_up_title(old, record.date):
+            if any(record.title == made_up_title(name, record.date) for name in old):
                 self.meetings.retitle(group, record.meeting, was=record.title,
                                       title=made_up_title(new, record.date))
 
