@@ -116,3 +116,30 @@ def test_check_says_what_build_says(tmp_path, capsys):
     assert "wg/far.md:2:1: error date-invalid" in out
     assert "wg/group.yaml:6:1: error group-schedule: schedule.starts: 9999-12-27" in out
     assert "other/group.yaml:1:1: error not-a-character: group.yaml: 'name' holds" in out
+
+
+@pytest.mark.parametrize("key, token", [
+    ("minutes/wg/9999-12-31-x.md", "9999-12-31"),
+    ("minutes/wg/1066.10.14-hastings.md", "1066.10.14"),
+    ("minutes/wg/2100_01_01/notes.md", "2100_01_01"),
+])
+def test_a_file_name_dated_outside_the_years_says_so_not_no_date(key, token):
+    """Not "no meeting date": the name has one, in a year no meeting can have (decision 89),
+    with decision 84's code and words for the same year in front matter."""
+    [problem] = problems_of(BODY, lambda data: parse_document(data, key=key))
+    assert problem.code == "date-invalid" and f"'{token}'" in problem.message
+    assert "1900-2099" in problem.message and "year" in problem.hint
+
+
+def test_a_long_number_in_a_name_is_not_read_as_a_date():
+    [problem] = problems_of(BODY, lambda data: parse_document(data, key="minutes/wg/ticket-30001231.md"))
+    assert problem.code == "date-missing"
+
+
+def test_check_and_build_name_the_year_of_a_file_name(tmp_path, capsys):
+    (tmp_path / "src" / "wg").mkdir(parents=True)
+    (tmp_path / "src" / "wg" / "9999-12-31-x.md").write_text(BODY)
+    result = build(tmp_path / "src", tmp_path / "site", site_url="https://m.example.org", workers=1)
+    [built] = result.rejected["minutes/wg/9999-12-31-x.md"]
+    assert main(["check", str(tmp_path / "src")]) == EXIT_INVALID
+    assert f"wg/9999-12-31-x.md:1:1: error date-invalid: {built.message}" in capsys.readouterr().out

@@ -447,6 +447,13 @@ def _date(key: keys.MeetingKey, meta: dict, problems: list[Problem], parsed) -> 
         return key.date
     if "date" in meta.get(_INVALID, ()):
         return None  # the front matter's date is wrong, and that error says how to fix it
+    far = keys.out_of_range_date_in(key.key)
+    if far:   # decision 84's words for the same year in front matter (decision 89)
+        problems.append(error("date-invalid", f"'{far}' in the key is not in the years "
+                              f"{keys.FIRST_YEAR}-{keys.LAST_YEAR} that meetings can have.",
+                              "Check the year: rename the file with the meeting's date, e.g. "
+                              f"{keys.PREFIX}{key.group}/2024-05-07-meeting.md."))
+        return None
     bad = keys.invalid_date_in(key.key)
     if bad:
         problems.append(error("date-invalid", f"'{bad}' in the key is not a real day.",

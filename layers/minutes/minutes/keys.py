@@ -108,6 +108,20 @@ def invalid_date_in(name: str) -> str | None:
     return None
 
 
+_ANY_YEAR_DATE = lazy(r"(?<!\d)(\d{4})([-._])(\d\d)\2(\d\d)(?!\d)")
+
+
+def out_of_range_date_in(name: str) -> str | None:
+    """A date written with separators whose year no meeting can have (9999-12-31, 1066.10.14),
+    for a precise error rather than "no meeting date". Separators only: an eight-digit run
+    (ticket-30001231) is more often a number than a date."""
+    for match in _ANY_YEAR_DATE.finditer(name):
+        year, _, month, day = (int(g) if g.isdigit() else g for g in match.groups())
+        if not FIRST_YEAR <= year <= LAST_YEAR and 1 <= month <= 12 and 1 <= day <= 31:
+            return match.group(0)
+    return None
+
+
 def slugify(text: str, *, limit: int = 80) -> str:
     slug = _SLUG_JUNK.sub("-", text.lower()).strip("-")
     return slug[:limit].rstrip("-")
