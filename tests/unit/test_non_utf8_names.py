@@ -10,7 +10,7 @@ import pytest
 
 from minutes import keys
 from minutes.build import build
-from minutes.check import check_paths
+from minutes.check import check_keyed, check_paths
 from minutes.cli import EXIT_INVALID, main
 from minutes.problems import Rejected
 from tests.support.sources import PDF
@@ -50,11 +50,35 @@ def test_build_rejects_each_such_file_and_builds_the_rest(tmp_path):
     assert not any("caf" in p.name for p in (out / "wg").iterdir())
 
 
-def test_check_rejects_them(tmp_path):
-    verdicts = {v.key: v for v in check_paths([sources(tmp_path)], workers=1)}
-    assert [p.code for p in verdicts["minutes/" + MEETING].problems] == ["key-not-utf8"]
-    assert [p.code for p in verdicts["minutes/wg/2024-01-03-f/NOTES.md"].problems] == ["key-not-utf8"]
-    assert verdicts["minutes/wg/2024-01-01-ok.md"].valid
+def rejected_by_build(src: Path, out: Path) -> dict[str, list[str]]:
+    result = build(src, out, site_url=SITE, workers=1)
+    return {key: [p.code for p in problems] for key, problems in result.rejected.items()}
+
+
+def rejected_by_check(verdicts) -> dict[str, list[str]]:
+    return {v.key: [p.code for p in v.problems if p.is_error] for v in verdicts if not v.valid}
+
+
+def test_check_rejects_the_same_files_as_build(tmp_path):
+    """The attachment alone, not its meeting (decision 89: before, check rejected the folder
+    meeting and so `minutes upload` sent none of it, while build published its notes)."""
+    src = sources(tmp_path)
+    verdicts = check_paths([src], workers=1)
+    assert rejected_by_check(verdicts) == rejected_by_build(src, tmp_path / "site") == {
+        "minutes/" + MEETING: ["key-not-utf8"], "minutes/" + ATTACHMENT: ["key-not-utf8"]}
+    by_key = {v.key: v for v in verdicts}
+    assert by_key["minutes/wg/2024-01-03-f/NOTES.md"].valid
+    assert by_key["minutes/" + ATTACHMENT].file == str(src / ATTACHMENT)
+    assert by_key["minutes/wg/2024-01-01-ok.md"].valid
+
+
+def test_check_keyed_as_upload_and_sync_use_it_rejects_the_attachment_alone(tmp_path):
+    src = sources(tmp_path)
+    files = {"minutes/" + p.relative_to(src).as_posix(): p for p in src.rglob("*") if p.is_file()}
+    verdicts = check_keyed(files)
+    assert rejected_by_check(verdicts) == rejected_by_build(src, tmp_path / "site")
+    assert {v.key for v in verdicts if v.valid} == {"minutes/wg/2024-01-01-ok.md",
+                                                    "minutes/wg/2024-01-03-f/NOTES.md"}
 
 
 @pytest.mark.parametrize("command", ["build", "check"])

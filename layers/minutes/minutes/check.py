@@ -161,7 +161,13 @@ def check_keyed(files: dict[str, Path], *, site_host: str = "localhost",
         grouped[ident][key] = path
     return [_check_meeting(_Meeting(tuple(sorted(found.items()))), site_host, max_bytes)
             for found in grouped.values()
-            if any(k.lower().endswith(".md") for k in found)] + groups
+            if any(k.lower().endswith(".md") or _not_utf8(k) for k in found)] + groups
+
+
+def _not_utf8(key: str) -> bool:
+    """A key os.fsdecode made from a name not in UTF-8: rejected on its own (key-not-utf8),
+    as `minutes build` rejects that file and builds the rest of its meeting (decision 89)."""
+    return bool(keys.SURROGATE.search(key))
 
 
 def check_file(path: Path, *, key: str | None = None, site_host: str = "localhost",
@@ -193,7 +199,10 @@ def _meetings(paths: list[Path], key: str | None,
             grouped[ident][file_key] = file
             if folder_meeting:
                 for sibling in _attachments_beside(file):
-                    grouped[ident].setdefault(f"{file_key.rsplit('/', 1)[0]}/{sibling.name}", sibling)
+                    sibling_key = f"{file_key.rsplit('/', 1)[0]}/{sibling.name}"
+                    # rejected alone, as build rejects it: the meeting is checked without it
+                    where = resolved.parent / sibling.name if _not_utf8(sibling_key) else ident
+                    grouped[where].setdefault(sibling_key, sibling)
     return [_Meeting(tuple(sorted(files.items()))) for files in grouped.values()]
 
 
@@ -281,6 +290,8 @@ def _verdict_name(meeting: _Meeting) -> tuple[str, str]:
     documents = [(k, p) for k, p in meeting.files if k.lower().endswith(".md")]
     if len(documents) == 1:
         return str(documents[0][1]), documents[0][0]
+    if len(meeting.files) == 1:   # an attachment rejected on its own (_not_utf8)
+        return str(meeting.files[0][1]), meeting.files[0][0]
     first_key, first_path = meeting.files[0]
     return str(first_path.parent), first_key.rsplit("/", 1)[0] + "/"
 

@@ -35,7 +35,7 @@ _DATE_TOKEN = re.compile(r"(?<!\d)((?:19|20)\d\d)([-._]?)(\d\d)\2(\d\d)(?!\d)")
 _YMD_DIRS = lazy(r"(?:^|/)((?:19|20)\d\d)/(\d\d)/(\d\d)(?:/|$)")
 _SLUG_JUNK = re.compile(r"[^a-z0-9]+")
 _KEY_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-_SURROGATE = re.compile("[\ud800-\udfff]")   # what os.fsdecode makes of bytes not UTF-8
+SURROGATE = re.compile("[\ud800-\udfff]")   # what os.fsdecode makes of bytes not UTF-8
 
 
 @dataclass(frozen=True)
@@ -154,8 +154,8 @@ def parse_key(key: str) -> MeetingKey:
     if _KEY_CONTROL.search(key):
         problems.append(error("key-shape", f"{key!r} contains a control character (a line "
                               "break, a tab).", "Rename the file without it."))
-    if _SURROGATE.search(key):   # a local file name not in UTF-8 (os.fsdecode's escapes)
-        problems.append(error("key-not-utf8", f"'{_SURROGATE.sub(chr(0xFFFD), key)}' is not UTF-8: "
+    if SURROGATE.search(key):   # a local file name not in UTF-8 (os.fsdecode's escapes)
+        problems.append(error("key-not-utf8", f"'{SURROGATE.sub(chr(0xFFFD), key)}' is not UTF-8: "
                               "the file's name (shown with \ufffd for each byte that is not) "
                               "was saved in another encoding, and a URL needs UTF-8.",
                               "Rename the file, typing the name again on a system that uses "
