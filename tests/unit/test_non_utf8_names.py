@@ -88,3 +88,28 @@ def test_the_commands_report_it_and_exit_invalid(tmp_path, capsys, command):
     assert main(args) == EXIT_INVALID
     captured = capsys.readouterr()
     assert "key-not-utf8" in captured.out + captured.err and "Traceback" not in captured.err
+
+
+GROUP = os.fsdecode(b"w\xe9g")
+
+
+def test_a_group_folder_not_in_utf8_is_rejected_by_check_as_by_build(tmp_path):
+    """check made the folder's name URL-safe ('w-g') and said ok; build rejected both files.
+    Now check keeps a name it cannot read (no guess from the bytes it can) and agrees."""
+    src = tmp_path / "src"
+    (src / GROUP).mkdir(parents=True)
+    (src / GROUP / "2024-01-02-x.md").write_bytes(b"# X\n\nsome text here\n")
+    (src / GROUP / "group.yaml").write_bytes(b"name: W\n")
+    (src / "ok").mkdir()
+    (src / "ok" / "2024-01-02-y.md").write_bytes(b"# Y\n\nsome text here\n")
+    built = rejected_by_build(src, tmp_path / "site")
+    assert built == {f"minutes/{GROUP}/2024-01-02-x.md": ["group-name", "key-not-utf8"],
+                     f"minutes/{GROUP}/group.yaml": ["group-name", "key-not-utf8"]}
+    verdicts = check_paths([src], workers=1)
+    assert rejected_by_check(verdicts) == built
+    assert [v.key for v in verdicts if v.valid] == ["minutes/ok/2024-01-02-y.md"]
+    group_yaml = next(v for v in verdicts if v.key.endswith("group.yaml"))
+    # said of the group.yaml itself, not of the key made up to check the group's name
+    assert "'minutes/w\ufffdg/group.yaml' is not UTF-8" in group_yaml.problems[1].message
+    assert not check_paths([src / GROUP / "2024-01-02-x.md"], workers=1)[0].valid
+    assert check_paths([src / "ok" / "2024-01-02-y.md"], workers=1)[0].valid

@@ -75,6 +75,11 @@ def _key_for_resolved(path: Path) -> str:
 
 
 def _group_from(folder: str) -> str:
+    """A folder name made URL-safe, but for one not in UTF-8: that is kept, to be rejected
+    as `minutes build` and `minutes sync` reject it (key-not-utf8), not guessed at from the
+    bytes that can be read ('caf\xe9' and 'caf\xe8' would both be 'caf'; decision 89)."""
+    if keys.SURROGATE.search(folder):
+        return folder
     return keys.slugify(folder, limit=63) or "minutes"
 
 

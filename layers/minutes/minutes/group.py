@@ -139,7 +139,11 @@ def is_group_file(key: str) -> bool:
 def group_of(key: str) -> str:
     """The group a group.yaml key names; Rejected (group-name) for a name no URL can have."""
     group = key.split("/")[1]
-    keys.parse_key(f"{keys.PREFIX}{group}/2000-01-01-group.md")   # the group-name rules
+    try:
+        keys.parse_key(f"{keys.PREFIX}{group}/2000-01-01-group.md")   # the group-name rules
+    except Rejected as rejected:   # said of the group.yaml, not of the key made up to check it
+        raise Rejected([keys.not_utf8(key) if p.code == "key-not-utf8" else p
+                        for p in rejected.problems]) from None
     return group
 
 

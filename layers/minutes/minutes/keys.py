@@ -143,7 +143,8 @@ def parse_key(key: str) -> MeetingKey:
     group, rest = parts[0], parts[1:]
     if not GROUP_RE.match(group) or group in RESERVED_GROUPS or re.fullmatch(r"\d{4}", group):
         problems.append(error(
-            "group-name", f"Group '{group}' is not a safe URL segment or is reserved.",
+            "group-name", f"Group '{SURROGATE.sub(chr(0xFFFD), group)}' is not a safe URL "
+            "segment or is reserved.",
             "Use lower-case letters, digits, '-' and '_' (at most 63), not a year and not one of: "
             + ", ".join(sorted(RESERVED_GROUPS)) + ". Example: sig-docs."))
     if any(_is_relative(p) for p in rest):
@@ -155,14 +156,19 @@ def parse_key(key: str) -> MeetingKey:
         problems.append(error("key-shape", f"{key!r} contains a control character (a line "
                               "break, a tab).", "Rename the file without it."))
     if SURROGATE.search(key):   # a local file name not in UTF-8 (os.fsdecode's escapes)
-        problems.append(error("key-not-utf8", f"'{SURROGATE.sub(chr(0xFFFD), key)}' is not UTF-8: "
-                              "the file's name (shown with \ufffd for each byte that is not) "
-                              "was saved in another encoding, and a URL needs UTF-8.",
-                              "Rename the file, typing the name again on a system that uses "
-                              "UTF-8 (or use ASCII letters)."))
+        problems.append(not_utf8(key))
     if problems:
         raise Rejected(problems)
     return _meeting_key(key, group, rest)
+
+
+def not_utf8(key: str):
+    """The problem of a key holding os.fsdecode's escapes of bytes that are not UTF-8."""
+    return error("key-not-utf8", f"'{SURROGATE.sub(chr(0xFFFD), key)}' is not UTF-8: the file's "
+                 "name or a folder's (shown with \ufffd for each byte that is not) was saved in "
+                 "another encoding, and a URL needs UTF-8.",
+                 "Rename it, typing the name again on a system that uses UTF-8 (or use ASCII "
+                 "letters).")
 
 
 def _is_relative(segment: str) -> bool:
