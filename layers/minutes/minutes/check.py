@@ -2,7 +2,6 @@
 meeting (its documents checked together, with its attachments, as publish would)."""
 from __future__ import annotations
 
-import concurrent.futures
 import json
 import os
 from collections import defaultdict
@@ -104,8 +103,13 @@ def check_paths(paths: list[Path], *, key: str | None = None, site_host: str = "
     workers = workers or os.cpu_count() or 1
     if workers == 1 or len(meetings) < _PARALLEL_FROM:
         return [_check_meeting(m, site_host, max_bytes) for m in meetings] + groups
+    # build's pool (decision 80), not ProcessPoolExecutor: a worker killed mid-check (the OOM
+    # killer, kill -9) stops the check with one message (WorkerDied, exit 2), never a
+    # BrokenProcessPool traceback or a hang; the main process checks too (decision 89).
+    from .forkpool import ForkPool
+    from .worker_death import CheckWorkerDied
     verdicts: list = [None] * len(meetings)
-    with concurrent.futures.ProcessPoolExecutor(max_workers=workers) as pool:
+    with ForkPool(workers, doing=lambda fn: "checking minutes", died=CheckWorkerDied) as pool:
         jobs = [(batch, [meetings[i] for i in batch], site_host, max_bytes)
                 for batch in _batches(meetings, workers)]
         for batch, found_verdicts in pool.map(_check_job, jobs):

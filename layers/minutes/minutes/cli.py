@@ -105,6 +105,8 @@ def _add_check(sub) -> None:
                        "section, a tag-like word shown as text, an unused front-matter key)")
     check.add_argument("--max-bytes", type=int, default=1024 * 1024,
                        help="the size limit the bucket enforces (default: 1 MiB)")
+    check.add_argument("--jobs", type=int, default=None,
+                       help="processes (default: one per core; one below 16 meetings)")
     check.set_defaults(run=_check)
 
 
@@ -257,7 +259,16 @@ def _check(args) -> int:
     if args.max_bytes <= 0:
         print("minutes check: --max-bytes must be positive", file=sys.stderr)
         return EXIT_USAGE
-    verdicts = check_paths(args.files, key=args.key, max_bytes=args.max_bytes)
+    if args.jobs is not None and args.jobs < 1:
+        print("minutes check: --jobs must be 1 or more", file=sys.stderr)
+        return EXIT_USAGE
+    from .problems import MinutesError
+    try:
+        verdicts = check_paths(args.files, key=args.key, max_bytes=args.max_bytes,
+                               workers=args.jobs)
+    except MinutesError as problem:   # a worker process died (no traceback)
+        print(f"minutes check: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     if args.format == "json":
         print(format_json(verdicts, args.verbose))
     else:

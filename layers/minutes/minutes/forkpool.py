@@ -76,10 +76,11 @@ class ForkPool:
     """`workers` processes in all: the main process and workers - 1 forked worker processes,
     started by the first map with work for two."""
 
-    def __init__(self, workers: int, *, site: str | None = None, doing=None):
+    def __init__(self, workers: int, *, site: str | None = None, doing=None, died=None):
         self.workers = workers
         self.site = site          # the site folder being written (WorkerDied names it)
         self.doing = doing or (lambda fn: "building")   # fn -> what the build is doing, in words
+        self.died = died          # the WorkerDied class to raise (default: build's)
         self._workers: list[_Worker] = []
         self._queue: deque[_Item] = deque()
         self._maps = 0            # map() calls with work for the workers so far
@@ -149,7 +150,7 @@ class ForkPool:
         if self._died is not None:
             from .worker_death import WorkerDied   # imported only when one has ended
             ended, fn = self._died
-            raise WorkerDied.of(ended, self.doing(fn), self.site)
+            raise (self.died or WorkerDied).of(ended, self.doing(fn), self.site)
 
     def _start(self) -> None:
         import multiprocessing

@@ -47,10 +47,13 @@ class WorkerDied(MinutesError):
         first = [(pid, code) for pid, code in ended if code != -signal.SIGTERM]
         return cls(first or ended, doing, site)
 
+    def who(self) -> str:
+        return "; ".join(f"worker process {pid} " + (how_it_ended(code) if code is not None
+                                                     else "ended abruptly")
+                         for pid, code in self.ended) or "a worker process ended abruptly"
+
     def __str__(self) -> str:
-        who = "; ".join(f"worker process {pid} " + (how_it_ended(code) if code is not None
-                                                    else "ended abruptly")
-                        for pid, code in self.ended) or "a worker process ended abruptly"
+        who = self.who()
         site = self.site or "the site folder"
         return (f"{who}, while {self.doing}. The build stopped.\n"
                 f"  {site} may now hold some files of this build beside the last build's: "
@@ -58,3 +61,13 @@ class WorkerDied(MinutesError):
                 "left it.\n"
                 "  Run the same command again: it builds the whole site. If memory ran out, "
                 "add --jobs 1 (one process: less memory, slower).")
+
+
+class CheckWorkerDied(WorkerDied):
+    """The same for `minutes check`, which writes nothing: only the advice differs."""
+
+    def __str__(self) -> str:
+        return (f"{self.who()}, while {self.doing}. The check stopped: no file was judged, and "
+                "nothing was changed.\n"
+                "  Run the same command again. If memory ran out, add --jobs 1 (one process: "
+                "less memory, slower).")
