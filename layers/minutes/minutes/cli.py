@@ -63,10 +63,34 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "run", None):
         parser.print_help()
         return EXIT_USAGE
-    code = args.run(args)
+    try:
+        code = args.run(args)
+        if program:
+            sys.stdout.flush()
+    except BrokenPipeError:
+        if not program:
+            raise
+        _reader_gone()
     if program and args.run is _build:
         _end_now(code)
     return code
+
+
+def _reader_gone() -> None:
+    """The reader of this command's output went away (`minutes check | head -1`): end as a Unix
+    tool does, killed by SIGPIPE, with nothing more printed (Python ignores SIGPIPE and raises
+    BrokenPipeError instead, and would print a traceback, then another when it flushes stdout
+    at exit). Standard output and error are pointed at /dev/null first: nothing is left to
+    write to the closed pipe."""
+    import signal
+    null = os.open(os.devnull, os.O_WRONLY)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            os.dup2(null, stream.fileno())
+        except (OSError, ValueError):   # not a real file (a test's capture)
+            pass
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGPIPE)
 
 
 def _end_now(code: int):

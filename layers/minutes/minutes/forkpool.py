@@ -327,8 +327,11 @@ def _serve(tasks: int, results: int, inherited: list[int]) -> None:
         except BaseException as failed:   # handed back as it is, with its traceback
             answer = _failure(failed)
         view, done = memoryview(_framed(answer)), 0
-        while done < len(view):
-            done += os.write(results, view[done:])
+        try:
+            while done < len(view):
+                done += os.write(results, view[done:])
+        except BrokenPipeError:   # the main process is gone (killed): nobody to answer
+            return
 
 
 def _failure(failed: BaseException) -> bytes:
