@@ -247,8 +247,9 @@ def test_same_names_in_different_folders_are_different_meetings(tmp_path, capsys
 
 def test_a_folder_finds_what_rglob_would_and_keys_symlinks_by_their_own_place(tmp_path, capsys):
     """The folder walk (os.walk, each folder resolved once) finds the files rglob("*") finds,
-    hidden ones left out, and keys each file as key_for(the file) does: a symlinked file by
-    its own place (and rejects it, as minutes build does), a symlinked folder not entered."""
+    hidden ones left out, and a link to nothing (decision 88: rejected as a link, not dropped),
+    and keys each file as key_for(the file) does: a symlinked file by its own place (and rejects
+    it, as minutes build does), a symlinked folder not entered (and rejected)."""
     from minutes.check import expand
     root = make_tree(tmp_path / "here")
     elsewhere = write(tmp_path / "minutes" / "rust" / "2024-01-02-sync.md", GOOD)
@@ -260,8 +261,14 @@ def test_a_folder_finds_what_rglob_would_and_keys_symlinks_by_their_own_place(tm
     rglob = sorted(p for p in root.rglob("*") if p.is_file() and (
         p.suffix.lower() == ".md" or p.name == "group.yaml") and not any(
         part.startswith(".") for part in p.relative_to(root).parts))
-    assert expand([root]) == rglob and len(rglob) == 7
+    broken = root / "minutes" / "openxla" / "2022-12-01-broken.md"
+    assert expand([root]) == sorted([*rglob, broken]) and len(rglob) == 7
     _, verdicts = run_json(capsys, str(root))
+    assert {v["key"]: [p["code"] for p in v["problems"]] for v in verdicts
+            if any(p["code"] == "linked-source" for p in v["problems"])} == {
+        "minutes/openxla/2022-11-01-linked.md": ["linked-source"],
+        "minutes/openxla/2022-12-01-broken.md": ["linked-source"],
+        "minutes/linked-folder/": ["linked-source"]}
     files = {v["file"]: v["key"] for v in verdicts}
     assert files[str(root / "minutes" / "openxla" / "2022-11-01-linked.md")] == \
         key_for(root / "minutes" / "openxla" / "2022-11-01-linked.md") == "minutes/openxla/2022-11-01-linked.md"

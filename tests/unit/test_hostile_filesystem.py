@@ -5,7 +5,9 @@ what is wrong and how to fix it (the same from build and check), never a traceba
 a silent drop; and what is not refused builds as usual."""
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -14,6 +16,12 @@ from pathlib import Path
 
 import pytest
 
+from minutes import build as build_module, buildcache, watch as watch_module
+from minutes.build import build
+from minutes.check import check_keyed, check_paths
+from minutes.cli import EXIT_INVALID, EXIT_USAGE, main
+from minutes.problems import MinutesError
+from minutes.watch import watch
 from tests.support.sources import write
 
 SITE = "https://minutes.example.org"
@@ -28,6 +36,225 @@ def src(tmp_path: Path) -> Path:
     write(root / "wg" / "2024-01-09-folder" / "NOTES.md", GOOD.replace("Weekly", "Folder"))
     write(root / "wg2" / "2024-01-04-c.md", GOOD.replace("Weekly", "Third"))
     return root
+
+
+def site_bytes(out: Path) -> dict[str, bytes]:
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+
+def said(problems) -> set[tuple]:
+    return {(p.code, p.message, p.hint, p.file) for p in problems}
+
+
+def by_build(src: Path, out: Path, **options) -> dict:
+    return build(src, out, site_url=SITE, workers=1, **options).rejected
+
+
+def refused_by_check(src: Path) -> set[tuple]:
+    return said(p for v in check_paths([src]) for p in v.problems if p.is_error)
+
+
+# --- 1. an unreadable file or folder --------------------------------------------------------
+
+def _unprivileged() -> list[str]:
+    """The prefix that runs a command without root's power to read any file: none when not
+    root; else setpriv dropping CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH (skipped without)."""
+    if os.geteuid() != 0:
+        return []
+    drop = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search"]
+    if shutil.which("setpriv") is None or subprocess.run([*drop, "true"]).returncode != 0:
+        pytest.skip("root reads any file, and setpriv cannot drop that power here")
+    return drop
+
+
+def _minutes(*argv: str, unprivileged: bool = True) -> subprocess.CompletedProcess:
+    prefix = _unprivileged() if unprivileged else []
+    return subprocess.run([*prefix, sys.executable, "-m", "minutes.cli", *argv],
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+@pytest.mark.parametrize("what, key", [("wg/2024-01-03-b.md", "minutes/wg/2024-01-03-b.md"),
+                                       ("wg2", "minutes/wg2/"),
+                                       ("wg/2024-01-09-folder", "minutes/wg/2024-01-09-folder/")])
+def test_an_unreadable_file_or_folder_is_rejected_by_build_and_check_alike(src, tmp_path, what, key, jobs):
+    """It was a PermissionError traceback from build (no site), and check left the folder out
+    without a word. Now both reject it with source-unreadable (the rest builds, exit 1), a
+    rebuild says the same from its cache, and once readable again the site equals a fresh
+    build."""
+    out, cache = tmp_path / "site", tmp_path / "cache"
+    (src / what).chmod(0)
+    try:
+        for _ in range(2):   # cold, then a rebuild from the cache
+            built = _minutes("build", str(src), "--out", str(out), "--base-url", SITE,
+                             "--jobs", jobs, "--cache-dir", str(cache))
+            assert (built.returncode, "Traceback" in built.stderr) == (EXIT_INVALID, False), built.stderr
+            assert f"error source-unreadable: {key} cannot be read (Permission denied): what it " \
+                   "holds is left out of the site" in built.stderr
+            assert "hint: give yourself read permission (chmod u+" in built.stderr
+            assert "(1 rejected" in built.stdout
+        checked = _minutes("check", "--format", "json", str(src))
+        assert checked.returncode == EXIT_INVALID and "Traceback" not in checked.stderr
+        problems = [(p["code"], p["message"]) for v in json.loads(checked.stdout) for p in v["problems"]
+                    if p["severity"] == "error"]
+        assert problems == [("source-unreadable", f"{key} cannot be read (Permission denied): what "
+                                                  "it holds is left out of the site")]
+    finally:
+        (src / what).chmod(0o755)
+    assert "wg2/2024-01-04-c/index.html" in site_bytes(out) or what == "wg2"
+    build(src, out, site_url=SITE, workers=1, cache_dir=cache)
+    build(src, tmp_path / "fresh", site_url=SITE, workers=1)
+    assert site_bytes(out) == site_bytes(tmp_path / "fresh")
+
+
+def test_an_unreadable_group_yaml_is_rejected_not_a_traceback(src, tmp_path):
+    (src / "wg" / "group.yaml").write_text("name: Working group\n")
+    (src / "wg" / "group.yaml").chmod(0)
+    built = _minutes("build", str(src), "--out", str(tmp_path / "site"), "--base-url", SITE, "--no-cache")
+    checked = _minutes("check", str(src))
+    for said_it in (built.stderr, checked.stdout):
+        assert "error source-unreadable: minutes/wg/group.yaml cannot be read (Permission denied)" in said_it
+    assert "Traceback" not in built.stderr + checked.stderr
+    assert (built.returncode, checked.returncode) == (EXIT_INVALID, EXIT_INVALID)
+
+
+# --- 2. a source gone between the scan and its reading --------------------------------------
+
+@pytest.mark.parametrize("where", ["read", "hash"])
+def test_a_source_removed_while_building_is_treated_as_deleted(src, tmp_path, monkeypatch, where):
+    """`git checkout` under `minutes build --watch`: a file the scan listed is gone when read
+    (by the assembling process, or hashed by the cache's scan). It was a FileNotFoundError that
+    ended the build (and the watch); now the build scans again and its site is a fresh build's
+    of what is there."""
+    out, cache = tmp_path / "site", tmp_path / "cache"
+    victim = src / "wg" / "2024-01-03-b.md"
+    if where == "hash":   # the cache has seen it: a rebuild hashes a file whose stat changed
+        build(src, out, site_url=SITE, workers=1, cache_dir=cache)
+        victim.write_text(GOOD + "\n- changed\n")
+        module, name = buildcache.BuildCache, "source_digest"
+    else:
+        module, name = build_module, "read_source"
+    real = getattr(module, name)
+
+    def vanishing(*args):
+        path = args[-2] if where == "hash" else args[0]
+        if path == str(victim) and victim.exists():
+            victim.unlink()   # between the scan and this read
+        return real(*args)
+    monkeypatch.setattr(module, name, vanishing)
+    result = build(src, out, site_url=SITE, workers=1, cache_dir=cache)
+    assert not result.rejected
+    build(src, tmp_path / "fresh", site_url=SITE, workers=1)
+    assert site_bytes(out) == site_bytes(tmp_path / "fresh")
+    assert not any(name.startswith("wg/2024-01-03-b") for name in site_bytes(out))
+
+
+def test_sources_that_keep_disappearing_are_a_clear_error(src, tmp_path, monkeypatch):
+    def gone(path, limit=None):
+        raise buildcache.SourceGone(path)
+    monkeypatch.setattr(build_module, "read_source", gone)
+    with pytest.raises(MinutesError, match="kept disappearing while they were read .*build again"):
+        build(src, tmp_path / "site", site_url=SITE, workers=1)
+
+
+def test_watch_reports_a_refused_build_and_keeps_watching(src, tmp_path, monkeypatch):
+    """An OSError from a build (a folder it cannot read or write) ended --watch with a
+    traceback; now it is reported as any refused build, and the next change is built."""
+    outcomes = []
+    real = watch_module.build
+    calls = []
+
+    def flaky(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise PermissionError(13, "Permission denied", str(src / "wg2"))
+        return real(*args, **kwargs)
+    monkeypatch.setattr(watch_module, "build", flaky)
+    polls = iter(range(3))
+
+    def sleep(seconds):
+        if len(outcomes) == 1:
+            write(src / "wg" / "2024-01-05-new.md", GOOD)
+    watch(src, tmp_path / "site", report=lambda outcome, seconds: outcomes.append(outcome),
+          sleep=sleep, stop=lambda: next(polls, None) is None, site_url=SITE, workers=1,
+          cache_dir=tmp_path / "cache")
+    assert isinstance(outcomes[0], MinutesError)
+    assert str(outcomes[0]).startswith(f"{src / 'wg2'}: Permission denied: fix that file or folder")
+    assert len(outcomes) == 2 and len(outcomes[1].records) == 5
+
+
+def test_a_folder_gone_between_listing_and_scanning_is_left_out_as_deleted(src, monkeypatch):
+    real = os.scandir
+
+    def scandir(path):
+        if path.endswith("wg2/"):
+            raise FileNotFoundError(2, "No such file or directory", path)
+        return real(path)
+    monkeypatch.setattr(build_module.os, "scandir", scandir)
+    refused: list = []
+    assert "wg2/2024-01-04-c.md" not in build_module.source_files(str(src), refused)
+    assert refused == []
+
+
+# --- 3. --out (or --cache-dir) a file -------------------------------------------------------
+
+@pytest.mark.parametrize("option, place", [("--out", "taken"), ("--out", "taken/site"),
+                                           ("--cache-dir", "taken")])
+def test_a_site_or_cache_folder_that_is_a_file_is_a_clear_error(src, tmp_path, capsys, option, place):
+    (tmp_path / "taken").write_text("not a folder\n")
+    out = tmp_path / (place if option == "--out" else "site")
+    argv = ["build", str(src), "--out", str(out), "--base-url", SITE, "--jobs", "1"]
+    if option == "--cache-dir":
+        argv += ["--cache-dir", str(tmp_path / place)]
+    assert main(argv) == EXIT_USAGE
+    err = capsys.readouterr().err
+    name = "site" if option == "--out" else "cache"
+    assert err == (f"minutes build: {tmp_path / 'taken'} is a file, not a folder, so the {name} "
+                   f"folder {tmp_path / place} cannot be made: give a folder's name (it is made "
+                   "if missing), or move the file away\n")
+    assert (tmp_path / "taken").read_text() == "not a folder\n"
+
+
+# --- 4. ok.md and ok.MD ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("first, second", [("wg/2024-01-02-a.md", "wg/2024-01-02-a.MD"),
+                                           ("wg/2024-01-09-folder/NOTES.md", "wg/2024-01-09-folder/notes.md")])
+def test_two_files_whose_names_differ_only_in_case_are_an_error_naming_both(src, tmp_path, first, second):
+    """They are one meeting's one document (one page): build kept one and dropped the other
+    without a word, check said both were ok. Now both reject the meeting, naming both files."""
+    write(src / second, GOOD.replace("Weekly", "Twin"))
+    rejected = by_build(src, tmp_path / "site")
+    keys = sorted(["minutes/" + first, "minutes/" + second])
+    expected = {("duplicate-source", f"{keys[0]} and {keys[1]} are the same document of one meeting "
+                 "(their names differ only in upper and lower case), and its page can show only "
+                 "one of them", "keep one file: merge what the other says into it, then delete the "
+                 "other", keys[1])}
+    assert said(p for problems in rejected.values() for p in problems) == expected
+    assert refused_by_check(src) == expected
+    # `minutes sync` checks by key (check_keyed): neither is uploaded, for the same reason.
+    keyed = {"minutes/" + rel: src / rel for rel in (first, second)}
+    assert said(p for v in check_keyed(keyed) for p in v.problems) == expected
+
+
+# --- 5. a FIFO (or device) ------------------------------------------------------------------
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_a_fifo_is_refused_by_its_stat_never_opened_for_reading(src, tmp_path):
+    """`minutes check fifo.md` waited for a writer for ever; build left a FIFO out without a
+    word (and a FIFO group.yaml hung it). Both now refuse it with source-not-a-file."""
+    os.mkfifo(src / "wg" / "2024-01-05-pipe.md")
+    os.mkfifo(src / "wg2" / "group.yaml")
+    message = "{} is a FIFO (named pipe), not a regular file: minutes reads only regular files, " \
+              "and reading this one might never end"
+    checked = subprocess.run([sys.executable, "-m", "minutes.cli", "check", str(src / "wg" / "2024-01-05-pipe.md")],
+                             capture_output=True, text=True, timeout=60)
+    assert checked.returncode == EXIT_INVALID
+    assert f"error source-not-a-file: {message.format('minutes/wg/2024-01-05-pipe.md')}" in checked.stdout
+    expected = {("source-not-a-file", message.format(key), "put the file itself there, or move "
+                 "this out of the folder", key)
+                for key in ("minutes/wg/2024-01-05-pipe.md", "minutes/wg2/group.yaml")}
+    assert said(p for problems in by_build(src, tmp_path / "site").values() for p in problems) == expected
+    assert refused_by_check(src) == expected
 
 
 # --- 6. a closed pipe -----------------------------------------------------------------------
@@ -49,6 +276,26 @@ def test_a_closed_output_pipe_ends_the_command_quietly_as_unix_tools_do(src, tmp
     assert done.returncode == -signal.SIGPIPE
     if command == "build":   # the site was built before its line was printed
         assert (tmp_path / "site" / "wg" / "2024-01-02-a" / "index.html").is_file()
+
+
+# --- 7. a linked group or meeting folder ----------------------------------------------------
+
+def test_a_linked_group_or_meeting_folder_is_rejected_by_build_and_check_alike(src, tmp_path):
+    """Build left a linked folder out without a word (decision 78 rejects linked files); now it
+    is rejected with linked-source, as check says too, and nothing in it is read."""
+    elsewhere = tmp_path / "elsewhere"
+    write(elsewhere / "2024-02-01-secret.md", "# Secret\n\n- hunter2\n- b\n")
+    write(elsewhere / "group.yaml", "name: Secret group\n")
+    (src / "linked").symlink_to(elsewhere, target_is_directory=True)
+    (src / "wg" / "2024-01-10-linked").symlink_to(elsewhere, target_is_directory=True)
+    rejected = by_build(src, tmp_path / "site")
+    expected = {("linked-source", f"{key} is a symbolic link: minutes build reads only regular files "
+                 "under SRC, so that a link cannot publish a file from elsewhere on the machine "
+                 "that builds", "put the folder itself there instead of the link", key)
+                for key in ("minutes/linked/", "minutes/wg/2024-01-10-linked/")}
+    assert said(p for problems in rejected.values() for p in problems) == expected
+    assert refused_by_check(src) == expected
+    assert not any(b"hunter2" in body or b"Secret" in body for body in site_bytes(tmp_path / "site").values())
 
 
 # --- 8. the main process killed during a build ----------------------------------------------

@@ -34,13 +34,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import build_search, frontmatter, hashes, keys, search
-from .buildcache import (BuildCache, Written, link_seen, load_memo, load_record, read_source, start_again,
-                         store_memo, store_records)
+from .buildcache import (BuildCache, Written, load_memo, load_record, read_source, refused_seen,
+                         start_again, store_memo, store_records)
 from .group import FILE_NAME as GROUP_FILE, GroupInfo, is_group_file, newest_by_group, parse_group
-from .meeting import Assembled, SourceFile, assemble, linked_source, read_limit
+from .meeting import Assembled, SourceFile, assemble, read_limit, unreadable_source
 from .model import MeetingRecord, free_segment
 from .pages import PageRenderer, SiteConfig
 from .problems import MinutesError, Problem, Rejected, error
+from .regular_file import NotRegularFile, SourceGone, kind_of, read_regular
 from .feeds import entry_parts
 from .forkpool import ForkPool
 from .site import (SiteFile, all_neighbours, content_type, feed_pieces, listing_units, meeting_file,
@@ -74,15 +75,23 @@ def gather(src: Path) -> dict[tuple[str, str], list[Path]]:
     return {meeting: [src / rel for rel in rels] for meeting, rels in _gather(str(src), {})[0].items()}
 
 
-def _gather(src: str, known: dict) -> tuple[dict[tuple[str, str], list[str]], dict]:
+def _gather(src: str, known: dict, refused: list | None = None
+            ) -> tuple[dict[tuple[str, str], list[str]], dict]:
     """gather() with relative paths, and what each path's key says (its meeting, or None: not
-    part of one). `known`: what the last build found, so only new paths have their key parsed."""
+    part of one). `known`: what the last build found, so only new paths have their key parsed.
+    `refused`: filled with (key, problem) of each folder not entered and each file not read
+    that a build would read (source_files' `refused`), to report them."""
     meetings: dict[tuple[str, str], list[str]] = defaultdict(list)
     kinds = {}
-    for rel in source_files(src):
+    odd: list | None = None if refused is None else []
+    for rel in source_files(src, odd):
         kind = kinds[rel] = known[rel] if rel in known else _kind(rel)
         if kind is not None:
             meetings[kind].append(rel)
+    for rel, failed in odd or ():
+        key = keys.PREFIX + rel
+        if rel.endswith("/") or is_group_file(key) or _kind(rel) is not None:
+            refused.append((key, unreadable_source(key, failed)))
     return dict(meetings), kinds
 
 
@@ -98,23 +107,53 @@ def _kind(rel: str) -> tuple[str, str] | None:
     return (key.group, key.meeting) if key.is_markdown or key.is_folder else None
 
 
-def source_files(root: str) -> list[str]:
+def source_files(root: str, refused: list | None = None) -> list[str]:
     """Every file under `root` as a relative POSIX path, in the order sorting Paths gives,
     leaving out hidden files and folders (and what is in them) and not entering linked
-    folders: what `sorted(rglob("*"))` filtered gives, at a third of its cost (no Path per file)."""
+    folders: what `sorted(rglob("*"))` filtered gives, at a third of its cost (no Path per file),
+    and a symbolic link to nothing (read_source refuses it as any link). `refused`: filled with
+    (relative path, OSError) of what is left out that is not hidden: a linked folder (ELOOP)
+    or one that cannot be read (its path ends with '/'), a FIFO, socket or device
+    (NotRegularFile). A folder gone since its parent was listed is left out, as deleted."""
     found, folders = [], [""]
     while folders:
         folder = folders.pop()
-        with os.scandir(os.path.join(root, folder) if folder else root) as entries:
+        try:
+            entries = os.scandir(os.path.join(root, folder) if folder else root)
+        except (FileNotFoundError, NotADirectoryError):
+            if not folder:
+                raise
+            continue
+        except OSError as failed:
+            if not folder:
+                raise
+            if refused is not None:
+                refused.append((folder, failed))
+            continue
+        with entries:
             for entry in entries:
                 if entry.name.startswith("."):
                     continue
                 rel = folder + entry.name
                 if entry.is_dir(follow_symlinks=False):
                     folders.append(rel + "/")
-                elif entry.is_file():
+                elif entry.is_file() or entry.is_symlink() and not entry.is_dir():
                     found.append(rel)
+                elif refused is not None:
+                    _refused_entry(root, rel, entry, refused)
     return sorted(found, key=lambda rel: rel.split("/"))
+
+
+def _refused_entry(root: str, rel: str, entry: os.DirEntry, refused: list) -> None:
+    path = os.path.join(root, rel)
+    if entry.is_symlink():   # to a folder
+        refused.append((rel + "/", OSError(errno.ELOOP, "a symbolic link", path)))
+        return
+    try:
+        mode = entry.stat(follow_symlinks=False).st_mode
+    except FileNotFoundError:   # gone since listed: as deleted
+        return
+    refused.append((rel, NotRegularFile(path, kind_of(mode))))
 
 
 def groups(src: Path, result: "BuildResult") -> dict[str, GroupInfo]:
@@ -122,9 +161,18 @@ def groups(src: Path, result: "BuildResult") -> dict[str, GroupInfo]:
     group shown as without it)."""
     found = {}
     for path in sorted(src.glob(f"*/{GROUP_FILE}")):
+        if path.parent.is_symlink():
+            continue   # a linked folder is never entered (its link is reported by _gather)
         key = keys.PREFIX + path.relative_to(src).as_posix()
         try:
-            info, problems = parse_group(path.read_bytes(), key=key)
+            data = read_regular(str(path))[0]
+        except FileNotFoundError:   # gone since the scan: as deleted
+            continue
+        except OSError as failed:
+            result.rejected[key] = [unreadable_source(key, failed)]
+            continue
+        try:
+            info, problems = parse_group(data, key=key)
         except Rejected as rejected:
             result.rejected[key] = [p.in_file(key) for p in rejected.problems]
             continue
@@ -193,21 +241,19 @@ def _assemble_one(job: tuple[str, _Job, int, str | None, dict | None]) -> tuple[
     same text again without YAML (frontmatter.remembering)."""
     site_host, meeting, max_bytes, group_name, front = job
     name = meeting.files[0][0]
-    sources, seen, linked = [], {}, None
+    sources, seen, refused = [], {}, None
     for key, path, sha in meeting.files:
         try:
             data, read_seen = read_source(path, read_limit(key))
-        except OSError as failed:
-            if failed.errno != errno.ELOOP:
-                raise
-            data, read_seen = b"", link_seen(path)
-            linked = linked or key
+        except OSError as failed:   # a link, a FIFO, not readable (SourceGone passes through)
+            data, read_seen = b"", refused_seen(path, failed)
+            refused = refused or unreadable_source(key, failed)
         if sha is None:
             seen[key] = read_seen
         sources.append(SourceFile(key, data) if data is not None
                        else SourceFile(key, b"", read_seen.size))
-    if linked is not None:
-        problems = [linked_source(linked)]
+    if refused is not None:
+        problems = [refused]
         return (name, problems), (name, problems), {}, seen
     with frontmatter.remembering(front) as read:
         try:
@@ -539,15 +585,50 @@ def build(src: Path, out: Path, *, site_url: str, max_bytes: int = 1024 * 1024,
     src, out = Path(src), Path(out)
     if not src.is_dir():
         raise MinutesError(f"{src} is not a folder")
+    for folder, name in ((out, "the site folder"), (cache_dir, "the cache folder")):
+        problem = _not_a_folder(folder, name)
+        if problem:
+            raise MinutesError(problem)
     options = dict(site_url=site_url, max_bytes=max_bytes, workers=workers, progress=progress,
                    subscribe_url=subscribe_url)
-    try:
-        return _build(src, out, cache_dir=cache_dir, **options)
-    except _DamagedCache:
-        if cache_dir is None:
-            raise
-        start_again(Path(cache_dir), options=_cache_options(site_url, subscribe_url, max_bytes))
-        return _build(src, out, cache_dir=cache_dir, **options)
+    for _ in range(_SCANS):
+        try:
+            try:
+                return _build(src, out, cache_dir=cache_dir, **options)
+            except _DamagedCache:
+                if cache_dir is None:
+                    raise
+                start_again(Path(cache_dir), options=_cache_options(site_url, subscribe_url, max_bytes))
+                return _build(src, out, cache_dir=cache_dir, **options)
+        except SourceGone:   # a file went between the scan and its reading: scan again
+            continue
+    raise MinutesError(f"files under {src} kept disappearing while they were read ({_SCANS} scans "
+                       "in a row; a branch switch or a sync still going on?): build again once "
+                       "they are still")
+
+
+def os_problem(failed: OSError) -> str:
+    """What the system refused a build, in a line: the file or folder, why, and what to do."""
+    where = f"{failed.filename}: " if failed.filename else ""
+    return (f"{where}{failed.strerror or failed}: fix that file or folder (its permissions, or "
+            "free space), or give --out or --cache-dir another place, and build again")
+
+
+# Scans of SRC a build makes when files go while it reads them, before it gives up.
+_SCANS = 3
+
+
+def _not_a_folder(folder: Path | None, name: str) -> str | None:
+    """Why `folder` (made if missing) cannot be a folder: it, or a folder above it, is a file."""
+    if folder is None:
+        return None
+    for place in (folder, *Path(folder).parents):
+        if os.path.isdir(place):
+            return None
+        if os.path.lexists(place):
+            return (f"{place} is a file, not a folder, so {name} {folder} cannot be made: "
+                    "give a folder's name (it is made if missing), or move the file away")
+    return None
 
 
 def _cache_options(site_url: str, subscribe_url: str | None, max_bytes: int) -> tuple:
@@ -566,7 +647,8 @@ def _build(src: Path, out: Path, *, site_url: str, max_bytes: int, workers: int 
         result = BuildResult()
         infos = groups(src, result)
         names = {group: info.name for group, info in infos.items()}
-        jobs = _jobs(src, site_host, max_bytes, cache, names)
+        refused: list = []
+        jobs = _jobs(src, site_host, max_bytes, cache, names, refused)
         cached = [job.digest and cache.meeting(job.digest) for job in jobs]
         todo = cached.count(None)
         workers = max(1, workers or (1 if todo < SOLO_BELOW else os.cpu_count() or 1))
@@ -619,6 +701,8 @@ def _build(src: Path, out: Path, *, site_url: str, max_bytes: int, workers: int 
                     writer.wrote_elsewhere(path, written, wrote)
         cache.keep_listing(idents)
         _write_attachments(assembled, records, writer)
+        for key, problem in refused:   # what the scan could not enter or read: never dropped
+            result.rejected[key] = [problem]
         result.written, result.files = writer.finish()
         result.hashed = cache.hashed
         return result
@@ -831,11 +915,12 @@ def _doing(fn) -> str:
 
 
 def _jobs(src: Path, site_host: str, max_bytes: int, cache: BuildCache,
-          names: dict[str, str]) -> list[_Job]:
+          names: dict[str, str], refused: list) -> list[_Job]:
+    """A job per meeting under SRC; `refused` is filled as _gather fills it."""
     jobs = []
     root = str(src)
     prefix = os.path.join(root, "")
-    meetings, kinds = _gather(root, cache.memo("kinds"))
+    meetings, kinds = _gather(root, cache.memo("kinds"), refused)
     for rels in meetings.values():
         files = []
         for rel in rels:
@@ -947,7 +1032,11 @@ def _write_attachments(assembled, records: list[MeetingRecord], writer: "_Writer
             if writer.unchanged(target, writer.claim(target), digest):
                 continue
             writer.expect(target, digest)
-            writer.write(SiteFile(target, Path(path).read_bytes(), att.content_type))
+            try:
+                data = read_regular(path)[0]
+            except OSError:   # changed since it was assembled: the build scans again
+                raise SourceGone(path) from None
+            writer.write(SiteFile(target, data, att.content_type))
 
 
 def _unique_segments(records: list[MeetingRecord]) -> list[MeetingRecord]:

@@ -46,6 +46,7 @@ Every digest here is hashes.digest (BLAKE2b, no OpenSSL; decision 82).
 """
 from __future__ import annotations
 
+import errno
 import functools
 import hashlib
 import os
@@ -58,10 +59,11 @@ import tempfile
 import time
 import zlib
 from pathlib import Path
-from stat import S_ISLNK
+from stat import S_ISLNK, S_ISREG
 from typing import NamedTuple
 
 from . import hashes
+from .regular_file import SourceGone, read_regular
 
 FORMAT = 6   # 6: digests are BLAKE2b (decision 82), no longer sha256
 # Libraries whose version changes what a page looks like.
@@ -186,12 +188,27 @@ def read_source(path: str, limit: int | None = None) -> tuple[bytes | None, Seen
     digest of exactly these bytes); None for the bytes of a file larger than `limit`, which is
     not read (its digest is its size's, unread_digest). A symbolic link is not followed
     (OSError, errno ELOOP): a link planted in SRC would publish a file from anywhere on the
-    machine that builds."""
-    with open(os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC), "rb") as handle:
-        stat = os.fstat(handle.fileno())
-        data = None if limit is not None and stat.st_size > limit else handle.read()
+    machine that builds. Nor is anything but a regular file read (NotRegularFile: a FIFO would
+    wait for ever). A file gone since the scan raises SourceGone: the build scans again."""
+    try:
+        data, stat = read_regular(path, limit)
+    except FileNotFoundError:
+        raise SourceGone(path) from None
     return data, Seen(stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino,
                       unread_digest(stat.st_size) if data is None else hashes.digest(data))
+
+
+def refused_seen(path: str, failed: OSError) -> Seen:
+    """What a scan notes of a source it could not read (`failed`: why): its own stat and a hash
+    of the reason, so the rejection is kept until its stat changes (chmod changes its ctime)."""
+    if failed.errno == errno.ELOOP:
+        return link_seen(path)
+    try:
+        stat = os.lstat(path)
+    except FileNotFoundError:
+        raise SourceGone(path) from None
+    return Seen(stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino,
+                hashes.digest(f"not read: {failed}".encode()))
 
 
 def unread_digest(size: int) -> str:
@@ -372,7 +389,10 @@ class BuildCache:
         old = self._sources.get(key)
         if old is None:
             return None
-        stat = os.lstat(path)   # a symbolic link is not followed (read_source refuses it)
+        try:
+            stat = os.lstat(path)   # a symbolic link is not followed (read_source refuses it)
+        except FileNotFoundError:
+            raise SourceGone(path) from None
         racy = max(stat.st_mtime_ns, stat.st_ctime_ns) >= self._scanned_ns - _RACY_NS
         if not racy and old[:4] == (
                 stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino):
@@ -380,9 +400,16 @@ class BuildCache:
             return old[4]
         if S_ISLNK(stat.st_mode):
             seen = link_seen(path)
+        elif not S_ISREG(stat.st_mode):
+            return None   # a FIFO, say: never opened here; the assembling process says why
         else:
-            digest = unread_digest(stat.st_size) if limit is not None and stat.st_size > limit \
-                else file_digest(path)
+            try:
+                digest = unread_digest(stat.st_size) if limit is not None and stat.st_size > limit \
+                    else file_digest(path)
+            except FileNotFoundError:
+                raise SourceGone(path) from None
+            except OSError:   # not readable: the assembling process rejects it, saying why
+                return None
             seen = Seen(stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino, digest)
         self.hashed += 1
         self._new_sources[key] = seen

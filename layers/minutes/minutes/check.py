@@ -2,6 +2,7 @@
 meeting (its documents checked together, with its attachments, as publish would)."""
 from __future__ import annotations
 
+import errno
 import json
 import os
 from collections import defaultdict
@@ -11,8 +12,9 @@ from pathlib import Path
 from . import keys, running_notes
 from .document import DEFAULT_MAX_BYTES
 from .group import FILE_NAME as GROUP_FILE, is_group_file, parse_group
-from .meeting import SourceFile, assemble, linked_source, read_limit
+from .meeting import SourceFile, assemble, linked_source, read_limit, unreadable_source
 from .problems import Problem, Rejected
+from .regular_file import NotRegularFile, kind_of, read_regular
 
 
 @dataclass(frozen=True)
@@ -96,9 +98,11 @@ def check_paths(paths: list[Path], *, key: str | None = None, site_host: str = "
     """A verdict for every meeting among `paths` (files, and folders searched for minutes),
     in that order, then one for every group.yaml among them; many meetings are checked on
     every core (`workers`, default all)."""
-    found = {path: expand([path]) for path in paths}   # each folder walked once
+    refused: list[tuple[Path, OSError]] = []
+    found = {path: expand([path], refused) for path in paths}   # each folder walked once
     groups = [check_group(p, key=key if key and len(paths) == 1 else None)
               for path in paths for p in found[path] if p.name == GROUP_FILE]
+    groups += [_refused_verdict(path, failed) for path, failed in refused]
     meetings = _meetings([p for p in paths if p.is_dir() or p.name != GROUP_FILE], key, found)
     workers = workers or os.cpu_count() or 1
     if workers == 1 or len(meetings) < _PARALLEL_FROM:
@@ -116,6 +120,14 @@ def check_paths(paths: list[Path], *, key: str | None = None, site_host: str = "
             for at, verdict in zip(batch, found_verdicts):
                 verdicts[at] = verdict
     return verdicts + groups
+
+
+def _refused_verdict(path: Path, failed: OSError) -> Verdict:
+    """The verdict on what a folder walk could not enter or read (a linked or unreadable folder,
+    a FIFO), as `minutes build` says it (decision 88)."""
+    key = key_for(path) if isinstance(failed, NotRegularFile) else \
+        _key_for_resolved(_resolve(path, {}) / "-").rsplit("/", 1)[0] + "/"   # as what it holds
+    return Verdict(str(path), key, (unreadable_source(key, failed),), None, ((key, str(path)),))
 
 
 def _batches(meetings: list[_Meeting], workers: int) -> list[list[int]]:
@@ -145,7 +157,11 @@ def check_group(path: Path, *, key: str | None = None) -> Verdict:
     """The verdict on a group.yaml: read and checked as publish would (group.py)."""
     key = key or key_for(path)
     try:
-        info, problems = parse_group(path.read_bytes(), key=key)
+        data = read_regular(str(path))[0]
+    except OSError as failed:
+        return Verdict(str(path), key, (unreadable_source(key, failed),), None, ((key, str(path)),))
+    try:
+        info, problems = parse_group(data, key=key)
     except Rejected as rejected:
         return Verdict(str(path), key, tuple(rejected.problems), None, ((key, str(path)),))
     meta = {"group": info.group, "name": info.name, "url_path": f"/{info.group}/",
@@ -164,7 +180,8 @@ def check_keyed(files: dict[str, Path], *, site_host: str = "localhost",
             continue
         try:
             parsed = keys.parse_key(key)
-            ident = parsed.meeting_prefix if parsed.is_folder else key
+            # ok.md and ok.MD are one meeting (build assembles them together and rejects them)
+            ident = parsed.meeting_prefix if parsed.is_folder else f"{parsed.group}/{parsed.meeting}"
         except Rejected:
             ident = key   # a bad key is a meeting of its own; assemble says why
         grouped[ident][key] = path
@@ -204,7 +221,10 @@ def _meetings(paths: list[Path], key: str | None,
             folder_meeting = _is_folder_meeting(file_key)
             # By local place, not by key: two folders may give the same key (onnx/*/meetings/
             # 001-20190710.md all become minutes/meetings/001-20190710.md) yet are two meetings.
-            ident = resolved.parent if folder_meeting else resolved
+            # In one folder, files whose keys are one meeting (ok.md, ok.MD) are checked as one,
+            # as minutes build assembles them (and rejects them: duplicate-source).
+            ident = resolved.parent if folder_meeting else (resolved.parent, _meeting_of(file_key)) \
+                if _meeting_of(file_key) else resolved
             grouped[ident][file_key] = file
             if folder_meeting:
                 for sibling in _attachments_beside(file):
@@ -227,6 +247,13 @@ def _resolve(file: Path, folders: dict[Path, Path]) -> Path:
     return folders[parent] / file.name
 
 
+def _meeting_of(key: str) -> str | None:
+    try:
+        return keys.parse_key(key).meeting
+    except Rejected:
+        return None
+
+
 def _is_folder_meeting(key: str) -> bool:
     try:
         return keys.parse_key(key).is_folder
@@ -245,7 +272,12 @@ def _check_meeting(meeting: _Meeting, site_host: str, max_bytes: int) -> Verdict
     linked = next((k for k, p in meeting.files if p.is_symlink()), None)
     if linked is not None:   # never read, as minutes build does not read it (decision 78)
         return Verdict(file, key, (linked_source(linked),), None, paths)
-    sources = [_source(k, p) for k, p in meeting.files]   # each read once, if at all
+    sources = []
+    for k, p in meeting.files:   # each read once, if at all
+        try:
+            sources.append(_source(k, p))
+        except OSError as failed:   # not readable, not a regular file, gone: as build says
+            return Verdict(file, key, (unreadable_source(k, failed),), None, paths)
     if len(sources) == 1:
         found = _check_running_notes(file, key, sources[0].data, str(meeting.files[0][1]),
                                      site_host, max_bytes)
@@ -263,11 +295,9 @@ def _check_meeting(meeting: _Meeting, site_host: str, max_bytes: int) -> Verdict
 
 def _source(key: str, path: Path) -> SourceFile:
     """The file as `minutes build` reads it: one over its read limit is not read, only its
-    size is noted (meeting.read_limit)."""
-    limit = read_limit(key)
-    if limit is not None and (size := path.stat().st_size) > limit:
-        return SourceFile(key, b"", size)
-    return SourceFile(key, path.read_bytes())
+    size is noted (meeting.read_limit); only a regular file is read (a FIFO would hang)."""
+    data, stat = read_regular(str(path), read_limit(key))
+    return SourceFile(key, data) if data is not None else SourceFile(key, b"", stat.st_size)
 
 
 def _check_running_notes(file: str, key: str, data: bytes, path: str, site_host: str,
@@ -297,7 +327,7 @@ def _check_running_notes(file: str, key: str, data: bytes, path: str, site_host:
 def _verdict_name(meeting: _Meeting) -> tuple[str, str]:
     """(file, key) a verdict is about: the one Markdown file, or the meeting folder."""
     documents = [(k, p) for k, p in meeting.files if k.lower().endswith(".md")]
-    if len(documents) == 1:
+    if len(documents) == 1 or documents and not _is_folder_meeting(documents[0][0]):
         return str(documents[0][1]), documents[0][0]
     if len(meeting.files) == 1:   # an attachment rejected on its own (_not_utf8)
         return str(meeting.files[0][1]), meeting.files[0][0]
@@ -305,32 +335,54 @@ def _verdict_name(meeting: _Meeting) -> tuple[str, str]:
     return str(first_path.parent), first_key.rsplit("/", 1)[0] + "/"
 
 
-def expand(paths: list[Path]) -> list[Path]:
-    """Files as given; a folder means every Markdown file under it (hidden ones skipped)."""
+def expand(paths: list[Path], refused: list | None = None) -> list[Path]:
+    """Files as given; a folder means every Markdown file under it (hidden ones skipped).
+    `refused`: filled as _minutes_under fills it."""
     found = []
     for path in paths:
         if path.is_dir():
-            found += sorted(_minutes_under(path))
+            found += sorted(_minutes_under(path, refused))
         else:
             found.append(path)
     return found
 
 
-def _minutes_under(folder: Path):
+def _minutes_under(folder: Path, refused: list | None = None):
     """Markdown files and group.yaml under folder, not in hidden folders; as rglob("*") would
-    find them (symlinked folders are not entered; a symlinked file counts if it is a file)."""
-    for where, dirs, files in os.walk(folder):
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
+    find them, and symbolic links to nothing (rejected as any link). Symlinked folders are not
+    entered; a symlinked file counts (and is rejected: _check_meeting). `refused`: filled with
+    (path, OSError) of what is left out that `minutes build` reports too (decision 88): a linked
+    folder (ELOOP), a folder that cannot be read, a FIFO or device named as minutes."""
+    def unreadable(failed: OSError) -> None:
+        if refused is not None and not isinstance(failed, (FileNotFoundError, NotADirectoryError)):
+            refused.append((Path(failed.filename), failed))
+    for where, dirs, files in os.walk(folder, onerror=unreadable):
         here = Path(where)
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        if refused is not None:
+            for name in dirs:
+                if (here / name).is_symlink():   # os.walk lists it, does not enter it
+                    refused.append((here / name, OSError(errno.ELOOP, "a symbolic link",
+                                                         str(here / name))))
         for name in files:
-            if not name.startswith(".") and (name.lower().endswith(".md") or name == GROUP_FILE) \
-                    and (here / name).is_file():
-                yield here / name
+            if name.startswith(".") or not (name.lower().endswith(".md") or name == GROUP_FILE):
+                continue
+            path = here / name
+            if path.is_file() or path.is_symlink():
+                yield path
+            elif refused is not None:
+                try:
+                    mode = path.lstat().st_mode
+                except FileNotFoundError:   # gone since listed: as deleted
+                    continue
+                refused.append((path, NotRegularFile(str(path), kind_of(mode))))
 
 
 def has_minutes(folder: Path) -> bool:
-    """Whether expand([folder]) finds anything, without walking all of it."""
-    return next(_minutes_under(folder), None) is not None
+    """Whether expand([folder]) finds anything (or anything it must refuse), without walking
+    all of it."""
+    refused: list = []
+    return next(_minutes_under(folder, refused), None) is not None or bool(refused)
 
 
 def format_text(verdict: Verdict, verbose: bool = False) -> str:

@@ -404,6 +404,10 @@ def _build(args) -> int:
     except MinutesError as problem:   # the site folder cannot take the site (no traceback)
         print(f"minutes build: {problem}", file=sys.stderr)
         return EXIT_USAGE
+    except OSError as failed:   # SRC, SITE or the cache folder refused (permissions, space)
+        from .build import os_problem
+        print(f"minutes build: {os_problem(failed)}", file=sys.stderr)
+        return EXIT_USAGE
     _print_build(result, args.out)
     return EXIT_OK if not result.rejected else EXIT_INVALID
 

@@ -6,6 +6,7 @@ the attendees and any other document, with its attachments listed. Agenda only =
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import html
 import posixpath
 import re
@@ -19,6 +20,7 @@ from .links import START_TAG
 from .lazy_re import lazy
 from .model import Attachment, Heading, MeetingRecord
 from .problems import Problem, Rejected, error, for_scribe, warning
+from .regular_file import NotRegularFile
 from .render import render_markdown
 from .resources import resources_of
 from .summary import agenda_summary, summarize
@@ -46,12 +48,34 @@ def read_limit(key: str) -> int | None:
 
 
 def linked_source(key: str) -> Problem:
-    """The file at `key` is a symbolic link: never read, its meeting rejected (decision 78),
-    by `minutes build` and `minutes check` alike."""
+    """The file at `key` (a folder: `key` ends with '/') is a symbolic link: never read or
+    entered, its meeting (or what the folder holds) rejected (decisions 78 and 88), by
+    `minutes build` and `minutes check` alike."""
+    what = "folder" if key.endswith("/") else "file"
     return error("linked-source", f"{key} is a symbolic link: minutes build reads only regular "
                  "files under SRC, so that a link cannot publish a file from elsewhere on the "
-                 "machine that builds", "put the file itself there instead of the link",
+                 f"machine that builds", f"put the {what} itself there instead of the link",
                  file=key)
+
+
+def unreadable_source(key: str, failed: OSError) -> Problem:
+    """Why the source file (or folder: `key` ends with '/') at `key` could not be read, as
+    `minutes build` and `minutes check` say it (decision 88): a symbolic link, something
+    that is not a regular file (never opened for reading: a FIFO would wait for ever), or
+    what the system refused (no read permission, say). What it holds is rejected, never
+    dropped in silence."""
+    if failed.errno == errno.ELOOP:
+        return linked_source(key)
+    folder = key.endswith("/")
+    if isinstance(failed, NotRegularFile):
+        return error("source-not-a-file", f"{key} is {failed.kind}, not a regular file: "
+                     "minutes reads only regular files, and reading this one might never end",
+                     "put the file itself there, or move this out of the folder", file=key)
+    reason = failed.strerror or str(failed)
+    fix = "chmod u+rx on the folder" if folder else "chmod u+r on the file"
+    return error("source-unreadable", f"{key} cannot be read ({reason}): what it holds is left "
+                 "out of the site", f"give yourself read permission ({fix}), or move it out of "
+                 "the folder", file=key)
 
 
 @dataclass(frozen=True)
@@ -138,9 +162,15 @@ def _parse_all(files, first: keys.MeetingKey, max_bytes, group_name: str | None 
     problems: list[Problem] = []
     errors: list[Problem] = []
     attachments = []
+    doc_keys: dict[str, str] = {}
     for source in files:
         key = keys.parse_key(source.key)
         if key.is_markdown:
+            name = key.name.lower() or "minutes"
+            if name in doc_keys:   # ok.md and ok.MD: one would silently replace the other
+                errors.append(same_document(doc_keys[name], source.key))
+                continue
+            doc_keys[name] = source.key
             try:
                 doc = parse_document(source.data, key=key, max_bytes=max_bytes,
                                      group_name=group_name)
@@ -158,6 +188,15 @@ def _parse_all(files, first: keys.MeetingKey, max_bytes, group_name: str | None 
     if errors:
         raise Rejected(errors + [p for p in problems if p.is_error])
     return docs, problems, attachments
+
+
+def same_document(first: str, second: str) -> Problem:
+    """Two files whose names differ only in case are one document of one meeting (ok.md and
+    ok.MD, NOTES.md and notes.md): one page, so one of them would be dropped (decision 88)."""
+    return error("duplicate-source", f"{first} and {second} are the same document of one "
+                 "meeting (their names differ only in upper and lower case), and its page can "
+                 "show only one of them", "keep one file: merge what the other says into it, "
+                 "then delete the other", file=second)
 
 
 def unserved(key: str) -> Problem:

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from .build import BuildResult, build, source_files
+from .build import BuildResult, build, os_problem, source_files
 from .problems import MinutesError
 
 Signature = dict[str, tuple[int, int, int, int]]
@@ -32,7 +32,7 @@ def signature(src: Path) -> Signature | None:
     root = str(src)
     try:
         found = source_files(root)
-    except (FileNotFoundError, NotADirectoryError):
+    except OSError:   # not a folder, or not readable: the build says which
         return None
     out = {}
     for rel in found:
@@ -49,8 +49,8 @@ def watch(src: Path, out: Path, *, report: Callable[[BuildResult | MinutesError,
           sleep: Callable[[float], None] = time.sleep, **options) -> None:
     """Build SRC into OUT, then build again after each change, until stop() (the command: until
     Ctrl-C). report(result or the error that stopped a build, seconds) after each build: a build
-    refused (MinutesError: the site folder cannot take the site) is reported and the watch goes
-    on, since the next change may fix it. `options` are build()'s."""
+    refused (MinutesError: the site folder cannot take the site; or an OSError: a folder cannot
+    be read or written) is reported and the watch goes on, since the next change may fix it. `options` are build()'s."""
     seen: object = _NEVER
     while True:
         now = signature(src)
@@ -61,6 +61,8 @@ def watch(src: Path, out: Path, *, report: Callable[[BuildResult | MinutesError,
                 outcome: BuildResult | MinutesError = build(src, out, **options)
             except MinutesError as problem:
                 outcome = problem
+            except OSError as failed:   # SRC or the site folder refused: said, and watched on
+                outcome = MinutesError(os_problem(failed))
             report(outcome, time.perf_counter() - started)
         if stop():
             return

@@ -1,0 +1,47 @@
+"""A source file read from disk only when it is a regular file (`minutes build` and `check`).
+
+A FIFO opened for reading waits for a writer for ever, and a device may never end: each is
+refused by the stat of the open file, before a byte is read. The file is opened without
+following a symbolic link (decision 78) and without blocking (a FIFO's open would block too).
+"""
+from __future__ import annotations
+
+import os
+import stat
+
+_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
+_KINDS = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISSOCK, "a socket"),
+          (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+          (stat.S_ISDIR, "a folder"))
+
+
+class NotRegularFile(OSError):
+    """Where a source file should be there is something else (`kind`: in words)."""
+
+    def __init__(self, path: str, kind: str):
+        super().__init__(f"{path} is {kind}, not a regular file")
+        self.filename, self.kind = path, kind
+
+
+class SourceGone(Exception):
+    """A source file the scan listed was gone when read (`git checkout` switching branches
+    under `minutes build --watch`, say): the build scans again (build.build)."""
+
+
+def kind_of(mode: int) -> str:
+    return next((name for test, name in _KINDS if test(mode)), "not a regular file")
+
+
+def read_regular(path: str, limit: int | None = None) -> tuple[bytes | None, os.stat_result]:
+    """The file's bytes (None when it is larger than `limit`: not read) and its stat, from the
+    open file. OSError as open raises it (ELOOP: a symbolic link), or NotRegularFile."""
+    fd = os.open(path, _FLAGS)
+    try:
+        found = os.fstat(fd)
+        if not stat.S_ISREG(found.st_mode):
+            raise NotRegularFile(path, kind_of(found.st_mode))
+        with open(fd, "rb", closefd=False) as handle:
+            data = None if limit is not None and found.st_size > limit else handle.read()
+    finally:
+        os.close(fd)
+    return data, found
