@@ -161,6 +161,49 @@ def test_the_process_count_follows_the_meetings_to_assemble_not_the_archive(src,
     assert started == [2]
 
 
+def test_a_cold_build_forks_its_worker_before_it_makes_any_meetings_job(src, tmp_path,
+                                                                        monkeypatch):  # noqa: F811
+    """Decision 87: with a cache that knows no source, the worker is forked before the main
+    process makes its per-meeting jobs (pages of them the main process writes later would be
+    the worker's alone); a rebuild that assembles as many forks when it first has work, after
+    its jobs (it cannot know how many before it has compared each source with the cache)."""
+    from minutes import build as build_module
+    from minutes.forkpool import ForkPool
+    real_job, real_start, made, jobs_at_fork = build_module._job, ForkPool._start, [], []
+    monkeypatch.setattr(build_module, "_job", lambda *args: made.append(1) or real_job(*args))
+    monkeypatch.setattr(ForkPool, "_start",
+                        lambda pool: jobs_at_fork.append(len(made)) or real_start(pool))
+    monkeypatch.setattr(build_module, "SOLO_BELOW", 10)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    out, cache = tmp_path / "site", tmp_path / "cache"
+    build(src, out, site_url=SITE, cache_dir=cache)          # cold: 18 meetings
+    assert jobs_at_fork == [0]
+    for path in sorted(src.rglob("*.md")):                    # every meeting changed
+        path.write_text(path.read_text() + "\nOne more line.\n")
+    made.clear()
+    build(src, out, site_url=SITE, cache_dir=cache)
+    assert jobs_at_fork == [0, len(made)] and len(made) >= 10
+
+
+def test_a_cold_builds_early_worker_is_stopped_when_the_build_fails_before_its_pool_is_used(
+        src, tmp_path, monkeypatch):  # noqa: F811
+    from minutes import build as build_module
+    from minutes.forkpool import ForkPool
+    pools = []
+    real_start = ForkPool._start
+    monkeypatch.setattr(ForkPool, "_start", lambda pool: pools.append(pool) or real_start(pool))
+    monkeypatch.setattr(build_module, "SOLO_BELOW", 10)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+
+    def interrupted(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(build_module, "_jobs", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        build(src, tmp_path / "site", site_url=SITE, cache_dir=tmp_path / "cache")
+    assert len(pools) == 1 and not pools[0].started   # closed: its worker has ended
+
+
 def test_postings_of_the_first_and_last_dates_python_holds_fit_the_index():
     """index_files keeps postings as 32-bit ints: the ids of year 1 and year 9999 fit."""
     first, last = record(dt.date.min, "first", "g", "ancient"), record(dt.date.max, "last", "g", "future")

@@ -75,16 +75,17 @@ def gather(src: Path) -> dict[tuple[str, str], list[Path]]:
     return {meeting: [src / rel for rel in rels] for meeting, rels in _gather(str(src), {})[0].items()}
 
 
-def _gather(src: str, known: dict, refused: list | None = None
+def _gather(src: str, known: dict, refused: list | None = None, listed: tuple | None = None
             ) -> tuple[dict[tuple[str, str], list[str]], dict]:
     """gather() with relative paths, and what each path's key says (its meeting, or None: not
     part of one). `known`: what the last build found, so only new paths have their key parsed.
     `refused`: filled with (key, problem) of each folder not entered and each file not read
-    that a build would read (source_files' `refused`), to report them."""
+    that a build would read (source_files' `refused`), to report them. `listed`: _listed(src)
+    when the build has listed the files already."""
     meetings: dict[tuple[str, str], list[str]] = defaultdict(list)
     kinds = {}
-    odd: list | None = None if refused is None else []
-    for rel in source_files(src, odd):
+    files, odd = listed or _listed(src, refused is not None)
+    for rel in files:
         kind = kinds[rel] = known[rel] if rel in known else _kind(rel)
         if kind is not None:
             meetings[kind].append(rel)
@@ -93,6 +94,12 @@ def _gather(src: str, known: dict, refused: list | None = None
         if rel.endswith("/") or is_group_file(key) or _kind(rel) is not None:
             refused.append((key, unreadable_source(key, failed)))
     return dict(meetings), kinds
+
+
+def _listed(src: str, odd: bool = True) -> tuple[list[str], list | None]:
+    """(source_files(src), what it left out that is not hidden, or None when not asked)."""
+    left_out: list | None = [] if odd else None
+    return source_files(src, left_out), left_out
 
 
 def _kind(rel: str) -> tuple[str, str] | None:
@@ -642,21 +649,23 @@ def _build(src: Path, out: Path, *, site_url: str, max_bytes: int, workers: int 
     cache = BuildCache(Path(cache_dir) if cache_dir else None,
                        options=_cache_options(site_url, subscribe_url, max_bytes))
     config = (site_url, subscribe_url, cache.templates)
-    writer = None
+    writer = early = None
     try:
         result = BuildResult()
         infos = groups(src, result)
         names = {group: info.name for group, info in infos.items()}
         refused: list = []
-        jobs = _jobs(src, site_host, max_bytes, cache, names, refused)
+        listed = _listed(str(src))
+        early = _forked_early(listed[0], workers, cache, out)
+        jobs = _jobs(src, site_host, max_bytes, cache, names, refused, listed)
         cached = [job.digest and cache.meeting(job.digest) for job in jobs]
         todo = cached.count(None)
-        workers = max(1, workers or (1 if todo < SOLO_BELOW else os.cpu_count() or 1))
+        workers = early.workers if early else _processes(workers, todo)
         # With workers, the templates are compiled once the workers have their first meetings
         # (the main process's own start, while they assemble); a worker then loads them from
         # the cache's bytecode when it first renders (decision 65).
         meanwhile = (lambda: _renderer(*config).load_templates()) if workers > 1 and todo > 1 else None
-        with _Pool(workers, site=str(out), doing=_doing) as pool:
+        with early or _Pool(workers, site=str(out), doing=_doing) as pool:
             found: dict[str, str] = {}
             assembled = _assemble_all(pool, jobs, cached, site_host, max_bytes, cache, result,
                                       progress, names, meanwhile, found)
@@ -707,6 +716,8 @@ def _build(src: Path, out: Path, *, site_url: str, max_bytes: int, workers: int 
         result.hashed = cache.hashed
         return result
     except BaseException:
+        if early is not None:
+            early.close()   # forked before its `with` (a no-op once closed)
         cache.discard(_may_have_written(writer))
         raise
 
@@ -914,13 +925,37 @@ def _doing(fn) -> str:
     return "assembling meetings" if fn is _assemble_many else "writing pages and feeds"
 
 
+def _processes(asked: int | None, todo: int) -> int:
+    """Processes for a build that assembles `todo` meetings: as asked (--jobs), or one per
+    core from SOLO_BELOW meetings on."""
+    return max(1, asked or (1 if todo < SOLO_BELOW else os.cpu_count() or 1))
+
+
+def _forked_early(files: list[str], asked: int | None, cache: BuildCache, out: Path) -> _Pool | None:
+    """A cold build's pool, its workers forked at once (decision 87), or None. With a cache
+    that knows no source every meeting is assembled, so the processes can be decided on the
+    files listed (each .md file one meeting at most) before the main process makes its job
+    of each meeting: a worker forked after that shares the pages of those jobs, which the main
+    process then writes (reference counts, freeing), each page then copied and the old one
+    the worker's alone (0.9 MiB of its unique memory at 1,000 meetings). Otherwise the
+    workers are forked when first given work, as before."""
+    if not cache.cold:
+        return None
+    workers = _processes(asked, sum(rel.endswith(".md") for rel in files))
+    if workers < 2:
+        return None
+    pool = _Pool(workers, site=str(out), doing=_doing)
+    pool.start()
+    return pool
+
+
 def _jobs(src: Path, site_host: str, max_bytes: int, cache: BuildCache,
-          names: dict[str, str], refused: list) -> list[_Job]:
-    """A job per meeting under SRC; `refused` is filled as _gather fills it."""
+          names: dict[str, str], refused: list, listed: tuple | None = None) -> list[_Job]:
+    """A job per meeting under SRC; `refused` is filled as _gather fills it; `listed`: _listed(src)."""
     jobs = []
     root = str(src)
     prefix = os.path.join(root, "")
-    meetings, kinds = _gather(root, cache.memo("kinds"), refused)
+    meetings, kinds = _gather(root, cache.memo("kinds"), refused, listed)
     for rels in meetings.values():
         files = []
         for rel in rels:

@@ -378,6 +378,12 @@ class BuildCache:
         self._new_meetings: dict[str, tuple] = {}
         self.hashed = 0     # source files read to hash them (a rebuild reads only changed ones)
 
+    @property
+    def cold(self) -> bool:
+        """No source of a last build is known (no cache folder, a new one, or other code): the
+        build assembles every meeting."""
+        return not self._sources
+
     # -- sources ---------------------------------------------------------------------------
 
     def source_digest(self, key: str, path: str, limit: int | None = None) -> str | None:

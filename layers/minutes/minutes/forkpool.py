@@ -101,6 +101,12 @@ class ForkPool:
     def started(self) -> bool:
         return bool(self._workers)
 
+    def start(self) -> None:
+        """Fork the workers now rather than at the first map with work for two (forked before
+        the main process makes state they never use, they do not share its pages)."""
+        if self.workers > 1 and not self._workers:
+            self._start()
+
     def map(self, fn, items: list):
         """fn(item) of each item, in order. The items are queued at once; the main process
         helps when it asks for the results. One item alone goes to a worker only when the
