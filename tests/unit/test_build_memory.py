@@ -7,6 +7,7 @@ import datetime as dt
 import gc
 import json
 import os
+import random
 import weakref
 
 import pytest
@@ -49,6 +50,78 @@ def test_a_new_index_holds_one_whole_record_at_a_time_and_equals_search_files():
     made = dict(build_search.fresh(light, whole))
     assert made == search.search_files(records)
     assert most <= 2   # the one being indexed, and at most the one before it not yet collected
+
+
+def postings_held_at_once(docs, *, listed: int, again: bool, monkeypatch) -> tuple[dict, int, int]:
+    """index_files's files, the most postings (a word's array) alive at once, and how many
+    arrays it made in all."""
+    real, alive, counts = search.array.array, set(), [0, 0]
+
+    def tracked(code):
+        values = real(code)
+        alive.add(id(values))
+        weakref.finalize(values, alive.discard, id(values))
+        counts[1] += 1
+        return values
+
+    def noting_most(values):
+        counts[0] = max(counts[0], len(alive))
+        return real_deltas(values)
+
+    real_deltas = search._deltas
+    monkeypatch.setattr(search, "array", type("array_module", (), {"array": staticmethod(tracked)}))
+    monkeypatch.setattr(search, "_deltas", noting_most)
+    files = dict(search.index_files(docs, listed=listed, again=again))
+    monkeypatch.undo()
+    return files, counts[0], counts[1]
+
+
+def test_a_new_index_made_in_passes_holds_a_share_of_the_postings_and_equals_search_files(monkeypatch):
+    """With docs it may read again (a cold build's), index_files makes the term files in
+    search.PASSES passes, each holding the postings of its files' words alone (decision 86):
+    the same files, a quarter of the postings at a time, about."""
+    rng = random.Random(86)
+    vocabulary = ["".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(6)) for _ in range(400)]
+    records = [record(dt.date(2022, 1, 1) + dt.timedelta(days=n // 3), f"m{n}", f"g{n % 4}",
+                      " ".join(rng.sample(vocabulary, 40))) for n in range(60)]
+    ids = search.doc_ids(records)
+    docs = sorted((ids[(r.group, r.meeting)], r.with_changes(content_html=""), search.packed_terms(r))
+                  for r in records)
+    assert search.shard_count(len(records)) >= search.PASSES
+    once, most_once, made_once = postings_held_at_once(docs, listed=len(records), again=False,
+                                                       monkeypatch=monkeypatch)
+    passes, most, made = postings_held_at_once(docs, listed=len(records), again=True, monkeypatch=monkeypatch)
+    assert passes == once == search.search_files(records)
+    assert list(passes) != list(once)   # the term files come pass by pass
+    assert made == made_once == most_once   # every word's postings, all alive at once in one pass
+    assert 0 < most <= made // 2
+
+
+def test_passes_read_any_words_right_and_an_index_of_fewer_files_than_passes():
+    """A Words whose strings are not grouped by pass (made elsewhere) is read right, only
+    slower; an archive of fewer term files than passes takes one pass per file."""
+    records = many()
+    ids = search.doc_ids(records)
+    plain = [(ids[(r.group, r.meeting)], r.with_changes(content_html=""),
+              search.Words(*(" ".join(part.split()) for part in search.packed_terms(r))))
+             for r in records]
+    assert all("\n" not in words.other for _, _, words in plain)
+    assert dict(search.index_files(sorted(plain), listed=len(records), again=True)) == search.search_files(records)
+    few = records[:15]
+    assert search.shard_count(len(few)) == 2 < search.PASSES
+    ids = search.doc_ids(few)
+    docs = sorted((ids[(r.group, r.meeting)], r, None) for r in few)
+    assert dict(search.index_files(docs, listed=len(few), again=True)) == search.search_files(few)
+
+
+def test_packed_words_come_grouped_by_the_pass_that_makes_their_term_file():
+    for r in many()[:10]:
+        packed = search.packed_terms(r)
+        for found in (packed.title, packed.other):
+            parts = found.split("\n")
+            assert len(parts) == search.PASSES
+            for at, part in enumerate(parts):
+                assert all(int(search.shard_key(word), 16) % search.PASSES == at for word in part.split())
 
 
 def test_listing_units_make_exactly_what_listing_files_makes():

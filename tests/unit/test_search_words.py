@@ -255,7 +255,7 @@ def test_prefixes_not_seen_yet_are_hashed_where_they_are_missed(monkeypatch):
     # packed_terms looks each prefix up in C (the memo's __getitem__); a prefix the process has
     # not seen is hashed by the memo's __missing__ alone, amid prefixes it has seen.
     from minutes import search
-    monkeypatch.setattr(search, "_SHARD_OF", search._ShardMemo({"sta": search._SHARD_OF["sta"]}))
+    monkeypatch.setattr(search, "_PLACE_OF", search._PlaceMemo({"sta": search._PLACE_OF["sta"]}))
     text = "<p>Stable stablehlo ста́тус 日本語 v1.2 don't x ab Ωmega naïve</p>"
     record = MeetingRecord(group="openxla", meeting="2022-09-20-sig", segment="2022-09-20-sig",
                            title="Standup naïve", date=dt.date(2022, 9, 20), summary="",
@@ -264,4 +264,4 @@ def test_prefixes_not_seen_yet_are_hashed_where_they_are_missed(monkeypatch):
     found = set(packed.title.split()) | set(packed.other.split())
     assert {"stable", "stablehlo", "日本語", "v1.2", "don't", "x", "ab", "ωmega", "naïve"} <= found
     assert packed.shards.split() == sorted({fnv_shard(word) for word in found})
-    assert set(search._SHARD_OF) == {word[:3] for word in found} | {"sta"}
+    assert set(search._PLACE_OF) == {word[:3] for word in found} | {"sta"}

@@ -398,19 +398,29 @@ class _Search:
     old: dict                                        # path -> Written: the last build's search files
 
 
-def _make_search(work: _Search) -> list[tuple[str, Written, bool]]:
-    """Make and write a new search index (search.index_files: one whole record at most held at
-    a time, and the postings), each file as it is made."""
-    loaded: dict = {}
+class _Docs:
+    """The docs of a new search index, each meeting's words (else its whole record) read from
+    the store afresh each time they are iterated: search.index_files makes the term files in
+    passes, and holding every meeting's words between them would cost more than the postings
+    the passes save."""
 
-    def docs():
-        for doc_id, record, words_at, whole_at in work.docs:
+    def __init__(self, work: _Search):
+        self._work = work
+
+    def __iter__(self):
+        loaded: dict = {}
+        for doc_id, record, words_at, whole_at in self._work.docs:
             packed = stored_words(*words_at) if words_at is not None else None
             yield (doc_id, record, packed) if packed is not None \
                 else (doc_id, whole_record(*whole_at, loaded), None)
+
+
+def _make_search(work: _Search) -> list[tuple[str, Written, bool]]:
+    """Make and write a new search index (search.index_files: one whole record at most held at
+    a time, and the postings of one pass), each file as it is made."""
     folders: set[str] = set()
     return [_put(path, _target(work.prefix, path), body, work.old.get(path), folders)
-            for path, body in search.index_files(docs(), listed=work.listed)]
+            for path, body in search.index_files(_Docs(work), listed=work.listed, again=True)]
 
 
 def _second_phase(job: tuple) -> list[tuple[str, Written, bool]]:

@@ -127,10 +127,12 @@ class Words(NamedTuple):
     cost of a dict of hundreds of words: `minutes build` finds a meeting's words where it
     assembles the meeting (in any process) and stores them with it, so the process writing the
     index does not find every meeting's words alone. A word never holds whitespace (words()
-    splits on it), so spaces separate them; their order means nothing (the index sorts what
-    it writes)."""
-    title: str     # the words of the title (terms() True), space-separated
-    other: str     # the other words (terms() False), space-separated
+    splits on it), so whitespace separates them: packed_terms puts the words of each pass
+    (_PlaceMemo) together, PASSES parts in pass order with a newline between two, so that each
+    pass of index_files splits out its own; within a part, order means nothing (the index
+    sorts what it writes). A Words with other whitespace is read right, only slower."""
+    title: str     # the words of the title (terms() True), whitespace-separated
+    other: str     # the other words (terms() False), whitespace-separated
     shards: str    # keys_entry(record): the shards its words are in, space-separated
 
 
@@ -142,14 +144,44 @@ def packed_terms(record: MeetingRecord, shown: str | None = None) -> Words:
     rest = _word_set(_rest_text(record) if shown is None
                      else f"{record.group} {record.date.isoformat()} {shown}")
     rest -= title
-    return Words(" ".join(title), " ".join(rest), " ".join(sorted(_shards(rest) | _shards(title))))
+    title, title_places = _by_pass(title)
+    rest, places = _by_pass(rest)
+    places.update(title_places)
+    return Words(title, rest, " ".join(map(_HEX.__getitem__, sorted(map(_SHARD_BITS, places)))))
 
 
-def _shards(found: set[str]) -> set[str]:
-    """{shard_key(word) for word in found}: a look-up per word's prefix (a prefix not seen yet
-    in this process is hashed by _ShardMemo.__missing__, alone), with no set of the prefixes
-    made first (as dear as the look-ups it would save)."""
-    return set(map(_SHARD_OF.__getitem__, map(_PREFIX, found)))
+# index_files makes the term files in this many passes (fewer when there are fewer files), each
+# holding the postings of the words of its files alone: a quarter of the postings at a time
+# (~1.2 MiB instead of ~4.7 at 1,000 meetings: the main process's share of a cold build's peak
+# memory, decision 86). A pass reads each meeting's packed words again (~7 ms per 1,000).
+PASSES = 4
+_PASS_STARTS = [at * SHARDS for at in range(1, PASSES)]   # the first place of each pass but the first
+
+
+def _by_pass(found: set[str]) -> tuple[str, set[int]]:
+    """The words space-separated, those of each pass together, in pass order, a newline
+    between two passes' (PASSES parts, empty ones too); and the places of the words (_PlaceMemo).
+    In C: the places looked up by prefix, the words' order sorted by place, a bisection per
+    pass (a memo by word would be ~1 MiB more in each process while it assembles)."""
+    found = list(found)
+    places = list(map(_PLACE_OF.__getitem__, map(_PREFIX, found)))
+    order = sorted(range(len(found)), key=places.__getitem__)
+    ordered = list(map(places.__getitem__, order))
+    found = list(map(found.__getitem__, order))
+    cuts = [0, *[bisect.bisect_left(ordered, start) for start in _PASS_STARTS], len(found)]
+    return "\n".join([" ".join(found[start:end]) for start, end in zip(cuts, cuts[1:])]), set(places)
+
+
+def _pass_words(packed: str, at: int, passes: int) -> list[str]:
+    """The words of `packed` (a Words string) whose term file pass `at` of `passes` makes:
+    its own parts (packed_terms's), or, of a string not made so, each word's pass looked up."""
+    if passes == 1:
+        return packed.split()
+    parts = packed.split("\n")
+    if len(parts) == PASSES:
+        return parts[at].split() if passes == PASSES else \
+            " ".join(parts[at::passes]).split()
+    return [word for word in packed.split() if _PLACE_OF[word[:KEY_LENGTH]] // SHARDS % passes == at]
 
 
 def _word_set(text: str) -> set[str]:
@@ -200,22 +232,31 @@ def terms(record: MeetingRecord) -> dict[str, bool]:
 def shard_key(word: str) -> str:
     """The shard a word is in: its prefix's FNV-1a hash (32 bits, of the UTF-8) modulo SHARDS,
     in hex (static/search.js computes the same)."""
-    return _SHARD_OF[word[:KEY_LENGTH]]
+    return _HEX[_PLACE_OF[word[:KEY_LENGTH]] & (SHARDS - 1)]
 
 
-class _ShardMemo(dict):
-    """prefix -> shard_key, each prefix hashed once per process (a few thousand prefixes): a
-    look-up that misses computes it here, so callers map over prefixes in C (`__getitem__`)."""
+class _PlaceMemo(dict):
+    """prefix -> its words' place, each prefix hashed once per process (a few thousand
+    prefixes): a look-up that misses computes it here, so callers map over prefixes in C
+    (`__getitem__`). A place is pass * SHARDS + the shard's number, where pass is that number
+    modulo PASSES: the pass of index_files that makes the term file (a file is a shard
+    modulo a count of files, a power of two, so every word of a file has the same pass when
+    there are PASSES files or more). So one look-up gives both the shard (place % SHARDS) and,
+    sorting by place, each pass's words together."""
 
-    def __missing__(self, prefix: str) -> str:
+    def __missing__(self, prefix: str) -> int:
         value = 0x811C9DC5
         for byte in prefix.encode("utf-8"):
             value = ((value ^ byte) * 0x01000193) & 0xFFFFFFFF
-        shard = self[prefix] = f"{value % SHARDS:03x}"
-        return shard
+        shard = value % SHARDS
+        place = self[prefix] = _PLACES[shard % PASSES * SHARDS + shard]
+        return place
 
 
-_SHARD_OF = _ShardMemo()
+_PLACE_OF = _PlaceMemo()
+_PLACES = list(range(PASSES * SHARDS))             # one int object per place, shared by the memo
+_HEX = [f"{shard:03x}" for shard in range(SHARDS)]  # the name of each shard (shard_key's)
+_SHARD_BITS = (SHARDS - 1).__and__                  # place -> shard (SHARDS: a power of two)
 _PREFIX = operator.itemgetter(slice(0, KEY_LENGTH))
 
 
@@ -547,43 +588,52 @@ def search_files(records: Iterable[MeetingRecord]) -> dict[str, bytes]:
 
 
 def index_files(docs: Iterable[tuple[int, MeetingRecord, Words | None]], *,
-                listed: int) -> Iterator[tuple[str, bytes]]:
+                listed: int, again: bool = False) -> Iterator[tuple[str, bytes]]:
     """search_files's files from (id, listed record, its packed_terms or None) in id order, one
     record at a time (so `docs` may load each when asked), in an archive of `listed` listed
     meetings (the count of shards follows it): a week's d/ and k/ files once its last meeting
-    has come, then every shard, then meta.json. With its words given, a record needs only what a
+    has come, then the shards, then meta.json. With its words given, a record needs only what a
     result shows (doc_entry: a light record will do); without, its words are found from its
     content. What is held meanwhile is the postings (4 bytes each: every id of a date Python
-    can hold, times two, fits in a signed 32-bit int) and one week's entries, not the records."""
-    postings: dict[str, array.array] = {}
-    get = postings.get
-    week, results, named, last = None, {}, {}, None
-    for doc_id, record, packed in docs:
-        if last is not None and doc_id <= last:
-            raise ValueError(f"index_files: ids must come in increasing order ({doc_id} after {last})")
-        last = doc_id
-        if week_of(doc_id) != week:
-            if week is not None:
-                yield from _week_files(week, results, named)
-            week, results, named = week_of(doc_id), {}, {}
-        if packed is None:
-            packed = packed_terms(record)
-        for value, found in ((doc_id * 2, packed.other), (doc_id * 2 + 1, packed.title)):
-            for word in found.split():
-                values = get(word)
-                if values is None:
-                    postings[word] = values = array.array("i")
-                values.append(value)
-        results[doc_id] = doc_entry(record)
-        named[doc_id] = packed.shards
-    if week is not None:
-        yield from _week_files(week, results, named)
+    can hold, times two, fits in a signed 32-bit int) and one week's entries, not the records.
+    `again`: `docs` may be iterated again (a sequence, or an iterable that reads them afresh
+    each time): the shards are then made in passes (PASSES, or one per file when there are
+    fewer), each pass reading the docs once more and holding only the postings of its files."""
     count = shard_count(listed)
-    by_shard: dict[str, list[str]] = {}
-    for word in sorted(postings):
-        by_shard.setdefault(file_key(shard_key(word), count), []).append(word)
-    for shard in sorted(by_shard):
-        yield shard_path(shard), _json({"w": {word: _deltas(postings.pop(word)) for word in by_shard.pop(shard)}})
+    passes = min(PASSES, count) if again else 1
+    for at in range(passes):
+        postings: dict[str, array.array] = {}
+        get = postings.get
+        week, results, named, last = None, {}, {}, None
+        for doc_id, record, packed in docs:
+            if at == 0:
+                if last is not None and doc_id <= last:
+                    raise ValueError(f"index_files: ids must come in increasing order ({doc_id} after {last})")
+                last = doc_id
+                if week_of(doc_id) != week:
+                    if week is not None:
+                        yield from _week_files(week, results, named)
+                    week, results, named = week_of(doc_id), {}, {}
+            if packed is None:
+                packed = packed_terms(record)
+            for value, found in ((doc_id * 2, packed.other), (doc_id * 2 + 1, packed.title)):
+                for word in _pass_words(found, at, passes):
+                    values = get(word)
+                    if values is None:
+                        postings[word] = values = array.array("i")
+                    values.append(value)
+            if at == 0:
+                results[doc_id] = doc_entry(record)
+                named[doc_id] = packed.shards
+        if week is not None:
+            yield from _week_files(week, results, named)
+            results = named = None
+        by_shard: dict[str, list[str]] = {}
+        for word in sorted(postings):
+            by_shard.setdefault(file_key(shard_key(word), count), []).append(word)
+        for shard in sorted(by_shard):
+            yield shard_path(shard), _json({"w": {word: _deltas(postings.pop(word)) for word in by_shard.pop(shard)}})
+        del postings, get
     meta = meta_file(listed)
     if meta is not None:
         yield META_PATH, meta
