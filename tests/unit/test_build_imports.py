@@ -71,6 +71,27 @@ def test_a_rebuild_imports_only_what_its_path_uses(tmp_path):
         assert not loaded(modules, "feedgen") and not loaded(modules, "lxml")
 
 
+def test_a_build_with_a_worker_process_forks_it_without_multiprocessing(tmp_path):
+    """Decision 87: the pool forks its workers itself (os.fork); multiprocessing and what it
+    pulls in (socket, subprocess) were ~1 MiB of the main process's memory."""
+    src, out, cache = tmp_path / "src", tmp_path / "site", tmp_path / "cache"
+    for day in range(60):
+        write(src / "wg" / f"2024-{1 + day // 28:02d}-{1 + day % 28:02d}-sync.md", f"# Sync {day}\n\n- a\n")
+    code = ("import json, os, sys\nfrom minutes import build, cli\nforked = []\n"
+            "real = build._Pool._start\n"
+            "build._Pool._start = lambda pool: forked.append(pool.workers) or real(pool)\n"
+            f"code = cli.main(['build', {str(src)!r}, '--out', {str(out)!r}, '--base-url', {SITE!r},"
+            f" '--cache-dir', {str(cache)!r}, '--jobs', '2'])\n"
+            "print(json.dumps([code, forked, sorted(sys.modules)]))")
+    lines = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                           text=True).stdout.splitlines()
+    code, forked, modules = json.loads(lines[-1])
+    assert code == 0 and forked == [2]
+    assert {name: loaded(set(modules), name) for name in ("multiprocessing", "socket", "subprocess")} \
+        == {"multiprocessing": set(), "socket": set(), "subprocess": set()}
+    assert len(list(out.glob("wg/2024-*/index.html"))) == 60
+
+
 def test_a_correction_that_keeps_the_front_matter_imports_no_yaml(tmp_path):
     """The build cache remembers each meeting's parsed front matter by its text (decision 60):
     a rebuild after a correction of the minutes alone reads it from there; a change to the

@@ -71,7 +71,7 @@ def test_a_worker_killed_in_the_middle_of_sending_a_result_stops_the_pool_at_onc
                 list(pool.map(half_then_die, list(range(8))))
         except WorkerDied as died:
             print(died)
-        print("exit codes:", [w.process.exitcode for w in pool._workers] or "all reaped")
+        print("exit codes:", [w.exitcode for w in pool._workers] or "all reaped")
         """)
     assert done.returncode == 0, done.stderr
     assert "was killed by SIGKILL" in done.stdout and "while testing" in done.stdout
@@ -96,7 +96,7 @@ def test_a_worker_killed_from_outside_is_named_with_its_signal_and_the_others_st
                 list(results)
         except WorkerDied as died:
             print(died)
-        print("ended:", [w.process.exitcode for w in workers])
+        print("ended:", [w.exitcode for w in workers])
         """)
     assert done.returncode == 0, done.stderr
     killed = next(line.split()[1] for line in done.stdout.splitlines() if line.startswith("killed"))

@@ -14,14 +14,19 @@ and one killed while the main process had taken items back (Future.cancel) makes
 die of InvalidStateError before it stops the other workers; its queues also
 share process-wide locks that a killed worker may leave held. multiprocessing.Pool waits for
 a lost item for ever (bpo-22393); loky starts fresh interpreters (no fork: each worker would
-import everything again, and not share the main process's pages).
+import everything again, and not share the main process's pages). A worker is os.fork()ed, not
+a multiprocessing.Process (decision 87): the pool used nothing else of multiprocessing, whose
+import (with socket, selectors' cousins, subprocess) was ~1 MiB of the main process, and whose
+start-up code in the worker wrote to pages the worker then had to copy.
 """
 from __future__ import annotations
 
 import os
 import pickle
 import struct
+import sys
 import threading
+import time
 from collections import deque
 
 _QUEUED, _SENT, _MINE, _DONE = range(4)
@@ -49,13 +54,11 @@ class _Remote(Exception):
 
 
 class _Worker:
-    def __init__(self, context, others: list):
+    def __init__(self, others: list):
         tasks_read, self.tasks = os.pipe()
         self.results, results_write = os.pipe()
-        self.process = context.Process(target=_serve, daemon=True,
-                                       args=(tasks_read, results_write,
-                                             [self.tasks, self.results, *others]))
-        self.process.start()
+        self.pid = _fork(tasks_read, results_write, [self.tasks, self.results, *others])
+        self.exitcode: int | None = None    # once it has ended and been waited for
         os.close(tasks_read)
         os.close(results_write)
         os.set_blocking(self.tasks, False)
@@ -63,13 +66,28 @@ class _Worker:
         self.out = bytearray()              # bytes to send it, as its pipe takes them
         self.writing = False                # waiting for its pipe to take them
 
-    @property
-    def pid(self) -> int:
-        return self.process.pid
+    def poll(self, wait: bool = False) -> int | None:
+        """Its exit code once it has ended (-N: killed by signal N; os.waitstatus_to_exitcode,
+        as multiprocessing's), None while it runs."""
+        if self.exitcode is None:
+            try:
+                pid, status = os.waitpid(self.pid, 0 if wait else os.WNOHANG)
+            except ChildProcessError:   # waited for already
+                return self.exitcode
+            if pid:
+                self.exitcode = os.waitstatus_to_exitcode(status)
+        return self.exitcode
 
     def ended(self) -> tuple[int, int | None]:
-        self.process.join(timeout=2)   # its pipe ends a moment before it can be waited for
-        return self.pid, self.process.exitcode
+        deadline = time.monotonic() + 2   # its pipe ends a moment before it can be waited for
+        while self.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.005)
+        return self.pid, self.exitcode
+
+    def kill(self) -> None:
+        if self.poll() is None:
+            import signal   # only once a worker has died
+            os.kill(self.pid, signal.SIGKILL)
 
 
 class ForkPool:
@@ -159,11 +177,8 @@ class ForkPool:
             raise (self.died or WorkerDied).of(ended, self.doing(fn), self.site)
 
     def _start(self) -> None:
-        import multiprocessing
-        context = multiprocessing.get_context("fork")
         for _ in range(self.workers - 1):   # each closes the pipes of those forked before it
-            self._workers.append(_Worker(context, [fd for w in self._workers
-                                                   for fd in (w.tasks, w.results)]))
+            self._workers.append(_Worker([fd for w in self._workers for fd in (w.tasks, w.results)]))
         self._wake = os.pipe()
         os.set_blocking(self._wake[1], False)
         self._thread = threading.Thread(target=self._dispatch, name="minutes-forkpool", daemon=True)
@@ -259,7 +274,7 @@ class ForkPool:
         with self._lock:
             if ended is not None:
                 ended += [w.ended() for w in self._workers
-                          if w.process.exitcode is not None and w.pid != ended[0][0]]
+                          if w.poll() is not None and w.pid != ended[0][0]]
                 fn = next((item.fn for w in self._workers for item in w.sent), None)
                 self._died = (ended, fn)
             else:
@@ -279,12 +294,12 @@ class ForkPool:
         self._poke()
         self._thread.join()
         for worker in self._workers:
-            if self._died is not None and worker.process.exitcode is None:
-                worker.process.kill()
+            if self._died is not None:
+                worker.kill()
             for fd in (worker.tasks, worker.results):
                 os.close(fd)   # a worker reads the end of its tasks pipe as the order to stop
         for worker in self._workers:
-            worker.process.join()
+            worker.poll(wait=True)
         os.close(self._wake[0])
         os.close(self._wake[1])
         self._workers = []
@@ -312,6 +327,31 @@ def _read_exactly(fd: int, size: int) -> bytes:
 def _read_framed(fd: int) -> bytes:
     (size,) = _HEADER.unpack(_read_exactly(fd, _HEADER.size))
     return _read_exactly(fd, size)
+
+
+def _fork(tasks: int, results: int, inherited: list[int]) -> int:
+    """Fork a worker process that serves `tasks` until their end (_serve); its pid."""
+    for stream in (sys.stdout, sys.stderr):   # what is buffered here is written once, by this process
+        try:
+            stream.flush()
+        except (AttributeError, OSError, ValueError):   # None, closed, a closed pipe
+            pass
+    pid = os.fork()
+    if pid:
+        return pid
+    code = 1
+    try:
+        _serve(tasks, results, inherited)
+        code = 0
+    except BaseException:   # noqa: BLE001 - an unexpected failure of the worker itself, told as multiprocessing told it
+        import traceback
+        print(f"worker process {os.getpid()}:", file=sys.stderr)
+        traceback.print_exc()
+    finally:
+        try:
+            sys.stderr.flush()
+        finally:
+            os._exit(code)   # never back into the main process's stack; no atexit handlers
 
 
 def _serve(tasks: int, results: int, inherited: list[int]) -> None:

@@ -19,7 +19,7 @@ _CAUSES = {
 
 
 def how_it_ended(exitcode: int) -> str:
-    """`multiprocessing.Process.exitcode` in words: -N is death by signal N."""
+    """A worker's exit code in words (os.waitstatus_to_exitcode's: -N is death by signal N)."""
     if exitcode >= 0:
         return f"exited with code {exitcode}"
     try:
