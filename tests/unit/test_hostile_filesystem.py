@@ -323,3 +323,50 @@ def test_a_worker_whose_main_process_was_killed_exits_quietly(tmp_path):
     err = done.stderr.read()   # until the worker, which shares it, has ended too
     done.wait(timeout=30)
     assert "Traceback" not in err and "BrokenPipeError" not in err, err
+
+
+# --- a Markdown file over max_bytes ---------------------------------------------------------
+
+def test_a_markdown_file_over_max_bytes_is_rejected_by_its_size_as_publish_rejects_its_bytes(src, tmp_path):
+    """Build and check read it whole before too-large rejected it; now its stat decides (as
+    for an attachment, decision 85), with the words publish gives for the same bytes, and a
+    file exactly at the limit is read and built."""
+    from minutes.document import parse_document
+    from minutes.keys import parse_key
+    from minutes.problems import Rejected
+    body = GOOD.encode()
+    write(src / "wg" / "2024-01-05-at.md", body)
+    write(src / "wg" / "2024-01-06-over.md", body + b"x")
+    key = "minutes/wg/2024-01-06-over.md"
+    with pytest.raises(Rejected) as publish:   # what the pipeline says of these bytes
+        parse_document(body + b"x", key=parse_key(key), max_bytes=len(body))
+    expected = said(p.in_file(key) for p in publish.value.problems)
+    result = build(src, tmp_path / "site", site_url=SITE, workers=1, max_bytes=len(body))
+    assert said(p for problems in result.rejected.values() for p in problems) == expected
+    assert "wg/2024-01-05-at/index.html" in site_bytes(tmp_path / "site")
+    verdicts = check_paths([src], max_bytes=len(body), workers=1)
+    assert said(p for v in verdicts for p in v.problems if p.is_error) == expected
+
+
+def test_a_huge_markdown_file_is_never_read_so_memory_stays_flat(src, tmp_path):
+    """A 1 GiB sparse .md: build (cold, then from its cache after it grew) and check each
+    peak far below its size (before: RSS past 1 GiB)."""
+    huge = src / "wg" / "2024-01-07-huge.md"
+    with open(huge, "wb") as handle:
+        handle.truncate(1024 ** 3)
+    script = ("import sys, os; from pathlib import Path; from minutes.build import build; "
+              "from minutes.check import check_paths; src, tmp = Path(sys.argv[1]), Path(sys.argv[2]); "
+              "r = build(src, tmp / 'site', site_url='https://x.org', workers=1, cache_dir=tmp / 'cache'); "
+              "os.truncate(sys.argv[3], 1024 ** 3 + 1); "
+              "r2 = build(src, tmp / 'site', site_url='https://x.org', workers=1, cache_dir=tmp / 'cache'); "
+              "v = check_paths([src], workers=1); "
+              "print(*[p.code for p in r.rejected['minutes/wg/2024-01-07-huge.md']], "
+              "*[p.code for p in r2.rejected['minutes/wg/2024-01-07-huge.md']], "
+              "*[p.code for x in v for p in x.problems if p.is_error]); "
+              # VmHWM: this process's own peak (ru_maxrss keeps the forking pytest's across exec)
+              "print(next(l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')))")
+    done = subprocess.run([sys.executable, "-c", script, str(src), str(tmp_path), str(huge)],
+                          check=True, capture_output=True, text=True, timeout=300)
+    codes, peak = done.stdout.splitlines()
+    assert codes == "too-large too-large too-large"
+    assert int(peak) / 1024 < 256

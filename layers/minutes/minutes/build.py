@@ -251,7 +251,7 @@ def _assemble_one(job: tuple[str, _Job, int, str | None, dict | None]) -> tuple[
     sources, seen, refused = [], {}, None
     for key, path, sha in meeting.files:
         try:
-            data, read_seen = read_source(path, read_limit(key))
+            data, read_seen = read_source(path, read_limit(key, max_bytes))
         except OSError as failed:   # a link, a FIFO, not readable (SourceGone passes through)
             data, read_seen = b"", refused_seen(path, failed)
             refused = refused or unreadable_source(key, failed)
@@ -970,7 +970,7 @@ def _jobs(src: Path, site_host: str, max_bytes: int, cache: BuildCache,
         files = []
         for rel in rels:
             key, path = keys.PREFIX + rel, prefix + rel
-            files.append((key, path, cache.source_digest(key, path, read_limit(key))))
+            files.append((key, path, cache.source_digest(key, path, read_limit(key, max_bytes))))
         group = keys.group_of_key(files[0][0]) if files else ""
         jobs.append(_job(site_host, max_bytes, names.get(group), tuple(files)))
     cache.keep_memo("kinds", kinds)

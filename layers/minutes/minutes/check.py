@@ -275,7 +275,7 @@ def _check_meeting(meeting: _Meeting, site_host: str, max_bytes: int) -> Verdict
     sources = []
     for k, p in meeting.files:   # each read once, if at all
         try:
-            sources.append(_source(k, p))
+            sources.append(_source(k, p, max_bytes))
         except OSError as failed:   # not readable, not a regular file, gone: as build says
             return Verdict(file, key, (unreadable_source(k, failed),), None, paths)
     if len(sources) == 1:
@@ -293,10 +293,10 @@ def _check_meeting(meeting: _Meeting, site_host: str, max_bytes: int) -> Verdict
     return Verdict(file, key, assembled.problems, meta, paths, assembled.notes)
 
 
-def _source(key: str, path: Path) -> SourceFile:
+def _source(key: str, path: Path, max_bytes: int) -> SourceFile:
     """The file as `minutes build` reads it: one over its read limit is not read, only its
     size is noted (meeting.read_limit); only a regular file is read (a FIFO would hang)."""
-    data, stat = read_regular(str(path), read_limit(key))
+    data, stat = read_regular(str(path), read_limit(key, max_bytes))
     return SourceFile(key, data) if data is not None else SourceFile(key, b"", stat.st_size)
 
 

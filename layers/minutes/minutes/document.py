@@ -111,15 +111,20 @@ def read_text(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[str, lis
     return _decode(data, max_bytes)
 
 
+def too_large(size: int, max_bytes: int) -> Problem:
+    """A Markdown file over the size limit (meeting._parse_all says it of one not read)."""
+    return error("too-large", f"The file is {size:,} bytes; the limit is {max_bytes:,}.",
+                 "Split it into one file per meeting, or move large content (slides, logs) "
+                 "into attachments.")
+
+
 def _decode(data: bytes, max_bytes: int) -> tuple[str, list[Problem]]:
     """The text, and what was fixed on the way as warnings. Only what makes the bytes
     unreadable or not minutes (size, binary, empty, a whole HTML page) is rejected: an
     encoding that can be told apart (UTF-16 with its byte order mark, Windows-1252) is read,
     stray bytes become U+FFFD, invisible control characters are removed, each with a warning."""
     if len(data) > max_bytes:
-        raise Rejected([error("too-large", f"The file is {len(data):,} bytes; the limit is "
-                              f"{max_bytes:,}.", "Split it into one file per meeting, or move "
-                              "large content (slides, logs) into attachments.")])
+        raise Rejected([too_large(len(data), max_bytes)])
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         text, problems = _utf16(data)
     elif b"\x00" in data[:8192]:

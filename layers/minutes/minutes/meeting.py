@@ -14,7 +14,7 @@ import urllib.parse
 from dataclasses import dataclass
 
 from . import keys, plaintext
-from .document import DEFAULT_MAX_BYTES, Document, parse_document
+from .document import DEFAULT_MAX_BYTES, Document, parse_document, too_large
 from .feeds import feed_id_for
 from .links import START_TAG
 from .lazy_re import lazy
@@ -37,13 +37,14 @@ class SourceFile:
     size: int | None = None   # set, with data b"", when the file was not read (read_limit)
 
 
-def read_limit(key: str) -> int | None:
+def read_limit(key: str, max_bytes: int = DEFAULT_MAX_BYTES) -> int:
     """The size above which the file at `key` is not read, as the pipeline never reads it
-    (services/publish.py): None (always read) for Markdown, MAX_ATTACHMENT_BYTES for an
-    attachment the site serves, 0 for any other file (only its name is used). `minutes build`
-    and `minutes check` decide by the file's stat, so a 3 GB deck costs no memory."""
+    (services/publish.py): `max_bytes` for Markdown (a larger file is rejected, too-large, by
+    its size), MAX_ATTACHMENT_BYTES for an attachment the site serves, 0 for any other file
+    (only its name is used). `minutes build` and `minutes check` decide by the file's stat, so
+    a 3 GB deck, or a 3 GB .md, costs no memory (decisions 85 and 88)."""
     if key.lower().endswith(".md"):
-        return None
+        return max_bytes
     return MAX_ATTACHMENT_BYTES if keys.attachment_type(key) else 0
 
 
@@ -171,6 +172,9 @@ def _parse_all(files, first: keys.MeetingKey, max_bytes, group_name: str | None 
                 errors.append(same_document(doc_keys[name], source.key))
                 continue
             doc_keys[name] = source.key
+            if source.size is not None and source.size > max_bytes:   # not read: read_limit
+                errors.append(too_large(source.size, max_bytes).in_file(source.key))
+                continue
             try:
                 doc = parse_document(source.data, key=key, max_bytes=max_bytes,
                                      group_name=group_name)
