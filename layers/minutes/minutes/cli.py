@@ -58,6 +58,9 @@ def main(argv: list[str] | None = None) -> int:
         # crash; stdout is strict under a UTF-8 locale such as en_US.UTF-8.
         if callable(getattr(stream, "reconfigure", None)):
             stream.reconfigure(errors="backslashreplace")
+    if program:   # Ctrl-C noted as well as raised: native code may swallow its exception
+        from .interrupts import note_ctrl_c
+        note_ctrl_c()
     parser = _parser(argv[0] if argv and argv[0] in _COMMANDS else None)
     args = parser.parse_args(argv)
     if not getattr(args, "run", None):

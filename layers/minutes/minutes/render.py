@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import comrak
 import nh3
 
-from . import ast_text, comrak_html, markdown
+from . import ast_text, comrak_html, interrupts, markdown
 from .links import START_TAG
 from .lazy_re import lazy
 from .markdown import MAX_NESTING, Parsed, tag_like_words  # noqa: F401  (the engine's surface)
@@ -325,12 +325,18 @@ def sanitize(raw: str, *, resolve_link=None, missing: list[str] | None = None,
             # its alt (comrak_html's shapes): of the three rewrites below only the cells' is left.
             return _CELL_STYLE.sub(_alignment_class, clean)
     if clean is None:
+        failed: list[Exception] = []
         clean = nh3.clean(raw, tags=_ALLOWED_TAGS, attributes=_ATTRIBUTES,
                           clean_content_tags={"script", "style", "textarea", "title", "noscript",
                                               "xmp", "plaintext", "template"},
-                          attribute_filter=_attribute_filter(resolve_link, missing),
+                          attribute_filter=_attribute_filter(resolve_link, missing, failed),
                           url_schemes=_URL_SCHEMES, filter_style_properties={"text-align"},
                           link_rel="noopener")
+        # nh3 swallows what the filter raises (it prints it and keeps the value): raised
+        # again here, not lost with a link left unresolved; a Ctrl-C too (interrupts.py).
+        interrupts.raise_if_swallowed()
+        if failed:
+            raise failed[0]
     # Only the task list's disabled checkboxes may stay: a raw <input> is a text box a page
     # could use to phish. nh3 output is canonical and input attributes hold no '>', so a
     # pattern is exact here.
@@ -341,17 +347,25 @@ def sanitize(raw: str, *, resolve_link=None, missing: list[str] | None = None,
     return _IMG_NO_ALT.sub(r'<img\1 alt=""', clean)
 
 
-def _attribute_filter(resolve_link, missing: list[str] | None):
+def _attribute_filter(resolve_link, missing: list[str] | None, failed: list | None = None):
+    """render's filter of nh3 (and comrak_html). `failed`: where an exception is put for the
+    caller to raise, where the filter is called from nh3, which would swallow it."""
     def attribute_filter(tag: str, attr: str, value: str) -> str | None:
-        if tag == "input":
-            return {"type": "checkbox" if value == "checkbox" else None, "disabled": "",
-                    "checked": "", "class": value if value == _TASK_CLASS else None}.get(attr)
-        if attr in ("href", "src") and not _SCHEME.match(value) and not value.startswith(("#", "/")):
-            target = resolve_link(value) if resolve_link else None
-            if target is None and missing is not None and not value.startswith("?"):
-                missing.append(value)
-            return target or value
-        return value
+        try:
+            if tag == "input":
+                return {"type": "checkbox" if value == "checkbox" else None, "disabled": "",
+                        "checked": "", "class": value if value == _TASK_CLASS else None}.get(attr)
+            if attr in ("href", "src") and not _SCHEME.match(value) and not value.startswith(("#", "/")):
+                target = resolve_link(value) if resolve_link else None
+                if target is None and missing is not None and not value.startswith("?"):
+                    missing.append(value)
+                return target or value
+            return value
+        except Exception as exc:
+            if failed is None:
+                raise
+            failed.append(exc)
+            return None
     return attribute_filter
 
 

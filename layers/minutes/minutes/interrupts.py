@@ -1,0 +1,35 @@
+"""Ctrl-C that native code swallowed, raised again.
+
+nh3 calls sanitize's attribute filter from Rust, and when the filter raises it prints
+"Exception ignored in: (tag, attr, value)" and keeps the value (PyO3's write_unraisable). A
+Ctrl-C that arrives while nh3 runs is raised as KeyboardInterrupt at the filter's next call,
+even on its first line (before any `try`), so it was lost: the build went on, left that link
+unresolved and exited 0 (1 run in 9 with SIGINT sent mid-build, decision 89). The `minutes`
+command's SIGINT handler notes each Ctrl-C before it raises KeyboardInterrupt as Python's own
+does; render.sanitize raises it again once nh3 is done. A note cannot be swallowed: it is made
+in the handler, before anything is raised.
+"""
+from __future__ import annotations
+
+import signal
+
+_seen = False
+
+
+def _on_sigint(signum, frame):
+    global _seen
+    _seen = True
+    raise KeyboardInterrupt
+
+
+def note_ctrl_c() -> None:
+    """From now on SIGINT is noted, then raises KeyboardInterrupt as Python's handler does;
+    nothing changes where SIGINT is handled otherwise (ignored, as in a background job)."""
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, _on_sigint)
+
+
+def raise_if_swallowed() -> None:
+    """KeyboardInterrupt if a Ctrl-C came (native code may have swallowed its exception)."""
+    if _seen:
+        raise KeyboardInterrupt
