@@ -457,14 +457,24 @@ def test_a_scopes_feeds_are_written_from_their_pieces_never_joined(src, tmp_path
     entry, its end; feeds.feed_pieces), never made whole first: at 1,000 meetings a scope's
     two documents were ~1.6 MB held beside the fifty entries they repeat, and the worker's
     peak (decision 82). The file holds exactly the pieces' bytes."""
+    import tracemalloc
     from minutes import build as build_module, feeds
     written: dict[str, object] = {}
+    peaks: dict[str, int] = {}
     original = build_module._put
 
     def put(path, target, body, old, folders):
-        if path.endswith(("/feed.xml", "/atom.xml")):
-            written[path] = body
-        return original(path, target, body, old, folders)
+        if not path.endswith(("/feed.xml", "/atom.xml")):
+            return original(path, target, body, old, folders)
+        written[path] = body
+        # What _put itself allocates: a join of the pieces (one bytes object the document's
+        # size) shows as a peak of that size; written piece by piece it is a few hundred bytes.
+        tracemalloc.start()
+        try:
+            return original(path, target, body, old, folders)
+        finally:
+            peaks[path] = tracemalloc.get_traced_memory()[1]
+            tracemalloc.stop()
 
     monkeypatch.setattr(build_module, "_put", put)
     monkeypatch.setattr(feeds, "feed_documents", lambda *a, **k: pytest.fail("a whole feed made"))
@@ -476,3 +486,8 @@ def test_a_scopes_feeds_are_written_from_their_pieces_never_joined(src, tmp_path
     for path, body in written.items():
         assert isinstance(body, list) and len(body) >= 3, path   # head, an entry or more, end
         assert (out / path.lstrip("/")).read_bytes() == b"".join(body)
+    # A join would peak at the document's size; a small feed is below _put's own ~1 KB.
+    big = {path: sum(map(len, body)) for path, body in written.items() if sum(map(len, body)) > 4096}
+    assert len(big) >= 2, written.keys()
+    for path, size in big.items():
+        assert peaks[path] < size // 2, (path, size, peaks[path])
