@@ -110,3 +110,38 @@ def test_how_a_worker_ended_in_words():
     assert how_it_ended(-signal.SIGKILL).startswith("was killed by SIGKILL (the signal the kernel's")
     assert how_it_ended(-signal.SIGSEGV) == "was killed by SIGSEGV (it crashed)"
     assert how_it_ended(3) == "exited with code 3"
+
+
+def test_a_worker_is_sent_three_items_ahead_but_never_a_later_maps_item_as_its_third():
+    """forkpool._hand_out, on its own (no process, no thread: nothing to race): a worker is
+    sent up to three items ahead of its answers (f95e616), but past the second only items of
+    the map it is on; a later map's stay queued for the main process, which takes from the
+    back while it waits (test_build_memory's test_the_main_process_takes_an_item... shows why,
+    but through a race it can lose: the reviewer's surviving mutation, the batch rule removed,
+    passed it)."""
+    from collections import deque
+    from types import SimpleNamespace
+
+    from minutes.forkpool import _QUEUED, _SENT, _Item
+    pool = ForkPool(2)
+    worker = SimpleNamespace(sent=deque(), out=bytearray())
+    pool._workers = [worker]
+    try:
+        first = [_Item(_double, i, 1) for i in range(2)]
+        second = [_Item(_double, i, 2) for i in range(3)]
+        pool._queue.extend(first + second)
+        pool._hand_out()
+        assert list(worker.sent) == first and [i.state for i in first] == [_SENT] * 2
+        assert list(pool._queue) == second and [i.state for i in second] == [_QUEUED] * 3
+        # Within one map: three ahead, and no more.
+        worker.sent.clear()
+        pool._hand_out()
+        assert list(worker.sent) == second and not pool._queue
+        assert len(worker.out) > 0   # what the dispatcher writes to the worker's pipe
+        third = [_Item(_double, i, 3) for i in range(5)]
+        worker.sent.clear()
+        pool._queue.extend(third)
+        pool._hand_out()
+        assert list(worker.sent) == third[:3] and list(pool._queue) == third[3:]
+    finally:
+        pool._workers = []
