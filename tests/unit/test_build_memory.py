@@ -206,6 +206,52 @@ def test_the_main_process_takes_an_item_it_waits_for_rather_than_wait_behind_the
         assert len(list(first)) == 2
 
 
+class _Work:
+    """A queued item's argument, to watch whether anything still holds it."""
+
+    def __init__(self, folder: str):
+        self.folder = folder
+
+
+def _pid_of(work: _Work) -> int:
+    return _pid_when(work.folder)
+
+
+def test_an_item_the_main_process_made_is_not_held_once_made(tmp_path):
+    """The main process lets go of an item it took from the queue once it has made it, as a
+    worker's are once sent: a build's jobs (pages, feeds) are freed as they are made, so the
+    pages and feeds the main process makes later reuse their space (decision 86)."""
+    from minutes.build import _Pool
+    flag = tmp_path / "flag"
+    with _Pool(2) as pool:
+        first = pool.map(_pid_when, [str(flag)] * 2)    # the worker takes these, and waits
+        works = [_Work(str(tmp_path)) for _ in range(3)]
+        held = [weakref.ref(work) for work in works]
+        second = pool.map(_pid_of, works)
+        del works
+        assert next(second) == os.getpid()   # the main process made all three, last first
+        gc.collect()
+        assert [ref() for ref in held] == [None, None, None]
+        assert list(second) == [os.getpid()] * 2
+        flag.touch()
+        assert len(list(first)) == 2
+
+
+def test_the_places_of_a_packs_meetings_share_one_path(tmp_path):
+    """The store's places (record_at, words_at) of the meetings of one pack name it with one
+    string, not one per place: a build holds ~3 places per meeting until its end."""
+    from minutes.buildcache import BuildCache
+    cache = BuildCache(tmp_path / "cache", options=())
+    pack = str(tmp_path / "cache" / "records" / "abc-0123.pack")
+    for n in range(3):
+        cache.keep_meeting(f"m{n}", [], (pack, 100 * n, 60, 0), (pack, 100 * n + 60, 40, 0))
+    places = [cache.record_at(f"m{n}") for n in range(3)] + [cache.words_at(f"m{n}") for n in range(3)]
+    assert [place[1:] for place in places] == [(0, 60, 0), (100, 60, 0), (200, 60, 0),
+                                               (60, 40, 0), (160, 40, 0), (260, 40, 0)]
+    assert {place[0] for place in places} == {pack}
+    assert len({id(place[0]) for place in places}) == 1
+
+
 def test_below_solo_below_meetings_a_build_starts_no_process(src, tmp_path, monkeypatch):  # noqa: F811
     from minutes.forkpool import ForkPool
     started = []

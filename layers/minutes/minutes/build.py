@@ -711,6 +711,10 @@ def _build(src: Path, out: Path, *, site_url: str, max_bytes: int, workers: int 
             elif not queued:
                 searched = [_make_search(fresh)]
             _write_listings(renderer, units, writer)
+            # What only the planning read (the index's docs, the queue's jobs, the listings, the
+            # maps to the store): freed before the main process takes its share of the queue,
+            # whose pages and feeds then reuse the space (decision 86).
+            del fresh, work, pages, units, whole, where, stored, shows, looks, found
             for files in rendered:
                 for path, written, wrote in files:
                     writer.wrote_elsewhere(path, written, wrote)

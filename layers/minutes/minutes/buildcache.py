@@ -344,6 +344,10 @@ class BuildCache:
         code = remembered_code_version(self.folder / "code.pickle") if self.keeps else code_version()
         self.version = hashes.digest(f"{code}|{options!r}".encode())
         self._records_prefix = os.path.join(self._records, "")
+        # One string per pack for its name and its path, whatever the meetings in it: a build
+        # asks for ~3 places per meeting, held until its end (decision 86).
+        self._pack_names: dict[str, str] = {}
+        self._pack_paths: dict[str, str] = {}
         self._feeds = self.folder / "feeds"
         self._feed_memos: set[str] | None = None
         if self.keeps:
@@ -468,8 +472,8 @@ class BuildCache:
         """Remember the light outcome of a meeting whose whole one a process has stored at
         `where` (store_records), and its search words at `words` (in the same pack) if any."""
         pack, offset, length, crc = where
-        self._new_meetings[self._key(digest)] = (light, (os.path.basename(pack), offset, length, crc),
-                                                 words and words[1:])
+        name = self._pack_names.get(pack) or self._pack_names.setdefault(pack, os.path.basename(pack))
+        self._new_meetings[self._key(digest)] = (light, (name, offset, length, crc), words and words[1:])
 
     def record_at(self, digest: str) -> tuple | None:
         """Where the whole outcome of the meeting with this digest is stored (for load_record):
@@ -479,7 +483,7 @@ class BuildCache:
         if saved is None:
             return None
         name, offset, length, crc = saved[1]
-        return (self._records_prefix + name, offset, length, crc)
+        return (self._pack_path(name), offset, length, crc)
 
     def words_at(self, digest: str) -> tuple | None:
         """Where the search words of the meeting with this digest are stored (for load_record),
@@ -489,7 +493,10 @@ class BuildCache:
         saved = self._new_meetings.get(key) or self._meetings.get(key)
         if saved is None or saved[2] is None:
             return None
-        return (self._records_prefix + saved[1][0], *saved[2])
+        return (self._pack_path(saved[1][0]), *saved[2])
+
+    def _pack_path(self, name: str) -> str:
+        return self._pack_paths.get(name) or self._pack_paths.setdefault(name, self._records_prefix + name)
 
     # -- what the last build listed ----------------------------------------------------------
 

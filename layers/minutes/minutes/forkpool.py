@@ -155,6 +155,7 @@ class ForkPool:
                     last.state = _MINE
                 end -= 1
                 last.value, last.state = last.fn(last.arg), _DONE
+                last.arg = None   # as a worker's item once sent: its argument is freed once made
             yield self._await(item)
 
     def _await(self, item: _Item):
