@@ -706,15 +706,18 @@ def _build(src: Path, out: Path, *, site_url: str, max_bytes: int, workers: int 
             # from the back (one process: all of it, in turn).
             work = _second_phase_jobs(units, pages, whole, writer, cache)
             rendered = pool.map(_second_phase, [(config, state, item) for item in work])
+            # Queued: each job is freed once a process has it, as nothing here holds it then
+            # (nor what only the planning read), while the index below is made (decision 86).
+            del work, pages, shows, looks, found
             if fresh is None:
                 _write_search(records, idents, whole, cache, writer)
             elif not queued:
                 searched = [_make_search(fresh)]
             _write_listings(renderer, units, writer)
-            # What only the planning read (the index's docs, the queue's jobs, the listings, the
-            # maps to the store): freed before the main process takes its share of the queue,
-            # whose pages and feeds then reuse the space (decision 86).
-            del fresh, work, pages, units, whole, where, stored, shows, looks, found
+            # What only the planning read (the index's docs, the listings, the maps to the
+            # store): freed before the main process takes its share of the queue, whose pages
+            # and feeds then reuse the space (decision 86).
+            del fresh, units, whole, where, stored
             for files in rendered:
                 for path, written, wrote in files:
                     writer.wrote_elsewhere(path, written, wrote)
