@@ -74,6 +74,10 @@ def main(argv: list[str] | None = None) -> int:
         if not program:
             raise
         _reader_gone()
+    except KeyboardInterrupt:
+        if not program:
+            raise
+        _stopped_by_ctrl_c(args, argv[0])
     if program and args.run is _build:
         _end_now(code)
     return code
@@ -94,6 +98,24 @@ def _reader_gone() -> None:
             pass
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     os.kill(os.getpid(), signal.SIGPIPE)
+
+
+def _stopped_by_ctrl_c(args, command: str) -> None:
+    """Ctrl-C: one line saying what was stopped and what to do, not a traceback through
+    whatever the command was running; then the process ends killed by SIGINT, as the shell
+    and make expect of an interrupted command (exit status 130). A build remembers what it
+    may have left half-written (decision 80), so running it again is the whole fix."""
+    import signal
+    if args.run is _build:
+        what = (f"stopped by Ctrl-C; {args.out} may hold a mix of old and new files until the "
+                "next build: run `minutes build` again to finish it")
+    else:
+        what = "stopped by Ctrl-C"
+    fresh_line = "\n" if sys.stderr.isatty() else ""   # after a progress bar's \r
+    print(f"{fresh_line}minutes {command}: {what}", file=sys.stderr, flush=True)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGINT)
+    os._exit(128 + signal.SIGINT)   # not reached unless SIGINT is blocked
 
 
 def _end_now(code: int):

@@ -12,6 +12,7 @@ in the handler, before anything is raised.
 from __future__ import annotations
 
 import signal
+import sys
 
 _seen = False
 
@@ -27,6 +28,18 @@ def note_ctrl_c() -> None:
     nothing changes where SIGINT is handled otherwise (ignored, as in a background job)."""
     if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
         signal.signal(signal.SIGINT, _on_sigint)
+        sys.unraisablehook = _quiet_about_ctrl_c(sys.unraisablehook)
+
+
+def _quiet_about_ctrl_c(hook):
+    """nh3 hands the swallowed KeyboardInterrupt to sys.unraisablehook, which printed
+    "Exception ignored in: ('a', 'href', ...)" and a traceback above the command's one line
+    about Ctrl-C: that one is noted and raised again, so it is not printed. Anything else
+    unraisable is printed as before."""
+    def unraisable(info):
+        if not (_seen and isinstance(info.exc_value, KeyboardInterrupt)):
+            hook(info)
+    return unraisable
 
 
 def raise_if_swallowed() -> None:
