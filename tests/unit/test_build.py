@@ -1,6 +1,7 @@
 """`minutes build SRC --out SITE`: a folder of minutes -> a static site, deterministic."""
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -13,6 +14,7 @@ import pytest
 from minutes.build import _create, build, gather, write_site
 from minutes.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE, main
 from minutes.problems import MinutesError
+from minutes.regular_file import read_regular
 from minutes.site import SiteFile
 from tests.support.sources import PDF, write
 
@@ -133,6 +135,43 @@ def test_a_linked_folder_is_refused_before_any_folder_is_made_through_it(tmp_pat
     with pytest.raises(MinutesError, match="refusing to write through a symbolic link"):
         _create(str(site / "openxla" / below), set())
     assert list(outside.iterdir()) == []
+
+
+@pytest.mark.parametrize("fresh", [False, True])
+def test_a_link_or_file_met_in_a_checked_folder_is_refused_and_a_hard_link_kept(tmp_path, fresh):
+    """A folder made in a checked one (its mkdir failing when something is there already) and
+    a file created there (exclusively first when `fresh`) never go through a link, and a file
+    already there with another name keeps its bytes, as with the checks before the create."""
+    site, outside = tmp_path.resolve() / "site", tmp_path.resolve() / "outside"
+    site.mkdir()
+    outside.mkdir()
+    (site / "meeting").symlink_to(outside, target_is_directory=True)
+    (site / "feed.xml").symlink_to(outside / "victim")
+    (site / "notes").write_bytes(b"a file where a folder goes")
+    (outside / "kept").write_bytes(b"old bytes")
+    (site / "index.html").hardlink_to(outside / "kept")
+    folders = {str(site)}
+    for target in (site / "meeting" / "index.html", site / "feed.xml"):
+        with pytest.raises(MinutesError, match="refusing to write through a symbolic link"):
+            _create(str(target), folders, fresh=fresh)
+    with pytest.raises(FileExistsError):
+        _create(str(site / "notes" / "index.html"), folders, fresh=fresh)
+    os.close(_create(str(site / "index.html"), folders, fresh=fresh))
+    assert sorted(p.name for p in outside.iterdir()) == ["kept"]
+    assert (outside / "kept").read_bytes() == b"old bytes" and (site / "index.html").stat().st_size == 0
+    os.close(_create(str(site / "new" / "index.html"), folders, fresh=fresh))
+    assert (site / "new" / "index.html").is_file() and str(site / "new") in folders
+
+
+@pytest.mark.parametrize("size", [0, 1, 70_000, 300_001])
+def test_a_source_is_read_whole(tmp_path, size):
+    path = tmp_path / "2024-01-01-x.md"
+    data = bytes(range(256)) * (size // 256) + b"x" * (size % 256)
+    path.write_bytes(data)
+    assert read_regular(str(path))[0] == data
+    assert read_regular(str(path), limit=size)[0] == data
+    if size:
+        assert read_regular(str(path), limit=size - 1)[0] is None   # over the limit: not read
 
 
 def test_the_build_command(src, tmp_path, capsys):

@@ -522,7 +522,7 @@ def _put(path: str, target: str, body: bytes | list[bytes], old: Written | None,
                 return path, Written("", sha, old.size, old.mtime_ns), False
         except OSError:
             pass
-    fd = _create(target, folders)
+    fd = _create(target, folders, fresh=old is None)
     try:
         for piece in pieces:
             view, done = memoryview(piece), 0
@@ -539,21 +539,30 @@ def _refuse_link(folder: str) -> None:
                        f"{os.path.realpath(folder)}; remove the link from the site folder")
 
 
-def _create(target: str, folders: set[str]) -> int:
+def _create(target: str, folders: set[str], *, fresh: bool = False) -> int:
     """`target` opened for writing (a file descriptor: no buffered file object for a write
     of known bytes), refusing to follow a symbolic link found inside the site
     folder (its root is resolved, so a folder without links is its own real path): a link
     planted there would make the build write outside it. Each folder is checked once, before
-    anything is made in it: one lstat when its parent is already checked (a real folder
-    holding a folder that is no link), else the realpath of the nearest folder above it that
-    exists (an lstat per part of the path), which finds the folders above it real too."""
+    anything is made in it: when its parent is already checked (a real folder), a mkdir that
+    succeeds made it (no link), else one lstat finds a link; when not, the realpath of the
+    nearest folder above it that exists (an lstat per part of the path), which finds the
+    folders above it real too. `fresh`: no file is expected there (no last build wrote one),
+    so an exclusive create is tried first, and needs no fstat (a cold build: one system
+    call per file and two per folder fewer)."""
     folder = os.path.dirname(target)
     if folder not in folders:
         parent = os.path.dirname(folder)
         if parent in folders:
-            if os.path.islink(folder):
-                _refuse_link(folder)
-            os.makedirs(folder, exist_ok=True)
+            try:
+                os.mkdir(folder)
+            except FileExistsError:
+                if os.path.islink(folder):
+                    _refuse_link(folder)
+                if not os.path.isdir(folder):
+                    raise
+            except FileNotFoundError:   # its parent removed meanwhile: made again, as makedirs does
+                os.makedirs(folder, exist_ok=True)
         else:
             existing = parent
             while not os.path.lexists(existing) and existing != os.path.dirname(existing):
@@ -571,6 +580,11 @@ def _create(target: str, folders: set[str]) -> int:
                 parent = os.path.dirname(parent)
         folders.add(folder)
     flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+    if fresh:
+        try:
+            return os.open(target, flags | os.O_EXCL, 0o666)   # new: empty, one link
+        except FileExistsError:   # a file (or a link) is there after all: the checks below
+            pass
     try:
         fd = os.open(target, flags, 0o666)
     except OSError:
