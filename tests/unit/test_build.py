@@ -334,6 +334,40 @@ def test_a_record_whose_bytes_changed_in_the_store_is_never_read_as_a_record(src
     assert b"octobre" not in b"".join(p.read_bytes() for p in (cache / "records").iterdir())
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_build_opens_each_pack_once_to_read_it_and_leaves_none_open(src, tmp_path, monkeypatch,
+                                                                      workers):
+    """Records read back (pages, feed entries, the search index's passes) go through one
+    descriptor per pack and process, all closed when the build ends, whether it succeeds or
+    starts again without a damaged store."""
+    from minutes import buildcache
+    real, opened = os.open, Counter()
+
+    def counting(path, flags, *args, **kwargs):
+        if str(path).endswith(".pack") and not flags & (os.O_WRONLY | os.O_RDWR):
+            opened[str(path)] += 1
+        return real(path, flags, *args, **kwargs)
+    monkeypatch.setattr(os, "open", counting)
+    out, cache = tmp_path / "site", tmp_path / "cache"
+
+    def open_packs() -> list[str]:
+        return [name for fd in os.listdir("/proc/self/fd")
+                if (name := os.path.realpath(f"/proc/self/fd/{fd}")).endswith(".pack")]
+    build(src, out, site_url=SITE, workers=workers, cache_dir=cache)
+    assert opened   # records were read back
+    if workers == 1:
+        assert max(opened.values()) == 1
+    assert open_packs() == [] and buildcache._reading == {}
+    (out / "feed.xml").unlink()
+    for entry in (cache / "records").iterdir():
+        entry.write_bytes(b"not a pickle")
+    write(src / "openxla" / "2022-10-18-sync.md", "# October sync, corrected\n\n- a\n")
+    build(src, out, site_url=SITE, workers=workers, cache_dir=cache)   # damaged: again, cold
+    assert open_packs() == [] and buildcache._reading == {}
+    build(src, tmp_path / "fresh", site_url=SITE, workers=1)
+    assert site_bytes(out) == site_bytes(tmp_path / "fresh")
+
+
 def test_a_process_appends_its_meetings_to_one_pack_until_it_holds_pack_meetings(src, tmp_path,
                                                                                monkeypatch):
     """Creating files is the dearest thing a build does here: a process fills one pack with

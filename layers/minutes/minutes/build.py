@@ -34,8 +34,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import build_search, frontmatter, hashes, keys, search
-from .buildcache import (BuildCache, Written, load_memo, load_record, read_source, refused_seen,
-                         start_again, store_memo, store_records)
+from .buildcache import (BuildCache, Written, close_packs, load_memo, load_record, read_source,
+                         refused_seen, start_again, store_memo, store_records)
 from .group import FILE_NAME as GROUP_FILE, GroupInfo, is_group_file, newest_by_group, parse_group
 from .meeting import Assembled, SourceFile, assemble, read_limit, unreadable_source
 from .model import MeetingRecord, free_segment
@@ -629,10 +629,13 @@ def build(src: Path, out: Path, *, site_url: str, max_bytes: int = 1024 * 1024,
             except _DamagedCache:
                 if cache_dir is None:
                     raise
+                close_packs()
                 start_again(Path(cache_dir), options=_cache_options(site_url, subscribe_url, max_bytes))
                 return _build(src, out, cache_dir=cache_dir, **options)
         except SourceGone:   # a file went between the scan and its reading: scan again
             continue
+        finally:
+            close_packs()   # the packs it read records from (buildcache._reading)
     raise MinutesError(f"files under {src} kept disappearing while they were read ({_SCANS} scans "
                        "in a row; a branch switch or a sync still going on?): build again once "
                        "they are still")

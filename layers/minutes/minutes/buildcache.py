@@ -623,14 +623,29 @@ def load_record(where: tuple):
     `where` is (pack path, offset, length, crc32), as record_at gives it. Raises OSError or
     DamagedRecord when the bytes there are not those written."""
     path, offset, length, crc = where
-    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    try:
-        data = os.pread(fd, length, offset)
-    finally:
-        os.close(fd)
+    fd = _reading.get(path)
+    if fd is None:
+        if len(_reading) >= _READING_MAX:
+            close_packs()
+        fd = _reading[path] = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    data = os.pread(fd, length, offset)
     if len(data) != length or zlib.crc32(data) != crc:
         raise DamagedRecord(f"{path} at {offset}: not the {length} bytes stored there")
     return pickle.loads(data)
+
+
+# The packs this process has open for reading, path -> descriptor, until close_packs (build.build
+# calls it when a build ends): a cold build reads ~5,000 records back at 1,000 meetings (pages,
+# feed entries, the search index's passes), an open and a close each before. A pack is only ever
+# appended to under a name no other pack has, so an open one reads what its path holds; a
+# forked process reads through the descriptors it inherits (pread moves no shared offset).
+_reading: dict[str, int] = {}
+_READING_MAX = 64
+
+
+def close_packs() -> None:
+    while _reading:
+        os.close(_reading.popitem()[1])
 
 
 PACK_MEETINGS = 32
