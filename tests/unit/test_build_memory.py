@@ -420,6 +420,31 @@ def test_each_process_empties_what_assembling_memoised_before_its_second_phase(
            {k: v[0] for k, v in snapshot(tmp_path / "one").items()}
 
 
+def test_the_main_process_keeps_what_it_was_handed_only_once_its_memos_are_emptied(
+        src, tmp_path, monkeypatch):  # noqa: F811
+    """Decision 92: each assembled meeting comes back pickled, and the main process makes what
+    it keeps of it (the light records, the cache's entries) only once its own assembling is over
+    and its memos are emptied, not among its assembling's temporaries; the progress still counts
+    the meetings as they are assembled, and the site is the one-process build's."""
+    from minutes import build as build_module
+    from minutes.buildcache import BuildCache
+    events, shown, main = [], [], os.getpid()
+    forget, keep = build_module._forget_assembly, BuildCache.keep_meeting
+    monkeypatch.setattr(build_module, "_forget_assembly",
+                        lambda: (os.getpid() == main and events.append("forget")) or forget())
+    monkeypatch.setattr(BuildCache, "keep_meeting",
+                        lambda cache, *args: events.append("keep") or keep(cache, *args))
+    result = build(src, tmp_path / "two", site_url=SITE, workers=2,
+                   progress=lambda done, total: shown.append((done, total)))
+    sources = len(build_module.gather(src))   # a running-notes file may hold more meetings
+    assert events.count("keep") == sources > 10 and len(result.records) >= sources
+    assert events.index("forget") < events.index("keep")
+    assert shown[-1] == (sources, sources) and shown == sorted(shown) and len(shown) > 1
+    build(src, tmp_path / "one", site_url=SITE, workers=1)
+    assert {k: v[0] for k, v in snapshot(tmp_path / "two").items()} == \
+           {k: v[0] for k, v in snapshot(tmp_path / "one").items()}
+
+
 def test_a_memo_is_pickled_into_its_file_not_first_into_one_bytes_object(tmp_path):
     """A scope's feed entries (~1.5 MB at 1,000 meetings) and a build's state are pickled
     frame by frame into the file: the process never holds their pickle whole beside them."""

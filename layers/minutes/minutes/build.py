@@ -24,6 +24,7 @@ import functools
 import gc
 import hashlib
 import os
+import pickle
 import posixpath
 import sys
 import urllib.parse
@@ -300,6 +301,12 @@ def _assemble_many(work: tuple[str, list]) -> list[_Done]:
     return [_Done(light, next(places), next(places) if len(whole) > 2 else None, read, seen,
                   tuple(_look(item.record) for item in light[1] if isinstance(item, Assembled)))
             for whole, light, read, seen in done]
+
+
+def _assemble_packed(work: tuple[str, list]) -> bytes:
+    """_assemble_many's results pickled, in whichever process made them: the main process turns
+    them into objects only once its own assembling is over (_assemble_all, decision 92)."""
+    return pickle.dumps(_assemble_many(work), protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _forget_assembly() -> None:
@@ -695,8 +702,7 @@ def _build(src: Path, out: Path, *, site_url: str, max_bytes: int, workers: int 
         with early or _Pool(workers, site=str(out), doing=_doing) as pool:
             found: dict[str, str] = {}
             assembled = _assemble_all(pool, jobs, cached, site_host, max_bytes, cache, result,
-                                      progress, names, meanwhile, found)
-            _forget_assembly()
+                                      progress, names, meanwhile, found)   # memos emptied
             records = _unique_segments([a.record for _, _, a in assembled])
             result.records = records
             writer = _Writer(out, cache)
@@ -956,7 +962,7 @@ _Pool = ForkPool   # the main process and workers - 1 forked workers (forkpool.p
 
 def _doing(fn) -> str:
     """What the build was doing when a worker ran `fn`, in words (WorkerDied)."""
-    return "assembling meetings" if fn is _assemble_many else "writing pages and feeds"
+    return "assembling meetings" if fn is _assemble_packed else "writing pages and feeds"
 
 
 def _processes(asked: int | None, todo: int) -> int:
@@ -1022,11 +1028,22 @@ def _assemble_all(pool: _Pool, jobs: list[_Job], outcomes: list, site_host: str,
     size = max(1, min(_ASSEMBLE_PER_JOB, len(work) // (8 * pool.workers)))
     packs = cache.new_packs()
     chunks = [(packs, work[i:i + size]) for i in range(0, len(work), size)]
-    results = pool.map(_assemble_many, chunks)
+    # Handed back pickled (bytes, in malloc's heap, not in pymalloc's arenas) and made objects
+    # only once this process's assembling is over and its memos are emptied: what it keeps of
+    # each meeting then fills the space its assembling's temporaries left, rather than new
+    # arenas among them (decision 92).
+    made_by = pool.map(_assemble_packed, chunks)
     if meanwhile is not None:
         meanwhile()
-    for first, chunk in zip(range(0, len(work), size), results):
-        for at, made in zip(todo[first:first + size], chunk):
+    packed = []
+    for (_, chunk), made in zip(chunks, made_by):
+        packed.append(made)
+        done += len(chunk)
+        if progress:
+            progress(done, len(jobs))
+    _forget_assembly()
+    for first, chunk in zip(range(0, len(work), size), packed):
+        for at, made in zip(todo[first:first + size], pickle.loads(chunk)):
             outcomes[at] = made.light
             for key, source in made.seen.items():
                 cache.saw_source(key, source)
@@ -1037,9 +1054,6 @@ def _assemble_all(pool: _Pool, jobs: list[_Job], outcomes: list, site_host: str,
                 looks.update((f"{jobs[at].digest}:{n}", look) for n, look in enumerate(made.looks))
             if made.read:
                 front[jobs[at].files[0][0]] = made.read
-            done += 1
-            if progress:
-                progress(done, len(jobs))
     cache.keep_memo("front", front)
     assembled = []
     for job, (name, outcome) in zip(jobs, outcomes):
