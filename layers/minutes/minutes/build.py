@@ -38,7 +38,7 @@ from . import build_search, frontmatter, hashes, keys, search
 from .buildcache import (BuildCache, Written, close_packs, load_memo, load_record, read_source,
                          refused_seen, start_again, store_memo, store_records)
 from .group import FILE_NAME as GROUP_FILE, GroupInfo, is_group_file, newest_by_group, parse_group
-from .meeting import Assembled, SourceFile, assemble, read_limit, unreadable_source
+from .meeting import Assembled, SourceFile, assemble, read_limit, reads_bytes, unreadable_source
 from .model import MeetingRecord, free_segment
 from .pages import PageRenderer, SiteConfig
 from .problems import MinutesError, Problem, Rejected, error
@@ -81,7 +81,8 @@ def _gather(src: str, known: dict, refused: list | None = None, listed: tuple | 
     """gather() with relative paths, and what each path's key says (its meeting, or None: not
     part of one). `known`: what the last build found, so only new paths have their key parsed.
     `refused`: filled with (key, problem) of each folder not entered and each file not read
-    that a build would read (source_files' `refused`), to report them. `listed`: _listed(src)
+    that a build would read (source_files' `refused`), to report them: a FIFO whose name no
+    build reads (`NOTES.md.tmp` in a meeting folder) is left out as a regular one would be. `listed`: _listed(src)
     when the build has listed the files already."""
     meetings: dict[tuple[str, str], list[str]] = defaultdict(list)
     kinds = {}
@@ -92,7 +93,7 @@ def _gather(src: str, known: dict, refused: list | None = None, listed: tuple | 
             meetings[kind].append(rel)
     for rel, failed in odd or ():
         key = keys.PREFIX + rel
-        if rel.endswith("/") or is_group_file(key) or _kind(rel) is not None:
+        if rel.endswith("/") or is_group_file(key) or _kind(rel) is not None and reads_bytes(key):
             refused.append((key, unreadable_source(key, failed)))
     return dict(meetings), kinds
 

@@ -125,8 +125,12 @@ def check_paths(paths: list[Path], *, key: str | None = None, site_host: str = "
 def _refused_verdict(path: Path, failed: OSError) -> Verdict:
     """The verdict on what a folder walk could not enter or read (a linked or unreadable folder,
     a FIFO), as `minutes build` says it (decision 88)."""
-    key = key_for(path) if isinstance(failed, NotRegularFile) else \
-        _key_for_resolved(_resolve(path, {}) / "-").rsplit("/", 1)[0] + "/"   # as what it holds
+    if isinstance(failed, NotRegularFile):
+        key = key_for(path)
+    elif keys.find_date(_resolve(path, {}).parent.name):   # a folder in a meeting folder
+        key = key_for(path) + "/"
+    else:   # a group's folder (or SRC's own): keyed as what it holds
+        key = _key_for_resolved(_resolve(path, {}) / "-").rsplit("/", 1)[0] + "/"
     return Verdict(str(path), key, (unreadable_source(key, failed),), None, ((key, str(path)),))
 
 
@@ -230,7 +234,8 @@ def _meetings(paths: list[Path], key: str | None,
                 for sibling in _attachments_beside(file):
                     sibling_key = f"{file_key.rsplit('/', 1)[0]}/{sibling.name}"
                     # rejected alone, as build rejects it: the meeting is checked without it
-                    where = resolved.parent / sibling.name if _not_utf8(sibling_key) else ident
+                    alone = _not_utf8(sibling_key) or not (sibling.is_symlink() or sibling.is_file())
+                    where = resolved.parent / sibling.name if alone else ident
                     grouped[where].setdefault(sibling_key, sibling)
     return [_Meeting(tuple(sorted(files.items()))) for files in grouped.values()]
 
@@ -262,8 +267,21 @@ def _is_folder_meeting(key: str) -> bool:
 
 
 def _attachments_beside(file: Path) -> list[Path]:
-    return sorted(p for p in file.parent.iterdir()
-                  if p.is_file() and not p.name.startswith(".") and keys.attachment_type(p.name))
+    """What `minutes build` reads of the folder meeting beside `file`: each attachment the site
+    serves (a FIFO, socket or device so named is refused on its own: _check_meeting reads it
+    as build would, by its stat), and each symbolic link not to a folder, whatever its name
+    (build rejects the meeting: linked-source). Other files only get a warning from build."""
+    found = []
+    with os.scandir(file.parent) as entries:
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            if entry.is_symlink():
+                if not entry.is_dir():   # a linked folder: refused by the walk (_minutes_under)
+                    found.append(Path(entry.path))
+            elif keys.attachment_type(entry.name) and not entry.is_dir(follow_symlinks=False):
+                found.append(Path(entry.path))
+    return sorted(found)
 
 
 def _check_meeting(meeting: _Meeting, site_host: str, max_bytes: int) -> Verdict:
@@ -329,7 +347,7 @@ def _verdict_name(meeting: _Meeting) -> tuple[str, str]:
     documents = [(k, p) for k, p in meeting.files if k.lower().endswith(".md")]
     if len(documents) == 1 or documents and not _is_folder_meeting(documents[0][0]):
         return str(documents[0][1]), documents[0][0]
-    if len(meeting.files) == 1:   # an attachment rejected on its own (_not_utf8)
+    if len(meeting.files) == 1:   # an attachment rejected on its own (_not_utf8, a FIFO)
         return str(meeting.files[0][1]), meeting.files[0][0]
     first_key, first_path = meeting.files[0]
     return str(first_path.parent), first_key.rsplit("/", 1)[0] + "/"
@@ -364,6 +382,8 @@ def _minutes_under(folder: Path, refused: list | None = None):
                 if (here / name).is_symlink():   # os.walk lists it, does not enter it
                     refused.append((here / name, OSError(errno.ELOOP, "a symbolic link",
                                                          str(here / name))))
+                elif name == GROUP_FILE and is_group_file(key_for(here / name)):   # as build reads it
+                    refused.append((here / name, NotRegularFile(str(here / name), "a folder")))
         for name in files:
             if name.startswith(".") or not (name.lower().endswith(".md") or name == GROUP_FILE):
                 continue

@@ -48,6 +48,14 @@ def read_limit(key: str, max_bytes: int = DEFAULT_MAX_BYTES) -> int:
     return MAX_ATTACHMENT_BYTES if keys.attachment_type(key) else 0
 
 
+def reads_bytes(key: str) -> bool:
+    """Whether a build reads the bytes of the file at `key` (Markdown, an attachment the site
+    serves), not only its name (any other file in a meeting folder: a warning at most). A FIFO
+    or a device with a name no build reads is left alone, as a regular file there would be
+    (decision 95)."""
+    return key.lower().endswith(".md") or keys.attachment_type(key) is not None
+
+
 def linked_source(key: str) -> Problem:
     """The file at `key` (a folder: `key` ends with '/') is a symbolic link: never read or
     entered, its meeting (or what the folder holds) rejected (decisions 78 and 88), by

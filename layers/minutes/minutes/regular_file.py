@@ -6,6 +6,7 @@ following a symbolic link (decision 78) and without blocking (a FIFO's open woul
 """
 from __future__ import annotations
 
+import errno
 import os
 import stat
 
@@ -34,8 +35,14 @@ def kind_of(mode: int) -> str:
 
 def read_regular(path: str, limit: int | None = None) -> tuple[bytes | None, os.stat_result]:
     """The file's bytes (None when it is larger than `limit`: not read) and its stat, from the
-    open file. OSError as open raises it (ELOOP: a symbolic link), or NotRegularFile."""
-    fd = os.open(path, _FLAGS)
+    open file. OSError as open raises it (ELOOP: a symbolic link), or NotRegularFile (a socket,
+    which open refuses with ENXIO, too)."""
+    try:
+        fd = os.open(path, _FLAGS)
+    except OSError as failed:   # a socket cannot be opened at all (ENXIO): say what it is
+        if failed.errno != errno.ENXIO:
+            raise
+        raise NotRegularFile(path, kind_of(os.lstat(path).st_mode)) from None
     try:
         found = os.fstat(fd)
         if not stat.S_ISREG(found.st_mode):

@@ -1,0 +1,66 @@
+"""`minutes check` and `minutes build` on odd entries in a folder meeting and in the
+<yyyy>/<mm>/<dd>/ layout: the same problems (code, message, hint, file), the same verdict
+(decision 95; the reviewer's att.sh, nb.sh and ymd_check.sh)."""
+from __future__ import annotations
+
+import os
+import socket
+
+import pytest
+
+from minutes.build import build
+from minutes.check import check_paths
+from tests.support.sources import write
+
+NOTES = "# B\n\nSee [slides](slides.pdf) and ![x](pic.png).\n\n- one\n- two\n- three\n"
+LIST = "# M\n\n- a\n- b\n- c\n"
+
+
+def _socket(path):
+    s = socket.socket(socket.AF_UNIX)
+    s.bind(str(path))
+    s.close()
+
+
+CASES = {
+    "link-broken": lambda m, t: (m / "slides.pdf").symlink_to(t / "nothing.pdf"),
+    "link-device": lambda m, t: (m / "pic.png").symlink_to("/dev/zero"),
+    "link-other-name": lambda m, t: (m / "NOTES.md.tmp").symlink_to(t / "nothing"),
+    "fifo-pdf": lambda m, t: os.mkfifo(m / "slides.pdf"),
+    "socket-pdf": lambda m, t: _socket(m / "slides.pdf"),
+    "fifo-tmp": lambda m, t: os.mkfifo(m / "NOTES.md.tmp"),
+    "fifo-docx": lambda m, t: os.mkfifo(m / "agenda.docx"),
+    "regular-tmp": lambda m, t: write(m / "NOTES.md.tmp", "x\n"),
+    "dir-pdf": lambda m, t: (m / "slides.pdf").mkdir(),
+    "linked-subfolder": lambda m, t: (m / "sub").symlink_to(t),
+    "group-yaml-folder": lambda m, t: (m.parent / "group.yaml").mkdir(),
+    "group-yaml-fifo": lambda m, t: os.mkfifo(m.parent / "group.yaml"),
+}
+
+
+def _said(problems) -> set[tuple]:
+    return {(p.code, p.message, p.hint, p.file) for p in problems if p.is_error}
+
+
+def _both(src, tmp_path):
+    by_build = build(src, tmp_path / "site", site_url="https://minutes.example.org", workers=1)
+    verdicts = check_paths([src], workers=1)
+    return by_build, verdicts
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+@pytest.mark.parametrize("case", sorted(CASES))
+@pytest.mark.parametrize("root", ["minutes", "scribe"])
+def test_check_rejects_what_build_rejects_in_a_folder_meeting(tmp_path, case, root):
+    src = tmp_path / root
+    meeting = src / "g" / "2024-01-08-b"
+    write(meeting / "NOTES.md", NOTES)
+    CASES[case](meeting, tmp_path / "elsewhere")
+    by_build, verdicts = _both(src, tmp_path)
+    built = _said(p for problems in by_build.rejected.values() for p in problems)
+    checked = _said(p for v in verdicts for p in v.problems)
+    assert checked == built
+    assert all(v.valid for v in verdicts) == (not by_build.rejected)
+    # What is only odd by its kind, with a name no build reads, is left alone by both.
+    if case in ("fifo-tmp", "fifo-docx", "regular-tmp", "dir-pdf"):
+        assert not built and len(by_build.records) == 1
