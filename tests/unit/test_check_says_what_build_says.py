@@ -64,3 +64,30 @@ def test_check_rejects_what_build_rejects_in_a_folder_meeting(tmp_path, case, ro
     # What is only odd by its kind, with a name no build reads, is left alone by both.
     if case in ("fifo-tmp", "fifo-docx", "regular-tmp", "dir-pdf"):
         assert not built and len(by_build.records) == 1
+
+
+@pytest.mark.parametrize("root", ["minutes", "scribe"])
+def test_check_keys_the_date_folder_layout_as_build_does(tmp_path, root):
+    src = tmp_path / root
+    write(src / "g" / "2024" / "01" / "02" / "notes.md", LIST)
+    write(src / "g" / "9999" / "12" / "31" / "notes.md", LIST)
+    by_build, verdicts = _both(src, tmp_path)
+    assert [r.url_path for r in by_build.records] == ["/g/2024-01-02-notes/"] or \
+        len(by_build.records) == 1
+    assert sorted(v.key for v in verdicts) == ["minutes/g/2024/01/02/notes.md",
+                                               "minutes/g/9999/12/31/notes.md"]
+    assert [v.valid for v in sorted(verdicts, key=lambda v: v.key)] == [True, False]
+    built = _said(p for problems in by_build.rejected.values() for p in problems)
+    assert _said(p for v in verdicts for p in v.problems) == built
+    # The year no meeting can have is named, as in a file name (decision 89), not "no date".
+    assert [code for code, *_ in built] == ["date-invalid"]
+    assert "'9999/12/31' in the key is not in the years 1900-2099" in next(iter(built))[1]
+
+
+def test_only_date_folders_of_a_year_no_meeting_can_have_are_named():
+    from minutes import keys
+    assert keys.out_of_range_date_in("minutes/g/9999/12/31/notes.md") == "9999/12/31"
+    assert keys.out_of_range_date_in("minutes/g/x/1066/10/14/y.md") == "1066/10/14"
+    assert keys.out_of_range_date_in("minutes/g/2024/01/02/notes.md") is None
+    assert keys.out_of_range_date_in("minutes/g/9999/13/31/notes.md") is None
+    assert keys.ymd_folders("2024/01/02") and not keys.ymd_folders("2024/01/02/x")

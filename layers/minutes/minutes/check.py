@@ -57,6 +57,7 @@ def key_for(path: Path) -> str:
     - a path containing `minutes/<group>/...`: the key from `minutes/` on;
     - a file in a dated folder (`2022-09-20-sync/NOTES.md`, a folder meeting):
       `minutes/<the folder's parent>/<folder>/<name>`;
+    - a file in date folders (`<group>/2024/01/02/notes.md`): `minutes/<group>/2024/01/02/<name>`;
     - any other file: `minutes/<its folder's name>/<its name>`.
     A folder name standing in for the group is made URL-safe (`Meeting Notes` -> meeting-notes):
     it is a guess at the group, and a scribe's local folder name is not worth an error.
@@ -72,6 +73,8 @@ def _key_for_resolved(path: Path) -> str:
             return "/".join(parts[at:])
     if keys.find_date(path.parent.name) and len(parts) >= 3:
         return f"{keys.PREFIX}{_group_from(path.parent.parent.name)}/{path.parent.name}/{path.name}"
+    if len(parts) >= 6 and keys.ymd_folders("/".join(parts[-4:-1])):   # <group>/yyyy/mm/dd/x.md
+        return f"{keys.PREFIX}{_group_from(parts[-5])}/{'/'.join(parts[-4:])}"
     return f"{keys.PREFIX}{_group_from(path.parent.name)}/{path.name}"
 
 

@@ -109,16 +109,27 @@ def invalid_date_in(name: str) -> str | None:
 
 
 _ANY_YEAR_DATE = lazy(r"(?<!\d)(\d{4})([-._])(\d\d)\2(\d\d)(?!\d)")
+# <yyyy>/<mm>/<dd> folders of any year: the date-folder layout, found whole (ymd_folders), or
+# with a year no meeting can have (out_of_range_date_in).
+_ANY_YMD_DIRS = lazy(r"(?:^|/)((\d{4})(/)(\d\d)/(\d\d))(?:/|$)")
+
+
+def ymd_folders(path: str) -> bool:
+    """Whether `path` is exactly <yyyy>/<mm>/<dd> (any year: a wrong one is rejected by name)."""
+    found = _ANY_YMD_DIRS.fullmatch(path)
+    return found is not None and 1 <= int(found.group(4)) <= 12 and 1 <= int(found.group(5)) <= 31
 
 
 def out_of_range_date_in(name: str) -> str | None:
     """A date written with separators whose year no meeting can have (9999-12-31, 1066.10.14),
-    for a precise error rather than "no meeting date". Separators only: an eight-digit run
-    (ticket-30001231) is more often a number than a date."""
-    for match in _ANY_YEAR_DATE.finditer(name):
-        year, _, month, day = (int(g) if g.isdigit() else g for g in match.groups())
-        if not FIRST_YEAR <= year <= LAST_YEAR and 1 <= month <= 12 and 1 <= day <= 31:
-            return match.group(0)
+    for a precise error rather than "no meeting date"; or date folders of such a year
+    (9999/12/31/). Separators only: an eight-digit run (ticket-30001231) is more often a number
+    than a date."""
+    found = [(m.group(0), *m.groups()) for m in _ANY_YEAR_DATE.finditer(name)]
+    found += [m.groups()[:5] for m in _ANY_YMD_DIRS.finditer(name)]   # 9999/12/31/notes.md
+    for text, year, _, month, day in found:
+        if not FIRST_YEAR <= int(year) <= LAST_YEAR and 1 <= int(month) <= 12 and 1 <= int(day) <= 31:
+            return text
     return None
 
 
