@@ -133,3 +133,29 @@ def test_watch_without_a_cache_is_refused(src, tmp_path, capsys):
     from minutes.cli import main
     assert main(["build", str(src), "--out", str(tmp_path / "site"), "--watch", "--no-cache"]) == 2
     assert "--no-cache" in capsys.readouterr().err
+
+
+def test_ctrl_c_during_a_watched_build_says_the_site_may_be_half_written(src, tmp_path):
+    """Decision 95: a Ctrl-C while a --watch build runs ends the command as a one-shot build's
+    (decision 90): the one line saying the site may hold a mix, and death by SIGINT; it exited
+    0 in silence. (Between builds it still ends with 0: the test above.) The Ctrl-C is sent by
+    the build itself, so that it lands mid-build every time."""
+    out = tmp_path / "site"
+    script = (
+        "import os, signal, sys, time\n"
+        "import minutes.watch as watch\n"
+        "from minutes.cli import main\n"
+        "def build(*args, **options):\n"
+        "    os.kill(os.getpid(), signal.SIGINT)\n"
+        "    time.sleep(30)\n"
+        "watch.build = build\n"
+        f"sys.argv = ['minutes', 'build', {str(src)!r}, '--out', {str(out)!r}, '--cache-dir',"
+        f" {str(tmp_path / 'cache')!r}, '--watch']\n"
+        "sys.exit(main())\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=60, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    assert done.returncode == -signal.SIGINT, done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.stderr.rstrip().splitlines()[-1] == (
+        f"minutes build: stopped by Ctrl-C; {out} may hold a mix of old and new files until the "
+        "next build: run `minutes build` again to finish it")

@@ -468,12 +468,19 @@ def _watch(args, options: dict) -> int:
         else:
             _print_build(outcome, args.out, f" in {seconds:.2f} s")
 
+    running = [False]   # whether a build is running (a Ctrl-C then may leave a mix)
+
+    def building(now: bool) -> None:
+        running[0] = now
+
     print(f"watching {args.src} (every {args.interval:g} s; Ctrl-C stops)", flush=True)
     try:
-        watch(args.src, args.out, report=report, interval=args.interval, **options)
+        watch(args.src, args.out, report=report, interval=args.interval, building=building,
+              **options)
     except KeyboardInterrupt:
-        pass
-    return EXIT_OK
+        if running[0]:   # as a one-shot build stopped: the note, and death by SIGINT (main)
+            raise
+    return EXIT_OK   # stopped between builds: the site is the last build's, whole
 
 
 def _demo(args) -> int:

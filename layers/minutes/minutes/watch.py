@@ -46,23 +46,28 @@ def signature(src: Path) -> Signature | None:
 
 def watch(src: Path, out: Path, *, report: Callable[[BuildResult | MinutesError, float], None],
           interval: float = 0.5, stop: Callable[[], bool] = lambda: False,
-          sleep: Callable[[float], None] = time.sleep, **options) -> None:
+          sleep: Callable[[float], None] = time.sleep,
+          building: Callable[[bool], None] = lambda now: None, **options) -> None:
     """Build SRC into OUT, then build again after each change, until stop() (the command: until
     Ctrl-C). report(result or the error that stopped a build, seconds) after each build: a build
     refused (MinutesError: the site folder cannot take the site; or an OSError: a folder cannot
-    be read or written) is reported and the watch goes on, since the next change may fix it. `options` are build()'s."""
+    be read or written) is reported and the watch goes on, since the next change may fix it.
+    building(True) before each build, building(False) once it ended (what a Ctrl-C stopped: a
+    build, which may have left the site half-written, or the wait). `options` are build()'s."""
     seen: object = _NEVER
     while True:
         now = signature(src)
         if now != seen:
             seen = now
             started = time.perf_counter()
+            building(True)
             try:
                 outcome: BuildResult | MinutesError = build(src, out, **options)
             except MinutesError as problem:
                 outcome = problem
             except OSError as failed:   # SRC or the site folder refused: said, and watched on
                 outcome = MinutesError(os_problem(failed))
+            building(False)
             report(outcome, time.perf_counter() - started)
         if stop():
             return
