@@ -370,3 +370,26 @@ def test_a_huge_markdown_file_is_never_read_so_memory_stays_flat(src, tmp_path):
     codes, peak = done.stdout.splitlines()
     assert codes == "too-large too-large too-large"
     assert int(peak) / 1024 < 256
+
+
+@pytest.mark.parametrize("site", [".", "site", "g/site"])
+def test_a_site_folder_inside_src_is_refused_before_anything_is_written(tmp_path, capsys, site):
+    """Decision 95: `minutes build s --out s` (or s/site) wrote the site among its sources, and
+    the next build reported its own pages as 15 rejected sources, with no hint. Now refused,
+    by the command (with --watch too) and by build(), saying where to put it; a hidden folder
+    in SRC, which no build reads, is taken."""
+    src = tmp_path / "s"
+    write(src / "g" / "2024-01-01-a.md", "---\ntitle: A\ndate: 2024-01-01\n---\n\nHello world.\n")
+    before = sorted(p.relative_to(src) for p in src.rglob("*"))
+    out = src / site
+    for watching in ([], ["--watch"]):
+        assert main(["build", str(src), "--out", str(out), "--cache-dir",
+                     str(tmp_path / "c"), *watching]) == EXIT_USAGE
+        err = capsys.readouterr().err
+        assert f"the site folder {out} is " in err and f"give --out a folder outside {src}" in err
+    with pytest.raises(MinutesError, match="would read the site it wrote"):
+        build(src, out, site_url="https://minutes.example.org", workers=1)
+    assert sorted(p.relative_to(src) for p in src.rglob("*")) == before
+    for _ in range(2):   # a hidden one: built, and never read back
+        result = build(src, src / ".site", site_url="https://minutes.example.org", workers=1)
+        assert not result.rejected and len(result.records) == 1

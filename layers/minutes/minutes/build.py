@@ -628,6 +628,9 @@ def build(src: Path, out: Path, *, site_url: str, max_bytes: int = 1024 * 1024,
         problem = _not_a_folder(folder, name)
         if problem:
             raise MinutesError(problem)
+    problem = out_inside_src(src, out)
+    if problem:
+        raise MinutesError(problem)
     options = dict(site_url=site_url, max_bytes=max_bytes, workers=workers, progress=progress,
                    subscribe_url=subscribe_url)
     for _ in range(_SCANS):
@@ -658,6 +661,22 @@ def os_problem(failed: OSError) -> str:
 
 # Scans of SRC a build makes when files go while it reads them, before it gives up.
 _SCANS = 3
+
+
+def out_inside_src(src: Path, out: Path) -> str | None:
+    """Why the site folder cannot be `out`: SRC itself or a folder in it that a build reads
+    (not a hidden one), so that the next build would take the site it wrote for sources (its
+    pages and attachments, each rejected) (decision 95)."""
+    try:
+        inside = Path(out).resolve().relative_to(Path(src).resolve())
+    except ValueError:
+        return None
+    if any(part.startswith(".") for part in inside.parts):
+        return None   # never read: hidden (source_files)
+    where = "SRC itself" if not inside.parts else f"inside SRC ({src})"
+    return (f"the site folder {out} is {where}, so the next build would read the site it wrote "
+            f"as sources: give --out a folder outside {src} (or a hidden one in it, such as "
+            f"{Path(src) / '.site'}, which builds never read)")
 
 
 def _not_a_folder(folder: Path | None, name: str) -> str | None:
