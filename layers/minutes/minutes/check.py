@@ -105,7 +105,7 @@ def check_paths(paths: list[Path], *, key: str | None = None, site_host: str = "
     found = {path: expand([path], refused) for path in paths}   # each folder walked once
     groups = [check_group(p, key=key if key and len(paths) == 1 else None)
               for path in paths for p in found[path] if p.name == GROUP_FILE]
-    groups += [_refused_verdict(path, failed) for path, failed in refused]
+    groups += [refused_verdict(path, failed) for path, failed in refused]
     meetings = _meetings([p for p in paths if p.is_dir() or p.name != GROUP_FILE], key, found)
     workers = workers or os.cpu_count() or 1
     if workers == 1 or len(meetings) < _PARALLEL_FROM:
@@ -125,7 +125,7 @@ def check_paths(paths: list[Path], *, key: str | None = None, site_host: str = "
     return verdicts + groups
 
 
-def _refused_verdict(path: Path, failed: OSError) -> Verdict:
+def refused_verdict(path: Path, failed: OSError) -> Verdict:
     """The verdict on what a folder walk could not enter or read (a linked or unreadable folder,
     a FIFO), as `minutes build` says it (decision 88)."""
     if isinstance(failed, NotRegularFile):
@@ -183,18 +183,22 @@ def check_keyed(files: dict[str, Path], *, site_host: str = "localhost",
     grouped: dict[str, dict[str, Path]] = defaultdict(dict)
     groups = [check_group(path, key=key) for key, path in sorted(files.items()) if is_group_file(key)]
     for key, path in sorted(files.items()):
-        if is_group_file(key):
-            continue
-        try:
-            parsed = keys.parse_key(key)
-            # ok.md and ok.MD are one meeting (build assembles them together and rejects them)
-            ident = parsed.meeting_prefix if parsed.is_folder else f"{parsed.group}/{parsed.meeting}"
-        except Rejected:
-            ident = key   # a bad key is a meeting of its own; assemble says why
-        grouped[ident][key] = path
+        if not is_group_file(key):
+            grouped[meeting_ident(key)][key] = path
     return [_check_meeting(_Meeting(tuple(sorted(found.items()))), site_host, max_bytes)
             for found in grouped.values()
             if any(k.lower().endswith(".md") or _not_utf8(k) for k in found)] + groups
+
+
+def meeting_ident(key: str) -> str:
+    """The meeting a bucket key is part of, as publish and `minutes build` assemble it: a
+    folder meeting's folder; for a file, its group and meeting, so that ok.md and ok.MD are one
+    meeting (assembled together and rejected: duplicate-source)."""
+    try:
+        parsed = keys.parse_key(key)
+    except Rejected:
+        return key   # a bad key is a meeting of its own; assemble says why
+    return parsed.meeting_prefix if parsed.is_folder else f"{parsed.group}/{parsed.meeting}"
 
 
 def _not_utf8(key: str) -> bool:

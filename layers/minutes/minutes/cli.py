@@ -341,19 +341,21 @@ def scribe_bucket(args):
 
 
 def _upload(args) -> int:
-    from .check import expand, key_for
+    from .check import expand, key_for, refused_verdict
     problem = _file_arguments_problem("minutes upload", args)
     if problem:
         print(problem, file=sys.stderr)
         return EXIT_USAGE
     files = {args.key: args.files[0]} if args.key else {}
-    for path in [] if args.key else expand(args.files):
+    refused: list = []   # a FIFO, a linked folder...: reported as check reports them (decision 93)
+    for path in [] if args.key else expand(args.files, refused):
         files[key_for(path)] = path
         files.update(_folder_attachments(path))
-    if not files:
+    if not files and not refused:
         print("minutes upload: no .md files given", file=sys.stderr)
         return EXIT_USAGE
-    return _run_scribe_tool("minutes upload", args, lambda up: up.upload(files))
+    verdicts = [refused_verdict(path, failed) for path, failed in refused]
+    return _run_scribe_tool("minutes upload", args, lambda up: up.upload(files, verdicts))
 
 
 def _folder_attachments(path: Path) -> dict:
@@ -393,6 +395,9 @@ def _run_scribe_tool(name: str, args, work, *, summary: bool = False) -> int:
     for verdict in outcome.rejected_locally:
         print(format_text(verdict))
         print(f"{verdict.file}: not uploaded")
+    for path, why in outcome.held_back:   # publish would not publish it (decision 93)
+        print(f"{path}:1:1: {why.severity.value} {why.code}: {why.message}\n    hint: {why.hint}")
+        print(f"{path}: not uploaded")
     for sent in outcome.sent:
         if sent.verdict is not None:
             print(sent.verdict.text())

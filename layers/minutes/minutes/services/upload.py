@@ -8,11 +8,16 @@ is ours when its version id is the one our upload or delete made.
 sync mirrors a folder laid out like the bucket's minutes/ (`<group>/<date>-<topic>.md`, as
 `minutes build` reads it): only files whose MD5 differs from the object's ETag are uploaded
 (MinutesBucket is SSE-S3, where a single-part upload's ETag is its MD5); keys missing locally
-are deleted only when asked.
+are deleted only when asked. What cannot be read as a file here (a symbolic link, a FIFO, a
+folder named like minutes, a folder it cannot enter) is reported as `minutes check` reports it
+and never counts as gone: sync deletes nothing it stands for (decision 93).
 """
 from __future__ import annotations
 
+import errno
 import hashlib
+import os
+import stat
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -20,8 +25,10 @@ from pathlib import Path
 
 from .. import keys
 from ..group import is_group_file
-from ..check import Verdict as CheckVerdict, check_keyed
-from ..problems import Rejected
+from ..check import Verdict as CheckVerdict, check_keyed, meeting_ident
+from ..meeting import read_limit, unreadable_source
+from ..problems import Problem, Rejected
+from ..regular_file import NotRegularFile, kind_of, read_regular
 from ..report import PUBLISHED, REJECTED, REMOVED, Verdict
 
 ACCEPTED = {PUBLISHED, "draft", "upcoming"}
@@ -42,6 +49,9 @@ class Outcome:
     sent: list[Sent] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)   # in the bucket, not here, no --delete
+    # (local path, why) of files of valid meetings that publish would not publish (over the
+    # attachment limit): never read whole, never uploaded (decision 93)
+    held_back: list[tuple[str, Problem]] = field(default_factory=list)
 
     @property
     def answered(self) -> list[Sent]:
@@ -76,23 +86,27 @@ class Uploader:
         self.wait_seconds, self.poll_seconds = wait_seconds, poll_seconds
         self._sleep, self._clock = sleep, clock
 
-    def upload(self, files: dict[str, Path]) -> Outcome:
-        """Check the meetings these files belong to; upload the files of the valid ones."""
-        outcome = Outcome()
+    def upload(self, files: dict[str, Path], refused: list[CheckVerdict] = ()) -> Outcome:
+        """Check the meetings these files belong to; upload the files of the valid ones.
+        `refused`: verdicts on what was found but cannot be read as a file (never uploaded)."""
+        outcome = Outcome(rejected_locally=list(refused))
         valid = self._checked(files, files, outcome)
         outcome.sent = [self._put(key, files[key]) for key in _upload_order(valid)]
         self._wait(outcome)
         return outcome
 
     def sync(self, root: Path, *, delete: bool = False) -> Outcome:
-        local = local_files(root)
+        scan = scan_local(root)
+        local = scan.files
         remote = {k: etag for k, (etag, _) in self.bucket.listing(keys.PREFIX).items()
                   if _mirrored(k)}
-        changed = {k: p for k, p in local.items() if remote.get(k) != _md5(p)}
-        outcome = Outcome(unchanged=sorted(set(local) - set(changed)))
+        changed = {k: p for k, p in local.items() if not _same(k, p, remote.get(k))}
+        outcome = Outcome(rejected_locally=list(scan.refused),
+                          unchanged=sorted(set(local) - set(changed)))
         valid = self._checked(changed, local, outcome)
         outcome.sent = [self._put(key, local[key]) for key in _upload_order(valid)]
-        gone = sorted(set(remote) - set(local))
+        # What is refused here is not gone: its key, or all under its folder, is kept.
+        gone = sorted(k for k in set(remote) - set(local) if not scan.stands_for(k))
         if delete:
             # Attachments first, the minutes last: the last delete of a meeting removes it.
             outcome.sent += [self._delete(k) for k in sorted(gone, key=lambda k: k.endswith(".md"))]
@@ -108,16 +122,20 @@ class Uploader:
         """The changed keys whose meeting passes the checks (the whole meeting is checked,
         unchanged files of a folder meeting too); the rest go to rejected_locally."""
         by_meeting: dict[str, dict[str, Path]] = defaultdict(dict)
-        for key, path in local.items():
-            by_meeting[meeting_of(key)][key] = path
-        touched = {meeting_of(k) for k in changed}
+        for key, path in local.items():   # ok.md and ok.MD together, as check_keyed groups
+            by_meeting[meeting_ident(key)][key] = path
+        touched = {meeting_ident(k) for k in changed}
         verdicts = check_keyed({k: p for m in sorted(touched) for k, p in by_meeting[m].items()})
         valid = []
         for verdict in verdicts:
-            if verdict.valid:
-                valid += [k for k, _ in verdict.paths if k in changed]
-            else:
+            if not verdict.valid:
                 outcome.rejected_locally.append(verdict)
+                continue
+            # publish would not publish these (decided by their size, never read): not sent
+            unpublished = {p.file: p for p in verdict.problems if p.code == "attachment-too-large"}
+            outcome.held_back += [(path, unpublished[k]) for k, path in verdict.paths
+                                  if k in unpublished]
+            valid += [k for k, _ in verdict.paths if k in changed and k not in unpublished]
         return valid
 
     def _put(self, key: str, path: Path) -> Sent:
@@ -178,19 +196,80 @@ def _mirrored(key: str) -> bool:
     return key.lower().endswith(".md") or bool(keys.attachment_type(key)) or is_group_file(key)
 
 
-def local_files(root: Path) -> dict[str, Path]:
-    """Bucket key -> local file for every Markdown file and attachment under `root`, which is
-    laid out like the bucket's minutes/ (hidden files and folders skipped)."""
-    found = {}
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+@dataclass
+class LocalScan:
+    """What sync found under its folder: `files` (key -> path: regular files, and symbolic
+    links, which the check rejects as `minutes check` does), and `refused`: a verdict on each
+    entry that cannot be read as a file (a FIFO, a folder named like minutes, a linked or
+    unreadable folder), whose key (a folder's ends with '/') stands for what the bucket holds
+    there."""
+    files: dict[str, Path] = field(default_factory=dict)
+    refused: list[CheckVerdict] = field(default_factory=list)
+
+    def stands_for(self, key: str) -> bool:
+        return any(key == v.key or v.key.endswith("/") and key.startswith(v.key)
+                   for v in self.refused)
+
+
+def scan_local(root: Path) -> LocalScan:
+    """Every Markdown file, attachment and group.yaml under `root`, which is laid out like the
+    bucket's minutes/ (hidden files and folders skipped), by bucket key; and what is refused.
+    Linked folders are not entered (os.walk lists them, does not follow them)."""
+    scan = LocalScan()
+
+    def key_of(path: Path, folder: bool = False) -> str:
         rel = path.relative_to(root).as_posix()
-        if any(part.startswith(".") for part in rel.split("/")):
-            continue
-        key = keys.PREFIX + rel
-        if _mirrored(key):
-            found[key] = path
-    return found
+        return keys.PREFIX + ("" if rel == "." else rel + "/" if folder else rel)
+
+    def refuse(path: Path, failed: OSError, folder: bool) -> None:
+        key = key_of(path, folder)
+        scan.refused.append(CheckVerdict(str(path), key, (unreadable_source(key, failed),), None,
+                                         ((key, str(path)),)))
+
+    def unreadable(failed: OSError) -> None:
+        if not isinstance(failed, (FileNotFoundError, NotADirectoryError)):   # gone: as deleted
+            refuse(Path(failed.filename), failed, folder=True)
+
+    for where, dirs, names in os.walk(root, onerror=unreadable):
+        here = Path(where)
+        for name in sorted(dirs):
+            path = here / name
+            if name.startswith("."):
+                dirs.remove(name)
+            elif path.is_symlink():
+                refuse(path, OSError(errno.ELOOP, "a symbolic link", str(path)), folder=True)
+            elif _mirrored(key_of(path)):   # a folder named like minutes (x.md): not entered
+                dirs.remove(name)
+                refuse(path, NotRegularFile(str(path), "a folder"), folder=False)
+        for name in sorted(names):
+            path = here / name
+            key = key_of(path)
+            if name.startswith(".") or not _mirrored(key):
+                continue
+            try:
+                mode = path.lstat().st_mode
+            except FileNotFoundError:   # gone since listed: as deleted
+                continue
+            if stat.S_ISREG(mode) or stat.S_ISLNK(mode):
+                scan.files[key] = path
+            else:
+                refuse(path, NotRegularFile(str(path), kind_of(mode)), folder=False)
+    scan.files = dict(sorted(scan.files.items()))
+    return scan
 
 
-def _md5(path: Path) -> str:
-    return '"' + hashlib.md5(path.read_bytes(), usedforsecurity=False).hexdigest() + '"'
+def _same(key: str, path: Path, etag: str | None) -> bool:
+    """Whether the local file holds what the bucket's object (its ETag: the MD5) holds. A link,
+    a file over its read limit (decided by its size: never read) or one that cannot be read
+    counts as changed: the check then says what is wrong with it."""
+    if etag is None or path.is_symlink():
+        return False
+    try:
+        data, _ = read_regular(str(path), None if is_group_file(key) else read_limit(key))
+    except OSError:
+        return False
+    return data is not None and etag == _md5(data)
+
+
+def _md5(data: bytes) -> str:
+    return '"' + hashlib.md5(data, usedforsecurity=False).hexdigest() + '"'
