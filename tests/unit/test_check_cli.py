@@ -222,10 +222,13 @@ def test_problems_in_a_folder_meeting_name_their_document(tmp_path, capsys):
     write(meeting / "NOTES.md", GOOD)
     agenda = write(meeting / "AGENDA.md", "---\ntitel: x\n---\n1. a\n")
     code, out, _ = run(capsys, str(tmp_path))
-    assert code == EXIT_INVALID
-    assert f"{agenda}:2:1: error front-matter-typo:" in out
+    # A rejected agenda is left out, the minutes published, as build does (decision 94).
+    assert code == EXIT_OK
+    assert f"{agenda}:2:1: warning front-matter-typo:" in out
     _, [verdict] = run_json(capsys, str(tmp_path))
-    assert verdict["problems"][0]["message"].startswith("AGENDA.md: Unknown front-matter key")
+    assert [p["code"] for p in verdict["problems"]] == ["front-matter-typo"]
+    assert verdict["problems"][0]["message"].startswith(
+        "AGENDA.md: Left out of the meeting's page (the rest is published): Unknown front-matter key")
 
 
 def test_one_file_of_a_folder_meeting_is_checked_with_its_attachments(tmp_path, capsys):

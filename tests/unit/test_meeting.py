@@ -122,12 +122,39 @@ def test_a_folder_of_attachments_only_is_rejected_with_an_error():
     assert problem.code == "no-documents" and problem.is_error and "NOTES.md" in problem.hint
 
 
-def test_errors_in_any_document_reject_the_meeting_and_name_the_file():
-    with pytest.raises(Rejected) as caught:
-        assemble([src(FOLDER + "NOTES.md", "# T\n\na\nb\nc\n"),
-                  src(FOLDER + "AGENDA.md", "---\ntitel: x\n---\n1. a\n")], site_host="h")
-    problem = caught.value.problems[0]
-    assert (problem.code, problem.file, problem.line) == ("front-matter-typo", FOLDER + "AGENDA.md", 2)
+def test_a_rejected_agenda_is_left_out_with_a_warning_naming_the_file():
+    """Decision 94: the rest of the folder meeting is published, as build and publish agree."""
+    assembled = assemble([src(FOLDER + "NOTES.md", "# T\n\na\nb\nc\n"),
+                          src(FOLDER + "AGENDA.md", "---\ntitel: x\n---\n1. a\n")], site_host="h")
+    assert assembled.record.status == "published" and "Agenda" not in assembled.record.content_html
+    [problem] = assembled.problems
+    assert (problem.code, problem.file, problem.line, problem.is_error) == \
+        ("front-matter-typo", FOLDER + "AGENDA.md", 2, False)
+    assert [(p.code, p.is_error) for p in assembled.left_out] == [("front-matter-typo", True)]
+    assert assembled.record.warnings == (problem.message,)
+
+
+def test_errors_in_the_minutes_reject_the_meeting_and_name_the_file():
+    """The minutes are never left out (the agenda would turn them into an upcoming meeting),
+    nor a document standing in for them, nor one of two documents that differ only in case."""
+    for files in ([src(FOLDER + "NOTES.md", "---\ntitel: x\n---\n1. a\n"),
+                   src(FOLDER + "AGENDA.md", "# Agenda\n\n- a\n- b\n")],
+                  [src(FOLDER + "talk.md", "---\ntitel: x\n---\n1. a\n"),
+                   src(FOLDER + "AGENDA.md", "# Agenda\n\n- a\n- b\n")],
+                  [src(FOLDER + "NOTES.md", "# T\n\na\nb\nc\n"),
+                   src(FOLDER + "agenda.md", "# Agenda\n\n- a\n- b\n"),
+                   src(FOLDER + "AGENDA.md", "# Agenda\n\n- a\n- b\n")]):
+        with pytest.raises(Rejected) as caught:
+            assemble(files, site_host="h")
+        assert caught.value.problems[0].code in ("front-matter-typo", "duplicate-source")
+        assert caught.value.problems[0].file in (FOLDER + "NOTES.md", FOLDER + "talk.md",
+                                                 FOLDER + "agenda.md")
+
+
+def test_another_document_is_left_out_only_beside_good_minutes():
+    assembled = assemble([src(FOLDER + "NOTES.md", "# T\n\na\nb\nc\n"),
+                          src(FOLDER + "talk.md", b"\x00binary")], site_host="h")
+    assert [(p.code, p.file) for p in assembled.left_out] == [("binary", FOLDER + "talk.md")]
 
 
 def test_warnings_carry_their_file():

@@ -11,7 +11,7 @@ import html
 import posixpath
 import re
 import urllib.parse
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from . import keys, plaintext
 from .document import DEFAULT_MAX_BYTES, Document, parse_document, too_large
@@ -97,6 +97,9 @@ class Assembled:
     # The text whose words are those of record.content_html, from the Markdown walk
     # (render.shown_text), for search.packed_terms; None when only the HTML tells. Not stored.
     search_text: str | None = None
+    # The errors of the folder's documents left out of it (decision 94): publish rejects the
+    # upload of such a document, and publishes the rest when another file of the folder changes.
+    left_out: tuple[Problem, ...] = ()
 
 
 def assemble(files: list[SourceFile], *, site_host: str, feed_id: str | None = None,
@@ -109,11 +112,12 @@ def assemble(files: list[SourceFile], *, site_host: str, feed_id: str | None = N
     `mail_text` (publish): the record also carries its text form for mail (content_text)."""
     files = sorted(files, key=lambda f: f.key)
     first = keys.parse_key(files[0].key)
-    docs, problems, attachments = _parse_all(files, first, max_bytes, group_name)
-    return assemble_documents(first, docs, problems, attachments,
-                              source_keys=tuple(f.key for f in files), site_host=site_host,
-                              feed_id=feed_id, published=published, updated=updated,
-                              verdict_only=verdict_only, mail_text=mail_text)
+    docs, problems, attachments, left_out = _parse_all(files, first, max_bytes, group_name)
+    assembled = assemble_documents(first, docs, problems, attachments,
+                                   source_keys=tuple(f.key for f in files), site_host=site_host,
+                                   feed_id=feed_id, published=published, updated=updated,
+                                   verdict_only=verdict_only, mail_text=mail_text)
+    return replace(assembled, left_out=left_out) if left_out else assembled
 
 
 def assemble_documents(first: keys.MeetingKey, docs: dict[str, Document], problems: list[Problem],
@@ -170,6 +174,7 @@ def _parse_all(files, first: keys.MeetingKey, max_bytes, group_name: str | None 
     docs: dict[str, Document] = {}
     problems: list[Problem] = []
     errors: list[Problem] = []
+    failed: dict[str, list[Problem]] = {}   # document name -> the errors rejecting it
     attachments = []
     doc_keys: dict[str, str] = {}
     for source in files:
@@ -181,13 +186,13 @@ def _parse_all(files, first: keys.MeetingKey, max_bytes, group_name: str | None 
                 continue
             doc_keys[name] = source.key
             if source.size is not None and source.size > max_bytes:   # not read: read_limit
-                errors.append(too_large(source.size, max_bytes).in_file(source.key))
+                failed[name] = [too_large(source.size, max_bytes).in_file(source.key)]
                 continue
             try:
                 doc = parse_document(source.data, key=key, max_bytes=max_bytes,
                                      group_name=group_name)
             except Rejected as rejected:
-                errors += [p.in_file(source.key) for p in rejected.problems]
+                failed[name] = [p.in_file(source.key) for p in rejected.problems]
                 continue
             docs[key.name.lower() or "minutes"] = doc
             problems += [p.in_file(source.key) for p in doc.problems]
@@ -197,9 +202,35 @@ def _parse_all(files, first: keys.MeetingKey, max_bytes, group_name: str | None 
             problems.append(too_big(source.key, size, MAX_ATTACHMENT_BYTES))
         else:
             attachments.append(source)
+    left_out: list[Problem] = []
+    for name, found in failed.items():
+        if first.is_folder and _can_leave_out(name, docs):
+            left_out += [p for p in found if p.is_error]
+            problems += [_left_out(p) for p in found if p.is_error]
+        else:
+            errors += found
     if errors:
         raise Rejected(errors + [p for p in problems if p.is_error])
-    return docs, problems, attachments
+    return docs, problems, attachments, tuple(left_out)
+
+
+def _can_leave_out(name: str, docs: dict[str, Document]) -> bool:
+    """Whether the rejected document `name` of a folder meeting is left out, the rest of the
+    meeting published (decision 94): the agenda or the attendees, or any other document once
+    the folder's minutes (NOTES.md, MINUTES.md, README.md) are good. The minutes themselves,
+    or the document that would stand in for them, reject the meeting: leaving them out would
+    turn published minutes into an upcoming meeting, or leave no document at all."""
+    if name in keys.MINUTES_NAMES or not docs:
+        return False
+    return name in _SECTION_TITLES or any(n in keys.MINUTES_NAMES for n in docs)
+
+
+def _left_out(problem: Problem) -> Problem:
+    """A rejected document's error as the warning its meeting is published with (the
+    problem names the document: its file)."""
+    return warning(problem.code, "Left out of the meeting's page (the rest is published): "
+                   f"{problem.message}", problem.hint, problem.line, problem.column,
+                   file=problem.file)
 
 
 def same_document(first: str, second: str) -> Problem:

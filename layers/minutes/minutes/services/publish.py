@@ -61,7 +61,8 @@ class Publisher:
                               group="-")
         if change.removed:
             current = self.minutes.current_version(change.key)
-            if current is None and not key.is_folder:
+            if current is None and not key.is_folder and not (
+                    key.is_markdown and self._case_siblings(change)):  # else: publish ok.md
                 return self._notes.remove(key, change) or self._remove(key, change)
             # One version was deleted (ObjectRemoved:Delete with a versionId), not the key.
             if current is not None and report and report.get("version_id") == current:
@@ -144,7 +145,12 @@ class Publisher:
                                  updated=now, max_bytes=self.settings.max_size_bytes,
                                  group_name=info.name if info else None, mail_text=True)
         except Rejected as rejected:
+            if any(p.code == "duplicate-source" for p in rejected.problems):
+                return self._withdraw(key, change, now, (*rejected.problems, *skipped))
             return self._reject(key, change, now, (*rejected.problems, *skipped))
+        own = tuple(p for p in assembled.left_out if p.file == change.key)
+        if own and not change.removed:   # this upload is the document left out: it changes
+            return self._reject(key, change, now, (*own, *skipped))   # nothing (decision 94)
         try:
             self.meetings.check_fits(assembled.record)   # before the URL is claimed: a
             record = self._unique_segment(assembled.record)   # rejected upload changes nothing
@@ -190,14 +196,38 @@ class Publisher:
         return self._tell(self._verdict(REJECTED, change, when=now, problems=problems),
                           group=key.group)
 
+    def _withdraw(self, key: keys.MeetingKey, change: ObjectChange, now: dt.datetime,
+                  problems: tuple) -> Verdict:
+        """The bucket holds two files of one document (ok.md and ok.MD): a fresh build
+        publishes neither (duplicate-source), so the meeting's page goes too, until the scribe
+        deletes one (that delete publishes the other: _meeting_files). Decision 94."""
+        existing = self.meetings.get(key.group, key.meeting)
+        if self.meetings.mark_removed(key.group, key.meeting, key=change.key,
+                                      sequencer=change.sequencer, when=now) and existing:
+            self.site.delete_prefix(existing.url_path.lstrip("/"))
+            self.site_updates.send(SiteUpdate(key.group, key.meeting, "delete"),
+                                   dedup=change.sequencer)
+        return self._reject(key, change, now, problems)
+
+    def _case_siblings(self, change: ObjectChange) -> list[SourceFile]:
+        """The other keys of a one-file meeting, as they are now: its name with `.md` in
+        another case (ok.md beside ok.MD), which a fresh build reads as the same meeting."""
+        stem = change.key[:-len(".md")]
+        return [SourceFile(name, found.data) for name in sorted(self.minutes.listing(stem + "."))
+                if name != change.key and len(name) == len(change.key)
+                and name[len(stem):].lower() == ".md"
+                and (found := self.minutes.get(name)) is not None]
+
     def _meeting_files(self, key: keys.MeetingKey,
                        change: ObjectChange) -> tuple[list[SourceFile], list[Problem]]:
-        """The changed object at its own version; a folder meeting's other files as they are
-        now. Files the site would not serve (a video, a 200 MB deck) are never read: they
-        only get a warning, so one such file cannot make every publish of its folder fail."""
+        """The changed object at its own version; a folder meeting's other files (or a one-file
+        meeting's case siblings) as they are now. Files the site would not serve (a video, a
+        200 MB deck) are never read: they only get a warning, so one such file cannot make
+        every publish of its folder fail."""
         if not key.is_folder:
             found = self.minutes.get(change.key, None if change.removed else change.version_id)
-            return ([SourceFile(change.key, found.data)] if found else []), []
+            siblings = self._case_siblings(change) if key.is_markdown else []
+            return ([SourceFile(change.key, found.data)] if found else []) + siblings, []
         files, skipped = [], []
         for name, (_, size) in sorted(self.minutes.listing(key.meeting_prefix).items()):
             if "/" in name[len(key.meeting_prefix):]:
