@@ -10,24 +10,10 @@ import resource
 
 import pytest
 
-from minutes import cli
-from minutes.aws.emulated import EmulatedScribeBucket
-from minutes.cli import EXIT_INVALID, EXIT_OK, main
+from minutes.cli import EXIT_INVALID, EXIT_OK
 from tests.support.aws import minutes_text
+from tests.support.cli_bucket import bucket, run  # noqa: F401 (bucket: a fixture)
 from tests.support.sources import write
-
-
-@pytest.fixture
-def bucket(stack, monkeypatch):
-    """The CLI writes through the emulated bucket (real boto3 to moto + event delivery)."""
-    monkeypatch.setattr(cli, "scribe_bucket", lambda args: EmulatedScribeBucket(stack.cloud))
-    return stack.minutes_bucket
-
-
-def run(capsys, *argv: str) -> tuple[int, str]:
-    code = main(list(argv))
-    out = capsys.readouterr()
-    return code, out.out + out.err
 
 
 def published(tmp_path, stack, bucket, capsys):

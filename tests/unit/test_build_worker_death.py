@@ -36,6 +36,15 @@ def children(pid: int) -> list[int]:
     return found
 
 
+def forked_workers(running: subprocess.Popen) -> list[int]:
+    """The workers `running` has forked, waited for (a minute at most) while it runs."""
+    deadline = time.monotonic() + 60
+    while not (workers := children(running.pid)):
+        assert running.poll() is None and time.monotonic() < deadline, "no worker started"
+        time.sleep(0.002)
+    return workers
+
+
 def build_command(src: Path, out: Path, cache: Path) -> list[str]:
     return [sys.executable, "-m", "minutes.cli", "build", str(src), "--out", str(out),
             "--base-url", SITE, "--jobs", "2", "--cache-dir", str(cache)]
@@ -53,10 +62,7 @@ def test_a_worker_killed_mid_build_stops_it_with_one_message_and_a_rerun_complet
     running = subprocess.Popen(build_command(src, out, cache), stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.monotonic() + 60
-        while not (workers := children(running.pid)):   # forked when it starts assembling
-            assert running.poll() is None and time.monotonic() < deadline, "no worker started"
-            time.sleep(0.002)
+        workers = forked_workers(running)   # forked when it starts assembling
         # Held still while its worker is killed: so the kill lands mid-build, not after it.
         os.kill(running.pid, signal.SIGSTOP)
         (worker,) = workers

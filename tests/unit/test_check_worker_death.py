@@ -9,12 +9,11 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 from bench.sitegen import generate
 from minutes.check import check_paths
 from minutes.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE
-from tests.unit.test_build_worker_death import children
+from tests.unit.test_build_worker_death import forked_workers
 
 
 def check_command(src, *jobs: str) -> list[str]:
@@ -27,10 +26,7 @@ def test_a_worker_killed_mid_check_stops_it_with_one_message(tmp_path):
     running = subprocess.Popen(check_command(src, "--jobs", "2"), stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.monotonic() + 60
-        while not (workers := children(running.pid)):   # forked when the checking starts
-            assert running.poll() is None and time.monotonic() < deadline, "no worker started"
-            time.sleep(0.002)
+        workers = forked_workers(running)   # forked when the checking starts
         os.kill(running.pid, signal.SIGSTOP)   # held still: the kill lands mid-check
         worker = workers[0]   # --jobs 2: one forked worker (ProcessPoolExecutor had two)
         os.kill(worker, signal.SIGKILL)
