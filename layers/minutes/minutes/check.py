@@ -229,13 +229,18 @@ def _meetings(paths: list[Path], key: str | None,
         for file in files:
             resolved = _resolve(file, folders)
             file_key = key if key and not is_dir else _key_for_resolved(resolved)
-            folder_meeting = _is_folder_meeting(file_key)
+            parsed = _parsed(file_key)
+            folder_meeting = parsed is not None and parsed.is_folder
             # By local place, not by key: two folders may give the same key (onnx/*/meetings/
             # 001-20190710.md all become minutes/meetings/001-20190710.md) yet are two meetings.
             # In one folder, files whose keys are one meeting (ok.md, ok.MD) are checked as one,
             # as minutes build assembles them (and rejects them: duplicate-source).
-            ident = resolved.parent if folder_meeting else (resolved.parent, _meeting_of(file_key)) \
-                if _meeting_of(file_key) else resolved
+            if folder_meeting:
+                ident = resolved.parent
+            elif parsed is not None:
+                ident = (resolved.parent, parsed.meeting)
+            else:   # a bad key is a meeting of its own; assemble reports why
+                ident = resolved
             grouped[ident][file_key] = file
             if folder_meeting:
                 for sibling in _attachments_beside(file):
@@ -259,18 +264,17 @@ def _resolve(file: Path, folders: dict[Path, Path]) -> Path:
     return folders[parent] / file.name
 
 
-def _meeting_of(key: str) -> str | None:
+def _parsed(key: str) -> keys.MeetingKey | None:
+    """The key's meeting, or None for a bad key (a meeting of its own; assemble says why)."""
     try:
-        return keys.parse_key(key).meeting
+        return keys.parse_key(key)
     except Rejected:
         return None
 
 
 def _is_folder_meeting(key: str) -> bool:
-    try:
-        return keys.parse_key(key).is_folder
-    except Rejected:
-        return False   # a bad key is a meeting of its own; assemble reports why
+    parsed = _parsed(key)
+    return parsed is not None and parsed.is_folder
 
 
 def _attachments_beside(file: Path) -> list[Path]:
