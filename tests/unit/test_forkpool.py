@@ -118,30 +118,50 @@ def test_a_worker_is_sent_three_items_ahead_but_never_a_later_maps_item_as_its_t
     the map it is on; a later map's stay queued for the main process, which takes from the
     back while it waits (test_build_memory's test_the_main_process_takes_an_item... shows why,
     but through a race it can lose: the reviewer's surviving mutation, the batch rule removed,
-    passed it)."""
+    passed it). And no third once the queue is down to its tail (_TAIL items a worker), so
+    the main process is not left waiting for two items a worker holds when the queue runs out."""
     from collections import deque
     from types import SimpleNamespace
 
-    from minutes.forkpool import _QUEUED, _SENT, _Item
+    from minutes.forkpool import _DONE, _QUEUED, _SENT, _TAIL, _Item
     pool = ForkPool(2)
     worker = SimpleNamespace(sent=deque(), out=bytearray())
     pool._workers = [worker]
+    tail = _TAIL
+
+    def queue(items):
+        pool._queue.extend(items)
+        pool._queued += len(items)
+
     try:
         first = [_Item(_double, i, 1) for i in range(2)]
-        second = [_Item(_double, i, 2) for i in range(3)]
-        pool._queue.extend(first + second)
+        second = [_Item(_double, i, 2) for i in range(tail + 3)]
+        queue(first + second)
         pool._hand_out()
         assert list(worker.sent) == first and [i.state for i in first] == [_SENT] * 2
-        assert list(pool._queue) == second and [i.state for i in second] == [_QUEUED] * 3
+        assert list(pool._queue) == second and [i.state for i in second] == [_QUEUED] * len(second)
         # Within one map: three ahead, and no more.
         worker.sent.clear()
         pool._hand_out()
-        assert list(worker.sent) == second and not pool._queue
+        assert list(worker.sent) == second[:3] and list(pool._queue) == second[3:]
         assert len(worker.out) > 0   # what the dispatcher writes to the worker's pipe
-        third = [_Item(_double, i, 3) for i in range(5)]
+        # The tail: two ahead, the rest left for whichever process is free first.
         worker.sent.clear()
-        pool._queue.extend(third)
         pool._hand_out()
-        assert list(worker.sent) == third[:3] and list(pool._queue) == third[3:]
+        assert list(worker.sent) == second[3:5] and list(pool._queue) == second[5:]
+        assert pool._queued == tail - 2
+        third = [_Item(_double, i, 3) for i in range(tail + 1)]
+        pool._queue.clear()
+        pool._queued = 0
+        worker.sent.clear()
+        queue(third)
+        pool._hand_out()
+        assert list(worker.sent) == third[:2] and list(pool._queue) == third[2:]
+        # Items the main process takes (from the back, as it waits) are counted out.
+        fourth = [_Item(_double, i, 4) for i in range(3)]
+        queue(fourth)
+        assert pool._queued == len(third) - 2 + 3
+        assert next(pool._results(fourth)) == (0, os.getpid())   # made here
+        assert [i.state for i in fourth] == [_DONE] * 3 and pool._queued == len(third) - 2
     finally:
         pool._workers = []

@@ -35,6 +35,12 @@ _QUEUED, _SENT, _MINE, _DONE = range(4)
 # build sat idle 0.24-0.83 s, at 3 0.09-0.24 s, load ~10). Past the second, only items of the
 # map it is on: a later map's are the main process's to take while the worker is busy.
 _AHEAD = 3
+# But not from the queue's last items: a worker holding two items ahead when the queue runs out
+# leaves the main process waiting for both (at 1,000 meetings, ~40 ms after assembly and ~70
+# ms at the end of the second phase). From _TAIL queued items per worker on, a worker is sent
+# one item ahead of the one it is making (its answer and the next item still cross while it
+# works), so the processes end a map within about an item of each other.
+_TAIL = _AHEAD + 1
 _HEADER = struct.Struct("!Q")
 
 
@@ -101,6 +107,7 @@ class ForkPool:
         self.died = died          # the WorkerDied class to raise (default: build's)
         self._workers: list[_Worker] = []
         self._queue: deque[_Item] = deque()
+        self._queued = 0          # items in the queue still _QUEUED (neither sent nor taken)
         self._maps = 0            # map() calls with work for the workers so far
         self._lock = threading.Condition()
         # (ended workers: (pid, exit code), fn being made) once one ended, or what failed here
@@ -138,6 +145,7 @@ class ForkPool:
         with self._lock:
             self._raise_if_died()
             self._queue.extend(queued)
+            self._queued += len(queued)
         self._poke()
         return self._results(queued)
 
@@ -153,6 +161,7 @@ class ForkPool:
                         end = at + 1
                         break
                     last.state = _MINE
+                    self._queued -= 1
                 end -= 1
                 last.value, last.state = last.fn(last.arg), _DONE
                 last.arg = None   # as a worker's item once sent: its argument is freed once made
@@ -236,17 +245,21 @@ class ForkPool:
             selector.close()
 
     def _hand_out(self) -> None:
-        """Queued items to the workers, one each in turn, until each has _AHEAD to answer
-        (under the lock)."""
+        """Queued items to the workers, one each in turn, until each has _AHEAD to answer,
+        or two once the queue is down to its tail (under the lock)."""
+        tail = _TAIL * len(self._workers)
         for ahead in range(1, _AHEAD + 1):
             for worker in self._workers:
                 while len(worker.sent) < ahead and self._queue:
                     item = self._queue[0]
                     if ahead > 2 and item.batch != worker.sent[-1].batch:
                         break
+                    if ahead > 2 and self._queued <= tail and item.state == _QUEUED:
+                        return
                     self._queue.popleft()
                     if item.state != _QUEUED:   # the main process took it
                         continue
+                    self._queued -= 1
                     item.state = _SENT
                     worker.sent.append(item)
                     worker.out += _framed(_dumps((item.fn, item.arg)))
@@ -292,6 +305,7 @@ class ForkPool:
                 if item.state == _QUEUED:
                     item.state = _MINE   # never made
             self._queue.clear()
+            self._queued = 0
         self._poke()
         self._thread.join()
         for worker in self._workers:
