@@ -319,6 +319,7 @@ def _forget_assembly() -> None:
     summary.forget()
     comrak_html.forget()
     markdown.forget()
+    keys.parse_key.cache_clear()   # the main process's holds every key it listed (_kind)
 
 
 @functools.lru_cache(maxsize=4)
@@ -739,10 +740,8 @@ def _build(src: Path, out: Path, *, site_url: str, max_bytes: int, workers: int 
             searched = pool.map(_second_phase, [(config, None, fresh)]) if queued else []
             pages = _plan_pages(records, writer, cache, stored, where, shows, names)
             state = (infos, newest_by_group(records))
-            idents = {(r.group, r.meeting): (f"{stored[(r.group, r.meeting)][0].digest}:{r.segment}",
-                                             r.date.toordinal(), r.listed) for r in records}
             renderer = _renderer(*config).with_groups(*state)
-            units = _plan_listings(renderer, records, idents, shows, whole, writer)
+            units = _plan_listings(renderer, records, stored, shows, whole, writer)
             # The workers take the queue from the front (the feeds, each group's with the pages
             # of the meetings they show, then the other pages) while the main process patches
             # the search index (a rebuild) and makes the other listings, then takes queued items
@@ -753,7 +752,7 @@ def _build(src: Path, out: Path, *, site_url: str, max_bytes: int, workers: int 
             # (nor what only the planning read), while the index below is made (decision 86).
             del work, pages, shows, looks, found
             if fresh is None:
-                _write_search(records, idents, whole, cache, writer)
+                _write_search(records, _idents(records, assembled), whole, cache, writer)
             elif not queued:
                 searched = [_make_search(fresh)]
             _write_listings(renderer, units, writer)
@@ -768,7 +767,9 @@ def _build(src: Path, out: Path, *, site_url: str, max_bytes: int, workers: int 
                 for path, written, wrote in files:
                     writer.claim(path)
                     writer.wrote_elsewhere(path, written, wrote)
-        cache.keep_listing(idents)
+        # Made once the workers are gone: held through the second phase, they were ~0.3 MiB of
+        # the main process at the tree's peak (decision 96).
+        cache.keep_listing(_idents(records, assembled))
         _write_attachments(assembled, records, writer)
         for key, problem in refused:   # what the scan could not enter or read: never dropped
             result.rejected[key] = [problem]
@@ -822,7 +823,20 @@ def _looks(assembled, cache: BuildCache, found: dict) -> dict[tuple[str, str], s
     return out
 
 
-def _plan_listings(renderer: PageRenderer, records: list[MeetingRecord], idents: dict,
+def _idents(records: list[MeetingRecord], assembled) -> dict:
+    """(group, meeting) -> (ident, date ordinal, listed) of each record, as the next build
+    compares them (BuildCache.previous_listing): ident names its whole record (its meeting's
+    digest and URL segment)."""
+    digests = {(item.record.group, item.record.meeting): job.digest for job, _, item in assembled}
+    return {(r.group, r.meeting): (_ident(digests[(r.group, r.meeting)], r), r.date.toordinal(), r.listed)
+            for r in records}
+
+
+def _ident(digest: str, record: MeetingRecord) -> str:
+    return f"{digest}:{record.segment}"
+
+
+def _plan_listings(renderer: PageRenderer, records: list[MeetingRecord], stored: dict,
                    shows: dict, whole: "_Whole", writer: "_Writer") -> list:
     """Every listing unit of site.listing_units to make: those whose inputs (its label and the
     meetings it shows: by their whole record's identity for a unit that shows content, the
@@ -835,8 +849,8 @@ def _plan_listings(renderer: PageRenderer, records: list[MeetingRecord], idents:
                               whole=lambda r: whole((r.group, r.meeting))):
         if unit.feed_scope is not None:
             scopes.add(unit.feed_scope)
-        shown = ",".join([idents[(r.group, r.meeting)][0] for r in unit.shows]) if unit.whole \
-            else ",".join([shows[(r.group, r.meeting)] for r in unit.shows])
+        shown = ",".join([_ident(stored[(r.group, r.meeting)][0].digest, r) if unit.whole
+                          else shows[(r.group, r.meeting)] for r in unit.shows])
         inputs = hashes.digest(f"{salt}|{'|'.join(unit.paths)}|{unit.label}|{shown}".encode())
         if not [path for path in unit.paths
                 if not writer.unchanged(path, writer.claim(path), inputs)]:
@@ -1109,9 +1123,11 @@ def _plan_pages(records, writer: "_Writer", cache: BuildCache, stored: dict, whe
         pair = around.get((record.group, record.meeting), (None, None))
         path = record.url_path + "index.html"
         target = writer.claim(path)
-        inputs = "|".join((f"{stored[(record.group, record.meeting)][0].digest}:{record.segment}",
-                           *(shows[(r.group, r.meeting)] if r else "-" for r in pair),
-                           f"{names.get(record.group)}"))
+        # A digest of them, not the ~300 characters: the cache keeps it for each page, held
+        # through the second phase (decision 96).
+        inputs = hashes.digest("|".join((_ident(stored[(record.group, record.meeting)][0].digest, record),
+                                         *(shows[(r.group, r.meeting)] if r else "-" for r in pair),
+                                         f"{names.get(record.group)}")).encode())
         if writer.unchanged(path, target, inputs):
             continue
         writer.expect(path, inputs)
