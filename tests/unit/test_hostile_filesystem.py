@@ -393,3 +393,29 @@ def test_a_site_folder_inside_src_is_refused_before_anything_is_written(tmp_path
     for _ in range(2):   # a hidden one: built, and never read back
         result = build(src, src / ".site", site_url="https://minutes.example.org", workers=1)
         assert not result.rejected and len(result.records) == 1
+
+
+@pytest.mark.parametrize("cache", [".", "cache", "g/2024-01-01-b"])
+def test_a_cache_folder_inside_src_is_refused_before_anything_is_written(tmp_path, capsys, cache):
+    """Decision 100: `--cache-dir` inside SRC was taken. Every build writes the cache, so
+    `--watch` saw its own writes as a change and built again for ever, and a cache in a meeting
+    folder became that meeting's attachments. Refused as --out inside SRC is (decision 95),
+    with and without --watch and by build(); a hidden folder in SRC is taken."""
+    src = tmp_path / "s"
+    write(src / "g" / "2024-01-01-a.md", "---\ntitle: A\ndate: 2024-01-01\n---\n\nHello world.\n")
+    write(src / "g" / "2024-01-01-b" / "NOTES.md", "# B\n\nHello.\n")
+    before = sorted(p.relative_to(src) for p in src.rglob("*"))
+    folder = src / cache
+    for watching in ([], ["--watch"]):
+        assert main(["build", str(src), "--out", str(tmp_path / "site"), "--cache-dir",
+                     str(folder), *watching]) == EXIT_USAGE
+        err = capsys.readouterr().err
+        assert f"the cache folder {folder} is " in err
+        assert f"give --cache-dir a folder outside {src}" in err and "Traceback" not in err
+    with pytest.raises(MinutesError, match="would read the cache it wrote"):
+        build(src, tmp_path / "site", site_url=SITE, workers=1, cache_dir=folder)
+    assert sorted(p.relative_to(src) for p in src.rglob("*")) == before
+    assert not (tmp_path / "site").exists()
+    for _ in range(2):   # a hidden one: taken, and never read back
+        result = build(src, tmp_path / "site", site_url=SITE, workers=1, cache_dir=src / ".cache")
+        assert not result.rejected and len(result.records) == 2

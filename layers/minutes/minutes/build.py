@@ -629,7 +629,7 @@ def build(src: Path, out: Path, *, site_url: str, max_bytes: int = 1024 * 1024,
         problem = _not_a_folder(folder, name)
         if problem:
             raise MinutesError(problem)
-    problem = out_inside_src(src, out)
+    problem = inside_src(src, out, cache_dir)
     if problem:
         raise MinutesError(problem)
     options = dict(site_url=site_url, max_bytes=max_bytes, workers=workers, progress=progress,
@@ -664,20 +664,29 @@ def os_problem(failed: OSError) -> str:
 _SCANS = 3
 
 
-def out_inside_src(src: Path, out: Path) -> str | None:
-    """Why the site folder cannot be `out`: SRC itself or a folder in it that a build reads
-    (not a hidden one), so that the next build would take the site it wrote for sources (its
-    pages and attachments, each rejected) (decision 95)."""
-    try:
-        inside = Path(out).resolve().relative_to(Path(src).resolve())
-    except ValueError:
-        return None
-    if any(part.startswith(".") for part in inside.parts):
-        return None   # never read: hidden (source_files)
-    where = "SRC itself" if not inside.parts else f"inside SRC ({src})"
-    return (f"the site folder {out} is {where}, so the next build would read the site it wrote "
-            f"as sources: give --out a folder outside {src} (or a hidden one in it, such as "
-            f"{Path(src) / '.site'}, which builds never read)")
+def inside_src(src: Path, out: Path, cache_dir: Path | None = None) -> str | None:
+    """Why the site folder or the cache folder cannot be where it is: SRC itself or a folder in
+    it that a build reads (not a hidden one). The next build would take the site it wrote for
+    sources (its pages and attachments, each rejected) (decision 95); the cache's files, written
+    by every build, would be sources too (attachments in a meeting folder), and `--watch` would
+    see each build's own writes as a change and build again for ever (decision 100)."""
+    for folder, name, flag in ((out, "the site folder", "--out"),
+                               (cache_dir, "the cache folder", "--cache-dir")):
+        if folder is None:
+            continue
+        try:
+            inside = Path(folder).resolve().relative_to(Path(src).resolve())
+        except ValueError:
+            continue
+        if any(part.startswith(".") for part in inside.parts):
+            continue   # never read: hidden (source_files)
+        where = "SRC itself" if not inside.parts else f"inside SRC ({src})"
+        what = ("read the site it wrote as sources" if flag == "--out" else
+                "read the cache it wrote as sources (and --watch would build again for ever)")
+        return (f"{name} {folder} is {where}, so the next build would {what}: give {flag} a "
+                f"folder outside {src} (or a hidden one in it, such as "
+                f"{Path(src) / ('.site' if flag == '--out' else '.cache')}, which builds never read)")
+    return None
 
 
 def _not_a_folder(folder: Path | None, name: str) -> str | None:

@@ -428,8 +428,8 @@ def _build(args) -> int:
     options = dict(site_url=args.base_url, workers=args.jobs, subscribe_url=args.subscribe_url,
                    cache_dir=cache)
     if args.watch:
-        from .build import out_inside_src
-        problem = out_inside_src(args.src, args.out)
+        from .build import inside_src
+        problem = inside_src(args.src, args.out, cache)
         if problem:   # refused once, not by each build the watch would start
             print(f"minutes build: {problem}", file=sys.stderr)
             return EXIT_USAGE
