@@ -52,7 +52,7 @@ def test_a_rejection_by_the_stack_is_printed_and_exits_1(stack, bucket, tmp_path
     """A CLI older or newer than the deployed stack may accept what publish refuses: the
     stack's verdict is the one that counts."""
     from minutes.services import upload
-    accept_all = lambda files: [upload.CheckVerdict(str(p), k, (), {}, ((k, str(p)),))
+    accept_all = lambda files, read=None: [upload.CheckVerdict(str(p), k, (), {}, ((k, str(p)),))
                                 for k, p in files.items()]
     monkeypatch.setattr(upload, "check_keyed", accept_all)
     path = write(tmp_path / "minutes" / "g" / "2024-02-30-x.md", minutes_text("X"))

@@ -382,24 +382,31 @@ class Soak:
 def fresh_build(harness: Harness, workdir: Path) -> dict[str, bytes]:
     """A fresh `minutes build` of the sources in the MinutesBucket now, as the deployed site is
     configured (site URL, subscribe form): site key -> bytes."""
-    from minutes.build import build
     src, out = workdir / "src", workdir / "site"
     src.mkdir(parents=True)
     for key, body in harness.source_objects().items():
         target = src / key[len("minutes/"):]
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(body)
+    return build_of(harness, src, out)
+
+
+def build_of(harness: Harness, src: Path, out: Path) -> dict[str, bytes]:
+    """A fresh `minutes build` of the folder `src`, as the deployed site is configured."""
+    from minutes.build import build
     settings = harness.settings("IndexFunction")
     build(src, out, site_url=settings.site_url, subscribe_url=settings.subscriptions_url or None,
           workers=1)
     return {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
 
 
-def site_differences(harness: Harness) -> list[str]:
-    """What differs between the SiteBucket and a fresh build of the surviving sources, besides
-    the build-time fields (empty when nothing does)."""
+def site_differences(harness: Harness, src: Path | None = None) -> list[str]:
+    """What differs between the SiteBucket and a fresh build of the surviving sources (or of
+    the local folder `src`, which `minutes sync` mirrors), besides the build-time fields
+    (empty when nothing does)."""
     with tempfile.TemporaryDirectory() as tmp:
-        expected = fresh_build(harness, Path(tmp))
+        expected = (fresh_build(harness, Path(tmp)) if src is None
+                    else build_of(harness, src, Path(tmp) / "site"))
     actual = harness.site_contents()
     problems = [f"missing from SiteBucket: {k}" for k in sorted(expected.keys() - actual.keys())]
     problems += [f"extra in SiteBucket: {k}" for k in sorted(actual.keys() - expected.keys())]

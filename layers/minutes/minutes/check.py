@@ -160,11 +160,12 @@ def _check_job(job: tuple[list[int], list[_Meeting], str, int]) -> tuple[list[in
     return batch, [_check_meeting(m, site_host, max_bytes) for m in meetings]
 
 
-def check_group(path: Path, *, key: str | None = None) -> Verdict:
-    """The verdict on a group.yaml: read and checked as publish would (group.py)."""
+def check_group(path: Path, *, key: str | None = None, data: bytes | None = None) -> Verdict:
+    """The verdict on a group.yaml: read (unless its bytes are given) and checked as publish
+    would (group.py)."""
     key = key or key_for(path)
     try:
-        data = read_regular(str(path))[0]
+        data = read_regular(str(path))[0] if data is None else data
     except OSError as failed:
         return Verdict(str(path), key, (unreadable_source(key, failed),), None, ((key, str(path)),))
     try:
@@ -177,15 +178,20 @@ def check_group(path: Path, *, key: str | None = None) -> Verdict:
 
 
 def check_keyed(files: dict[str, Path], *, site_host: str = "localhost",
-                max_bytes: int = DEFAULT_MAX_BYTES) -> list[Verdict]:
+                max_bytes: int = DEFAULT_MAX_BYTES,
+                read: dict[str, SourceFile] | None = None) -> list[Verdict]:
     """A verdict for every meeting among files whose bucket keys are known (`minutes sync`):
-    grouped by key, as publish groups them (a folder meeting's files together)."""
+    grouped by key, as publish groups them (a folder meeting's files together). `read`: files
+    already read (local_source), judged from those bytes, not read again (sync uploads the
+    bytes it checked)."""
+    read = read or {}
     grouped: dict[str, dict[str, Path]] = defaultdict(dict)
-    groups = [check_group(path, key=key) for key, path in sorted(files.items()) if is_group_file(key)]
+    groups = [check_group(path, key=key, data=read[key].data if key in read else None)
+              for key, path in sorted(files.items()) if is_group_file(key)]
     for key, path in sorted(files.items()):
         if not is_group_file(key):
             grouped[meeting_ident(key)][key] = path
-    return [_check_meeting(_Meeting(tuple(sorted(found.items()))), site_host, max_bytes)
+    return [_check_meeting(_Meeting(tuple(sorted(found.items()))), site_host, max_bytes, read)
             for found in grouped.values()
             if any(k.lower().endswith(".md") or _not_utf8(k) for k in found)] + groups
 
@@ -295,7 +301,8 @@ def _attachments_beside(file: Path) -> list[Path]:
     return sorted(found)
 
 
-def _check_meeting(meeting: _Meeting, site_host: str, max_bytes: int) -> Verdict:
+def _check_meeting(meeting: _Meeting, site_host: str, max_bytes: int,
+                   read: dict[str, SourceFile] | None = None) -> Verdict:
     file, key = _verdict_name(meeting)
     paths = tuple((k, str(p)) for k, p in meeting.files)
     linked = next((k for k, p in meeting.files if p.is_symlink()), None)
@@ -304,7 +311,7 @@ def _check_meeting(meeting: _Meeting, site_host: str, max_bytes: int) -> Verdict
     sources = []
     for k, p in meeting.files:   # each read once, if at all
         try:
-            sources.append(_source(k, p, max_bytes))
+            sources.append(read[k] if read and k in read else local_source(k, p, max_bytes))
         except OSError as failed:   # not readable, not a regular file, gone: as build says
             return Verdict(file, key, (unreadable_source(k, failed),), None, paths)
     if len(sources) == 1:
@@ -322,10 +329,11 @@ def _check_meeting(meeting: _Meeting, site_host: str, max_bytes: int) -> Verdict
     return Verdict(file, key, assembled.problems, meta, paths, assembled.notes)
 
 
-def _source(key: str, path: Path, max_bytes: int) -> SourceFile:
+def local_source(key: str, path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> SourceFile:
     """The file as `minutes build` reads it: one over its read limit is not read, only its
-    size is noted (meeting.read_limit); only a regular file is read (a FIFO would hang)."""
-    data, stat = read_regular(str(path), read_limit(key, max_bytes))
+    size is noted (meeting.read_limit); only a regular file is read (a FIFO would hang); a
+    group.yaml is read whole."""
+    data, stat = read_regular(str(path), None if is_group_file(key) else read_limit(key, max_bytes))
     return SourceFile(key, data) if data is not None else SourceFile(key, b"", stat.st_size)
 
 

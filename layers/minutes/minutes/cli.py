@@ -398,6 +398,13 @@ def _run_scribe_tool(name: str, args, work, *, summary: bool = False) -> int:
     for path, why in outcome.held_back:   # publish would not publish it (decision 93)
         print(f"{path}:1:1: {why.severity.value} {why.code}: {why.message}\n    hint: {why.hint}")
         print(f"{path}: not uploaded")
+        if any(sent.key == why.file and sent.removed for sent in outcome.sent):   # decision 100
+            print(f"{why.file}: its older copy is deleted from the bucket (--delete), so the "
+                  "site leaves the file out, as `minutes build` of this folder does")
+        elif why.file in outcome.outdated:
+            print(f"{why.file}: an older copy is in the bucket, and published, while `minutes "
+                  "build` of this folder leaves the file out: kept, as sync deletes nothing "
+                  "without --delete (run `minutes sync --delete` to remove it from the site)")
     for sent in outcome.sent:
         if sent.verdict is not None:
             print(sent.verdict.text())

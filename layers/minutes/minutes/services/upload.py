@@ -25,10 +25,10 @@ from pathlib import Path
 
 from .. import keys
 from ..group import is_group_file
-from ..check import Verdict as CheckVerdict, check_keyed, meeting_ident
-from ..meeting import read_limit, unreadable_source
+from ..check import Verdict as CheckVerdict, check_keyed, local_source, meeting_ident
+from ..meeting import SourceFile, unreadable_source
 from ..problems import Problem, Rejected
-from ..regular_file import NotRegularFile, kind_of, read_regular
+from ..regular_file import NotRegularFile, kind_of
 from ..report import PUBLISHED, REJECTED, REMOVED, Verdict
 
 ACCEPTED = {PUBLISHED, "draft", "upcoming"}
@@ -52,6 +52,9 @@ class Outcome:
     # (local path, why) of files of valid meetings that publish would not publish (over the
     # attachment limit): never read whole, never uploaded (decision 93)
     held_back: list[tuple[str, Problem]] = field(default_factory=list)
+    # keys of held-back files whose older copy stays in the bucket (no --delete): published
+    # still, though a build of the folder leaves them out (decision 100)
+    outdated: list[str] = field(default_factory=list)
 
     @property
     def answered(self) -> list[Sent]:
@@ -73,6 +76,7 @@ class Outcome:
                 f"{self.count(REJECTED) + len(self.rejected_locally)} rejected "
                 f"({len(self.rejected_locally)} before upload), {self.count(REMOVED)} removed, "
                 f"{len(self.unchanged)} unchanged, {len(self.kept)} only in the bucket (kept)"
+                + (f", {len(self.outdated)} outdated in the bucket (kept)" if self.outdated else "")
                 + (f", {len(self.waiting)} without a verdict yet" if self.waiting else ""))
 
 
@@ -90,8 +94,7 @@ class Uploader:
         """Check the meetings these files belong to; upload the files of the valid ones.
         `refused`: verdicts on what was found but cannot be read as a file (never uploaded)."""
         outcome = Outcome(rejected_locally=list(refused))
-        valid = self._checked(files, files, outcome)
-        outcome.sent = [self._put(key, files[key]) for key in _upload_order(valid)]
+        self._send(files, None, outcome)
         self._wait(outcome)
         return outcome
 
@@ -100,32 +103,44 @@ class Uploader:
         local = scan.files
         remote = {k: etag for k, (etag, _) in self.bucket.listing(keys.PREFIX).items()
                   if _mirrored(k)}
-        changed = {k: p for k, p in local.items() if not _same(k, p, remote.get(k))}
-        outcome = Outcome(rejected_locally=list(scan.refused),
-                          unchanged=sorted(set(local) - set(changed)))
-        valid = self._checked(changed, local, outcome)
-        outcome.sent = [self._put(key, local[key]) for key in _upload_order(valid)]
+        outcome = Outcome(rejected_locally=list(scan.refused))
+        self._send(local, remote, outcome)
         # What is refused here is not gone: its key, or all under its folder, is kept.
         gone = sorted(k for k in set(remote) - set(local) if not scan.stands_for(k))
+        # A file held back (over the attachment limit) whose older copy is in the bucket: that
+        # copy is not what the folder holds, and a build of the folder does not publish it.
+        outdated = sorted(p.file for _, p in outcome.held_back if p.file in remote)
         if delete:
             # Attachments first, the minutes last: the last delete of a meeting removes it.
-            outcome.sent += [self._delete(k) for k in sorted(gone, key=lambda k: k.endswith(".md"))]
+            outcome.sent += [self._delete(k) for k in
+                             sorted(gone + outdated, key=lambda k: k.endswith(".md"))]
         else:
-            outcome.kept = gone
+            outcome.kept, outcome.outdated = gone, outdated
         self._wait(outcome)
         return outcome
 
     # --- steps -----------------------------------------------------------------------------
 
-    def _checked(self, changed: dict[str, Path], local: dict[str, Path],
-                 outcome: Outcome) -> list[str]:
+    def _send(self, local: dict[str, Path], remote: dict[str, str] | None,
+              outcome: Outcome) -> None:
+        """Meeting by meeting (group.yaml files first): read each file once, and if any differs
+        from the bucket's copy (`remote`: key -> ETag; None: upload all), check the meeting
+        from those bytes and upload those bytes, so what goes up is what was checked. One
+        meeting's files are held at a time, as the check holds them."""
+        for meeting in _by_meeting(local):
+            read = {k: source for k in meeting if (source := _read(k, meeting[k])) is not None}
+            changed = {k for k in meeting if remote is None or not _same(read.get(k), remote.get(k))}
+            outcome.unchanged += sorted(set(meeting) - changed)
+            if changed:
+                valid = self._checked(changed, meeting, outcome, read)
+                outcome.sent += [self._put(k, meeting[k], read.get(k)) for k in _upload_order(valid)]
+        outcome.unchanged.sort()
+
+    def _checked(self, changed: set[str], meeting: dict[str, Path], outcome: Outcome,
+                 read: dict[str, SourceFile]) -> list[str]:
         """The changed keys whose meeting passes the checks (the whole meeting is checked,
         unchanged files of a folder meeting too); the rest go to rejected_locally."""
-        by_meeting: dict[str, dict[str, Path]] = defaultdict(dict)
-        for key, path in local.items():   # ok.md and ok.MD together, as check_keyed groups
-            by_meeting[meeting_ident(key)][key] = path
-        touched = {meeting_ident(k) for k in changed}
-        verdicts = check_keyed({k: p for m in sorted(touched) for k, p in by_meeting[m].items()})
+        verdicts = check_keyed(meeting, read=read)
         valid = []
         for verdict in verdicts:
             if not verdict.valid:
@@ -138,8 +153,11 @@ class Uploader:
             valid += [k for k, _ in verdict.paths if k in changed and k not in unpublished]
         return valid
 
-    def _put(self, key: str, path: Path) -> Sent:
-        return Sent(key, self.bucket.put(key, path.read_bytes()))
+    def _put(self, key: str, path: Path, source: SourceFile | None) -> Sent:
+        # The bytes checked; a file whose bytes no check reads (a type the site does not serve,
+        # given to `upload --key`) is read here.
+        read = source is not None and source.size is None
+        return Sent(key, self.bucket.put(key, source.data if read else path.read_bytes()))
 
     def _delete(self, key: str) -> Sent:
         return Sent(key, self.bucket.delete(key), removed=True)
@@ -175,6 +193,26 @@ def _awaited(sent: Sent, everything: list[Sent] | None = None) -> bool:
     meeting = meeting_of(sent.key)
     return not any(s.key.lower().endswith(".md") and meeting_of(s.key) == meeting
                    for s in everything)
+
+
+def _by_meeting(files: dict[str, Path]) -> list[dict[str, Path]]:
+    """The files by meeting as check_keyed groups them (ok.md and ok.MD together), each
+    group.yaml alone and first (a group's name is known before its meetings publish)."""
+    grouped: dict[str, dict[str, Path]] = defaultdict(dict)
+    for key, path in sorted(files.items()):
+        grouped[meeting_ident(key)][key] = path
+    return sorted(grouped.values(), key=lambda found: not any(map(is_group_file, found)))
+
+
+def _read(key: str, path: Path) -> SourceFile | None:
+    """The file as the check reads it; None for a link (never followed: the check rejects it)
+    or a file that cannot be read (the check says why)."""
+    if path.is_symlink():
+        return None
+    try:
+        return local_source(key, path)
+    except OSError:
+        return None
 
 
 def _upload_order(keys_: list[str]) -> list[str]:
@@ -258,17 +296,12 @@ def scan_local(root: Path) -> LocalScan:
     return scan
 
 
-def _same(key: str, path: Path, etag: str | None) -> bool:
+def _same(source: SourceFile | None, etag: str | None) -> bool:
     """Whether the local file holds what the bucket's object (its ETag: the MD5) holds. A link,
     a file over its read limit (decided by its size: never read) or one that cannot be read
     counts as changed: the check then says what is wrong with it."""
-    if etag is None or path.is_symlink():
-        return False
-    try:
-        data, _ = read_regular(str(path), None if is_group_file(key) else read_limit(key))
-    except OSError:
-        return False
-    return data is not None and etag == _md5(data)
+    return (etag is not None and source is not None and source.size is None
+            and etag == _md5(source.data))
 
 
 def _md5(data: bytes) -> str:
