@@ -107,3 +107,14 @@ def test_building_a_service_loads_nothing_another_path_needs(handler):
                                             env=clean, check=True, capture_output=True, text=True).stdout))
     assert loaded(modules, "boto3")
     assert {name for name in NOT_ON_PATH[handler] if loaded(modules, name)} == set()
+
+
+def test_rendering_does_not_import_signal():
+    """render (publish's path) imports interrupts for raise_if_swallowed alone; only the
+    `minutes` command installs a SIGINT handler, so `signal` is imported there (decision 100:
+    it was imported with render, ~0.4 ms)."""
+    code = "import json, sys; import minutes.render; print(json.dumps(sorted(sys.modules)))"
+    clean = {"PATH": os.environ.get("PATH", ""), "PYTHONDONTWRITEBYTECODE": "1"}
+    modules = set(json.loads(subprocess.run([sys.executable, "-c", code], env=clean, check=True,
+                                            capture_output=True, text=True).stdout))
+    assert "minutes.interrupts" in modules and "signal" not in modules

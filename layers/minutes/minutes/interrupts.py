@@ -11,7 +11,6 @@ in the handler, before anything is raised.
 """
 from __future__ import annotations
 
-import signal
 import sys
 
 _seen = False
@@ -25,7 +24,10 @@ def _on_sigint(signum, frame):
 
 def note_ctrl_c() -> None:
     """From now on SIGINT is noted, then raises KeyboardInterrupt as Python's handler does;
-    nothing changes where SIGINT is handled otherwise (ignored, as in a background job)."""
+    nothing changes where SIGINT is handled otherwise (ignored, as in a background job).
+    `signal` is imported here: render imports this module on publish's path, which never
+    handles a signal (decision 100)."""
+    import signal
     if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
         signal.signal(signal.SIGINT, _on_sigint)
         sys.unraisablehook = _quiet_about_ctrl_c(sys.unraisablehook)
