@@ -445,6 +445,22 @@ def test_spliced_entries_give_feedgens_document_byte_for_byte(kind, count):
     assert build(kind, chosen, limit=1) == _feedgen_document(kind, chosen, limit=1)
 
 
+def test_an_entrys_rss_item_and_atom_entry_hold_its_content_once():
+    """A build holds a scope's entries while it makes its feeds, and keeps them pickled: the
+    content, most of an entry's bytes, is one object both forms share (decision 96)."""
+    import pickle
+    from minutes import feeds
+    text = "".join(f"<p>Point {n}: what was decided &amp; why.</p>\n" for n in range(200))
+    record = meeting("2022-09-20", content_html=text)
+    item, entry = feeds.entry_parts([record], site_url=SITE)[0]
+    rss_bytes = b"".join(item)
+    assert len(rss_bytes) > len(text)
+    assert len(pickle.dumps((item, entry))) < 1.2 * len(rss_bytes)   # twice that, held apart
+    (feedgens_item,), (feedgens_entry,) = feeds._feedgen_parts(
+        [feeds._entry_fields(record, site_url=SITE)], site_url=SITE)[0]
+    assert (rss_bytes, b"".join(entry)) == (feedgens_item, feedgens_entry)
+
+
 def test_an_entrys_bytes_are_the_same_in_every_feed_that_shows_it(records):
     """What a build keeps of an entry (feeds.entry_parts) is reused in any feed, in any place."""
     from minutes import feeds

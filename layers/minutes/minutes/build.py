@@ -44,6 +44,7 @@ from .pages import PageRenderer, SiteConfig
 from .problems import MinutesError, Problem, Rejected, error
 from .regular_file import NotRegularFile, SourceGone, kind_of, read_regular
 from .feeds import entry_parts
+from .feed_xml import Pieces
 from .forkpool import ForkPool
 from .site import (SiteFile, all_neighbours, content_type, feed_pieces, listing_units, meeting_file,
                    static_files)
@@ -456,7 +457,7 @@ def _render_feeds(config: tuple, state: tuple, work: _Feeds) -> list[tuple[str, 
     keys = {name: _entry_name(*shown) for name, shown in where.items()}
     kept = _feed_memo(work.memo)
     before = set(kept)
-    shown: dict[str, tuple[bytes, bytes]] = {}
+    shown: dict[str, tuple[Pieces, Pieces]] = {}
     out: list[tuple[str, Written, bool]] = []
     folders: set[str] = set()
     loaded: dict = {}   # the last outcome read (a running-notes file's meetings share one)
@@ -470,7 +471,7 @@ def _render_feeds(config: tuple, state: tuple, work: _Feeds) -> list[tuple[str, 
             if name not in kept:
                 kept[name] = entry_parts([record], site_url=site.site_url)[0]
 
-    def parts(chosen: list[MeetingRecord]) -> list[tuple[bytes, bytes]]:
+    def parts(chosen: list[MeetingRecord]) -> list[tuple[Pieces, Pieces]]:
         names = [keys[(r.group, r.meeting)] for r in chosen]
         missing = [r for r, name in zip(chosen, names) if name not in kept]
         # A few at a time: feedgen's tree of fifty whole records would stay in the process.
@@ -492,7 +493,7 @@ def _render_feeds(config: tuple, state: tuple, work: _Feeds) -> list[tuple[str, 
     return out
 
 
-def _feed_memo(path: str | None) -> dict[str, tuple[bytes, bytes]]:
+def _feed_memo(path: str | None) -> dict[str, tuple[Pieces, Pieces]]:
     """The entries a scope's feeds showed at the last build (key -> (RSS item, Atom entry)),
     or nothing (no cache, none kept yet, or not readable: the entries are made again)."""
     if path is None:

@@ -37,9 +37,14 @@ class EntryFields(NamedTuple):
     content: str              # feeds.entry_content's (no character XML forbids); "" for none
 
 
-def entry_xml(entry: EntryFields) -> tuple[bytes, bytes] | None:
+# An entry's bytes as the pieces they are the join of.
+Pieces = tuple[bytes, ...]
+
+
+def entry_xml(entry: EntryFields) -> tuple[Pieces, Pieces] | None:
     """(RSS item, Atom entry) as feedgen's pretty-printed documents hold them, or None when the
-    entry is not of the shape written here (feeds.py then asks feedgen)."""
+    entry is not of the shape written here (feeds.py then asks feedgen). Each is the pieces
+    it is the join of, the escaped content one bytes object that both hold (_around)."""
     if not _plain(entry):
         return None
     title, url, group, ident = (_text(entry.title), _text(entry.page_url), _text(entry.group),
@@ -66,7 +71,18 @@ def entry_xml(entry: EntryFields) -> tuple[bytes, bytes] | None:
         atom += [b"    <summary>", summary, b"</summary>\n"]
     atom += [b'    <category term="', _attribute(entry.group), b'"/>\n    <published>',
              entry.published.isoformat().encode(), b"</published>\n  </entry>\n"]
-    return b"".join(rss), b"".join(atom)
+    return _around(rss, content), _around(atom, content)
+
+
+def _around(pieces: list[bytes], content: bytes) -> Pieces:
+    """`pieces` joined but for `content`, kept apart as the very object the RSS item and the
+    Atom entry share: what holds a scope's entries (a build's feed job and its memo, pickled
+    with the object once) then holds each meeting's content once, not twice, about half their
+    bytes (decision 96). Which piece equal to it is kept apart does not change the bytes."""
+    if not content:
+        return (b"".join(pieces),)
+    at = next(at for at, piece in enumerate(pieces) if piece is content)
+    return b"".join(pieces[:at]), content, b"".join(pieces[at + 1:])
 
 
 _RSS_ROOT = (b"<?xml version='1.0' encoding='UTF-8'?>\n<rss xmlns:dc=\"http://purl.org/dc/elements/1.1/\" "

@@ -12,8 +12,8 @@ import urllib.parse
 from html import escape, unescape
 from typing import TYPE_CHECKING, Callable, Iterable
 
-from minutes.feed_xml import (XML_ILLEGAL as _XML_ILLEGAL, EntryFields, HeadFields, atom_document,
-                              entry_xml, rss_document)
+from minutes.feed_xml import (XML_ILLEGAL as _XML_ILLEGAL, EntryFields, HeadFields, Pieces,
+                              atom_document, entry_xml, rss_document)
 from minutes.model import MeetingRecord, sort_newest_first
 from minutes.links import (rewrite_attributes, start_tags_holding, url_attributes,
                            without_heading_anchors)
@@ -209,7 +209,7 @@ def atom_feed(records: Iterable[MeetingRecord], *, site_url: str, title: str, de
                           limit=limit, updated=updated)[1]
 
 
-Parts = Callable[[list[MeetingRecord]], list[tuple[bytes, bytes]]]
+Parts = Callable[[list[MeetingRecord]], list[tuple[Pieces, Pieces]]]
 
 # How feedgen's documents, pretty-printed by lxml, close their list of entries; an entry's own
 # lines are indented deeper, and its text and attributes have every "<" escaped, so these
@@ -247,13 +247,14 @@ def feed_pieces(records: Iterable[MeetingRecord], *, site_url: str, title: str,
                   updated=newest)
     rss = _document("rss", self_path=rss_path, **common)
     atom = _document("atom", self_path=atom_path, **common)
-    return (_pieces(rss, _RSS_END, [item for item, _ in made]),
-            _pieces(atom, _ATOM_END, [entry for _, entry in made]))
+    return (_pieces(rss, _RSS_END, [piece for item, _ in made for piece in item]),
+            _pieces(atom, _ATOM_END, [piece for _, entry in made for piece in entry]))
 
 
-def entry_parts(records: list[MeetingRecord], *, site_url: str) -> list[tuple[bytes, bytes]]:
-    """Each (whole) record's RSS <item> and Atom <entry>, as the lines any feed of this site
-    holds them: an entry's bytes depend on its record and the site URL only (the namespaces
+def entry_parts(records: list[MeetingRecord], *, site_url: str) -> list[tuple[Pieces, Pieces]]:
+    """Each (whole) record's RSS <item> and Atom <entry> as the lines any feed of this site
+    holds them, each as the pieces it is the join of (feed_xml.Pieces: the content one object
+    both hold): an entry's bytes depend on its record and the site URL only (the namespaces
     are declared on the document's root, the same in every feed). Written directly
     (feed_xml.entry_xml: feedgen's bytes, without its tree) for the ordinary shape; any other
     entry is made by feedgen."""
@@ -265,7 +266,7 @@ def entry_parts(records: list[MeetingRecord], *, site_url: str) -> list[tuple[by
     return made
 
 
-def _feedgen_parts(fields: list[EntryFields], *, site_url: str) -> list[tuple[bytes, bytes]]:
+def _feedgen_parts(fields: list[EntryFields], *, site_url: str) -> list[tuple[Pieces, Pieces]]:
     """The entries made in one feedgen document of them, cut at the entries' boundaries."""
     if not fields:
         return []
@@ -277,7 +278,7 @@ def _feedgen_parts(fields: list[EntryFields], *, site_url: str) -> list[tuple[by
     entries = _cut(fg.atom_str(pretty=True), _ATOM_ENTRY, _ATOM_END)
     if not len(items) == len(entries) == len(fields):
         raise ValueError(f"feedgen made {len(items)} items and {len(entries)} entries of {len(fields)}")
-    return list(zip(items, entries))
+    return [((item,), (entry,)) for item, entry in zip(items, entries)]
 
 
 def _cut(document: bytes, bounds: tuple[bytes, bytes], end: bytes) -> list[bytes]:
