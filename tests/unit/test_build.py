@@ -450,6 +450,35 @@ def test_a_search_index_queued_to_a_worker_is_the_one_the_main_process_makes(src
     assert any(b"zanzibar" in body for name, body in site_bytes(out).items() if name.startswith("search/t/"))
 
 
+def test_with_three_processes_the_search_index_is_a_queued_item(src, tmp_path, monkeypatch):
+    """With three processes or more a cold build's search index is queued whatever the count
+    of meetings (decision 98): the main process's index and listings would outlast the
+    workers' share of the second phase. A worker makes it; the site is a one-process build's."""
+    import os
+    from minutes import build as build_module
+    build(src, tmp_path / "one", site_url=SITE, workers=1)
+    makers = []
+    make_search = build_module._make_search
+    made = tmp_path / "made"
+    made.mkdir()
+
+    def noting(work):
+        (made / str(os.getpid())).touch()
+        return make_search(work)
+    monkeypatch.setattr(build_module, "_make_search", noting)
+    # As in the test above: the main process could take back the item no worker has started.
+    monkeypatch.setattr(build_module._Pool, "_results", lambda pool, items: map(pool._await, items))
+    for workers in (2, 3):
+        out = tmp_path / f"site{workers}"
+        build(src, out, site_url=SITE, workers=workers)
+        assert site_bytes(out) == site_bytes(tmp_path / "one")
+        makers.append([p.name for p in made.iterdir()])
+        for entry in made.iterdir():
+            entry.unlink()
+    assert makers[0] == [str(os.getpid())]   # two processes: the main process makes it
+    assert len(makers[1]) == 1 and makers[1] != [str(os.getpid())]   # three: a worker
+
+
 @pytest.mark.parametrize("workers", [1, 2])
 def test_a_source_that_is_a_symbolic_link_is_rejected_not_followed(src, tmp_path, workers):
     """A link planted in SRC (a Markdown file, or a meeting folder's attachment) would publish

@@ -391,10 +391,13 @@ def _entry_name(stored: tuple, at: int, segment: str) -> str:
 
 
 # From this many listed meetings a cold build's search index is a queued item (decision 71):
-# below it the second phase is balanced already (each scope's feeds, capped at FEED_LIMIT
-# entries, are a larger share of the queue), and a worker making the index while the main
-# process plans the listings raised the tree's peak by ~2 MiB at 1,000 meetings.
+# below it the second phase of two processes is balanced already (each scope's feeds, capped
+# at FEED_LIMIT entries, are a larger share of the queue), and a worker making the index while
+# the main process plans the listings raised the tree's peak by ~2 MiB at 1,000 meetings. With
+# three processes or more it is queued whatever the count (decision 98): the main process's
+# index and listings (~0.26 + ~0.2 s of CPU at 1,000) outlast the workers' share of the feeds.
 QUEUED_SEARCH_FROM = 5_000
+QUEUED_SEARCH_PROCESSES = 3
 
 
 @dataclass(frozen=True)
@@ -742,11 +745,13 @@ def _build(src: Path, out: Path, *, site_url: str, max_bytes: int, workers: int 
             looks = _looks(assembled, cache, found)
             shows = {(r.group, r.meeting): f"{looks[(r.group, r.meeting)]}:{r.segment}" for r in records}
             whole = _Whole(records, stored, where, cache)
-            # A large new search index is one queued item, the first (a worker takes it while
-            # the main process plans; decision 71); a smaller one, and a rebuild's patch, are
-            # made by the main process after it has queued the feeds, as before.
+            # A large new search index, or any of a build of three processes or more, is one
+            # queued item, the first (a worker takes it while the main process plans; decisions
+            # 71, 98); a smaller one, and a rebuild's patch, are made by the main process after
+            # it has queued the feeds, as before.
             fresh = _fresh_search(records, whole, cache, writer)
-            queued = fresh is not None and fresh.listed >= QUEUED_SEARCH_FROM
+            queued = fresh is not None and (fresh.listed >= QUEUED_SEARCH_FROM
+                                            or workers >= QUEUED_SEARCH_PROCESSES)
             searched = pool.map(_second_phase, [(config, None, fresh)]) if queued else []
             pages = _plan_pages(records, writer, cache, stored, where, shows, names)
             state = (infos, newest_by_group(records))
