@@ -378,14 +378,16 @@ def test_with_two_processes_the_worker_makes_feeds_and_pages_and_the_bytes_are_t
 def test_each_process_empties_what_assembling_memoised_before_its_second_phase(
         src, tmp_path, monkeypatch):  # noqa: F811
     """The memos of assembly (summary's block words, comrak_html's tags: ~5 MiB per process
-    at 1,000 meetings) are emptied in each process once its assembling is over, so its pages,
-    feeds and the search index reuse that space (decision 72); the bytes are the same."""
-    from minutes import build as build_module, comrak_html, markdown, summary
+    at 1,000 meetings; the parsed keys, which the main process also fills as it lists the
+    sources: decision 96) are emptied in each process once its assembling is over, so its
+    pages, feeds and the search index reuse that space (decision 72); the bytes are the same."""
+    from minutes import build as build_module, comrak_html, keys, markdown, summary
     seen = tmp_path / "seen"
     seen.mkdir()
 
     memos = [value for value in vars(summary).values() if hasattr(value, "cache_info")]
     assert len(memos) >= 3   # summary's lru_caches, whatever their names
+    memos.append(keys.parse_key)
 
     def memo_sizes() -> int:
         return (sum(memo.cache_info().currsize for memo in memos) + len(comrak_html._SAME_ON_EVERY_PAGE)
