@@ -272,6 +272,9 @@ def _assemble_one(job: tuple[str, _Job, int, str | None, dict | None]) -> tuple[
             if notes is not None:
                 outcome = list(_running_notes().assemble_sections(notes, site_host=site_host,
                                                                max_bytes=max_bytes))
+                if notes.problems and outcome:   # the file's own (encoding...), as check and
+                    # publish say them: with its first meeting's (decision 100)
+                    outcome[0] = replace(outcome[0], problems=notes.problems + outcome[0].problems)
             else:
                 outcome = [assemble(sources, site_host=site_host, max_bytes=max_bytes,
                                     group_name=group_name)]

@@ -1,0 +1,81 @@
+"""A differential hunt (decision 100): hostile and odd source trees (tests/support/hostile_minutes.py),
+each given to `minutes build` and `minutes check`, which must say the same of every file: the
+same files left out, the same errors, the same warnings on what is published, the same URLs,
+the same exit code, and never a traceback.
+
+Derandomized, so the suite is the same on every run; `HUNT_EXAMPLES=2000 HUNT_RANDOM=1` hunts
+further (a failure prints the tree Hypothesis shrank it to)."""
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import tempfile
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+
+from minutes.build import build, source_files
+from minutes.check import check_paths, meeting_ident
+from minutes.cli import main
+from tests.support.hostile_minutes import source_tree, write_tree
+
+SITE = "https://minutes.example.org"
+HUNT = settings(max_examples=int(os.environ.get("HUNT_EXAMPLES", "60")), deadline=None,
+                derandomize=not os.environ.get("HUNT_RANDOM"), database=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+def said(problems, errors: bool) -> set[tuple]:
+    return {(p.code, p.message, p.line or 0) for p in problems if p.is_error == errors}
+
+
+def read_alone(key: str) -> bool:
+    """What check reads on its own and reports by name: Markdown and group.yaml (an
+    attachment is reported with its meeting, or alone by build when its key is bad)."""
+    return key.lower().endswith((".md", "/group.yaml"))
+
+
+def verdicts_of(src: Path, out: Path) -> dict:
+    built = build(src, out, site_url=SITE, workers=1)
+    checked = check_paths([src], workers=1)
+    every = ["minutes/" + rel for rel in source_files(str(src))]
+    left_out_by_build = {meeting_ident(k) for k in built.rejected}
+    return {
+        "left out": (
+            {k for k in every if read_alone(k) and (k in built.rejected or meeting_ident(k) in left_out_by_build)},
+            {k for v in checked if not v.valid for k, _ in v.paths if read_alone(k)}),
+        "errors": (set().union(*(said(p, True) for p in built.rejected.values())),
+                   set().union(*(said(v.problems, True) for v in checked if not v.valid))),
+        "warnings": (set().union(*(said(p, False) for p in built.warnings.values())),
+                     set().union(*(said(v.problems, False) for v in checked if v.valid))),
+        "urls": (sorted(r.url_path for r in built.records),
+                 sorted(url for v in checked if v.valid and not v.key.endswith("/group.yaml")
+                        for url in urls(v.meta))),
+    }
+
+
+def urls(meta: dict) -> list[str]:
+    """Where check says a file is published: each meeting of a running-notes file."""
+    return [m["url_path"] for m in meta.get("meetings", [meta])]
+
+
+def run(*argv: str) -> tuple[int, str]:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        code = main(list(argv))
+    return code, out.getvalue()
+
+
+def test_a_running_notes_file_s_own_warnings_are_said_by_build_too(tmp_path):
+    """Found by the hunt: a running-notes file saved as UTF-16 (or with control characters)
+    got check's and publish's `encoding` warning, and none from build, which kept only its
+    meetings' warnings."""
+    src = tmp_path / "minutes"
+    text = "# SIG Docs\n\n## Dec 31, 2024\n\n- a\n- b\n\n## Jan 7, 2025\n\n- c\n- d\n"
+    write_tree(src, [("k8s-sig-docs/meeting-notes-2024.md", text.encode("utf-16"))])
+    built = build(src, tmp_path / "site", site_url=SITE, workers=1)
+    (verdict,) = check_paths([src], workers=1)
+    assert [p.code for p in verdict.problems] == ["encoding"]
+    assert [p.code for ps in built.warnings.values() for p in ps] == ["encoding"]
+    assert len(built.records) == 2 and verdict.meta["running_notes"]
