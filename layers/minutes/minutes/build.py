@@ -113,8 +113,17 @@ def _kind(rel: str) -> tuple[str, str] | None:
     try:
         key = keys.parse_key(keys.PREFIX + rel)
     except Rejected:
-        return ("", rel)
+        return ("", rel) if _may_be_minutes(rel) else None
     return (key.group, key.meeting) if key.is_markdown or key.is_folder else None
+
+
+def _may_be_minutes(rel: str) -> bool:
+    """Whether a file whose key is refused would be part of a meeting with a good key: Markdown,
+    or any file in a dated folder. Another one (`notes.txt` or `logo.pdf` at the top of SRC or
+    in a group folder named with a space) is left alone as it is under a good key
+    (`g/notes.txt`), and as check and sync leave it (decision 100): it rejected the build."""
+    folder = rel.rsplit("/", 2)[-2] if "/" in rel else ""
+    return rel.lower().endswith(".md") or keys.find_date(folder) is not None
 
 
 def source_files(root: str, refused: list | None = None) -> list[str]:
