@@ -3,23 +3,15 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.aws import PARAMETERS, REPO, Harness
+from tests.support.aws import local_stack
 
 
 @pytest.fixture
 def stack(aws_environment):
     """The stack template.yaml declares, on moto, with a Notifier on a fake clock (SES pacing
     and back-off advance the clock instead of sleeping; tests can read what it slept)."""
-    from moto import mock_aws
-
-    from minutes import runtime
-    from minutes.aws.emulated import LocalCloud
-    with mock_aws():
-        runtime.reset()
-        harness = Harness(LocalCloud(REPO, parameters=PARAMETERS).create())
-        runtime.provide(notifier=harness.notifier())
+    with local_stack() as harness:
         yield harness
-        runtime.reset()
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ version and sequencer of objects the test really put into the emulated bucket.
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import email
@@ -439,3 +440,21 @@ def outbox() -> list[email.message.EmailMessage]:
 
 def recipients(messages) -> list[str]:
     return sorted(str(m["To"]) for m in messages)
+
+
+@contextlib.contextmanager
+def local_stack():
+    """The stack template.yaml declares, on moto (inside fake credentials: aws_environment),
+    with a Notifier on a fake clock; for a fixture, or for each example of a Hypothesis test
+    (a fresh stack per example)."""
+    from moto import mock_aws
+
+    from minutes import runtime
+    with mock_aws():
+        runtime.reset()
+        harness = Harness(LocalCloud(REPO, parameters=PARAMETERS).create())
+        runtime.provide(notifier=harness.notifier())
+        try:
+            yield harness
+        finally:
+            runtime.reset()
