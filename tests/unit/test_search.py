@@ -596,3 +596,26 @@ def test_k_files_written_from_the_packed_shards_are_the_json_of_their_names():
         named = {5: "001 002", 3: text}
         assert _keys_bytes(named) == reference(named), text
     assert _keys_bytes({}) is None
+
+
+def test_a_term_file_written_word_by_word_is_the_json_of_its_postings():
+    # index_files writes a t/ file a word at a time (search._term_file), not through one
+    # json.dumps of the whole file (decision 96); the bytes must be json.dumps's, whatever the
+    # words: those json escapes, other non-ASCII letters, one posting or thousands.
+    import array
+    from minutes.search import _deltas, _term_file
+    rng = random.Random(96)
+    odd = ['a"b', "a\\b", "a\nb", "a\x00b", "\x7f", "\u2028", "é", "naïve", "日本", "²", "ß", "it's",
+           "a-b", "x_y", "42", "a b"]
+    letters = "abcé1_-'\"\\\n\t"
+    words = sorted(set(odd + ["".join(rng.choice(letters) for _ in range(rng.randint(1, 8)))
+                              for _ in range(500)]))
+    postings = {word: sorted(rng.sample(range(10**6), rng.choice([1, 2, 30, 3000]))) for word in words}
+
+    def reference(chosen):
+        return json.dumps({"w": {word: _deltas(postings[word]) for word in chosen}},
+                          ensure_ascii=False, separators=(",", ":")).encode()
+    for chosen in (words, words[:1], []):
+        held = {word: array.array("i", postings[word]) for word in chosen}
+        assert _term_file(held, list(chosen)) == reference(chosen)
+        assert held == {}   # each word's postings let go once written
