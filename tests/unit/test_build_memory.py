@@ -348,7 +348,7 @@ def test_with_two_processes_the_worker_makes_feeds_and_pages_and_the_bytes_are_t
             return original(*args, **kwargs)
         return wrapper
 
-    monkeypatch.setattr(build_module, "feed_pieces", noting("feeds", build_module.feed_pieces))
+    monkeypatch.setattr(build_module, "_render_feeds", noting("feeds", build_module._render_feeds))
     monkeypatch.setattr(build_module, "_render_pages", noting("pages", build_module._render_pages))
     monkeypatch.setattr(build_module, "_assemble_one", noting("assemble", build_module._assemble_one))
     def made_by_kind() -> dict[str, list[int]]:
@@ -448,8 +448,8 @@ def test_the_main_process_keeps_what_it_was_handed_only_once_its_memos_are_empti
 
 
 def test_a_memo_is_pickled_into_its_file_not_first_into_one_bytes_object(tmp_path):
-    """A scope's feed entries (~1.5 MB at 1,000 meetings) and a build's state are pickled
-    frame by frame into the file: the process never holds their pickle whole beside them."""
+    """A scope's feed entries (~1.5 MB at 1,000 meetings) are pickled one by one into the
+    file: the process never holds their pickle whole beside them."""
     import pickle
     import tracemalloc
     from minutes.buildcache import load_memo, store_memo
@@ -463,7 +463,20 @@ def test_a_memo_is_pickled_into_its_file_not_first_into_one_bytes_object(tmp_pat
         tracemalloc.stop()
     assert peak < 512 * 1024
     assert load_memo(str(path)) == value
-    assert path.read_bytes() == pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    assert path.read_bytes() == b"".join(pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL)
+                                         for item in value.items())
+
+
+def test_a_memo_of_another_shape_is_refused_not_read_as_entries(tmp_path):
+    """A memo file a build before decision 97 wrote (one pickled dict) is not entries: read
+    as such, a dict of two entries would unpack into two names (the build then makes the
+    entries again: build._feed_memo)."""
+    import pickle
+    from minutes.buildcache import load_memo
+    path = tmp_path / "old.pickle"
+    path.write_bytes(pickle.dumps({"a": (b"1", b"2"), "b": (b"3", b"4")}))
+    with pytest.raises(ValueError, match="not a memo of entries"):
+        load_memo(str(path))
 
 
 def test_the_memoised_words_of_blocks_hold_each_distinct_word_once():
@@ -526,12 +539,18 @@ def _with_cycle_garbage(make):
 
 
 def test_a_scopes_feeds_are_written_from_their_pieces_never_joined(src, tmp_path, monkeypatch):  # noqa: F811
-    """An RSS or Atom document is written as the pieces it is the join of (its head, each
-    entry, its end; feeds.feed_pieces), never made whole first: at 1,000 meetings a scope's
-    two documents were ~1.6 MB held beside the fifty entries they repeat, and the worker's
-    peak (decision 82). The file holds exactly the pieces' bytes."""
+    """An RSS or Atom document a rebuild makes again is written as the pieces it is the join
+    of (its head, each entry, its end; feeds.feed_pieces), never made whole first: at 1,000
+    meetings a scope's two documents were ~1.6 MB held beside the fifty entries they repeat,
+    and the worker's peak (decision 82). The file holds exactly the pieces' bytes."""
     import tracemalloc
     from minutes import build as build_module, feeds
+    from tests.unit.test_build_rebuild import edit
+    out = tmp_path / "site"
+    build(src, out, site_url=SITE, workers=1, cache_dir=tmp_path / "cache")
+    for n in range(1, 8):   # every group's feeds and the site's change: each made again
+        (src / "rust-lang" / f"2019-04-0{n}.md").write_text(f"# Lang {n}, again\n\n- a {n}\n- b\n")
+    edit(src)
     written: dict[str, object] = {}
     peaks: dict[str, int] = {}
     original = build_module._put
@@ -551,11 +570,9 @@ def test_a_scopes_feeds_are_written_from_their_pieces_never_joined(src, tmp_path
 
     monkeypatch.setattr(build_module, "_put", put)
     monkeypatch.setattr(feeds, "feed_documents", lambda *a, **k: pytest.fail("a whole feed made"))
-    out = tmp_path / "site"
-    build(src, out, site_url=SITE, workers=1)
-    on_disk = sorted("/" + str(p.relative_to(out)) for p in out.rglob("*.xml")
-                     if p.name in ("feed.xml", "atom.xml"))
-    assert sorted(written) == on_disk and len(on_disk) >= 4   # / and each group: RSS and Atom
+    build(src, out, site_url=SITE, workers=1, cache_dir=tmp_path / "cache")
+    assert sorted(written) == ["/atom.xml", "/feed.xml", "/openxla/atom.xml", "/openxla/feed.xml",
+                               "/rust-lang/atom.xml", "/rust-lang/feed.xml"]
     for path, body in written.items():
         assert isinstance(body, list) and len(body) >= 3, path   # head, an entry or more, end
         assert (out / path.lstrip("/")).read_bytes() == b"".join(body)
@@ -564,3 +581,56 @@ def test_a_scopes_feeds_are_written_from_their_pieces_never_joined(src, tmp_path
     assert len(big) >= 2, written.keys()
     for path, size in big.items():
         assert peaks[path] < size // 2, (path, size, peaks[path])
+
+
+def test_a_cold_builds_feeds_are_written_entry_by_entry_holding_a_few(tmp_path, monkeypatch):
+    """A scope's feeds no earlier build wrote are written as their entries are made, one at a
+    time, each also pickled into the memo as it is written: the process making them never
+    holds every entry the feeds show (~1 MiB at 1,000 meetings in each process making a
+    scope's feeds, where the tree's peak came; decision 97). The files and the memo hold
+    every entry, in the feeds' order, and the bytes are those of feeds made whole."""
+    import tracemalloc
+    from minutes import build as build_module
+    from minutes.buildcache import load_memo
+    words = random.Random(7).choices([f"w{n}" for n in range(5000)], k=40 * 1500)
+    src = tmp_path / "src"
+    (src / "big").mkdir(parents=True)
+    for n in range(40):   # ~8 KB of text each: each entry ~9 KB, in RSS and in Atom
+        text = " ".join(words[n * 1500:(n + 1) * 1500])
+        (src / "big" / f"2023-01-{n % 28 + 1:02d}-m{n}.md").write_text(f"# Meeting {n}\n\n{text}\n")
+    peaks: dict[str, int] = {}
+    original = build_module._stream_feeds
+
+    def streaming(config, state, work):
+        tracemalloc.start()
+        try:
+            return original(config, state, work)
+        finally:
+            # Above what stays (the renderer and its templates, made at the first use).
+            left, peak = tracemalloc.get_traced_memory()
+            peaks[work.scope] = peak - left
+            tracemalloc.stop()
+
+    monkeypatch.setattr(build_module, "_stream_feeds", streaming)
+    out, cache = tmp_path / "site", tmp_path / "cache"
+    build(src, out, site_url=SITE, workers=1, cache_dir=cache)
+    assert sorted(peaks) == ["/", "/big/"]
+    for scope in peaks:
+        entries = sum((out / scope.lstrip("/") / name).stat().st_size for name in ("feed.xml", "atom.xml"))
+        assert entries > 600_000, entries   # forty entries of ~9 KB, in each document
+        assert peaks[scope] < entries // 4, (scope, peaks[scope], entries)
+    memos = [load_memo(str(path)) for path in (cache / "feeds").iterdir()]
+    assert sorted(len(memo) for memo in memos) == [40, 40]
+    rss = (out / "big" / "feed.xml").read_bytes()
+    for memo in memos:
+        items = [b"".join(item) for item, _ in memo.values()]
+        assert all(item in rss for item in items)
+        assert [rss.index(item) for item in items] == sorted(rss.index(item) for item in items)
+    # The same bytes as feeds made whole (a rebuild's way), and the same entries memoised
+    # (named by their packs, which each build names afresh).
+    monkeypatch.setattr(build_module, "_stream_feeds", build_module._remade_feeds)
+    build(src, tmp_path / "whole", site_url=SITE, workers=1, cache_dir=tmp_path / "cache2")
+    assert {k: v[0] for k, v in snapshot(tmp_path / "whole").items()} == \
+           {k: v[0] for k, v in snapshot(out).items()}
+    whole = [load_memo(str(path)) for path in (tmp_path / "cache2" / "feeds").iterdir()]
+    assert sorted(list(memo.values()) for memo in whole) == sorted(list(memo.values()) for memo in memos)

@@ -18,6 +18,7 @@ same is not written again.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import errno
 import functools
@@ -36,7 +37,7 @@ from pathlib import Path
 
 from . import build_search, frontmatter, hashes, keys, search
 from .buildcache import (BuildCache, Written, close_packs, load_memo, load_record, read_source,
-                         refused_seen, start_again, store_memo, store_records)
+                         memo_writer, refused_seen, start_again, store_memo, store_records)
 from .group import FILE_NAME as GROUP_FILE, GroupInfo, is_group_file, newest_by_group, parse_group
 from .meeting import Assembled, SourceFile, assemble, read_limit, reads_bytes, unreadable_source
 from .model import MeetingRecord, free_segment
@@ -46,8 +47,8 @@ from .regular_file import NotRegularFile, SourceGone, kind_of, read_regular
 from .feeds import entry_parts
 from .feed_xml import Pieces
 from .forkpool import ForkPool
-from .site import (SiteFile, all_neighbours, content_type, feed_pieces, listing_units, meeting_file,
-                   static_files)
+from .site import (SiteFile, all_neighbours, content_type, feed_frames, feed_pieces, listing_units,
+                   meeting_file, static_files)
 
 _PAGES_PER_JOB = 16
 _ENTRIES_PER_DOCUMENT = 8
@@ -473,7 +474,17 @@ def _render_feeds(config: tuple, state: tuple, work: _Feeds) -> list[tuple[str, 
     one the memo holds it for is reused as it is (its bytes depend on the record and the site
     URL only, both named by its _entry_name); an entry whose page is rendered here is made
     from the whole record read for the page; the others are made from their whole records,
-    and the memo then holds what the feeds show now."""
+    and the memo then holds what the feeds show now. Feeds no earlier build wrote (a cold
+    build's) are written as their entries are made (_stream_feeds); others are made whole
+    first, and written only if their bytes changed (_remade_feeds)."""
+    if all(old is None for _, _, old in work.files):
+        return _stream_feeds(config, state, work)
+    return _remade_feeds(config, state, work)
+
+
+def _remade_feeds(config: tuple, state: tuple, work: _Feeds) -> list[tuple[str, Written, bool]]:
+    """_render_feeds for feeds an earlier build wrote: each document made whole (as pieces,
+    holding its entries), then written only if its bytes changed (_put)."""
     site = _renderer(*config).config
     where = {(r.group, r.meeting): shown for r, shown in zip(work.records, work.shows)}
     keys = {name: _entry_name(*shown) for name, shown in where.items()}
@@ -513,6 +524,87 @@ def _render_feeds(config: tuple, state: tuple, work: _Feeds) -> list[tuple[str, 
                            f"made {sorted(documents)}")
     out += [_put(path, target, documents[path], old, folders) for path, target, old in work.files]
     return out
+
+
+def _stream_feeds(config: tuple, state: tuple, work: _Feeds) -> list[tuple[str, Written, bool]]:
+    """_render_feeds for feeds no earlier build wrote: each document is written as its
+    entries are made, one at a time, in its order, and each entry goes into the memo as it is
+    written, so the process holds one entry and one whole record, not every entry the feeds
+    show: a scope's feeds job peaked 1.0-1.5 MiB above its start at 1,000 meetings (traced),
+    now 0.2-0.45, in whichever process makes it (the tree's peak comes while both processes
+    make feeds; decision 97). The same bytes: a document is its head, its entries in
+    order, its end (feeds.feed_frames). The pages of meetings the feeds show are rendered
+    where their entries are made (one whole record read for both); the others after."""
+    site = _renderer(*config).config
+    where = {(r.group, r.meeting): shown for r, shown in zip(work.records, work.shows)}
+    kept = _feed_memo(work.memo)
+    chosen, frames = feed_frames(site, work.scope, work.records, limit=FEED_LIMIT)
+    targets = {path: (target, old) for path, target, old in work.files}
+    if sorted(targets) != sorted(path for path, _, _ in frames):
+        raise MinutesError(f"build: expected {sorted(targets)}, made {sorted(p for p, _, _ in frames)}")
+    names = [_entry_name(*where[(r.group, r.meeting)]) for r in chosen]
+    unrendered = {_entry_name(p.stored, p.at, p.segment): p for p in work.pages}
+    renderer = _renderer(*config).with_groups(*state) if work.pages else None
+    folders: set[str] = set()
+    loaded: dict = {}   # the last outcome read (a running-notes file's meetings share one)
+    rendered: dict[str, tuple[str, Written, bool]] = {}
+
+    def render(page: _Page) -> MeetingRecord:
+        record = whole_record(page.stored, page.at, page.segment, loaded)
+        rendered[page.path] = _put(page.path, page.target,
+                                   meeting_file(renderer, record, *page.around).body, None, folders)
+        return record
+
+    documents = [_Document(path, targets[path][0], head, end, folders) for path, head, end in frames]
+    remember = work.memo is not None and set(names) != kept.keys()
+    try:
+        with memo_writer(work.memo) if remember else contextlib.nullcontext() as add:
+            for record, name in zip(chosen, names):
+                page = unrendered.pop(name, None)
+                whole = render(page) if page is not None else None
+                entry = kept.get(name)
+                if entry is None:
+                    if whole is None:
+                        whole = whole_record(*where[(record.group, record.meeting)], loaded)
+                    entry = entry_parts([whole], site_url=site.site_url)[0]
+                for document, pieces in zip(documents, entry):
+                    document.write(*pieces)
+                if add is not None:
+                    add(name, entry)
+                del whole, entry
+            for page in unrendered.values():
+                render(page)
+            written = [document.finish() for document in documents]
+    finally:
+        for document in documents:
+            document.close()
+    return [rendered[page.path] for page in work.pages] + written
+
+
+class _Document:
+    """A feed document written piece by piece at `target` (a file no earlier build wrote):
+    its head at once, then each piece given, then its end (finish)."""
+
+    def __init__(self, path: str, target: str, head: bytes, end: bytes, folders: set[str]):
+        self.path, self.end = path, end
+        self.digest = hashes.new_digest()
+        self.fd = _create(target, folders, fresh=True)
+        self.write(head)
+
+    def write(self, *pieces: bytes) -> None:
+        for piece in pieces:
+            self.digest.update(piece)
+            _write_all(self.fd, piece)
+
+    def finish(self) -> tuple[str, Written, bool]:
+        self.write(self.end)
+        stat = os.fstat(self.fd)
+        return self.path, Written("", self.digest.hexdigest(), stat.st_size, stat.st_mtime_ns), True
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
 
 
 def _feed_memo(path: str | None) -> dict[str, tuple[Pieces, Pieces]]:
@@ -557,13 +649,17 @@ def _put(path: str, target: str, body: bytes | list[bytes], old: Written | None,
     fd = _create(target, folders, fresh=old is None)
     try:
         for piece in pieces:
-            view, done = memoryview(piece), 0
-            while done < len(piece):
-                done += os.write(fd, view[done:])
+            _write_all(fd, piece)
         stat = os.fstat(fd)
     finally:
         os.close(fd)
     return path, Written("", sha, stat.st_size, stat.st_mtime_ns), True
+
+
+def _write_all(fd: int, piece: bytes) -> None:
+    view, done = memoryview(piece), 0
+    while done < len(piece):
+        done += os.write(fd, view[done:])
 
 
 def _refuse_link(folder: str) -> None:

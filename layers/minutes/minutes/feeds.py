@@ -238,17 +238,32 @@ def feed_pieces(records: Iterable[MeetingRecord], *, site_url: str, title: str,
     entries. `parts(chosen)`: each chosen record's (RSS item, Atom entry), for a caller that
     keeps them (`minutes build`: an unchanged entry is not made again); records may then be
     light (no content). Default: entry_parts of the (whole) records."""
-    chosen = feed_records(records, limit=limit)
+    chosen, (rss_head, rss_end), (atom_head, atom_end) = feed_frames(
+        records, site_url=site_url, title=title, description=description, rss_path=rss_path,
+        atom_path=atom_path, link_path=link_path, limit=limit, updated=updated)
     made = parts(chosen) if parts is not None else entry_parts(chosen, site_url=site_url)
     if len(made) != len(chosen):
         raise ValueError(f"{len(chosen)} feed entries, {len(made)} made")
+    return ([rss_head, *(piece for item, _ in made for piece in item), rss_end],
+            [atom_head, *(piece for _, entry in made for piece in entry), atom_end])
+
+
+def feed_frames(records: Iterable[MeetingRecord], *, site_url: str, title: str,
+                description: str, rss_path: str, atom_path: str, link_path: str = "/",
+                limit: int = 50, updated: dt.datetime | None = None
+                ) -> tuple[list[MeetingRecord], tuple[bytes, bytes], tuple[bytes, bytes]]:
+    """What feed_pieces puts around the entries: the records the feeds show, newest first
+    (light ones do: the documents' dates are their entries'), and the (head, end) of the RSS
+    and of the Atom document; each document is its head, each chosen record's entry in that
+    order (entry_parts), then its end. A caller can so write a feed entry by entry, holding
+    none but the one it writes (`minutes build`, decision 97)."""
+    chosen = feed_records(records, limit=limit)
     newest = max((entry_updated(r) for r in chosen), default=_utc(updated or EPOCH))
     common = dict(site_url=site_url, title=title, description=description, link_path=link_path,
                   updated=newest)
     rss = _document("rss", self_path=rss_path, **common)
     atom = _document("atom", self_path=atom_path, **common)
-    return (_pieces(rss, _RSS_END, [piece for item, _ in made for piece in item]),
-            _pieces(atom, _ATOM_END, [piece for _, entry in made for piece in entry]))
+    return chosen, _frame(rss, _RSS_END), _frame(atom, _ATOM_END)
 
 
 def entry_parts(records: list[MeetingRecord], *, site_url: str) -> list[tuple[Pieces, Pieces]]:
@@ -292,10 +307,11 @@ def _cut(document: bytes, bounds: tuple[bytes, bytes], end: bytes) -> list[bytes
     return [start + part + stop for part in body[:-len(stop)].split(stop + start)]
 
 
-def _pieces(head: bytes, end: bytes, entries: list[bytes]) -> list[bytes]:
-    if not head.endswith(end):
+def _frame(document: bytes, end: bytes) -> tuple[bytes, bytes]:
+    """A document without entries cut where they go: (what comes before them, `end`)."""
+    if not document.endswith(end):
         raise ValueError("feedgen's document does not end as expected")
-    return [head[:-len(end)], *entries, end]
+    return document[:-len(end)], end
 
 
 _SELF_TYPES = {"rss": "application/rss+xml", "atom": "application/atom+xml"}

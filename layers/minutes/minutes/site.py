@@ -105,12 +105,23 @@ def feed_files(config: SiteConfig, scope: str, records: Iterable[MeetingRecord],
 def feed_pieces(config: SiteConfig, scope: str, records: Iterable[MeetingRecord], *,
                 limit: int, parts: feeds.Parts | None = None) -> list[tuple[str, list[bytes]]]:
     """feed_files' paths, each with its bytes as the pieces they join (feeds.feed_pieces)."""
-    title = config.title if scope == "/" else f"{config.title}: {scope.strip('/')}"
-    rss, atom = feeds.feed_pieces(
-        records, site_url=config.site_url, title=title, link_path=scope, limit=limit,
-        description=f"Meeting minutes published at {config.site_url}{scope}",
-        rss_path=f"{scope}feed.xml", atom_path=f"{scope}atom.xml", parts=parts)
+    rss, atom = feeds.feed_pieces(records, **_feed_options(config, scope), limit=limit, parts=parts)
     return [(f"{scope}feed.xml", rss), (f"{scope}atom.xml", atom)]
+
+
+def feed_frames(config: SiteConfig, scope: str, records: Iterable[MeetingRecord], *,
+                limit: int) -> tuple[list[MeetingRecord], list[tuple[str, bytes, bytes]]]:
+    """The records a scope's feeds show, newest first, and feed_files' paths, each with what
+    its document puts before and after those records' entries (feeds.feed_frames)."""
+    chosen, rss, atom = feeds.feed_frames(records, **_feed_options(config, scope), limit=limit)
+    return chosen, [(f"{scope}feed.xml", *rss), (f"{scope}atom.xml", *atom)]
+
+
+def _feed_options(config: SiteConfig, scope: str) -> dict:
+    title = config.title if scope == "/" else f"{config.title}: {scope.strip('/')}"
+    return dict(site_url=config.site_url, title=title, link_path=scope,
+                description=f"Meeting minutes published at {config.site_url}{scope}",
+                rss_path=f"{scope}feed.xml", atom_path=f"{scope}atom.xml")
 
 
 def calendar_file(renderer: PageRenderer, group: str, held: Iterable[MeetingRecord],
