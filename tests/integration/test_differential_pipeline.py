@@ -3,18 +3,26 @@
 updates drained at any point, then some files deleted: after each phase the SiteBucket equals
 a fresh `minutes build` of what the MinutesBucket holds, and no handler failed.
 
-Each key is uploaded once: a rejected new version of a published document keeps the last good
-page (decision 94's "left alone"), which a fresh build of the bucket cannot know. Derandomized;
+A key's later versions are good ones: a rejected new version of a published document keeps the
+last good page (decision 94's "left alone"), which a fresh build of the bucket cannot know. Derandomized;
 `HUNT_PIPELINE=200 HUNT_RANDOM=1` hunts further."""
 from __future__ import annotations
 
+import contextlib
+import io
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from tests.conftest import fake_aws_environment
 from tests.support.aws import local_stack
-from tests.support.hostile_minutes import source_tree
+from minutes import cli
+from minutes.aws.emulated import EmulatedScribeBucket
+from tests.support.hostile_minutes import PDF, PNG, source_tree, write_tree
 from tests.support.soak import site_differences
 
 # A meeting that publishes: a site where nothing ever published has no pages at all, while a
@@ -27,16 +35,29 @@ def sequence(draw) -> tuple[list, set, list]:
     tree = [("minutes/" + rel, data) for rel, data in draw(source_tree(max_meetings=5))]
     uploads = draw(st.permutations(tree))
     drains = draw(st.sets(st.integers(0, len(uploads))))
+    # then good new versions (a rejected one's fix, an edit, a group renamed), then deletes
+    edits = draw(st.lists(st.sampled_from([key for key, _ in tree]), unique=True))
     deleted = draw(st.lists(st.sampled_from([key for key, _ in tree]), unique=True))
-    return uploads, drains, deleted
+    return uploads, drains, edits, deleted
 
 
-@settings(max_examples=int(os.environ.get("HUNT_PIPELINE", "6")), deadline=None,
-          derandomize=not os.environ.get("HUNT_RANDOM"), database=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+def good_version(key: str) -> bytes:
+    if key.endswith("/group.yaml"):
+        return b"name: Renamed <group> & co\ndescription: After an edit.\n"
+    if key.lower().endswith(".md"):   # dated, as a file named without a date needs
+        return b"---\ndate: 2024-05-07\n---\n# Edited\n\nThe minutes, fixed.\n\n- one\n- two\n- three\n"
+    return PDF if key.lower().endswith(".pdf") else PNG
+
+
+HUNT = settings(max_examples=int(os.environ.get("HUNT_PIPELINE", "6")), deadline=None,
+                derandomize=not os.environ.get("HUNT_RANDOM"), database=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+@HUNT
 @given(sequence())
 def test_any_order_of_hostile_uploads_and_deletes_leaves_a_fresh_build(steps):
-    uploads, drains, deleted = steps
+    uploads, drains, edits, deleted = steps
     with fake_aws_environment(), local_stack() as stack:
         stack.publish(*BASE)
         said = []
@@ -48,9 +69,38 @@ def test_any_order_of_hostile_uploads_and_deletes_leaves_a_fresh_build(steps):
         stack.drain()
         assert not stack.cloud.failures, said
         assert site_differences(stack) == [], said
+        for key in edits:
+            verdict = stack.publish(key, good_version(key))
+            said.append(f"edit {key}: {verdict['status']} {[p['code'] for p in verdict['problems']]}")
+        stack.drain()
+        assert not stack.cloud.failures, said
+        assert site_differences(stack) == [], said
         for key in deleted:
             stack.invoke_publish(stack.delete_event(key))
             said.append(f"delete {key}")
         stack.drain()
         assert not stack.cloud.failures, said
         assert site_differences(stack) == [], said
+
+
+@HUNT
+@given(source_tree(max_meetings=5), source_tree(max_meetings=3))
+def test_sync_delete_of_a_hostile_folder_leaves_a_fresh_build_of_that_folder(first, then):
+    """`minutes sync --delete` of a folder, then of that folder changed: after each, the site
+    equals a fresh build of the local folder (what it uploads, holds back, refuses and deletes
+    together), and nothing prints a traceback."""
+    base = (BASE[0][len("minutes/"):], BASE[1])
+    with fake_aws_environment(), local_stack() as stack, tempfile.TemporaryDirectory() as tmp, \
+            pytest.MonkeyPatch.context() as patch:
+        patch.setattr(cli, "scribe_bucket", lambda args: EmulatedScribeBucket(stack.cloud))
+        src = Path(tmp) / "minutes"
+        for tree in (first, then):
+            shutil.rmtree(src, ignore_errors=True)
+            write_tree(src, [base, *tree])
+            said = io.StringIO()
+            with contextlib.redirect_stdout(said), contextlib.redirect_stderr(said):
+                cli.main(["sync", str(src), "--bucket", "b", "--delete", "--wait", "0"])
+            stack.drain()
+            assert "Traceback" not in said.getvalue()
+            assert not stack.cloud.failures, said.getvalue()
+            assert site_differences(stack, src) == [], said.getvalue()
