@@ -165,3 +165,75 @@ def test_a_worker_is_sent_three_items_ahead_but_never_a_later_maps_item_as_its_t
         assert [i.state for i in fourth] == [_DONE] * 3 and pool._queued == len(third) - 2
     finally:
         pool._workers = []
+
+
+def _fake_worker_pool(workers: int):
+    """A pool whose _hand_out is run on its own: `workers` stand-ins for forked workers (no
+    process, no thread: nothing to race)."""
+    from collections import deque
+    from types import SimpleNamespace
+    pool = ForkPool(workers + 1)
+    fakes = [SimpleNamespace(sent=deque(), out=bytearray()) for _ in range(workers)]
+    pool._workers = fakes
+    return pool, fakes
+
+
+def _queue(pool: ForkPool, count: int, batch: int = 1) -> list:
+    from minutes.forkpool import _Item
+    items = [_Item(_double, i, batch) for i in range(count)]
+    pool._queue.extend(items)
+    pool._queued += len(items)
+    return items
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_the_tail_rule_starts_at_exactly_tail_items_queued_a_worker(workers):
+    """forkpool._TAIL: once the items still queued are down to _TAIL a worker, each worker is
+    sent one item ahead of the one it makes, never a third; one more queued, and it is."""
+    from minutes.forkpool import _TAIL
+    tail = _TAIL * workers
+    pool, fakes = _fake_worker_pool(workers)
+    try:
+        # Two each handed out first, then tail left queued: no third for any worker.
+        items = _queue(pool, 2 * workers + tail)
+        pool._hand_out()
+        assert [len(f.sent) for f in fakes] == [2] * workers
+        assert pool._queued == tail and list(pool._queue) == items[2 * workers:]
+        # One more queued: the first worker is sent its third, which brings the queue to tail.
+        for fake in fakes:
+            fake.sent.clear()
+        pool._queue.clear()
+        pool._queued = 0
+        items = _queue(pool, 2 * workers + tail + 1)
+        pool._hand_out()
+        assert [len(f.sent) for f in fakes] == [3] + [2] * (workers - 1)
+        assert pool._queued == tail
+    finally:
+        pool._workers = []
+
+
+def _slow(item: int) -> int:
+    time.sleep(0.01)
+    return item
+
+
+def test_a_map_after_close_counts_only_its_own_items_for_the_tail():
+    """close() drops what is still queued (a map whose results were never asked for, as when
+    a build stops on an error); the pool starts again at its next map(), whose tail rule must
+    count that map's items alone, not the dropped ones too."""
+    from minutes.forkpool import _TAIL
+    pool = ForkPool(2)
+    pool.map(_slow, list(range(30)))   # queued at once; never asked for
+    pool.close()
+    assert not pool.started
+    assert list(pool.map(_slow, list(range(10)))) == list(range(10))   # started again
+    assert pool.started
+    pool.close()
+    # The tail rule on the next map's items: tail of them left queued, no third item.
+    pool._workers = [fake] = _fake_worker_pool(1)[1]
+    try:
+        _queue(pool, 2 + _TAIL)
+        pool._hand_out()
+        assert len(fake.sent) == 2 and pool._queued == _TAIL
+    finally:
+        pool._workers = []
