@@ -724,32 +724,32 @@ def memo_writer(path: str):
     """add(name, entry): each entry pickled into the memo at `path` as it is given, never held
     here (a scope's feed entries, 1.6 MB at 1,000 meetings: decisions 72, 97); the file
     replaces the old one once all are in, and a failure leaves the old one as it was."""
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            yield lambda name, entry: pickle.dump((name, entry), handle,
-                                                  protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with _replacing(Path(path)) as handle:
+        yield lambda name, entry: pickle.dump((name, entry), handle,
+                                              protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    _atomic(path, lambda handle: handle.write(data))
+    with _replacing(path) as handle:
+        handle.write(data)
 
 
 def _atomic_dump(path: Path, value) -> None:
     """`value` pickled into `path`, frame by frame: a build's state is never one bytes object
     beside the value (decision 72)."""
-    _atomic(path, lambda handle: pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL))
+    with _replacing(path) as handle:
+        pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def _atomic(path: Path, write) -> None:
+@contextlib.contextmanager
+def _replacing(path: Path):
+    """A file to write that becomes `path` once the block ends: written as a temporary file
+    beside it and renamed over it (os.replace), so `path` is never seen half written; on a
+    failure the temporary file is removed and `path` left as it was."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
     try:
         with os.fdopen(fd, "wb") as handle:
-            write(handle)
+            yield handle
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
