@@ -704,7 +704,7 @@ def _term_file(postings: dict[str, array.array], words: list[str]) -> bytes:
     as it is (json escapes none of them); any other is json's."""
     out = []
     for word in words:
-        numbers = ",".join(map(str, _deltas(postings.pop(word))))
+        numbers = ",".join(map(int.__repr__, _deltas(postings.pop(word))))   # json's own, no str() call
         out.append(f'"{word}":[{numbers}]' if word.isalnum() else f"{_json_text(word)}:[{numbers}]")
     return f'{{"w":{{{",".join(out)}}}}}'.encode("utf-8")
 
