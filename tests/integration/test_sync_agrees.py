@@ -8,7 +8,7 @@ import io
 import os
 from collections import Counter
 
-from minutes.cli import EXIT_OK
+from minutes.cli import EXIT_INVALID, EXIT_OK
 from minutes.meeting import MAX_ATTACHMENT_BYTES
 from tests.support.aws import minutes_text
 from tests.support.cli_bucket import bucket, run  # noqa: F401 (bucket: a fixture)
@@ -106,3 +106,19 @@ def test_an_attachment_grown_past_the_limit_leaves_the_site_under_delete(stack, 
     assert site_differences(stack, root) == []
     code, out = run(capsys, "sync", str(root), "--bucket", bucket, "--delete")   # settled
     assert code == EXIT_OK and "0 removed" in out and "outdated" not in out, out
+
+
+def test_a_meeting_folder_without_markdown_is_refused_and_said(stack, bucket, tmp_path, capsys):
+    """Slides put in a meeting folder before its notes: sync checked only meetings with
+    Markdown, so it uploaded nothing of the folder and said nothing (exit 0), while check and
+    build reject it (no-documents). Now refused before upload, with build's words."""
+    root = tmp_path / "minutes"
+    write(root / "openxla" / "2024-05-07-a.md", minutes_text("A"))
+    slides = write(root / "openxla" / "2024-05-09-c" / "slides.pdf", PDF)
+    code, out = run(capsys, "sync", str(root), "--bucket", bucket)
+    assert code == EXIT_INVALID, out
+    assert "error no-documents: The meeting folder has no Markdown document." in out
+    assert f"{slides}: not uploaded" in out and "1 rejected (1 before upload)" in out
+    stack.drain()
+    assert sorted(stack.source_objects()) == ["minutes/openxla/2024-05-07-a.md"]
+    assert site_differences(stack, root) == []

@@ -72,6 +72,24 @@ def run(*argv: str) -> tuple[int, str]:
     return code, out.getvalue()
 
 
+@HUNT
+@given(source_tree())
+def test_check_says_what_build_says_of_every_hostile_tree(tree):
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "minutes"
+        write_tree(src, tree)
+        for what, (by_build, by_check) in verdicts_of(src, Path(tmp) / "site").items():
+            assert by_check == by_build, what
+        built, said_by_build = run("build", str(src), "--out", str(Path(tmp) / "cli"), "--no-cache",
+                                   "--jobs", "1")
+        checked, said_by_check = run("check", str(src), "--jobs", "1")
+        # A folder with nothing to check is a usage error to check (the wrong folder?), and
+        # an empty site to build.
+        nothing = checked == 2 and "no .md files in" in said_by_check and "built 0 meetings" in said_by_build
+        assert (built, checked) in ((0, 0), (1, 1)) or nothing, said_by_build + said_by_check
+        assert "Traceback" not in said_by_build + said_by_check
+
+
 def test_a_running_notes_file_s_own_warnings_are_said_by_build_too(tmp_path):
     """Found by the hunt: a running-notes file saved as UTF-16 (or with control characters)
     got check's and publish's `encoding` warning, and none from build, which kept only its
@@ -104,3 +122,23 @@ def test_a_stray_file_whose_key_is_refused_is_left_alone_as_under_a_good_key(tmp
         ["minutes/a b/2024-06-01-f/NOTES.md"]
     code, said = run("build", str(src), "--out", str(tmp_path / "cli"), "--no-cache")
     assert code == 1 and "logo.pdf" not in said and "notes.txt" not in said
+
+
+def test_a_meeting_folder_without_markdown_is_rejected_by_check_as_by_build(tmp_path):
+    """Found by the hunt: slides put in a meeting folder before its notes. Build rejected the
+    folder (no-documents, exit 1); check said nothing of it (exit 0), as it looked only for
+    Markdown. A bad group's such folder is rejected for its group by both."""
+    src = tmp_path / "minutes"
+    write_tree(src, [("g/2024-06-01-community-meeting/[Public] SIG Meeting 2024-06-01.pdf", b"%PDF-1.4\n"),
+                     ("g/2024-06-01-community-meeting/agenda.docx", b"x"),
+                     ("G/2024-06-02/slides.pdf", b"%PDF-1.4\n"),
+                     ("g/2024-05-07-a.md", b"# Weekly\n\n- one\n- two\n")])
+    for what, (by_build, by_check) in verdicts_of(src, tmp_path / "site").items():
+        assert by_check == by_build, what
+    checked = check_paths([src], workers=1)
+    # keyed as its folder, or its one file check reads beside none (agenda.docx is only named)
+    assert sorted((v.key.rsplit("/", 1)[0], v.valid, [p.code for p in v.problems]) for v in checked) == [
+        ("minutes/G/2024-06-02", False, ["group-name"]),
+        ("minutes/g", True, []),
+        ("minutes/g/2024-06-01-community-meeting", False, ["no-documents"])]
+    assert run("check", str(src))[0] == 1

@@ -193,7 +193,8 @@ def check_keyed(files: dict[str, Path], *, site_host: str = "localhost",
             grouped[meeting_ident(key)][key] = path
     return [_check_meeting(_Meeting(tuple(sorted(found.items()))), site_host, max_bytes, read)
             for found in grouped.values()
-            if any(k.lower().endswith(".md") or _not_utf8(k) for k in found)] + groups
+            if any(k.lower().endswith(".md") or _not_utf8(k) or _in_meeting_folder(k)
+                   for k in found)] + groups
 
 
 def meeting_ident(key: str) -> str:
@@ -415,6 +416,33 @@ def _minutes_under(folder: Path, refused: list | None = None):
                 except FileNotFoundError:   # gone since listed: as deleted
                     continue
                 refused.append((path, NotRegularFile(str(path), kind_of(mode))))
+        alone = _without_minutes(here, files)
+        if alone is not None:
+            yield alone
+
+
+def _without_minutes(here: Path, names: list[str]) -> Path | None:
+    """A file of a meeting folder that holds files but no Markdown (slides put there before
+    the notes), so that the folder is checked as `minutes build` reads it, with its files
+    beside it (_attachments_beside), and rejected as build rejects it (no-documents), not
+    passed over in silence (decision 100)."""
+    shown = sorted(n for n in names if not n.startswith("."))
+    if any(n.lower().endswith(".md") for n in shown):
+        return None
+    for name in shown:
+        path = here / name
+        if name != GROUP_FILE and not _not_utf8(name) and (path.is_file() or path.is_symlink()):
+            return path if _in_meeting_folder(key_for(path)) else None
+    return None
+
+
+def _in_meeting_folder(key: str) -> bool:
+    """Whether build reads the file at `key` as part of a meeting folder: its key says so, or
+    is refused while the file is in a dated folder (build rejects it, with the reason)."""
+    parsed = _parsed(key)
+    if parsed is not None:
+        return parsed.is_folder
+    return keys.find_date(key.rsplit("/", 2)[-2] if key.count("/") > 1 else "") is not None
 
 
 def has_minutes(folder: Path) -> bool:
