@@ -113,8 +113,6 @@ def test_sync_refuses_ok_md_beside_ok_MD_before_uploading_either(stack, bucket, 
     ("2024-05-08-b.md", os.mkdir, "source-not-a-file")])
 def test_entries_that_are_not_files_are_reported(stack, bucket, tmp_path, capsys, how, name, make,
                                                  code):
-    if how == "upload" and make is os.mkdir:
-        pytest.skip("upload walks folders as minutes check does, which enters a folder x.md")
     root = tmp_path / "minutes"
     write(root / "openxla" / "2024-05-07-a.md", minutes_text("A"))
     make(root / "openxla" / name)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from minutes import build as build_module, buildcache, watch as watch_module
+from minutes import build as build_module, buildcache, folder_walk, watch as watch_module
 from minutes.build import build
 from minutes.check import check_keyed, check_paths
 from minutes.cli import EXIT_INVALID, EXIT_USAGE, main
@@ -190,9 +190,9 @@ def test_a_folder_gone_between_listing_and_scanning_is_left_out_as_deleted(src, 
         if path.endswith("wg2/"):
             raise FileNotFoundError(2, "No such file or directory", path)
         return real(path)
-    monkeypatch.setattr(build_module.os, "scandir", scandir)
+    monkeypatch.setattr(folder_walk.os, "scandir", scandir)
     refused: list = []
-    assert "wg2/2024-01-04-c.md" not in build_module.source_files(str(src), refused)
+    assert "wg2/2024-01-04-c.md" not in folder_walk.walk(str(src), refused)
     assert refused == []
 
 

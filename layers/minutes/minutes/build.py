@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import errno
 import functools
 import gc
 import hashlib
@@ -39,13 +38,14 @@ from . import build_search, frontmatter, hashes, keys, search
 from .buildcache import (BuildCache, Written, close_packs, load_memo, load_record, read_source,
                          memo_writer, refused_seen, start_again, store_memo, store_records)
 from .group import FILE_NAME as GROUP_FILE, GroupInfo, is_group_file, newest_by_group, parse_group
-from .meeting import Assembled, SourceFile, assemble, read_limit, reads_bytes, unreadable_source
+from .meeting import Assembled, SourceFile, assemble, read_limit, unreadable_source
 from .model import MeetingRecord, free_segment
 from .pages import PageRenderer, SiteConfig
 from .problems import MinutesError, Problem, Rejected, error
-from .regular_file import NotRegularFile, SourceGone, kind_of, read_regular
+from .regular_file import SourceGone, read_regular
 from .feeds import entry_parts
 from .feed_xml import Pieces
+from .folder_walk import build_reads, holds_files, may_be_minutes, walk
 from .forkpool import ForkPool
 from .site import (SiteFile, all_neighbours, content_type, feed_frames, feed_pieces, listing_units,
                    meeting_file, static_files)
@@ -83,9 +83,9 @@ def _gather(src: str, known: dict, refused: list | None = None, listed: tuple | 
     """gather() with relative paths, and what each path's key says (its meeting, or None: not
     part of one). `known`: what the last build found, so only new paths have their key parsed.
     `refused`: filled with (key, problem) of each folder not entered and each file not read
-    that a build would read (source_files' `refused`), to report them: a FIFO whose name no
-    build reads (`NOTES.md.tmp` in a meeting folder) is left out as a regular one would be. `listed`: _listed(src)
-    when the build has listed the files already."""
+    that a build would read (folder_walk.walk's `refused`), to report them: a FIFO whose name
+    no build reads (`NOTES.md.tmp` in a meeting folder) is left out as a regular one would
+    be. `listed`: _listed(src) when the build has listed the files already."""
     meetings: dict[tuple[str, str], list[str]] = defaultdict(list)
     kinds = {}
     files, odd = listed or _listed(src, refused is not None)
@@ -95,15 +95,15 @@ def _gather(src: str, known: dict, refused: list | None = None, listed: tuple | 
             meetings[kind].append(rel)
     for rel, failed in odd or ():
         key = keys.PREFIX + rel
-        if rel.endswith("/") or is_group_file(key) or _kind(rel) is not None and reads_bytes(key):
+        if holds_files(rel, failed) or build_reads(rel):
             refused.append((key, unreadable_source(key, failed)))
     return dict(meetings), kinds
 
 
 def _listed(src: str, odd: bool = True) -> tuple[list[str], list | None]:
-    """(source_files(src), what it left out that is not hidden, or None when not asked)."""
+    """(walk(src), what it refused, or None when not asked)."""
     left_out: list | None = [] if odd else None
-    return source_files(src, left_out), left_out
+    return walk(src, left_out), left_out
 
 
 def _kind(rel: str) -> tuple[str, str] | None:
@@ -114,66 +114,8 @@ def _kind(rel: str) -> tuple[str, str] | None:
     try:
         key = keys.parse_key(keys.PREFIX + rel)
     except Rejected:
-        return ("", rel) if _may_be_minutes(rel) else None
+        return ("", rel) if may_be_minutes(rel) else None
     return (key.group, key.meeting) if key.is_markdown or key.is_folder else None
-
-
-def _may_be_minutes(rel: str) -> bool:
-    """Whether a file whose key is refused would be part of a meeting with a good key: Markdown,
-    or any file in a dated folder. Another one (`notes.txt` or `logo.pdf` at the top of SRC or
-    in a group folder named with a space) is left alone as it is under a good key
-    (`g/notes.txt`), and as check and sync leave it (decision 100): it rejected the build."""
-    folder = rel.rsplit("/", 2)[-2] if "/" in rel else ""
-    return rel.lower().endswith(".md") or keys.find_date(folder) is not None
-
-
-def source_files(root: str, refused: list | None = None) -> list[str]:
-    """Every file under `root` as a relative POSIX path, in the order sorting Paths gives,
-    leaving out hidden files and folders (and what is in them) and not entering linked
-    folders: what `sorted(rglob("*"))` filtered gives, at a third of its cost (no Path per file),
-    and a symbolic link to nothing (read_source refuses it as any link). `refused`: filled with
-    (relative path, OSError) of what is left out that is not hidden: a linked folder (ELOOP)
-    or one that cannot be read (its path ends with '/'), a FIFO, socket or device
-    (NotRegularFile). A folder gone since its parent was listed is left out, as deleted."""
-    found, folders = [], [""]
-    while folders:
-        folder = folders.pop()
-        try:
-            entries = os.scandir(os.path.join(root, folder) if folder else root)
-        except (FileNotFoundError, NotADirectoryError):
-            if not folder:
-                raise
-            continue
-        except OSError as failed:
-            if not folder:
-                raise
-            if refused is not None:
-                refused.append((folder, failed))
-            continue
-        with entries:
-            for entry in entries:
-                if entry.name.startswith("."):
-                    continue
-                rel = folder + entry.name
-                if entry.is_dir(follow_symlinks=False):
-                    folders.append(rel + "/")
-                elif entry.is_file() or entry.is_symlink() and not entry.is_dir():
-                    found.append(rel)
-                elif refused is not None:
-                    _refused_entry(root, rel, entry, refused)
-    return sorted(found, key=lambda rel: rel.split("/"))
-
-
-def _refused_entry(root: str, rel: str, entry: os.DirEntry, refused: list) -> None:
-    path = os.path.join(root, rel)
-    if entry.is_symlink():   # to a folder
-        refused.append((rel + "/", OSError(errno.ELOOP, "a symbolic link", path)))
-        return
-    try:
-        mode = entry.stat(follow_symlinks=False).st_mode
-    except FileNotFoundError:   # gone since listed: as deleted
-        return
-    refused.append((rel, NotRegularFile(path, kind_of(mode))))
 
 
 def groups(src: Path, result: "BuildResult") -> dict[str, GroupInfo]:
@@ -798,7 +740,7 @@ def inside_src(src: Path, out: Path, cache_dir: Path | None = None) -> str | Non
         except ValueError:
             continue
         if any(part.startswith(".") for part in inside.parts):
-            continue   # never read: hidden (source_files)
+            continue   # never read: hidden (folder_walk)
         where = "SRC itself" if not inside.parts else f"inside SRC ({src})"
         what = ("read the site it wrote as sources" if flag == "--out" else
                 "read the cache it wrote as sources (and --watch would build again for ever)")

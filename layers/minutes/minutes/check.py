@@ -2,7 +2,6 @@
 meeting (its documents checked together, with its attachments, as publish would)."""
 from __future__ import annotations
 
-import errno
 import json
 import os
 from collections import defaultdict
@@ -12,9 +11,10 @@ from pathlib import Path
 from . import keys, running_notes
 from .document import DEFAULT_MAX_BYTES
 from .group import FILE_NAME as GROUP_FILE, is_group_file, parse_group
+from .folder_walk import ATTACHMENT, GROUP, MINUTES, holds_files, role, walk
 from .meeting import SourceFile, assemble, linked_source, read_limit, unreadable_source
 from .problems import Problem, Rejected
-from .regular_file import NotRegularFile, kind_of, read_regular
+from .regular_file import NotRegularFile, read_regular
 
 
 @dataclass(frozen=True)
@@ -250,7 +250,7 @@ def _meetings(paths: list[Path], key: str | None,
                 ident = resolved
             grouped[ident][file_key] = file
             if folder_meeting:
-                for sibling in _attachments_beside(file):
+                for sibling in attachments_beside(file):
                     sibling_key = f"{file_key.rsplit('/', 1)[0]}/{sibling.name}"
                     # rejected alone, as build rejects it: the meeting is checked without it
                     alone = _not_utf8(sibling_key) or not (sibling.is_symlink() or sibling.is_file())
@@ -284,20 +284,23 @@ def _is_folder_meeting(key: str) -> bool:
     return parsed is not None and parsed.is_folder
 
 
-def _attachments_beside(file: Path) -> list[Path]:
-    """What `minutes build` reads of the folder meeting beside `file`: each attachment the site
-    serves (a FIFO, socket or device so named is refused on its own: _check_meeting reads it
-    as build would, by its stat), and each symbolic link not to a folder, whatever its name
-    (build rejects the meeting: linked-source). Other files only get a warning from build."""
+def attachments_beside(file: Path) -> list[Path]:
+    """What `minutes build` reads of the folder meeting beside `file`, but its Markdown (the
+    walk finds those): every file and symbolic link not to a folder, whatever its name (a link
+    rejects the meeting: linked-source; a file of a type the site does not serve gets build's
+    attachment-type warning: `NOTES.md.tmp`), and a FIFO, socket or device named as an
+    attachment the site serves (refused on its own: _check_meeting reads it as build would,
+    by its stat). A folder there is folder_walk's (entered, or refused by the walk)."""
     found = []
     with os.scandir(file.parent) as entries:
         for entry in entries:
-            if entry.name.startswith("."):
+            if entry.name.startswith(".") or role(entry.name) == MINUTES:
                 continue
             if entry.is_symlink():
-                if not entry.is_dir():   # a linked folder: refused by the walk (_minutes_under)
+                if not entry.is_dir():   # a linked folder: refused by the walk (folder_walk)
                     found.append(Path(entry.path))
-            elif keys.attachment_type(entry.name) and not entry.is_dir(follow_symlinks=False):
+            elif entry.is_file(follow_symlinks=False) or \
+                    role(entry.name) == ATTACHMENT and not entry.is_dir(follow_symlinks=False):
                 found.append(Path(entry.path))
     return sorted(found)
 
@@ -385,55 +388,50 @@ def expand(paths: list[Path], refused: list | None = None) -> list[Path]:
     return found
 
 
-def _minutes_under(folder: Path, refused: list | None = None):
-    """Markdown files and group.yaml under folder, not in hidden folders; as rglob("*") would
-    find them, and symbolic links to nothing (rejected as any link). Symlinked folders are not
-    entered; a symlinked file counts (and is rejected: _check_meeting). `refused`: filled with
-    (path, OSError) of what is left out that `minutes build` reports too (decision 88): a linked
-    folder (ELOOP), a folder that cannot be read, a FIFO or device named as minutes."""
-    def unreadable(failed: OSError) -> None:
-        if refused is not None and not isinstance(failed, (FileNotFoundError, NotADirectoryError)):
-            refused.append((Path(failed.filename), failed))
-    for where, dirs, files in os.walk(folder, onerror=unreadable):
-        here = Path(where)
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
+def _minutes_under(folder: Path, refused: list | None = None) -> list[Path]:
+    """Markdown files and group.yaml under folder, as folder_walk finds them (symbolic links
+    to files counted: _check_meeting rejects them; linked folders not entered). `refused`:
+    filled with (path, OSError) of what `minutes build` reports too (decision 88): a folder
+    not entered (linked, unreadable, named as a file) and anything not a regular file named
+    as minutes or group.yaml."""
+    root = str(folder)
+    odd: list | None = [] if refused is not None else None
+    try:
+        files = walk(root, odd)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    except OSError as failed:   # the folder itself cannot be listed
         if refused is not None:
-            for name in dirs:
-                if (here / name).is_symlink():   # os.walk lists it, does not enter it
-                    refused.append((here / name, OSError(errno.ELOOP, "a symbolic link",
-                                                         str(here / name))))
-                elif name == GROUP_FILE and is_group_file(key_for(here / name)):   # as build reads it
-                    refused.append((here / name, NotRegularFile(str(here / name), "a folder")))
-        for name in files:
-            if name.startswith(".") or not (name.lower().endswith(".md") or name == GROUP_FILE):
-                continue
-            path = here / name
-            if path.is_file() or path.is_symlink():
-                yield path
-            elif refused is not None:
-                try:
-                    mode = path.lstat().st_mode
-                except FileNotFoundError:   # gone since listed: as deleted
-                    continue
-                refused.append((path, NotRegularFile(str(path), kind_of(mode))))
-        alone = _without_minutes(here, files)
-        if alone is not None:
-            yield alone
+            refused.append((folder, failed))
+        return []
+    found = [folder / rel for rel in files if _checked_here(folder, rel)]
+    found += _without_minutes(folder, files)
+    for rel, failed in sorted(odd or (), key=lambda entry: entry[0].split("/")):
+        if holds_files(rel, failed) or _reads(folder, rel):
+            refused.append((folder / rel.rstrip("/"), failed))
+    return found
 
 
-def _without_minutes(here: Path, names: list[str]) -> Path | None:
-    """A file of a meeting folder that holds files but no Markdown (slides put there before
+def _without_minutes(folder: Path, files: list[str]) -> list[Path]:
+    """A file of each meeting folder that holds files but no Markdown (slides put there before
     the notes), so that the folder is checked as `minutes build` reads it, with its files
-    beside it (_attachments_beside), and rejected as build rejects it (no-documents), not
+    beside it (attachments_beside), and rejected as build rejects it (no-documents), not
     passed over in silence (decision 100)."""
-    shown = sorted(n for n in names if not n.startswith("."))
-    if any(n.lower().endswith(".md") for n in shown):
-        return None
-    for name in shown:
-        path = here / name
-        if name != GROUP_FILE and not _not_utf8(name) and (path.is_file() or path.is_symlink()):
-            return path if _in_meeting_folder(key_for(path)) else None
-    return None
+    names: dict[str, list[str]] = defaultdict(list)
+    for rel in files:
+        parent, _, name = rel.rpartition("/")
+        names[parent].append(name)
+    found = []
+    for parent, shown in names.items():
+        if any(n.lower().endswith(".md") for n in shown):
+            continue
+        for name in sorted(shown):
+            if name != GROUP_FILE and not _not_utf8(name):
+                path = folder / parent / name if parent else folder / name
+                if _in_meeting_folder(key_for(path)):
+                    found.append(path)
+                break
+    return found
 
 
 def _in_meeting_folder(key: str) -> bool:
@@ -445,11 +443,24 @@ def _in_meeting_folder(key: str) -> bool:
     return keys.find_date(key.rsplit("/", 2)[-2] if key.count("/") > 1 else "") is not None
 
 
+def _reads(folder: Path, rel: str) -> bool:
+    """Whether check reads the file at `rel` under `folder` on its own: Markdown, and a
+    group's group.yaml (one in a meeting folder is one of its files, as build reads it:
+    attachments_beside)."""
+    named = role(rel.rsplit("/", 1)[-1])
+    return named == MINUTES or named == GROUP and is_group_file(key_for(folder / rel))
+
+
+def _checked_here(folder: Path, rel: str) -> bool:
+    """_reads, and any file whose path (under the folder walked) is not UTF-8: build rejects
+    it as a meeting of its own (key-not-utf8, decision 89), whatever its name."""
+    return _reads(folder, rel) or _not_utf8(rel)
+
+
 def has_minutes(folder: Path) -> bool:
-    """Whether expand([folder]) finds anything (or anything it must refuse), without walking
-    all of it."""
+    """Whether expand([folder]) finds anything (or anything it must refuse)."""
     refused: list = []
-    return next(_minutes_under(folder, refused), None) is not None or bool(refused)
+    return bool(_minutes_under(folder, refused)) or bool(refused)
 
 
 def format_text(verdict: Verdict, verbose: bool = False) -> str:

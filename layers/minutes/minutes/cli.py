@@ -341,35 +341,17 @@ def scribe_bucket(args):
 
 
 def _upload(args) -> int:
-    from .check import expand, key_for, refused_verdict
+    from .services.upload import LocalScan, scan_paths
     problem = _file_arguments_problem("minutes upload", args)
     if problem:
         print(problem, file=sys.stderr)
         return EXIT_USAGE
-    files = {args.key: args.files[0]} if args.key else {}
-    refused: list = []   # a FIFO, a linked folder...: reported as check reports them (decision 93)
-    for path in [] if args.key else expand(args.files, refused):
-        files[key_for(path)] = path
-        files.update(_folder_attachments(path))
-    if not files and not refused:
+    scan = LocalScan({args.key: args.files[0]}) if args.key else scan_paths(args.files)
+    if not scan.files and not scan.refused:
         print("minutes upload: no .md files given", file=sys.stderr)
         return EXIT_USAGE
-    verdicts = [refused_verdict(path, failed) for path, failed in refused]
-    return _run_scribe_tool("minutes upload", args, lambda up: up.upload(files, verdicts))
-
-
-def _folder_attachments(path: Path) -> dict:
-    """A folder meeting's attachments go up with its minutes."""
-    from . import keys
-    from .check import key_for
-    key = key_for(path)
-    try:
-        if not keys.parse_key(key).is_folder:
-            return {}
-    except Exception:   # noqa: BLE001 - a bad key is reported by the check
-        return {}
-    return {f"{key.rsplit('/', 1)[0]}/{p.name}": p for p in sorted(path.parent.iterdir())
-            if p.is_file() and not p.name.startswith(".") and keys.attachment_type(p.name)}
+    return _run_scribe_tool("minutes upload", args,
+                            lambda up: up.upload(scan.files, scan.refused, scan.named))
 
 
 def _sync(args) -> int:

@@ -20,7 +20,7 @@ from .links import START_TAG
 from .lazy_re import lazy
 from .model import Attachment, Heading, MeetingRecord
 from .problems import Problem, Rejected, error, for_scribe, warning
-from .regular_file import NotRegularFile
+from .regular_file import FOLDER, NotRegularFile
 from .render import render_markdown
 from .resources import resources_of
 from .summary import agenda_summary, summarize
@@ -48,14 +48,6 @@ def read_limit(key: str, max_bytes: int = DEFAULT_MAX_BYTES) -> int:
     return MAX_ATTACHMENT_BYTES if keys.attachment_type(key) else 0
 
 
-def reads_bytes(key: str) -> bool:
-    """Whether a build reads the bytes of the file at `key` (Markdown, an attachment the site
-    serves), not only its name (any other file in a meeting folder: a warning at most). A FIFO
-    or a device with a name no build reads is left alone, as a regular file there would be
-    (decision 95)."""
-    return key.lower().endswith(".md") or keys.attachment_type(key) is not None
-
-
 def linked_source(key: str) -> Problem:
     """The file at `key` (a folder: `key` ends with '/') is a symbolic link: never read or
     entered, its meeting (or what the folder holds) rejected (decisions 78 and 88), by
@@ -76,6 +68,12 @@ def unreadable_source(key: str, failed: OSError) -> Problem:
     if failed.errno == errno.ELOOP:
         return linked_source(key)
     folder = key.endswith("/")
+    if isinstance(failed, NotRegularFile) and failed.kind == FOLDER:
+        return error("source-not-a-file", f"{key} is a folder, not a regular file: its name is "
+                     "that of a file minutes reads (Markdown, group.yaml, an attachment the site "
+                     "serves), so it is not entered and nothing in it is read",
+                     "rename the folder (a folder meeting is named <yyyy-mm-dd>-<topic>, with no "
+                     "extension), or put the file itself there", file=key)
     if isinstance(failed, NotRegularFile):
         return error("source-not-a-file", f"{key} is {failed.kind}, not a regular file: "
                      "minutes reads only regular files, and reading this one might never end",

@@ -10,10 +10,11 @@ import errno
 import os
 import stat
 
+FOLDER = "a folder"
 _FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
 _KINDS = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISSOCK, "a socket"),
           (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
-          (stat.S_ISDIR, "a folder"))
+          (stat.S_ISDIR, FOLDER))
 
 
 class NotRegularFile(OSError):

@@ -20,7 +20,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from .build import BuildResult, build, os_problem, source_files
+from .build import BuildResult, build, os_problem
+from .folder_walk import walk
 from .problems import MinutesError
 
 Signature = dict[str, tuple[int, int, int, int]]
@@ -31,7 +32,7 @@ def signature(src: Path) -> Signature | None:
     """What a build would read under SRC, by stat: None when SRC is not a folder."""
     root = str(src)
     try:
-        found = source_files(root)
+        found = walk(root)
     except OSError:   # not a folder, or not readable: the build says which
         return None
     out = {}

@@ -14,10 +14,7 @@ and never counts as gone: sync deletes nothing it stands for (decision 93).
 """
 from __future__ import annotations
 
-import errno
 import hashlib
-import os
-import stat
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -25,7 +22,9 @@ from pathlib import Path
 
 from .. import keys
 from ..group import is_group_file
-from ..check import Verdict as CheckVerdict, check_keyed, local_source, meeting_ident
+from ..check import (Verdict as CheckVerdict, attachments_beside, check_keyed, expand, key_for,
+                     local_source, meeting_ident, refused_verdict)
+from ..folder_walk import build_reads, holds_files, walk
 from ..meeting import SourceFile, unreadable_source
 from ..problems import Problem, Rejected
 from ..regular_file import NotRegularFile, kind_of
@@ -90,11 +89,14 @@ class Uploader:
         self.wait_seconds, self.poll_seconds = wait_seconds, poll_seconds
         self._sleep, self._clock = sleep, clock
 
-    def upload(self, files: dict[str, Path], refused: list[CheckVerdict] = ()) -> Outcome:
+    def upload(self, files: dict[str, Path], refused: list[CheckVerdict] = (),
+               named: dict[str, Path] | None = None) -> Outcome:
         """Check the meetings these files belong to; upload the files of the valid ones.
-        `refused`: verdicts on what was found but cannot be read as a file (never uploaded)."""
+        `refused`: verdicts on what was found but cannot be read as a file (never uploaded);
+        `named`: files checked with their meeting, as build reads them, never uploaded (a
+        meeting folder's `NOTES.md.tmp`: build's attachment-type warning)."""
         outcome = Outcome(rejected_locally=list(refused))
-        self._send(files, None, outcome)
+        self._send(files, None, outcome, named or {})
         self._wait(outcome)
         return outcome
 
@@ -104,7 +106,7 @@ class Uploader:
         remote = {k: etag for k, (etag, _) in self.bucket.listing(keys.PREFIX).items()
                   if _mirrored(k)}
         outcome = Outcome(rejected_locally=list(scan.refused))
-        self._send(local, remote, outcome)
+        self._send(local, remote, outcome, scan.named)
         # What is refused here is not gone: its key, or all under its folder, is kept.
         gone = sorted(k for k in set(remote) - set(local) if not scan.stands_for(k))
         # A file held back (over the attachment limit) whose older copy is in the bucket: that
@@ -122,16 +124,20 @@ class Uploader:
     # --- steps -----------------------------------------------------------------------------
 
     def _send(self, local: dict[str, Path], remote: dict[str, str] | None,
-              outcome: Outcome) -> None:
+              outcome: Outcome, named: dict[str, Path]) -> None:
         """Meeting by meeting (group.yaml files first): read each file once, and if any differs
         from the bucket's copy (`remote`: key -> ETag; None: upload all), check the meeting
         from those bytes and upload those bytes, so what goes up is what was checked. One
-        meeting's files are held at a time, as the check holds them."""
-        for meeting in _by_meeting(local):
+        meeting's files are held at a time, as the check holds them. `named`: files checked
+        with their meeting, as build reads them, never uploaded (LocalScan.named)."""
+        for meeting in _by_meeting({**named, **local}):
             read = {k: source for k in meeting if (source := _read(k, meeting[k])) is not None}
-            changed = {k for k in meeting if remote is None or not _same(read.get(k), remote.get(k))}
-            outcome.unchanged += sorted(set(meeting) - changed)
-            if changed:
+            mine = {k for k in meeting if k not in named}
+            changed = {k for k in mine if remote is None or not _same(read.get(k), remote.get(k))}
+            outcome.unchanged += sorted(mine - changed)
+            # A file build rejects for its key alone (a name not in UTF-8) is never uploaded,
+            # so never changed: its meeting is checked each time, as each build rejects it.
+            if changed or any(keys.SURROGATE.search(k) for k in meeting if k in named):
                 valid = self._checked(changed, meeting, outcome, read)
                 outcome.sent += [self._put(k, meeting[k], read.get(k)) for k in _upload_order(valid)]
         outcome.unchanged.sort()
@@ -147,7 +153,9 @@ class Uploader:
                 outcome.rejected_locally.append(verdict)
                 continue
             # publish would not publish these (decided by their size, never read): not sent
-            unpublished = {p.file: p for p in verdict.problems if p.code == "attachment-too-large"}
+            # nor these, which build names and never reads (only `named`: never sent)
+            unpublished = {p.file: p for p in verdict.problems
+                           if p.code in ("attachment-too-large", "attachment-type")}
             outcome.held_back += [(path, unpublished[k]) for k, path in verdict.paths
                                   if k in unpublished]
             valid += [k for k, _ in verdict.paths if k in changed and k not in unpublished]
@@ -243,6 +251,9 @@ class LocalScan:
     there."""
     files: dict[str, Path] = field(default_factory=dict)
     refused: list[CheckVerdict] = field(default_factory=list)
+    # key -> path of each other file build reads as part of a meeting (a meeting folder's
+    # `NOTES.md.tmp`, a name not in UTF-8): checked with it, as build reads it, never uploaded
+    named: dict[str, Path] = field(default_factory=dict)
 
     def stands_for(self, key: str) -> bool:
         return any(key == v.key or v.key.endswith("/") and key.startswith(v.key)
@@ -251,49 +262,86 @@ class LocalScan:
 
 def scan_local(root: Path) -> LocalScan:
     """Every Markdown file, attachment and group.yaml under `root`, which is laid out like the
-    bucket's minutes/ (hidden files and folders skipped), by bucket key; and what is refused.
-    Linked folders are not entered (os.walk lists them, does not follow them)."""
+    bucket's minutes/ (folder_walk: hidden files and folders skipped, linked folders and
+    folders named as files not entered), by bucket key; and what is refused: each folder not
+    entered, and anything not a regular file that build would read (folder_walk.build_reads:
+    a FIFO `deck.pdf` outside a meeting folder is left alone, as build leaves it)."""
     scan = LocalScan()
 
-    def key_of(path: Path, folder: bool = False) -> str:
-        rel = path.relative_to(root).as_posix()
-        return keys.PREFIX + ("" if rel == "." else rel + "/" if folder else rel)
-
-    def refuse(path: Path, failed: OSError, folder: bool) -> None:
-        key = key_of(path, folder)
+    def refuse(rel: str, failed: OSError) -> None:
+        key = keys.PREFIX + rel
+        path = root / rel.rstrip("/") if rel else root
         scan.refused.append(CheckVerdict(str(path), key, (unreadable_source(key, failed),), None,
                                          ((key, str(path)),)))
 
-    def unreadable(failed: OSError) -> None:
-        if not isinstance(failed, (FileNotFoundError, NotADirectoryError)):   # gone: as deleted
-            refuse(Path(failed.filename), failed, folder=True)
-
-    for where, dirs, names in os.walk(root, onerror=unreadable):
-        here = Path(where)
-        for name in sorted(dirs):
-            path = here / name
-            if name.startswith("."):
-                dirs.remove(name)
-            elif path.is_symlink():
-                refuse(path, OSError(errno.ELOOP, "a symbolic link", str(path)), folder=True)
-            elif _mirrored(key_of(path)):   # a folder named like minutes (x.md): not entered
-                dirs.remove(name)
-                refuse(path, NotRegularFile(str(path), "a folder"), folder=False)
-        for name in sorted(names):
-            path = here / name
-            key = key_of(path)
-            if name.startswith(".") or not _mirrored(key):
-                continue
-            try:
-                mode = path.lstat().st_mode
-            except FileNotFoundError:   # gone since listed: as deleted
-                continue
-            if stat.S_ISREG(mode) or stat.S_ISLNK(mode):
-                scan.files[key] = path
-            else:
-                refuse(path, NotRegularFile(str(path), kind_of(mode)), folder=False)
+    odd: list = []
+    try:
+        found = walk(str(root), odd)
+    except (FileNotFoundError, NotADirectoryError):   # gone: as deleted
+        found = []
+    except OSError as failed:   # the folder itself cannot be listed: it stands for every key
+        found = []
+        refuse("", failed)
+    for rel in found:
+        key = keys.PREFIX + rel
+        if _mirrored(key):
+            scan.files[key] = root / rel
+        elif _in_a_meeting(key):
+            scan.named[key] = root / rel
+    for rel, failed in sorted(odd, key=lambda entry: entry[0].split("/")):
+        if holds_files(rel, failed) or build_reads(rel):   # what sync would mirror, as build reads it
+            refuse(rel, failed)
     scan.files = dict(sorted(scan.files.items()))
     return scan
+
+
+def scan_paths(paths: list[Path]) -> LocalScan:
+    """What `minutes upload PATH...` sends, keyed as `minutes check` keys it: each file given,
+    the Markdown files and group.yaml under each folder given (check.expand, on folder_walk),
+    and a folder meeting's other files as build reads them (check.attachments_beside): its
+    attachments, and any symbolic link (rejected by the check), go up with its minutes; a file
+    of a type the site does not serve is only checked (`named`: build's attachment-type
+    warning); what cannot be read as a file is refused, as check refuses it."""
+    scan = LocalScan()
+    refused: list = []   # a FIFO, a linked folder...: reported as check reports them (decision 93)
+    for path in expand(paths, refused):
+        key = key_for(path)
+        scan.files[key] = path
+        if not is_group_file(key) and _is_folder_meeting(key):
+            _beside(path, key.rsplit("/", 1)[0], scan, refused)
+    scan.refused = [refused_verdict(path, failed) for path, failed in refused]
+    return scan
+
+
+def _beside(path: Path, folder: str, scan: LocalScan, refused: list) -> None:
+    for beside in attachments_beside(path):
+        key = f"{folder}/{beside.name}"
+        if beside.is_symlink() or keys.attachment_type(beside.name) and beside.is_file():
+            scan.files[key] = beside
+        elif beside.is_file():
+            scan.named[key] = beside
+        else:   # a FIFO or device named as an attachment: refused on its own, as build does
+            try:
+                refused.append((beside, NotRegularFile(str(beside), kind_of(beside.lstat().st_mode))))
+            except FileNotFoundError:   # gone since listed: as deleted
+                continue
+
+
+def _is_folder_meeting(key: str) -> bool:
+    try:
+        return keys.parse_key(key).is_folder
+    except Rejected:   # the check says why
+        return False
+
+
+def _in_a_meeting(key: str) -> bool:
+    """Whether build reads the file at `key` as part of a meeting (a folder meeting's, or a
+    meeting of its own when its key is refused: build rejects it, as the check then does)."""
+    try:
+        parsed = keys.parse_key(key)
+    except Rejected:
+        return True
+    return parsed.is_folder
 
 
 def _same(source: SourceFile | None, etag: str | None) -> bool:

@@ -1,0 +1,122 @@
+"""One walk of a folder laid out like the bucket's minutes/, shared by `minutes build` (every
+file), `minutes check` and `upload DIR` (Markdown and group.yaml) and `minutes sync` (those and
+attachments) (decision 99). Each entry is classified once, here; a caller keeps the roles it
+reads and reports every refused entry it would have read, and every folder not entered.
+
+- a hidden entry (its name starts with '.'): skipped, with all it holds;
+- a regular file, or a symbolic link that does not lead to a folder (one to nothing too): a
+  file (every reader rejects a link, linked-source, and never follows it: decision 78);
+- a folder: entered, unless it is a symbolic link (refused: ELOOP), cannot be listed
+  (refused: what the system said; one gone since its parent was listed is as deleted) or
+  has the name of a file minutes reads (`x.md`, `group.yaml`, `slides.pdf`: refused, not
+  entered: its key stands for a file, and what it holds would be left out in silence);
+- anything else (a FIFO, socket or device): refused, by its kind (never opened: a FIFO's
+  reader waits for ever).
+A refused entry is (relative path, OSError): a folder's path ends with '/' (what it holds is
+refused), a file's does not, nor does a folder named as a file (it stands for that file);
+meeting.unreadable_source says it in the same words for every caller.
+"""
+from __future__ import annotations
+
+import errno
+import os
+
+from . import keys
+from .group import is_group_file
+from .problems import Rejected
+from .regular_file import FOLDER, NotRegularFile, kind_of
+
+GROUP_FILE = "group.yaml"
+MINUTES, GROUP, ATTACHMENT = "minutes", "group", "attachment"
+
+
+def role(name: str) -> str | None:
+    """What a file named `name` is to minutes, by its name alone: Markdown (MINUTES), GROUP
+    (a group's settings, when directly in a group's folder), an ATTACHMENT the site serves,
+    or None (a meeting folder's other files: named, never read)."""
+    if name.lower().endswith(".md"):
+        return MINUTES
+    if name == GROUP_FILE:
+        return GROUP
+    return ATTACHMENT if keys.attachment_type(name) else None
+
+
+def walk(root: str, refused: list | None = None) -> list[str]:
+    """Every file under `root` as a relative POSIX path, in the order sorting Paths gives: what
+    `sorted(rglob("*"))` filtered gives, at a third of its cost (no Path per file).
+    `refused`: filled with (relative path, OSError) of each entry refused (above). `root`
+    itself not listable raises, as os.scandir does."""
+    found, folders = [], [""]
+    while folders:
+        folder = folders.pop()
+        try:
+            entries = os.scandir(os.path.join(root, folder) if folder else root)
+        except (FileNotFoundError, NotADirectoryError):
+            if not folder:
+                raise
+            continue
+        except OSError as failed:
+            if not folder:
+                raise
+            if refused is not None:
+                refused.append((folder, failed))
+            continue
+        with entries:
+            for entry in entries:
+                if entry.name.startswith("."):
+                    continue
+                rel = folder + entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    # every name role() knows has a dot: most folders' names are not looked at
+                    if "." not in entry.name or role(entry.name) is None:
+                        folders.append(rel + "/")
+                    elif refused is not None:
+                        refused.append((rel, NotRegularFile(entry.path, FOLDER)))
+                elif entry.is_file() or entry.is_symlink() and not entry.is_dir():
+                    found.append(rel)
+                elif refused is not None:
+                    _refuse(rel, entry, refused)
+    return sorted(found, key=lambda rel: rel.split("/"))
+
+
+def _refuse(rel: str, entry: os.DirEntry, refused: list) -> None:
+    if entry.is_symlink():   # to a folder
+        refused.append((rel + "/", OSError(errno.ELOOP, "a symbolic link", entry.path)))
+        return
+    try:
+        mode = entry.stat(follow_symlinks=False).st_mode
+    except FileNotFoundError:   # gone since listed: as deleted
+        return
+    refused.append((rel, NotRegularFile(entry.path, kind_of(mode))))
+
+
+def holds_files(rel: str, failed: OSError) -> bool:
+    """Whether a refused entry is a folder not entered (linked, not listable, or named as a
+    file): every caller reports it, whatever it reads, since what it holds is left out."""
+    return rel.endswith("/") or isinstance(failed, NotRegularFile) and failed.kind == FOLDER
+
+
+def build_reads(rel: str) -> bool:
+    """Whether `minutes build` reads the bytes of the file at `rel` (under SRC), so that it
+    reports one it cannot read: a group's group.yaml, Markdown, an attachment the site serves
+    in a meeting folder (or one whose key is refused there: a meeting of its own, rejected). A
+    meeting folder's other files are only named (decision 95): a FIFO `NOTES.md.tmp` is left
+    alone, as a regular one is not read."""
+    key = keys.PREFIX + rel
+    if is_group_file(key) or rel.lower().endswith(".md"):
+        return True
+    if not keys.attachment_type(rel):
+        return False
+    try:
+        return keys.parse_key(key).is_folder
+    except Rejected:
+        return may_be_minutes(rel)
+
+
+def may_be_minutes(rel: str) -> bool:
+    """Whether a file whose key is refused would be part of a meeting with a good key: Markdown,
+    or any file in a dated folder. Another one (`notes.txt` or `logo.pdf` at the top of SRC or
+    in a group folder named with a space) is left alone as it is under a good key
+    (`g/notes.txt`), by build, check and sync alike (decision 100)."""
+    folder = rel.rsplit("/", 2)[-2] if "/" in rel else ""
+    return rel.lower().endswith(".md") or keys.find_date(folder) is not None
