@@ -697,21 +697,35 @@ def build(src: Path, out: Path, *, site_url: str, max_bytes: int = 1024 * 1024,
                    subscribe_url=subscribe_url)
     for _ in range(_SCANS):
         try:
-            try:
-                return _build(src, out, cache_dir=cache_dir, **options)
-            except _DamagedCache:
-                if cache_dir is None:
-                    raise
-                close_packs()
-                start_again(Path(cache_dir), options=_cache_options(site_url, subscribe_url, max_bytes))
-                return _build(src, out, cache_dir=cache_dir, **options)
+            return _closing_packs(src, out, cache_dir, options)
         except SourceGone:   # a file went between the scan and its reading: scan again
             continue
-        finally:
-            close_packs()   # the packs it read records from (buildcache._reading)
     raise MinutesError(f"files under {src} kept disappearing while they were read ({_SCANS} scans "
                        "in a row; a branch switch or a sync still going on?): build again once "
                        "they are still")
+
+
+def _closing_packs(src: Path, out: Path, cache_dir: Path | None, options: dict) -> BuildResult:
+    """_restarting, then the packs it read records from closed, whatever happened
+    (buildcache._reading)."""
+    try:
+        return _restarting(src, out, cache_dir, options)
+    finally:
+        close_packs()
+
+
+def _restarting(src: Path, out: Path, cache_dir: Path | None, options: dict) -> BuildResult:
+    """One build; if a stored record could not be read, the cache is started again (its
+    packs closed first) and the build made once more without what it held."""
+    try:
+        return _build(src, out, cache_dir=cache_dir, **options)
+    except _DamagedCache:
+        if cache_dir is None:
+            raise
+    close_packs()
+    start_again(Path(cache_dir), options=_cache_options(options["site_url"], options["subscribe_url"],
+                                                        options["max_bytes"]))
+    return _build(src, out, cache_dir=cache_dir, **options)
 
 
 def os_problem(failed: OSError) -> str:
