@@ -16,7 +16,8 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 
-from minutes.build import build, source_files
+from minutes.build import build
+from minutes.folder_walk import walk
 from minutes.check import check_paths, meeting_ident
 from minutes.cli import main
 from tests.support.hostile_minutes import source_tree, write_tree
@@ -41,7 +42,7 @@ def read_alone(key: str) -> bool:
 def verdicts_of(src: Path, out: Path) -> dict:
     built = build(src, out, site_url=SITE, workers=1)
     checked = check_paths([src], workers=1)
-    every = ["minutes/" + rel for rel in source_files(str(src))]
+    every = ["minutes/" + rel for rel in walk(str(src))]
     left_out_by_build = {meeting_ident(k) for k in built.rejected}
     return {
         "left out": (

@@ -11,7 +11,7 @@ from pathlib import Path
 from . import keys, running_notes
 from .document import DEFAULT_MAX_BYTES
 from .group import FILE_NAME as GROUP_FILE, is_group_file, parse_group
-from .folder_walk import ATTACHMENT, GROUP, MINUTES, holds_files, role, walk
+from .folder_walk import ATTACHMENT, GROUP, MINUTES, holds_files, may_be_minutes, role, walk
 from .meeting import SourceFile, assemble, linked_source, read_limit, unreadable_source
 from .problems import Problem, Rejected
 from .regular_file import NotRegularFile, read_regular
@@ -193,7 +193,8 @@ def check_keyed(files: dict[str, Path], *, site_host: str = "localhost",
             grouped[meeting_ident(key)][key] = path
     return [_check_meeting(_Meeting(tuple(sorted(found.items()))), site_host, max_bytes, read)
             for found in grouped.values()
-            if any(k.lower().endswith(".md") or _not_utf8(k) or _in_meeting_folder(k)
+            if any(k.lower().endswith(".md") or _in_meeting_folder(k)
+                   or _not_utf8(k) and may_be_minutes(k[len(keys.PREFIX):])
                    for k in found)] + groups
 
 
@@ -452,9 +453,10 @@ def _reads(folder: Path, rel: str) -> bool:
 
 
 def _checked_here(folder: Path, rel: str) -> bool:
-    """_reads, and any file whose path (under the folder walked) is not UTF-8: build rejects
-    it as a meeting of its own (key-not-utf8, decision 89), whatever its name."""
-    return _reads(folder, rel) or _not_utf8(rel)
+    """_reads, and a file whose path (under the folder walked) is not UTF-8 and which would be
+    part of a meeting (folder_walk.may_be_minutes): build rejects it as a meeting of its own
+    (key-not-utf8, decision 89), whatever its name."""
+    return _reads(folder, rel) or _not_utf8(rel) and may_be_minutes(rel)
 
 
 def has_minutes(folder: Path) -> bool:

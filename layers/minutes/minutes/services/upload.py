@@ -24,7 +24,7 @@ from .. import keys
 from ..group import is_group_file
 from ..check import (Verdict as CheckVerdict, attachments_beside, check_keyed, expand, key_for,
                      local_source, meeting_ident, refused_verdict)
-from ..folder_walk import build_reads, holds_files, walk
+from ..folder_walk import build_reads, holds_files, may_be_minutes, walk
 from ..meeting import SourceFile, unreadable_source
 from ..problems import Problem, Rejected
 from ..regular_file import NotRegularFile, kind_of
@@ -336,11 +336,12 @@ def _is_folder_meeting(key: str) -> bool:
 
 def _in_a_meeting(key: str) -> bool:
     """Whether build reads the file at `key` as part of a meeting (a folder meeting's, or a
-    meeting of its own when its key is refused: build rejects it, as the check then does)."""
+    meeting of its own when its key is refused and it would be part of one: build rejects it,
+    as the check then does)."""
     try:
         parsed = keys.parse_key(key)
     except Rejected:
-        return True
+        return may_be_minutes(key[len(keys.PREFIX):])
     return parsed.is_folder
 
 
