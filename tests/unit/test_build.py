@@ -217,9 +217,40 @@ def test_a_rebuild_with_nothing_changed_reuses_everything_and_writes_nothing(src
     before = site_bytes(out)
     again = build(src, out, site_url=SITE, workers=1, cache_dir=cache)
     assert site_bytes(out) == before
-    # One reuse per source meeting (a running-notes file is one, with all its sections).
-    assert (again.reused, again.written, again.files) == (len(gather(src)), 0, len(before))
+    # Every meeting built reused (a running-notes file's sections each one), no rejected file.
+    assert (again.reused, again.written, again.files) == (len(again.records), 0, len(before))
     assert again.rejected == first.rejected and again.records == first.records
+
+
+def test_a_rebuild_counts_as_unchanged_the_meetings_it_reused_and_rejected_files_as_rejected(
+        tmp_path, capsys):
+    """The summary said 'built 3 meetings (6 unchanged)': each rejected file the cache held was
+    counted as an unchanged meeting (decision 101). Unchanged counts meetings built, as 'built'
+    does; a rejected file is counted as rejected, each build, as check rejects it."""
+    root = tmp_path / "src"
+    write(root / "grp" / "2024-01-01-a.md", "# A\n\n- a\n- b\n")
+    write(root / "grp" / "2024-01-02-b.md", "# B\n\n- a\n- b\n")
+    write(root / "grp" / "2024-01-03-c" / "NOTES.md", "# C\n\n- a\n- b\n")
+    write(root / "k8s" / "meeting-notes-2024.md", "# Notes\n\n## Dec 31, 2024\n\n- a\n\n## Dec 24, 2024\n\n- b\n")
+    rejected = {"minutes/grp/2024-02-01-empty/notes.txt": "no-documents",   # no Markdown
+                "minutes/grp/weekly.md": "date-missing",
+                "minutes/grp/2024-13-45-bad.md": "date-missing",
+                "minutes/bad group/2024-01-01-x.md": "group-name"}          # a key-shape error
+    for key in rejected:
+        write(root / key.removeprefix("minutes/"), "# Rejected\n\n- a\n- b\n")
+    out, cache = tmp_path / "site", tmp_path / "cache"
+    first = build(root, out, site_url=SITE, workers=1, cache_dir=cache)
+    again = build(root, out, site_url=SITE, workers=1, cache_dir=cache)
+    assert (len(first.records), first.reused) == (5, 0)
+    assert (len(again.records), again.reused) == (5, 5)   # not 5 + the 4 rejected files
+    for result in (first, again):
+        assert {name: [p.code for p in problems] for name, problems in result.rejected.items()} \
+            == {key: [code] for key, code in rejected.items()}
+    capsys.readouterr()
+    assert main(["build", str(root), "--out", str(out), "--base-url", SITE,
+                 "--cache-dir", str(cache), "--jobs", "1"]) == EXIT_INVALID
+    summary = capsys.readouterr().out
+    assert "built 5 meetings (5 unchanged), " in summary and "(4 rejected, " in summary
 
 
 def test_a_cached_build_has_the_bytes_of_a_fresh_one(src, tmp_path):

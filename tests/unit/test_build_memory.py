@@ -276,7 +276,7 @@ def test_the_process_count_follows_the_meetings_to_assemble_not_the_archive(src,
     assert started == [2]   # the main process and one worker
     (src / "openxla" / "2022-10-03-sync.md").write_text("# Sync 3, corrected\n\n- item 3\n")
     result = build(src, out, site_url=SITE, cache_dir=cache)   # one
-    assert result.reused == len(build_module.gather(src)) - 1   # sources: one was assembled
+    assert result.reused == len(result.records) - 1   # meetings: one was assembled
     assert started == [2]
 
 

@@ -69,7 +69,7 @@ class BuildResult:
     warnings: dict[str, list[Problem]] = field(default_factory=dict)
     written: int = 0        # files written (a rebuild skips those whose bytes are unchanged)
     files: int = 0          # files the site has
-    reused: int = 0         # meetings taken from the cache
+    reused: int = 0         # meetings built taken from the cache (never a rejected file)
     hashed: int = 0         # source files read to hash them (a rebuild reads those whose stat changed)
 
 
@@ -1135,7 +1135,7 @@ def _assemble_all(pool: _Pool, jobs: list[_Job], outcomes: list, site_host: str,
     `meanwhile`: what the main process does once the work is queued, before it helps.
     `looks`: filled with the _look of each assembled meeting, by "<job digest>:<at>"."""
     todo = [at for at, outcome in enumerate(outcomes) if outcome is None]
-    result.reused += len(jobs) - len(todo)
+    cached = [outcome is not None for outcome in outcomes]
     # The front matter each meeting read last time (by its first source key): a reused one
     # keeps it, an assembled one is given it and keeps what it reads now.
     old_front = cache.memo("front")
@@ -1176,20 +1176,25 @@ def _assemble_all(pool: _Pool, jobs: list[_Job], outcomes: list, site_host: str,
             if made.read:
                 front[jobs[at].files[0][0]] = made.read
     cache.keep_memo("front", front)
-    assembled = []
-    for job, (name, outcome) in zip(jobs, outcomes):
+    assembled, reused = [], set()
+    for job, (name, outcome), was_cached in zip(jobs, outcomes, cached):
         if outcome and isinstance(outcome[0], Assembled):
             assembled += [(job, at, item) for at, item in enumerate(outcome)]
             found = [p for item in outcome for p in item.problems]
             if found:
                 result.warnings[name] = found
+            if was_cached:
+                reused.update(id(item) for item in outcome)
         else:
             result.rejected[name] = outcome
     # A running-notes section held by two files (the yearly archive move) is built once.
-    if not any(item.record.meeting.endswith(keys.NOTES_SUFFIX) for _, _, item in assembled):
-        return assembled
-    kept = {id(item) for item in _running_notes().one_per_meeting([item for _, _, item in assembled])}
-    return [(job, at, item) for job, at, item in assembled if id(item) in kept]
+    if any(item.record.meeting.endswith(keys.NOTES_SUFFIX) for _, _, item in assembled):
+        kept = {id(item) for item in _running_notes().one_per_meeting([item for _, _, item in assembled])}
+        assembled = [(job, at, item) for job, at, item in assembled if id(item) in kept]
+    # Meetings built, as the summary counts them: a rejected file is counted as rejected, not
+    # as unchanged, however often it is rejected again (decision 101).
+    result.reused += sum(id(item) in reused for _, _, item in assembled)
+    return assembled
 
 
 def _running_notes():
