@@ -70,3 +70,29 @@ def said_by_all(src: Path, out: Path) -> dict[str, dict[str, list]]:
 def main() -> None:
     src, out = Path(sys.argv[1]), Path(sys.argv[2])
     print(json.dumps(said_by_all(src, out)))
+
+
+class FullBucket(EmptyBucket):
+    """A bucket that holds `held` (each under an ETag no local file has) and records deletes."""
+
+    def __init__(self, held: list[str]):
+        super().__init__()
+        self.held, self.deleted = held, []
+
+    def listing(self, prefix: str) -> dict:
+        return {key: ("held", 1) for key in self.held}
+
+    def delete(self, key: str) -> str:
+        self.deleted.append(key)
+        return "deleted"
+
+
+def sync_deleting() -> None:
+    """`sync --delete` of SRC (argv[1]) to a bucket holding the keys in argv[2] (JSON): the keys
+    it deleted and the files its source-unreadable errors are about, as JSON."""
+    src, held = Path(sys.argv[1]), json.loads(sys.argv[2])
+    bucket = FullBucket(held)
+    outcome = Uploader(bucket, wait_seconds=0).sync(src, delete=True)
+    print(json.dumps({"deleted": bucket.deleted,
+                      "refused": [p.file for v in outcome.rejected_locally for p in v.problems
+                                  if p.code == "source-unreadable"]}))

@@ -74,16 +74,21 @@ def _minutes(*argv: str, unprivileged: bool = True) -> subprocess.CompletedProce
 
 
 @pytest.mark.parametrize("jobs", ["1", "2"])
-@pytest.mark.parametrize("what, key", [("wg/2024-01-03-b.md", "minutes/wg/2024-01-03-b.md"),
-                                       ("wg2", "minutes/wg2/"),
-                                       ("wg/2024-01-09-folder", "minutes/wg/2024-01-09-folder/")])
-def test_an_unreadable_file_or_folder_is_rejected_by_build_and_check_alike(src, tmp_path, what, key, jobs):
+@pytest.mark.parametrize("what, key, mode", [
+    ("wg/2024-01-03-b.md", "minutes/wg/2024-01-03-b.md", 0),
+    ("wg2", "minutes/wg2/", 0),
+    ("wg/2024-01-09-folder", "minutes/wg/2024-01-09-folder/", 0),
+    ("wg2", "minutes/wg2/", 0o644),   # listed, not entered (decision 102)
+    ("wg/2024-01-09-folder", "minutes/wg/2024-01-09-folder/", 0o644)])
+def test_an_unreadable_file_or_folder_is_rejected_by_build_and_check_alike(src, tmp_path, what, key,
+                                                                          mode, jobs):
     """It was a PermissionError traceback from build (no site), and check left the folder out
     without a word. Now both reject it with source-unreadable (the rest builds, exit 1), a
     rebuild says the same from its cache, and once readable again the site equals a fresh
-    build."""
+    build. A folder that can be listed but not entered (chmod 644) stopped the build (exit 2)
+    at its first file and was a traceback from check: now it is said as one not listed."""
     out, cache = tmp_path / "site", tmp_path / "cache"
-    (src / what).chmod(0)
+    (src / what).chmod(mode)
     try:
         for _ in range(2):   # cold, then a rebuild from the cache
             built = _minutes("build", str(src), "--out", str(out), "--base-url", SITE,
@@ -105,6 +110,23 @@ def test_an_unreadable_file_or_folder_is_rejected_by_build_and_check_alike(src, 
     build(src, out, site_url=SITE, workers=1, cache_dir=cache)
     build(src, tmp_path / "fresh", site_url=SITE, workers=1)
     assert site_bytes(out) == site_bytes(tmp_path / "fresh")
+
+
+@pytest.mark.parametrize("command", ["check", "upload"])
+def test_a_file_given_in_a_folder_not_entered_is_one_line_not_a_traceback(src, command):
+    """`minutes check wg2/x.md` with wg2 listable, not enterable (chmod 644): the file cannot
+    even be looked at (os.stat: Permission denied). It was a PermissionError traceback from the
+    arguments' check; now one line says which and what to do (exit 2), before any bucket."""
+    (src / "wg2").chmod(0o644)
+    try:
+        done = _minutes(command, str(src / "wg2" / "2024-01-04-c.md"), *(
+            ["--bucket", "no-such-bucket"] if command == "upload" else []))
+    finally:
+        (src / "wg2").chmod(0o755)
+    assert (done.returncode, "Traceback" in done.stderr) == (EXIT_USAGE, False), done.stderr
+    assert done.stderr == (f"minutes {command}: cannot look at {src / 'wg2' / '2024-01-04-c.md'} "
+                           "(Permission denied): give yourself permission to enter each folder on "
+                           "its path (chmod u+x), or move it elsewhere\n")
 
 
 def test_an_unreadable_group_yaml_is_rejected_not_a_traceback(src, tmp_path):
@@ -187,7 +209,7 @@ def test_a_folder_gone_between_listing_and_scanning_is_left_out_as_deleted(src, 
     real = os.scandir
 
     def scandir(path):
-        if path.endswith("wg2/"):
+        if path.endswith("wg2/."):
             raise FileNotFoundError(2, "No such file or directory", path)
         return real(path)
     monkeypatch.setattr(folder_walk.os, "scandir", scandir)
@@ -419,3 +441,16 @@ def test_a_cache_folder_inside_src_is_refused_before_anything_is_written(tmp_pat
     for _ in range(2):   # a hidden one: taken, and never read back
         result = build(src, tmp_path / "site", site_url=SITE, workers=1, cache_dir=src / ".cache")
         assert not result.rejected and len(result.records) == 2
+
+
+def test_sync_reads_a_file_it_cannot_even_look_at_as_one_it_cannot_read(tmp_path, monkeypatch):
+    """upload._read asked whether the file is a link before its `try`: a file in a folder not
+    entered (a race with chmod: the walk refuses one it meets) was a PermissionError traceback
+    from sync; now it is not read, and the check says why (source-unreadable)."""
+    from minutes.services import upload
+    path = write(tmp_path / "minutes" / "wg" / "2024-01-02-a.md", GOOD)
+
+    def refused(self):
+        raise PermissionError(13, "Permission denied", str(self))
+    monkeypatch.setattr(Path, "is_symlink", refused)
+    assert upload._read("minutes/wg/2024-01-02-a.md", path) is None

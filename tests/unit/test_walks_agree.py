@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from minutes.services.upload import scan_local
 from tests.support.sources import PDF, write
 from tests.support.walks import said_by_all
 from tests.unit.test_hostile_filesystem import _unprivileged
@@ -84,8 +85,11 @@ TREES = {
     "hidden": lambda s, t: (write(s / ".git" / "2024-01-05-x.md", "\x00"),
                             os.mkfifo(s / "g" / ".2024-01-05-pipe.md")),
 }
-UNREADABLE = {"unreadable-md": "g/2024-01-02-a.md", "unreadable-meeting-folder": MEETING,
-              "unreadable-group-folder": "g2", "unreadable-pdf": f"{MEETING}/slides.pdf"}
+# tree -> (what, its mode): one entry the reader may not read (or enter: 0o644, decision 102)
+UNREADABLE = {"unreadable-md": ("g/2024-01-02-a.md", 0), "unreadable-meeting-folder": (MEETING, 0),
+              "unreadable-group-folder": ("g2", 0), "unreadable-pdf": (f"{MEETING}/slides.pdf", 0),
+              "unenterable-meeting-folder": (MEETING, 0o644),
+              "unenterable-group-folder": ("g2", 0o644)}
 
 
 def _agree(said: dict) -> None:
@@ -112,18 +116,40 @@ def test_build_check_upload_and_sync_say_the_same_of_each_tree(tmp_path, tree):
 def test_build_check_upload_and_sync_say_the_same_of_what_cannot_be_read(tmp_path, tree):
     src = tmp_path / "minutes"
     _base(src)
-    (src / UNREADABLE[tree]).chmod(0)
-    try:
-        done = subprocess.run([*_unprivileged(), sys.executable, "-c",
-                               "from tests.support.walks import main; main()", str(src),
-                               str(tmp_path / "site")], cwd=ROOT, capture_output=True,
-                              text=True, timeout=120)
-    finally:
-        (src / UNREADABLE[tree]).chmod(0o755)
-    assert done.returncode == 0, done.stderr
-    said = json.loads(done.stdout)
+    said = _unprivileged_run(src, tmp_path / "site", *UNREADABLE[tree], "main")
     _agree(said)
     assert [code for code, *_ in said["build"]["errors"]] == ["source-unreadable"]
+
+
+def _unprivileged_run(src: Path, argument, what: str, mode: int, function: str):
+    """tests.support.walks.<function>()'s JSON, given src and `argument`, run without root's
+    power to read any file while `what` (under src) has `mode`."""
+    (src / what).chmod(mode)
+    try:
+        done = subprocess.run([*_unprivileged(), sys.executable, "-c",
+                               f"from tests.support.walks import {function}; {function}()",
+                               str(src), str(argument)], cwd=ROOT, capture_output=True, text=True,
+                              timeout=120)
+    finally:
+        (src / what).chmod(0o755)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+@pytest.mark.parametrize("tree", sorted(UNREADABLE))
+def test_sync_delete_keeps_what_it_cannot_read(tmp_path, tree):
+    """`sync --delete` to a bucket holding the whole base tree, with one entry unreadable (or a
+    folder not enterable): it is refused, and what the bucket holds of it is kept (decision
+    93); nothing else is gone either."""
+    src = tmp_path / "minutes"
+    _base(src)
+    what, _ = UNREADABLE[tree]
+    held = sorted(scan_local(src).files)   # all of it, as root reads it
+    assert len(held) == 5
+    synced = _unprivileged_run(src, json.dumps(held), *UNREADABLE[tree], "sync_deleting")
+    assert synced["deleted"] == []
+    stands_for = "minutes/" + what + ("" if what.endswith((".md", ".pdf")) else "/")
+    assert synced["refused"] == [stands_for], synced
 
 
 def test_the_base_tree_is_said_nothing_of(tmp_path):

@@ -32,11 +32,25 @@ def _talks_to_aws(name: str, *, refused: int = EXIT_USAGE, hint: str = ""):
 
 def _file_arguments_problem(name: str, args) -> str | None:
     """What is wrong with FILE arguments and --key, shared by check and upload."""
+    unreachable = [f"{p} ({failed.strerror})" for p in args.files if (failed := _unreachable(p))]
+    if unreachable:   # a folder on its path can be listed, not entered (chmod 644): no traceback
+        return (f"{name}: cannot look at {', '.join(unreachable)}: give yourself permission to "
+                "enter each folder on its path (chmod u+x), or move it elsewhere")
     if args.key and (len(args.files) != 1 or args.files[0].is_dir()):
         return f"{name}: --key needs exactly one FILE (not a folder)"
     missing = [str(p) for p in args.files if not p.exists()]
     if missing:
         return f"{name}: no such file: {', '.join(missing)}"
+    return None
+
+
+def _unreachable(path: Path) -> OSError | None:
+    """What the system said when asked about `path` (os.stat), if it refused; one that is not
+    there is `missing`."""
+    try:
+        path.exists()
+    except OSError as failed:
+        return failed
     return None
 
 

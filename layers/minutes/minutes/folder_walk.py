@@ -6,8 +6,9 @@ reads and reports every refused entry it would have read, and every folder not e
 - a hidden entry (its name starts with '.'): skipped, with all it holds;
 - a regular file, or a symbolic link that does not lead to a folder (one to nothing too): a
   file (every reader rejects a link, linked-source, and never follows it: decision 78);
-- a folder: entered, unless it is a symbolic link (refused: ELOOP), cannot be listed
-  (refused: what the system said; one gone since its parent was listed is as deleted) or
+- a folder: entered, unless it is a symbolic link (refused: ELOOP), cannot be listed or
+  entered (refused: what the system said, so that chmod 644 on a folder is said once, not
+  as each file it names; one gone since its parent was listed is as deleted) or
   has the name of a file minutes reads (`x.md`, `group.yaml`, `slides.pdf`: refused, not
   entered: its key stands for a file, and what it holds would be left out in silence);
 - anything else (a FIFO, socket or device): refused, by its kind (never opened: a FIFO's
@@ -50,12 +51,16 @@ def walk(root: str, refused: list | None = None) -> list[str]:
     while folders:
         folder = folders.pop()
         try:
-            entries = os.scandir(os.path.join(root, folder) if folder else root)
-        except (FileNotFoundError, NotADirectoryError):
+            # through '.': a folder that can be listed but not entered (chmod 644) fails here,
+            # as one that cannot be listed, not at each file it names (decision 102)
+            entries = os.scandir(os.path.join(root, folder, "."))
+        except (FileNotFoundError, NotADirectoryError) as failed:
             if not folder:
+                failed.filename = root
                 raise
             continue
         except OSError as failed:
+            failed.filename = os.path.join(root, folder.rstrip("/")) if folder else root
             if not folder:
                 raise
             if refused is not None:
@@ -71,23 +76,23 @@ def walk(root: str, refused: list | None = None) -> list[str]:
                     if "." not in entry.name or role(entry.name) is None:
                         folders.append(rel + "/")
                     elif refused is not None:
-                        refused.append((rel, NotRegularFile(entry.path, FOLDER)))
+                        refused.append((rel, NotRegularFile(os.path.join(root, rel), FOLDER)))
                 elif entry.is_file() or entry.is_symlink() and not entry.is_dir():
                     found.append(rel)
                 elif refused is not None:
-                    _refuse(rel, entry, refused)
+                    _refuse(os.path.join(root, rel), rel, entry, refused)
     return sorted(found, key=lambda rel: rel.split("/"))
 
 
-def _refuse(rel: str, entry: os.DirEntry, refused: list) -> None:
+def _refuse(path: str, rel: str, entry: os.DirEntry, refused: list) -> None:
     if entry.is_symlink():   # to a folder
-        refused.append((rel + "/", OSError(errno.ELOOP, "a symbolic link", entry.path)))
+        refused.append((rel + "/", OSError(errno.ELOOP, "a symbolic link", path)))
         return
     try:
         mode = entry.stat(follow_symlinks=False).st_mode
     except FileNotFoundError:   # gone since listed: as deleted
         return
-    refused.append((rel, NotRegularFile(entry.path, kind_of(mode))))
+    refused.append((rel, NotRegularFile(path, kind_of(mode))))
 
 
 def holds_files(rel: str, failed: OSError) -> bool:

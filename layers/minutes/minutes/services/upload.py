@@ -214,11 +214,9 @@ def _by_meeting(files: dict[str, Path]) -> list[dict[str, Path]]:
 
 def _read(key: str, path: Path) -> SourceFile | None:
     """The file as the check reads it; None for a link (never followed: the check rejects it)
-    or a file that cannot be read (the check says why)."""
-    if path.is_symlink():
-        return None
+    or a file that cannot be read, nor even looked at (the check says why)."""
     try:
-        return local_source(key, path)
+        return None if path.is_symlink() else local_source(key, path)
     except OSError:
         return None
 
