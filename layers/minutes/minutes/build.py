@@ -122,9 +122,7 @@ def groups(src: Path, result: "BuildResult") -> dict[str, GroupInfo]:
     """Every `<group>/group.yaml` under SRC, read and checked (a bad one is reported and the
     group shown as without it)."""
     found = {}
-    for path in sorted(src.glob(f"*/{GROUP_FILE}")):
-        if path.parent.is_symlink():
-            continue   # a linked folder is never entered (its link is reported by _gather)
+    for path in _group_files(src):
         key = keys.PREFIX + path.relative_to(src).as_posix()
         try:
             data = read_regular(str(path))[0]
@@ -142,6 +140,19 @@ def groups(src: Path, result: "BuildResult") -> dict[str, GroupInfo]:
             result.warnings[key] = [p.in_file(key) for p in problems]
         found[info.group] = info
     return found
+
+
+def _group_files(src: Path) -> list[Path]:
+    """Each `<group>/group.yaml` under SRC, a symbolic link too (to nothing even: glob left one
+    out, and check and sync reject it, as read_regular does: linked-source), in a folder that
+    is not a link (never entered: its link is reported by _gather) and can be entered (one
+    that cannot is reported by _gather; SRC itself, by the walk)."""
+    try:
+        folders = sorted(src.iterdir())
+    except OSError:   # SRC itself: the walk says why
+        return []
+    return [folder / GROUP_FILE for folder in folders
+            if not os.path.islink(folder) and os.path.lexists(folder / GROUP_FILE)]
 
 
 @dataclass(frozen=True)

@@ -87,6 +87,23 @@ def _group_from(folder: str) -> str:
     return keys.slugify(folder, limit=63) or "minutes"
 
 
+def src_of(folder: Path) -> Path | None:
+    """`folder` if it is named `minutes` (itself, or once resolved: `.`): the bucket's
+    minutes/, SRC, as `minutes build` and `minutes sync` take it; else None."""
+    name = keys.PREFIX.rstrip("/")
+    return folder if folder.name == name or folder.resolve().name == name else None
+
+
+def walked_key(path: Path, src: Path | None) -> str:
+    """The key of `path`, found by walking a folder: under SRC (src_of), its place there, as
+    build and sync key it (`minutes/<name>` directly in it: no group, rejected as they reject
+    it); else key_for's guess (decision 102)."""
+    if src is None:
+        return key_for(path)
+    rel = path.relative_to(src).as_posix()
+    return keys.PREFIX + ("" if rel == "." else rel)
+
+
 @dataclass(frozen=True)
 class _Meeting:
     files: tuple[tuple[str, Path], ...]   # (key, local path), sorted by key
@@ -101,11 +118,13 @@ def check_paths(paths: list[Path], *, key: str | None = None, site_host: str = "
     """A verdict for every meeting among `paths` (files, and folders searched for minutes),
     in that order, then one for every group.yaml among them; many meetings are checked on
     every core (`workers`, default all)."""
-    refused: list[tuple[Path, OSError]] = []
-    found = {path: expand([path], refused) for path in paths}   # each folder walked once
-    groups = [check_group(p, key=key if key and len(paths) == 1 else None)
-              for path in paths for p in found[path] if p.name == GROUP_FILE]
-    groups += [refused_verdict(path, failed) for path, failed in refused]
+    refused: dict[Path, list[tuple[Path, OSError]]] = {path: [] for path in paths}
+    found = {path: expand([path], refused[path]) for path in paths}   # each folder walked once
+    srcs = {path: src_of(path) if path.is_dir() else None for path in paths}
+    groups = [check_group(p, key=key if key and len(paths) == 1 else walked_key(p, srcs[path]))
+              for path in paths for p in found[path]
+              if p.name == GROUP_FILE and is_group_file(walked_key(p, srcs[path]))]
+    groups += [refused_verdict(p, failed, srcs[path]) for path in paths for p, failed in refused[path]]
     meetings = _meetings([p for p in paths if p.is_dir() or p.name != GROUP_FILE], key, found)
     workers = workers or os.cpu_count() or 1
     if workers == 1 or len(meetings) < _PARALLEL_FROM:
@@ -125,10 +144,13 @@ def check_paths(paths: list[Path], *, key: str | None = None, site_host: str = "
     return verdicts + groups
 
 
-def refused_verdict(path: Path, failed: OSError) -> Verdict:
+def refused_verdict(path: Path, failed: OSError, src: Path | None = None) -> Verdict:
     """The verdict on what a folder walk could not enter or read (a linked or unreadable folder,
-    a FIFO), as `minutes build` says it (decision 88)."""
-    if isinstance(failed, NotRegularFile):
+    a FIFO), as `minutes build` says it (decision 88). `src`: the folder walked, if SRC (src_of)."""
+    if src is not None:   # a folder's key ends with '/'; one named as a file stands for it
+        key = walked_key(path, src)
+        key += "" if isinstance(failed, NotRegularFile) or key == keys.PREFIX else "/"
+    elif isinstance(failed, NotRegularFile):
         key = key_for(path)
     elif keys.find_date(_resolve(path, {}).parent.name):   # a folder in a meeting folder
         key = key_for(path) + "/"
@@ -229,14 +251,17 @@ def _meetings(paths: list[Path], key: str | None,
     folders: dict[Path, Path] = {}
     for path in paths:
         is_dir = path.is_dir()
+        src = src_of(path) if is_dir else None
         if is_dir:
             under = found[path] if found and path in found else expand([path])
-            files = [f for f in under if f.name != GROUP_FILE]
+            files = [f for f in under
+                     if f.name != GROUP_FILE or not is_group_file(walked_key(f, src))]
         else:
             files = [path]
         for file in files:
             resolved = _resolve(file, folders)
-            file_key = key if key and not is_dir else _key_for_resolved(resolved)
+            file_key = key if key and not is_dir else \
+                walked_key(file, src) if src is not None else _key_for_resolved(resolved)
             parsed = _parsed(file_key)
             folder_meeting = parsed is not None and parsed.is_folder
             # By local place, not by key: two folders may give the same key (onnx/*/meetings/
@@ -405,15 +430,16 @@ def _minutes_under(folder: Path, refused: list | None = None) -> list[Path]:
         if refused is not None:
             refused.append((folder, failed))
         return []
-    found = [folder / rel for rel in files if _checked_here(folder, rel)]
-    found += _without_minutes(folder, files)
+    src = src_of(folder)
+    found = [folder / rel for rel in files if _checked_here(folder, rel, src)]
+    found += _without_minutes(folder, files, src)
     for rel, failed in sorted(odd or (), key=lambda entry: entry[0].split("/")):
-        if holds_files(rel, failed) or _reads(folder, rel):
+        if holds_files(rel, failed) or _reads(folder, rel, src):
             refused.append((folder / rel.rstrip("/"), failed))
     return found
 
 
-def _without_minutes(folder: Path, files: list[str]) -> list[Path]:
+def _without_minutes(folder: Path, files: list[str], src: Path | None) -> list[Path]:
     """A file of each meeting folder that holds files but no Markdown (slides put there before
     the notes), so that the folder is checked as `minutes build` reads it, with its files
     beside it (attachments_beside), and rejected as build rejects it (no-documents), not
@@ -429,7 +455,7 @@ def _without_minutes(folder: Path, files: list[str]) -> list[Path]:
         for name in sorted(shown):
             if name != GROUP_FILE and not _not_utf8(name):
                 path = folder / parent / name if parent else folder / name
-                if _in_meeting_folder(key_for(path)):
+                if _in_meeting_folder(walked_key(path, src)):
                     found.append(path)
                 break
     return found
@@ -444,19 +470,19 @@ def _in_meeting_folder(key: str) -> bool:
     return keys.find_date(key.rsplit("/", 2)[-2] if key.count("/") > 1 else "") is not None
 
 
-def _reads(folder: Path, rel: str) -> bool:
+def _reads(folder: Path, rel: str, src: Path | None) -> bool:
     """Whether check reads the file at `rel` under `folder` on its own: Markdown, and a
     group's group.yaml (one in a meeting folder is one of its files, as build reads it:
     attachments_beside)."""
     named = role(rel.rsplit("/", 1)[-1])
-    return named == MINUTES or named == GROUP and is_group_file(key_for(folder / rel))
+    return named == MINUTES or named == GROUP and is_group_file(walked_key(folder / rel, src))
 
 
-def _checked_here(folder: Path, rel: str) -> bool:
+def _checked_here(folder: Path, rel: str, src: Path | None) -> bool:
     """_reads, and a file whose path (under the folder walked) is not UTF-8 and which would be
     part of a meeting (folder_walk.may_be_minutes): build rejects it as a meeting of its own
     (key-not-utf8, decision 89), whatever its name."""
-    return _reads(folder, rel) or _not_utf8(rel) and may_be_minutes(rel)
+    return _reads(folder, rel, src) or _not_utf8(rel) and may_be_minutes(rel)
 
 
 def has_minutes(folder: Path) -> bool:

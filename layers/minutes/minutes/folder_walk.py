@@ -4,9 +4,11 @@ attachments) (decision 99). Each entry is classified once, here; a caller keeps 
 reads and reports every refused entry it would have read, and every folder not entered.
 
 - a hidden entry (its name starts with '.'): skipped, with all it holds;
-- a regular file, or a symbolic link that does not lead to a folder (one to nothing too): a
-  file (every reader rejects a link, linked-source, and never follows it: decision 78);
-- a folder: entered, unless it is a symbolic link (refused: ELOOP), cannot be listed or
+- a regular file, or a symbolic link that does not lead to a folder (one to nothing too, if
+  named as a file: _named_as_file): a file (every reader rejects a link, linked-source, and
+  never follows it: decision 78);
+- a folder: entered, unless it is a symbolic link (refused: ELOOP; so is a link to nothing
+  not named as a file), cannot be listed or
   entered (refused: what the system said, so that chmod 644 on a folder is said once, not
   as each file it names; one gone since its parent was listed is as deleted) or
   has the name of a file minutes reads (`x.md`, `group.yaml`, `slides.pdf`: refused, not
@@ -77,15 +79,24 @@ def walk(root: str, refused: list | None = None) -> list[str]:
                         folders.append(rel + "/")
                     elif refused is not None:
                         refused.append((rel, NotRegularFile(os.path.join(root, rel), FOLDER)))
-                elif entry.is_file() or entry.is_symlink() and not entry.is_dir():
+                elif entry.is_file() or entry.is_symlink() and not entry.is_dir() and \
+                        _named_as_file(rel):
                     found.append(rel)
                 elif refused is not None:
                     _refuse(os.path.join(root, rel), rel, entry, refused)
     return sorted(found, key=lambda rel: rel.split("/"))
 
 
+def _named_as_file(rel: str) -> bool:
+    """Whether a symbolic link that leads to no file or folder (to nothing, say) is taken for a
+    file, by its name: one minutes reads (role), or any in a dated folder (may_be_minutes).
+    Another may stand for a folder (`minutes/linkedgroup` -> a group moved away): refused as a
+    linked folder, never left out in silence (decision 102)."""
+    return role(rel.rsplit("/", 1)[-1]) is not None or may_be_minutes(rel)
+
+
 def _refuse(path: str, rel: str, entry: os.DirEntry, refused: list) -> None:
-    if entry.is_symlink():   # to a folder
+    if entry.is_symlink():   # to a folder, or to nothing with a folder's name (_named_as_file)
         refused.append((rel + "/", OSError(errno.ELOOP, "a symbolic link", path)))
         return
     try:

@@ -22,9 +22,9 @@ from pathlib import Path
 
 from .. import keys
 from ..group import is_group_file
-from ..check import (Verdict as CheckVerdict, attachments_beside, check_keyed, expand, key_for,
-                     local_source, meeting_ident, refused_verdict)
-from ..folder_walk import build_reads, holds_files, may_be_minutes, walk
+from ..check import (Verdict as CheckVerdict, attachments_beside, check_keyed, expand, local_source,
+                     meeting_ident, refused_verdict, src_of, walked_key)
+from ..folder_walk import MINUTES, build_reads, holds_files, may_be_minutes, role, walk
 from ..meeting import SourceFile, unreadable_source
 from ..problems import Problem, Rejected
 from ..regular_file import NotRegularFile, kind_of
@@ -136,8 +136,9 @@ class Uploader:
             changed = {k for k in mine if remote is None or not _same(read.get(k), remote.get(k))}
             outcome.unchanged += sorted(mine - changed)
             # A file build rejects for its key alone (a name not in UTF-8) is never uploaded,
-            # so never changed: its meeting is checked each time, as each build rejects it.
-            if changed or any(keys.SURROGATE.search(k) for k in meeting if k in named):
+            # so never changed: its meeting is checked each time, as each build rejects it; so
+            # is a meeting of named files alone (a dated folder's notes.txt: no-documents).
+            if changed or not mine or any(keys.SURROGATE.search(k) for k in meeting if k in named):
                 valid = self._checked(changed, meeting, outcome, read)
                 outcome.sent += [self._put(k, meeting[k], read.get(k)) for k in _upload_order(valid)]
         outcome.unchanged.sort()
@@ -301,13 +302,19 @@ def scan_paths(paths: list[Path]) -> LocalScan:
     of a type the site does not serve is only checked (`named`: build's attachment-type
     warning); what cannot be read as a file is refused, as check refuses it."""
     scan = LocalScan()
-    refused: list = []   # a FIFO, a linked folder...: reported as check reports them (decision 93)
-    for path in expand(paths, refused):
-        key = key_for(path)
-        scan.files[key] = path
-        if not is_group_file(key) and _is_folder_meeting(key):
-            _beside(path, key.rsplit("/", 1)[0], scan, refused)
-    scan.refused = [refused_verdict(path, failed) for path, failed in refused]
+    for given in paths:
+        src = src_of(given) if given.is_dir() else None
+        refused: list = []   # a FIFO, a linked folder...: reported as check reports them (decision 93)
+        folders = set()   # meeting folders whose files are sorted (_beside)
+        for path in expand([given], refused):
+            key = walked_key(path, src)
+            in_folder = not is_group_file(key) and _is_folder_meeting(key)
+            if not in_folder or role(path.name) == MINUTES:
+                scan.files[key] = path
+            if in_folder and (folder := key.rsplit("/", 1)[0]) not in folders:
+                folders.add(folder)   # a folder with no Markdown too: rejected by the check
+                _beside(path, folder, scan, refused)
+        scan.refused += [refused_verdict(path, failed, src) for path, failed in refused]
     return scan
 
 
