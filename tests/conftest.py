@@ -51,3 +51,24 @@ def pytest_collection_finish(session):
     (700, 10, 10) walked all of it thousands of times per file (decision 77)."""
     gc.freeze()
     gc.set_threshold(5_000, 10, 10)
+
+
+
+def minutes_log_handlers_to(stream) -> None:
+    """Powertools' Logger() (functions/*/app.py, service "minutes") adds a StreamHandler on the
+    sys.stdout of the moment the module is first imported: inside a capsys test, a capture
+    stream pytest closes after that test, and a later "minutes" warning (dynamo's stored
+    group.yaml) printed '--- Logging error ---' (ValueError: I/O operation on closed file)
+    into whatever a later test captured (seen: test_sync_refused, then the pipeline hunt)."""
+    import logging
+    for handler in logging.getLogger("minutes").handlers:
+        if type(handler) is logging.StreamHandler:
+            handler.stream = stream   # not setStream(): it flushes the old, maybe closed, one
+
+
+@pytest.fixture(autouse=True)
+def _log_handlers_on_this_tests_stdout():
+    """Each test's "minutes" log handlers write to that test's own stdout."""
+    import sys
+    minutes_log_handlers_to(sys.stdout)
+    yield
