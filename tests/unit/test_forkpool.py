@@ -237,3 +237,27 @@ def test_a_map_after_close_counts_only_its_own_items_for_the_tail():
         assert len(fake.sent) == 2 and pool._queued == _TAIL
     finally:
         pool._workers = []
+
+
+def test_ctrl_c_while_close_waits_for_the_workers_then_close_again_is_quiet(monkeypatch):
+    """Ctrl-C landing while close() waits for the workers (they ignore SIGINT and finish):
+    build's `except BaseException` closes the pool once more (early.close()); that second
+    close closed the pipes closed by the first, and OSError EBADF replaced the
+    KeyboardInterrupt ("Bad file descriptor", exit 2, not decision 90's line and 130)."""
+    from minutes import forkpool
+    pool = ForkPool(2)
+    list(pool.map(_double, list(range(8))))
+    waited = forkpool._Worker.poll
+
+    def interrupted(self, wait=False):
+        if wait:
+            monkeypatch.setattr(forkpool._Worker, "poll", waited)
+            raise KeyboardInterrupt
+        return waited(self, wait)
+
+    monkeypatch.setattr(forkpool._Worker, "poll", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        pool.close()
+    pool.close()   # what build's except clause does; then nothing left to close
+    pool.close()
+    assert not pool.started

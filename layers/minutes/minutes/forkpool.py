@@ -306,17 +306,27 @@ class ForkPool:
                     item.state = _MINE   # never made
             self._queue.clear()
             self._queued = 0
-        self._poke()
+            poke = self._wake is not None
+        if poke:
+            self._poke()
         self._thread.join()
+        # Each descriptor forgotten before it is closed: a Ctrl-C may land anywhere in here
+        # (most likely while waiting for the workers), and build's except clause then closes
+        # the pool again, which must go on from there, never close a descriptor twice (EBADF).
         for worker in self._workers:
             if self._died is not None:
                 worker.kill()
-            for fd in (worker.tasks, worker.results):
-                os.close(fd)   # a worker reads the end of its tasks pipe as the order to stop
+            for name in ("tasks", "results"):
+                fd = getattr(worker, name)
+                if fd >= 0:
+                    setattr(worker, name, -1)
+                    os.close(fd)   # a worker reads the end of its tasks pipe as the order to stop
         for worker in self._workers:
             worker.poll(wait=True)
-        os.close(self._wake[0])
-        os.close(self._wake[1])
+        wake, self._wake = self._wake, None
+        if wake is not None:
+            for fd in wake:
+                os.close(fd)
         self._workers = []
 
 
