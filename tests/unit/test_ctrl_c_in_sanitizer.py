@@ -78,7 +78,9 @@ def test_a_build_sent_ctrl_c_never_exits_0_with_a_wrong_site(tmp_path):
                           timeout=120).returncode == 0
     took = time.monotonic() - started
     outcomes = []
-    for trial in range(10):
+    for trial in range(20):   # until 5 land mid-build: a machine less loaded than for the
+        if outcomes.count(-signal.SIGINT) == 5:   # first run finishes some builds first
+            break
         out = tmp_path / f"site{trial}"
         running = subprocess.Popen(command + ["--out", str(out)], stdout=subprocess.PIPE,
                                    stderr=subprocess.PIPE, text=True,
