@@ -20,6 +20,12 @@ pages once per process although they exist once in RAM. Hugo is one process, so 
 its RSS. The plain sum of RSS is printed too (the "summed RSS" column), so the difference is
 visible.
 
+`minutes build` starts one process per core (from 50 meetings on), and each process adds its own
+pages (~11-12 MiB at 1,000 meetings, decisions 97 and 107) while Hugo's peak does not grow with
+its threads: so the cold build's memory is also measured with `--jobs 4` (four processes
+whatever the cores here; a third cold build, memory only: on fewer cores its time says nothing)
+and printed beside Hugo's, the figure a four-core machine's default would give.
+
     python -m bench.build_vs_hugo --sizes 1000,10000 [--no-hugo] [--results bench/RESULTS.md]
 """
 from __future__ import annotations
@@ -51,6 +57,7 @@ class Run:
 
 
 REBUILDS = 3   # one-shot rebuilds measured per size, each after another source changed
+MANY = 4       # processes of the memory-only cold build (a four-core machine's default)
 
 
 def median_run(runs: list[Run]) -> Run:
@@ -122,12 +129,14 @@ def measure(argv: list[str]) -> Run:
     return Run(elapsed, peaks[0], peaks[1])
 
 
-def minutes_argv(src: Path, out: Path, cache: Path) -> list[str]:
+def minutes_argv(src: Path, out: Path, cache: Path, *, jobs: int | None = None) -> list[str]:
     script = Path(sys.executable).parent / "minutes"
     argv = [str(script), "build", str(src), "--out", str(out), "--base-url", SITE_URL]
-    if "--cache-dir" in subprocess.run([str(script), "build", "--help"], capture_output=True,
-                                       text=True).stdout:   # builds before the cache had none
+    options = subprocess.run([str(script), "build", "--help"], capture_output=True, text=True).stdout
+    if "--cache-dir" in options:   # builds before the cache had none
         argv += ["--cache-dir", str(cache)]
+    if jobs is not None:
+        argv += ["--jobs", str(jobs)]
     return argv
 
 
@@ -189,6 +198,10 @@ def bench_size(n: int, *, with_hugo: bool, seed: int) -> dict:
             row["hugo"] = measure(hugo_argv(generated.hugo, root / "hugo-out"))
         cache = root / "cache"
         row["cold"] = measure(minutes_argv(generated.minutes, root / "site", cache))
+        # Memory only (see the top): its own output and cache, both cold.
+        row["many"] = measure(minutes_argv(generated.minutes, root / "site-many", root / "cache-many",
+                                           jobs=MANY))
+        shutil.rmtree(root / "site-many", ignore_errors=True)
         rebuilds = []
         for at in range(REBUILDS):
             touch_one(generated, seed=seed + 100 * at)
@@ -203,20 +216,24 @@ def bench_size(n: int, *, with_hugo: bool, seed: int) -> dict:
 
 def table(rows: list[dict]) -> str:
     lines = ["| meetings | MB | minutes cold | Hugo cold | ratio (<= 1.0) | minutes peak memory "
-             "(summed RSS) | Hugo peak RSS | memory ratio (<= 0.1) | rebuild, one changed (median of 3) | "
+             f"(summed RSS) | Hugo peak RSS | memory ratio (<= 0.1) | cold, `--jobs {MANY}`: memory, "
+             "/ Hugo | rebuild, one changed (median of 3) | "
              "rebuild / Hugo (<= 0.1) | rebuild peak memory | rebuild memory / Hugo |",
-             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         hugo = r.get("hugo")
         cold, rebuild = r["cold"], r["rebuild"]
         ratio = f"{cold.seconds / hugo.seconds:.2f}" if hugo else "-"
         mem = f"{cold.peak_bytes / hugo.peak_bytes:.2f}" if hugo else "-"
         rebuild_ratio = f"{rebuild.seconds / hugo.seconds:.3f}" if hugo else "-"
+        many = r.get("many")
+        many = "-" if many is None else (f"{many.peak_bytes / 2**20:,.0f} MiB, "
+                                         f"{f'{many.peak_bytes / hugo.peak_bytes:.2f}' if hugo else '-'}")
         lines.append(
             f"| {r['meetings']:,} | {r['mb']:.1f} | {cold.seconds:.2f} s | "
             f"{f'{hugo.seconds:.2f} s' if hugo else '-'} | {ratio} | {cold.peak_bytes / 2**20:,.0f} MiB "
             f"({cold.peak_rss_sum / 2**20:,.0f}) | "
-            f"{f'{hugo.peak_bytes / 2**20:,.0f} MiB' if hugo else '-'} | {mem} | "
+            f"{f'{hugo.peak_bytes / 2**20:,.0f} MiB' if hugo else '-'} | {mem} | {many} | "
             f"{rebuild.seconds:.2f} s | {rebuild_ratio} | {rebuild.peak_bytes / 2**20:,.0f} MiB | "
             f"{f'{rebuild.peak_bytes / hugo.peak_bytes:.2f}' if hugo else '-'} |")
     return "\n".join(lines)

@@ -27,3 +27,18 @@ def test_the_rebuild_reported_is_the_median_time_with_the_highest_peak():
     runs = [Run(0.48, 40, 50), Run(0.37, 45, 52), Run(0.40, 42, 55)]
     assert median_run(runs) == Run(0.40, 45, 55)
     assert median_run(runs[:1]) == runs[0]
+
+
+def test_the_table_gives_the_many_process_memory_beside_hugos():
+    from bench.build_vs_hugo import MANY, table
+    mib = 2**20
+    row = {"meetings": 1000, "mb": 10.0, "hugo": Run(1.5, 500 * mib, 500 * mib),
+           "cold": Run(1.6, 49 * mib, 63 * mib), "many": Run(3.0, 71 * mib, 99 * mib),
+           "rebuild": Run(0.13, 36 * mib, 36 * mib)}
+    head, rule, line = table([row]).splitlines()
+    columns = [cell.strip() for cell in head.strip("|").split("|")]
+    cells = [cell.strip() for cell in line.strip("|").split("|")]
+    assert len(columns) == len(cells) == rule.count("|") - 1
+    at = columns.index(f"cold, `--jobs {MANY}`: memory, / Hugo")
+    assert cells[at] == "71 MiB, 0.14"
+    assert cells[columns.index("memory ratio (<= 0.1)")] == "0.10"
