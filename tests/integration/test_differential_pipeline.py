@@ -48,15 +48,20 @@ def good_version(key: str, first: bytes) -> bytes:
     if key.endswith("/group.yaml"):
         return b"name: Renamed <group> & co\ndescription: After an edit.\n"
     if key.lower().endswith(".md"):
-        # Dated as the first version was, if it was published: a meeting whose year changes
-        # gets a new feed id from a fresh build, while the pipeline keeps the one it minted
-        # (decision 100: a design conflict, written down, not forced). Else by the name's date,
-        # or in front matter, as a file named without a date needs.
+        # A key with a date: front matter in another year than the key's, which moves neither
+        # its URL nor its feed id (decision 104). Else dated as the first version was, if it
+        # was published: a key without a date takes its id's year from the front matter, so a
+        # year move there still parts the pipeline's id from a fresh build's (decision 104's
+        # strict xfail). Else in front matter, as a file named without a date needs.
         try:
-            date = parse_document(first, key=key).date
+            dated = keys.parse_key(key).date
         except Rejected:
+            dated = None
+        if dated:
+            date = dt.date(2023 if dated.year == 2024 else 2024, 5, 7)
+        else:
             try:
-                date = keys.parse_key(key).date or dt.date(2024, 5, 7)
+                date = parse_document(first, key=key).date or dt.date(2024, 5, 7)
             except Rejected:
                 date = dt.date(2024, 5, 7)
         return (f"---\ndate: {date.isoformat()}\n---\n# Edited\n\nThe minutes, fixed.\n\n"
@@ -121,12 +126,34 @@ def test_sync_delete_of_a_hostile_folder_leaves_a_fresh_build_of_that_folder(fir
             assert site_differences(stack, src) == [], said.getvalue()
 
 
-@pytest.mark.xfail(strict=True, reason="decision 100's design conflict: feed ids never change "
-                   "(the pipeline keeps the id minted from the first date's year), while a "
-                   "stateless fresh build mints it from today's date")
-def test_a_meeting_moved_to_another_year_keeps_its_feed_id_yet_equals_a_fresh_build(stack):
-    key = "minutes/rust-lang/2019-04-18.md"
+@pytest.mark.parametrize("key, meeting", [
+    ("minutes/rust-lang/2019-04-18.md", "2019-04-18"),
+    ("minutes/openxla/2019-04-18-sync/NOTES.md", "2019-04-18-sync"),
+    ("minutes/wg/2019/04/18/notes.md", "2019/04/18/notes"),
+])
+def test_a_meeting_moved_to_another_year_keeps_its_feed_id_yet_equals_a_fresh_build(
+        stack, key, meeting):
+    """Decision 104 (decision 100's conflict): the id's year is the one the key carries, so a
+    front-matter date in another year changes neither the stored id nor a fresh build's."""
+    group = keys.parse_key(key).group
     stack.publish(key, b"# Weekly\n\n- one\n- two\n- three\n")
-    stack.publish(key, b"---\ndate: 2024-05-07\n---\n# Weekly\n\n- one\n- two\n- three\n")
+    first = stack.meeting_item(group, meeting)["feed_id"]
+    assert first.endswith(f",2019:{group}/{meeting}")
+    for year in (2024, 2019, 2011):
+        stack.publish(key, f"---\ndate: {year}-05-07\n---\n# Weekly\n\n- one\n- two\n- three\n"
+                      .encode())
+        stack.drain()
+        item = stack.meeting_item(group, meeting)
+        assert (item["date"], item["feed_id"]) == (f"{year}-05-07", first)
+        assert site_differences(stack) == []
+
+
+@pytest.mark.xfail(strict=True, reason="decision 104: a key without a date takes the id's year "
+                   "from its front matter, so moving that date to another year leaves the "
+                   "pipeline's stored id (first year) and a fresh build's (new year) apart")
+def test_an_undated_key_moved_to_another_year_keeps_its_feed_id_yet_equals_a_fresh_build(stack):
+    key = "minutes/wg/planning.md"
+    stack.publish(key, b"---\ndate: 2019-04-18\n---\n# Planning\n\n- one\n- two\n")
+    stack.publish(key, b"---\ndate: 2024-05-07\n---\n# Planning\n\n- one\n- two\n")
     stack.drain()
     assert site_differences(stack) == []

@@ -62,7 +62,8 @@ def archive(n: int, *, groups: int = len(GROUPS)) -> list[MeetingRecord]:
         records.append(dataclasses.replace(
             source, group=group, meeting=meeting, segment=meeting, date=date, status="published",
             attachments=(), source_keys=(f"minutes/{group}/{meeting}.md",),
-            feed_id=feed_id_for(site_host=HOST, group=group, meeting=meeting, date=date),
+            feed_id=feed_id_for(site_host=HOST, group=group, meeting=meeting, key_date=date,
+                                date=date),
             published=SEEDED_AT, updated=SEEDED_AT, warnings=()))
     return records
 

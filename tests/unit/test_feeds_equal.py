@@ -134,7 +134,8 @@ def record(**changes) -> MeetingRecord:
                   date=day, status="published", summary="What was decided.",
                   content_html='<p>Notes <a href="slides.pdf">s</a></p>',
                   feed_id=feeds.feed_id_for(site_host="minutes.example.org", group="openxla",
-                                            meeting="2022-09-20-sig", date=day),
+                                            meeting="2022-09-20-sig", key_date=day,
+                                            date=day),
                   published=dt.datetime(2022, 9, 20, 18, tzinfo=UTC),
                   updated=dt.datetime(2022, 9, 21, 9, 30, 5, tzinfo=UTC))
     fields.update(changes)

@@ -12,9 +12,11 @@ import urllib.parse
 from html import escape, unescape
 from typing import TYPE_CHECKING, Callable, Iterable
 
+from minutes import keys
 from minutes.feed_xml import (XML_ILLEGAL as _XML_ILLEGAL, EntryFields, HeadFields, Pieces,
                               atom_document, entry_xml, rss_document)
 from minutes.model import MeetingRecord, sort_newest_first
+from minutes.problems import Rejected
 from minutes.links import (rewrite_attributes, start_tags_holding, url_attributes,
                            without_heading_anchors)
 
@@ -40,19 +42,23 @@ _TAG_SAFE = "/?:@!$&'()*+,;=-._~"
 
 # --- identifiers and URLs -------------------------------------------------------------------
 
-def feed_id_for(*, site_host: str, group: str, meeting: str, date: dt.date) -> str:
+def feed_id_for(*, site_host: str, group: str, meeting: str, key_date: dt.date | None,
+                date: dt.date) -> str:
     """The RFC 4151 tag URI minted once per meeting: `tag:<host>,<year>:<group>/<meeting>`.
 
-    Depends only on the key and the meeting date, so `minutes build` (stateless) derives the
-    same id the pipeline stored. Non-URI characters in the path are percent-encoded so the id
-    is always a valid URI.
+    A function of the key alone where it can be (decision 104): <year> is the year of the date
+    the key carries (`key_date`: its file's or dated folders' name, a running-notes section's
+    dated heading), which no re-upload can move; the meeting's `date` (front matter) counts
+    only for a key without one. So `minutes build` (stateless) derives the id the pipeline
+    stored, even after a front-matter date moved to another year. Non-URI characters in the
+    path are percent-encoded so the id is always a valid URI.
     """
     host = site_host.strip().lower()
     if "://" in host:  # tolerate a full site URL being passed
         host = urllib.parse.urlsplit(host).hostname or host
     host = host.split(":")[0].rstrip(".")  # a tag authority has no port
     specific = urllib.parse.quote(f"{group}/{meeting}", safe=_TAG_SAFE)
-    return f"tag:{host},{date.year:04d}:{specific}"
+    return f"tag:{host},{(key_date or date).year:04d}:{specific}"
 
 
 def absolute_url(site_url: str, path: str, *, safe: str = _PATH_SAFE) -> str:
@@ -399,4 +405,13 @@ def _derived_id(record: MeetingRecord, *, site_url: str) -> str:
     """Only for records that never had an id stored: the same id `minutes build` derives."""
     host = urllib.parse.urlsplit(site_url).hostname or site_url
     return feed_id_for(site_host=host, group=record.group, meeting=record.meeting,
-                       date=record.date)
+                       key_date=_key_date(record), date=record.date)
+
+
+def _key_date(record: MeetingRecord) -> dt.date | None:
+    """The date the record's key carries (a running-notes section's is its own date, which
+    record.date already is: its file's key has none)."""
+    try:
+        return keys.parse_key(record.source_keys[0]).date if record.source_keys else None
+    except Rejected:
+        return None

@@ -158,7 +158,8 @@ def assemble_documents(first: keys.MeetingKey, docs: dict[str, Document], proble
         attachments=tuple(att for _, att in attachments),
         source_keys=source_keys,
         feed_id=feed_id or feed_id_for(site_host=site_host, group=first.group,
-                                       meeting=first.meeting, date=lead.date),
+                                       meeting=first.meeting, key_date=first.date,
+                                       date=lead.date),
         published=published_at, updated=updated or published_at,
         warnings=tuple(p.message for p in problems if not p.is_info),
         resources=None if verdict_only else resources_of(
