@@ -341,6 +341,14 @@ class BuildCache:
         """`folder` None: a temporary store for this build only (no manifest, nothing kept)."""
         self.keeps = folder is not None
         self.folder = Path(folder) if folder is not None else Path(tempfile.mkdtemp(prefix="minutes-build-"))
+        try:
+            self._open(options)
+        except BaseException:   # a Ctrl-C while the code's digest is taken: no store left behind
+            if not self.keeps:
+                shutil.rmtree(self.folder, ignore_errors=True)
+            raise
+
+    def _open(self, options: tuple) -> None:
         self._records = self.folder / "records"
         self._records.mkdir(parents=True, exist_ok=True)
         code = remembered_code_version(self.folder / "code.pickle") if self.keeps else code_version()

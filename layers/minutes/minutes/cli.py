@@ -80,6 +80,9 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "run", None):
         parser.print_help()
         return EXIT_USAGE
+    if program and args.run is _build:   # SIGTERM, SIGHUP: cleaned up after as Ctrl-C is
+        from .interrupts import stop_on_termination
+        stop_on_termination()
     try:
         code = args.run(args)
         if program:
@@ -88,10 +91,10 @@ def main(argv: list[str] | None = None) -> int:
         if not program:
             raise
         _reader_gone()
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stopped:
         if not program:
             raise
-        _stopped_by_ctrl_c(args, argv[0])
+        _stopped_by_ctrl_c(args, argv[0], getattr(stopped, "signum", None))
     if program and args.run is _build:
         _end_now(code)
     return code
@@ -114,22 +117,28 @@ def _reader_gone() -> None:
     os.kill(os.getpid(), signal.SIGPIPE)
 
 
-def _stopped_by_ctrl_c(args, command: str) -> None:
-    """Ctrl-C: one line saying what was stopped and what to do, not a traceback through
-    whatever the command was running; then the process ends killed by SIGINT, as the shell
-    and make expect of an interrupted command (exit status 130). A build remembers what it
-    may have left half-written (decision 80), so running it again is the whole fix."""
+def _stopped_by_ctrl_c(args, command: str, signum: int | None = None) -> None:
+    """Ctrl-C (or `signum`, SIGTERM or SIGHUP: interrupts.Stopped): one line saying what was
+    stopped and what to do, not a traceback through whatever the command was running; then the
+    process ends killed by that signal, as the shell and make expect of an interrupted command
+    (exit status 130 for SIGINT). A build remembers what it may have left half-written
+    (decision 80), so running it again is the whole fix."""
     import signal
+    signum = signum or signal.SIGINT
+    by = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
     if args.run is _build:
-        what = (f"stopped by Ctrl-C; {args.out} may hold a mix of old and new files until the "
+        what = (f"stopped by {by}; {args.out} may hold a mix of old and new files until the "
                 "next build: run `minutes build` again to finish it")
     else:
-        what = "stopped by Ctrl-C"
-    fresh_line = "\n" if sys.stderr.isatty() else ""   # after a progress bar's \r
-    print(f"{fresh_line}minutes {command}: {what}", file=sys.stderr, flush=True)
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    os.kill(os.getpid(), signal.SIGINT)
-    os._exit(128 + signal.SIGINT)   # not reached unless SIGINT is blocked
+        what = f"stopped by {by}"
+    try:
+        fresh_line = "\n" if sys.stderr.isatty() else ""   # after a progress bar's \r
+        print(f"{fresh_line}minutes {command}: {what}", file=sys.stderr, flush=True)
+    except OSError:   # no terminal left to say it on (SIGHUP: it was closed)
+        pass
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
+    os._exit(128 + signum)   # not reached unless the signal is blocked
 
 
 def _end_now(code: int):

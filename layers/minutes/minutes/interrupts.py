@@ -11,15 +11,50 @@ in the handler, before anything is raised.
 """
 from __future__ import annotations
 
+import os
 import sys
 
 _seen = False
+_stopped_by = 0       # the signal that stopped the command (Stopped), once one has
+_main_pid = 0         # the process whose handler raises Stopped (a forked worker's does not)
+
+
+class Stopped(KeyboardInterrupt):
+    """SIGTERM or SIGHUP (`kill`, a service manager, the terminal closed): raised as Ctrl-C is,
+    so that what a command cleans up on Ctrl-C it cleans up on these too (a build's temporary
+    cache folder: killed by them, it was left in the temporary folder for good)."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
 
 
 def _on_sigint(signum, frame):
     global _seen
     _seen = True
     raise KeyboardInterrupt
+
+
+def _on_stop(signum, frame):
+    global _stopped_by
+    if os.getpid() != _main_pid:   # a forked worker: killed by it, as before (its pool says so)
+        import signal
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+        return
+    _stopped_by = signum
+    raise Stopped(signum)
+
+
+def stop_on_termination() -> None:
+    """From now on SIGTERM and SIGHUP raise Stopped in this process, noted as Ctrl-C is, where
+    they are handled by default (not ignored, as under nohup)."""
+    import signal
+    global _main_pid
+    _main_pid = os.getpid()
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        if signal.getsignal(signum) is signal.SIG_DFL:
+            signal.signal(signum, _on_stop)
 
 
 def note_ctrl_c() -> None:
@@ -39,12 +74,15 @@ def _quiet_about_ctrl_c(hook):
     about Ctrl-C: that one is noted and raised again, so it is not printed. Anything else
     unraisable is printed as before."""
     def unraisable(info):
-        if not (_seen and isinstance(info.exc_value, KeyboardInterrupt)):
+        if not ((_seen or _stopped_by) and isinstance(info.exc_value, KeyboardInterrupt)):
             hook(info)
     return unraisable
 
 
 def raise_if_swallowed() -> None:
-    """KeyboardInterrupt if a Ctrl-C came (native code may have swallowed its exception)."""
+    """KeyboardInterrupt if a Ctrl-C came, Stopped if SIGTERM or SIGHUP did (native code may
+    have swallowed its exception)."""
+    if _stopped_by:
+        raise Stopped(_stopped_by)
     if _seen:
         raise KeyboardInterrupt
