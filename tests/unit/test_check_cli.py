@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from minutes.check import key_for
+from minutes.folder_walk import walk
 from minutes.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE, main
 from tests.support.corpus import CORPUS
 from tests.support.sources import PDF, write
@@ -95,11 +96,36 @@ def test_usage_errors_exit_2(tmp_path, capsys):
     assert run(capsys, str(tmp_path / "nope.md"))[0] == EXIT_USAGE
     assert run(capsys, "--key", "minutes/g/2024-05-07.md", str(a), str(b))[0] == EXIT_USAGE
     assert run(capsys, "--key", "minutes/g/2024-05-07.md", str(tmp_path / "a"))[0] == EXIT_USAGE
-    (tmp_path / "empty").mkdir()
-    code, _, err = run(capsys, str(tmp_path / "empty"))
-    assert code == EXIT_USAGE and "no .md files" in err
     assert run(capsys, "--max-bytes", "0", str(a))[0] == EXIT_USAGE
     assert main([]) == EXIT_USAGE
+
+
+@pytest.mark.parametrize("holding", [[], ["g/notes.txt", "g/deck.pdf", "logo.png"]])
+def test_a_folder_with_nothing_to_check_is_said_and_exits_0_as_build_of_it_does(tmp_path, capsys,
+                                                                              monkeypatch, holding):
+    """`minutes build` of it is a site with no meetings (exit 0: a new project, or every meeting
+    deleted, whose pages the build must remove); check agrees, and says there was nothing to
+    check (the wrong folder?), from the one walk of the folder it checks with (decision 108)."""
+    from minutes import check
+    src = tmp_path / "src"
+    src.mkdir()
+    for name in holding:
+        write(src / name, "not minutes")
+    good = write(tmp_path / "minutes" / "g" / "2024-05-07.md", GOOD)
+    walked = []
+    monkeypatch.setattr(check, "walk", lambda root, *more: walked.append(root) or walk(root, *more))
+    code, out, err = run(capsys, str(src))
+    assert (code, out, walked) == (EXIT_OK, "", [str(src)])
+    assert err == (f"minutes check: nothing to check in {src}: no .md file, group.yaml or meeting "
+                   "folder under it (the wrong folder?)\n")
+    code, out, err = run(capsys, str(good), str(src))
+    assert code == EXIT_OK and "ok (as minutes/g/2024-05-07.md)" in out
+    assert f"nothing to check in {src}:" in err
+    assert run_json(capsys, str(src)) == (EXIT_OK, [])
+    walked.clear()   # a folder holding minutes: walked once too (it was twice: has_minutes first)
+    code, out, err = run(capsys, str(good.parent.parent.parent))
+    assert (code, walked, err) == (EXIT_OK, [str(good.parent.parent.parent)], "")
+    assert main(["build", str(src), "--out", str(tmp_path / "site"), "--no-cache"]) == EXIT_OK
 
 
 def test_max_bytes_is_configurable(tmp_path, capsys):

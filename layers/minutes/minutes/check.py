@@ -114,12 +114,16 @@ _PARALLEL_FROM = 16
 
 
 def check_paths(paths: list[Path], *, key: str | None = None, site_host: str = "localhost",
-                max_bytes: int = DEFAULT_MAX_BYTES, workers: int | None = None) -> list[Verdict]:
+                max_bytes: int = DEFAULT_MAX_BYTES, workers: int | None = None,
+                empty: list[Path] | None = None) -> list[Verdict]:
     """A verdict for every meeting among `paths` (files, and folders searched for minutes),
     in that order, then one for every group.yaml among them; many meetings are checked on
-    every core (`workers`, default all)."""
+    every core (`workers`, default all). `empty`: filled with the folders among `paths` that
+    hold nothing to check, found by the same walk."""
     refused: dict[Path, list[tuple[Path, OSError]]] = {path: [] for path in paths}
     found = {path: expand([path], refused[path]) for path in paths}   # each folder walked once
+    if empty is not None:
+        empty += [path for path in paths if not found[path] and not refused[path]]
     srcs = {path: src_of(path) if path.is_dir() else None for path in paths}
     groups = [check_group(p, key=key if key and len(paths) == 1 else walked_key(p, srcs[path]))
               for path in paths for p in found[path]
@@ -483,12 +487,6 @@ def _checked_here(folder: Path, rel: str, src: Path | None) -> bool:
     part of a meeting (folder_walk.may_be_minutes): build rejects it as a meeting of its own
     (key-not-utf8, decision 89), whatever its name."""
     return _reads(folder, rel, src) or _not_utf8(rel) and may_be_minutes(rel)
-
-
-def has_minutes(folder: Path) -> bool:
-    """Whether expand([folder]) finds anything (or anything it must refuse)."""
-    refused: list = []
-    return bool(_minutes_under(folder, refused)) or bool(refused)
 
 
 def format_text(verdict: Verdict, verbose: bool = False) -> str:

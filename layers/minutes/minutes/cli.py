@@ -319,14 +319,10 @@ _COMMANDS = {"check": _add_check, "upload": _add_upload, "sync": _add_sync, "bui
 
 
 def _check(args) -> int:
-    from .check import check_paths, format_json, format_text, has_minutes
+    from .check import check_paths, format_json, format_text
     problem = _file_arguments_problem("minutes check", args)
     if problem:
         print(problem, file=sys.stderr)
-        return EXIT_USAGE
-    empty = [str(p) for p in args.files if p.is_dir() and not has_minutes(p)]
-    if empty:
-        print(f"minutes check: no .md files in: {', '.join(empty)}", file=sys.stderr)
         return EXIT_USAGE
     if args.max_bytes <= 0:
         print("minutes check: --max-bytes must be positive", file=sys.stderr)
@@ -335,12 +331,16 @@ def _check(args) -> int:
         print("minutes check: --jobs must be 1 or more", file=sys.stderr)
         return EXIT_USAGE
     from .problems import MinutesError
+    empty: list[Path] = []
     try:
         verdicts = check_paths(args.files, key=args.key, max_bytes=args.max_bytes,
-                               workers=args.jobs)
+                               workers=args.jobs, empty=empty)
     except MinutesError as problem:   # a worker process died (no traceback)
         print(f"minutes check: {problem}", file=sys.stderr)
         return EXIT_USAGE
+    for folder in empty:   # not an error: `minutes build` of it is a site with no meetings
+        print(f"minutes check: nothing to check in {folder}: no .md file, group.yaml or meeting "
+              "folder under it (the wrong folder?)", file=sys.stderr)
     if args.format == "json":
         print(format_json(verdicts, args.verbose))
     else:
