@@ -101,3 +101,32 @@ def test_only_date_folders_of_a_year_no_meeting_can_have_are_named():
     assert keys.out_of_range_date_in("minutes/g/2024/01/02/notes.md") is None
     assert keys.out_of_range_date_in("minutes/g/9999/13/31/notes.md") is None
     assert keys.ymd_folders("2024/01/02") and not keys.ymd_folders("2024/01/02/x")
+
+
+@pytest.mark.parametrize("root", ["minutes", "scribe"])
+def test_check_of_a_folder_refuses_the_group_names_build_refuses(tmp_path, root):
+    """`minutes check src` (a folder not named `minutes`) made each group folder's name URL-safe
+    (`bad group` -> minutes/bad-group/...) and passed it, while build and sync of it reject the
+    group (group-name). A file found by walking keeps its folder's name (decision 108); a FILE
+    given alone keeps key_for's guess, the key `minutes upload FILE` sends it under."""
+    from minutes.check import check_file
+    from minutes.services.upload import scan_paths
+    src = tmp_path / root
+    write(src / "bad group" / "2024-01-02-x.md", LIST)
+    write(src / "Good" / "2024-01-03-f" / "NOTES.md", LIST)
+    write(src / "Dates" / "2024" / "01" / "04" / "notes.md", LIST)
+    write(src / "ok" / "2024-01-05-y.md", LIST)
+    by_build, verdicts = _both(src, tmp_path)
+    built = {said[:3] for said in _said(p for problems in by_build.rejected.values() for p in problems)}
+    assert {said[:3] for said in _said(p for v in verdicts for p in v.problems)} == built
+    assert sorted(code for code, *_ in built) == ["group-name"] * 3
+    assert sorted((v.key, v.valid) for v in verdicts) == [
+        ("minutes/Dates/2024/01/04/notes.md", False), ("minutes/Good/2024-01-03-f/NOTES.md", False),
+        ("minutes/bad group/2024-01-02-x.md", False), ("minutes/ok/2024-01-05-y.md", True)]
+    assert [r.url_path for r in by_build.records] == ["/ok/2024-01-05-y/"]
+    assert sorted(scan_paths([src]).files) == sorted(v.key for v in verdicts)   # upload DIR
+    alone = check_file(src / "bad group" / "2024-01-02-x.md")
+    assert (alone.key, alone.valid) == (
+        ("minutes/bad-group/2024-01-02-x.md", True) if root == "scribe" else
+        ("minutes/bad group/2024-01-02-x.md", False))
+    assert sorted(scan_paths([src / "bad group" / "2024-01-02-x.md"]).files) == [alone.key]

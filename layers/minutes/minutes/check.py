@@ -60,22 +60,25 @@ def key_for(path: Path) -> str:
     - a file in date folders (`<group>/2024/01/02/notes.md`): `minutes/<group>/2024/01/02/<name>`;
     - any other file: `minutes/<its folder's name>/<its name>`.
     A folder name standing in for the group is made URL-safe (`Meeting Notes` -> meeting-notes):
-    it is a guess at the group, and a scribe's local folder name is not worth an error.
+    it is a guess at the group for a file given alone (`minutes upload` sends it under that
+    key). A file found by walking a folder keeps its folder's name (walked_key): that folder
+    is laid out as build and sync read it, and they reject a group so named (decision 108).
     A symbolic link is keyed by its own place, not where it leads (it is rejected: decision 78).
     """
     return _key_for_resolved(_resolve(path, {}))
 
 
-def _key_for_resolved(path: Path) -> str:
+def _key_for_resolved(path: Path, walked: bool = False) -> str:
     parts = path.parts
+    group = _group_as_named if walked else _group_from
     for at in range(len(parts) - 3, -1, -1):   # `minutes` followed by a group and a file
         if parts[at] == "minutes":
             return "/".join(parts[at:])
     if keys.find_date(path.parent.name) and len(parts) >= 3:
-        return f"{keys.PREFIX}{_group_from(path.parent.parent.name)}/{path.parent.name}/{path.name}"
+        return f"{keys.PREFIX}{group(path.parent.parent.name)}/{path.parent.name}/{path.name}"
     if len(parts) >= 6 and keys.ymd_folders("/".join(parts[-4:-1])):   # <group>/yyyy/mm/dd/x.md
-        return f"{keys.PREFIX}{_group_from(parts[-5])}/{'/'.join(parts[-4:])}"
-    return f"{keys.PREFIX}{_group_from(path.parent.name)}/{path.name}"
+        return f"{keys.PREFIX}{group(parts[-5])}/{'/'.join(parts[-4:])}"
+    return f"{keys.PREFIX}{group(path.parent.name)}/{path.name}"
 
 
 def _group_from(folder: str) -> str:
@@ -85,6 +88,13 @@ def _group_from(folder: str) -> str:
     if keys.SURROGATE.search(folder):
         return folder
     return keys.slugify(folder, limit=63) or "minutes"
+
+
+def _group_as_named(folder: str) -> str:
+    """The group of a file found by walking a folder: its folder's own name, so that a name
+    build and sync refuse (`bad group`, `Good`) is refused by check too (group-name), never
+    made into a good one."""
+    return folder
 
 
 def src_of(folder: Path) -> Path | None:
@@ -97,9 +107,10 @@ def src_of(folder: Path) -> Path | None:
 def walked_key(path: Path, src: Path | None) -> str:
     """The key of `path`, found by walking a folder: under SRC (src_of), its place there, as
     build and sync key it (`minutes/<name>` directly in it: no group, rejected as they reject
-    it); else key_for's guess (decision 102)."""
+    it); else key_for's guess (decision 102) with the group folder's own name (decision 108).
+    A FILE given alone is key_for's."""
     if src is None:
-        return key_for(path)
+        return _key_for_resolved(_resolve(path, {}), walked=True)
     rel = path.relative_to(src).as_posix()
     return keys.PREFIX + ("" if rel == "." else rel)
 
@@ -125,9 +136,11 @@ def check_paths(paths: list[Path], *, key: str | None = None, site_host: str = "
     if empty is not None:
         empty += [path for path in paths if not found[path] and not refused[path]]
     srcs = {path: src_of(path) if path.is_dir() else None for path in paths}
-    groups = [check_group(p, key=key if key and len(paths) == 1 else walked_key(p, srcs[path]))
+    keyed = {p: walked_key(p, srcs[path]) if path.is_dir() else key_for(p)
+             for path in paths for p in found[path] if p.name == GROUP_FILE}
+    groups = [check_group(p, key=key if key and len(paths) == 1 else keyed[p])
               for path in paths for p in found[path]
-              if p.name == GROUP_FILE and is_group_file(walked_key(p, srcs[path]))]
+              if p.name == GROUP_FILE and is_group_file(keyed[p])]
     groups += [refused_verdict(p, failed, srcs[path]) for path in paths for p, failed in refused[path]]
     meetings = _meetings([p for p in paths if p.is_dir() or p.name != GROUP_FILE], key, found)
     workers = workers or os.cpu_count() or 1
@@ -155,11 +168,11 @@ def refused_verdict(path: Path, failed: OSError, src: Path | None = None) -> Ver
         key = walked_key(path, src)
         key += "" if isinstance(failed, NotRegularFile) or key == keys.PREFIX else "/"
     elif isinstance(failed, NotRegularFile):
-        key = key_for(path)
+        key = walked_key(path, None)
     elif keys.find_date(_resolve(path, {}).parent.name):   # a folder in a meeting folder
-        key = key_for(path) + "/"
+        key = walked_key(path, None) + "/"
     else:   # a group's folder (or SRC's own): keyed as what it holds
-        key = _key_for_resolved(_resolve(path, {}) / "-").rsplit("/", 1)[0] + "/"
+        key = _key_for_resolved(_resolve(path, {}) / "-", walked=True).rsplit("/", 1)[0] + "/"
     return Verdict(str(path), key, (unreadable_source(key, failed),), None, ((key, str(path)),))
 
 
@@ -265,7 +278,7 @@ def _meetings(paths: list[Path], key: str | None,
         for file in files:
             resolved = _resolve(file, folders)
             file_key = key if key and not is_dir else \
-                walked_key(file, src) if src is not None else _key_for_resolved(resolved)
+                walked_key(file, src) if src is not None else _key_for_resolved(resolved, is_dir)
             parsed = _parsed(file_key)
             folder_meeting = parsed is not None and parsed.is_folder
             # By local place, not by key: two folders may give the same key (onnx/*/meetings/

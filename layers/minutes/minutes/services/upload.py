@@ -23,7 +23,7 @@ from pathlib import Path
 from .. import keys
 from ..group import is_group_file
 from ..check import (Verdict as CheckVerdict, attachments_beside, check_keyed, expand, local_source,
-                     meeting_ident, refused_verdict, src_of, walked_key)
+                     key_for, meeting_ident, refused_verdict, src_of, walked_key)
 from ..folder_walk import MINUTES, build_reads, holds_files, may_be_minutes, role, walk
 from ..meeting import SourceFile, unreadable_source
 from ..problems import Problem, Rejected
@@ -306,8 +306,9 @@ def scan_paths(paths: list[Path]) -> LocalScan:
         src = src_of(given) if given.is_dir() else None
         refused: list = []   # a FIFO, a linked folder...: reported as check reports them (decision 93)
         folders = set()   # meeting folders whose files are sorted (_beside)
+        walked = given.is_dir()
         for path in expand([given], refused):
-            key = walked_key(path, src)
+            key = walked_key(path, src) if walked else key_for(path)
             in_folder = not is_group_file(key) and _is_folder_meeting(key)
             if not in_folder or role(path.name) == MINUTES:
                 scan.files[key] = path
