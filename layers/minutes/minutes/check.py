@@ -502,17 +502,43 @@ def _checked_here(folder: Path, rel: str, src: Path | None) -> bool:
     return _reads(folder, rel, src) or _not_utf8(rel) and may_be_minutes(rel)
 
 
+def one_line(name: str) -> str:
+    """A file name or key as printed: as it is, unless it holds a control character (a line
+    break, a tab, an escape): then in double quotes with C escapes, as git prints such a path
+    (`"g/2024-01-02-a\\nb.md"`), so one problem stays one line and nothing reaches the terminal
+    as a command. Other names, non-ASCII ones too, are printed as they are."""
+    if not any(map(_control, name)):
+        return name
+    return '"' + "".join(map(_escaped, name)) + '"'
+
+
+def _control(c: str) -> bool:
+    return c < " " or "\x7f" <= c <= "\x9f"
+
+
+def _escaped(c: str) -> str:
+    if c in _C_ESCAPES:
+        return _C_ESCAPES[c]
+    return "".join(f"\\{b:03o}" for b in c.encode()) if _control(c) else c   # git's octal
+
+
+_C_ESCAPES = {"\a": "\\a", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\v": "\\v", "\f": "\\f",
+              "\r": "\\r", '"': '\\"', "\\": "\\\\"}
+
+
 def format_text(verdict: Verdict, verbose: bool = False) -> str:
-    """Like a compiler: `path:line:col: error CODE: message`, then the hint, indented."""
+    """Like a compiler: `path:line:col: error CODE: message`, then the hint, indented; a name
+    with a line break in it quoted (one_line)."""
     lines = []
+    file, key = one_line(verdict.file), one_line(verdict.key)
     for p in verdict.shown(verbose):
-        where = f"{verdict.path_of(p)}:{p.line or 1}:{p.column or 1}"
+        where = f"{one_line(verdict.path_of(p))}:{p.line or 1}:{p.column or 1}"
         lines.append(f"{where}: {p.severity.value} {p.code}: {p.message}")
         lines += [f"    hint: {h}" if i == 0 else f"          {h}" for i, h in enumerate(p.hint.splitlines())]
     status = "ok" if verdict.valid else "rejected"
     if verdict.meta and verdict.meta.get("running_notes"):
         found = verdict.meta["meetings"]
-        lines.append(f"{verdict.file}: {status} (as {verdict.key}): running notes, "
+        lines.append(f"{file}: {status} (as {key}): running notes, "
                      f"{len(found)} meetings")
         if verdict.meta["header_lines"]:
             lines.append(f"  lines 1-{verdict.meta['header_lines']}: the group's header (not a meeting)")
@@ -522,7 +548,7 @@ def format_text(verdict: Verdict, verbose: bool = False) -> str:
                          f"{when} {m['url_path']}")
         return "\n".join(lines)
     target = f" -> {verdict.meta['url_path']}" if verdict.meta else ""
-    lines.append(f"{verdict.file}: {status} (as {verdict.key}){target}")
+    lines.append(f"{file}: {status} (as {key}){target}")
     return "\n".join(lines)
 
 

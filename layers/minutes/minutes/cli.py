@@ -387,7 +387,7 @@ def _sync(args) -> int:
 
 def _run_scribe_tool(name: str, args, work, *, summary: bool = False) -> int:
     from .aws.clients import errors as aws_errors
-    from .check import format_text
+    from .check import format_text, one_line as q
     from .services.upload import Uploader
     if args.wait < 0:
         print(f"{name}: --wait must be 0 or more", file=sys.stderr)
@@ -399,25 +399,25 @@ def _run_scribe_tool(name: str, args, work, *, summary: bool = False) -> int:
         return EXIT_INVALID
     for verdict in outcome.rejected_locally:
         print(format_text(verdict))
-        print(f"{verdict.file}: not uploaded")
+        print(f"{q(verdict.file)}: not uploaded")
     for path, why in outcome.held_back:   # publish would not publish it (decision 93)
-        print(f"{path}:1:1: {why.severity.value} {why.code}: {why.message}\n    hint: {why.hint}")
-        print(f"{path}: not uploaded")
+        print(f"{q(str(path))}:1:1: {why.severity.value} {why.code}: {why.message}\n    hint: {why.hint}")
+        print(f"{q(str(path))}: not uploaded")
         if any(sent.key == why.file and sent.removed for sent in outcome.sent):   # decision 100
-            print(f"{why.file}: its older copy is deleted from the bucket (--delete), so the "
+            print(f"{q(why.file)}: its older copy is deleted from the bucket (--delete), so the "
                   "site leaves the file out, as `minutes build` of this folder does")
         elif why.file in outcome.outdated:
-            print(f"{why.file}: an older copy is in the bucket, and published, while `minutes "
+            print(f"{q(why.file)}: an older copy is in the bucket, and published, while `minutes "
                   "build` of this folder leaves the file out: kept, as sync deletes nothing "
                   "without --delete (run `minutes sync --delete` to remove it from the site)")
     for sent in outcome.sent:
         if sent.verdict is not None:
             print(sent.verdict.text())
         elif args.wait and sent in outcome.waiting:
-            print(f"{sent.key}: {'deleted' if sent.removed else 'uploaded'}, no verdict within "
+            print(f"{q(sent.key)}: {'deleted' if sent.removed else 'uploaded'}, no verdict within "
                   f"{args.wait:g} s (see s3://{args.bucket}/reports/{sent.key}.txt)\n")
         elif sent in outcome.waiting:
-            print(f"{sent.key}: {'deleted' if sent.removed else 'uploaded'}")
+            print(f"{q(sent.key)}: {'deleted' if sent.removed else 'uploaded'}")
     if summary or outcome.waiting:
         print(outcome.summary())
     if not args.wait:
