@@ -253,6 +253,20 @@ def test_a_rebuild_counts_as_unchanged_the_meetings_it_reused_and_rejected_files
     assert "built 5 meetings (5 unchanged), " in summary and "(4 rejected, " in summary
 
 
+def test_the_progress_bar_counts_sources_not_meetings(tmp_path, capsys):
+    """A running-notes file is many meetings and a rejected file none: the bar said '2/2
+    meetings' above 'built 3 meetings' (decision 108); it counts the sources it assembles."""
+    root = tmp_path / "src"
+    write(root / "k8s" / "meeting-notes-2024.md",
+          "# Notes\n\n## Dec 31, 2024\n\n- a\n\n## Dec 24, 2024\n\n- b\n\n## Dec 17, 2024\n\n- c\n")
+    write(root / "grp" / "weekly.md", "# Weekly\n\n- no date anywhere\n")
+    assert main(["build", str(root), "--out", str(tmp_path / "site"), "--no-cache",
+                 "--jobs", "1"]) == EXIT_INVALID
+    said = capsys.readouterr()
+    assert said.err.splitlines()[0] == f"  [{'#' * 30}] 2/2 sources"
+    assert said.out.startswith("built 3 meetings (0 unchanged), ") and "(1 rejected, " in said.out
+
+
 def test_a_cached_build_has_the_bytes_of_a_fresh_one(src, tmp_path):
     build(src, tmp_path / "fresh", site_url=SITE, workers=2)
     build(src, tmp_path / "cached", site_url=SITE, workers=2, cache_dir=tmp_path / "cache")

@@ -1390,10 +1390,12 @@ def default_cache_dir(out: Path) -> Path:
 
 
 def print_progress(done: int, total: int) -> None:
+    """Sources assembled of those to assemble: a Markdown file or a meeting folder each, not
+    meetings (a running-notes file is many, a rejected file none: decision 108)."""
     if sys.stderr.isatty() or done == total:
         width = 30
         filled = width * done // max(total, 1)
         end = "\n" if done == total else "\r"
-        print(f"  [{'#' * filled}{'.' * (width - filled)}] {done}/{total} meetings", end=end,
+        print(f"  [{'#' * filled}{'.' * (width - filled)}] {done}/{total} sources", end=end,
               file=sys.stderr, flush=True)
 
