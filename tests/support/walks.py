@@ -13,7 +13,7 @@ from minutes.check import check_paths
 from minutes.services.upload import Uploader, scan_paths
 
 SITE = "https://minutes.example.org"
-UNPUBLISHED = ("attachment-type", "attachment-too-large")
+UNPUBLISHED = ("attachment-type", "attachment-too-large", "attachment-alone")
 
 
 class EmptyBucket:

@@ -100,7 +100,7 @@ def test_usage_errors_exit_2(tmp_path, capsys):
     assert main([]) == EXIT_USAGE
 
 
-@pytest.mark.parametrize("holding", [[], ["g/notes.txt", "g/deck.pdf", "logo.png"]])
+@pytest.mark.parametrize("holding", [[], ["g/notes.txt", "README.txt", "g/.deck.pdf"]])
 def test_a_folder_with_nothing_to_check_is_said_and_exits_0_as_build_of_it_does(tmp_path, capsys,
                                                                               monkeypatch, holding):
     """`minutes build` of it is a site with no meetings (exit 0: a new project, or every meeting

@@ -57,7 +57,8 @@ def verdicts_of(src: Path, out: Path) -> dict:
         # (2019-04-18.md, 2019.04.18.md) are both told the URL, build gives the later -2.
         "urls": ({_SUFFIXED.sub("/", r.url_path) for r in built.records},
                  {_SUFFIXED.sub("/", url) for v in checked
-                  if v.valid and not v.key.endswith("/group.yaml") for url in urls(v.meta)}),
+                  if v.valid and v.meta and not v.key.endswith("/group.yaml")   # meta None: no page
+                  for url in urls(v.meta)}),
     }
 
 

@@ -79,6 +79,12 @@ TREES = {
     "non-utf8-group-other": lambda s, t: write(s / _name(b"w\xe9g") / "notes.txt", "x\n"),
     "bad-group-other": lambda s, t: write(s / "a b" / "notes.txt", "x\n"),
     "pdf-at-top": lambda s, t: write(s / "logo.pdf", PDF),
+    # Attachments part of no meeting: published by no build, warned of (attachment-alone) and
+    # never uploaded by all four (decision 108; sync passed them over in silence).
+    "pdf-in-group": lambda s, t: write(s / "g" / "deck.pdf", PDF),
+    "png-in-meeting-subfolder": lambda s, t: write(s / MEETING / "img" / "pic.png", PDF),
+    "pdf-in-date-folders": lambda s, t: (write(s / "g" / "2024" / "01" / "04" / "notes.md", LIST),
+                                         write(s / "g" / "2024" / "01" / "04" / "deck.pdf", PDF)),
     "non-utf8-group": lambda s, t: write(s / _name(b"w\xe9g") / "2024-01-05-e.md", LIST),
     "date-folders": lambda s, t: (write(s / "g" / "2024" / "01" / "04" / "notes.md", LIST),
                                   write(s / "g" / "9999" / "12" / "31" / "notes.md", LIST)),
@@ -116,9 +122,12 @@ def test_build_check_upload_and_sync_say_the_same_of_each_tree(tmp_path, tree):
     said = said_by_all(src, tmp_path / "site")
     _agree(said)
     if tree not in ("fifo-tmp", "hidden", "fifo-pdf-in-group", "non-utf8-other-in-group",
-                    "non-utf8-pdf-in-group", "non-utf8-group-other", "bad-group-other",
-                    "pdf-at-top", "group-yaml-in-src"):   # each other tree is odd: said
+                    "non-utf8-group-other", "bad-group-other",
+                    "group-yaml-in-src"):   # each other tree is odd: said
         assert said["build"]["errors"] or said["build"]["unpublished"], said
+    if tree in ("pdf-at-top", "pdf-in-group", "png-in-meeting-subfolder", "pdf-in-date-folders",
+                "non-utf8-pdf-in-group"):
+        assert [code for code, *_ in said["build"]["unpublished"]] == ["attachment-alone"], said
 
 
 @pytest.mark.parametrize("tree", sorted(UNREADABLE))

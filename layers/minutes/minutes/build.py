@@ -45,7 +45,7 @@ from .problems import MinutesError, Problem, Rejected, error
 from .regular_file import SourceGone, read_regular
 from .feeds import entry_parts
 from .feed_xml import Pieces
-from .folder_walk import build_reads, holds_files, may_be_minutes, walk
+from .folder_walk import alone, attached_to_nothing, build_reads, holds_files, may_be_minutes, walk
 from .forkpool import ForkPool
 from .site import (SiteFile, all_neighbours, content_type, feed_frames, feed_pieces, listing_units,
                    meeting_file, static_files)
@@ -85,7 +85,8 @@ def _gather(src: str, known: dict, refused: list | None = None, listed: tuple | 
     `refused`: filled with (key, problem) of each folder not entered and each file not read
     that a build would read (folder_walk.walk's `refused`), to report them: a FIFO whose name
     no build reads (`NOTES.md.tmp` in a meeting folder) is left out as a regular one would
-    be. `listed`: _listed(src) when the build has listed the files already."""
+    be; and the warning on each attachment that is part of no meeting (folder_walk.alone).
+    `listed`: _listed(src) when the build has listed the files already."""
     meetings: dict[tuple[str, str], list[str]] = defaultdict(list)
     kinds = {}
     files, odd = listed or _listed(src, refused is not None)
@@ -93,6 +94,8 @@ def _gather(src: str, known: dict, refused: list | None = None, listed: tuple | 
         kind = kinds[rel] = known[rel] if rel in known else _kind(rel)
         if kind is not None:
             meetings[kind].append(rel)
+        elif refused is not None and alone(rel):   # a warning: published nowhere (decision 108)
+            refused.append((keys.PREFIX + rel, attached_to_nothing(keys.PREFIX + rel)))
     for rel, failed in odd or ():
         key = keys.PREFIX + rel
         if holds_files(rel, failed) or build_reads(rel):
@@ -870,7 +873,7 @@ def _build(src: Path, out: Path, *, site_url: str, max_bytes: int, workers: int 
         cache.keep_listing(_idents(records, assembled))
         _write_attachments(assembled, records, writer)
         for key, problem in refused:   # what the scan could not enter or read: never dropped
-            result.rejected[key] = [problem]
+            (result.rejected if problem.is_error else result.warnings)[key] = [problem]
         result.written, result.files = writer.finish()
         result.hashed = cache.hashed
         return result

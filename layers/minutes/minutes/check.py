@@ -11,7 +11,8 @@ from pathlib import Path
 from . import keys, running_notes
 from .document import DEFAULT_MAX_BYTES
 from .group import FILE_NAME as GROUP_FILE, is_group_file, parse_group
-from .folder_walk import ATTACHMENT, GROUP, MINUTES, holds_files, may_be_minutes, role, walk
+from .folder_walk import (ALONE, ATTACHMENT, GROUP, MINUTES, alone, attached_to_nothing, holds_files,
+                          may_be_minutes, role, walk)
 from .meeting import SourceFile, assemble, linked_source, read_limit, unreadable_source
 from .problems import Problem, Rejected
 from .regular_file import NotRegularFile, read_regular
@@ -233,8 +234,14 @@ def check_keyed(files: dict[str, Path], *, site_host: str = "localhost",
     return [_check_meeting(_Meeting(tuple(sorted(found.items()))), site_host, max_bytes, read)
             for found in grouped.values()
             if any(k.lower().endswith(".md") or _in_meeting_folder(k)
-                   or _not_utf8(k) and may_be_minutes(k[len(keys.PREFIX):])
+                   or _not_utf8(k) and may_be_minutes(k[len(keys.PREFIX):]) or _alone(k)
                    for k in found)] + groups
+
+
+def _alone(key: str) -> bool:
+    """folder_walk.alone of a key: an attachment part of no meeting (a verdict of its own that
+    warns, attachment-alone)."""
+    return key.startswith(keys.PREFIX) and alone(key[len(keys.PREFIX):])
 
 
 def meeting_ident(key: str) -> str:
@@ -352,6 +359,8 @@ def _check_meeting(meeting: _Meeting, site_host: str, max_bytes: int,
                    read: dict[str, SourceFile] | None = None) -> Verdict:
     file, key = _verdict_name(meeting)
     paths = tuple((k, str(p)) for k, p in meeting.files)
+    if len(meeting.files) == 1 and _alone(key):   # never read: build does not read it
+        return Verdict(file, key, (attached_to_nothing(key),), None, paths)
     linked = next((k for k, p in meeting.files if p.is_symlink()), None)
     if linked is not None:   # never read, as minutes build does not read it (decision 78)
         return Verdict(file, key, (linked_source(linked),), None, paths)
@@ -450,6 +459,8 @@ def _minutes_under(folder: Path, refused: list | None = None) -> list[Path]:
     src = src_of(folder)
     found = [folder / rel for rel in files if _checked_here(folder, rel, src)]
     found += _without_minutes(folder, files, src)
+    found += [folder / rel for rel in files if role(rel.rsplit("/", 1)[-1]) == ATTACHMENT
+              and _alone(walked_key(folder / rel, src))]   # said, never sent (decision 108)
     for rel, failed in sorted(odd or (), key=lambda entry: entry[0].split("/")):
         if holds_files(rel, failed) or _reads(folder, rel, src):
             refused.append((folder / rel.rstrip("/"), failed))
@@ -535,7 +546,8 @@ def format_text(verdict: Verdict, verbose: bool = False) -> str:
         where = f"{one_line(verdict.path_of(p))}:{p.line or 1}:{p.column or 1}"
         lines.append(f"{where}: {p.severity.value} {p.code}: {p.message}")
         lines += [f"    hint: {h}" if i == 0 else f"          {h}" for i, h in enumerate(p.hint.splitlines())]
-    status = "ok" if verdict.valid else "rejected"
+    status = "rejected" if not verdict.valid else "not published" if any(
+        p.code == ALONE for p in verdict.problems) else "ok"
     if verdict.meta and verdict.meta.get("running_notes"):
         found = verdict.meta["meetings"]
         lines.append(f"{file}: {status} (as {key}): running notes, "

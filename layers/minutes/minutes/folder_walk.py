@@ -26,7 +26,7 @@ import os
 
 from . import keys
 from .group import is_group_file
-from .problems import Rejected
+from .problems import Problem, Rejected, warning
 from .regular_file import FOLDER, NotRegularFile, kind_of
 
 GROUP_FILE = "group.yaml"
@@ -136,3 +136,24 @@ def may_be_minutes(rel: str) -> bool:
     (`g/notes.txt`), by build, check and sync alike (decision 100)."""
     folder = rel.rsplit("/", 2)[-2] if "/" in rel else ""
     return rel.lower().endswith(".md") or keys.find_date(folder) is not None
+
+
+ALONE = "attachment-alone"
+
+
+def alone(rel: str) -> bool:
+    """Whether the file at `rel` is one the site would serve (a PDF, an image) that is part of
+    no meeting: not directly in a meeting folder (`g/deck.pdf`, `g/2024-01-02-m/sub/x.pdf`,
+    `logo.pdf` at SRC's top). No build publishes it; build, check, upload and sync warn of it
+    (attached_to_nothing) and never upload it, so it is neither lost in silence nor sent to a
+    bucket that publishes it nowhere (decision 108)."""
+    return bool(keys.attachment_type(rel)) and not build_reads(rel)
+
+
+def attached_to_nothing(key: str) -> Problem:
+    name = key.rsplit("/", 1)[-1]
+    return warning(ALONE, f"'{name}' is not published: attachments are published from a "
+                   "meeting's folder (<group>/<date>-<topic>/, beside its minutes), and this one "
+                   "is not directly in one",
+                   "Move it into its meeting's folder (minutes/<group>/2024-05-07-sync/ holding "
+                   "NOTES.md and the file), or delete it.", file=key)

@@ -24,7 +24,7 @@ from .. import keys
 from ..group import is_group_file
 from ..check import (Verdict as CheckVerdict, attachments_beside, check_keyed, expand, local_source,
                      key_for, meeting_ident, refused_verdict, src_of, walked_key)
-from ..folder_walk import MINUTES, build_reads, holds_files, may_be_minutes, role, walk
+from ..folder_walk import ALONE, MINUTES, alone, build_reads, holds_files, may_be_minutes, role, walk
 from ..meeting import SourceFile, unreadable_source
 from ..problems import Problem, Rejected
 from ..regular_file import NotRegularFile, kind_of
@@ -111,7 +111,8 @@ class Uploader:
         gone = sorted(k for k in set(remote) - set(local) if not scan.stands_for(k))
         # A file held back (over the attachment limit) whose older copy is in the bucket: that
         # copy is not what the folder holds, and a build of the folder does not publish it.
-        outdated = sorted(p.file for _, p in outcome.held_back if p.file in remote)
+        # (One part of no meeting is published from neither: kept, as the folder holds it.)
+        outdated = sorted(p.file for _, p in outcome.held_back if p.file in remote and p.code != ALONE)
         if delete:
             # Attachments first, the minutes last: the last delete of a meeting removes it.
             outcome.sent += [self._delete(k) for k in
@@ -137,8 +138,10 @@ class Uploader:
             outcome.unchanged += sorted(mine - changed)
             # A file build rejects for its key alone (a name not in UTF-8) is never uploaded,
             # so never changed: its meeting is checked each time, as each build rejects it; so
-            # is a meeting of named files alone (a dated folder's notes.txt: no-documents).
-            if changed or not mine or any(keys.SURROGATE.search(k) for k in meeting if k in named):
+            # is a meeting of named files alone (a dated folder's notes.txt: no-documents), and
+            # an attachment part of no meeting (attachment-alone), as each build warns of it.
+            if changed or not mine or any(keys.SURROGATE.search(k) for k in meeting if k in named) \
+                    or any(alone(k[len(keys.PREFIX):]) for k in mine):
                 valid = self._checked(changed, meeting, outcome, read)
                 outcome.sent += [self._put(k, meeting[k], read.get(k)) for k in _upload_order(valid)]
         outcome.unchanged.sort()
@@ -156,7 +159,7 @@ class Uploader:
             # publish would not publish these (decided by their size, never read): not sent
             # nor these, which build names and never reads (only `named`: never sent)
             unpublished = {p.file: p for p in verdict.problems
-                           if p.code in ("attachment-too-large", "attachment-type")}
+                           if p.code in ("attachment-too-large", "attachment-type", ALONE)}
             outcome.held_back += [(path, unpublished[k]) for k, path in verdict.paths
                                   if k in unpublished]
             valid += [k for k, _ in verdict.paths if k in changed and k not in unpublished]
