@@ -524,6 +524,34 @@ def test_with_three_processes_the_search_index_is_a_queued_item(src, tmp_path, m
     assert len(makers[1]) == 1 and makers[1] != [str(os.getpid())]   # three: a worker
 
 
+def test_a_new_search_index_is_given_what_results_show_not_the_light_records(src, tmp_path, monkeypatch):
+    """The work of a new search index (a queued item a worker unpickles from three processes
+    on) holds what each result shows of a meeting, not its light record (decision 107): the
+    same d/ entries, in a fraction of the bytes."""
+    import json
+    import pickle
+    from minutes import build as build_module, search
+    from minutes.model import MeetingRecord
+    sent = []
+    make_search = build_module._make_search
+
+    def noting(work):
+        sent.append(work)
+        return make_search(work)
+    monkeypatch.setattr(build_module, "_make_search", noting)
+    result = build(src, tmp_path / "site", site_url=SITE, workers=1)
+    [work] = sent
+    listed = search.searchable(result.records)
+    assert len(work.docs) == len(listed) > 3
+
+    def entries(records):
+        return sorted(json.dumps(search.doc_entry(r), sort_keys=True) for r in records)
+    assert entries(shown for _, shown, _, _ in work.docs) == entries(listed)
+    shown = [shown for _, shown, _, _ in work.docs]
+    assert not any(isinstance(each, MeetingRecord) for each in shown)
+    assert len(pickle.dumps(shown)) * 3 < len(pickle.dumps(listed)) * 2
+
+
 @pytest.mark.parametrize("workers", [1, 2])
 def test_a_source_that_is_a_symbolic_link_is_rejected_not_followed(src, tmp_path, workers):
     """A link planted in SRC (a Markdown file, or a meeting folder's attachment) would publish

@@ -369,12 +369,31 @@ QUEUED_SEARCH_FROM = 5_000
 QUEUED_SEARCH_PROCESSES = 3
 
 
+class _Shown(NamedTuple):
+    """What a search result shows of a meeting (search.doc_entry's fields) and which meeting
+    it is: all the index reads of one whose words were stored. A worker that makes the index
+    (three processes or more, decision 98) is sent these, not the light records (their
+    headings, tags, keys and times: ~1.8 MiB of its memory at 1,000 meetings; decision 107)."""
+    group: str
+    meeting: str
+    title: str
+    date: dt.date
+    url_path: str
+    status: str
+    summary: str
+
+
+def _shown(record: MeetingRecord) -> _Shown:
+    return _Shown(record.group, record.meeting, record.title, record.date, record.url_path,
+                  record.status, record.summary)
+
+
 @dataclass(frozen=True)
 class _Search:
     """A new search index, to make and write in any process (decision 71): each listed
-    meeting's id, light record (what a result shows) and where its words are stored (else
-    where its whole record is, to find them), in id order."""
-    docs: tuple[tuple[int, MeetingRecord, tuple | None, tuple], ...]   # (id, light, words at, whole at)
+    meeting's id, what a result shows of it and where its words are stored (else where its
+    whole record is, to find them), in id order."""
+    docs: tuple[tuple[int, _Shown, tuple | None, tuple], ...]   # (id, shown, words at, whole at)
     listed: int
     prefix: str                                      # the site folder, with a final separator
     old: dict                                        # path -> Written: the last build's search files
@@ -1022,7 +1041,7 @@ def _fresh_search(records: list[MeetingRecord], whole: _Whole, cache: BuildCache
                                          len(search.searchable(records))):
         return None
     light = {(r.group, r.meeting): r for r in records}
-    return _Search(tuple((doc_id, light[key], whole.words_at(key), whole.where(key))
+    return _Search(tuple((doc_id, _shown(light[key]), whole.words_at(key), whole.where(key))
                          for doc_id, key in build_search.fresh_order(records)),
                    len(search.searchable(records)), writer.prefix,
                    {p: cache.previous(p) for p in old_paths} if cache.keeps else {})
