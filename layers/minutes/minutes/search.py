@@ -629,11 +629,19 @@ def index_files(docs: Iterable[tuple[int, MeetingRecord, Words | None]], *,
         if week is not None:
             yield from _week_files(week, results, named)
             results = named = None
-        by_shard: dict[str, list[str]] = {}
-        for word in sorted(postings):
-            by_shard.setdefault(file_key(shard_key(word), count), []).append(word)
-        for shard in sorted(by_shard):
-            yield shard_path(shard), _term_file(postings, by_shard.pop(shard))
+        # file_key(shard_key(word), count) of each word, as a number (the count divides SHARDS,
+        # so it is the place's low bits), found in C: the names sort as the numbers do.
+        by_file: dict[int, list[str]] = {}
+        words = sorted(postings)
+        for word, number in zip(words, map((count - 1).__and__,
+                                           map(_PLACE_OF.__getitem__, map(_PREFIX, words)))):
+            file_words = by_file.get(number)
+            if file_words is None:
+                by_file[number] = file_words = []
+            file_words.append(word)
+        del words
+        for number in sorted(by_file):
+            yield shard_path(_HEX[number]), _term_file(postings, by_file.pop(number))
         del postings, get
     meta = meta_file(listed)
     if meta is not None:
