@@ -11,7 +11,7 @@ from pathlib import Path
 
 from minutes.model import MeetingRecord
 from minutes.pages import PageRenderer, SiteConfig
-from minutes.search import (_WORD, CHUNK_DAYS, DAY_SLOTS, KEYS_DIR, MAX_WORD, META_PATH, PER_SHARD, SHARDS,
+from minutes.search import (_WORD, CHUNK_DAYS, DAY_SLOTS, KEYS_DIR, MAX_WORD, META_PATH, PASSES, PER_SHARD, SHARDS,
                             doc_ids, doc_path, file_key, index_files, keys_entry, keys_path, meta_count, meta_file,
                             needs_reshard, packed_terms, plain_text, plan_days, reshard_steps, search_files,
                             searchable, shard_count, stray_terms, shard_file, shard_for, shard_key, shard_path, terms,
@@ -79,6 +79,24 @@ def test_packed_words_are_the_terms_and_make_the_same_index_from_light_records()
     docs = sorted((ids[(r.group, r.meeting)], r) for r in records)
     light = [(doc_id, r.with_changes(content_html=""), packed_terms(r)) for doc_id, r in docs]
     assert dict(index_files(light, listed=len(searchable(records)))) == search_files(records)
+
+
+def test_packed_words_hold_each_pass_words_in_its_own_part():
+    """packed_terms puts the words of each pass of index_files in a part of their own, in pass
+    order (the pass of a word is its shard modulo PASSES): each pass splits out its part alone."""
+    rng = random.Random(106)
+    vocabulary = ["".join(rng.choice("abcdefghijklmnopqrstuvwxyzäß日") for _ in range(rng.randrange(1, 9)))
+                  for _ in range(300)]
+    for n in range(20):
+        meeting = record(slug=f"m{n}", title=" ".join(rng.sample(vocabulary, 5)),
+                         content_html=f"<p>{' '.join(rng.sample(vocabulary, 120))}</p>")
+        packed = packed_terms(meeting)
+        for words in (packed.title, packed.other):
+            parts = words.split("\n")
+            assert len(parts) == PASSES
+            assert all(int(shard_key(word), 16) % PASSES == at
+                       for at, part in enumerate(parts) for word in part.split())
+        assert sorted(packed.title.split() + packed.other.split()) == sorted(terms(meeting))
 
 
 def test_upcoming_meetings_are_searchable_drafts_never_and_the_files_are_deterministic():
