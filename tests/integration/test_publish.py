@@ -592,13 +592,20 @@ def test_files_the_site_does_not_serve_are_never_read_and_get_a_warning(stack):
     assert not any(k.endswith("recording.mp4") for k in stack.site_keys())
 
 
-def test_two_keys_with_one_url_first_come_first_served_and_the_url_never_moves(stack):
+def test_two_keys_with_one_url_are_refused_until_one_is_deleted(stack):
+    """Decision 103 (was: first come, first served, the second at -2)."""
     first = stack.publish("minutes/rust-lang/2019.04.18.md", minutes_text("Lang team"))
     second = stack.publish("minutes/rust-lang/2019-04-18.md", minutes_text("Lang team, again"))
     assert first["url"] == f"{SITE_URL}/rust-lang/2019-04-18/"
-    assert second["url"] == f"{SITE_URL}/rust-lang/2019-04-18-2/"
+    assert second["status"] == "rejected"
+    assert [p["code"] for p in second["problems"]] == ["duplicate-source"]
+    assert "/rust-lang/2019-04-18/" in second["problems"][0]["message"]
+    assert not any(k.startswith("rust-lang/2019-04-18") for k in stack.site_keys())
     again = stack.publish("minutes/rust-lang/2019.04.18.md", minutes_text("Lang team, retitled"))
-    assert again["url"] == first["url"]
+    assert again["status"] == "rejected"
+    stack.invoke_publish(stack.delete_event("minutes/rust-lang/2019-04-18.md"))
+    assert "rust-lang/2019-04-18/index.html" in stack.site_keys()
+    assert "Lang team, retitled" in stack.site_text("rust-lang/2019-04-18/index.html")
 
 
 # --- found by the soak: a delete delivered before the create of a key never published --------

@@ -71,7 +71,9 @@ NAMES = ("2024-05-07-a.md", "2024-05-08.md", "20240509.md", "001-20190710.md", "
          "-2024-05-19.md", "sig-compiler-2023-04-04.md", "meeting-notes-2024.md",
          "2024-05-21-new\nline.md", "2024-05-22-tab\t.md", "2024-05-23-a:b.md",
          "2024-05-24-back\\slash.md", "2024/05/25/notes.md", "2024-05-26-" + "x" * 200 + ".md",
-         "2024-05-27-'quote\".md", "2024-05-28-\U0001F600.md", "2024-05-29- .md")
+         "2024-05-27-'quote\".md", "2024-05-28-\U0001F600.md", "2024-05-29- .md",
+         # Twins of names above: one URL (decision 103), a file of a folder's name.
+         "2024.05.08.md", "2024-05-25-notes.md", "2024-06-02.md")
 FOLDERS = ("2024-06-01-community-meeting", "2024-06-02", "2024-02-30-f", "f")
 FOLDER_FILES = ("NOTES.md", "NOTES.md", "AGENDA.md", "ATTENDEES.md", "README.md", "notes.MD",
                 "other.md", "[Public] SIG Meeting 2024-06-01.pdf", "slides.pdf", "pic.png")

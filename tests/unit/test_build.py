@@ -31,7 +31,7 @@ def src(tmp_path: Path) -> Path:
     write(meeting / "[Public] Deck.pdf", PDF)
     write(root / "openxla" / "2022-10-18-sync.md", "# October sync\n\n- a\n- b\n- c\n")
     write(root / "rust-lang" / "2019-04-18.md", "# Lang team\n\n- a\n- b\n- c\n")
-    write(root / "rust-lang" / "2019.04.18.md", "# Lang team, again\n\n- a\n- b\n- c\n")
+    write(root / "rust-lang" / "2019.04.25.md", "# Lang team, again\n\n- a\n- b\n- c\n")
     write(root / "rust-lang" / "2019-05-02.md", "---\ndraft: true\n---\n# Draft\n\n- a\n- b\n")
     write(root / "k8s" / "meeting-notes-2024.md", "# Notes\n\n## Dec 31, 2024\n\n- a\n\n## Dec 24, 2024\n\n- b\n")
     write(root / "k8s" / "weekly.md", "# Weekly\n\n- no date anywhere\n")
@@ -48,7 +48,7 @@ def test_gather_groups_files_by_meeting(src):
     assert sorted(meetings) == [("k8s", "meeting-notes-2024"), ("k8s", "weekly"),
                                 ("openxla", "2022-09-20-community-meeting"),
                                 ("openxla", "2022-10-18-sync"), ("rust-lang", "2019-04-18"),
-                                ("rust-lang", "2019-05-02"), ("rust-lang", "2019.04.18")]
+                                ("rust-lang", "2019-05-02"), ("rust-lang", "2019.04.25")]
     assert len(meetings[("openxla", "2022-09-20-community-meeting")]) == 3
 
 
@@ -61,7 +61,7 @@ def test_build_writes_pages_index_and_feeds(src, tmp_path):
                  "openxla/2022-09-20-community-meeting/index.html",
                  "openxla/2022-09-20-community-meeting/[Public] Deck.pdf",
                  "openxla/2022-10-18-sync/index.html",
-                 "rust-lang/2019-04-18/index.html", "rust-lang/2019-04-18-2/index.html",
+                 "rust-lang/2019-04-18/index.html", "rust-lang/2019-04-25/index.html",
                  "rust-lang/_drafts/2019-05-02/index.html"):
         assert path in files, path
     assert files["openxla/2022-09-20-community-meeting/[Public] Deck.pdf"] == PDF

@@ -34,7 +34,7 @@ from typing import NamedTuple
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from . import build_search, frontmatter, hashes, keys, search
+from . import build_search, frontmatter, hashes, keys, search, shared_url
 from .buildcache import (BuildCache, Written, close_packs, load_memo, load_record, read_source,
                          memo_writer, refused_seen, start_again, store_memo, store_records)
 from .group import FILE_NAME as GROUP_FILE, GroupInfo, is_group_file, newest_by_group, parse_group
@@ -1224,10 +1224,36 @@ def _assemble_all(pool: _Pool, jobs: list[_Job], outcomes: list, site_host: str,
     if any(item.record.meeting.endswith(keys.NOTES_SUFFIX) for _, _, item in assembled):
         kept = {id(item) for item in _running_notes().one_per_meeting([item for _, _, item in assembled])}
         assembled = [(job, at, item) for job, at, item in assembled if id(item) in kept]
+    assembled = _refuse_shared_urls(assembled, result)
     # Meetings built, as the summary counts them: a rejected file is counted as rejected, not
     # as unchanged, however often it is rejected again (decision 101).
     result.reused += sum(id(item) in reused for _, _, item in assembled)
     return assembled
+
+
+def _refuse_shared_urls(assembled: list, result: BuildResult) -> list:
+    """Meetings of a group that give one URL (2019-04-18.md, 2019.04.18.md) are refused, each
+    with an error naming the others (shared_url.py, decision 103), as publish refuses them."""
+    if len({(item.record.group, item.record.segment) for _, _, item in assembled}) == len(assembled):
+        return assembled   # nearly always: every URL once (~0.1 ms at 1,000 meetings)
+    shared = shared_url.sharing(assembled, _url_ident)
+    if not shared:   # a running-notes section's URL: _unique_segments
+        return assembled
+    refused = set()
+    for items in shared:
+        first = items[0][2].record
+        named = [(shared_url.source_name(job.files[0][0]), job.files[0][0]) for job, _, _ in items]
+        for (job, _, item), problem in zip(items, shared_url.refusals(
+                named, shared_url.url_of(first.group, first.segment))):
+            result.warnings.pop(job.files[0][0], None)   # rejected: its errors alone, as any
+            result.rejected[job.files[0][0]] = [problem]
+            refused.add(id(item))
+    return [entry for entry in assembled if id(entry[2]) not in refused]
+
+
+def _url_ident(entry) -> tuple[str, str, bool]:
+    record = entry[2].record
+    return record.group, record.segment, record.meeting.endswith(keys.NOTES_SUFFIX)
 
 
 def _running_notes():
@@ -1284,7 +1310,8 @@ def _write_attachments(assembled, records: list[MeetingRecord], writer: "_Writer
 
 
 def _unique_segments(records: list[MeetingRecord]) -> list[MeetingRecord]:
-    """Two keys that give one URL: the later key (in key order) gets '-2'."""
+    """A running-notes section and a meeting that give one URL: the later (in meeting order)
+    gets '-2' (any other two are refused: _refuse_shared_urls)."""
     owners: dict[tuple[str, str], str] = {}
     unique = []
     for record in sorted(records, key=lambda r: (r.group, r.meeting)):

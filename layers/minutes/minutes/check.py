@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import os
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from . import keys, running_notes
+from . import keys, running_notes, shared_url
 from .document import DEFAULT_MAX_BYTES
 from .group import FILE_NAME as GROUP_FILE, is_group_file, parse_group
 from .folder_walk import (ALONE, ATTACHMENT, GROUP, MINUTES, alone, attached_to_nothing, holds_files,
@@ -146,7 +146,7 @@ def check_paths(paths: list[Path], *, key: str | None = None, site_host: str = "
     meetings = _meetings([p for p in paths if p.is_dir() or p.name != GROUP_FILE], key, found)
     workers = workers or os.cpu_count() or 1
     if workers == 1 or len(meetings) < _PARALLEL_FROM:
-        return [_check_meeting(m, site_host, max_bytes) for m in meetings] + groups
+        return refuse_shared_urls([_check_meeting(m, site_host, max_bytes) for m in meetings]) + groups
     # build's pool (decision 80), not ProcessPoolExecutor: a worker killed mid-check (the OOM
     # killer, kill -9) stops the check with one message (WorkerDied, exit 2), never a
     # BrokenProcessPool traceback or a hang; the main process checks too (decision 89).
@@ -159,7 +159,31 @@ def check_paths(paths: list[Path], *, key: str | None = None, site_host: str = "
         for batch, found_verdicts in pool.map(_check_job, jobs):
             for at, verdict in zip(batch, found_verdicts):
                 verdicts[at] = verdict
-    return verdicts + groups
+    return refuse_shared_urls(verdicts) + groups
+
+
+def refuse_shared_urls(verdicts: list[Verdict]) -> list[Verdict]:
+    """The verdicts, those of meetings of a group that give one URL (2019-04-18.md beside
+    2019.04.18.md) made rejections naming each other, as `minutes build` and publish refuse
+    them (shared_url.py, decision 103). One key seen in two local places (a guessed group:
+    key_for) is not two meetings of one bucket: such a set is left alone."""
+    shared = [found for found in shared_url.sharing(
+        [v for v in verdicts if v.valid and v.meta], _url_ident)
+        if len({v.key for v in found}) == len(found)]
+    if not shared:
+        return verdicts
+    refused = {}
+    for found in shared:
+        named = [(shared_url.source_name(v.key), v.key) for v in found]
+        url = shared_url.url_of(found[0].meta["group"], found[0].meta["slug"])
+        for verdict, problem in zip(found, shared_url.refusals(named, url)):
+            refused[id(verdict)] = replace(verdict, problems=(problem,), meta=None, notes=())
+    return [refused.get(id(v), v) for v in verdicts]
+
+
+def _url_ident(verdict: Verdict) -> tuple[str, str, bool]:
+    meta = verdict.meta
+    return meta["group"], meta["slug"], bool(meta.get("running_notes"))
 
 
 def refused_verdict(path: Path, failed: OSError, src: Path | None = None) -> Verdict:
@@ -231,11 +255,12 @@ def check_keyed(files: dict[str, Path], *, site_host: str = "localhost",
     for key, path in sorted(files.items()):
         if not is_group_file(key):
             grouped[meeting_ident(key)][key] = path
-    return [_check_meeting(_Meeting(tuple(sorted(found.items()))), site_host, max_bytes, read)
-            for found in grouped.values()
-            if any(k.lower().endswith(".md") or _in_meeting_folder(k)
-                   or _not_utf8(k) and may_be_minutes(k[len(keys.PREFIX):]) or _alone(k)
-                   for k in found)] + groups
+    return refuse_shared_urls([
+        _check_meeting(_Meeting(tuple(sorted(found.items()))), site_host, max_bytes, read)
+        for found in grouped.values()
+        if any(k.lower().endswith(".md") or _in_meeting_folder(k)
+               or _not_utf8(k) and may_be_minutes(k[len(keys.PREFIX):]) or _alone(k)
+               for k in found)]) + groups
 
 
 def _alone(key: str) -> bool:
@@ -245,14 +270,14 @@ def _alone(key: str) -> bool:
 
 
 def meeting_ident(key: str) -> str:
-    """The meeting a bucket key is part of, as publish and `minutes build` assemble it: a
-    folder meeting's folder; for a file, its group and meeting, so that ok.md and ok.MD are one
-    meeting (assembled together and rejected: duplicate-source)."""
+    """The meeting a bucket key is part of, as publish and `minutes build` assemble it: its
+    group and meeting, so that ok.md and ok.MD are one meeting, as are x.md and the folder
+    x/ (assembled together and rejected: duplicate-source)."""
     try:
         parsed = keys.parse_key(key)
     except Rejected:
         return key   # a bad key is a meeting of its own; assemble says why
-    return parsed.meeting_prefix if parsed.is_folder else f"{parsed.group}/{parsed.meeting}"
+    return f"{parsed.group}/{parsed.meeting}"
 
 
 def _not_utf8(key: str) -> bool:
@@ -291,9 +316,10 @@ def _meetings(paths: list[Path], key: str | None,
             # By local place, not by key: two folders may give the same key (onnx/*/meetings/
             # 001-20190710.md all become minutes/meetings/001-20190710.md) yet are two meetings.
             # In one folder, files whose keys are one meeting (ok.md, ok.MD) are checked as one,
-            # as minutes build assembles them (and rejects them: duplicate-source).
+            # as minutes build assembles them (and rejects them: duplicate-source); so are a
+            # file and a folder of one name (x.md beside x/NOTES.md, decision 103).
             if folder_meeting:
-                ident = resolved.parent
+                ident = (resolved.parent.parent, parsed.meeting)
             elif parsed is not None:
                 ident = (resolved.parent, parsed.meeting)
             else:   # a bad key is a meeting of its own; assemble reports why

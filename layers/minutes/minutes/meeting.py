@@ -176,6 +176,12 @@ def _parse_all(files, first: keys.MeetingKey, max_bytes, group_name: str | None 
     failed: dict[str, list[Problem]] = {}   # document name -> the errors rejecting it
     attachments = []
     doc_keys: dict[str, str] = {}
+    if not first.is_folder and len(files) > 1:   # files sorted: `x.md` before `x/NOTES.md`
+        # Files publish reads too (it never reads a type the site does not serve).
+        folder = next((f.key for f in files if keys.parse_key(f.key).is_folder and (
+            f.key.lower().endswith(".md") or keys.attachment_type(f.key))), None)
+        if folder is not None:
+            raise Rejected([file_and_folder(first.key, keys.parse_key(folder).meeting_prefix)])
     for source in files:
         key = keys.parse_key(source.key)
         if key.is_markdown:
@@ -239,6 +245,16 @@ def same_document(first: str, second: str) -> Problem:
                  "meeting (their names differ only in upper and lower case), and its page can "
                  "show only one of them", "keep one file: merge what the other says into it, "
                  "then delete the other", file=second)
+
+
+def file_and_folder(file: str, folder: str) -> Problem:
+    """A file and a dated folder of one name (`2019-04-18.md` beside `2019-04-18/NOTES.md`)
+    are one meeting, one page: it cannot be both (decision 103)."""
+    return error("duplicate-source", f"{file} and the folder {folder} are one meeting (the "
+                 "file's name is the folder's), and its page can show only one of them: neither "
+                 "is published until one is left", "keep one: move the file into the folder "
+                 "(as NOTES.md if it holds the minutes), or delete the file or the folder",
+                 file=file)
 
 
 def unserved(key: str) -> Problem:

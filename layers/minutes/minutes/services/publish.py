@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, replace
 
-from .. import keys, running_notes
+from .. import keys, running_notes, shared_url
 from ..aws.dynamo import MeetingsTable, RecordTooLarge, normalise_sequencer
 from ..aws.listings import ListingsTable
 from ..aws.notes_table import NotesTable
@@ -62,7 +62,7 @@ class Publisher:
         if change.removed:
             current = self.minutes.current_version(change.key)
             if current is None and not key.is_folder and not (
-                    key.is_markdown and self._case_siblings(change)):  # else: publish ok.md
+                    key.is_markdown and self._siblings(key, change)):  # else: publish ok.md
                 return self._notes.remove(key, change) or self._remove(key, change)
             # One version was deleted (ObjectRemoved:Delete with a versionId), not the key.
             if current is not None and report and report.get("version_id") == current:
@@ -128,15 +128,18 @@ class Publisher:
         except Rejected as rejected:
             return self._reject(key, change, self._clock(), tuple(rejected.problems))
 
-    def _publish_once(self, key: keys.MeetingKey, change: ObjectChange):
-        """A final Verdict (nothing more to do), or a function that makes the published one."""
+    def _publish_once(self, key: keys.MeetingKey, change: ObjectChange, guard: str | None = None):
+        """A final Verdict (nothing more to do), or a function that makes the published one.
+        `guard`: publishing on behalf of another key's event (_take_over): its order guard is
+        that key's, and nothing is reported or tagged for this one."""
         files, skipped = self._meeting_files(key, change)
         if not any(keys.parse_key(f.key).is_markdown for f in files):
             if change.removed:
                 return self._remove(key, change)
             return self._verdict(STALE, change)  # an attachment came before its minutes
         now = self._clock()
-        existing = self.meetings.get(key.group, key.meeting)
+        existing, state = self.meetings.lookup(key.group, key.meeting)
+        held, order = state.get("segment"), guard or change.key
         try:
             info = self.meetings.group_info(key.group)
             assembled = assemble(files, site_host=self.settings.site_host,
@@ -146,25 +149,32 @@ class Publisher:
                                  group_name=info.name if info else None, mail_text=True)
         except Rejected as rejected:
             if any(p.code == "duplicate-source" for p in rejected.problems):
-                return self._withdraw(key, change, now, (*rejected.problems, *skipped))
-            return self._reject(key, change, now, (*rejected.problems, *skipped))
+                return self._withdraw(key, change, now, (*rejected.problems, *skipped), order,
+                                      quiet=guard is not None)
+            return self._reject(key, change, now, (*rejected.problems, *skipped), quiet=guard is not None)
         own = tuple(p for p in assembled.left_out if p.file == change.key)
         if own and not change.removed:   # this upload is the document left out: it changes
             return self._reject(key, change, now, (*own, *skipped))   # nothing (decision 94)
         try:
             self.meetings.check_fits(assembled.record)   # before the URL is claimed: a
-            record = self._unique_segment(assembled.record)   # rejected upload changes nothing
-            stored = self.meetings.upsert(record, key=change.key, sequencer=change.sequencer)
+            # rejected upload changes nothing
+            twins = self._hold(assembled.record, change, held, order, now)
+            if twins:
+                return self._refuse_twins(key, change, now, assembled.record, twins, skipped,
+                                          order, quiet=guard is not None)
+            record = assembled.record if twins is not None else self._unique_segment(assembled.record)
+            stored = self.meetings.upsert(record, key=order, sequencer=change.sequencer)
         except RecordTooLarge as exc:
             problem = error("too-large-to-store",
                             f"The meeting is too large to publish: {exc}.",
                             "Split the minutes into several meetings (one file per meeting), "
                             "or move long pasted material into an attachment.", file=change.key)
-            return self._reject(key, change, now, (problem, *assembled.problems))
+            return self._reject(key, change, now, (problem, *assembled.problems), quiet=guard is not None)
         if stored is None:  # a later event for this key already won
             return self._verdict(STALE, change, when=now)
         record = record.with_changes(feed_id=stored.feed_id, published=stored.published)
-        self._notes.release_all(key, change)   # it was a running-notes file until now
+        if guard is None:
+            self._notes.release_all(key, change)   # it was a running-notes file until now
         # Once the record is stored, other changes list the meeting: its page must exist. Index
         # renders it from the record when the update arrives, and publish writes it now, even
         # when the send failed; so a failure of either one never leaves a link to nothing.
@@ -175,6 +185,13 @@ class Publisher:
             self._write_page(record, assembled, existing)
         if change.removed and not key.is_markdown:  # an attachment of the folder was deleted
             self.site.delete(record.url_path + keys.site_quote(key.name))
+        # Another meeting that wants this URL may have come meanwhile (both held at once,
+        # each seeing only itself): whichever reads the other now refuses both.
+        twins = {m: k for m, k in self.meetings.segment_holders(record.group, assembled.record.segment).items()
+                 if m != record.meeting}
+        if twins:
+            return self._refuse_twins(key, change, now, assembled.record, twins, skipped, order,
+                                      quiet=guard is not None)
         if record.status == PUBLISHED and assembled.notify:
             self.announce_once(record.group, record.meeting, change=change, when=now)
         status = {"draft": DRAFT, "upcoming": UPCOMING}.get(record.status, PUBLISHED)
@@ -191,32 +208,124 @@ class Publisher:
             self.meetings.announcement_sent(group, meeting)
 
     def _reject(self, key: keys.MeetingKey, change: ObjectChange, now: dt.datetime,
-                problems: tuple) -> Verdict:
+                problems: tuple, *, quiet: bool = False) -> Verdict:
+        """`quiet`: the change stands for another key's event (_take_over): no tag, no report."""
+        verdict = self._verdict(REJECTED, change, when=now, problems=problems)
+        if quiet:
+            return verdict
         self.minutes.tag(change.key, change.version_id, {"minutes-status": REJECTED})
-        return self._tell(self._verdict(REJECTED, change, when=now, problems=problems),
-                          group=key.group)
+        return self._tell(verdict, group=key.group)
 
     def _withdraw(self, key: keys.MeetingKey, change: ObjectChange, now: dt.datetime,
-                  problems: tuple) -> Verdict:
-        """The bucket holds two files of one document (ok.md and ok.MD): a fresh build
-        publishes neither (duplicate-source), so the meeting's page goes too, until the scribe
-        deletes one (that delete publishes the other: _meeting_files). Decision 94."""
-        existing = self.meetings.get(key.group, key.meeting)
-        if self.meetings.mark_removed(key.group, key.meeting, key=change.key,
-                                      sequencer=change.sequencer, when=now) and existing:
+                  problems: tuple, order: str, *, quiet: bool = False) -> Verdict:
+        """The bucket holds two files of one document (ok.md and ok.MD; x.md and the folder
+        x/): a fresh build publishes neither (duplicate-source), so the meeting's page goes
+        too, until the scribe deletes one (that delete publishes the other: _meeting_files).
+        Decisions 94 and 103."""
+        self._take_down(key.group, key.meeting, change, now, order)
+        return self._reject(key, change, now, problems, quiet=quiet)
+
+    def _take_down(self, group: str, meeting: str, change: ObjectChange, now: dt.datetime,
+                   order: str, segment: str | None = None) -> None:
+        """A meeting no fresh build publishes: tombstone (the announced mark stays), page
+        gone, index told. `segment`: the URL it still holds (refused for sharing it)."""
+        existing, state = self.meetings.lookup(group, meeting)
+        if self.meetings.mark_removed(group, meeting, key=order, sequencer=change.sequencer,
+                                      when=now, segment=segment) and existing:
             self.site.delete_prefix(existing.url_path.lstrip("/"))
-            self.site_updates.send(SiteUpdate(key.group, key.meeting, "delete"),
+            self._tell_index(existing, state, order, change)
+
+    def _tell_index(self, existing: MeetingRecord, state: dict, order: str,
+                    change: ObjectChange) -> None:
+        """Send the index a removed meeting's update: unless it was taken down already (a
+        twin's refusal told the index then, and a second delete would be read by the index
+        as a retry of the first: it would count the meeting out twice), but for a retry of
+        this very event (it may have stopped before sending)."""
+        retry = state.get(f"seq:{order}") == normalise_sequencer(change.sequencer)
+        if existing.status != "removed" or retry:
+            self.site_updates.send(SiteUpdate(existing.group, existing.meeting, "delete"),
                                    dedup=change.sequencer)
-        return self._reject(key, change, now, problems)
+
+    # --- meetings of a group that give one URL (shared_url.py, decision 103) ---------------
+
+    def _hold(self, record: MeetingRecord, change: ObjectChange, held: str | None, order: str,
+              now: dt.datetime) -> dict[str, str] | None:
+        """Count the meeting among those wanting its URL segment (giving up the one it held
+        before, when its date moved); the others (meeting -> a key of theirs). A meeting
+        published before holders were kept counts when it still has the segment (its claim's
+        owner). None when a running-notes section claimed the segment first: then the
+        meeting is not counted and free_segment gives it `-2` (_unique_segment)."""
+        if held is not None and held != record.segment:
+            self._release(record.group, held, record.meeting, change, order, now)
+        holders, owner = self.meetings.hold_segment(record.group, record.segment,
+                                                    record.meeting, change.key)
+        if owner != record.meeting and owner is not None \
+                and running_notes.is_running_notes_meeting(owner):
+            self.meetings.release_segment(record.group, record.segment, record.meeting)
+            return None   # the section's URL, first come: this one gets `-2` (free_segment)
+        others = {m: k for m, k in holders.items() if m != record.meeting}
+        if owner not in (None, record.meeting) and owner not in holders:
+            before = self.meetings.get(record.group, owner)
+            if before and before.status != "removed" and before.segment == record.segment \
+                    and before.source_keys:
+                self.meetings.hold_segment(record.group, record.segment, owner,
+                                           before.source_keys[0])
+                others[owner] = before.source_keys[0]
+        return others
+
+    def _refuse_twins(self, key: keys.MeetingKey, change: ObjectChange, now: dt.datetime,
+                      record: MeetingRecord, twins: dict[str, str], skipped: tuple, order: str,
+                      *, quiet: bool = False) -> Verdict:
+        """Refuse the upload, and take down every meeting that gives its URL, as a fresh
+        build publishes none of them; deleting all but one publishes that one (_release)."""
+        for meeting in [record.meeting, *sorted(twins)]:
+            self._take_down(record.group, meeting, change, now, order, segment=record.segment)
+        named = [(shared_url.source_name(change.key), change.key)]
+        named += [(shared_url.source_name(k), k) for _, k in sorted(twins.items())]
+        problem = shared_url.refusals(named, shared_url.url_of(record.group, record.segment))[0]
+        return self._reject(key, change, now, (problem, *skipped), quiet=quiet)
+
+    def _release(self, group: str, segment: str, meeting: str, change: ObjectChange,
+                 order: str, now: dt.datetime) -> None:
+        """The meeting wants the segment no more: when one other meeting is left wanting it,
+        that one is published now, from its files as they are (a fresh build would)."""
+        left = self.meetings.release_segment(group, segment, meeting)
+        if left is None or len(left) != 1:
+            return
+        (other, other_key), = left.items()
+        if self.meetings.announced(group, meeting):   # one meeting in two files: one email
+            self.meetings.mark_announced(group, other, when=now)
+        self._take_over(other_key, change, order)
+
+    def _take_over(self, key: str, change: ObjectChange, order: str) -> None:
+        """Publish the meeting at `key` as it is now, on behalf of `change` (another key's
+        event, whose order guard is used; nothing reported for `key`)."""
+        try:
+            parsed = keys.parse_key(key)
+        except Rejected:
+            return
+        on_behalf = ObjectChange(key, None, change.sequencer, False)
+        outcome = self._publish_once(parsed, on_behalf, guard=order)
+        if callable(outcome):
+            self.minutes.tag(key, self.minutes.current_version(key), {"minutes-status": outcome().status})
 
     def _case_siblings(self, change: ObjectChange) -> list[SourceFile]:
         """The other keys of a one-file meeting, as they are now: its name with `.md` in
         another case (ok.md beside ok.MD), which a fresh build reads as the same meeting."""
-        stem = change.key[:-len(".md")]
+        return self._files_named(change.key[:-len(".md")], but=change.key)
+
+    def _files_named(self, stem: str, *, but: str = "") -> list[SourceFile]:
+        """`<stem>.md` in any case, as they are now (one LIST), but the key `but`."""
         return [SourceFile(name, found.data) for name in sorted(self.minutes.listing(stem + "."))
-                if name != change.key and len(name) == len(change.key)
-                and name[len(stem):].lower() == ".md"
+                if name != but and len(name) == len(stem) + 3 and name[len(stem):].lower() == ".md"
                 and (found := self.minutes.get(name)) is not None]
+
+    def _siblings(self, key: keys.MeetingKey, change: ObjectChange) -> list[SourceFile]:
+        """A one-file meeting's other files as a fresh build reads them with it: its case
+        siblings, and the files of a dated folder of its name (x.md beside x/NOTES.md: one
+        meeting, refused: decision 103), one LIST each."""
+        folder = [f for f in self._folder_files(key.meeting_prefix, change)[0] if _in_dated_folder(f.key)]
+        return self._case_siblings(change) + folder
 
     def _meeting_files(self, key: keys.MeetingKey,
                        change: ObjectChange) -> tuple[list[SourceFile], list[Problem]]:
@@ -226,11 +335,17 @@ class Publisher:
         every publish of its folder fail."""
         if not key.is_folder:
             found = self.minutes.get(change.key, None if change.removed else change.version_id)
-            siblings = self._case_siblings(change) if key.is_markdown else []
+            siblings = self._siblings(key, change) if key.is_markdown else []
             return ([SourceFile(change.key, found.data)] if found else []) + siblings, []
+        files, skipped = self._folder_files(key.meeting_prefix, change)
+        # A file of the folder's name (x.md beside x/): one meeting, refused (decision 103).
+        return self._files_named(key.meeting_prefix[:-1]) + files, skipped
+
+    def _folder_files(self, prefix: str, change: ObjectChange) -> tuple[list[SourceFile], list[Problem]]:
+        """The files directly in the folder `prefix`, the changed one at its own version."""
         files, skipped = [], []
-        for name, (_, size) in sorted(self.minutes.listing(key.meeting_prefix).items()):
-            if "/" in name[len(key.meeting_prefix):]:
+        for name, (_, size) in sorted(self.minutes.listing(prefix).items()):
+            if "/" in name[len(prefix):]:
                 continue  # a subfolder is not part of this meeting
             if not name.lower().endswith(".md") and not keys.attachment_type(name):
                 skipped.append(unserved(name))
@@ -245,8 +360,8 @@ class Publisher:
         return files, skipped
 
     def _unique_segment(self, record: MeetingRecord) -> MeetingRecord:
-        """First come, first served: each segment is claimed by a conditional write, so two
-        keys with one URL published at the same moment still get distinct URLs."""
+        """The segment claimed by a conditional write: taken already only by a running-notes
+        section (any other meeting wanting it is refused: _hold), then `-2`, `-3`, ..."""
         def owner_of(segment: str) -> str | None:
             claimed = self.meetings.claim_segment(record.group, segment, record.meeting)
             return None if claimed else "another meeting"
@@ -321,14 +436,21 @@ class Publisher:
 
     def _remove(self, key: keys.MeetingKey, change: ObjectChange) -> Verdict:
         now = self._clock()
-        existing = self.meetings.get(key.group, key.meeting)
+        existing, state = self.meetings.lookup(key.group, key.meeting)
+        held = state.get("segment")
         # Marked even when nothing was published yet: the create event of the deleted object
         # may still come (S3 does not deliver in order) and must then be stale.
         if not self.meetings.mark_removed(key.group, key.meeting, key=change.key,
-                                          sequencer=change.sequencer, when=now) or existing is None:
+                                          sequencer=change.sequencer, when=now):
             return self._verdict(STALE, change, when=now)
-        self.site.delete_prefix(existing.url_path.lstrip("/"))
-        self.site_updates.send(SiteUpdate(key.group, key.meeting, "delete"), dedup=change.sequencer)
+        if existing is not None:
+            if existing.status != "removed":   # else: taken down already (its URL may be
+                self.site.delete_prefix(existing.url_path.lstrip("/"))   # another's soon)
+            self._tell_index(existing, state, change.key, change)
+        if held is not None:   # a meeting that shared its URL may now be the one left
+            self._release(key.group, held, key.meeting, change, change.key, now)
+        if existing is None:
+            return self._verdict(STALE, change, when=now)
         return self._tell(self._verdict(REMOVED, change, when=now,
                                         url=self.settings.page_url(existing.url_path),
                                         title=existing.title), group=key.group)
@@ -341,3 +463,11 @@ class Publisher:
                              more=f"s3://{self.settings.minutes_bucket}/reports/{verdict.key}.txt")
         self.minutes.put_report(verdict.key, verdict.as_dict(), verdict.text())
         return verdict
+
+
+def _in_dated_folder(key: str) -> bool:
+    """Whether `key` is a file of a folder meeting (`x/NOTES.md` where x is dated)."""
+    try:
+        return keys.parse_key(key).is_folder
+    except Rejected:
+        return False
