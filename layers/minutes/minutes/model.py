@@ -107,8 +107,9 @@ class MeetingRecord:
 
 def free_segment(record: MeetingRecord, owner_of) -> str:
     """The record's segment, or `-2`, `-3`, ... when another meeting of its group has it.
-    `owner_of(segment)` names the meeting holding a segment (None when free). Two keys give
-    one URL when only the date's spelling differs (2019-04-18.md, 2019.04.18.md)."""
+    `owner_of(segment)` names the meeting holding a segment (None when free). Since decision
+    103 only a running-notes section and a meeting of its date get here with one segment
+    (any other meetings that give one URL are refused: shared_url.py); kept as that guard."""
     segment, n = record.segment, 1
     while owner_of(segment) not in (None, record.meeting):
         n += 1
