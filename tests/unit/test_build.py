@@ -581,3 +581,51 @@ def test_a_source_that_is_a_symbolic_link_is_rejected_not_followed(src, tmp_path
     build(src, tmp_path / "fresh", site_url=SITE, workers=1)
     assert site_bytes(out) == site_bytes(tmp_path / "fresh")
     assert any(b"hunter2" in body for body in site_bytes(out).values())
+
+
+def test_a_feed_document_is_written_in_few_calls_with_the_same_bytes(tmp_path, monkeypatch):
+    """A cold build's feed: its pieces gathered to _WRITE_AT bytes go out in writevs of up to
+    _PIECES_PER_WRITE pieces, not a write each (decision 105); a short write goes on where it
+    stopped."""
+    from minutes import build as build_module
+    pieces = [bytes([65 + n % 26]) * (1 + n * 37 % 900) for n in range(1_500)]
+    calls = []
+    real_writev, real_write = os.writev, os.write
+
+    def short_writev(fd, buffers):   # the kernel may take fewer bytes than asked
+        calls.append(len(buffers))
+        return real_writev(fd, [b"".join(buffers)[:max(1, sum(map(len, buffers)) // 3)]])
+
+    def counted_write(fd, data):
+        calls.append(1)
+        return real_write(fd, data)
+
+    monkeypatch.setattr(build_module.os, "writev", short_writev)
+    monkeypatch.setattr(build_module.os, "write", counted_write)
+    document = build_module._Document("feed.xml", str(tmp_path / "feed.xml"), b"<head>", b"</end>", set())
+    for at in range(0, len(pieces), 10):
+        document.write(*pieces[at:at + 10])
+    path, written, wrote = document.finish()
+    document.close()
+    body = b"<head>" + b"".join(pieces) + b"</end>"
+    assert (tmp_path / "feed.xml").read_bytes() == body
+    assert (path, written.size, wrote) == ("feed.xml", len(body), True)
+    writevs = [n for n in calls if n > 1]
+    most = len(pieces) // build_module._PIECES_PER_WRITE + len(body) // build_module._WRITE_AT + 2
+    assert len(writevs) <= most < len(pieces) // 20
+    assert max(writevs) <= build_module._PIECES_PER_WRITE
+
+
+def test_pieces_are_written_in_batches_of_at_most_pieces_per_write(tmp_path, monkeypatch):
+    from minutes import build as build_module
+    pieces = [b"%d," % n for n in range(2_000)]
+    batches = []
+    real_writev = os.writev
+    monkeypatch.setattr(build_module.os, "writev", lambda fd, b: (batches.append(len(b)), real_writev(fd, b))[1])
+    fd = os.open(tmp_path / "out", os.O_WRONLY | os.O_CREAT)
+    try:
+        build_module._write_pieces(fd, pieces)
+    finally:
+        os.close(fd)
+    assert (tmp_path / "out").read_bytes() == b"".join(pieces)
+    assert batches == [64] * 31 + [16]

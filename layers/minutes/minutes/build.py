@@ -558,21 +558,33 @@ def _stream_feeds(config: tuple, state: tuple, work: _Feeds) -> list[tuple[str, 
 
 class _Document:
     """A feed document written piece by piece at `target` (a file no earlier build wrote):
-    its head at once, then each piece given, then its end (finish)."""
+    its head, then each piece given, then its end (finish). The pieces go to the file
+    _WRITE_AT bytes at a time, one system call each (an entry is ~10 pieces of ~50 bytes to a
+    few KiB: a write each was ~85 a feed, ~5,400 of a cold build's ~9,200 at 1,000 meetings)."""
 
     def __init__(self, path: str, target: str, head: bytes, end: bytes, folders: set[str]):
         self.path, self.end = path, end
         self.digest = hashes.new_digest()
         self.fd = _create(target, folders, fresh=True)
+        self.pending: list[bytes] = []
+        self.size = 0
         self.write(head)
 
     def write(self, *pieces: bytes) -> None:
         for piece in pieces:
             self.digest.update(piece)
-            _write_all(self.fd, piece)
+            self.pending.append(piece)
+            self.size += len(piece)
+        if self.size >= _WRITE_AT:
+            self._flush()
+
+    def _flush(self) -> None:
+        _write_pieces(self.fd, self.pending)
+        self.pending, self.size = [], 0
 
     def finish(self) -> tuple[str, Written, bool]:
         self.write(self.end)
+        self._flush()
         stat = os.fstat(self.fd)
         return self.path, Written("", self.digest.hexdigest(), stat.st_size, stat.st_mtime_ns), True
 
@@ -623,17 +635,37 @@ def _put(path: str, target: str, body: bytes | list[bytes], old: Written | None,
             pass
     fd = _create(target, folders, fresh=old is None)
     try:
-        for piece in pieces:
-            _write_all(fd, piece)
+        for piece in pieces:   # a rebuild's feed: a piece at a time (writev's buffers would be
+            _write_all(fd, piece)   # ~100 bytes a piece beside them, decision 105)
         stat = os.fstat(fd)
     finally:
         os.close(fd)
     return path, Written("", sha, stat.st_size, stat.st_mtime_ns), True
 
 
-def _write_all(fd: int, piece: bytes) -> None:
+# Bytes a feed document gathers before it writes them (_Document).
+_WRITE_AT = 64 * 1024
+# Pieces one os.writev takes at most (the system's IOV_MAX is 1,024): it holds ~100 bytes for
+# each (its Py_buffer and iovec) while it writes; a feed's pieces are ~5 KB on average.
+_PIECES_PER_WRITE = 64
+
+
+def _write_pieces(fd: int, pieces: list[bytes]) -> None:
+    """Write the pieces in order: _PIECES_PER_WRITE a system call (writev), not one each."""
+    for first in range(0, len(pieces), _PIECES_PER_WRITE):
+        batch = pieces[first:first + _PIECES_PER_WRITE]
+        done = os.writev(fd, batch) if len(batch) > 1 else os.write(fd, batch[0]) if batch else 0
+        for piece in batch:   # what a short write left (a full disk says so in the next call)
+            if done >= len(piece):
+                done -= len(piece)
+                continue
+            _write_all(fd, memoryview(piece)[done:])
+            done = 0
+
+
+def _write_all(fd: int, piece: bytes | memoryview) -> None:
     view, done = memoryview(piece), 0
-    while done < len(piece):
+    while done < len(view):
         done += os.write(fd, view[done:])
 
 
