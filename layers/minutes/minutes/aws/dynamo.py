@@ -64,6 +64,14 @@ def item_size(value) -> int:
     return len(str(value).encode())
 
 
+@dataclass(frozen=True)
+class Upserted:
+    """What MeetingsTable.upsert stored, and the URL path the meeting moved from whose page
+    may still be there (None: no move to finish)."""
+    record: MeetingRecord
+    moved_from: str | None
+
+
 class MeetingsTable:
     def __init__(self, table):
         self._table = table
@@ -118,14 +126,23 @@ class MeetingsTable:
             raise RecordTooLarge(size)
         return item
 
-    def upsert(self, record: MeetingRecord, *, key: str, sequencer: str) -> MeetingRecord | None:
+    def upsert(self, record: MeetingRecord, *, key: str, sequencer: str,
+               moved_from: str | None = None) -> Upserted | None:
         """Write the record unless a later event for `key` already won. Returns what is stored
-        (feed id and first publication are kept from the first write), or None when stale."""
+        (feed id and first publication are kept from the first write), or None when stale.
+
+        `moved_from`: the URL path the meeting had until this write (published -> draft, a
+        new date). It is kept in the item, in the same write, until forget_move(): an event
+        that dies after this write and before the old page is deleted finds it there when it
+        runs again (it then reads the new record as the existing one)."""
         item = self.check_fits(record)
         keep_first = {"feed_id", "published"}
         names = {"#seq": f"seq:{key}"}
         values = {":seq": normalise_sequencer(sequencer)}
         sets = ["#seq = :seq"]
+        if moved_from is not None:
+            names["#moved"], values[":moved"] = "moved_from", moved_from
+            sets.append("#moved = :moved")
         for n, (attr, value) in enumerate(sorted(item.items())):
             if attr in ("group", "meeting"):
                 continue
@@ -149,7 +166,18 @@ class MeetingsTable:
             if _is_condition_failure(exc):
                 return None
             raise
-        return record_from_item(stored["Attributes"])
+        return Upserted(record_from_item(stored["Attributes"]), stored["Attributes"].get("moved_from"))
+
+    def forget_move(self, group: str, meeting: str, moved_from: str) -> None:
+        """The page at `moved_from` is deleted: later events need not delete it again."""
+        try:
+            self._table.update_item(
+                Key={"group": group, "meeting": meeting}, UpdateExpression="REMOVE #moved",
+                ConditionExpression="#moved = :moved", ExpressionAttributeNames={"#moved": "moved_from"},
+                ExpressionAttributeValues={":moved": moved_from})
+        except ClientError as exc:
+            if not _is_condition_failure(exc):   # moved again meanwhile: that move's to forget
+                raise
 
     def lookup(self, group: str, meeting: str) -> tuple[MeetingRecord | None, dict]:
         """get()'s record, and the item's state besides: `segment`, the URL segment the

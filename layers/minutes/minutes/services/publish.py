@@ -163,15 +163,18 @@ class Publisher:
                 return self._refuse_twins(key, change, now, assembled.record, twins, skipped,
                                           order, quiet=guard is not None)
             record = assembled.record if twins is not None else self._unique_segment(assembled.record)
-            stored = self.meetings.upsert(record, key=order, sequencer=change.sequencer)
+            moved = existing.url_path if existing and existing.url_path != record.url_path else None
+            upserted = self.meetings.upsert(record, key=order, sequencer=change.sequencer,
+                                            moved_from=moved)
         except RecordTooLarge as exc:
             problem = error("too-large-to-store",
                             f"The meeting is too large to publish: {exc}.",
                             "Split the minutes into several meetings (one file per meeting), "
                             "or move long pasted material into an attachment.", file=change.key)
             return self._reject(key, change, now, (problem, *assembled.problems), quiet=guard is not None)
-        if stored is None:  # a later event for this key already won
+        if upserted is None:  # a later event for this key already won
             return self._verdict(STALE, change, when=now)
+        stored = upserted.record
         record = record.with_changes(feed_id=stored.feed_id, published=stored.published)
         if guard is None:
             self._notes.release_all(key, change)   # it was a running-notes file until now
@@ -182,7 +185,7 @@ class Publisher:
             self.site_updates.send(SiteUpdate(record.group, record.meeting, "upsert"),
                                    dedup=change.sequencer)
         finally:
-            self._write_page(record, assembled, existing)
+            self._write_page(record, assembled, upserted.moved_from)
         if change.removed and not key.is_markdown:  # an attachment of the folder was deleted
             self.site.delete(record.url_path + keys.site_quote(key.name))
         # Another meeting that wants this URL may have come meanwhile (both held at once,
@@ -369,7 +372,7 @@ class Publisher:
         return record if segment == record.segment else record.moved_to(segment)
 
     def _write_page(self, record: MeetingRecord, assembled: Assembled,
-                    existing: MeetingRecord | None) -> None:
+                    moved_from: str | None) -> None:
         info = self.meetings.group_info(record.group)
         renderer = self.renderer.with_groups({record.group: info} if info else {}, {})
         # Neighbours as the lists stand now; index renders the page again once it has listed
@@ -379,8 +382,10 @@ class Publisher:
         for source, att in assembled.attachments:
             final = by_name.get(att.name, att)
             self.site.put(SiteFile(final.url_path, source.data, final.content_type))
-        if existing and existing.url_path != record.url_path:
-            self.site.delete_prefix(existing.url_path.lstrip("/"))  # e.g. published -> draft
+        if moved_from is not None:   # published -> draft, a new date: by this event, or by
+            if moved_from != record.url_path:   # one that died before deleting the old page
+                self.site.delete_prefix(moved_from.lstrip("/"))
+            self.meetings.forget_move(record.group, record.meeting, moved_from)
 
     # --- group.yaml ----------------------------------------------------------------------
 
