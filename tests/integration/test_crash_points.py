@@ -42,6 +42,11 @@ CHANGES = {
                            ("delete", FOLDER + "slides.pdf")),
     "folder notes deleted": ([("put", FOLDER + "NOTES.md", NOTES), ("put", FOLDER + "AGENDA.md", OTHER)],
                              ("delete", FOLDER + "NOTES.md")),
+    "group named": ([("put", FILE, UNTITLED)], ("put", GROUP_YAML, b"name: Gee\n")),
+    "group renamed": ([("put", GROUP_YAML, b"name: Gee\n"), ("put", FILE, UNTITLED)],
+                      ("put", GROUP_YAML, b"name: Other\n")),
+    "group.yaml deleted": ([("put", GROUP_YAML, b"name: Gee\n"), ("put", FILE, UNTITLED)],
+                           ("delete", GROUP_YAML)),
 }
 
 
@@ -114,3 +119,24 @@ def test_a_draft_published_by_an_event_that_died_after_the_record_write_leaves_n
     assert "g/_drafts/2024-05-07-weekly/index.html" not in stack.site_keys()
     assert site_differences(stack) == []
 
+
+def test_a_group_named_by_an_event_that_died_after_storing_it_retitles_when_run_again(stack):
+    """Publish of a group.yaml died after storing it, before retitling the group's made-up
+    titles ("G meeting 2024-05-07"): run again, it read the new name as the one before it and
+    retitled nothing, so the archive, feeds and page kept "G meeting" where a fresh build says
+    "Gee meeting"."""
+    stack.publish(FILE, UNTITLED)
+    stack.drain()
+    crash = CrashSwitch(stack).install()
+    try:
+        event = stack.put_event(GROUP_YAML, b"name: Gee\n")
+        crash.arm("PublishFunction", at="dynamodb.Query")    # the retitle's read of the group
+        with pytest.raises(Crashed):
+            stack.cloud.invoke("PublishFunction", event)
+        assert crash.disarm()
+        stack.invoke_publish(event)      # Lambda's retry
+        stack.drain()
+    finally:
+        crash.uninstall()
+    assert stack.meeting_item("g", "2024-05-07-weekly")["title"] == "Gee meeting 2024-05-07"
+    assert site_differences(stack) == []

@@ -360,27 +360,39 @@ class MeetingsTable:
         except (ValueError, KeyError, TypeError):
             return None
 
-    def put_group(self, info: GroupInfo | None, *, key: str, sequencer: str) -> bool:
+    def put_group(self, info: GroupInfo | None, *, key: str, sequencer: str,
+                  titled: set[str]) -> set[str] | None:
         """Store (or, with None, forget) a group's group.yaml unless a later event for `key`
-        already won. False when stale."""
-        names = {"#seq": f"seq:{key}", "#info": "info"}
-        values = {":seq": normalise_sequencer(sequencer)}
+        already won (then None). `titled`: the group names its made-up titles ("<Group> meeting
+        <date>") may carry until now; they are added to the item's `retitle_from`, in the same
+        write, and stay there until retitled() (an event that died after this write finds them
+        when it runs again, when the stored name is already the new one). Returns every name
+        in `retitle_from` now."""
+        names = {"#seq": f"seq:{key}", "#info": "info", "#from": "retitle_from"}
+        values = {":seq": normalise_sequencer(sequencer), ":from": set(titled) or {""}}
         if info is None:
-            expression = "SET #seq = :seq REMOVE #info"
+            expression = "SET #seq = :seq ADD #from :from REMOVE #info"
         else:
-            expression = "SET #seq = :seq, #info = :info"
+            expression = "SET #seq = :seq, #info = :info ADD #from :from"
             values[":info"] = json.dumps(info_to_dict(info), sort_keys=True)
         try:
-            self._table.update_item(
+            stored = self._table.update_item(
                 Key={"group": GROUPS, "meeting": info.group if info else _group_of(key)},
                 UpdateExpression=expression, ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
+                ExpressionAttributeValues=values, ReturnValues="ALL_NEW",
                 ConditionExpression="attribute_not_exists(#seq) OR #seq <= :seq")
         except ClientError as exc:
             if _is_condition_failure(exc):
-                return False
+                return None
             raise
-        return True
+        return set(stored["Attributes"].get("retitle_from", set())) - {""}
+
+    def retitled(self, group: str, names: set[str]) -> None:
+        """The made-up titles with these names are retitled: later events need not look."""
+        self._table.update_item(Key={"group": GROUPS, "meeting": group},
+                                UpdateExpression="DELETE #from :names",
+                                ExpressionAttributeNames={"#from": "retitle_from"},
+                                ExpressionAttributeValues={":names": set(names) | {""}})
 
     def retitle(self, group: str, meeting: str, *, was: str, title: str) -> bool:
         """Change a made-up title ("<Group> meeting <date>") when the group's name changes;

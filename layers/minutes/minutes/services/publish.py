@@ -414,9 +414,11 @@ class Publisher:
         # The names titles were made with: the stored one, and the default while a stored
         # group refused by today's rules was shown as without it (decision 89).
         before = {self.meetings.group_info(group, as_stored=True), self.meetings.group_info(group)}
-        if not self.meetings.put_group(info, key=change.key, sequencer=change.sequencer):
+        titled = self.meetings.put_group(info, key=change.key, sequencer=change.sequencer,
+                                         titled={i.name if i else default_name(group) for i in before})
+        if titled is None:
             return self._verdict(STALE, change, when=now)
-        self._retitle(group, before, info)
+        self._retitle(group, titled, info)
         self.site_updates.send(SiteUpdate(group, GROUP_UPDATE, "upsert"), dedup=change.sequencer)
         status = PUBLISHED if info else REMOVED
         if found is not None:
@@ -425,17 +427,18 @@ class Publisher:
                                         url=self.settings.page_url(f"/{group}/"),
                                         problems=tuple(problems)), group=group)
 
-    def _retitle(self, group: str, before: set[GroupInfo | None], after: GroupInfo | None) -> None:
+    def _retitle(self, group: str, titled: set[str], after: GroupInfo | None) -> None:
         """Minutes without a heading are titled "<Group> meeting <date>": when the group's name
-        changes, so do those titles (as a fresh build would make them)."""
+        changes, so do those titles (as a fresh build would make them). `titled`: the names
+        such titles may carry (put_group keeps them until this is done)."""
         new = after.name if after else default_name(group)
-        old = {info.name if info else default_name(group) for info in before} - {new}
-        if not old:
-            return
-        for record in self.meetings.group(group):
-            if any(record.title == made_up_title(name, record.date) for name in old):
-                self.meetings.retitle(group, record.meeting, was=record.title,
-                                      title=made_up_title(new, record.date))
+        old = titled - {new}
+        if old:
+            for record in self.meetings.group(group):
+                if any(record.title == made_up_title(name, record.date) for name in old):
+                    self.meetings.retitle(group, record.meeting, was=record.title,
+                                          title=made_up_title(new, record.date))
+        self.meetings.retitled(group, titled)
 
     # --- remove --------------------------------------------------------------------------
 
