@@ -124,7 +124,8 @@ def test_ctrl_c_at_a_terminal_stops_a_two_process_build_quietly_and_a_rerun_fini
     assert subprocess.run(command, capture_output=True, timeout=120).returncode == 0
     took = time.monotonic() - started
     stopped = 0
-    for trial in range(6):
+    for trial in range(20):   # until 2 land mid-build: on a loaded machine many come before
+        # cli.main runs or after the build ends (it failed with a fixed 6 at load ~15-18)
         shutil.rmtree(out)
         shutil.rmtree(tmp_path / "cache")
         running = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -144,4 +145,4 @@ def test_ctrl_c_at_a_terminal_stops_a_two_process_build_quietly_and_a_rerun_fini
         assert site_bytes(out) == site_bytes(tmp_path / "fresh")
         if stopped == 2:
             break
-    assert stopped, "no Ctrl-C landed mid-build in 6 trials"
+    assert stopped, "no Ctrl-C landed mid-build in 20 trials"
