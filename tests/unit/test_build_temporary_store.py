@@ -152,3 +152,57 @@ def test_a_worker_sent_sigterm_alone_dies_by_it_and_the_build_says_so(src, tmp_p
     assert done.returncode == 2, done.stderr
     assert "was killed by SIGTERM" in done.stderr and "Traceback" not in done.stderr, done.stderr
     assert left(temporary) == []
+
+
+# Two stop signals close together (a Ctrl-C, then `kill`; SIGTERM then SIGHUP as a terminal
+# closes): the second came while the first was being handled and raised again, through the
+# store's clean-up (the store left) or the one line (a traceback, exit 1): 3 runs in 20.
+TWICE = textwrap.dedent("""
+    import os, signal, sys
+    from minutes import build, buildcache, cli
+    first, second = (getattr(signal, name) for name in sys.argv.pop(1).split("+"))
+    when = sys.argv.pop(1)
+    planned, discard, report = build._plan_pages, buildcache.BuildCache.discard, cli._stopped_by_ctrl_c
+
+    def signalled(*args, **kwargs):
+        os.kill(os.getpid(), first)
+        if when == "together":
+            os.kill(os.getpid(), second)
+        return planned(*args, **kwargs)
+
+    def discarding(*args, **kwargs):   # the build's clean-up
+        if when == "cleaning":
+            os.kill(os.getpid(), second)
+        return discard(*args, **kwargs)
+
+    def reporting(*args, **kwargs):    # the command's one line
+        if when == "reporting":
+            os.kill(os.getpid(), second)
+        return report(*args, **kwargs)
+    build._plan_pages, buildcache.BuildCache.discard = signalled, discarding
+    cli._stopped_by_ctrl_c = reporting
+    sys.exit(cli.main())
+""")
+
+
+@pytest.mark.parametrize("sent", ["SIGINT+SIGTERM", "SIGTERM+SIGHUP", "SIGHUP+SIGINT"])
+@pytest.mark.parametrize("when", ["together", "cleaning", "reporting"])
+def test_a_second_signal_while_the_first_is_handled_changes_nothing(src, tmp_path, temporary, sent, when):
+    """Once a stop is seen, another signal changes nothing: one line, death by the first one
+    Python handled, no store left."""
+    out = tmp_path / "site"
+    done = subprocess.run(
+        [sys.executable, "-c", TWICE, sent, when, "build", str(src), "--out", str(out),
+         "--base-url", SITE, "--no-cache", "--jobs", "1"],
+        env=dict(os.environ, TMPDIR=str(temporary)), capture_output=True, text=True, timeout=120)
+    names = sent.split("+")
+    first = names[0]
+    if when == "together" and done.returncode == -getattr(signal, names[1]):
+        first = names[1]   # both pending before Python ran a handler: it takes the lower number
+    by = "Ctrl-C" if first == "SIGINT" else first
+    assert "Traceback" not in done.stderr, done.stderr
+    assert done.returncode == -getattr(signal, first), done.stderr
+    assert done.stderr.splitlines()[-1] == (
+        f"minutes build: stopped by {by}; {out} may hold a mix of old and new files until the "
+        "next build: run `minutes build` again to finish it"), done.stderr
+    assert left(temporary) == []

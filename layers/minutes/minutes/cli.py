@@ -72,9 +72,22 @@ def main(argv: list[str] | None = None) -> int:
         # crash; stdout is strict under a UTF-8 locale such as en_US.UTF-8.
         if callable(getattr(stream, "reconfigure", None)):
             stream.reconfigure(errors="backslashreplace")
-    if program:   # Ctrl-C noted as well as raised: native code may swallow its exception
-        from .interrupts import note_ctrl_c
-        note_ctrl_c()
+    if not program:
+        return _run(argv, program, [])
+    from .interrupts import note_ctrl_c   # Ctrl-C noted as well as raised: native code may
+    note_ctrl_c()                         # swallow its exception
+    running: list = []   # the command's arguments while it runs (a Ctrl-C then stopped it midway)
+    try:   # all of it: a Ctrl-C while the parser is made printed a traceback
+        return _run(argv, program, running)
+    except BrokenPipeError:
+        _reader_gone()
+    except KeyboardInterrupt as stopped:
+        _stopped_by_ctrl_c(running[0] if running else None,
+                           argv[0] if argv and argv[0] in _COMMANDS else "",
+                           getattr(stopped, "signum", None))
+
+
+def _run(argv: list[str], program: bool, running: list) -> int:
     parser = _parser(argv[0] if argv and argv[0] in _COMMANDS else None)
     args = parser.parse_args(argv)
     if not getattr(args, "run", None):
@@ -83,18 +96,11 @@ def main(argv: list[str] | None = None) -> int:
     if program and args.run is _build:   # SIGTERM, SIGHUP: cleaned up after as Ctrl-C is
         from .interrupts import stop_on_termination
         stop_on_termination()
-    try:
-        code = args.run(args)
-        if program:
-            sys.stdout.flush()
-    except BrokenPipeError:
-        if not program:
-            raise
-        _reader_gone()
-    except KeyboardInterrupt as stopped:
-        if not program:
-            raise
-        _stopped_by_ctrl_c(args, argv[0], getattr(stopped, "signum", None))
+    running.append(args)
+    code = args.run(args)
+    running.clear()
+    if program:
+        sys.stdout.flush()
     if program and args.run is _build:
         _end_now(code)
     return code
@@ -122,18 +128,20 @@ def _stopped_by_ctrl_c(args, command: str, signum: int | None = None) -> None:
     stopped and what to do, not a traceback through whatever the command was running; then the
     process ends killed by that signal, as the shell and make expect of an interrupted command
     (exit status 130 for SIGINT). A build remembers what it may have left half-written
-    (decision 80), so running it again is the whole fix."""
+    (decision 80), so running it again is the whole fix. `args` None: the command was not
+    running (its arguments still being read, or it had finished)."""
     import signal
     signum = signum or signal.SIGINT
     by = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
-    if args.run is _build:
+    command = f"minutes {command}" if command else "minutes"
+    if args is not None and args.run is _build:
         what = (f"stopped by {by}; {args.out} may hold a mix of old and new files until the "
                 "next build: run `minutes build` again to finish it")
     else:
         what = f"stopped by {by}"
     try:
         fresh_line = "\n" if sys.stderr.isatty() else ""   # after a progress bar's \r
-        print(f"{fresh_line}minutes {command}: {what}", file=sys.stderr, flush=True)
+        print(f"{fresh_line}{command}: {what}", file=sys.stderr, flush=True)
     except OSError:   # no terminal left to say it on (SIGHUP: it was closed)
         pass
     signal.signal(signum, signal.SIG_DFL)

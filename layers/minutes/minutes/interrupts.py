@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import sys
 
-_seen = False
+_seen = False         # a Ctrl-C stopped the command (only the first stop signal counts)
 _stopped_by = 0       # the signal that stopped the command (Stopped), once one has
 _main_pid = 0         # the process whose handler raises Stopped (a forked worker's does not)
 
@@ -31,6 +31,8 @@ class Stopped(KeyboardInterrupt):
 
 def _on_sigint(signum, frame):
     global _seen
+    if _seen or _stopped_by:   # already stopping: see _on_stop
+        return
     _seen = True
     raise KeyboardInterrupt
 
@@ -41,6 +43,12 @@ def _on_stop(signum, frame):
         import signal
         signal.signal(signum, signal.SIG_DFL)
         os.kill(os.getpid(), signum)
+        return
+    if _seen or _stopped_by:
+        # Already stopping, by the first signal: raised again, this one cut short the
+        # clean-up of the first (a build's temporary store left) or its one line (a
+        # traceback, exit 1): 3 runs in 20 of a Ctrl-C then `kill` (decision 111). The
+        # command ends as the first signal says; SIGKILL still ends it at once.
         return
     _stopped_by = signum
     raise Stopped(signum)
