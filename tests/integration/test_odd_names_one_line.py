@@ -4,6 +4,8 @@ path (`"minutes/g/2024-01-02-a\\nb.md"`, C escapes in double quotes); other name
 they are (decision 108)."""
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from minutes.check import one_line
@@ -59,3 +61,19 @@ def test_sync_prints_one_line_per_problem(src, bucket, capsys):
     said_in_lines(out, str(src))
     for name in ODD:
         assert f"{one_line(f'{src}/g/{name}')}: not uploaded" in out.splitlines(), out
+
+
+def test_a_name_not_in_utf8_is_quoted_with_its_bytes_in_octal_as_git_does(tmp_path, capsys):
+    """Its undecodable bytes (lone surrogates to Python) printed as Python's `\\udcff`, which
+    no one can type or find: git's `"g/bad\\377.md"` names the byte (decision 111)."""
+    assert one_line("g/2024-01-05-bad\udcff.md") == '"g/2024-01-05-bad\\377.md"'
+    assert one_line("caf\udce9/x\n.md") == '"caf\\351/x\\n.md"'
+    src = tmp_path / "minutes"
+    write(src / "g" / os.fsdecode(b"2024-01-05-bad\xff.md"), minutes_text("M"))
+    for command in (["check", str(src)], ["build", str(src), "--out", str(tmp_path / "site"), "--no-cache"]):
+        code, out = run(capsys, *command)
+        assert code == EXIT_INVALID
+        where = str(src) if command[0] == "check" else "minutes"
+        quoted = f'"{where}/g/2024-01-05-bad\\377.md"'
+        assert f'{quoted}: rejected (as "minutes/g/2024-01-05-bad\\377.md")' in out.splitlines(), out
+        assert "\\udc" not in out, out
