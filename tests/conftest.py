@@ -13,7 +13,20 @@ FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "te
                     "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_NAMESPACE": "MinutesPipeline"}
 
 
+def _stop_signals_as_at_a_terminal() -> None:
+    """Started under `nohup` or as a background job of a script, this process ignores SIGHUP
+    or SIGINT, every command a test runs inherits that, and `minutes build` rightly keeps an
+    ignored signal ignored: the tests that stop a build with one would see it finish (exit 0).
+    Give the test processes, and so their children, what a terminal gives."""
+    import signal
+    for signum in (signal.SIGINT, signal.SIGHUP, signal.SIGTERM):
+        if signal.getsignal(signum) is signal.SIG_IGN:
+            signal.signal(signum, signal.default_int_handler if signum == signal.SIGINT
+                          else signal.SIG_DFL)
+
+
 def pytest_configure(config):
+    _stop_signals_as_at_a_terminal()
     # Powertools warns when a handler ran without adding a metric (index with no change).
     config.addinivalue_line("filterwarnings", "ignore:No application metrics to publish")
     from tests.support.models import share_models_in_default_sessions
