@@ -592,20 +592,18 @@ def test_files_the_site_does_not_serve_are_never_read_and_get_a_warning(stack):
     assert not any(k.endswith("recording.mp4") for k in stack.site_keys())
 
 
-def test_two_keys_with_one_url_are_refused_until_one_is_deleted(stack):
-    """Decision 103 (was: first come, first served, the second at -2)."""
+def test_two_keys_with_one_url_are_placed_in_meeting_order_not_by_arrival(stack):
+    """Decision 110 (was: first come, first served, the second at -2; then, 103: refused)."""
     first = stack.publish("minutes/rust-lang/2019.04.18.md", minutes_text("Lang team"))
-    second = stack.publish("minutes/rust-lang/2019-04-18.md", minutes_text("Lang team, again"))
     assert first["url"] == f"{SITE_URL}/rust-lang/2019-04-18/"
-    assert second["status"] == "rejected"
-    assert [p["code"] for p in second["problems"]] == ["duplicate-source"]
-    assert "/rust-lang/2019-04-18/" in second["problems"][0]["message"]
-    assert not any(k.startswith("rust-lang/2019-04-18") for k in stack.site_keys())
+    second = stack.publish("minutes/rust-lang/2019-04-18.md", minutes_text("Lang team, again"))
+    assert second["url"] == f"{SITE_URL}/rust-lang/2019-04-18/"   # sorts first: takes the URL
+    assert "Lang team" in stack.site_text("rust-lang/2019-04-18-2/index.html")   # moved
     again = stack.publish("minutes/rust-lang/2019.04.18.md", minutes_text("Lang team, retitled"))
-    assert again["status"] == "rejected"
+    assert again["url"] == f"{SITE_URL}/rust-lang/2019-04-18-2/"
     stack.invoke_publish(stack.delete_event("minutes/rust-lang/2019-04-18.md"))
-    assert "rust-lang/2019-04-18/index.html" in stack.site_keys()
     assert "Lang team, retitled" in stack.site_text("rust-lang/2019-04-18/index.html")
+    assert not any(k.startswith("rust-lang/2019-04-18-2") for k in stack.site_keys())
 
 
 # --- found by the soak: a delete delivered before the create of a key never published --------

@@ -1,15 +1,15 @@
-"""Two meetings of one group that give one URL (`2019-04-18.md` and `2019.04.18.md`: only the
+"""Meetings of one group that give one URL (`2019-04-18.md` and `2019.04.18.md`: only the
 date's spelling differs; a dated folder beside a file; an undated file whose front matter gives
-the date) through the pipeline on moto, against a fresh build of the bucket (decision 103).
+the date; a running-notes section of that date) through the pipeline on moto, against a fresh
+build of the bucket (decision 110).
 
 Found by the lead at the end of the twelfth session: the one uploaded second got `-2`
-(model.free_segment, first come first served) while a fresh build gave `-2` by sorted key, so
-deleting the owner of the plain URL left the other at `-2` where a fresh build moved it, and
-uploaded against key order the feeds' ids differed at once. Now such meetings are refused as
-duplicates, as case twins are (decision 94): publish refuses the upload with duplicate-source
-naming every key and the URL, and takes down the page of the meeting published before; deleting
-either publishes the other, with no second email. The site equals a fresh build after each
-step, in either upload order."""
+(model.free_segment, first come first served) while a fresh build gave `-2` by sorted key.
+Decision 103 refused them all; decision 110 publishes each, at the place shared_url.placed
+gives by meeting id, whatever the order of arrival: a twin that sorts before one published
+moves it to `-2` (page moved, index told), a twin deleted moves the next up. The site equals a
+fresh build after each step, in either upload order, and each meeting is emailed once. A file
+and a dated folder of its own name are one meeting: refused (meeting.file_and_folder)."""
 from __future__ import annotations
 
 import pytest
@@ -30,12 +30,16 @@ TWINS = [
     pytest.param("minutes/g/2019-04-18-sync.md", "minutes/g/Sync 2019_04_18.md", id="words-placed"),
     pytest.param("minutes/g/2019-04-18-sync/NOTES.md", "minutes/g/sync/2019-04-18.md", id="folder-and-file"),
     pytest.param("minutes/g/2019-04-18-sync.md", "minutes/g/sync.md", id="front-matter-date"),
-    pytest.param("minutes/g/2019-04-18.md", "minutes/g/2019-04-18/NOTES.md", id="file-and-its-folder"),
+    pytest.param(DASH, "minutes/g/meeting-notes.md", id="running-notes-section"),
 ]
+RUNNING = b"# Notes\n\n## Apr 18, 2019\n\n- x\n- y\n\n## Apr 11, 2019\n\n- z\n"
 
 
 def body_for(key: str, body: bytes = BODY) -> bytes:
-    """The sources' bytes: an undated key takes its date from front matter."""
+    """The sources' bytes: an undated key takes its date from front matter; meeting-notes.md
+    is a running-notes file with a section of that date."""
+    if key.endswith("meeting-notes.md"):
+        return RUNNING if body == BODY else RUNNING.replace(b"- x", b"- w")
     return body if any(c.isdigit() for c in key) else b"---\ndate: 2019-04-18\n---\n" + body
 
 
@@ -69,65 +73,94 @@ def test_uploaded_against_key_order_the_site_equals_a_fresh_build():
     assert uploaded == [] and after == []
 
 
+def pages(stack) -> list[str]:
+    return sorted(k for k in stack.site_keys() if k.startswith("g/2019-04-18") and k.endswith("index.html"))
+
+
 @pytest.mark.parametrize("first,second", TWINS)
 @pytest.mark.parametrize("reverse", [False, True], ids=["in-order", "reversed"])
 @pytest.mark.parametrize("delete_first", [False, True], ids=["delete-second", "delete-first"])
-def test_twins_are_refused_until_one_is_deleted(stack, first, second, reverse, delete_first):
+def test_twins_are_each_published_in_meeting_order_whatever_came_first(stack, first, second,
+                                                                        reverse, delete_first):
+    stack.subscribe("ada@example.org", ["g"])
     if reverse:
         first, second = second, first
     assert stack.publish(first, body_for(first))["status"] == "published"
     stack.drain()
     assert site_differences(stack) == []
-    refused = stack.publish(second, body_for(second, OTHER))
+    both = stack.publish(second, body_for(second, OTHER))
     stack.drain()
-    assert refused["status"] == "rejected"
-    assert [p["code"] for p in refused["problems"]] == ["duplicate-source"]
-    message = refused["problems"][0]["message"]
-    for key in (first, second):   # each named: the file, or a folder meeting's folder
-        assert (key.rsplit("/", 1)[0] + "/" if key.endswith("NOTES.md") else key) in message
-    assert not any(k.startswith("g/2019-04-18") for k in stack.site_keys())
+    assert both["status"] == "published"
+    assert pages(stack) == ["g/2019-04-18-sync-2/index.html", "g/2019-04-18-sync/index.html"] \
+        if "sync" in first else ["g/2019-04-18-2/index.html", "g/2019-04-18/index.html"]
     assert site_differences(stack) == []
+    emails = 3 if "minutes/g/meeting-notes.md" in (first, second) else 2   # its 2019-04-11 too
+    assert len(outbox()) == emails   # one per meeting, whichever moved
 
-    again = stack.publish(first, body_for(first, BODY.replace(b"- a", b"- again")))   # still two
+    again = stack.publish(first, body_for(first, BODY.replace(b"- a", b"- again")))
     stack.drain()
-    assert again["status"] == "rejected"
+    assert again["status"] == "published"
     assert site_differences(stack) == []
 
     deleted, kept = (first, second) if delete_first else (second, first)
     stack.invoke_publish(stack.delete_event(deleted))
     stack.drain()
-    assert any(k.startswith("g/2019-04-18") for k in stack.site_keys())
+    assert len(pages(stack)) == 1 and "-2/" not in pages(stack)[0]
     assert site_differences(stack) == []
     stack.invoke_publish(stack.delete_event(kept))
     stack.drain()
-    assert not any(k.startswith("g/2019-04-18") for k in stack.site_keys())
+    assert site_differences(stack) == []
+    assert len(outbox()) == emails
+
+
+@pytest.mark.parametrize("reverse", [False, True], ids=["in-order", "reversed"])
+def test_a_file_and_a_dated_folder_of_its_name_are_one_meeting_refused_until_one_goes(stack, reverse):
+    keys = [DASH, "minutes/g/2019-04-18/NOTES.md"][::-1 if reverse else 1]
+    stack.publish(keys[0], BODY)
+    stack.drain()
+    refused = stack.publish(keys[1], OTHER)
+    stack.drain()
+    assert refused["status"] == "rejected"
+    assert [p["code"] for p in refused["problems"]] == ["duplicate-source"]
+    assert pages(stack) == []
+    assert site_differences(stack) == []
+    stack.invoke_publish(stack.delete_event(keys[0]))
+    stack.drain()
+    assert pages(stack) == ["g/2019-04-18/index.html"]
     assert site_differences(stack) == []
 
 
-def test_three_keys_with_one_url_are_refused_until_two_are_deleted(stack):
-    keys = [DASH, DOT, "minutes/g/20190418.md"]
+def test_three_twins_move_up_as_the_ones_before_them_are_deleted(stack):
+    keys = ["minutes/g/20190418.md", DOT, DASH]   # against meeting order: each moves the others
     for key in keys:
         stack.publish(key, BODY)
         stack.drain()
         assert site_differences(stack) == []
-    for key in keys[:2]:
+    assert pages(stack) == ["g/2019-04-18-2/index.html", "g/2019-04-18-3/index.html",
+                            "g/2019-04-18/index.html"]
+    for key in (DASH, DOT):
         stack.invoke_publish(stack.delete_event(key))
         stack.drain()
         assert site_differences(stack) == []
-    assert PLAIN in stack.site_keys()
+    assert pages(stack) == ["g/2019-04-18/index.html"]
 
 
 @pytest.mark.parametrize("deleted", [DASH, DOT])
-def test_deleting_either_twin_sends_no_second_email(stack, deleted):
+def test_a_moved_twin_keeps_its_feed_id_and_sends_no_second_email(stack, deleted):
     stack.subscribe("ada@example.org", ["g"])
-    stack.publish(DASH, BODY)
-    stack.drain()
-    assert len(outbox()) == 1
     stack.publish(DOT, OTHER)
     stack.drain()
-    stack.invoke_publish(stack.delete_event(deleted))   # the other takes the URL (back)
+    stack.publish(DASH, BODY)   # sorts first: DOT moves to -2
+    stack.drain()
+    atom = stack.site_contents()["g/atom.xml"]
+    assert b"g/2019.04.18</id>" in atom and b"g/2019-04-18</id>" in atom   # its key's id, moved or not
+    assert b"<h1>N" in stack.site_contents()["g/2019-04-18-2/index.html"]
+    assert len(outbox()) == 2
+    stack.invoke_publish(stack.delete_event(deleted))
     stack.drain()
     kept = b"<h1>N" if deleted == DASH else b"<h1>M"
-    assert PLAIN in stack.site_keys() and kept in stack.site_contents()[PLAIN]
+    assert PLAIN in stack.site_contents() and kept in stack.site_contents()[PLAIN]
     assert site_differences(stack) == []
-    assert len(outbox()) == 1
+    assert len(outbox()) == 2
+    assert (b"g/2019.04.18</id>" if deleted == DASH else b"g/2019-04-18</id>") \
+        in stack.site_contents()["g/atom.xml"]

@@ -150,3 +150,24 @@ def test_a_hackmd_html_export_yields_its_markdown():
     html = assemble([SourceFile("minutes/rust-lang/2021-11-09.md", data)], site_host="h").record.content_html
     assert "Attendance" in html and "hackmd.io/realtime" not in html
     assert_safe_html(html)
+
+
+def test_a_build_of_the_corpus_publishes_every_rust_lang_meeting(tmp_path):
+    """rust-lang holds `2019-04-18.md` (the minutes) beside `2019.04.18.md` (a stub: "Renamed
+    to ...") and the same for 2019-09-26: two meetings of one URL each (decision 110). Every one
+    is published, the stub (`2019.04.18` sorts after `2019-04-18`) at `-2`, with a warning."""
+    from minutes.build import build
+    files = {k: p for k, p in corpus_files().items() if k.startswith("minutes/rust-lang/")}
+    for key, path in files.items():
+        (tmp_path / key).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / key).write_bytes(path.read_bytes())
+    result = build(tmp_path / "minutes", tmp_path / "site", site_url="https://minutes.example.org",
+                   workers=1)
+    assert not result.rejected
+    published = {r.meeting: r.url_path for r in result.records}
+    assert len(published) == len({keys.parse_key(k).meeting for k in files if k.endswith(".md")})
+    for day in ("2019-04-18", "2019-09-26"):
+        assert published[day] == f"/rust-lang/{day}/"
+        assert published[day.replace("-", ".")] == f"/rust-lang/{day}-2/"
+        assert (tmp_path / "site" / "rust-lang" / f"{day}-2" / "index.html").exists()
+        assert [p.code for p in result.warnings[f"minutes/rust-lang/{day}.md"]] == ["shared-url"]

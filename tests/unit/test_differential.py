@@ -53,8 +53,8 @@ def verdicts_of(src: Path, out: Path) -> dict:
         "warnings": (set().union(*(said(p, False) for p in built.warnings.values())),
                      set().union(*(said(v.problems, False) for v in checked if v.valid))),
         # A set, without a -2 suffix: a running-notes section two files hold is one page
-        # (running_notes.holder); a section and a file of its date are both told the URL by
-        # check, build gives the later -2 (other keys for one URL are refused: decision 103).
+        # (running_notes.holder); meetings of one URL are placed alike by check and build
+        # (the later in meeting order at -2: decision 110).
         "urls": ({_SUFFIXED.sub("/", r.url_path) for r in built.records},
                  {_SUFFIXED.sub("/", url) for v in checked
                   if v.valid and v.meta and not v.key.endswith("/group.yaml")   # meta None: no page

@@ -1,7 +1,8 @@
-"""Meetings of one group that give one URL are refused, each of them, by `minutes build` and
-`minutes check` (and `minutes sync`'s check), as publish refuses them (decision 103;
-tests/integration/test_shared_url_pipeline.py): one error per meeting, naming the others and
-the URL; deleting all but one publishes that one at the plain URL."""
+"""Meetings of one group that give one URL are each published by `minutes build`, the first
+in meeting-id order at the URL and the next at `-2`, `-3`, ..., as publish places them
+(decision 110; tests/integration/test_shared_url_pipeline.py), with a shared-url warning on
+each naming the others and every one's URL; `minutes check` (and `minutes sync`'s check) warns
+alike and exits 0."""
 from __future__ import annotations
 
 import json
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from minutes import shared_url
 from minutes.build import build
 from minutes.check import check_keyed
 from minutes.cli import EXIT_INVALID, EXIT_OK, main
@@ -18,16 +20,17 @@ SITE = "https://minutes.example.org"
 BODY = "# M\n\n- a\n- b\n- c\n"
 DATED = "---\ndate: 2019-04-18\n---\n" + BODY
 
-# (two paths under SRC that give one URL, the URL): every way two sources claim one segment.
+# (two paths under SRC that give one URL, the URL, the one that sorts first by meeting id):
+# every way two sources claim one segment.
 TWINS = [
-    pytest.param("g/2019-04-18.md", "g/2019.04.18.md", "/g/2019-04-18/", id="date-spelling"),
-    pytest.param("g/20190418.md", "g/2019_04_18.md", "/g/2019-04-18/", id="digits-underscores"),
-    pytest.param("g/2019-04-18.md", "g/2019/04/18.md", "/g/2019-04-18/", id="date-folders"),
-    pytest.param("g/2019-04-18-sync.md", "g/Sync 2019.04.18.md", "/g/2019-04-18-sync/", id="words-placed"),
-    pytest.param("g/2019-04-18-sync.md", "g/sync/2019-04-18.md", "/g/2019-04-18-sync/", id="folder-for-words"),
-    pytest.param("g/2019-04-18-sync/NOTES.md", "g/2019-04-18-Sync.md", "/g/2019-04-18-sync/", id="folder-meeting"),
-    pytest.param("g/2019-04-18-sync.md", "g/sync.md", "/g/2019-04-18-sync/", id="front-matter-date"),
-    pytest.param("g/2019-04-18-ok.md", "g/2019-04-18-OK.md", "/g/2019-04-18-ok/", id="case-of-the-stem"),
+    pytest.param("g/2019-04-18.md", "g/2019.04.18.md", "/g/2019-04-18/", 0, id="date-spelling"),
+    pytest.param("g/20190418.md", "g/2019_04_18.md", "/g/2019-04-18/", 0, id="digits-underscores"),
+    pytest.param("g/2019-04-18.md", "g/2019/04/18.md", "/g/2019-04-18/", 0, id="date-folders"),
+    pytest.param("g/2019-04-18-sync.md", "g/Sync 2019.04.18.md", "/g/2019-04-18-sync/", 0, id="words-placed"),
+    pytest.param("g/2019-04-18-sync.md", "g/sync/2019-04-18.md", "/g/2019-04-18-sync/", 0, id="folder-for-words"),
+    pytest.param("g/2019-04-18-sync/NOTES.md", "g/2019-04-18-Sync.md", "/g/2019-04-18-sync/", 1, id="folder-meeting"),
+    pytest.param("g/2019-04-18-sync.md", "g/sync.md", "/g/2019-04-18-sync/", 0, id="front-matter-date"),
+    pytest.param("g/2019-04-18-ok.md", "g/2019-04-18-OK.md", "/g/2019-04-18-ok/", 1, id="case-of-the-stem"),
 ]
 
 
@@ -48,60 +51,77 @@ def src(tmp_path: Path) -> Path:
     return root
 
 
-@pytest.mark.parametrize("first,second,url", TWINS)
-def test_build_refuses_both_with_one_error_each_until_one_is_deleted(src, tmp_path, first, second, url):
+def test_placed_gives_the_segment_then_dash_n_in_meeting_order():
+    assert shared_url.placed("2019-04-18", ["2019.04.18", "20190418", "2019-04-18@notes", "2019-04-18"]) \
+        == {"2019-04-18": "2019-04-18", "2019-04-18@notes": "2019-04-18-2",
+            "2019.04.18": "2019-04-18-3", "20190418": "2019-04-18-4"}
+    assert shared_url.placed("2019-04-18", ["x"]) == {"x": "2019-04-18"}
+
+
+@pytest.mark.parametrize("first,second,url,before", TWINS)
+def test_build_publishes_both_in_meeting_order_and_warns_each(src, tmp_path, first, second, url, before):
     for rel in (first, second):
         write(src / rel, source(rel))
     result = build(src, tmp_path / "site", site_url=SITE, workers=1)
-    assert [r.url_path for r in result.records] == ["/g/2024-01-01-other/"]
-    assert len(result.rejected) == 2
-    for problems in result.rejected.values():
-        assert [p.code for p in problems] == ["duplicate-source"]
-        assert named(first) in problems[0].message and named(second) in problems[0].message
-        assert url in problems[0].message and "delete the other" in problems[0].hint
-    assert not (tmp_path / "site" / url.strip("/")).exists()
+    later = url[:-1] + "-2/"
+    placed = {"minutes/" + first: url if before == 0 else later,
+              "minutes/" + second: later if before == 0 else url}
+    assert sorted(r.url_path for r in result.records) == sorted([*placed.values(), "/g/2024-01-01-other/"])
+    assert not result.rejected
+    for key, at in placed.items():
+        (problem,) = [p for p in result.warnings[key] if p.code == "shared-url"]
+        other = next(k for k in placed if k != key)
+        assert f"{key} at {at}" in problem.message and f"{other} (at {placed[other]})" in problem.message
+        assert "delete the other" in problem.hint and "<yyyy-mm-dd>-<topic>.md" in problem.hint
+    assert (tmp_path / "site" / url.strip("/") / "index.html").exists()
+    assert (tmp_path / "site" / later.strip("/") / "index.html").exists()
 
-    (src / second).unlink()
+    (src / (first if before == 0 else second)).unlink()   # the one at the URL: the other moves up
     result = build(src, tmp_path / "site", site_url=SITE, workers=1)
     assert sorted(r.url_path for r in result.records) == sorted([url, "/g/2024-01-01-other/"])
-    assert not result.rejected
+    assert not any(p.code == "shared-url" for ps in result.warnings.values() for p in ps)
 
 
-@pytest.mark.parametrize("first,second,url", TWINS)
-def test_check_refuses_both_as_build_does(src, first, second, url, capsys):
+@pytest.mark.parametrize("first,second,url,before", TWINS)
+def test_check_warns_both_and_places_them_as_build_does(src, first, second, url, before, capsys):
     for rel in (first, second):
         write(src / rel, source(rel))
-    assert main(["check", "--format", "json", str(src)]) == EXIT_INVALID
+    assert main(["check", "--format", "json", str(src)]) == EXIT_OK
     verdicts = {v["key"]: v for v in json.loads(capsys.readouterr().out)}
-    refused = {key: v for key, v in verdicts.items() if not v["valid"]}
-    assert sorted(refused) == sorted(["minutes/" + first, "minutes/" + second])
-    for verdict in refused.values():
-        (problem,) = verdict["problems"]
-        assert problem["code"] == "duplicate-source" and url in problem["message"]
-        assert named(first) in problem["message"] and named(second) in problem["message"]
-    (src / second).unlink()
-    assert main(["check", str(src)]) == EXIT_OK
-    assert f"-> {url}" in capsys.readouterr().out
+    later = url[:-1] + "-2/"
+    placed = {"minutes/" + first: url if before == 0 else later,
+              "minutes/" + second: later if before == 0 else url}
+    for key, at in placed.items():
+        verdict = verdicts[key]
+        assert verdict["valid"]
+        (problem,) = [p for p in verdict["problems"] if p["code"] == "shared-url"]
+        assert f"{key} at {at}" in problem["message"]
+        assert verdict["meta"]["url_path"] == at
 
 
-def test_sync_check_refuses_both(tmp_path):
+def test_sync_check_warns_both(tmp_path):
     files = {"minutes/g/2019-04-18.md": write(tmp_path / "a.md", BODY),
              "minutes/g/2019.04.18.md": write(tmp_path / "b.md", BODY),
              "minutes/g/2019-04-19.md": write(tmp_path / "c.md", BODY)}
     verdicts = {v.key: v for v in check_keyed(files)}
-    assert [k for k, v in sorted(verdicts.items()) if not v.valid] == \
-        ["minutes/g/2019-04-18.md", "minutes/g/2019.04.18.md"]
-    assert verdicts["minutes/g/2019-04-19.md"].valid
+    assert all(v.valid for v in verdicts.values())
+    warned = sorted(k for k, v in verdicts.items() if any(p.code == "shared-url" for p in v.problems))
+    assert warned == ["minutes/g/2019-04-18.md", "minutes/g/2019.04.18.md"]
+    assert verdicts["minutes/g/2019.04.18.md"].meta["url_path"] == "/g/2019-04-18-2/"
 
 
-def test_three_that_give_one_url_each_name_the_other_two(src, tmp_path):
+def test_three_that_give_one_url_get_the_url_then_dash_2_and_3(src, tmp_path):
     rels = ["g/2019-04-18.md", "g/2019.04.18.md", "g/20190418.md"]
     for rel in rels:
         write(src / rel, BODY)
     result = build(src, tmp_path / "site", site_url=SITE, workers=2)
-    assert len(result.rejected) == 3
-    for key, (problem,) in result.rejected.items():
-        assert all("minutes/" + rel in problem.message for rel in rels)
+    assert not result.rejected
+    at = {r.meeting: r.url_path for r in result.records if r.group == "g"}
+    assert at["2019-04-18"] == "/g/2019-04-18/" and at["2019.04.18"] == "/g/2019-04-18-2/"
+    assert at["20190418"] == "/g/2019-04-18-3/"
+    for rel in rels:
+        (problem,) = [p for p in result.warnings["minutes/" + rel] if p.code == "shared-url"]
+        assert all("minutes/" + r in problem.message for r in rels)
 
 
 def test_a_file_and_a_folder_of_its_name_are_one_meeting_refused_by_build_and_check(src, tmp_path, capsys):
@@ -123,11 +143,15 @@ def test_the_same_key_in_two_local_places_is_not_a_twin(tmp_path, capsys):
     assert main(["check", str(tmp_path / "a"), str(tmp_path / "b")]) == EXIT_OK
 
 
-def test_a_running_notes_section_and_a_file_of_its_date_are_not_refused(src, tmp_path):
-    """Left to model.free_segment (decision 103): the section's URL is claimed first come,
-    first served in the pipeline; a build gives `-2` to the later in meeting order."""
+def test_a_running_notes_section_and_a_file_of_its_date_are_placed_in_meeting_order(src, tmp_path):
+    """`2019-04-18` sorts before the section's `2019-04-18@notes`, `2019.04.18` after it."""
     write(src / "g" / "2019-04-18.md", BODY)
+    write(src / "g" / "2019.04.18.md", BODY)
     write(src / "g" / "notes.md", "# Notes\n\n## 2019-04-18\n\n- a\n- b\n\n## 2019-04-11\n\n- c\n")
     result = build(src, tmp_path / "site", site_url=SITE, workers=1)
     assert not result.rejected
-    assert {r.url_path for r in result.records} >= {"/g/2019-04-18/", "/g/2019-04-18-2/"}
+    at = {r.meeting: r.url_path for r in result.records if r.group == "g"}
+    assert at["2019-04-18"] == "/g/2019-04-18/" and at["2019-04-18@notes"] == "/g/2019-04-18-2/"
+    assert at["2019.04.18"] == "/g/2019-04-18-3/"
+    (problem,) = [p for p in result.warnings["minutes/g/notes.md"] if p.code == "shared-url"]
+    assert "minutes/g/notes.md at /g/2019-04-18-2/" in problem.message

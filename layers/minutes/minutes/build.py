@@ -875,6 +875,7 @@ def _build(src: Path, out: Path, *, site_url: str, max_bytes: int, workers: int 
             assembled = _assemble_all(pool, jobs, cached, site_host, max_bytes, cache, result,
                                       progress, names, meanwhile, found)   # memos emptied
             records = _unique_segments([a.record for _, _, a in assembled])
+            _warn_shared_urls(assembled, records, result)
             result.records = records
             writer = _Writer(out, cache)
             stored = {(a.record.group, a.record.meeting): (job, at) for job, at, a in assembled}
@@ -1256,36 +1257,27 @@ def _assemble_all(pool: _Pool, jobs: list[_Job], outcomes: list, site_host: str,
     if any(item.record.meeting.endswith(keys.NOTES_SUFFIX) for _, _, item in assembled):
         kept = {id(item) for item in _running_notes().one_per_meeting([item for _, _, item in assembled])}
         assembled = [(job, at, item) for job, at, item in assembled if id(item) in kept]
-    assembled = _refuse_shared_urls(assembled, result)
     # Meetings built, as the summary counts them: a rejected file is counted as rejected, not
     # as unchanged, however often it is rejected again (decision 101).
     result.reused += sum(id(item) in reused for _, _, item in assembled)
     return assembled
 
 
-def _refuse_shared_urls(assembled: list, result: BuildResult) -> list:
-    """Meetings of a group that give one URL (2019-04-18.md, 2019.04.18.md) are refused, each
-    with an error naming the others (shared_url.py, decision 103), as publish refuses them."""
+def _warn_shared_urls(assembled: list, records: list[MeetingRecord], result: BuildResult) -> None:
+    """Meetings of a group whose names give one URL (2019-04-18.md, 2019.04.18.md) are each
+    published, the later in meeting order at `-2`, ... (_unique_segments); each source is
+    warned with the others and every one's URL (shared_url.py, decision 110), as check is."""
     if len({(item.record.group, item.record.segment) for _, _, item in assembled}) == len(assembled):
-        return assembled   # nearly always: every URL once (~0.1 ms at 1,000 meetings)
-    shared = shared_url.sharing(assembled, _url_ident)
-    if not shared:   # a running-notes section's URL: _unique_segments
-        return assembled
-    refused = set()
-    for items in shared:
-        first = items[0][2].record
-        named = [(shared_url.source_name(job.files[0][0]), job.files[0][0]) for job, _, _ in items]
-        for (job, _, item), problem in zip(items, shared_url.refusals(
-                named, shared_url.url_of(first.group, first.segment))):
-            result.warnings.pop(job.files[0][0], None)   # rejected: its errors alone, as any
-            result.rejected[job.files[0][0]] = [problem]
-            refused.add(id(item))
-    return [entry for entry in assembled if id(entry[2]) not in refused]
-
-
-def _url_ident(entry) -> tuple[str, str, bool]:
-    record = entry[2].record
-    return record.group, record.segment, record.meeting.endswith(keys.NOTES_SUFFIX)
+        return   # nearly always: every URL once (~0.1 ms at 1,000 meetings)
+    final = {(r.group, r.meeting): r.segment for r in records}
+    wanting: dict[tuple[str, str], dict[str, str]] = {}
+    for job, _, item in assembled:
+        record = item.record
+        wanting.setdefault((record.group, record.segment), {})[job.files[0][0]] = \
+            shared_url.url_of(record.group, final[(record.group, record.meeting)])
+    for urls in wanting.values():
+        for key in urls if len(urls) > 1 else ():
+            result.warnings.setdefault(key, []).append(shared_url.shared_url(key, urls))
 
 
 def _running_notes():
@@ -1342,8 +1334,9 @@ def _write_attachments(assembled, records: list[MeetingRecord], writer: "_Writer
 
 
 def _unique_segments(records: list[MeetingRecord]) -> list[MeetingRecord]:
-    """A running-notes section and a meeting that give one URL: the later (in meeting order)
-    gets '-2' (any other two are refused: _refuse_shared_urls)."""
+    """Meetings that give one URL: the first in meeting order keeps it, the next gets '-2',
+    '-3', ... (shared_url.placed, as publish places them; a `-n` that is another meeting's
+    own segment is skipped here, and not in publish: decision 110)."""
     owners: dict[tuple[str, str], str] = {}
     unique = []
     for record in sorted(records, key=lambda r: (r.group, r.meeting)):

@@ -163,27 +163,54 @@ def check_paths(paths: list[Path], *, key: str | None = None, site_host: str = "
 
 
 def refuse_shared_urls(verdicts: list[Verdict]) -> list[Verdict]:
-    """The verdicts, those of meetings of a group that give one URL (2019-04-18.md beside
-    2019.04.18.md) made rejections naming each other, as `minutes build` and publish refuse
-    them (shared_url.py, decision 103). One key seen in two local places (a guessed group:
-    key_for) is not two meetings of one bucket: such a set is left alone."""
-    shared = [found for found in shared_url.sharing(
-        [v for v in verdicts if v.valid and v.meta], _url_ident)
-        if len({v.key for v in found}) == len(found)]
+    """The verdicts, those of meetings of a group whose names give one URL (2019-04-18.md
+    beside 2019.04.18.md, a running-notes section of that date) placed as `minutes build` and
+    publish place them (the later in meeting order at `-2`, ...) and warned, naming the others
+    and every one's URL (shared_url.py, decision 110). One key seen in two local places (a
+    guessed group: key_for) is not two meetings of one bucket: such a set is left alone."""
+    wanting: dict[tuple[str, str], list] = {}
+    for at, verdict in enumerate(verdicts):
+        if verdict.valid and verdict.meta:
+            for place in _places(at, verdict):
+                wanting.setdefault(place[:2], []).append(place)
+    shared = [found for found in wanting.values()
+              if len(found) > 1 and len({p[2] for p in found}) == len(found)]
     if not shared:
         return verdicts
-    refused = {}
+    changed = {at: (list(verdicts[at].problems), dict(verdicts[at].meta)) for found in shared
+               for _, _, _, at, _ in found}
     for found in shared:
-        named = [(shared_url.source_name(v.key), v.key) for v in found]
-        url = shared_url.url_of(found[0].meta["group"], found[0].meta["slug"])
-        for verdict, problem in zip(found, shared_url.refusals(named, url)):
-            refused[id(verdict)] = replace(verdict, problems=(problem,), meta=None, notes=())
-    return [refused.get(id(v), v) for v in verdicts]
+        (group, segment), at_ = found[0][:2], shared_url.placed(found[0][1], [p[2] for p in found])
+        urls = {verdicts[at].key: shared_url.url_of(group, at_[meeting])
+                for _, _, meeting, at, _ in found}
+        for _, _, meeting, at, section in found:
+            problems, meta = changed[at]
+            url = shared_url.url_of(group, at_[meeting])
+            if section is None:
+                meta["slug"], meta["url_path"] = at_[meeting], url
+            else:
+                meta["meetings"] = [dict(m, url_path=url) if n == section else m
+                                    for n, m in enumerate(meta["meetings"])]
+                if section == 0:
+                    meta["slug"], meta["url_path"] = at_[meeting], url
+            problems.append(shared_url.shared_url(verdicts[at].key, urls))
+    return [replace(v, problems=tuple(changed[at][0]), meta=changed[at][1]) if at in changed else v
+            for at, v in enumerate(verdicts)]
 
 
-def _url_ident(verdict: Verdict) -> tuple[str, str, bool]:
+def _places(at: int, verdict: Verdict):
+    """(group, segment, meeting id, at, section) of each meeting the verdict's source gives."""
     meta = verdict.meta
-    return meta["group"], meta["slug"], bool(meta.get("running_notes"))
+    group = meta["group"]
+    if not meta.get("running_notes"):
+        try:
+            meeting = keys.parse_key(verdict.key).meeting
+        except Rejected:
+            return
+        yield group, meta["slug"], meeting, at, None
+        return
+    for n, section in enumerate(meta["meetings"]):
+        yield group, section["url_path"][len(group) + 2:-1], section["meeting"], at, n
 
 
 def refused_verdict(path: Path, failed: OSError, src: Path | None = None) -> Verdict:

@@ -107,9 +107,9 @@ class MeetingRecord:
 
 def free_segment(record: MeetingRecord, owner_of) -> str:
     """The record's segment, or `-2`, `-3`, ... when another meeting of its group has it.
-    `owner_of(segment)` names the meeting holding a segment (None when free). Since decision
-    103 only a running-notes section and a meeting of its date get here with one segment
-    (any other meetings that give one URL are refused: shared_url.py); kept as that guard."""
+    `owner_of(segment)` names the meeting holding a segment (None when free). `minutes build`
+    gives twins of one URL their places with it, in meeting order (shared_url.placed, which
+    publish uses, is the same while no `-n` is another meeting's own segment: decision 110)."""
     segment, n = record.segment, 1
     while owner_of(segment) not in (None, record.meeting):
         n += 1

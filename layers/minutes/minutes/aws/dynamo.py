@@ -180,30 +180,23 @@ class MeetingsTable:
                 raise
 
     def lookup(self, group: str, meeting: str) -> tuple[MeetingRecord | None, dict]:
-        """get()'s record, and the item's state besides: `segment`, the URL segment the
-        meeting holds (shared_url.py: its record's, or the one a meeting refused before it
-        was ever published was refused at), and each key's last sequencer (`seq:<key>`)."""
+        """get()'s record, and the item's state besides: each key's last sequencer
+        (`seq:<key>`)."""
         item = self._table.get_item(Key={"group": group, "meeting": meeting},
                                     ConsistentRead=True).get("Item") or {}
-        state = {name: value for name, value in item.items()
-                 if name == "segment" or name.startswith("seq:")}
+        state = {name: value for name, value in item.items() if name.startswith("seq:")}
         return (None if not item or is_guard_only(item) else record_from_item(item)), state
 
     def mark_removed(self, group: str, meeting: str, *, key: str, sequencer: str,
-                     when: dt.datetime, segment: str | None = None) -> bool:
+                     when: dt.datetime) -> bool:
         """Tombstone, not delete: the announced mark must outlive the page (no second email).
 
         A meeting never published gets a guard-only item (its key's sequencer, no record): the
-        create event of the deleted object may still come, late, and must find it stale.
-        `segment`: the URL segment the meeting still holds (refused for sharing it, decision
-        103), so that its removal can give the segment up (lookup)."""
+        create event of the deleted object may still come, late, and must find it stale."""
         names = {"#seq": f"seq:{key}", "#status": "status", "#updated": "updated"}
         values = {":seq": normalise_sequencer(sequencer), ":removed": "removed",
                   ":when": when.isoformat()}
         expression = "SET #seq = :seq, #status = :removed, #updated = :when"
-        if segment is not None:
-            names["#segment"], values[":segment"] = "segment", segment
-            expression += ", #segment = :segment"
         try:
             self._table.update_item(
                 Key={"group": group, "meeting": meeting}, UpdateExpression=expression,
@@ -267,32 +260,13 @@ class MeetingsTable:
                 return False
             raise
 
-    def claim_segment(self, group: str, segment: str, meeting: str) -> bool:
-        """Claim a URL segment of a group for a meeting, for ever: True when it is the
-        meeting's (now or already), False when another meeting holds it. A conditional write,
-        so two meetings published at the same moment can never get the same URL. The claim
-        is an item of its own (`meeting` = "/segment/<segment>": no meeting path starts with
-        '/')."""
-        try:
-            self._table.update_item(
-                Key={"group": group, "meeting": SEGMENT_CLAIM + segment},
-                UpdateExpression="SET #owner = :me",
-                ConditionExpression="attribute_not_exists(#owner) OR #owner = :me",
-                ExpressionAttributeNames={"#owner": "owner"},
-                ExpressionAttributeValues={":me": meeting})
-            return True
-        except ClientError as exc:
-            if _is_condition_failure(exc):
-                return False
-            raise
-
     def hold_segment(self, group: str, segment: str, meeting: str, key: str
                      ) -> tuple[dict[str, str], str | None]:
         """Count the meeting (with a key of its files) among those whose sources want a URL
-        segment of the group (decision 103): every holder now (meeting -> key), and the
-        segment's first claimer (claim_segment's owner; set here when there is none). One
-        conditional-free write on the claim's item, so two meetings holding at once both see
-        each other from whichever wrote second."""
+        segment of the group (decisions 103, 110): every holder now (meeting -> key), and the
+        segment's first claimer (`owner`: set by claim_segment before decision 110, here when
+        there is none). One conditional-free write on the claim's item, so two meetings
+        holding at once both see each other from whichever wrote second."""
         answer = self._table.update_item(
             Key={"group": group, "meeting": SEGMENT_CLAIM + segment},
             UpdateExpression="SET #holder = :key, #owner = if_not_exists(#owner, :me)",
@@ -320,21 +294,6 @@ class MeetingsTable:
         item = self._table.get_item(Key={"group": group, "meeting": SEGMENT_CLAIM + segment},
                                     ConsistentRead=True).get("Item") or {}
         return _holders(item)
-
-    def announced(self, group: str, meeting: str) -> bool:
-        """Whether the meeting's announcement was ever claimed (its mark outlives the page)."""
-        item = self._table.get_item(Key={"group": group, "meeting": meeting}, ConsistentRead=True,
-                                    ProjectionExpression="announced_at").get("Item")
-        return bool(item and "announced_at" in item)
-
-    def mark_announced(self, group: str, meeting: str, *, when: dt.datetime) -> None:
-        """Give the meeting the announced mark without an email (claim_announcement then
-        refuses): it takes over a URL whose meeting was announced (two files of one meeting,
-        one deleted). No announced_day: the digest lists what was announced, not this."""
-        self._table.update_item(
-            Key={"group": group, "meeting": meeting},
-            UpdateExpression="SET announced_at = if_not_exists(announced_at, :when)",
-            ExpressionAttributeValues={":when": when.isoformat()})
 
     # --- group.yaml: one item per group under the partition GROUPS (no "date", so every
     # meeting read above skips it, as it skips guard-only items) -------------------------------

@@ -117,7 +117,7 @@ class Indexer:
     def _commit(self, updates: list[SiteUpdate]) -> list[_Change]:
         keys = list(dict.fromkeys((u.group, u.meeting) for u in updates))
         pointers = self.listings.pointers(keys)
-        changes = []
+        changes, commits = [], []
         records = self.meetings.many(keys)
         for group, meeting in keys:
             record = records.get((group, meeting))
@@ -129,8 +129,10 @@ class Indexer:
                 was = stored_was
             else:
                 was = stored_now
-                self.listings.commit(group, meeting, now=now, was=was)
+                commits.append((group, meeting, now, was))
             changes.append(_Change(record, now, was))
+        for group, meeting, now, was in _vacated_first(commits):
+            self.listings.commit(group, meeting, now=now, was=was)
         return changes
 
     # --- meeting pages -----------------------------------------------------------------
@@ -411,3 +413,24 @@ _LISTING = re.compile(r"(?:[^/]+/)?(?:\d{4}/)?(?:index\.html|page/\d+/index\.htm
 
 def _position(record: MeetingRecord) -> str:
     return streams.streams_of(record)["/"]
+
+
+def _vacated_first(commits: list) -> list:
+    """The commits (group, meeting, now, was) in an order where a meeting leaving a listing
+    position is committed before one taking it: twins of one URL move through each other's
+    places in one batch (decision 110; `-2` moving up to the plain segment while `-3` moves to
+    `-2`), and a commit deletes its `was` entries by position. A cycle keeps its order."""
+    def places(entry):
+        return set(streams.streams_of(entry).items()) if entry is not None else set()
+    if len(commits) < 2:
+        return commits
+    pending = [(c, places(c[2]), places(c[3]) - places(c[2])) for c in commits]
+    vacated = set().union(*(left for _, _, left in pending))
+    if not any(taking & vacated for _, taking, _ in pending):
+        return commits   # nearly always: no one takes a place another leaves
+    done = []
+    while pending:
+        free = next((n for n, (_, taking, _) in enumerate(pending)
+                     if not any(taking & left for m, (_, _, left) in enumerate(pending) if m != n)), 0)
+        done.append(pending.pop(free)[0])
+    return done

@@ -21,7 +21,7 @@ from ..aws.sns import ScribeNotices
 from ..group import GroupInfo, default_name, group_of, is_group_file, made_up_title, parse_group
 from ..meeting import MAX_ATTACHMENT_BYTES, Assembled, SourceFile, assemble, too_big, unserved
 from ..messages import GROUP_UPDATE, Announce, ObjectChange, SiteUpdate  # noqa: F401 (ObjectChange: its input)
-from ..model import MeetingRecord, free_segment
+from ..model import MeetingRecord
 from ..pages import PageRenderer
 from ..problems import Problem, Rejected, error
 from ..report import DRAFT, PUBLISHED, REJECTED, REMOVED, STALE, UPCOMING, Verdict
@@ -139,7 +139,7 @@ class Publisher:
             return self._verdict(STALE, change)  # an attachment came before its minutes
         now = self._clock()
         existing, state = self.meetings.lookup(key.group, key.meeting)
-        held, order = state.get("segment"), guard or change.key
+        order = guard or change.key
         try:
             info = self.meetings.group_info(key.group)
             assembled = assemble(files, site_host=self.settings.site_host,
@@ -158,11 +158,9 @@ class Publisher:
         try:
             self.meetings.check_fits(assembled.record)   # before the URL is claimed: a
             # rejected upload changes nothing
-            twins = self._hold(assembled.record, change, held, order, now)
-            if twins:
-                return self._refuse_twins(key, change, now, assembled.record, twins, skipped,
-                                          order, quiet=guard is not None)
-            record = assembled.record if twins is not None else self._unique_segment(assembled.record)
+            place = self._hold(assembled.record, existing, change, order, now, moving=guard is None)
+            record = assembled.record.moved_to(place) if place != assembled.record.segment \
+                else assembled.record
             moved = existing.url_path if existing and existing.url_path != record.url_path else None
             upserted = self.meetings.upsert(record, key=order, sequencer=change.sequencer,
                                             moved_from=moved)
@@ -188,13 +186,9 @@ class Publisher:
             self._write_page(record, assembled, upserted.moved_from)
         if change.removed and not key.is_markdown:  # an attachment of the folder was deleted
             self.site.delete(record.url_path + keys.site_quote(key.name))
-        # Another meeting that wants this URL may have come meanwhile (both held at once,
-        # each seeing only itself): whichever reads the other now refuses both.
-        twins = {m: k for m, k in self.meetings.segment_holders(record.group, assembled.record.segment).items()
-                 if m != record.meeting}
-        if twins:
-            return self._refuse_twins(key, change, now, assembled.record, twins, skipped, order,
-                                      quiet=guard is not None)
+        if guard is None:   # another twin may have come meanwhile (both held at once, each
+            # seeing only itself): whichever reads the other now places both
+            self.place_twins(record.group, assembled.record.segment, change, order, now, alone=False)
         if record.status == PUBLISHED and assembled.notify:
             self.announce_once(record.group, record.meeting, change=change, when=now)
         status = {"draft": DRAFT, "upcoming": UPCOMING}.get(record.status, PUBLISHED)
@@ -229,14 +223,15 @@ class Publisher:
         return self._reject(key, change, now, problems, quiet=quiet)
 
     def _take_down(self, group: str, meeting: str, change: ObjectChange, now: dt.datetime,
-                   order: str, segment: str | None = None) -> None:
+                   order: str) -> None:
         """A meeting no fresh build publishes: tombstone (the announced mark stays), page
-        gone, index told. `segment`: the URL it still holds (refused for sharing it)."""
+        gone, index told, its URL's twins after it moved up."""
         existing, state = self.meetings.lookup(group, meeting)
         if self.meetings.mark_removed(group, meeting, key=order, sequencer=change.sequencer,
-                                      when=now, segment=segment) and existing:
+                                      when=now) and existing:
             self.site.delete_prefix(existing.url_path.lstrip("/"))
             self._tell_index(existing, state, order, change)
+            self._give_up(existing, change, order, now)
 
     def _tell_index(self, existing: MeetingRecord, state: dict, order: str,
                     change: ObjectChange) -> None:
@@ -249,56 +244,71 @@ class Publisher:
             self.site_updates.send(SiteUpdate(existing.group, existing.meeting, "delete"),
                                    dedup=change.sequencer)
 
-    # --- meetings of a group that give one URL (shared_url.py, decision 103) ---------------
+    # --- meetings of a group that give one URL (shared_url.py, decision 110) ---------------
 
-    def _hold(self, record: MeetingRecord, change: ObjectChange, held: str | None, order: str,
-              now: dt.datetime) -> dict[str, str] | None:
-        """Count the meeting among those wanting its URL segment (giving up the one it held
-        before, when its date moved); the others (meeting -> a key of theirs). A meeting
-        published before holders were kept counts when it still has the segment (its claim's
-        owner). None when a running-notes section claimed the segment first: then the
-        meeting is not counted and free_segment gives it `-2` (_unique_segment)."""
-        if held is not None and held != record.segment:
-            self._release(record.group, held, record.meeting, change, order, now)
+    def _hold(self, record: MeetingRecord, existing: MeetingRecord | None, change: ObjectChange,
+              order: str, now: dt.datetime, *, moving: bool = True) -> str:
+        """Count the meeting among those wanting its URL segment (giving up the one it wanted
+        before, when its date moved), and the segment it is published at: shared_url.placed
+        over every holder. `moving`: the twins whose place this changes are moved first (a
+        twin published on behalf of another's event leaves that to the event's own publish).
+        A meeting published before holders were kept counts when it still has the segment."""
+        before = base_segment(existing) if existing and existing.status != "removed" else None
+        if before is not None and before != record.segment:
+            self.meetings.release_segment(record.group, before, record.meeting)
+            if moving:
+                self.place_twins(record.group, before, change, order, now)
         holders, owner = self.meetings.hold_segment(record.group, record.segment,
                                                     record.meeting, change.key)
-        if owner != record.meeting and owner is not None \
-                and running_notes.is_running_notes_meeting(owner):
-            self.meetings.release_segment(record.group, record.segment, record.meeting)
-            return None   # the section's URL, first come: this one gets `-2` (free_segment)
-        others = {m: k for m, k in holders.items() if m != record.meeting}
         if owner not in (None, record.meeting) and owner not in holders:
-            before = self.meetings.get(record.group, owner)
-            if before and before.status != "removed" and before.segment == record.segment \
-                    and before.source_keys:
-                self.meetings.hold_segment(record.group, record.segment, owner,
-                                           before.source_keys[0])
-                others[owner] = before.source_keys[0]
-        return others
+            earlier = self.meetings.get(record.group, owner)
+            if earlier and earlier.status != "removed" and earlier.segment == record.segment \
+                    and earlier.source_keys:
+                holders, _ = self.meetings.hold_segment(record.group, record.segment, owner,
+                                                        earlier.source_keys[0])
+        places = shared_url.placed(record.segment, holders)
+        if moving and len(places) > 1:
+            self._move(record.group, record.segment, places, change, order, now, but=record.meeting)
+        return places[record.meeting]
 
-    def _refuse_twins(self, key: keys.MeetingKey, change: ObjectChange, now: dt.datetime,
-                      record: MeetingRecord, twins: dict[str, str], skipped: tuple, order: str,
-                      *, quiet: bool = False) -> Verdict:
-        """Refuse the upload, and take down every meeting that gives its URL, as a fresh
-        build publishes none of them; deleting all but one publishes that one (_release)."""
-        for meeting in [record.meeting, *sorted(twins)]:
-            self._take_down(record.group, meeting, change, now, order, segment=record.segment)
-        named = [(shared_url.source_name(change.key), change.key)]
-        named += [(shared_url.source_name(k), k) for _, k in sorted(twins.items())]
-        problem = shared_url.refusals(named, shared_url.url_of(record.group, record.segment))[0]
-        return self._reject(key, change, now, (problem, *skipped), quiet=quiet)
+    def place_twins(self, group: str, segment: str, change: ObjectChange, order: str,
+                    now: dt.datetime, *, alone: bool = True) -> None:
+        """Move each meeting wanting `segment` that is not at its place (shared_url.placed over
+        the holders as they are now): after a holder left (`alone`: the one left too, which
+        may be at `-2`), or came at the same moment (one holder: the one just published)."""
+        holders = self.meetings.segment_holders(group, segment)
+        if len(holders) > (0 if alone else 1):
+            self._move(group, segment, shared_url.placed(segment, holders), change, order, now)
 
-    def _release(self, group: str, segment: str, meeting: str, change: ObjectChange,
-                 order: str, now: dt.datetime) -> None:
-        """The meeting wants the segment no more: when one other meeting is left wanting it,
-        that one is published now, from its files as they are (a fresh build would)."""
-        left = self.meetings.release_segment(group, segment, meeting)
-        if left is None or len(left) != 1:
+    def _move(self, group: str, segment: str, places: dict[str, str], change: ObjectChange,
+              order: str, now: dt.datetime, but: str = "") -> None:
+        """Publish each holder that is not at its place there, on behalf of `change`: those
+        moving to a later place first, the last first, then those moving to an earlier place,
+        the first first, so that no page is written where one still is to be moved from."""
+        rank = {place: n for n, place in enumerate(places.values())}
+        moves = []
+        for meeting, place in places.items():
+            if meeting == but:
+                continue
+            stored = self.meetings.get(group, meeting)
+            if stored is None or stored.status == "removed" or stored.segment == place:
+                continue
+            moves.append((rank[place] - rank.get(stored.segment, -1), rank[place], meeting, stored))
+        for _, _, meeting, stored in sorted(moves, key=lambda m: (m[0] < 0, -m[1] if m[0] > 0 else m[1])):
+            if running_notes.is_running_notes_meeting(meeting):
+                self._notes.move(group, meeting, places[meeting], change, now)
+            else:
+                self._take_over(stored.source_keys[0], change, order)
+
+    def _give_up(self, existing: MeetingRecord | None, change: ObjectChange, order: str,
+                 now: dt.datetime) -> None:
+        """The meeting is published no more: it wants its segment no more, and the twins after
+        it move up."""
+        if existing is None or existing.status == "removed":
             return
-        (other, other_key), = left.items()
-        if self.meetings.announced(group, meeting):   # one meeting in two files: one email
-            self.meetings.mark_announced(group, other, when=now)
-        self._take_over(other_key, change, order)
+        segment = base_segment(existing)
+        if self.meetings.release_segment(existing.group, segment, existing.meeting):
+            self.place_twins(existing.group, segment, change, order, now)
 
     def _take_over(self, key: str, change: ObjectChange, order: str) -> None:
         """Publish the meeting at `key` as it is now, on behalf of `change` (another key's
@@ -361,15 +371,6 @@ class Publisher:
             if found is not None:
                 files.append(SourceFile(name, found.data))
         return files, skipped
-
-    def _unique_segment(self, record: MeetingRecord) -> MeetingRecord:
-        """The segment claimed by a conditional write: taken already only by a running-notes
-        section (any other meeting wanting it is refused: _hold), then `-2`, `-3`, ..."""
-        def owner_of(segment: str) -> str | None:
-            claimed = self.meetings.claim_segment(record.group, segment, record.meeting)
-            return None if claimed else "another meeting"
-        segment = free_segment(record, owner_of)
-        return record if segment == record.segment else record.moved_to(segment)
 
     def _write_page(self, record: MeetingRecord, assembled: Assembled,
                     moved_from: str | None) -> None:
@@ -445,7 +446,6 @@ class Publisher:
     def _remove(self, key: keys.MeetingKey, change: ObjectChange) -> Verdict:
         now = self._clock()
         existing, state = self.meetings.lookup(key.group, key.meeting)
-        held = state.get("segment")
         # Marked even when nothing was published yet: the create event of the deleted object
         # may still come (S3 does not deliver in order) and must then be stale.
         if not self.meetings.mark_removed(key.group, key.meeting, key=change.key,
@@ -453,10 +453,9 @@ class Publisher:
             return self._verdict(STALE, change, when=now)
         if existing is not None:
             if existing.status != "removed":   # else: taken down already (its URL may be
-                self.site.delete_prefix(existing.url_path.lstrip("/"))   # another's soon)
+                self.site.delete_prefix(existing.url_path.lstrip("/"))   # another's now)
             self._tell_index(existing, state, change.key, change)
-        if held is not None:   # a meeting that shared its URL may now be the one left
-            self._release(key.group, held, key.meeting, change, change.key, now)
+            self._give_up(existing, change, change.key, now)   # its URL's twins move up
         if existing is None:
             return self._verdict(STALE, change, when=now)
         return self._tell(self._verdict(REMOVED, change, when=now,
@@ -479,3 +478,13 @@ def _in_dated_folder(key: str) -> bool:
         return keys.parse_key(key).is_folder
     except Rejected:
         return False
+
+
+def base_segment(record: MeetingRecord) -> str:
+    """The URL segment a published meeting's sources want (its record's may be a twin's `-n`):
+    a running-notes section's is its identity's; another's, its first key's as assemble made
+    it (the key's date, else the meeting's)."""
+    if running_notes.is_running_notes_meeting(record.meeting):
+        return record.meeting[:-len(keys.NOTES_SUFFIX)]
+    first = keys.parse_key(record.source_keys[0])
+    return first.segment(first.date or record.date)

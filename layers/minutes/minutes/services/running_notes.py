@@ -12,12 +12,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from .. import keys, running_notes
+from .. import keys, running_notes, shared_url
 from ..aws.dynamo import RecordTooLarge
 from ..aws.notes_table import CONFLICT, STALE, WRITTEN, Guard, NotesTable, check_size, guard_for
 from ..meeting import Assembled
 from ..messages import SiteUpdate
-from ..model import MeetingRecord, free_segment
+from ..model import MeetingRecord
 from ..problems import Rejected, error
 from ..report import PUBLISHED, REMOVED, Verdict
 from ..site import meeting_file
@@ -38,6 +38,7 @@ class _Stale(Exception):
 class _Outcome:
     written: list[MeetingRecord] = field(default_factory=list)   # pages to (re)write
     removed: list[MeetingRecord] = field(default_factory=list)   # pages to delete
+    placed: list[str] = field(default_factory=list)   # URL segments new sections now hold
 
 
 class RunningNotesPublisher:
@@ -134,7 +135,7 @@ class RunningNotesPublisher:
             holders = set(state.holders) | {guard.key}
             record = None
             if running_notes.holder(holders) == guard.key:
-                record = self._as_stored(meeting.record, state.record)
+                record = self._as_stored(meeting.record, state.record, guard.key, outcome)
                 if guard.key in state.holders and _same(record, state.record):
                     return   # unchanged: no write, no new `updated`, no page to render
             elif guard.key in state.holders:
@@ -190,18 +191,24 @@ class RunningNotesPublisher:
                 continue
             for meeting in meetings:
                 if meeting.record.meeting == ident:
-                    return self._as_stored(meeting.record, stored)
+                    return self._as_stored(meeting.record, stored, key)
         return None
 
-    def _as_stored(self, record: MeetingRecord, stored: MeetingRecord | None) -> MeetingRecord:
-        """The record as it will be stored: a section published before keeps its URL segment,
-        feed id and first publication; a new one gets a free segment (first come, first served)."""
-        if stored is None:   # claimed by a conditional write, as publish claims (decision 2)
-            def owner_of(segment: str) -> str | None:
-                claimed = self.p.meetings.claim_segment(record.group, segment, record.meeting)
-                return None if claimed else "another meeting"
-            segment = free_segment(record, owner_of)
-            return record if segment == record.segment else record.moved_to(segment)
+    def _as_stored(self, record: MeetingRecord, stored: MeetingRecord | None, key: str,
+                   outcome: _Outcome | None = None) -> MeetingRecord:
+        """The record as it will be stored: a section published before keeps its URL segment
+        (a twin that comes or goes moves it: move), feed id and first publication; a new one
+        holds its segment among the meetings wanting it and gets its place (shared_url.placed,
+        decision 110; the twins it displaces are moved before its page is written)."""
+        if stored is None or stored.status == "removed":
+            holders, _ = self.p.meetings.hold_segment(record.group, record.segment,
+                                                      record.meeting, key)
+            if outcome is not None and len(holders) > 1:
+                outcome.placed.append(record.segment)
+            segment = shared_url.placed(record.segment, holders)[record.meeting]
+            record = record if segment == record.segment else record.moved_to(segment)
+            return record if stored is None else record.with_changes(
+                feed_id=stored.feed_id or record.feed_id, published=stored.published or record.published)
         if stored.segment != record.segment:
             record = record.moved_to(stored.segment)
         return record.with_changes(feed_id=stored.feed_id or record.feed_id,
@@ -211,11 +218,15 @@ class RunningNotesPublisher:
 
     def _apply(self, group: str, outcome: _Outcome, change, now: dt.datetime) -> None:
         p = self.p
+        for segment in outcome.placed:   # twins displaced by a new section move first
+            p.place_twins(group, segment, change, change.key, now)
         if outcome.written:
             for record in outcome.written:   # index renders them again once it has listed them
                 p.site.put(meeting_file(p.renderer, record, *p.listings.neighbours(record)))
         for record in outcome.removed:
             p.site.delete_prefix(record.url_path.lstrip("/"))
+        for record in outcome.removed:   # the twins after a meeting gone move up
+            p._give_up(record, change, change.key, now)
         for record, action in ([(r, "upsert") for r in outcome.written]
                                + [(r, "delete") for r in outcome.removed]):
             p.site_updates.send(SiteUpdate(group, record.meeting, action), dedup=change.sequencer)
@@ -228,3 +239,27 @@ class RunningNotesPublisher:
             yield {"line": section.line, "heading": section.heading,
                    "date": meeting.record.date.isoformat(),
                    "url": self.p.settings.page_url(meeting.record.url_path)}
+
+    # --- a section moved by a twin of its URL (decision 110) ---------------------------
+
+    def move(self, group: str, ident: str, segment: str, change, now: dt.datetime) -> None:
+        """Publish the section at `segment` (a twin that sorts before it came or went): its
+        record moved, on its holder file's guard; its page moved; the index told."""
+        for _ in range(_ROUNDS):
+            state = self.table.section(group, ident)
+            if state.record is None or state.record.status == "removed" or not state.holders \
+                    or state.record.segment == segment:
+                return
+            key = running_notes.holder(state.holders)
+            meeting = keys.parse_key(key).meeting
+            sequencer = self.p.meetings.lookup(group, meeting)[1].get(f"seq:{key}")
+            if sequencer is None:
+                return
+            record = state.record.moved_to(segment)
+            result = self.table.write(Guard(group, meeting, key, sequencer), group, ident,
+                                      state=state, holders=list(state.holders), record=record)
+            if result == WRITTEN:
+                self._apply(group, _Outcome(written=[record]), change, now)
+                self.p.site.delete_prefix(state.record.url_path.lstrip("/"))
+                return
+        raise RuntimeError(f"{group}/{ident} kept changing; the event will be retried")
