@@ -286,12 +286,15 @@ class Publisher:
         moving to a later place first, the last first, then those moving to an earlier place,
         the first first, so that no page is written where one still is to be moved from."""
         rank = {place: n for n, place in enumerate(places.values())}
-        moves = []
+        moves, placed = [], {}
         for meeting, place in places.items():
             if meeting == but:
                 continue
             stored = self.meetings.get(group, meeting)
-            if stored is None or stored.status == "removed" or stored.segment == place:
+            if stored is None or stored.status == "removed":
+                continue
+            if stored.segment == place:
+                placed[place] = stored
                 continue
             moves.append((rank[place] - rank.get(stored.segment, -1), rank[place], meeting, stored))
         for _, _, meeting, stored in sorted(moves, key=lambda m: (m[0] < 0, -m[1] if m[0] > 0 else m[1])):
@@ -299,6 +302,12 @@ class Publisher:
                 self._notes.move(group, meeting, places[meeting], change, now)
             else:
                 self._take_over(stored.source_keys[0], change, order)
+        # Two published at once may each have written the one URL before either moved: a
+        # twin moved away then deleted the page of the one placed there; it is written again.
+        for _, _, _, stored in moves:
+            again = placed.get(stored.segment)
+            if again is not None and not running_notes.is_running_notes_meeting(again.meeting):
+                self._take_over(again.source_keys[0], change, order)
 
     def _give_up(self, existing: MeetingRecord | None, change: ObjectChange, order: str,
                  now: dt.datetime) -> None:
