@@ -99,16 +99,13 @@ def test_publish_crashed_before_any_call_then_run_again_equals_a_fresh_build(nam
     assert found == {}, f"{name}: crashed before call n, then run again: {found}"
 
 
-def test_a_draft_published_by_an_event_that_died_after_the_record_write_leaves_no_draft_page(stack):
-    """Publish died right after storing the published record (before queueing the site update,
-    writing the page and deleting the draft's): run again, it read that record as the one
-    before it and never deleted /g/_drafts/<meeting>/ (a page a fresh build does not have)."""
-    stack.publish(FILE, DRAFT)
-    stack.drain()
+def crashed_then_retried(stack, key: str, body: bytes, at: str) -> None:
+    """Put `body` at `key`; publish of its event dies before its first `at` call (an
+    "service.Operation"); then Lambda's retry runs it whole and the queues are drained."""
     crash = CrashSwitch(stack).install()
     try:
-        event = stack.put_event(FILE, NOTES)
-        crash.arm("PublishFunction", at="sqs.SendMessage")
+        event = stack.put_event(key, body)
+        crash.arm("PublishFunction", at=at)
         with pytest.raises(Crashed):
             stack.cloud.invoke("PublishFunction", event)
         assert crash.disarm()
@@ -116,6 +113,15 @@ def test_a_draft_published_by_an_event_that_died_after_the_record_write_leaves_n
         stack.drain()
     finally:
         crash.uninstall()
+
+
+def test_a_draft_published_by_an_event_that_died_after_the_record_write_leaves_no_draft_page(stack):
+    """Publish died right after storing the published record (before queueing the site update,
+    writing the page and deleting the draft's): run again, it read that record as the one
+    before it and never deleted /g/_drafts/<meeting>/ (a page a fresh build does not have)."""
+    stack.publish(FILE, DRAFT)
+    stack.drain()
+    crashed_then_retried(stack, FILE, NOTES, "sqs.SendMessage")
     assert "g/_drafts/2024-05-07-weekly/index.html" not in stack.site_keys()
     assert site_differences(stack) == []
 
@@ -127,17 +133,8 @@ def test_a_group_named_by_an_event_that_died_after_storing_it_retitles_when_run_
     "Gee meeting"."""
     stack.publish(FILE, UNTITLED)
     stack.drain()
-    crash = CrashSwitch(stack).install()
-    try:
-        event = stack.put_event(GROUP_YAML, b"name: Gee\n")
-        crash.arm("PublishFunction", at="dynamodb.Query")    # the retitle's read of the group
-        with pytest.raises(Crashed):
-            stack.cloud.invoke("PublishFunction", event)
-        assert crash.disarm()
-        stack.invoke_publish(event)      # Lambda's retry
-        stack.drain()
-    finally:
-        crash.uninstall()
+    # dies at the retitle's read of the group
+    crashed_then_retried(stack, GROUP_YAML, b"name: Gee\n", "dynamodb.Query")
     assert stack.meeting_item("g", "2024-05-07-weekly")["title"] == "Gee meeting 2024-05-07"
     assert site_differences(stack) == []
 
@@ -157,15 +154,5 @@ ONE_SECTION = b"# Running notes\n\n## 2024-05-14\n\n- three\n- four\n"
 def test_a_section_dropped_by_an_event_that_died_before_deleting_its_page_goes_when_run_again(stack):
     stack.publish(NOTES_FILE, TWO_SECTIONS)
     stack.drain()
-    crash = CrashSwitch(stack).install()
-    try:
-        event = stack.put_event(NOTES_FILE, ONE_SECTION)
-        crash.arm("PublishFunction", at="s3.ListObjectsV2")    # the dropped page's delete
-        with pytest.raises(Crashed):
-            stack.cloud.invoke("PublishFunction", event)
-        assert crash.disarm()
-        stack.invoke_publish(event)      # Lambda's retry
-        stack.drain()
-    finally:
-        crash.uninstall()
+    crashed_then_retried(stack, NOTES_FILE, ONE_SECTION, "s3.ListObjectsV2")  # its page's delete
     assert site_differences(stack) == []
