@@ -146,7 +146,7 @@ def check_paths(paths: list[Path], *, key: str | None = None, site_host: str = "
     meetings = _meetings([p for p in paths if p.is_dir() or p.name != GROUP_FILE], key, found)
     workers = workers or os.cpu_count() or 1
     if workers == 1 or len(meetings) < _PARALLEL_FROM:
-        return refuse_shared_urls([_check_meeting(m, site_host, max_bytes) for m in meetings]) + groups
+        return place_shared_urls([_check_meeting(m, site_host, max_bytes) for m in meetings]) + groups
     # build's pool (decision 80), not ProcessPoolExecutor: a worker killed mid-check (the OOM
     # killer, kill -9) stops the check with one message (WorkerDied, exit 2), never a
     # BrokenProcessPool traceback or a hang; the main process checks too (decision 89).
@@ -159,10 +159,10 @@ def check_paths(paths: list[Path], *, key: str | None = None, site_host: str = "
         for batch, found_verdicts in pool.map(_check_job, jobs):
             for at, verdict in zip(batch, found_verdicts):
                 verdicts[at] = verdict
-    return refuse_shared_urls(verdicts) + groups
+    return place_shared_urls(verdicts) + groups
 
 
-def refuse_shared_urls(verdicts: list[Verdict]) -> list[Verdict]:
+def place_shared_urls(verdicts: list[Verdict]) -> list[Verdict]:
     """The verdicts, those of meetings of a group whose names give one URL (2019-04-18.md
     beside 2019.04.18.md, a running-notes section of that date) placed as `minutes build` and
     publish place them (the later in meeting order at `-2`, ...) and warned, naming the others
@@ -282,7 +282,7 @@ def check_keyed(files: dict[str, Path], *, site_host: str = "localhost",
     for key, path in sorted(files.items()):
         if not is_group_file(key):
             grouped[meeting_ident(key)][key] = path
-    return refuse_shared_urls([
+    return place_shared_urls([
         _check_meeting(_Meeting(tuple(sorted(found.items()))), site_host, max_bytes, read)
         for found in grouped.values()
         if any(k.lower().endswith(".md") or _in_meeting_folder(k)
