@@ -168,7 +168,7 @@ class PageRenderer:
         resources = (by_kind(record.resources) if record.resources is not None
                      else find_resources(record.content_html, exclude=attachments))
         return self._render("meeting.html.j2", page, record=record, toc=toc,
-                            previous=previous, next=next, resources=resources,
+                            previous=previous, next=next, resources=resources, badge=self._badge,
                             content=relative_fragment(record.content_html, base=record.url_path))
 
     # -- listings ------------------------------------------------------------------------
@@ -257,6 +257,11 @@ class PageRenderer:
                             script_path=self.search_script_path)
 
     # -- helpers -------------------------------------------------------------------------
+
+    @property
+    def _badge(self):
+        """_macros.html.j2's badge macro (its module is made once per environment)."""
+        return self._env.get_template("site/_macros.html.j2").module.badge
 
     def when(self, record: MeetingRecord) -> str:
         """A meeting's date line (the `when` macro), made once per date, time and zone."""
