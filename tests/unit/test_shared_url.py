@@ -155,3 +155,53 @@ def test_a_running_notes_section_and_a_file_of_its_date_are_placed_in_meeting_or
     assert at["2019.04.18"] == "/g/2019-04-18-3/"
     (problem,) = [p for p in result.warnings["minutes/g/notes.md"] if p.code == "shared-url"]
     assert "minutes/g/notes.md at /g/2019-04-18-2/" in problem.message
+
+
+def test_placed_skips_a_dash_n_another_meeting_wants_as_its_own():
+    wanted = {"2024-01-05-2", "2024-01-05-4"}
+    assert shared_url.placed("2024-01-05", ["c", "a", "b"], wanted.__contains__) \
+        == {"a": "2024-01-05", "b": "2024-01-05-3", "c": "2024-01-05-5"}
+
+
+def test_twinned_names_the_segment_whose_twins_a_dash_n_may_hold():
+    assert shared_url.twinned("2024-01-05-2") == "2024-01-05"
+    assert shared_url.twinned("2024-01-05-sync-12") == "2024-01-05-sync"
+    assert [shared_url.twinned(s) for s in ("2024-01-05", "2024-01-15", "2024-01-05-1",
+                                           "2024-01-05-02", "2024-01-05-x")] == [None] * 5
+
+
+# Sources of one group where a twin's `-n` is another meeting's own URL segment: the meeting
+# that wants `-n` as its own keeps it, and the twin skips to the next free `-n` (decision 117).
+OWN_DASH_N = [
+    pytest.param({"g/2024-01-05.md": BODY, "g/2024.01.05.md": BODY, "g/2024-01-05-2.md": BODY},
+                 {"2024-01-05": "/g/2024-01-05/", "2024.01.05": "/g/2024-01-05-3/",
+                  "2024-01-05-2": "/g/2024-01-05-2/"}, id="a-twin-sorting-after-the-own"),
+    pytest.param({"g/2024-01-05.md": BODY, "g/2024-01-05-.md": BODY, "g/2024-01-05-2.md": BODY},
+                 {"2024-01-05": "/g/2024-01-05/", "2024-01-05-": "/g/2024-01-05-3/",
+                  "2024-01-05-2": "/g/2024-01-05-2/"}, id="a-twin-sorting-before-the-own"),
+    pytest.param({"g/2024-01-05.md": BODY,
+                  "g/notes.md": "# Notes\n\n## 2024-01-05\n\n- a\n- b\n\n## 2024-01-05\n\n- c\n- d\n"},
+                 {"2024-01-05": "/g/2024-01-05/", "2024-01-05@notes": "/g/2024-01-05-3/",
+                  "2024-01-05-2@notes": "/g/2024-01-05-2/"}, id="two-sections-of-one-date"),
+]
+
+
+@pytest.mark.parametrize("files,expected", OWN_DASH_N)
+def test_build_and_check_skip_a_dash_n_that_is_another_meetings_own(src, tmp_path, files, expected,
+                                                                     capsys):
+    for rel, text in files.items():
+        write(src / rel, text)
+    result = build(src, tmp_path / "site", site_url=SITE, workers=1)
+    assert not result.rejected
+    built = {r.meeting: r.url_path for r in result.records if r.group == "g" and "other" not in r.meeting}
+    assert built == expected
+    assert main(["check", "--format", "json", str(src)]) == EXIT_OK
+    checked = {}
+    for verdict in json.loads(capsys.readouterr().out):
+        meta = verdict["meta"]
+        if meta.get("running_notes"):
+            checked.update({m["date"] + ("-2" if n == 0 else "") + "@notes": m["url_path"]
+                            for n, m in enumerate(meta["meetings"])})
+        elif "other" not in verdict["key"]:
+            checked[verdict["key"].rsplit("/", 1)[1][:-3]] = meta["url_path"]
+    assert checked == expected

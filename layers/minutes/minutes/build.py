@@ -39,7 +39,7 @@ from .buildcache import (BuildCache, Written, close_packs, load_memo, load_recor
                          memo_writer, refused_seen, start_again, store_memo, store_records)
 from .group import FILE_NAME as GROUP_FILE, GroupInfo, is_group_file, newest_by_group, parse_group
 from .meeting import Assembled, SourceFile, assemble, read_limit, unreadable_source
-from .model import MeetingRecord, free_segment
+from .model import MeetingRecord
 from .pages import PageRenderer, SiteConfig
 from .problems import MinutesError, Problem, Rejected, error
 from .regular_file import SourceGone, read_regular
@@ -1335,15 +1335,23 @@ def _write_attachments(assembled, records: list[MeetingRecord], writer: "_Writer
 
 def _unique_segments(records: list[MeetingRecord]) -> list[MeetingRecord]:
     """Meetings that give one URL: the first in meeting order keeps it, the next gets '-2',
-    '-3', ... (shared_url.placed, as publish places them; a `-n` that is another meeting's
-    own segment is skipped here, and not in publish: decision 110)."""
-    owners: dict[tuple[str, str], str] = {}
-    unique = []
-    for record in sorted(records, key=lambda r: (r.group, r.meeting)):
-        segment = free_segment(record, lambda s, g=record.group: owners.get((g, s)))
-        owners[(record.group, segment)] = record.meeting
-        unique.append(record if segment == record.segment else record.moved_to(segment))
-    return unique
+    '-3', ..., a `-n` another meeting wants as its own skipped (shared_url.placed, as check and
+    publish place them: decisions 110 and 117)."""
+    records = sorted(records, key=lambda r: (r.group, r.meeting))
+    wanting: dict[tuple[str, str], list[str]] = {}
+    for record in records:
+        wanting.setdefault((record.group, record.segment), []).append(record.meeting)
+    if len(wanting) == len(records):
+        return records   # nearly always: every URL once
+    at: dict[tuple[str, str], str] = {}
+    for (group, segment), meetings in wanting.items():
+        if len(meetings) > 1:
+            for meeting, place in shared_url.placed(
+                    segment, meetings, lambda s, g=group: (g, s) in wanting).items():
+                at[(group, meeting)] = place
+    return [record.moved_to(at[(record.group, record.meeting)])
+            if at.get((record.group, record.meeting), record.segment) != record.segment else record
+            for record in records]
 
 
 def _target(prefix: str, path: str) -> str:

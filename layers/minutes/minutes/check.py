@@ -180,7 +180,8 @@ def place_shared_urls(verdicts: list[Verdict]) -> list[Verdict]:
     changed = {at: (list(verdicts[at].problems), dict(verdicts[at].meta)) for found in shared
                for _, _, _, at, _ in found}
     for found in shared:
-        (group, segment), at_ = found[0][:2], shared_url.placed(found[0][1], [p[2] for p in found])
+        (group, segment), at_ = found[0][:2], shared_url.placed(
+            found[0][1], [p[2] for p in found], lambda s, g=found[0][0]: (g, s) in wanting)
         urls = {verdicts[at].key: shared_url.url_of(group, at_[meeting])
                 for _, _, meeting, at, _ in found}
         for _, _, meeting, at, section in found:

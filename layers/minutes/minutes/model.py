@@ -105,18 +105,6 @@ class MeetingRecord:
                        content_text=text)
 
 
-def free_segment(record: MeetingRecord, owner_of) -> str:
-    """The record's segment, or `-2`, `-3`, ... when another meeting of its group has it.
-    `owner_of(segment)` names the meeting holding a segment (None when free). `minutes build`
-    gives twins of one URL their places with it, in meeting order (shared_url.placed, which
-    publish uses, is the same while no `-n` is another meeting's own segment: decision 110)."""
-    segment, n = record.segment, 1
-    while owner_of(segment) not in (None, record.meeting):
-        n += 1
-        segment = f"{record.segment}-{n}"
-    return segment
-
-
 def order_key(record: MeetingRecord) -> str:
     """Where a meeting sorts in every listing, as one string (the Listings table's sort key):
     date, then time (none sorts first), then group and segment so the order is total. The

@@ -16,14 +16,38 @@ Pure: no AWS, no file system.
 """
 from __future__ import annotations
 
+import re
+
 from .problems import Problem, warning
 
+_DATE = re.compile(r"\d{4}-\d\d-\d\d")
 
-def placed(segment: str, meetings) -> dict[str, str]:
+
+def placed(segment: str, meetings, taken=lambda segment: False) -> dict[str, str]:
     """meeting -> the URL segment it is published at, for the meetings that want `segment`:
-    in meeting-id order, the first gets it, the next `-2`, `-3`, ..."""
-    return {meeting: segment if n == 1 else f"{segment}-{n}"
-            for n, meeting in enumerate(sorted(meetings), 1)}
+    in meeting-id order, the first gets it, the next `-2`, `-3`, ..., skipping a `-n` that
+    `taken(-n)` says another meeting of the group wants as its own (`2024-01-05-2.md`, the
+    second section of a date): that one keeps its URL, whatever the order (decision 117).
+    Twins of two segments never meet at a `-n`: `x-n` names `x` alone (twinned)."""
+    places, n = {}, 1
+    for meeting in sorted(meetings):
+        if places:
+            n += 1
+            while taken(f"{segment}-{n}"):
+                n += 1
+        places[meeting] = f"{segment}-{n}" if places else segment
+    return places
+
+
+def twinned(segment: str) -> str | None:
+    """The segment whose twins `placed` may put at `segment` (`x` for `x-2`), or None: a
+    meeting wanting `segment` as its own moves that segment's twins when it comes or goes.
+    Only a `-n` with n >= 2 written as placed writes it, after a whole date (a segment opens
+    with `yyyy-mm-dd`: `2024-01-15` is a date, not `2024-01` and `-15`)."""
+    base, _, n = segment.rpartition("-")
+    if not (n.isascii() and n.isdigit()) or n[0] == "0" or n == "1" or len(base) < 10 or not _DATE.match(base):
+        return None
+    return base
 
 
 def url_of(group: str, segment: str) -> str:
