@@ -12,6 +12,8 @@ fresh build after each step, in either upload order, and each meeting is emailed
 and a dated folder of its own name are one meeting: refused (meeting.file_and_folder)."""
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from tests.conftest import fake_aws_environment
@@ -164,3 +166,31 @@ def test_a_moved_twin_keeps_its_feed_id_and_sends_no_second_email(stack, deleted
     assert len(outbox()) == 2
     assert (b"g/2019.04.18</id>" if deleted == DASH else b"g/2019-04-18</id>") \
         in stack.site_contents()["g/atom.xml"]
+
+
+# A twin's `-n` that is another meeting's own URL segment (decision 117): the meeting wanting
+# `2024-01-05-2` as its own keeps it whatever came first; the twin skips to `-3`, and moves
+# back to `-2` once that meeting is gone, as a fresh build places them.
+OWN_DASH_N = {
+    "after": ["minutes/g/2024-01-05.md", "minutes/g/2024.01.05.md", "minutes/g/2024-01-05-2.md"],
+    "before": ["minutes/g/2024-01-05.md", "minutes/g/2024-01-05-.md", "minutes/g/2024-01-05-2.md"],
+    "sections": ["minutes/g/2024-01-05.md", "minutes/g/notes.md"],
+}
+TWO_SECTIONS = b"# Notes\n\n## 2024-01-05\n\n- a\n- b\n\n## 2024-01-05\n\n- c\n- d\n"
+
+
+ORDERS = [(kind, order) for kind, sources in OWN_DASH_N.items()
+          for order in itertools.permutations(range(len(sources)))]
+
+
+@pytest.mark.parametrize("kind,order", ORDERS, ids=[f"{k}-{''.join(map(str, o))}" for k, o in ORDERS])
+def test_a_twin_skips_a_dash_n_another_meeting_has_as_its_own_whatever_the_order(stack, kind, order):
+    keys = [OWN_DASH_N[kind][n] for n in order]
+    for key in keys:
+        assert stack.publish(key, TWO_SECTIONS if key.endswith("notes.md") else BODY)["status"] == "published"
+        stack.drain()
+        assert site_differences(stack) == [], f"after {key}"
+    for key in keys:
+        stack.invoke_publish(stack.delete_event(key))
+        stack.drain()
+        assert site_differences(stack) == [], f"after deleting {key}"

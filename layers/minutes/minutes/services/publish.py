@@ -189,6 +189,7 @@ class Publisher:
         if guard is None:   # another twin may have come meanwhile (both held at once, each
             # seeing only itself): whichever reads the other now places both
             self.place_twins(record.group, assembled.record.segment, change, order, now, alone=False)
+            self._place_twins_of(record.group, assembled.record.segment, change, order, now)
         if record.status == PUBLISHED and assembled.notify:
             self.announce_once(record.group, record.meeting, change=change, when=now)
         status = {"draft": DRAFT, "upcoming": UPCOMING}.get(record.status, PUBLISHED)
@@ -258,6 +259,7 @@ class Publisher:
             self.meetings.release_segment(record.group, before, record.meeting)
             if moving:
                 self.place_twins(record.group, before, change, order, now)
+                self._place_twins_of(record.group, before, change, order, now)
         holders, owner = self.meetings.hold_segment(record.group, record.segment,
                                                     record.meeting, change.key)
         if owner not in (None, record.meeting) and owner not in holders:
@@ -266,29 +268,46 @@ class Publisher:
                     and earlier.source_keys:
                 holders, _ = self.meetings.hold_segment(record.group, record.segment, owner,
                                                         earlier.source_keys[0])
-        places = shared_url.placed(record.segment, holders)
+        places = self.places(record.group, record.segment, holders)
         if moving and len(places) > 1:
-            self._move(record.group, record.segment, places, change, order, now, but=record.meeting)
+            self._move(record.group, record.segment, places, change, order, now, but=(record.meeting,))
+        if moving:   # a twin placed at this one's own `-n` moves on before its page is written
+            self._place_twins_of(record.group, record.segment, change, order, now)
         return places[record.meeting]
 
+    def places(self, group: str, segment: str, holders) -> dict[str, str]:
+        """shared_url.placed over the holders, a `-n` another meeting of the group holds as its
+        own skipped (one GetItem a `-n` looked at, only where twins are: decision 117)."""
+        return shared_url.placed(segment, holders,
+                                 lambda taken: bool(self.meetings.segment_holders(group, taken)))
+
+    def _place_twins_of(self, group: str, segment: str, change: ObjectChange, order: str,
+                        now: dt.datetime) -> None:
+        """`segment` (`x-2`) is wanted as its own by a meeting that came or went: the twins of
+        `x` move off it or back to it (shared_url.twinned; nothing read for any other segment)."""
+        twinned = shared_url.twinned(segment)
+        if twinned is not None:
+            self.place_twins(group, twinned, change, order, now, alone=False)
+
     def place_twins(self, group: str, segment: str, change: ObjectChange, order: str,
-                    now: dt.datetime, *, alone: bool = True) -> None:
+                    now: dt.datetime, *, alone: bool = True, but=()) -> None:
         """Move each meeting wanting `segment` that is not at its place (shared_url.placed over
         the holders as they are now): after a holder left (`alone`: the one left too, which
         may be at `-2`), or came at the same moment (one holder: the one just published)."""
         holders = self.meetings.segment_holders(group, segment)
         if len(holders) > (0 if alone else 1):
-            self._move(group, segment, shared_url.placed(segment, holders), change, order, now)
+            self._move(group, segment, self.places(group, segment, holders), change, order, now, but)
 
     def _move(self, group: str, segment: str, places: dict[str, str], change: ObjectChange,
-              order: str, now: dt.datetime, but: str = "") -> None:
+              order: str, now: dt.datetime, but=()) -> None:
         """Publish each holder that is not at its place there, on behalf of `change`: those
         moving to a later place first, the last first, then those moving to an earlier place,
-        the first first, so that no page is written where one still is to be moved from."""
-        rank = {place: n for n, place in enumerate(places.values())}
+        the first first, so that no page is written where one still is to be moved from.
+        `but`: meetings this event writes itself (left alone here)."""
+        rank = {place: _number(segment, place) for place in places.values()}
         moves, placed = [], {}
         for meeting, place in places.items():
-            if meeting == but:
+            if meeting in but:
                 continue
             stored = self.meetings.get(group, meeting)
             if stored is None or stored.status == "removed":
@@ -296,7 +315,7 @@ class Publisher:
             if stored.segment == place:
                 placed[place] = stored
                 continue
-            moves.append((rank[place] - rank.get(stored.segment, -1), rank[place], meeting, stored))
+            moves.append((rank[place] - _number(segment, stored.segment), rank[place], meeting, stored))
         for _, _, meeting, stored in sorted(moves, key=lambda m: (m[0] < 0, -m[1] if m[0] > 0 else m[1])):
             if running_notes.is_running_notes_meeting(meeting):
                 self._notes.move(group, meeting, places[meeting], change, now)
@@ -305,9 +324,17 @@ class Publisher:
         # Two published at once may each have written the one URL before either moved: a
         # twin moved away then deleted the page of the one placed there; it is written again.
         for _, _, _, stored in moves:
-            again = placed.get(stored.segment)
+            again = placed.get(stored.segment) if stored.segment in rank \
+                else self._owner_at(group, stored.segment)
             if again is not None and not running_notes.is_running_notes_meeting(again.meeting):
                 self._take_over(again.source_keys[0], change, order)
+
+    def _owner_at(self, group: str, segment: str) -> MeetingRecord | None:
+        """The meeting published at `segment` as its own (a twin placed there moved off it:
+        its page may have been written over), or None."""
+        holders = self.meetings.segment_holders(group, segment) if shared_url.twinned(segment) else {}
+        stored = self.meetings.get(group, min(holders)) if holders else None
+        return stored if stored and stored.status != "removed" and stored.segment == segment else None
 
     def _give_up(self, existing: MeetingRecord | None, change: ObjectChange, order: str,
                  now: dt.datetime) -> None:
@@ -316,8 +343,11 @@ class Publisher:
         if existing is None or existing.status == "removed":
             return
         segment = base_segment(existing)
-        if self.meetings.release_segment(existing.group, segment, existing.meeting):
+        left = self.meetings.release_segment(existing.group, segment, existing.meeting)
+        if left:
             self.place_twins(existing.group, segment, change, order, now)
+        if left is not None:   # the last to want it too: a twin of `x` may come to `x-2`
+            self._place_twins_of(existing.group, segment, change, order, now)
 
     def _take_over(self, key: str, change: ObjectChange, order: str) -> None:
         """Publish the meeting at `key` as it is now, on behalf of `change` (another key's
@@ -487,6 +517,14 @@ def _in_dated_folder(key: str) -> bool:
         return keys.parse_key(key).is_folder
     except Rejected:
         return False
+
+
+def _number(segment: str, place: str) -> int:
+    """1 for the segment itself, n for its `-n`, -1 for anywhere else (a meeting that comes)."""
+    if place == segment:
+        return 1
+    rest = place[len(segment) + 1:] if place.startswith(segment + "-") else ""
+    return int(rest) if rest.isascii() and rest.isdigit() else -1
 
 
 def base_segment(record: MeetingRecord) -> str:

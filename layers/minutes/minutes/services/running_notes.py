@@ -205,7 +205,9 @@ class RunningNotesPublisher:
                                                       record.meeting, key)
             if outcome is not None and len(holders) > 1:
                 outcome.placed.append(record.segment)
-            segment = shared_url.placed(record.segment, holders)[record.meeting]
+            if outcome is not None and shared_url.twinned(record.segment):
+                outcome.placed.append(shared_url.twinned(record.segment))   # off its own -n
+            segment = self.p.places(record.group, record.segment, holders)[record.meeting]
             record = record if segment == record.segment else record.moved_to(segment)
             return record if stored is None else record.with_changes(
                 feed_id=stored.feed_id or record.feed_id, published=stored.published or record.published)
