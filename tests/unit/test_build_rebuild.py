@@ -586,3 +586,22 @@ def test_a_rebuild_that_crosses_a_power_of_two_cuts_the_index_into_the_new_count
     build(src, tmp_path / "fresh-2", site_url=SITE, workers=1)
     assert count() == 2 and site_of(out) == site_of(tmp_path / "fresh-2")
     assert {p.name for p in (out / "search" / "t").iterdir()} <= {"000.json", "001.json"}
+
+
+def test_a_file_made_again_is_left_alone_only_when_its_bytes_on_disk_are_those_made(tmp_path):
+    """No digest of a written file is kept (decision 114): a file made again is compared with
+    what is on disk, so one changed behind the build's back, even with its size and time kept,
+    is written again; an untouched one is left alone (same inode, same time)."""
+    target = str(tmp_path / "page" / "index.html")
+    body = b"<p>the page</p>\n"
+    _, first, wrote = build_module._put("/page/index.html", target, body, None, set())
+    assert wrote and first.digest == "" and Path(target).read_bytes() == body
+    before = os.stat(target)
+    _, again, wrote = build_module._put("/page/index.html", target, [body[:5], body[5:]], first, set())
+    assert not wrote and again == first and os.stat(target).st_ino == before.st_ino
+    Path(target).write_bytes(b"<p>THE PAGE</p>\n")   # as long as it, its time set back
+    os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))
+    _, third, wrote = build_module._put("/page/index.html", target, body, first, set())
+    assert wrote and Path(target).read_bytes() == body
+    _, fourth, wrote = build_module._put("/page/index.html", target, body + b"more", third, set())
+    assert wrote and Path(target).read_bytes() == body + b"more"

@@ -170,7 +170,7 @@ def installed_versions() -> dict[str, str]:
 
 class Written(NamedTuple):
     inputs: str        # what the file was made from ("" when only its bytes count)
-    digest: str        # of its bytes
+    digest: str        # "": a build compares a file's bytes by reading them back (decision 114)
     size: int
     mtime_ns: int
 

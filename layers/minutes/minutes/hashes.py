@@ -20,10 +20,3 @@ def new_digest():
     """A digest given its data piece by piece (update; hashlib.file_digest)."""
     return hashlib.blake2b(digest_size=32)
 
-
-def digest_of_pieces(pieces) -> str:
-    """digest(b"".join(pieces)), without the join."""
-    made = new_digest()
-    for piece in pieces:
-        made.update(piece)
-    return made.hexdigest()
