@@ -44,6 +44,34 @@ def test_an_exception_raised_in_a_worker_reaches_the_caller_with_its_traceback()
     assert "_fail" in str(raised.value.__cause__)   # the worker's traceback
 
 
+_made_here: list[int] = []   # appended to by whichever process makes an item: its own copy
+
+
+def _noted_double(item: int) -> tuple[int, int]:
+    _made_here.append(item)
+    return _double(item)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_as_made_yields_each_result_once_and_only_after_this_process_made_its_share(workers):
+    """Decision 115: the main process makes what is queued (from the back) before it is handed
+    any result, so a build can unpack its meetings after all of its own assembling while the
+    worker finishes; `seen` hears of every item once."""
+    _made_here.clear()
+    seen, results, made_before_first = [], {}, None
+    with ForkPool(workers) as pool:
+        for at, (value, pid) in pool.as_made(_noted_double, list(range(40)), seen.append):
+            if made_before_first is None:
+                made_before_first = list(_made_here)
+            results[at] = value, pid
+    assert results.keys() == set(range(40)) and sorted(seen) == list(range(40))
+    assert all(value == at * 2 for at, (value, _) in results.items())
+    mine = sorted(at for at, (_, pid) in results.items() if pid == os.getpid())
+    assert sorted(made_before_first) == sorted(_made_here) == mine
+    if workers == 2:
+        assert 0 < len(mine) < 40 and mine[-1] == 39   # taken from the back
+
+
 def run_script(body: str) -> subprocess.CompletedProcess:
     """`body` run by a new Python (the pool forks it), killed if it takes over 60 s."""
     code = textwrap.dedent("""\

@@ -1232,18 +1232,22 @@ def _assemble_all(pool: _Pool, jobs: list[_Job], outcomes: list, site_host: str,
     # Handed back pickled (bytes, in malloc's heap, not in pymalloc's arenas) and made objects
     # only once this process's assembling is over and its memos are emptied: what it keeps of
     # each meeting then fills the space its assembling's temporaries left, rather than new
-    # arenas among them (decision 92).
-    made_by = pool.map(_assemble_packed, chunks)
-    if meanwhile is not None:
-        meanwhile()
-    packed = []
-    for (_, chunk), made in zip(chunks, made_by):
-        packed.append(made)
-        done += len(chunk)
+    # arenas among them (decision 92). Those made by then are unpacked while the workers make
+    # their last ones, the rest as they come (decision 115).
+    def seen(index: int) -> None:
+        nonlocal done
+        done += len(chunks[index][1])
         if progress:
             progress(done, len(jobs))
-    _forget_assembly()
-    for first, chunk in zip(range(0, len(work), size), packed):
+    made_by = pool.as_made(_assemble_packed, chunks, seen)
+    if meanwhile is not None:
+        meanwhile()
+    forgotten = False
+    for index, chunk in made_by:
+        if not forgotten:
+            _forget_assembly()
+            forgotten = True
+        first = index * size
         for at, made in zip(todo[first:first + size], pickle.loads(chunk)):
             outcomes[at] = made.light
             for key, source in made.seen.items():
@@ -1255,6 +1259,8 @@ def _assemble_all(pool: _Pool, jobs: list[_Job], outcomes: list, site_host: str,
                 looks.update((f"{jobs[at].digest}:{n}", look) for n, look in enumerate(made.looks))
             if made.read:
                 front[jobs[at].files[0][0]] = made.read
+    if not forgotten:   # nothing assembled
+        _forget_assembly()
     cache.keep_memo("front", front)
     assembled, reused = [], set()
     for job, (name, outcome), was_cached in zip(jobs, outcomes, cached):

@@ -138,6 +138,22 @@ class ForkPool:
         workers are already started."""
         if self.workers <= 1 or len(items) < (1 if self._workers else 2):
             return map(fn, items)
+        return self._results(self._queued_items(fn, items))
+
+    def as_made(self, fn, items: list, seen=None):
+        """(index, fn(item)) of each item, in the order they are made. The items are queued at
+        once; when asked for the first result, the main process makes what is still queued
+        (from the back) and only then yields, the results made by then first: what it does
+        with them (a build unpacks its assembled meetings, decision 92) comes after all of its
+        own making, while the workers finish theirs. `seen(index)`: called here for each item
+        once it is known to be made, as early as between the items this process makes (a
+        progress bar)."""
+        seen = seen or (lambda at: None)
+        if self.workers <= 1 or len(items) < (1 if self._workers else 2):
+            return _all_then(fn, items, seen)
+        return self._as_made(self._queued_items(fn, items), seen)
+
+    def _queued_items(self, fn, items: list) -> list[_Item]:
         if not self._workers:
             self._start()
         self._maps += 1
@@ -147,7 +163,36 @@ class ForkPool:
             self._queue.extend(queued)
             self._queued += len(queued)
         self._poke()
-        return self._results(queued)
+        return queued
+
+    def _as_made(self, items: list[_Item], seen):
+        told = [False] * len(items)
+
+        def tell() -> None:
+            for at, item in enumerate(items):
+                if not told[at] and item.state == _DONE:
+                    told[at] = True
+                    seen(at)
+        for last in reversed(items):
+            with self._lock:
+                if last.state != _QUEUED:   # a worker has it, so every item before it too
+                    break
+                last.state = _MINE
+                self._queued -= 1
+            last.value, last.state = last.fn(last.arg), _DONE
+            last.arg = None
+            tell()
+        left = list(range(len(items)))
+        while left:
+            with self._lock:
+                while not any(items[at].state == _DONE for at in left) and self._died is None:
+                    self._lock.wait()
+                self._raise_if_died()
+                made = [at for at in left if items[at].state == _DONE]
+            tell()
+            left = [at for at in left if at not in made]
+            for at in made:
+                yield at, self._value(items[at])
 
     def _results(self, items: list[_Item]):
         end = len(items)   # items from `end` on are taken by the main process or sent
@@ -173,6 +218,10 @@ class ForkPool:
             while item.state != _DONE and self._died is None:
                 self._lock.wait()
             self._raise_if_died()
+        return self._value(item)
+
+    @staticmethod
+    def _value(item: _Item):
         if item.failed is not None:
             raise item.failed
         value, item.value = item.value, None
@@ -328,6 +377,15 @@ class ForkPool:
             for fd in wake:
                 os.close(fd)
         self._workers = []
+
+
+def _all_then(fn, items: list, seen):
+    """as_made in one process: every item made before the first result is yielded."""
+    made = []
+    for at, item in enumerate(items):
+        made.append(fn(item))
+        seen(at)
+    yield from enumerate(made)
 
 
 def _dumps(value) -> bytes:
