@@ -215,6 +215,23 @@ def _queue(pool: ForkPool, count: int, batch: int = 1) -> list:
 
 
 @pytest.mark.parametrize("workers", [1, 2])
+def test_the_last_queued_item_is_never_sent_ahead(workers):
+    """Decision 115: a worker making an item is never sent the queue's last one as well (the
+    main process, out of items, waited for both); a worker with nothing to make is."""
+    pool, fakes = _fake_worker_pool(workers)
+    try:
+        items = _queue(pool, workers + 1)
+        pool._hand_out()
+        assert [list(f.sent) for f in fakes] == [[item] for item in items[:workers]]
+        assert list(pool._queue) == items[workers:] and pool._queued == 1
+        fakes[-1].sent.clear()   # one answered
+        pool._hand_out()
+        assert list(fakes[-1].sent) == items[workers:] and pool._queued == 0
+    finally:
+        pool._workers = []
+
+
+@pytest.mark.parametrize("workers", [1, 2])
 def test_the_tail_rule_starts_at_exactly_tail_items_queued_a_worker(workers):
     """forkpool._TAIL: once the items still queued are down to _TAIL a worker, each worker is
     sent one item ahead of the one it makes, never a third; one more queued, and it is."""
