@@ -524,6 +524,30 @@ def test_with_three_processes_the_search_index_is_a_queued_item(src, tmp_path, m
     assert len(makers[1]) == 1 and makers[1] != [str(os.getpid())]   # three: a worker
 
 
+def test_the_site_wide_feeds_are_queued_before_the_pages_are_planned(src, tmp_path, monkeypatch):
+    """Decision 115: the site-wide feeds show no page of their own, so they are queued as soon
+    as the listings are planned, and a worker makes them while the main process plans the
+    pages (it sat idle for that plan); the groups' feeds follow with their pages. The site is
+    a one-process build's."""
+    from minutes import build as build_module
+    build(src, tmp_path / "one", site_url=SITE, workers=1)
+    events = []
+    plan_pages, pool_map = build_module._plan_pages, build_module._Pool.map
+
+    def mapping(pool, fn, items):
+        scopes = [item[2].scope for item in items if isinstance(item[2], build_module._Feeds)]
+        if fn is build_module._second_phase_packed:
+            events.append(("queued feeds", scopes))
+        return pool_map(pool, fn, items)
+    monkeypatch.setattr(build_module._Pool, "map", mapping)
+    monkeypatch.setattr(build_module, "_plan_pages",
+                        lambda *args: events.append(("planned pages", None)) or plan_pages(*args))
+    build(src, tmp_path / "two", site_url=SITE, workers=2)
+    assert site_bytes(tmp_path / "two") == site_bytes(tmp_path / "one")
+    assert [what for what, _ in events] == ["queued feeds", "planned pages", "queued feeds"]
+    assert set(events[0][1]) == {"/"} and events[2][1] and "/" not in events[2][1]
+
+
 def test_a_new_search_index_is_given_what_results_show_not_the_light_records(src, tmp_path, monkeypatch):
     """The work of a new search index (a queued item a worker unpickles from three processes
     on) holds what each result shows of a meeting, not its light record (decision 107): the

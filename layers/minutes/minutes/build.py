@@ -23,6 +23,7 @@ import datetime as dt
 import functools
 import gc
 import hashlib
+import itertools
 import os
 import pickle
 import posixpath
@@ -897,8 +898,15 @@ def _build(src: Path, out: Path, *, site_url: str, max_bytes: int, workers: int 
             looks = _looks(assembled, cache, found)
             shows = {(r.group, r.meeting): f"{looks[(r.group, r.meeting)]}:{r.segment}" for r in records}
             whole = _Whole(records, stored, where, cache)
+            state = (infos, newest_by_group(records))
+            renderer = _renderer(*config).with_groups(*state)
+            units = _plan_listings(renderer, records, stored, shows, whole, writer)
+            # The site-wide feeds show no page of their own: queued at once, a worker makes them
+            # while the main process plans the rest (it waited ~38 ms for the plan, decision 115).
+            first = pool.map(_second_phase_packed, [(config, state, _feeds_job(unit, whole, writer, cache))
+                                                    for unit in units if unit.feed_scope == "/"])
             # A large new search index, or any of a build of three processes or more, is one
-            # queued item, the first (a worker takes it while the main process plans; decisions
+            # queued item, next (a worker takes it while the main process plans; decisions
             # 71, 98); a smaller one, and a rebuild's patch, are made by the main process after
             # it has queued the feeds, as before.
             fresh = _fresh_search(records, whole, cache, writer)
@@ -906,14 +914,12 @@ def _build(src: Path, out: Path, *, site_url: str, max_bytes: int, workers: int 
                                             or workers >= QUEUED_SEARCH_PROCESSES)
             searched = pool.map(_second_phase, [(config, None, fresh)]) if queued else []
             pages = _plan_pages(records, writer, cache, stored, where, shows, names)
-            state = (infos, newest_by_group(records))
-            renderer = _renderer(*config).with_groups(*state)
-            units = _plan_listings(renderer, records, stored, shows, whole, writer)
-            # The workers take the queue from the front (the feeds, each group's with the pages
+            # The workers take the queue from the front (the groups' feeds, each with the pages
             # of the meetings they show, then the other pages) while the main process patches
             # the search index (a rebuild) and makes the other listings, then takes queued items
             # from the back (one process: all of it, in turn).
-            work = _second_phase_jobs(units, pages, whole, writer, cache)
+            work = _second_phase_jobs([unit for unit in units if unit.feed_scope != "/"], pages,
+                                      whole, writer, cache)
             rendered = pool.map(_second_phase_packed, [(config, state, item) for item in work])
             # Queued: each job is freed once a process has it, as nothing here holds it then
             # (nor what only the planning read), while the index below is made (decision 86).
@@ -927,7 +933,7 @@ def _build(src: Path, out: Path, *, site_url: str, max_bytes: int, workers: int 
             # store): freed before the main process takes its share of the queue, whose pages
             # and feeds then reuse the space (decision 86).
             del fresh, units, whole, where, stored
-            for files in rendered:
+            for files in itertools.chain(rendered, first):   # the first long made by then
                 for path, written, wrote in pickle.loads(files):
                     writer.wrote_elsewhere(path, written, wrote)
             for files in searched:   # its paths are known once it is made: claimed here
