@@ -1,8 +1,8 @@
 """`minutes build` against Hugo on the same generated content, same machine, same run.
 
-For each size: cold builds of each (empty output folder and cache), three of each at sizes up
-to 2,000 meetings (one above), Hugo and `minutes build` taking turns to go first; the table
-gives each one's median time. Then one source changed and `minutes build` run again over the
+For each size: cold builds of each (empty output folder and cache), four of each at sizes up
+to 2,000 meetings (two above), Hugo and `minutes build` taking turns to go first (H M, M H, ...);
+the table gives each one's median time. Then one source changed and `minutes build` run again over the
 same output (the rebuild), three times, each time another source: the table gives the median
 rebuild (a single run of a 0.4 s process moved by 0.1 s from one run to the next on this
 machine) and the highest peak.
@@ -47,6 +47,7 @@ import os
 import platform
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -69,8 +70,8 @@ class Run:
 
 
 REBUILDS = 3   # one-shot rebuilds measured per size, each after another source changed
-COLD_RUNS = 3  # cold builds of each tool per size up to COLD_RUNS_UP_TO meetings (one above)
-COLD_RUNS_UP_TO = 2000
+COLD_RUNS = 4  # cold builds of each tool per size up to COLD_RUNS_UP_TO meetings (2 above);
+COLD_RUNS_UP_TO = 2000   # even, so each tool goes first as often as the other
 MANY = 4       # processes of the memory-only cold build (a four-core machine's default)
 
 
@@ -84,11 +85,11 @@ class Disk:
         self.deleted_at = time.monotonic()   # what ran before the bench may have just deleted
 
     @staticmethod
-    def default_window() -> float:
+    def default_window(expiry: Path = Path("/proc/sys/vm/dirty_expire_centisecs")) -> float:
         """`vm.dirty_expire_centisecs` in seconds + 5 (ext4's `recently_deleted` adds 5 s to an
         inode-table block still dirty); 35 s if /proc does not say."""
         try:
-            centis = int(Path("/proc/sys/vm/dirty_expire_centisecs").read_text())
+            centis = int(expiry.read_text())
         except (OSError, ValueError):
             centis = 3000
         return centis / 100 + 5
@@ -111,9 +112,10 @@ class Disk:
 
 
 def median_run(runs: list[Run]) -> Run:
-    """The median time of `runs` with the highest peaks any of them reached."""
-    middle = sorted(r.seconds for r in runs)[len(runs) // 2]
-    return Run(middle, max(r.peak_bytes for r in runs), max(r.peak_rss_sum for r in runs))
+    """The median time of `runs` (of an even count, the mean of the middle two) with the highest
+    peaks any of them reached."""
+    return Run(statistics.median(r.seconds for r in runs), max(r.peak_bytes for r in runs),
+               max(r.peak_rss_sum for r in runs))
 
 
 def tree_memory(root: psutil.Process) -> tuple[int, int]:
@@ -246,7 +248,7 @@ def bench_size(n: int, *, with_hugo: bool, seed: int, disk: Disk) -> dict:
         row: dict = {"meetings": n, "mb": generated.bytes / 1e6}
         disk.settle()
         hugos, colds = [], []
-        for at in range(COLD_RUNS if n <= COLD_RUNS_UP_TO else 1):
+        for at in range(COLD_RUNS if n <= COLD_RUNS_UP_TO else 2):
             # Turns: whichever goes second might inherit what the first left the kernel to do.
             for tool in (("hugo", "minutes") if at % 2 == 0 else ("minutes", "hugo")):
                 disk.flush()

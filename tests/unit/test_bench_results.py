@@ -1,6 +1,8 @@
 """bench.build_vs_hugo --results keeps the results file's history (make bench-build writes it)."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from bench.build_vs_hugo import Run, median_run, record_results
 
 
@@ -27,6 +29,7 @@ def test_the_rebuild_reported_is_the_median_time_with_the_highest_peak():
     runs = [Run(0.48, 40, 50), Run(0.37, 45, 52), Run(0.40, 42, 55)]
     assert median_run(runs) == Run(0.40, 45, 55)
     assert median_run(runs[:1]) == runs[0]
+    assert median_run(runs + [Run(0.50, 30, 30)]) == Run(0.44, 45, 55)   # even: the middle two's mean
 
 
 def test_the_table_gives_the_many_process_memory_beside_hugos():
@@ -65,12 +68,63 @@ def test_cold_builds_wait_out_the_window_of_recently_deleted_inodes(monkeypatch)
     assert slept == [30.0, 1.0]
 
 
-def test_the_window_follows_the_kernels_dirty_expiry():
+def test_the_window_follows_the_kernels_dirty_expiry(tmp_path):
     from bench.build_vs_hugo import Disk
-    from pathlib import Path
-    proc = Path("/proc/sys/vm/dirty_expire_centisecs")
-    expected = int(proc.read_text()) / 100 + 5 if proc.exists() else 35
-    assert Disk.default_window() == expected
+    expiry = tmp_path / "dirty_expire_centisecs"
+    expiry.write_text("3000\n")
+    assert Disk.default_window(expiry) == 35.0
+    expiry.write_text("1500\n")
+    assert Disk.default_window(expiry) == 20.0
+    assert Disk.default_window(tmp_path / "missing") == 35.0
+
+
+def test_cold_builds_take_turns_and_nothing_is_deleted_until_the_size_is_done(monkeypatch):
+    """Decision 119: settle once, sync before each cold build, tools in turns (each first as
+    often), every cold output kept until the last rebuild, the rebuild on the last cold site."""
+    import bench.build_vs_hugo as bvh
+    from types import SimpleNamespace
+    events = []
+
+    class Recorder(bvh.Disk):
+        def settle(self):
+            events.append(("settle",))
+
+        def flush(self):
+            events.append(("flush",))
+
+        def deleted(self):
+            events.append(("deleted",))
+
+    def measure(argv):
+        tool = "hugo" if argv[0] == "hugo" else "minutes"
+        out = argv[argv.index("--destination" if tool == "hugo" else "--out") + 1]
+        events.append(("measure", tool, Path(out).name))
+        return Run(1.0, 1, 1)
+
+    real_rmtree = bvh.shutil.rmtree
+    monkeypatch.setattr(bvh.shutil, "rmtree", lambda path, *a, **k: (events.append(("rmtree",)),
+                                                                      real_rmtree(path, *a, **k)))
+    monkeypatch.setattr(bvh, "generate", lambda root, n, seed: SimpleNamespace(
+        minutes=root / "minutes", hugo=root / "hugo", bytes=1000))
+    monkeypatch.setattr(bvh, "touch_one", lambda generated, seed: events.append(("touch",)))
+    monkeypatch.setattr(bvh, "hugo_binary", lambda: Path("hugo"))
+    monkeypatch.setattr(bvh, "measure", measure)
+    monkeypatch.setattr(bvh.subprocess, "run", lambda *a, **k: SimpleNamespace(stdout="--cache-dir --jobs"))
+    row = bvh.bench_size(100, with_hugo=True, seed=1, disk=Recorder(0))
+
+    measured = [e for e in events if e[0] == "measure"]
+    colds = measured[:2 * bvh.COLD_RUNS]
+    firsts = [colds[i][1] for i in range(0, len(colds), 2)]
+    assert firsts.count("hugo") == firsts.count("minutes") == bvh.COLD_RUNS // 2
+    assert all(colds[i][1] != colds[i + 1][1] for i in range(0, len(colds), 2))   # one each a turn
+    assert [e for e in events[:events.index(measured[0])]] == [("settle",), ("flush",)]
+    at_measure = [at for at, e in enumerate(events) if e[0] == "measure"][:len(colds)]
+    assert all(events[at - 1] == ("flush",) for at in at_measure)   # every cold build after a sync
+    last_rebuild = events.index(measured[-1])
+    assert ("rmtree",) not in events[:last_rebuild + 1] and events[-1] == ("deleted",)
+    last_site = f"site-{bvh.COLD_RUNS - 1}"
+    assert [e[2] for e in measured[2 * bvh.COLD_RUNS + 1:]] == [last_site] * bvh.REBUILDS
+    assert len(row["cold_runs"]) == len(row["hugo_runs"]) == bvh.COLD_RUNS
 
 
 def test_the_spread_of_cold_builds_is_printed_beside_the_medians():
