@@ -217,6 +217,8 @@ def escape_text(text: str) -> str:
 
 def fold(line: str, limit: int = 75) -> str:
     """Fold a content line at `limit` octets (CRLF + space), never inside a UTF-8 sequence."""
+    if len(line) <= limit and line.isascii():   # a character an octet: most lines, not encoded
+        return line
     data = line.encode("utf-8")
     if len(data) <= limit:
         return line
