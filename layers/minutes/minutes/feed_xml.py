@@ -41,16 +41,18 @@ class EntryFields(NamedTuple):
 Pieces = tuple[bytes, ...]
 
 
-def entry_xml(entry: EntryFields) -> tuple[Pieces, Pieces] | None:
+def entry_xml(entry: EntryFields, *, content_utf8: bytes | None = None) -> tuple[Pieces, Pieces] | None:
     """(RSS item, Atom entry) as feedgen's pretty-printed documents hold them, or None when the
     entry is not of the shape written here (feeds.py then asks feedgen). Each is the pieces
-    it is the join of, the escaped content one bytes object that both hold (_around)."""
+    it is the join of, the escaped content one bytes object that both hold (_around).
+    `content_utf8`: entry.content's UTF-8 bytes, when the caller has them (not encoded again)."""
     if not _plain(entry):
         return None
     title, url, group, ident = (_text(entry.title), _text(entry.page_url), _text(entry.group),
                                 _text(entry.id))
     summary = _text(entry.summary) if entry.summary else b""
-    content = _text(entry.content) if entry.content else b""   # once, for RSS and Atom
+    content = (_escaped(content_utf8) if content_utf8 is not None else _text(entry.content)) \
+        if entry.content else b""   # once, for RSS and Atom
     rss = [b"    <item>\n      <title>", title, b"</title>\n      <link>", url, b"</link>\n"]
     if summary:
         rss += [b"      <description>", summary, b"</description>\n"]
@@ -157,7 +159,12 @@ def _plain(entry: EntryFields) -> bool:
 def _text(text: str) -> bytes:
     """Text content as libxml2 writes it in UTF-8: '&', '<', '>' and CR escaped. Escaped in the
     UTF-8 bytes (no multi-byte sequence holds an ASCII byte): ~2x cheaper than in the str."""
-    data = text.encode().replace(b"&", b"&amp;").replace(b"<", b"&lt;").replace(b">", b"&gt;")
+    return _escaped(text.encode())
+
+
+def _escaped(data: bytes) -> bytes:
+    """_text of the text whose UTF-8 bytes are `data`."""
+    data = data.replace(b"&", b"&amp;").replace(b"<", b"&lt;").replace(b">", b"&gt;")
     return data.replace(b"\r", b"&#13;") if b"\r" in data else data
 
 

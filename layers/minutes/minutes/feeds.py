@@ -145,8 +145,25 @@ def _rewrite_url_tags(html: str, value: Callable[[str], str]) -> str:
 
 def entry_content(content_html: str, page_url: str, site_url: str) -> str:
     """A record's content as feeds show it (absolute URLs, no heading '#' links)."""
-    content = _xml_text(without_heading_anchors(content_html)).strip()
-    return absolutize_urls(content, page_url, site_url=site_url) if content else ""
+    return _entry_content(content_html, page_url, site_url)[0]
+
+
+def _entry_content(content_html: str, page_url: str, site_url: str) -> tuple[str, bytes | None]:
+    """entry_content, and its UTF-8 bytes when checking it for characters XML forbids made
+    them and nothing changed it since (most contents: feed_xml then escapes these bytes
+    instead of encoding the text again, ~5% of an entry). A text holding no such character
+    past its surrounding white space is what _xml_text(...).strip() makes of it: those
+    characters there are white space too, and the strip takes them."""
+    text = without_heading_anchors(content_html)
+    stripped = text.strip()
+    data = _utf8_if_clean(stripped)
+    if data is None:
+        content = _xml_text(text).strip()
+        return (absolutize_urls(content, page_url, site_url=site_url) if content else ""), None
+    if not stripped:
+        return "", None
+    content = absolutize_urls(stripped, page_url, site_url=site_url)
+    return content, (data if content is stripped else None)
 
 
 def _origin(url: str) -> str:
@@ -158,16 +175,21 @@ def _origin(url: str) -> str:
 
 def _xml_text(text: str) -> str:
     """Drop characters XML cannot carry at all (lxml would raise instead of escaping)."""
+    return text if _utf8_if_clean(text) is not None else _XML_ILLEGAL.sub("", text)
+
+
+def _utf8_if_clean(text: str) -> bytes | None:
+    """The text's UTF-8 bytes when it holds no character XML forbids, else None."""
     # Most texts hold none: looking for them in the UTF-8 bytes (which a lone surrogate
     # cannot be encoded to) is ~4x cheaper than the pattern on a page of minutes.
     try:
         data = text.encode()
     except UnicodeEncodeError:
-        return _XML_ILLEGAL.sub("", text)
+        return None
     if len(data.translate(None, _C0_ILLEGAL)) == len(data) and "\ufffe" not in text \
             and "\uffff" not in text:
-        return text
-    return _XML_ILLEGAL.sub("", text)
+        return data
+    return None
 
 
 def _one_line(text: str) -> str:
@@ -289,8 +311,9 @@ def entry_parts(records: list[MeetingRecord], *, site_url: str) -> list[tuple[Pi
     are declared on the document's root, the same in every feed). Written directly
     (feed_xml.entry_xml: feedgen's bytes, without its tree) for the ordinary shape; any other
     entry is made by feedgen."""
-    fields = [_entry_fields(record, site_url=site_url) for record in records]
-    made = [entry_xml(entry) for entry in fields]
+    both = [_entry_fields_encoded(record, site_url=site_url) for record in records]
+    fields = [entry for entry, _ in both]
+    made = [entry_xml(entry, content_utf8=data) for entry, data in both]
     odd = [i for i, parts in enumerate(made) if parts is None]
     for i, parts in zip(odd, _feedgen_parts([fields[i] for i in odd], site_url=site_url)):
         made[i] = parts
@@ -385,14 +408,19 @@ def _feedgen_head(head: HeadFields) -> FeedGenerator:
 
 def _entry_fields(record: MeetingRecord, *, site_url: str) -> EntryFields:
     """What an entry shows of a record, for feedgen and feed_xml alike."""
+    return _entry_fields_encoded(record, site_url=site_url)[0]
+
+
+def _entry_fields_encoded(record: MeetingRecord, *, site_url: str) -> tuple[EntryFields, bytes | None]:
+    """_entry_fields, and its content's UTF-8 bytes where they were made (_entry_content)."""
     page_url = absolute_url(site_url, record.url_path)
     group = _one_line(record.group)
+    content, data = _entry_content(record.content_html, page_url, site_url)
     return EntryFields(
         id=record.feed_id or _derived_id(record, site_url=site_url),
         title=_one_line(record.title) or f"{record.group} meeting {record.date.isoformat()}",
         page_url=page_url, published=entry_published(record), updated=entry_updated(record),
-        group=group, summary=_one_line(record.summary),
-        content=entry_content(record.content_html, page_url, site_url))
+        group=group, summary=_one_line(record.summary), content=content), data
 
 
 def _add_fields(fg: FeedGenerator, entry: EntryFields) -> None:
