@@ -62,19 +62,24 @@ def key_for(path: Path) -> str:
     - any other file: `minutes/<its folder's name>/<its name>`.
     A folder name standing in for the group is made URL-safe (`Meeting Notes` -> meeting-notes):
     it is a guess at the group for a file given alone (`minutes upload` sends it under that
-    key). A file found by walking a folder keeps its folder's name (walked_key): that folder
+    key). A file found by walking a folder keeps its folder's name (Walked): that folder
     is laid out as build and sync read it, and they reject a group so named (decision 108).
     A symbolic link is keyed by its own place, not where it leads (it is rejected: decision 78).
     """
     return _key_for_resolved(_resolve(path, {}))
 
 
+def _minutes_at(parts: tuple[str, ...]) -> int | None:
+    """Where in a path a folder `minutes` is followed by a group and a file (the last one)."""
+    return next((at for at in range(len(parts) - 3, -1, -1) if parts[at] == "minutes"), None)
+
+
 def _key_for_resolved(path: Path, walked: bool = False) -> str:
     parts = path.parts
     group = _group_as_named if walked else _group_from
-    for at in range(len(parts) - 3, -1, -1):   # `minutes` followed by a group and a file
-        if parts[at] == "minutes":
-            return "/".join(parts[at:])
+    at = _minutes_at(parts)
+    if at is not None:
+        return "/".join(parts[at:])
     if keys.find_date(path.parent.name) and len(parts) >= 3:
         return f"{keys.PREFIX}{group(path.parent.parent.name)}/{path.parent.name}/{path.name}"
     if len(parts) >= 6 and keys.ymd_folders("/".join(parts[-4:-1])):   # <group>/yyyy/mm/dd/x.md
@@ -105,15 +110,64 @@ def src_of(folder: Path) -> Path | None:
     return folder if folder.name == name or folder.resolve().name == name else None
 
 
-def walked_key(path: Path, src: Path | None) -> str:
-    """The key of `path`, found by walking a folder: under SRC (src_of), its place there, as
-    build and sync key it (`minutes/<name>` directly in it: no group, rejected as they reject
-    it); else key_for's guess (decision 102) with the group folder's own name (decision 108).
-    A FILE given alone is key_for's."""
-    if src is None:
-        return _key_for_resolved(_resolve(path, {}), walked=True)
-    rel = path.relative_to(src).as_posix()
-    return keys.PREFIX + ("" if rel == "." else rel)
+class Walked:
+    """A folder given to check or `upload DIR`, walked for minutes: how each file found under
+    it is keyed (key), by this one rule (decision 118):
+    - the folder is SRC (src_of): the file's place under it, as build and sync key it;
+    - else key_for's guess with the group folder's own name (decisions 102, 108), moved up to
+      the topmost folder between the walked one and that guess that holds minutes itself (a
+      Markdown file, group.yaml or a dated meeting folder: a group, as build reads one), and
+      for a file below a meeting folder but not directly in it (`g/2024-01-06-f/img/x.png`),
+      the meeting folder's own folder: the key a build of the walked folder gives, wherever
+      the folder shows its groups. Where nothing above the guess holds minutes
+      (`onnx/operators/meetings/x.md`), the guess stands: the walked folder may hold groups,
+      be one, or be above them, and nothing tells which."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.src = src_of(root)
+        self._place = root.resolve().parts
+        self._holds: dict[Path, bool] = {}   # folder -> holds minutes itself (one scandir each)
+
+    def key(self, path: Path) -> str:
+        if self.src is not None:
+            rel = path.relative_to(self.src).as_posix()
+            return keys.PREFIX + ("" if rel == "." else rel)
+        return self.key_of_place(_resolve(path, {}))
+
+    def key_of_place(self, resolved: Path) -> str:
+        """key() of a path resolved (_resolve), under a folder walked that is not SRC."""
+        parts, n = resolved.parts, len(self._place)
+        if parts[:n] != self._place or _minutes_at(parts) is not None:
+            return _key_for_resolved(resolved, walked=True)
+        folders = parts[n:-1]
+        # key_for's guess at the group folder (index in folders; -1: the walked folder, -2...
+        # above it)
+        if folders and keys.find_date(folders[-1]):
+            at = len(folders) - 2   # a meeting folder's own folder
+        elif len(parts) >= 6 and keys.ymd_folders("/".join(parts[-4:-1])):
+            at = len(folders) - 4   # <group>/yyyy/mm/dd/
+        else:
+            at = len(folders) - 1   # the file's folder
+            dated = next((i for i in range(len(folders) - 2, -1, -1) if keys.find_date(folders[i])),
+                         None)
+            if dated is not None:   # below a meeting folder, not directly in it
+                at = dated - 1
+        top = next((i for i in range(at) if self._holds_minutes(Path(*parts[:n + i + 1]))), None)
+        return keys.PREFIX + "/".join(parts[n + (at if top is None else top):])
+
+    def _holds_minutes(self, folder: Path) -> bool:
+        if folder not in self._holds:
+            try:
+                with os.scandir(folder) as entries:
+                    self._holds[folder] = any(
+                        not e.name.startswith(".") and (
+                            role(e.name) in (MINUTES, GROUP) and e.is_file()
+                            or keys.find_date(e.name) is not None and e.is_dir(follow_symlinks=False))
+                        for e in entries)
+            except OSError:   # not listable: said by the walk; not taken for a group
+                self._holds[folder] = False
+        return self._holds[folder]
 
 
 @dataclass(frozen=True)
@@ -136,13 +190,13 @@ def check_paths(paths: list[Path], *, key: str | None = None, site_host: str = "
     found = {path: expand([path], refused[path]) for path in paths}   # each folder walked once
     if empty is not None:
         empty += [path for path in paths if not found[path] and not refused[path]]
-    srcs = {path: src_of(path) if path.is_dir() else None for path in paths}
-    keyed = {p: walked_key(p, srcs[path]) if path.is_dir() else key_for(p)
+    walks = {path: Walked(path) if path.is_dir() else None for path in paths}
+    keyed = {p: walks[path].key(p) if walks[path] else key_for(p)
              for path in paths for p in found[path] if p.name == GROUP_FILE}
     groups = [check_group(p, key=key if key and len(paths) == 1 else keyed[p])
               for path in paths for p in found[path]
               if p.name == GROUP_FILE and is_group_file(keyed[p])]
-    groups += [refused_verdict(p, failed, srcs[path]) for path in paths for p, failed in refused[path]]
+    groups += [refused_verdict(p, failed, walks[path]) for path in paths for p, failed in refused[path]]
     meetings = _meetings([p for p in paths if p.is_dir() or p.name != GROUP_FILE], key, found)
     workers = workers or os.cpu_count() or 1
     if workers == 1 or len(meetings) < _PARALLEL_FROM:
@@ -214,18 +268,18 @@ def _places(at: int, verdict: Verdict):
         yield group, section["url_path"][len(group) + 2:-1], section["meeting"], at, n
 
 
-def refused_verdict(path: Path, failed: OSError, src: Path | None = None) -> Verdict:
-    """The verdict on what a folder walk could not enter or read (a linked or unreadable folder,
-    a FIFO), as `minutes build` says it (decision 88). `src`: the folder walked, if SRC (src_of)."""
-    if src is not None:   # a folder's key ends with '/'; one named as a file stands for it
-        key = walked_key(path, src)
+def refused_verdict(path: Path, failed: OSError, walked: Walked) -> Verdict:
+    """The verdict on what a folder walk (of `walked.root`) could not enter or read (a linked
+    or unreadable folder, a FIFO), as `minutes build` says it (decision 88)."""
+    if walked.src is not None:   # a folder's key ends with '/'; one named as a file stands for it
+        key = walked.key(path)
         key += "" if isinstance(failed, NotRegularFile) or key == keys.PREFIX else "/"
     elif isinstance(failed, NotRegularFile):
-        key = walked_key(path, None)
+        key = walked.key(path)
     elif keys.find_date(_resolve(path, {}).parent.name):   # a folder in a meeting folder
-        key = walked_key(path, None) + "/"
+        key = walked.key(path) + "/"
     else:   # a group's folder (or SRC's own): keyed as what it holds
-        key = _key_for_resolved(_resolve(path, {}) / "-", walked=True).rsplit("/", 1)[0] + "/"
+        key = walked.key_of_place(_resolve(path, {}) / "-").rsplit("/", 1)[0] + "/"
     return Verdict(str(path), key, (unreadable_source(key, failed),), None, ((key, str(path)),))
 
 
@@ -328,17 +382,17 @@ def _meetings(paths: list[Path], key: str | None,
     folders: dict[Path, Path] = {}
     for path in paths:
         is_dir = path.is_dir()
-        src = src_of(path) if is_dir else None
+        walked = Walked(path) if is_dir else None
         if is_dir:
             under = found[path] if found and path in found else expand([path])
             files = [f for f in under
-                     if f.name != GROUP_FILE or not is_group_file(walked_key(f, src))]
+                     if f.name != GROUP_FILE or not is_group_file(walked.key(f))]
         else:
             files = [path]
         for file in files:
             resolved = _resolve(file, folders)
             file_key = key if key and not is_dir else \
-                walked_key(file, src) if src is not None else _key_for_resolved(resolved, is_dir)
+                walked.key(file) if walked else _key_for_resolved(resolved)
             parsed = _parsed(file_key)
             folder_meeting = parsed is not None and parsed.is_folder
             # By local place, not by key: two folders may give the same key (onnx/*/meetings/
@@ -510,18 +564,18 @@ def _minutes_under(folder: Path, refused: list | None = None) -> list[Path]:
         if refused is not None:
             refused.append((folder, failed))
         return []
-    src = src_of(folder)
-    found = [folder / rel for rel in files if _checked_here(folder, rel, src)]
-    found += _without_minutes(folder, files, src)
+    walked = Walked(folder)
+    found = [folder / rel for rel in files if _checked_here(folder, rel, walked)]
+    found += _without_minutes(folder, files, walked)
     found += [folder / rel for rel in files if role(rel.rsplit("/", 1)[-1]) == ATTACHMENT
-              and _alone(walked_key(folder / rel, src))]   # said, never sent (decision 108)
+              and _alone(walked.key(folder / rel))]   # said, never sent (decision 108)
     for rel, failed in sorted(odd or (), key=lambda entry: entry[0].split("/")):
-        if holds_files(rel, failed) or _reads(folder, rel, src):
+        if holds_files(rel, failed) or _reads(folder, rel, walked):
             refused.append((folder / rel.rstrip("/"), failed))
     return found
 
 
-def _without_minutes(folder: Path, files: list[str], src: Path | None) -> list[Path]:
+def _without_minutes(folder: Path, files: list[str], walked: Walked) -> list[Path]:
     """A file of each meeting folder that holds files but no Markdown (slides put there before
     the notes), so that the folder is checked as `minutes build` reads it, with its files
     beside it (attachments_beside), and rejected as build rejects it (no-documents), not
@@ -537,7 +591,7 @@ def _without_minutes(folder: Path, files: list[str], src: Path | None) -> list[P
         for name in sorted(shown):
             if name != GROUP_FILE and not _not_utf8(name):
                 path = folder / parent / name if parent else folder / name
-                if _in_meeting_folder(walked_key(path, src)):
+                if _in_meeting_folder(walked.key(path)):
                     found.append(path)
                 break
     return found
@@ -552,19 +606,19 @@ def _in_meeting_folder(key: str) -> bool:
     return keys.find_date(key.rsplit("/", 2)[-2] if key.count("/") > 1 else "") is not None
 
 
-def _reads(folder: Path, rel: str, src: Path | None) -> bool:
+def _reads(folder: Path, rel: str, walked: Walked) -> bool:
     """Whether check reads the file at `rel` under `folder` on its own: Markdown, and a
     group's group.yaml (one in a meeting folder is one of its files, as build reads it:
     attachments_beside)."""
     named = role(rel.rsplit("/", 1)[-1])
-    return named == MINUTES or named == GROUP and is_group_file(walked_key(folder / rel, src))
+    return named == MINUTES or named == GROUP and is_group_file(walked.key(folder / rel))
 
 
-def _checked_here(folder: Path, rel: str, src: Path | None) -> bool:
+def _checked_here(folder: Path, rel: str, walked: Walked) -> bool:
     """_reads, and a file whose path (under the folder walked) is not UTF-8 and which would be
     part of a meeting (folder_walk.may_be_minutes): build rejects it as a meeting of its own
     (key-not-utf8, decision 89), whatever its name."""
-    return _reads(folder, rel, src) or _not_utf8(rel) and may_be_minutes(rel)
+    return _reads(folder, rel, walked) or _not_utf8(rel) and may_be_minutes(rel)
 
 
 def one_line(name: str) -> str:

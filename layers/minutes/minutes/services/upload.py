@@ -23,7 +23,7 @@ from pathlib import Path
 from .. import keys
 from ..group import is_group_file
 from ..check import (Verdict as CheckVerdict, attachments_beside, check_keyed, expand, local_source,
-                     key_for, meeting_ident, refused_verdict, src_of, walked_key)
+                     key_for, meeting_ident, refused_verdict, Walked)
 from ..folder_walk import ALONE, MINUTES, alone, build_reads, holds_files, may_be_minutes, role, walk
 from ..meeting import SourceFile, unreadable_source
 from ..problems import Problem, Rejected
@@ -306,19 +306,18 @@ def scan_paths(paths: list[Path]) -> LocalScan:
     warning); what cannot be read as a file is refused, as check refuses it."""
     scan = LocalScan()
     for given in paths:
-        src = src_of(given) if given.is_dir() else None
+        walked = Walked(given) if given.is_dir() else None
         refused: list = []   # a FIFO, a linked folder...: reported as check reports them (decision 93)
         folders = set()   # meeting folders whose files are sorted (_beside)
-        walked = given.is_dir()
         for path in expand([given], refused):
-            key = walked_key(path, src) if walked else key_for(path)
+            key = walked.key(path) if walked else key_for(path)
             in_folder = not is_group_file(key) and _is_folder_meeting(key)
             if not in_folder or role(path.name) == MINUTES:
                 scan.files[key] = path
             if in_folder and (folder := key.rsplit("/", 1)[0]) not in folders:
                 folders.add(folder)   # a folder with no Markdown too: rejected by the check
                 _beside(path, folder, scan, refused)
-        scan.refused += [refused_verdict(path, failed, src) for path, failed in refused]
+        scan.refused += [refused_verdict(path, failed, walked) for path, failed in refused]
     return scan
 
 
