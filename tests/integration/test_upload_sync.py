@@ -94,6 +94,42 @@ def test_usage_errors(stack, bucket, tmp_path, capsys):
         main(["upload", "x.md"])   # --bucket is required
 
 
+def test_upload_of_a_folder_with_nothing_to_send_exits_0_as_check_and_build_do(
+        stack, bucket, tmp_path, capsys, monkeypatch):
+    """`minutes upload DIR` of a folder holding no .md file, group.yaml or meeting folder
+    exited 2 ("no .md files given") where `minutes check DIR` and `minutes build DIR` exit 0
+    (decision 108): now it says so in check's words and exits 0, asking no bucket; beside a
+    folder with minutes, that one is uploaded as before (decision 118)."""
+    empty = tmp_path / "empty"
+    write(empty / "g" / "notes.txt", "not minutes\n")
+    (tmp_path / "bare").mkdir()
+    said = ("minutes upload: nothing to upload in {}: no .md file, group.yaml or meeting folder "
+            "under it (the wrong folder?)")
+    with monkeypatch.context() as patched:   # only empty folders: no bucket is asked
+        patched.setattr(cli, "scribe_bucket", lambda args: pytest.fail("asked for the bucket"))
+        code, out = run(capsys, "upload", str(empty), str(tmp_path / "bare"), "--bucket", bucket)
+        assert (code, out) == (EXIT_OK, said.format(empty) + "\n" + said.format(tmp_path / "bare") + "\n")
+        assert main(["check", str(empty)]) == main(["build", str(empty), "--out",
+                                                    str(tmp_path / "site"), "--no-cache"]) == EXIT_OK
+        capsys.readouterr()
+    good = write(tmp_path / "minutes" / "g" / "2024-05-07-a.md", minutes_text("A"))
+    code, out = run(capsys, "upload", str(empty), str(good.parent.parent), "--bucket", bucket)
+    assert code == EXIT_OK and said.format(empty) in out and "Published: minutes/g/2024-05-07-a.md" in out
+    assert versions(stack) == ["minutes/g/2024-05-07-a.md"]
+
+
+def test_upload_of_a_meeting_folder_with_no_minutes_is_checked_not_a_usage_error(
+        stack, bucket, tmp_path, capsys):
+    """A dated folder holding notes.txt alone: check rejects it (no-documents); upload said
+    "no .md files given" (exit 2). Now it is checked as check checks it (decision 118)."""
+    src = tmp_path / "minutes"
+    write(src / "g" / "2024-01-16-nomd" / "notes.txt", "x\n")
+    code, out = run(capsys, "upload", str(src), "--bucket", bucket)
+    assert code == EXIT_INVALID and "error no-documents" in out and "not uploaded" in out
+    assert main(["check", str(src)]) == EXIT_INVALID
+    assert versions(stack) == []
+
+
 # --- sync --------------------------------------------------------------------------------
 
 def repo(tmp_path: Path) -> Path:

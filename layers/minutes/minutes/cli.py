@@ -347,14 +347,21 @@ def _check(args) -> int:
         print(f"minutes check: {problem}", file=sys.stderr)
         return EXIT_USAGE
     for folder in empty:   # not an error: `minutes build` of it is a site with no meetings
-        print(f"minutes check: nothing to check in {folder}: no .md file, group.yaml or meeting "
-              "folder under it (the wrong folder?)", file=sys.stderr)
+        print(_nothing_in("minutes check", "check", folder), file=sys.stderr)
     if args.format == "json":
         print(format_json(verdicts, args.verbose))
     else:
         for verdict in verdicts:
             print(format_text(verdict, args.verbose))
     return EXIT_OK if all(v.valid for v in verdicts) else EXIT_INVALID
+
+
+def _nothing_in(name: str, verb: str, folder: Path) -> str:
+    """What check and upload say of a folder holding nothing they read: not an error, as
+    `minutes build` of it is a site with no meetings (decisions 108, 118)."""
+    from .check import one_line
+    return (f"{name}: nothing to {verb} in {one_line(str(folder))}: no .md file, group.yaml or "
+            "meeting folder under it (the wrong folder?)")
 
 
 def _bucket_options(parser) -> None:
@@ -378,9 +385,10 @@ def _upload(args) -> int:
         print(problem, file=sys.stderr)
         return EXIT_USAGE
     scan = LocalScan({args.key: args.files[0]}) if args.key else scan_paths(args.files)
-    if not scan.files and not scan.refused:
-        print("minutes upload: no .md files given", file=sys.stderr)
-        return EXIT_USAGE
+    for folder in scan.empty:
+        print(_nothing_in("minutes upload", "upload", folder), file=sys.stderr)
+    if not scan.files and not scan.refused and not scan.named:   # only such folders were given
+        return EXIT_OK   # nothing sent, so no bucket asked, as check of them asks nothing
     return _run_scribe_tool("minutes upload", args,
                             lambda up: up.upload(scan.files, scan.refused, scan.named))
 

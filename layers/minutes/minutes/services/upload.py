@@ -256,6 +256,8 @@ class LocalScan:
     # key -> path of each other file build reads as part of a meeting (a meeting folder's
     # `NOTES.md.tmp`, a name not in UTF-8): checked with it, as build reads it, never uploaded
     named: dict[str, Path] = field(default_factory=dict)
+    # folders given to `upload DIR` that hold nothing it would check or send (decision 118)
+    empty: list[Path] = field(default_factory=list)
 
     def stands_for(self, key: str) -> bool:
         return any(key == v.key or v.key.endswith("/") and key.startswith(v.key)
@@ -309,7 +311,10 @@ def scan_paths(paths: list[Path]) -> LocalScan:
         walked = Walked(given) if given.is_dir() else None
         refused: list = []   # a FIFO, a linked folder...: reported as check reports them (decision 93)
         folders = set()   # meeting folders whose files are sorted (_beside)
-        for path in expand([given], refused):
+        found = expand([given], refused)
+        if walked and not found and not refused:
+            scan.empty.append(given)
+        for path in found:
             key = walked.key(path) if walked else key_for(path)
             in_folder = not is_group_file(key) and _is_folder_meeting(key)
             if not in_folder or role(path.name) == MINUTES:
