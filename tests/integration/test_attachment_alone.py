@@ -57,3 +57,24 @@ def test_sync_says_it_and_uploads_nothing_of_it_and_keeps_a_bucket_copy(tmp_path
     assert code == EXIT_OK, out
     assert "minutes/g/deck.pdf" in stack.source_objects()   # the folder holds it: not gone
     assert warned(out, str(root), "g/deck.pdf"), out   # said each time, as build says it
+
+
+def test_sync_delete_of_such_a_key_does_not_wait_for_a_verdict_publish_never_writes(
+        tmp_path, stack, bucket, capsys):
+    """Once the folder no longer holds it, `sync --delete` deletes the bucket's copy: publish has
+    no meeting to take down and writes no report for it, and sync waited the whole --wait for
+    one ("no verdict within 300 s", exit 1). Now sync awaits no verdict for a key no build
+    publishes (decision 118)."""
+    root = tree(tmp_path)
+    for rel in ALONE:
+        stack.s3.put_object(Bucket=bucket, Key=f"minutes/{rel}", Body=PDF)   # an older sync's
+        (root / rel).unlink()
+    code, out = run(capsys, "sync", str(root), "--bucket", bucket, "--delete", "--wait", "30")
+    assert code == EXIT_OK, out
+    assert "no verdict within" not in out and "without a verdict" not in out
+    for rel in ALONE:
+        assert f"minutes/{rel}: deleted (part of no meeting, published nowhere: no verdict to " \
+            "wait for)" in out.splitlines(), out
+    assert sorted(stack.source_objects()) == ["minutes/g/2024-01-05-ok.md",
+                                              "minutes/g/2024-01-06-f/NOTES.md"]
+    assert "2 published, 0 rejected (0 before upload), 0 removed" in out

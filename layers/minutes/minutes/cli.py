@@ -404,7 +404,7 @@ def _sync(args) -> int:
 def _run_scribe_tool(name: str, args, work, *, summary: bool = False) -> int:
     from .aws.clients import errors as aws_errors
     from .check import format_text, one_line as q
-    from .services.upload import Uploader
+    from .services.upload import Uploader, unanswered
     if args.wait < 0:
         print(f"{name}: --wait must be 0 or more", file=sys.stderr)
         return EXIT_USAGE
@@ -434,6 +434,9 @@ def _run_scribe_tool(name: str, args, work, *, summary: bool = False) -> int:
                   f"{args.wait:g} s (see s3://{args.bucket}/reports/{sent.key}.txt)\n")
         elif sent in outcome.waiting:
             print(f"{q(sent.key)}: {'deleted' if sent.removed else 'uploaded'}")
+        elif unanswered(sent.key):   # publish writes no verdict on it: none awaited
+            print(f"{q(sent.key)}: {'deleted' if sent.removed else 'uploaded'} (part of no "
+                  "meeting, published nowhere: no verdict to wait for)")
     if summary or outcome.waiting:
         print(outcome.summary())
     if not args.wait:

@@ -195,7 +195,11 @@ class Uploader:
 
 def _awaited(sent: Sent, everything: list[Sent] | None = None) -> bool:
     """Publish answers every Markdown key and group.yaml; an attachment only when its meeting has minutes
-    already (one uploaded or deleted with it is answered through the minutes' key)."""
+    already (one uploaded or deleted with it is answered through the minutes' key), never one
+    part of no meeting (folder_walk.alone: `sync --delete` of `g/deck.pdf`; publish has no
+    meeting to take down, and sync waited the whole --wait for a report never written)."""
+    if unanswered(sent.key):
+        return False
     if sent.key.lower().endswith(".md"):
         return True
     if is_group_file(sent.key):
@@ -205,6 +209,12 @@ def _awaited(sent: Sent, everything: list[Sent] | None = None) -> bool:
     meeting = meeting_of(sent.key)
     return not any(s.key.lower().endswith(".md") and meeting_of(s.key) == meeting
                    for s in everything)
+
+
+def unanswered(key: str) -> bool:
+    """Whether publish writes no verdict for this key: an attachment part of no meeting,
+    which no build publishes (decision 118)."""
+    return key.startswith(keys.PREFIX) and alone(key[len(keys.PREFIX):])
 
 
 def _by_meeting(files: dict[str, Path]) -> list[dict[str, Path]]:
