@@ -613,7 +613,9 @@ def test_a_delete_delivered_before_the_create_keeps_the_meeting_unpublished(stac
     create = stack.put_event(SAMPLE_KEY, sample_minutes())
     delete = stack.delete_event(SAMPLE_KEY)
 
-    assert stack.invoke_publish(delete)["status"] == "stale"   # nothing was published yet
+    # nothing was published yet: answered, with a report, as a delete of nothing (decision 118)
+    assert stack.invoke_publish(delete)["status"] == "removed"
+    assert stack.report(SAMPLE_KEY)[0]["url"] is None
     assert stack.invoke_publish(create)["status"] == "stale"   # the late create: no resurrection
     stack.drain()
 

@@ -198,3 +198,22 @@ def test_sync_carries_group_yaml_and_its_verdict(stack, bucket, tmp_path, capsys
     write(root / "openxla" / "group.yaml", "name: [broken\n")
     code, out = run(capsys, "sync", str(root), "--bucket", bucket)
     assert code == EXIT_INVALID and "group-yaml" in out and "1 rejected (1 before upload)" in out
+
+
+def test_sync_delete_of_keys_never_published_gets_their_verdicts(stack, bucket, tmp_path, capsys):
+    """Deleting a key publish never published from (a rejected upload; an attachment of a
+    folder with no minutes) got no report (publish: nothing to take down), so `sync --delete`
+    waited its whole --wait for each ("no verdict within 300 s", exit 1). Now publish answers
+    such a delete with a report (removed, nothing published) and sync prints it (decision 118)."""
+    root = repo(tmp_path)
+    (root / "README.md").unlink()
+    stack.s3.put_object(Bucket=bucket, Key="minutes/g/2024-02-30-bad.md", Body=b"# Bad\n")
+    stack.s3.put_object(Bucket=bucket, Key="minutes/g/2024-03-01-f/slides.pdf", Body=b"%PDF-1.4\n")
+    stack.drain()
+    code, out = run(capsys, "sync", str(root), "--bucket", bucket, "--delete", "--wait", "30")
+    assert code == EXIT_OK, out
+    assert "no verdict within" not in out and "without a verdict" not in out
+    for key in ("minutes/g/2024-02-30-bad.md", "minutes/g/2024-03-01-f/slides.pdf"):
+        assert f"Removed: {key}\n\nNothing was published from it: the site did not change." in out
+        assert stack.report(key)[0]["status"] == "removed"
+    assert ", 2 removed," in out

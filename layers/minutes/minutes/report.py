@@ -53,6 +53,8 @@ class Verdict:
         if self.status == REJECTED:
             lines.append("Nothing was published; the upload is kept as it is. Fix the problems "
                          "below and upload the file again to the same key.")
+        elif self.status == REMOVED and not self.url:
+            lines.append("Nothing was published from it: the site did not change.")
         elif self.meetings:
             lines.append(f"Running notes: {len(self.meetings)} meetings, one per dated section.")
             lines += [f"  line {m['line']}: {m['heading']} -> {m['url']}" for m in self.meetings]

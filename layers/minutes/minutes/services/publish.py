@@ -495,8 +495,14 @@ class Publisher:
                 self.site.delete_prefix(existing.url_path.lstrip("/"))   # another's now)
             self._tell_index(existing, state, change.key, change)
             self._give_up(existing, change, change.key, now)   # its URL's twins move up
-        if existing is None:
-            return self._verdict(STALE, change, when=now)
+        if existing is None:   # nothing was published from this key: a rejected upload, an
+            # attachment of no meeting or of a folder with no minutes. Answered all the same (a
+            # report, no notice: the site did not change), or `sync --delete` waited its whole
+            # --wait for a verdict never written (decision 118). Only this key's own delete
+            # comes here (_take_over publishes, never removes).
+            verdict = self._verdict(REMOVED, change, when=now)
+            self.minutes.put_report(verdict.key, verdict.as_dict(), verdict.text())
+            return verdict
         return self._tell(self._verdict(REMOVED, change, when=now,
                                         url=self.settings.page_url(existing.url_path),
                                         title=existing.title), group=key.group)
