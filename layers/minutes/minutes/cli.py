@@ -32,16 +32,22 @@ def _talks_to_aws(name: str, *, refused: int = EXIT_USAGE, hint: str = ""):
 
 def _file_arguments_problem(name: str, args) -> str | None:
     """What is wrong with FILE arguments and --key, shared by check and upload."""
-    unreachable = [f"{p} ({failed.strerror})" for p in args.files if (failed := _unreachable(p))]
+    unreachable = [f"{_q(p)} ({failed.strerror})" for p in args.files if (failed := _unreachable(p))]
     if unreachable:   # a folder on its path can be listed, not entered (chmod 644): no traceback
         return (f"{name}: cannot look at {', '.join(unreachable)}: give yourself permission to "
                 "enter each folder on its path (chmod u+x), or move it elsewhere")
     if args.key and (len(args.files) != 1 or args.files[0].is_dir()):
         return f"{name}: --key needs exactly one FILE (not a folder)"
-    missing = [str(p) for p in args.files if not p.exists()]
+    missing = [_q(p) for p in args.files if not p.exists()]
     if missing:
         return f"{name}: no such file: {', '.join(missing)}"
     return None
+
+
+def _q(path) -> str:
+    """A path as printed: one line, as git prints it (quoting.one_line; decision 118)."""
+    from .quoting import one_line
+    return one_line(str(path))
 
 
 def _unreachable(path: Path) -> OSError | None:
@@ -359,7 +365,7 @@ def _check(args) -> int:
 def _nothing_in(name: str, verb: str, folder: Path) -> str:
     """What check and upload say of a folder holding nothing they read: not an error, as
     `minutes build` of it is a site with no meetings (decisions 108, 118)."""
-    from .check import one_line
+    from .quoting import one_line
     return (f"{name}: nothing to {verb} in {one_line(str(folder))}: no .md file, group.yaml or "
             "meeting folder under it (the wrong folder?)")
 
@@ -395,7 +401,7 @@ def _upload(args) -> int:
 
 def _sync(args) -> int:
     if not args.dir.is_dir():
-        print(f"minutes sync: {args.dir} is not a folder", file=sys.stderr)
+        print(f"minutes sync: {_q(args.dir)} is not a folder", file=sys.stderr)
         return EXIT_USAGE
     return _run_scribe_tool("minutes sync", args,
                             lambda up: up.sync(args.dir, delete=args.delete), summary=True)
@@ -403,7 +409,8 @@ def _sync(args) -> int:
 
 def _run_scribe_tool(name: str, args, work, *, summary: bool = False) -> int:
     from .aws.clients import errors as aws_errors
-    from .check import format_text, one_line as q
+    from .check import format_text
+    from .quoting import one_line as q
     from .services.upload import Uploader, unanswered
     if args.wait < 0:
         print(f"{name}: --wait must be 0 or more", file=sys.stderr)
@@ -449,7 +456,7 @@ def _build(args) -> int:
     from .build import build, default_cache_dir, print_progress, settle_heap
     settle_heap()
     if not args.src.is_dir():
-        print(f"minutes build: {args.src} is not a folder", file=sys.stderr)
+        print(f"minutes build: {_q(args.src)} is not a folder", file=sys.stderr)
         return EXIT_USAGE
     if args.watch and args.no_cache:
         print("minutes build: --watch rebuilds from its cache folder; leave out --no-cache", file=sys.stderr)
@@ -495,7 +502,7 @@ def _print_build(result, out: Path, took: str = "") -> None:
     for name, problems in sorted(result.rejected.items()):
         print(format_text(Verdict(name, name, tuple(problems), None)), file=sys.stderr)
     print(f"built {len(result.records)} meetings ({result.reused} unchanged), {result.files} files"
-          f" ({result.written} written) in {out}{took}"
+          f" ({result.written} written) in {_q(out)}{took}"
           f" ({len(result.rejected)} rejected, {len(result.warnings)} with warnings)", flush=True)
 
 
@@ -514,7 +521,7 @@ def _watch(args, options: dict) -> int:
     def building(now: bool) -> None:
         running[0] = now
 
-    print(f"watching {args.src} (every {args.interval:g} s; Ctrl-C stops)", flush=True)
+    print(f"watching {_q(args.src)} (every {args.interval:g} s; Ctrl-C stops)", flush=True)
     try:
         watch(args.src, args.out, report=report, interval=args.interval, building=building,
               **options)
@@ -532,7 +539,7 @@ def _demo(args) -> int:
 def _serve(args) -> int:
     from .preview import make_server, url_of
     if not (args.site / "index.html").exists():
-        print(f"minutes serve: {args.site} has no index.html; run minutes build first", file=sys.stderr)
+        print(f"minutes serve: {_q(args.site)} has no index.html; run minutes build first", file=sys.stderr)
         return EXIT_USAGE
     try:
         server = make_server(args.site, port=args.port)
@@ -541,7 +548,7 @@ def _serve(args) -> int:
               "try --port with another number", file=sys.stderr)
         return EXIT_USAGE
     with server:
-        print(f"serving {args.site} at {url_of(server)} (Ctrl-C stops)", flush=True)
+        print(f"serving {_q(args.site)} at {url_of(server)} (Ctrl-C stops)", flush=True)
         try:
             server.serve_forever()
         except KeyboardInterrupt:

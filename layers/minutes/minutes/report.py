@@ -5,6 +5,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from .problems import Problem, Severity
+from .quoting import one_line
 
 PUBLISHED, REJECTED, REMOVED, DRAFT, UPCOMING, STALE = (
     "published", "rejected", "removed", "draft", "upcoming", "stale")
@@ -46,7 +47,7 @@ class Verdict:
     def subject(self) -> str:
         what = {PUBLISHED: "Published", REJECTED: "Rejected", REMOVED: "Removed",
                 DRAFT: "Draft preview", UPCOMING: "Agenda published"}.get(self.status, self.status)
-        return f"{what}: {self.key}"
+        return f"{what}: {one_line(self.key)}"
 
     def text(self) -> str:
         lines = [self.subject(), ""]
@@ -63,7 +64,7 @@ class Verdict:
         if self.problems:
             lines.append("")
         for p in self.problems:
-            where = ":".join(str(x) for x in (p.file or self.key, p.line, p.column) if x)
+            where = ":".join(str(x) for x in (one_line(p.file or self.key), p.line, p.column) if x)
             lines.append(f"{where}: {p.severity.value} {p.code}: {p.message}")
             lines += [f"    hint: {h}" if i == 0 else f"          {h}"
                       for i, h in enumerate(p.hint.splitlines())]
