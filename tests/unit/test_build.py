@@ -264,7 +264,37 @@ def test_the_progress_bar_counts_sources_not_meetings(tmp_path, capsys):
                  "--jobs", "1"]) == EXIT_INVALID
     said = capsys.readouterr()
     assert said.err.splitlines()[0] == f"  [{'#' * 30}] 2/2 sources"
+    assert said.err.splitlines()[1].endswith(" pages and feeds")   # the second stage's last line
     assert said.out.startswith("built 3 meetings (0 unchanged), ") and "(1 rejected, " in said.out
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_the_progress_bar_is_full_only_when_pages_and_feeds_are_written(tmp_path, capsys,
+                                                                        monkeypatch, jobs):
+    """The bar was full once the sources were assembled, while the pages and feeds (a third of
+    a cold build) were still to write. A second stage counts them: each page rendered, and
+    each scope's feeds as one; it is full only once every one is written (decision 118)."""
+    from minutes import build as build_module
+    root = tmp_path / "src"
+    for n in range(1, 6):
+        write(root / "g" / f"2024-01-0{n}-m.md", f"# M{n}\n\n- a\n- b\n- c\n")
+    write(root / "h" / "2024-02-01-x.md", "# X\n\n- a\n- b\n- c\n")
+    seen, site = [], tmp_path / "site"
+    monkeypatch.setattr(build_module, "print_progress",   # with the meeting pages on disk then
+                        lambda done, total, stage="sources": seen.append(
+                            (done, total, stage, len(list(site.glob("*/2024-*/index.html"))))))
+    assert main(["build", str(root), "--out", str(tmp_path / "site"), "--no-cache",
+                 "--jobs", jobs]) == EXIT_OK
+    stages = [s for *_, s, _ in seen]
+    assert stages == sorted(stages, key=["sources", "pages and feeds"].index)   # in turn
+    assert seen[len([s for s in stages if s == "sources"]) - 1][:3] == (6, 6, "sources")
+    second = [entry for entry in seen if entry[2] == "pages and feeds"]
+    # six meeting pages + the site's feeds + two groups' feeds; full once all six are written
+    assert second[-1][:2] == (9, 9) and second[-1][3] == 6
+    assert all(done < total for done, total, *_ in second[:-1])
+    assert [done for done, *_ in second] == sorted(done for done, *_ in second)
+    real_bar = capsys.readouterr().err   # not a terminal: each stage's last line only
+    assert "pages and feeds" not in real_bar   # print_progress was replaced above
 
 
 def test_a_cached_build_has_the_bytes_of_a_fresh_one(src, tmp_path):

@@ -905,6 +905,7 @@ def _build(src: Path, out: Path, *, site_url: str, max_bytes: int, workers: int 
             # while the main process plans the rest (it waited ~38 ms for the plan, decision 115).
             first = pool.map(_second_phase_packed, [(config, state, _feeds_job(unit, whole, writer, cache))
                                                     for unit in units if unit.feed_scope == "/"])
+            sitewide = sum(unit.feed_scope == "/" for unit in units)
             # A large new search index, or any of a build of three processes or more, is one
             # queued item, next (a worker takes it while the main process plans; decisions
             # 71, 98); a smaller one, and a rebuild's patch, are made by the main process after
@@ -921,6 +922,7 @@ def _build(src: Path, out: Path, *, site_url: str, max_bytes: int, workers: int 
             work = _second_phase_jobs([unit for unit in units if unit.feed_scope != "/"], pages,
                                       whole, writer, cache)
             rendered = pool.map(_second_phase_packed, [(config, state, item) for item in work])
+            shares = [_share(item) for item in work]   # the bar's second stage (decision 118)
             # Queued: each job is freed once a process has it, as nothing here holds it then
             # (nor what only the planning read), while the index below is made (decision 86).
             del work, pages, shows, looks, found
@@ -933,9 +935,13 @@ def _build(src: Path, out: Path, *, site_url: str, max_bytes: int, workers: int 
             # store): freed before the main process takes its share of the queue, whose pages
             # and feeds then reuse the space (decision 86).
             del fresh, units, whole, where, stored
-            for files in itertools.chain(rendered, first):   # the first long made by then
+            done, total = 0, sum(shares) + sitewide   # the site's feeds count as one
+            for files, share in zip(itertools.chain(rendered, first), shares + [1] * sitewide):
                 for path, written, wrote in pickle.loads(files):
                     writer.wrote_elsewhere(path, written, wrote)
+                done += share
+                if progress and total:
+                    progress(done, total, SECOND_STAGE)
             for files in searched:   # its paths are known once it is made: claimed here
                 for path, written, wrote in files:
                     writer.claim(path)
@@ -1063,6 +1069,12 @@ def _second_phase_jobs(units: list, pages: list[_Page], whole: "_Whole", writer:
         feeds.append(_feeds_job(unit, whole, writer, cache, own))
     rest = [page for page in pages if page.path in unplaced]
     return [*feeds, *(rest[i:i + _PAGES_PER_JOB] for i in range(0, len(rest), _PAGES_PER_JOB))]
+
+
+def _share(item) -> int:
+    """What a second-phase job counts for on the progress bar: each page it renders, and a
+    group's (or the site's) feeds as one."""
+    return len(item.pages) + 1 if isinstance(item, _Feeds) else len(item)
 
 
 def _write_listings(renderer: PageRenderer, units: list, writer: "_Writer") -> None:
@@ -1497,13 +1509,19 @@ def default_cache_dir(out: Path) -> Path:
     return base / "minutes" / f"build-{name}"
 
 
-def print_progress(done: int, total: int) -> None:
-    """Sources assembled of those to assemble: a Markdown file or a meeting folder each, not
-    meetings (a running-notes file is many, a rejected file none: decision 108)."""
+FIRST_STAGE, SECOND_STAGE = "sources", "pages and feeds"
+
+
+def print_progress(done: int, total: int, stage: str = FIRST_STAGE) -> None:
+    """A bar per stage of the build, each full only when that stage's work is: the sources
+    assembled (a Markdown file or a meeting folder each, not meetings: a running-notes file is
+    many, a rejected file none: decision 108), then the pages rendered and the feeds made, a
+    third of a cold build, which the first bar left full while it ran (decision 118). Only a
+    stage's last line is printed when stderr is not a terminal."""
     if sys.stderr.isatty() or done == total:
         width = 30
         filled = width * done // max(total, 1)
         end = "\n" if done == total else "\r"
-        print(f"  [{'#' * filled}{'.' * (width - filled)}] {done}/{total} sources", end=end,
+        print(f"  [{'#' * filled}{'.' * (width - filled)}] {done}/{total} {stage}", end=end,
               file=sys.stderr, flush=True)
 
