@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 
+from .expressions import built
 from ..group import GroupInfo, info_from_dict, info_to_dict, refused_today
 from ..model import Attachment, Heading, MeetingRecord, Resource
 from ..problems import MinutesError
@@ -372,7 +373,7 @@ class MeetingsTable:
         # strongly consistent.
         items, args = [], {"ConsistentRead": True, **args}
         while True:
-            page = self._table.query(**args)
+            page = self._table.query(**built(args))   # thread-safe so (expressions.built)
             items += page.get("Items", [])
             if "LastEvaluatedKey" not in page:
                 return items
@@ -784,7 +785,7 @@ class MeetingsDirectory:
             args = {"IndexName": ANNOUNCED_INDEX,
                     "KeyConditionExpression": Key("announced_day").eq(day.isoformat())}
             while True:
-                page = self._table.query(**args)
+                page = self._table.query(**built(args))
                 for item in page.get("Items", []):
                     when = _utc(dt.datetime.fromisoformat(item["announced_at"]))
                     if start <= when < end and item.get("status", "published") == "published":

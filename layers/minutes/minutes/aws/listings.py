@@ -20,6 +20,7 @@ from boto3.dynamodb.conditions import Key
 
 from ..model import MeetingRecord
 from .. import streams
+from .expressions import built
 from .parallel import concurrently
 
 GROUPS = "#groups"
@@ -141,7 +142,8 @@ class ListingsTable:
         while True:
             if limit is not None:
                 args["Limit"] = limit - len(items)
-            page = self._client.query(TableName=self._table.name, **args)   # thread-safe
+            # thread-safe with its conditions built here (expressions.built)
+            page = self._client.query(TableName=self._table.name, **built(args))
             items += page.get("Items", [])
             if "LastEvaluatedKey" not in page or (limit is not None and len(items) >= limit):
                 return items
