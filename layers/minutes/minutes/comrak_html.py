@@ -21,7 +21,8 @@ from collections.abc import Callable
 _SIMPLE_NAMES = ("p|em|strong|del|blockquote|ul|ol|li|pre|code|h[1-6]|table|thead|tbody|tr|th|td")
 # Every tag that is not a plain open or close tag of comrak's, `</a>` or a heading with its id
 # (what _SHAPES accepts as it is): these are looked at.
-_TAG = re.compile(rf'<(?!(?:/?(?:{_SIMPLE_NAMES})|/a|h[1-6] id="[\w-]*")>)[^<>]*>')
+# (Captured: clean splits the page at them, the text between them kept as it is.)
+_TAG = re.compile(rf'(<(?!(?:/?(?:{_SIMPLE_NAMES})|/a|h[1-6] id="[\w-]*")>)[^<>]*>)')
 # Tags written the same by nh3, or with the void element's slash dropped.
 _FIXED = {
     "<br />": "<br>", "<hr />": "<hr>",
@@ -68,10 +69,6 @@ _MEMO_SIZE = 4096
 _MEMO_TAG = 512
 
 
-class _Unsure(Exception):
-    """A tag this module cannot vouch for: the page goes through nh3."""
-
-
 def clean(raw: str, attribute_filter: Callable[[str, str, str], str | None]) -> str | None:
     """`raw` (comrak's HTML of a page without raw HTML) as nh3.clean writes it, or None when
     any part of it is outside the shapes known here. `attribute_filter` is render's (it
@@ -80,21 +77,19 @@ def clean(raw: str, attribute_filter: Callable[[str, str, str], str | None]) -> 
     if (raw.count("<") != raw.count(">") or "\r" in raw or _QUOTE in raw
             or _OTHER_AMPERSAND.search(raw)):
         return None
-    memo = _SAME_ON_EVERY_PAGE
-
-    def tag(match: re.Match) -> str:
-        found = match.group()
-        fixed = memo.get(found, found)   # a tag itself is never an output stored for another
+    # The page split at the tags to look at (the odd pieces), each replaced in this loop: a
+    # pattern's sub() would call back into Python, with a match object, for each of them.
+    pieces = _TAG.split(raw)
+    get = _SAME_ON_EVERY_PAGE.get
+    for at in range(1, len(pieces), 2):
+        found = pieces[at]
+        fixed = get(found, found)   # a tag itself is never an output stored for another
         if fixed is found:
             fixed = _tag(found, attribute_filter)
         if fixed is None:
-            raise _Unsure
-        return fixed
-
-    try:
-        out = _TAG.sub(tag, raw)
-    except _Unsure:
-        return None
+            return None
+        pieces[at] = fixed
+    out = "".join(pieces)
     if "&#x27;" in out:
         return None
     return out.replace("&quot;", '"').replace(_QUOTE, "&quot;").replace("\xa0", "&nbsp;")
