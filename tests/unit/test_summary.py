@@ -25,6 +25,25 @@ def test_an_agenda_label_and_numbered_items_with_links():
     assert summary(text) == "Release 1.19; Testing in ONNX [Christian]"
 
 
+@pytest.mark.parametrize("label", ["Agenda:", "ITEMS:", "** Topics **", "Meeting agenda",
+                                   "ıtems:", "İtems:", "_Discussion topics_"])
+def test_an_agenda_label_in_any_spelling_the_pattern_takes(label):
+    """_agenda runs its pattern only on a text that may match (decision 112): each spelling
+    _AGENDA matches, outside ASCII too (IGNORECASE takes a dotless i for an i), still starts
+    the agenda; a paragraph that only mentions one does not."""
+    items = "\n\n- Release 1.19 planning\n- Converters and custom ops\n"
+    assert summary(label + items) == "Release 1.19 planning; Converters and custom ops"
+    assert summary("We went through the agenda." + items) != summary(label + items)
+
+
+@pytest.mark.parametrize("box", ["[10 min]", "(5 mins)", "15 minutes -", "٣ min", "\u2003[10 min]"])
+def test_time_boxes_in_any_spelling_the_pattern_takes(box):
+    """Time boxes are looked for only in texts starting with a bracket or a digit (decision
+    112): Unicode digits count, as the pattern's \\d has them."""
+    text = f"{box} Release planning for the spring\n\n{box} Converters and custom ops\n"
+    assert summary(text) == "Release planning for the spring; Converters and custom ops"
+
+
 def test_time_boxed_agenda_lines():
     text = ("**Date:** 2023-03-21\n\n**Location:** [Zoom](https://us02web.zoom.us/j/8?pwd=Q)\n\n"
             "[10 min] Welcomes & housekeeping\n\n[30 min] Technical presentations:\n"

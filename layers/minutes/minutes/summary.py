@@ -17,6 +17,7 @@ uses, never about one community's files. Front matter `summary` wins over all of
 from __future__ import annotations
 
 import functools
+import operator
 import re
 import sys
 from collections.abc import Iterator
@@ -120,6 +121,10 @@ information apologies regrets absent
 _AGENDA = re.compile(r"^\W*(?:meeting\s+)?(?:agenda|topics|discussion topics|agenda items|"
                      r"topics for discussion|items)\b\W*$", re.IGNORECASE)
 _AGENDA_WORD = re.compile(r"\bagenda\b", re.IGNORECASE)
+# How an _AGENDA match starts, lower-cased, when its text starts with an ASCII word character
+# (then _AGENDA's \W* is empty): MEeting, AGenda, TOpics, DIscussion, ITems. (Outside ASCII,
+# IGNORECASE matches more than lower() folds: the dotless i, say.)
+_AGENDA_HEADS = frozenset({"me", "ag", "to", "di", "it"})
 _FOLLOW_UPS = re.compile(r"^\W*(?:action items?|next steps|follow[- ]?ups?|todos?)\b",
                          re.IGNORECASE)
 
@@ -276,9 +281,11 @@ def _is_logistics(text: str) -> bool:
     return not _content_words(text, _LOGISTIC_WORDS)
 
 
+@functools.lru_cache(maxsize=4096)
 def _is_label_only(text: str) -> bool:
     """"Taking September off:", "Eric Kunze (ARM):", "Meeting proposal: rust-lang/lang-team#37":
-    a label introducing what follows, or a label whose value is only a reference."""
+    a label introducing what follows, or a label whose value is only a reference. (Memoized:
+    texts recur; 1,000 bench meetings ask 5,810 times of 1,773 texts.)"""
     if text.rstrip().endswith(":"):
         return True
     match = _LABEL.match(text)
@@ -361,14 +368,21 @@ def _agenda(blocks: list[_Block], sections: _SectionKinds, limit: int = LIMIT) -
     no more of them than fill a line of `limit` characters (_Parts)."""
     for index, block in enumerate(blocks):
         kind = block.kind
-        if kind == "heading":
-            text = block.text
-            found = (_AGENDA_WORD.search(text) and sections.get(index) != "logistics"
-                     and not text.lower().startswith("no ")) or _AGENDA.match(text)
-        elif kind == "para":
-            found = _AGENDA.match(block.text.rstrip(":"))
-        else:
+        if kind != "heading" and kind != "para":
             continue
+        text = block.text
+        # The patterns run only where they can match (most blocks: no call at all): _AGENDA
+        # on a text whose first two characters may start it, _AGENDA_WORD on one holding
+        # "agenda" (ASCII; any text outside it).
+        head = text[:2]
+        may_be_agenda = head.lower() in _AGENDA_HEADS or not (
+            head.isascii() and (head[:1].isalnum() or head[:1] == "_"))
+        if kind == "heading":
+            found = ((not text.isascii() or "agenda" in text.lower()) and _AGENDA_WORD.search(text)
+                     and sections.get(index) != "logistics" and not text.lower().startswith("no ")) \
+                or (may_be_agenda and _AGENDA.match(text))
+        else:
+            found = may_be_agenda and _AGENDA.match(text.rstrip(":"))
         if found:
             topics = _Parts(limit)
             for text in _items_after(blocks, index):
@@ -376,7 +390,9 @@ def _agenda(blocks: list[_Block], sections: _SectionKinds, limit: int = LIMIT) -
                     break
             if topics:
                 return topics
-    boxed = [i for i, b in enumerate(blocks) if b.kind != "heading" and _TIMEBOX.match(b.text)]
+    # _TIMEBOX only on a text that may start with a time box (most do not: no call at all).
+    boxed = [i for i, b in enumerate(blocks) if b.kind != "heading" and (
+        (first := b.text[:1]) in "[(" or first.isdecimal() or first.isspace()) and _TIMEBOX.match(b.text)]
     if len(boxed) >= 2:
         topics = _Parts(limit)
         for index in boxed:
@@ -489,15 +505,21 @@ def _first_substance(blocks: list[_Block], sections: _SectionKinds, limit: int =
 
 _EMPTY_BRACKETS = re.compile(r"\(\s*[|,;:\s]*\)|\[\s*[|,;:\s]*\]")
 _SPACE_BEFORE_STOP = re.compile(r"\s+([,.;:!?])")
+# Its replacement, the stop (r"\1"), as a C function: a template would cost a call into the
+# re module's Python per call, and another per match.
+_STOP = operator.itemgetter(1)
 
 
+@functools.lru_cache(maxsize=4096)
 def _clean(text: str) -> str:
-    """Without addresses, time boxes, numbering, check boxes and empty brackets."""
+    """Without addresses, time boxes, numbering, check boxes and empty brackets. (Memoized:
+    topic headings and agenda items recur; 1,000 bench meetings clean 1,308 texts 5,395 times,
+    each through seven patterns.)"""
     text = _without_addresses(text, "")
     for pattern in (_ADMONITION, _CHECKBOX, _TIMEBOX, _ENUMERATOR):
         text = pattern.sub("", text)
     text = _EMPTY_BRACKETS.sub("", text)
-    text = _SPACE_BEFORE_STOP.sub(r"\1", " ".join(text.split()))
+    text = _SPACE_BEFORE_STOP.sub(_STOP, " ".join(text.split()))
     return text.strip(" -–—:;,|").strip()
 
 
