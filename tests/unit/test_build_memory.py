@@ -53,24 +53,27 @@ def test_a_new_index_holds_one_whole_record_at_a_time_and_equals_search_files():
 
 
 def postings_held_at_once(docs, *, listed: int, again: bool, monkeypatch) -> tuple[dict, int, int]:
-    """index_files's files, the most postings (a word's array) alive at once, and how many
-    arrays it made in all."""
-    real, alive, counts = search.array.array, set(), [0, 0]
+    """index_files's files, the most postings (a word's bytearray) alive at once, and how
+    many it made in all."""
+    alive, counts = set(), [0, 0]
 
-    def tracked(code):
-        values = real(code)
+    class Postings(bytearray):   # a bytearray that a weak reference can follow
+        pass
+
+    def tracked():
+        values = Postings()
         alive.add(id(values))
         weakref.finalize(values, alive.discard, id(values))
         counts[1] += 1
         return values
 
-    def noting_most(values):
+    def noting_most(*args):   # a pass's postings are all made before its first term file
         counts[0] = max(counts[0], len(alive))
-        return real_deltas(values)
+        return real_term_file(*args)
 
-    real_deltas = search._deltas
-    monkeypatch.setattr(search, "array", type("array_module", (), {"array": staticmethod(tracked)}))
-    monkeypatch.setattr(search, "_deltas", noting_most)
+    real_term_file = search._term_file
+    monkeypatch.setattr(search, "_new_postings", tracked)
+    monkeypatch.setattr(search, "_term_file", noting_most)
     files = dict(search.index_files(docs, listed=listed, again=again))
     monkeypatch.undo()
     return files, counts[0], counts[1]

@@ -621,7 +621,7 @@ def test_a_term_file_written_word_by_word_is_the_json_of_its_postings():
     # json.dumps of the whole file (decision 96); the bytes must be json.dumps's, whatever the
     # words: those json escapes, other non-ASCII letters, one posting or thousands.
     import array
-    from minutes.search import _deltas, _term_file
+    from minutes.search import _deltas, _DigitsMemo, _term_file
     rng = random.Random(96)
     odd = ['a"b', "a\\b", "a\nb", "a\x00b", "\x7f", "\u2028", "é", "naïve", "日本", "²", "ß", "it's",
            "a-b", "x_y", "42", "a b"]
@@ -633,7 +633,9 @@ def test_a_term_file_written_word_by_word_is_the_json_of_its_postings():
     def reference(chosen):
         return json.dumps({"w": {word: _deltas(postings[word]) for word in chosen}},
                           ensure_ascii=False, separators=(",", ":")).encode()
+    digits = _DigitsMemo()   # one memo for every file of an index: its digits stay right
     for chosen in (words, words[:1], []):
-        held = {word: array.array("i", postings[word]) for word in chosen}
-        assert _term_file(held, list(chosen)) == reference(chosen)
+        held = {word: bytearray(array.array("i", postings[word])) for word in chosen}   # index_files's
+        assert _term_file(held, list(chosen), digits) == reference(chosen)
         assert held == {}   # each word's postings let go once written
+    assert digits and all(text == str(number) for number, text in digits.items())

@@ -56,14 +56,15 @@ applied, and whatever plan was cut and dead-lettered then replayed later, the fi
 """
 from __future__ import annotations
 
-import array
 import bisect
+import collections
 import datetime as dt
 import html
 import itertools
 import json
 import operator
 import re
+import struct
 from typing import Iterable, Iterator, NamedTuple
 
 from .lazy_re import lazy
@@ -602,9 +603,10 @@ def index_files(docs: Iterable[tuple[int, MeetingRecord, Words | None]], *,
     fewer), each pass reading the docs once more and holding only the postings of its files."""
     count = shard_count(listed)
     passes = min(PASSES, count) if again else 1
+    digits = _DigitsMemo()
     for at in range(passes):
-        postings: dict[str, array.array] = {}
-        get = postings.get
+        postings: dict[str, bytearray] = collections.defaultdict(_new_postings)
+        posting = postings.__getitem__
         week, results, named, last = None, {}, {}, None
         for doc_id, record, packed in docs:
             if at == 0:
@@ -618,11 +620,9 @@ def index_files(docs: Iterable[tuple[int, MeetingRecord, Words | None]], *,
             if packed is None:
                 packed = packed_terms(record)
             for value, found in ((doc_id * 2, packed.other), (doc_id * 2 + 1, packed.title)):
-                for word in _pass_words(found, at, passes):
-                    values = get(word)
-                    if values is None:
-                        postings[word] = values = array.array("i")
-                    values.append(value)
+                # the value's 4 bytes added to each word's postings in C: no Python step per posting
+                _consume(map(operator.iadd, map(posting, _pass_words(found, at, passes)),
+                              itertools.repeat(_POSTING.pack(value))))
             if at == 0:
                 results[doc_id] = doc_entry(record)
                 named[doc_id] = packed.shards
@@ -641,8 +641,8 @@ def index_files(docs: Iterable[tuple[int, MeetingRecord, Words | None]], *,
             file_words.append(word)
         del words
         for number in sorted(by_file):
-            yield shard_path(_HEX[number]), _term_file(postings, by_file.pop(number))
-        del postings, get
+            yield shard_path(_HEX[number]), _term_file(postings, by_file.pop(number), digits)
+        del postings, posting
     meta = meta_file(listed)
     if meta is not None:
         yield META_PATH, meta
@@ -681,6 +681,12 @@ def _keys_bytes(named: dict[int, str]) -> bytes | None:
 
 
 _BETWEEN = '","'
+# index_files's postings: each word's values as native 4-byte ints in a bytearray (a value is
+# added with one C call, `+=` of its packed bytes; array.append parses its argument, ~4 times
+# the instructions), 4 bytes each as array("i") held them.
+_new_postings = bytearray
+_POSTING = struct.Struct("=i")
+_consume = collections.deque(maxlen=0).extend   # runs an iterator to its end, in C
 
 
 def _week_bytes(entries: dict[int, object]) -> bytes | None:
@@ -704,18 +710,30 @@ def _deltas(values) -> list[int]:
     return [values[0], *map(operator.sub, values[1:], values)]
 
 
-def _term_file(postings: dict[str, array.array], words: list[str]) -> bytes:
+def _term_file(postings: dict[str, bytearray], words: list[str], digits: _DigitsMemo) -> bytes:
     """_json({"w": {word: _deltas(postings.pop(word)) for word in words}}), the same bytes,
     made word by word: json's C encoder (Python 3.11) holds a string for every number it
     writes until the document's end, ~50 bytes each, and a term file of common words holds
     ~20,000 numbers: ~1 MiB at once, the highest the main process went while it made the
     index at 1,000 meetings (decision 96). A word that is letters and digits only is written
-    as it is (json escapes none of them); any other is json's."""
+    as it is (json escapes none of them); any other is json's. The gaps' digits come from
+    `digits` (a memo for one index: its few thousand distinct gaps), the first value's from repr."""
     out = []
     for word in words:
-        numbers = ",".join(map(int.__repr__, _deltas(postings.pop(word))))   # json's own, no str() call
+        values = memoryview(postings.pop(word)).cast("i").tolist()
+        numbers = ",".join([repr(values[0]), *map(digits.__getitem__, map(operator.sub, values[1:], values))])
         out.append(f'"{word}":[{numbers}]' if word.isalnum() else f"{_json_text(word)}:[{numbers}]")
     return f'{{"w":{{{",".join(out)}}}}}'.encode("utf-8")
+
+
+class _DigitsMemo(dict):
+    """int -> its decimal digits (json's and repr's), each made once: the numbers of an index's
+    term files are mostly gaps between ids, ~1,500 distinct values at 1,000 meetings, and a
+    look-up costs a third of repr (decision 113)."""
+
+    def __missing__(self, number: int) -> str:
+        digits = self[number] = repr(number)
+        return digits
 
 
 def _json_text(text: str) -> str:
