@@ -1,5 +1,9 @@
 # The whole developer workflow: `make demo` and `make test` (each sets up what it needs).
 PYTHON ?= python3
+# .venv's interpreter: the fastest CPython 3.11 here that can make a venv (scripts/pick_python.py,
+# decision 120: a PGO+LTO build runs `minutes build` ~20% faster); PYTHON=... on the command
+# line or in the environment chooses it instead.
+VENV_PYTHON = $(if $(filter command line environment,$(origin PYTHON)),$(PYTHON),$(shell $(PYTHON) scripts/pick_python.py))
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -12,7 +16,7 @@ PYTEST_ARGS ?=
 .PHONY: demo test unit build bench bench-build soak clean system-deps
 
 $(STAMP): requirements/dev.txt requirements/constraints.txt layers/minutes/requirements.txt layers/minutes/pyproject.toml
-	$(PYTHON) -m venv $(VENV)
+	$(VENV_PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --disable-pip-version-check -r requirements/dev.txt -c requirements/constraints.txt
 	$(BIN)/pip install -q --disable-pip-version-check --no-deps -e layers/minutes
 	$(BIN)/python -m minutes.compiled_templates   # as pip compiles .pyc (decision 83)
