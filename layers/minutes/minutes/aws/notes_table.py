@@ -1,7 +1,11 @@
 """The Meetings table as running-notes publishing uses it (docs/decisions.md 28).
 
 - Per file key, its own item `(group, <file's meeting path>)` is the *guard*: `seq:<key>` (the
-  last event taken for the key) and `notes_held` (the sections the key's last upload held).
+  last event taken for the key), `notes_held` (the sections the key's last finished upload
+  held) and, while an event of the key is under way, `notes_open` (a string set: the sections
+  every event taken since then wants, and "": set by take(), removed once the event's site
+  work is done). An event that finds `notes_open` follows one that died (or runs beside it):
+  it redoes the site work of every section the key held or may hold (decision 116).
   A guard item has no `date` (or is a tombstone), so every reader skips it.
 - Per section `(group, <yyyy-mm-dd>@notes)`: the meeting record, plus `holders` (every file key
   holding the section) and `rev`, a counter that makes each change conditional on the state it
@@ -33,8 +37,11 @@ class Guard:
 
 @dataclass(frozen=True)
 class Taken:
-    held: tuple[str, ...]                # sections the key held before this event
+    held: tuple[str, ...]                # sections the key held (or an unfinished event took)
     replaced: MeetingRecord | None       # the key's own published meeting, now a tombstone
+    unfinished: bool = False             # an earlier attempt did not finish its site work
+    tombstoned: MeetingRecord | None = None   # the key's own meeting, which that attempt may
+    # have tombstoned (take) and died before deleting its page
 
 
 @dataclass(frozen=True)
@@ -56,38 +63,45 @@ class NotesTable:
         # The resource's client: it (de)serialises Python values like the Table does.
         self._client = table.meta.client
 
-    def take(self, guard: Guard, *, when: dt.datetime) -> Taken | None:
-        """Claim the key for this event (None: a later event of the key already has it). The
-        key's item becomes a guard: a meeting it held as a one-meeting file is tombstoned."""
+    def take(self, guard: Guard, *, when: dt.datetime, wanted=()) -> Taken | None:
+        """Claim the key for this event (None: a later event of the key already has it), and
+        open it (`notes_open` gets `wanted`, the sections this event holds) until set_held().
+        The key's item becomes a guard: a meeting it held as a one-meeting file is tombstoned."""
         try:
             old = self._table.update_item(
                 Key={"group": guard.group, "meeting": guard.meeting},
-                UpdateExpression="SET #seq = :seq, #status = :removed, #updated = :when",
+                UpdateExpression="SET #seq = :seq, #status = :removed, #updated = :when ADD #open :open",
                 ConditionExpression="attribute_not_exists(#seq) OR #seq <= :seq",
                 ExpressionAttributeNames={"#seq": f"seq:{guard.key}", "#status": "status",
-                                          "#updated": "updated"},
+                                          "#updated": "updated", "#open": "notes_open"},
                 ExpressionAttributeValues={":seq": guard.sequencer, ":removed": "removed",
-                                           ":when": when.isoformat()},
+                                           ":when": when.isoformat(), ":open": set(wanted) | {""}},
                 ReturnValues="ALL_OLD").get("Attributes", {})
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 return None
             raise
-        replaced = None
-        if old and not is_guard_only(old) and old.get("status") != "removed":
-            replaced = record_from_item(old)
-        return Taken(tuple(old.get("notes_held", [])), replaced)
+        unfinished = "notes_open" in old
+        replaced = tombstoned = None
+        if old and not is_guard_only(old):
+            if old.get("status") != "removed":
+                replaced = record_from_item(old)
+            elif unfinished:
+                tombstoned = record_from_item(old)
+        return Taken(_held(old), replaced, unfinished, tombstoned)
 
     def held(self, group: str, meeting: str) -> tuple[str, ...]:
+        """The sections the key holds, or may hold (an event of it that did not finish)."""
         item = self._table.get_item(Key={"group": group, "meeting": meeting}, ConsistentRead=True,
-                                    ProjectionExpression="notes_held").get("Item") or {}
-        return tuple(item.get("notes_held", []))
+                                    ProjectionExpression="notes_held, notes_open").get("Item") or {}
+        return _held(item)
 
     def set_held(self, guard: Guard, held: list[str]) -> bool:
+        """The event's site work is done: the key holds `held`, and is no longer open."""
         try:
             self._table.update_item(
                 Key={"group": guard.group, "meeting": guard.meeting},
-                UpdateExpression="SET notes_held = :held",
+                UpdateExpression="SET notes_held = :held REMOVE notes_open",
                 ConditionExpression="#seq = :seq",
                 ExpressionAttributeNames={"#seq": f"seq:{guard.key}"},
                 ExpressionAttributeValues={":seq": guard.sequencer, ":held": sorted(held)})
@@ -160,6 +174,10 @@ class NotesTable:
         item = self._table.get_item(Key={"group": guard.group, "meeting": guard.meeting},
                                     ConsistentRead=True).get("Item") or {}
         return item.get(f"seq:{guard.key}") == guard.sequencer
+
+
+def _held(item: dict) -> tuple[str, ...]:
+    return tuple(sorted(set(item.get("notes_held", [])) | (set(item.get("notes_open", ())) - {""})))
 
 
 def guard_for(group: str, meeting: str, key: str, sequencer: str) -> Guard:

@@ -230,9 +230,21 @@ class Publisher:
         existing, state = self.meetings.lookup(group, meeting)
         if self.meetings.mark_removed(group, meeting, key=order, sequencer=change.sequencer,
                                       when=now) and existing:
+            self._removed(existing, state, change, order, now)
+
+    def _removed(self, existing: MeetingRecord, state: dict, change: ObjectChange, order: str,
+                 now: dt.datetime) -> None:
+        """The meeting is tombstoned by this event: its page goes, the index is told, its
+        URL's twins after it move up. Found a tombstone already (its URL may be another's now),
+        only a retry of this very event finishes what it began (finish_removal)."""
+        retry = state.get(f"seq:{order}") == normalise_sequencer(change.sequencer)
+        if existing.status != "removed":
             self.site.delete_prefix(existing.url_path.lstrip("/"))
-            self._tell_index(existing, state, order, change)
+        self._tell_index(existing, state, order, change)
+        if existing.status != "removed":
             self._give_up(existing, change, order, now)
+        elif retry:
+            self.finish_removal(existing, change, order, now)
 
     def _tell_index(self, existing: MeetingRecord, state: dict, order: str,
                     change: ObjectChange) -> None:
@@ -348,6 +360,17 @@ class Publisher:
             self.place_twins(existing.group, segment, change, order, now)
         if left is not None:   # the last to want it too: a twin of `x` may come to `x-2`
             self._place_twins_of(existing.group, segment, change, order, now)
+
+    def finish_removal(self, record: MeetingRecord, change: ObjectChange, order: str,
+                       now: dt.datetime) -> None:
+        """Finish the removal of a meeting that an attempt which died tombstoned (decision 116):
+        while it still holds its URL segment the URL is its own, so its page, if still there,
+        goes, and the segment is given up; the twins' moves are finished either way."""
+        segment = base_segment(record)
+        if record.meeting in self.meetings.segment_holders(record.group, segment):
+            self.site.delete_prefix(record.url_path.lstrip("/"))
+            self.meetings.release_segment(record.group, segment, record.meeting)
+        self.place_twins(record.group, segment, change, order, now)
 
     def _take_over(self, key: str, change: ObjectChange, order: str) -> None:
         """Publish the meeting at `key` as it is now, on behalf of `change` (another key's
@@ -491,10 +514,7 @@ class Publisher:
                                           sequencer=change.sequencer, when=now):
             return self._verdict(STALE, change, when=now)
         if existing is not None:
-            if existing.status != "removed":   # else: taken down already (its URL may be
-                self.site.delete_prefix(existing.url_path.lstrip("/"))   # another's now)
-            self._tell_index(existing, state, change.key, change)
-            self._give_up(existing, change, change.key, now)   # its URL's twins move up
+            self._removed(existing, state, change, change.key, now)
         if existing is None:   # nothing was published from this key: a rejected upload, an
             # attachment of no meeting or of a folder with no minutes. Answered all the same (a
             # report, no notice: the site did not change), or `sync --delete` waited its whole

@@ -6,6 +6,12 @@ section's holder (running_notes.holder: the first key), writes the section's rec
 section the key held before and holds no more: takes the key out of the holders, and the section
 is removed when nobody holds it, or written from the next holder's file. New sections are
 announced (the permanent `announced_at` mark: never twice, whichever file holds a section).
+
+Crash-safe (decision 116): the table writes come before the site work (pages, deletes, the
+index's updates, emails), and the key stays open (`notes_open`) until that work is done. An
+event that finds the key open (Lambda's retry of one that died, or the key's next event)
+redoes the site work of every section the key holds or may hold, from what is stored: each
+of those steps is idempotent.
 """
 from __future__ import annotations
 
@@ -25,6 +31,13 @@ from ..site import meeting_file
 _ROUNDS = 8   # re-reads of a section another upload changed meanwhile
 
 
+def _taken_outcome(taken) -> "_Outcome":
+    """The site work take() hands over: the key's one-meeting page to delete (or, after an
+    attempt that died, to delete if it is still there)."""
+    return _Outcome(removed=[taken.replaced] if taken.replaced else [],
+                    unfinished=[taken.tombstoned] if taken.tombstoned else [])
+
+
 def _same(record: MeetingRecord, stored: MeetingRecord | None) -> bool:
     return stored is not None and stored.status == record.status and \
         record.with_changes(updated=stored.updated) == stored
@@ -39,6 +52,8 @@ class _Outcome:
     written: list[MeetingRecord] = field(default_factory=list)   # pages to (re)write
     removed: list[MeetingRecord] = field(default_factory=list)   # pages to delete
     placed: list[str] = field(default_factory=list)   # URL segments new sections now hold
+    # tombstoned by an attempt that died: page deleted while it still holds its URL segment
+    unfinished: list[MeetingRecord] = field(default_factory=list)
 
 
 class RunningNotesPublisher:
@@ -63,21 +78,21 @@ class RunningNotesPublisher:
         except Rejected as rejected:
             return p._reject(key, change, now, tuple(rejected.problems))
         guard = guard_for(key.group, key.meeting, change.key, change.sequencer)
-        taken = self.table.take(guard, when=now)
+        wanted = {m.record.meeting for m in meetings}
+        taken = self.table.take(guard, when=now, wanted=wanted)
         if taken is None:
             return p._verdict("stale", change, when=now)
-        outcome = _Outcome(removed=[taken.replaced] if taken.replaced else [])
+        outcome = _taken_outcome(taken)
         try:
             for meeting in meetings:
-                self._hold(guard, meeting, outcome, now)
-            wanted = {m.record.meeting for m in meetings}
+                self._hold(guard, meeting, outcome, now, redo=taken.unfinished)
             for ident in sorted(set(taken.held) - wanted):
                 self._release(guard, ident, outcome, now)
-            if not self.table.set_held(guard, sorted(wanted)):
-                raise _Stale
         except _Stale:
             return p._verdict("stale", change, when=now)
         self._apply(key.group, outcome, change, now)
+        if not self.table.set_held(guard, sorted(wanted)):
+            return p._verdict("stale", change, when=now)
         problems = notes.problems + tuple(q for m in meetings for q in m.problems)
         first = meetings[0].record
         verdict = p._verdict(PUBLISHED, change, when=now, title=notes.title or first.title,
@@ -96,15 +111,15 @@ class RunningNotesPublisher:
         taken = self.table.take(guard, when=now)
         if taken is None:
             return p._verdict("stale", change, when=now)
-        outcome = _Outcome()
+        outcome = _taken_outcome(taken)
         try:
             for ident in taken.held:
                 self._release(guard, ident, outcome, now)
-            if not self.table.set_held(guard, []):
-                raise _Stale
         except _Stale:
             return p._verdict("stale", change, when=now)
         self._apply(key.group, outcome, change, now)
+        if not self.table.set_held(guard, []):
+            return p._verdict("stale", change, when=now)
         return p._tell(p._verdict(REMOVED, change, when=now, title=f"{len(taken.held)} meetings"),
                        group=key.group)
 
@@ -120,15 +135,16 @@ class RunningNotesPublisher:
         try:
             for ident in self.table.held(key.group, key.meeting):
                 self._release(guard, ident, outcome, now)
-            if not self.table.set_held(guard, []):
-                raise _Stale
         except _Stale:
             return
         self._apply(key.group, outcome, change, now)
+        self.table.set_held(guard, [])
 
     # --- one section -------------------------------------------------------------------
 
-    def _hold(self, guard: Guard, meeting: Assembled, outcome: _Outcome, now: dt.datetime) -> None:
+    def _hold(self, guard: Guard, meeting: Assembled, outcome: _Outcome, now: dt.datetime, *,
+              redo: bool = False) -> None:
+        """`redo`: an attempt that died may have written the section without its site work."""
         ident = meeting.record.meeting
         for _ in range(_ROUNDS):
             state = self.table.section(guard.group, ident)
@@ -137,6 +153,9 @@ class RunningNotesPublisher:
             if running_notes.holder(holders) == guard.key:
                 record = self._as_stored(meeting.record, state.record, guard.key, outcome)
                 if guard.key in state.holders and _same(record, state.record):
+                    if redo:   # its page, its listing, its email, its twins' moves, again
+                        outcome.written.append(state.record)
+                        outcome.placed.append(ident[:-len(running_notes.SUFFIX)])
                     return   # unchanged: no write, no new `updated`, no page to render
             elif guard.key in state.holders:
                 return   # held already, and another file's section is the one shown
@@ -154,6 +173,12 @@ class RunningNotesPublisher:
         for _ in range(_ROUNDS):
             state = self.table.section(guard.group, ident)
             if guard.key not in state.holders:
+                # An attempt that died (the key is open: else every section it held lists the
+                # key) released it, or never held it: its site work is done again, as stored.
+                if state.record is not None and state.record.status == "removed":
+                    outcome.unfinished.append(state.record)
+                elif state.record is not None:
+                    outcome.written.append(state.record)
                 return
             holders = set(state.holders) - {guard.key}
             record = None
@@ -229,8 +254,10 @@ class RunningNotesPublisher:
             p.site.delete_prefix(record.url_path.lstrip("/"))
         for record in outcome.removed:   # the twins after a meeting gone move up
             p._give_up(record, change, change.key, now)
+        for record in outcome.unfinished:
+            p.finish_removal(record, change, change.key, now)
         for record, action in ([(r, "upsert") for r in outcome.written]
-                               + [(r, "delete") for r in outcome.removed]):
+                               + [(r, "delete") for r in outcome.removed + outcome.unfinished]):
             p.site_updates.send(SiteUpdate(group, record.meeting, action), dedup=change.sequencer)
         for record in outcome.written:
             if record.status == PUBLISHED:
