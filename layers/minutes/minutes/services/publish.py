@@ -371,6 +371,7 @@ class Publisher:
             self.site.delete_prefix(record.url_path.lstrip("/"))
             self.meetings.release_segment(record.group, segment, record.meeting)
         self.place_twins(record.group, segment, change, order, now)
+        self._place_twins_of(record.group, segment, change, order, now)
 
     def _take_over(self, key: str, change: ObjectChange, order: str) -> None:
         """Publish the meeting at `key` as it is now, on behalf of `change` (another key's
