@@ -108,7 +108,17 @@ def crashed_at(name: str, call: int) -> tuple[bool, list[str]]:
         return fired, site_differences(stack) + mail
 
 
-@pytest.mark.parametrize("name", CHANGES)
+# A section moved by a twin of its URL (RunningNotesPublisher.move: record written, then page,
+# then the old page deleted) is not crash-safe yet: run again, the record is at its place
+# already and nothing is redone (a page missing or left at g/2024-05-07-2/); and the check
+# cannot map a moved meeting's email (it names the URL it had then). Decision 116.
+MOVE_NOT_CRASH_SAFE = pytest.mark.xfail(strict=True, reason="decision 116: a section moved by "
+                                        "a twin: move() redoes nothing when run again")
+CASES = [pytest.param(name, marks=MOVE_NOT_CRASH_SAFE) if name.startswith("twin of a section")
+         else name for name in CHANGES]
+
+
+@pytest.mark.parametrize("name", CASES)
 def test_publish_crashed_before_any_call_then_run_again_equals_a_fresh_build(name):
     stride = int(os.environ.get("HUNT_CRASH_STRIDE", "5"))
     found, call = {}, 1 + list(CHANGES).index(name) % stride
