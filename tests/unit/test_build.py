@@ -576,6 +576,11 @@ def test_the_site_wide_feeds_are_queued_before_the_pages_are_planned(src, tmp_pa
     assert site_bytes(tmp_path / "two") == site_bytes(tmp_path / "one")
     assert [what for what, _ in events] == ["queued feeds", "planned pages", "queued feeds"]
     assert set(events[0][1]) == {"/"} and events[2][1] and "/" not in events[2][1]
+    # No worker started (one process): first in the one queue, as before.
+    events.clear()
+    build(src, tmp_path / "three", site_url=SITE, workers=1)
+    assert [what for what, _ in events] == ["planned pages", "queued feeds"]
+    assert events[1][1][0] == "/" and events[1][1].count("/") == 1
 
 
 def test_a_new_search_index_is_given_what_results_show_not_the_light_records(src, tmp_path, monkeypatch):

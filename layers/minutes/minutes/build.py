@@ -901,11 +901,13 @@ def _build(src: Path, out: Path, *, site_url: str, max_bytes: int, workers: int 
             state = (infos, newest_by_group(records))
             renderer = _renderer(*config).with_groups(*state)
             units = _plan_listings(renderer, records, stored, shows, whole, writer)
-            # The site-wide feeds show no page of their own: queued at once, a worker makes them
-            # while the main process plans the rest (it waited ~38 ms for the plan, decision 115).
+            # The site-wide feeds show no page of their own: queued at once when there are
+            # workers to take them, one makes them while the main process plans the rest (it
+            # waited ~38 ms for the plan, decision 115); else first in the queue, as before.
+            ahead = pool.started
             first = pool.map(_second_phase_packed, [(config, state, _feeds_job(unit, whole, writer, cache))
-                                                    for unit in units if unit.feed_scope == "/"])
-            sitewide = sum(unit.feed_scope == "/" for unit in units)
+                                                    for unit in units if unit.feed_scope == "/"]) if ahead else []
+            sitewide = sum(unit.feed_scope == "/" for unit in units) if ahead else 0
             # A large new search index, or any of a build of three processes or more, is one
             # queued item, next (a worker takes it while the main process plans; decisions
             # 71, 98); a smaller one, and a rebuild's patch, are made by the main process after
@@ -919,8 +921,8 @@ def _build(src: Path, out: Path, *, site_url: str, max_bytes: int, workers: int 
             # of the meetings they show, then the other pages) while the main process patches
             # the search index (a rebuild) and makes the other listings, then takes queued items
             # from the back (one process: all of it, in turn).
-            work = _second_phase_jobs([unit for unit in units if unit.feed_scope != "/"], pages,
-                                      whole, writer, cache)
+            work = _second_phase_jobs([unit for unit in units if not (ahead and unit.feed_scope == "/")],
+                                      pages, whole, writer, cache)
             rendered = pool.map(_second_phase_packed, [(config, state, item) for item in work])
             shares = [_share(item) for item in work]   # the bar's second stage (decision 118)
             # Queued: each job is freed once a process has it, as nothing here holds it then
