@@ -72,24 +72,6 @@ def test_as_made_yields_each_result_once_and_only_after_this_process_made_its_sh
         assert 0 < len(mine) < 40 and mine[-1] == 39   # taken from the back
 
 
-def test_map_sends_a_worker_its_first_items_itself_not_through_the_thread(monkeypatch):
-    """Decision 115: the items are handed out and written to the worker's pipe by map() in
-    the calling thread; left to the pool's thread, they waited until it got the interpreter's
-    lock from a caller busy with its own items (a build's worker sat idle ~18 ms)."""
-    import pickle
-    from minutes import forkpool
-    monkeypatch.setattr(ForkPool, "_dispatch", lambda pool: None)   # a thread that does nothing
-    pool = ForkPool(2)
-    try:
-        pool.map(_double, list(range(10)))
-        worker = pool._workers[0]
-        assert not worker.out and len(worker.sent) == 3
-        failed, (value, pid) = pickle.loads(forkpool._read_framed(worker.results))
-        assert not failed and value == 0 and pid == worker.pid
-    finally:
-        pool.close()
-
-
 def run_script(body: str) -> subprocess.CompletedProcess:
     """`body` run by a new Python (the pool forks it), killed if it takes over 60 s."""
     code = textwrap.dedent("""\

@@ -166,15 +166,6 @@ class ForkPool:
             self._raise_if_died()
             self._queue.extend(queued)
             self._queued += len(queued)
-            # Handed out and written here, not left to this process's thread: it had them
-            # sent only once it got the interpreter's lock from this thread, busy with its own
-            # items (a build's worker waited ~18 ms for its first meetings, decision 115).
-            self._hand_out()
-            for worker in self._workers:
-                try:
-                    _write_some(worker)
-                except BrokenPipeError:   # it ended: the thread finds it and says how
-                    pass
         self._poke()
         return queued
 
@@ -277,21 +268,23 @@ class ForkPool:
                     if self._closing and not any(w.sent for w in self._workers):
                         return
                     self._hand_out()
-                    for worker in self._workers:
-                        _write_some(worker)
-                    worker = None
                 for each in self._workers:
-                    if bool(each.out) != each.writing:   # written when its pipe takes more
-                        if each.writing:
-                            selector.unregister(each.tasks)
-                        else:
-                            selector.register(each.tasks, selectors.EVENT_WRITE, each)
-                        each.writing = not each.writing
+                    if each.out and not each.writing:
+                        selector.register(each.tasks, selectors.EVENT_WRITE, each)
+                        each.writing = True
                 for key, _ in selector.select():
                     worker = key.data
                     if worker is None:
                         os.read(self._wake[0], 4096)
-                    elif key.fd == worker.results:
+                    elif key.fd == worker.tasks:
+                        try:
+                            del worker.out[:os.write(worker.tasks, worker.out)]
+                        except BlockingIOError:   # full again: when it can take more
+                            pass
+                        if not worker.out:
+                            selector.unregister(worker.tasks)
+                            worker.writing = False
+                    else:
                         self._took(worker, _read_framed(worker.results))
                     worker = None
         except (EOFError, BrokenPipeError) as ended:   # a worker ended: its pipes did
@@ -403,15 +396,6 @@ def _all_then(fn, items: list, seen):
 
 def _dumps(value) -> bytes:
     return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-
-
-def _write_some(worker: _Worker) -> None:
-    """Write what the worker's tasks pipe takes now of what it is to be sent (under the lock)."""
-    if worker.out:
-        try:
-            del worker.out[:os.write(worker.tasks, worker.out)]
-        except BlockingIOError:   # full: when it can take more
-            pass
 
 
 def _framed(data: bytes) -> bytes:
